@@ -1,0 +1,6 @@
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace tinyops::bindings {
+void init_network(pybind11::module_& m);
+}  // namespace tinyops::bindings

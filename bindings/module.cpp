@@ -1,0 +1,15 @@
+// pybind11 module tinyops._core: thin wrappers, no logic. One init_* function per core area.
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+#include "tinyops/error.hpp"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "TinyOps host core: IR, boards, planners and simulator";
+  // Bad input is a ValueError, an unsatisfiable request a RuntimeError, each with the core's message.
+  py::register_exception<tinyops::InputError>(m, "InputError", PyExc_ValueError);
+  py::register_exception<tinyops::PlanningError>(m, "PlanningError", PyExc_RuntimeError);
+  tinyops::bindings::init_network(m);
+}

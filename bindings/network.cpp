@@ -1,0 +1,68 @@
+#include <pybind11/stl.h>
+
+#include "bindings.hpp"
+#include "tinyops/arch_json.hpp"
+
+namespace py = pybind11;
+
+namespace tinyops::bindings {
+
+void init_network(py::module_& m) {
+  py::enum_<OpKind>(m, "OpKind")
+      .value("conv2d", OpKind::Conv2D)
+      .value("depthwise_conv2d", OpKind::DepthwiseConv2D)
+      .value("add", OpKind::Add)
+      .value("average_pool", OpKind::AveragePool)
+      .value("global_average_pool", OpKind::GlobalAveragePool)
+      .value("fully_connected", OpKind::FullyConnected)
+      .value("pad", OpKind::Pad);
+  py::class_<Shape>(m, "Shape")
+      .def_readonly("h", &Shape::h)
+      .def_readonly("w", &Shape::w)
+      .def_readonly("c", &Shape::c)
+      .def("__repr__", [](const Shape& s) {
+        return "Shape(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ", " + std::to_string(s.c) + ")";
+      });
+  py::class_<Op>(m, "Op")
+      .def_readonly("id", &Op::id)
+      .def_readonly("name", &Op::name)
+      .def_property_readonly("kind", [](const Op& op) { return std::string(to_string(op.kind)); })
+      .def_readonly("inputs", &Op::inputs)
+      .def_readonly("output", &Op::output)
+      .def_readonly("kernel_h", &Op::kernel_h)
+      .def_readonly("kernel_w", &Op::kernel_w)
+      .def_readonly("stride", &Op::stride)
+      .def_property_readonly("act", [](const Op& op) { return std::string(to_string(op.act)); })
+      .def_readonly("macs", &Op::macs)
+      .def_readonly("weight_bytes", &Op::weight_bytes)
+      .def_readonly("bias_bytes", &Op::bias_bytes);
+  py::class_<Tensor>(m, "Tensor")
+      .def_readonly("id", &Tensor::id)
+      .def_readonly("name", &Tensor::name)
+      .def_readonly("shape", &Tensor::shape)
+      .def_readonly("producer", &Tensor::producer)
+      .def_readonly("last_use", &Tensor::last_use);
+  py::class_<Network>(m, "Network")
+      .def_property_readonly("name", &Network::name)
+      .def_property_readonly("ops", &Network::ops)
+      .def_property_readonly("tensors", &Network::tensors)
+      .def_property_readonly("input", &Network::input)
+      .def_property_readonly("output", &Network::output)
+      .def_property_readonly("total_macs", &Network::total_macs)
+      .def_property_readonly("param_count", &Network::param_count)
+      .def_property_readonly("weight_bytes", &Network::weight_bytes);
+  m.def(
+      "network_from_arch_json",
+      [](const std::string& text, const std::string& source) {
+        return network_from_arch(nlohmann::json::parse(text), source);
+      },
+      py::arg("text"), py::arg("source") = "<arch>", "Build a Network from ProxylessNASNets JSON text.");
+  m.def(
+      "scale_arch_json",
+      [](const std::string& text, double width_mult, int resolution) {
+        return scale_arch(nlohmann::json::parse(text), width_mult, resolution).dump();
+      },
+      py::arg("text"), py::arg("width_mult"), py::arg("resolution"));
+}
+
+}  // namespace tinyops::bindings

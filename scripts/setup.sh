@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh machine: Debian packages, then the virtual environment.
+# Every install step of the project lives here; `make demo` and `make test` call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # host C++ core: Eigen (calibration least squares), spdlog (logging), nlohmann-json and yaml-cpp (parsing), GoogleTest
+  libeigen3-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev googletest
+  # firmware: the Cortex-M toolchain and the emulator CI runs it on
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm gdb-multiarch
+  # fuzzing the blob loader (libFuzzer ships with clang)
+  clang libclang-rt-14-dev
+  # search: the default data set and the multi-worker storage
+  dataset-fashion-mnist postgresql
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements-stamp
+if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  # The CPU build of PyTorch that lies on disk; it must come first, or a dependency pulls a CUDA build.
+  .venv/bin/pip install -q torch==2.13.0
+  .venv/bin/pip install -q -r requirements.txt
+  touch "$stamp"
+fi
