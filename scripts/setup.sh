@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
   # host C++ core: Eigen (calibration least squares), spdlog (logging), nlohmann-json and yaml-cpp (parsing), GoogleTest
   libeigen3-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev googletest
   # firmware: the Cortex-M toolchain and the emulator CI runs it on
-  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm gdb-multiarch
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev libstdc++-arm-none-eabi-newlib qemu-system-arm gdb-multiarch
   # fuzzing the blob loader (libFuzzer ships with clang)
   clang libclang-rt-14-dev
   # search: the default data set and the multi-worker storage

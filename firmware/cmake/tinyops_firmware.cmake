@@ -1,0 +1,100 @@
+# Building TinyOps firmware images for Cortex-M: port libraries, applications, QEMU runs.
+#
+# Included by each port's CMakeLists.txt (firmware/ports/<port>/), which is a top-level project of its own,
+# and by a user's own firmware project the same way (see firmware/README.md, "Using the runtime in your
+# firmware"). Requires the arm-none-eabi toolchain file (arm-none-eabi.cmake) to be active.
+include_guard(GLOBAL)
+
+set(TINYOPS_FIRMWARE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." CACHE INTERNAL "")
+cmake_path(NORMAL_PATH TINYOPS_FIRMWARE_DIR)
+set(_tinyops_common "${TINYOPS_FIRMWARE_DIR}/ports/common")
+
+if(NOT CMAKE_BUILD_TYPE)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Firmware build type (Release: -O3)" FORCE)
+endif()
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+enable_testing()  # QEMU runs are CTests of the cross build (tinyops_add_qemu_test)
+
+# Code shared by the ports, by family.
+set(TINYOPS_CORTEX_M_SOURCES
+    ${_tinyops_common}/cortex_m/startup.cpp
+    ${_tinyops_common}/cortex_m/semihosting.cpp)
+set(TINYOPS_CMSDK_SOURCES ${_tinyops_common}/cmsdk/dual_timer.cpp)
+set(TINYOPS_ARMV7M_CACHE_SOURCES ${_tinyops_common}/cortex_m/cache.cpp ${_tinyops_common}/cortex_m/dwt.cpp)
+file(GLOB TINYOPS_STM32F7_SOURCES CONFIGURE_DEPENDS ${_tinyops_common}/stm32f7/*.cpp)
+
+# tinyops_add_port(<port> LINKER_SCRIPT <file> SOURCES <src>... [DEFINITIONS <def>...])
+# Creates the OBJECT library `tinyops_port_<port>` (alias tinyops::port::<port>): startup code, vector
+# table, drivers and the linker script. Object, not static, so the vector table and reset handler always
+# reach the image although nothing references them.
+function(tinyops_add_port port)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "LINKER_SCRIPT" "SOURCES;DEFINITIONS")
+  set(target tinyops_port_${port})
+  string(REPLACE "-" "_" target ${target})
+  add_library(${target} OBJECT ${ARG_SOURCES})
+  add_library(tinyops::port::${port} ALIAS ${target})
+  target_include_directories(${target} PUBLIC ${TINYOPS_FIRMWARE_DIR}/include)
+  target_compile_definitions(${target} PRIVATE ${ARG_DEFINITIONS})
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  target_link_options(${target} INTERFACE
+      -T${ARG_LINKER_SCRIPT} -L${_tinyops_common}/cortex_m)
+  set_property(TARGET ${target} APPEND PROPERTY INTERFACE_LINK_DEPENDS
+      ${ARG_LINKER_SCRIPT} ${_tinyops_common}/cortex_m/sections.ld)
+  set_property(GLOBAL PROPERTY TINYOPS_PORT ${port})
+endfunction()
+
+# tinyops_add_firmware(<name> PORT <port> SOURCES <src>... [LIBRARIES <lib>...])
+# A firmware image <name>.elf for <port>, with a link map and a raw <name>.bin beside it.
+function(tinyops_add_firmware name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "PORT" "SOURCES;LIBRARIES")
+  string(REPLACE "-" "_" port_target tinyops_port_${ARG_PORT})
+  add_executable(${name} ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES SUFFIX ".elf")
+  target_compile_options(${name} PRIVATE -Wall -Wextra)
+  target_link_libraries(${name} PRIVATE ${port_target} ${ARG_LIBRARIES})
+  target_link_options(${name} PRIVATE -Wl,-Map=$<TARGET_FILE_DIR:${name}>/${name}.map)
+  add_custom_command(TARGET ${name} POST_BUILD
+      COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:${name}> $<TARGET_FILE_DIR:${name}>/${name}.bin
+      COMMAND ${CMAKE_SIZE} $<TARGET_FILE:${name}>
+      VERBATIM)
+endfunction()
+
+# tinyops_add_qemu_test(<name> MACHINE <machine> ELF <target> [BLOB <file>] [BLOB_ADDRESS <addr>]
+#                       [TIMEOUT <s>] [PASS_REGEX <re>])
+# A CTest that runs the image under qemu-system-arm with semihosting (console and exit status) and
+# -icount shift=0 (deterministic time); the QEMU process is killed after TIMEOUT seconds so that a hang
+# fails fast.
+function(tinyops_add_qemu_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "MACHINE;ELF;BLOB;BLOB_ADDRESS;TIMEOUT;PASS_REGEX" "")
+  find_program(TINYOPS_QEMU_SYSTEM_ARM qemu-system-arm REQUIRED)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 60)
+  endif()
+  set(loader)
+  if(ARG_BLOB)
+    set(loader -device loader,file=${ARG_BLOB},addr=${ARG_BLOB_ADDRESS})
+  endif()
+  add_test(NAME ${name}
+      COMMAND ${TINYOPS_QEMU_SYSTEM_ARM} -M ${ARG_MACHINE} -nographic -monitor none -serial null
+              -semihosting-config enable=on,target=native -icount shift=0
+              -kernel $<TARGET_FILE:${ARG_ELF}> ${loader})
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS qemu)
+  if(ARG_PASS_REGEX)
+    set_tests_properties(${name} PROPERTIES PASS_REGULAR_EXPRESSION "${ARG_PASS_REGEX}")
+  endif()
+endfunction()
+
+# tinyops_add_port_apps(<port> [QEMU_MACHINE <machine>])
+# The applications every port links (firmware/app/): the self-test, and their QEMU runs where the port
+# is emulated.
+function(tinyops_add_port_apps port)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "QEMU_MACHINE" "")
+  set(app ${TINYOPS_FIRMWARE_DIR}/app)
+  tinyops_add_firmware(selftest PORT ${port}
+      SOURCES ${app}/selftest.cpp ${app}/console.cpp)
+  if(ARG_QEMU_MACHINE)
+    tinyops_add_qemu_test(${port}-selftest MACHINE ${ARG_QEMU_MACHINE} ELF selftest TIMEOUT 60)
+  endif()
+endfunction()
