@@ -3,4 +3,5 @@
 
 namespace tinyops::bindings {
 void init_network(pybind11::module_& m);
+void init_calibration(pybind11::module_& m);
 }  // namespace tinyops::bindings

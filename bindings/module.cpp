@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<tinyops::InputError>(m, "InputError", PyExc_ValueError);
   py::register_exception<tinyops::PlanningError>(m, "PlanningError", PyExc_RuntimeError);
   tinyops::bindings::init_network(m);
+  tinyops::bindings::init_calibration(m);
 }
