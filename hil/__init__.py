@@ -1,0 +1,10 @@
+"""tinyops.hil: run firmware on QEMU or a board, measure per-op cycles, store them, calibrate against them."""
+
+from tinyops.hil._elf import FirmwareImage
+from tinyops.hil._errors import FirmwareFault, TargetError, TargetTimeout
+from tinyops.hil._qemu import QemuTarget
+from tinyops.hil._results import OpMeasurement, RunResults
+from tinyops.hil._target import Target
+
+__all__ = ["FirmwareFault", "FirmwareImage", "OpMeasurement", "QemuTarget", "RunResults", "Target",
+           "TargetError", "TargetTimeout"]

@@ -1,0 +1,125 @@
+"""The QEMU target: the firmware's QEMU ports under `qemu-system-arm`, driven through QEMU's GDB stub.
+
+Why the GDB stub rather than semihosting output or the plugin's log: it is the board path. A board's results
+are read from RAM by the ELF symbol through a debug probe; here the same bytes are read from the emulated RAM
+through the stub, so the parser, the exit/fault breakpoints and the timeouts are the ones a board run uses.
+`-icount shift=0` makes the port's timer count exactly one tick per 40 instructions, so the measurements
+are deterministic instruction counts, labelled as such (never as cycles).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from tinyops.hil._elf import FirmwareImage
+from tinyops.hil._errors import TargetError, TargetTimeout
+from tinyops.hil._gdb_remote import GdbRemote
+from tinyops.hil._target import Target
+
+# The QEMU machine each QEMU port runs on.
+QEMU_MACHINES = {"qemu-mps2-an500": "mps2-an500", "qemu-mps2-an505": "mps2-an505"}
+_REGISTER_NUMBERS = {"r0": 0, "sp": 13, "pc": 15}
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class QemuTarget(Target):
+    """One `qemu-system-arm` process, started halted with its GDB stub on a loopback port."""
+
+    kind = "qemu"
+
+    def __init__(self, port: str = "qemu-mps2-an500", timeout_s: float = 60.0, plugin: Path | None = None,
+                 plugin_args: str = "", qemu: str = "qemu-system-arm") -> None:
+        super().__init__(timeout_s)
+        if port not in QEMU_MACHINES:
+            raise ValueError(f"port: expected one of {', '.join(QEMU_MACHINES)}, got '{port}'")
+        executable = shutil.which(qemu)
+        if executable is None:
+            raise TargetError(f"{qemu}: not found (scripts/setup.sh installs Debian's qemu-system-arm)")
+        self.port = port
+        self.gdb_port = _free_tcp_port()
+        command = [executable, "-M", QEMU_MACHINES[port], "-nographic", "-monitor", "none", "-serial", "null",
+                   "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
+                   "-gdb", f"tcp:127.0.0.1:{self.gdb_port}", "-S"]
+        if plugin is not None:
+            command += ["-plugin", f"{plugin}{',' + plugin_args if plugin_args else ''}", "-d", "plugin"]
+        self.command = command
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT)
+        self._breakpoints: set[int] = set()
+        try:
+            self._gdb = GdbRemote("127.0.0.1", self.gdb_port, timeout_s=10.0, connect_timeout_s=10.0)
+        except TargetError:
+            self.close()
+            raise TargetError(f"qemu: could not attach to the GDB stub ({self._qemu_output()})") from None
+
+    def _qemu_output(self) -> str:
+        if self._process.poll() is None:
+            return "QEMU still running"
+        out = self._process.stdout.read().decode(errors="replace").strip() if self._process.stdout else ""
+        return f"QEMU exited with {self._process.returncode}: {out[-400:]}"
+
+    # -- probe primitives over the GDB stub ---------------------------------------------------------------
+    def _write_memory(self, address: int, data: bytes) -> None:
+        self._gdb.write_memory(address, data)
+
+    def _read_memory(self, address: int, length: int) -> bytes:
+        return self._gdb.read_memory(address, length)
+
+    def _read_core_register(self, name: str) -> int:
+        return self._gdb.read_register(_REGISTER_NUMBERS[name])
+
+    def _set_breakpoint(self, address: int) -> None:
+        if address not in self._breakpoints:
+            self._gdb.set_breakpoint(address)
+            self._breakpoints.add(address)
+
+    def _resume(self) -> None:
+        self._gdb.resume()
+
+    def _wait_for_halt(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                reply = self._gdb.wait_for_stop(max(0.0, deadline - time.monotonic()))
+            except TargetTimeout:
+                return False
+            if reply[:1] in (b"W", b"X"):
+                raise TargetError(f"qemu: the emulator exited before the firmware reached its exit seam "
+                                  f"({reply.decode(errors='replace')})")
+            if reply[:1] in (b"S", b"T"):
+                return True
+
+    def _halt(self) -> None:
+        self._gdb.halt()
+
+    def _reset_and_halt(self) -> None:
+        # A system reset reloads SP and PC from the vector table in (emulated) memory; the VM stays stopped.
+        self._gdb.monitor("system_reset")
+
+    def _program(self, firmware: FirmwareImage) -> None:
+        for segment in firmware.segments:
+            self._gdb.write_memory(segment.address, segment.data)
+        self._reset_and_halt()  # pick up the new vector table
+
+    def close(self) -> None:
+        gdb = getattr(self, "_gdb", None)
+        if gdb is not None:
+            gdb.close()
+            self._gdb = None  # type: ignore[assignment]
+        if self._process.poll() is None:
+            self._process.kill()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._process.stdout:
+            self._process.stdout.close()

@@ -1,0 +1,149 @@
+"""The target interface: flash an image, run it, read the per-op results, reset, close.
+
+Layering as in pyOCD: a concrete target supplies the debug primitives of its "probe" (memory, one core
+register, breakpoints, resume/halt/reset); this class builds on them the one run protocol every target shares,
+so QEMU and a board are driven, and fail, the same way:
+
+  reset and halt -> break on the exit seam (`tinyops::rt::port::exit`) and on the fault handler ->
+  resume -> wait for a halt within the timeout -> read `tinyops_results` by its ELF symbol.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from types import TracebackType
+
+from tinyops.hil._elf import FirmwareImage
+from tinyops.hil._errors import FirmwareFault, TargetError, TargetTimeout
+from tinyops.hil._results import HEADER_BYTES, OP_RESULT_BYTES, RESULTS_SYMBOL, RunResults, parse_header, parse_results
+
+EXIT_SYMBOL = "_ZN7tinyops2rt4port4exitEi"        # tinyops::rt::port::exit(int): r0 holds the exit code
+FAULT_SYMBOL = "tinyops_unexpected_exception"     # the startup code's handler for every unexpected exception
+BLOB_SYMBOL = "__tinyops_blob_start"              # where the port expects the model blob (linker script)
+
+
+class Target(abc.ABC):
+    """A place firmware runs. Use as a context manager so that the probe or emulator is always released."""
+
+    kind: str = "target"
+
+    def __init__(self, timeout_s: float = 60.0) -> None:
+        self.timeout_s = timeout_s
+        self.firmware: FirmwareImage | None = None
+
+    # -- the probe primitives each target supplies ---------------------------------------------------------
+    @abc.abstractmethod
+    def _write_memory(self, address: int, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def _read_memory(self, address: int, length: int) -> bytes: ...
+
+    @abc.abstractmethod
+    def _read_core_register(self, name: str) -> int:
+        """'r0' or 'pc'."""
+
+    @abc.abstractmethod
+    def _set_breakpoint(self, address: int) -> None: ...
+
+    @abc.abstractmethod
+    def _resume(self) -> None: ...
+
+    @abc.abstractmethod
+    def _wait_for_halt(self, timeout_s: float) -> bool:
+        """True once the core has halted; False if it still runs after `timeout_s`."""
+
+    @abc.abstractmethod
+    def _halt(self) -> None: ...
+
+    @abc.abstractmethod
+    def _reset_and_halt(self) -> None: ...
+
+    @abc.abstractmethod
+    def _program(self, firmware: FirmwareImage) -> None:
+        """Write the ELF's loadable segments to the target (flash on a board, RAM on QEMU)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the probe or stop the emulator; safe to call twice."""
+
+    # -- the shared protocol ------------------------------------------------------------------------------
+    def flash(self, firmware: FirmwareImage, blob: bytes | None = None) -> None:
+        """Program `firmware` and, if given, write the model blob where the port's linker script puts it."""
+        firmware.symbol(RESULTS_SYMBOL)  # fail before programming if this is not a TinyOps firmware
+        firmware.symbol(EXIT_SYMBOL)
+        self._reset_and_halt()
+        self._program(firmware)
+        if blob is not None:
+            address, _ = firmware.symbol(BLOB_SYMBOL)
+            self._write_memory(address, blob)
+            if self._read_memory(address, min(len(blob), 64)) != blob[:64]:
+                raise TargetError(f"{self.kind}: the model blob did not read back at {address:#x} "
+                                  "(is external memory mapped?)")
+        self.firmware = firmware
+
+    def reset(self) -> None:
+        self._reset_and_halt()
+
+    def run(self, timeout_s: float | None = None) -> RunResults:
+        """Reset, run to the firmware's exit and return its results.
+
+        Raises TargetTimeout (a hung firmware: the core is halted and the last op reached is named),
+        FirmwareFault (a fault handler ran, or the runtime reported a non-zero status) or TargetError.
+        """
+        if self.firmware is None:
+            raise TargetError(f"{self.kind}: run() before flash()")
+        timeout_s = self.timeout_s if timeout_s is None else timeout_s
+        exit_address, _ = self.firmware.symbol(EXIT_SYMBOL)
+        self._reset_and_halt()
+        self._set_breakpoint(exit_address)
+        fault_address = None
+        if self.firmware.has_symbol(FAULT_SYMBOL):
+            fault_address, _ = self.firmware.symbol(FAULT_SYMBOL)
+            self._set_breakpoint(fault_address)
+        started = time.monotonic()
+        self._resume()
+        if not self._wait_for_halt(timeout_s):
+            self._halt()
+            raise TargetTimeout(f"{self.kind}: the firmware did not finish within {timeout_s:.1f} s "
+                                f"({self._progress()}); halted at pc={self._read_core_register('pc'):#x}")
+        pc = self._read_core_register("pc")
+        if pc == fault_address:
+            raise FirmwareFault(f"{self.kind}: the firmware faulted after {time.monotonic() - started:.2f} s "
+                                f"({self._progress()})")
+        if pc != exit_address:
+            raise TargetError(f"{self.kind}: the core halted at pc={pc:#x}, neither at exit nor at a fault handler")
+        exit_code = self._read_core_register("r0")
+        results = self.read_results()
+        if results.status != 0:
+            raise FirmwareFault(f"{self.kind}: the runtime reported status {results.status} "
+                                f"(firmware/include/tinyops/rt/status.hpp), exit code {exit_code}")
+        if exit_code != 0:
+            raise FirmwareFault(f"{self.kind}: the firmware exited with code {exit_code}")
+        return results
+
+    def read_results(self) -> RunResults:
+        """The results struct, read from target memory by its ELF symbol."""
+        if self.firmware is None:
+            raise TargetError(f"{self.kind}: read_results() before flash()")
+        address, size = self.firmware.symbol(RESULTS_SYMBOL)
+        capacity = max(0, (size - HEADER_BYTES) // OP_RESULT_BYTES)
+        return parse_results(self._read_memory(address, size or HEADER_BYTES), capacity)
+
+    def _progress(self) -> str:
+        """What the results header says so far, for a failure message."""
+        assert self.firmware is not None
+        address, _ = self.firmware.symbol(RESULTS_SYMBOL)
+        try:
+            _magic, _version, _op_bytes, status, op_count, _runs, _unit = parse_header(
+                self._read_memory(address, HEADER_BYTES))
+        except TargetError as exc:
+            return f"results unreadable: {exc}"
+        return f"{op_count} ops recorded, status {status}"
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,80 @@
+"""The QEMU target against real QEMU: a run, its results by ELF symbol, and every failure path in time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tinyops.hil import FirmwareFault, FirmwareImage, QemuTarget, TargetError, TargetTimeout
+
+FINISH, HANG, FAULT, ERROR_STATUS = 0, 1, 2, 3
+
+
+def _set_mode(target: QemuTarget, firmware: FirmwareImage, mode: int) -> None:
+    address, _ = firmware.symbol("fixture_mode")
+    target._write_memory(address, mode.to_bytes(4, "little"))
+
+
+def test_run_reads_per_op_counts_deterministically(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuTarget(timeout_s=20) as target:
+        target.flash(firmware)
+        first = target.run()
+        second = target.run()
+    assert first.status == 0 and first.unit == "ticks" and len(first.ops) == 5
+    # op k runs a 2000*(k+1)-iteration loop of 6 instructions: 12000*(k+1) instructions = 300*(k+1) ticks
+    # of 40 instructions under -icount shift=0.
+    assert [op.cycles for op in first.ops] == [300 * (k + 1) for k in range(5)]
+    assert first == second  # deterministic under -icount
+
+
+def test_hung_firmware_times_out_and_is_halted(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuTarget(timeout_s=20) as target:
+        target.flash(firmware)
+        _set_mode(target, firmware, HANG)
+        started = time.monotonic()
+        with pytest.raises(TargetTimeout, match=r"did not finish within 1.0 s \(2 ops recorded"):
+            target.run(timeout_s=1.0)
+        assert time.monotonic() - started < 5
+        _set_mode(target, firmware, FINISH)  # the target is halted and usable again
+        assert len(target.run().ops) == 5
+
+
+def test_faulting_firmware_is_reported(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuTarget(timeout_s=20) as target:
+        target.flash(firmware)
+        _set_mode(target, firmware, FAULT)
+        with pytest.raises(FirmwareFault, match="faulted"):
+            target.run()
+        _set_mode(target, firmware, ERROR_STATUS)
+        with pytest.raises(FirmwareFault, match="status 24"):
+            target.run()
+
+
+def test_emulator_that_disappears_is_a_clear_error(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuTarget(timeout_s=20) as target:
+        target.flash(firmware)
+        _set_mode(target, firmware, HANG)
+        target._process.kill()  # the "probe" goes away mid-run
+        started = time.monotonic()
+        with pytest.raises(TargetError, match="connection|exited"):
+            target.run(timeout_s=5)
+        assert time.monotonic() - started < 5
+
+
+def test_not_a_tinyops_firmware_is_rejected_before_programming(tmp_path: Path, fixture_elf: Path) -> None:
+    bogus = tmp_path / "bogus.elf"
+    bogus.write_bytes(b"\x7fELF not really")
+    with pytest.raises(ValueError, match="bogus.elf: not a valid ELF"):
+        FirmwareImage(bogus)
+    with pytest.raises(FileNotFoundError, match="missing.elf"):
+        FirmwareImage(tmp_path / "missing.elf")
+    firmware = FirmwareImage(fixture_elf)
+    with pytest.raises(ValueError, match="symbol '__tinyops_blob_start' not found"):
+        with QemuTarget() as target:
+            target.flash(firmware, blob=b"\0" * 64)
