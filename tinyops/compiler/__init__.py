@@ -1,0 +1,38 @@
+"""The TinyOps compiler: quantized models (``.tflite`` or the search's PTQ handoff) -> IR -> plan -> model blob.
+
+Public API:
+
+- :func:`import_tflite` reads an int8 ``.tflite`` model; :func:`load_model`/:func:`save_model` read and write
+  the handoff format of ``HANDOFF.md`` (what the search's PyTorch quantizer produces).
+- :class:`QuantizedModel`, :class:`QuantizedOp`, :class:`QuantizedTensor`, :class:`OpKind`, :class:`Padding`:
+  the IR; :func:`derive_integer_params` computes TFLite's multipliers/shifts/clamps once.
+- :func:`evaluate`: the numpy reference evaluator of the IR (bit-exact with TFLite's reference kernels).
+"""
+
+from tinyops.compiler._ir import (
+    OpKind,
+    Padding,
+    QuantizedModel,
+    QuantizedOp,
+    QuantizedTensor,
+    derive_integer_params,
+)
+from tinyops.compiler._handoff import load_any, load_model, save_model
+from tinyops.compiler._quant import quantize_multiplier
+from tinyops.compiler._reference import evaluate
+from tinyops.compiler._tflite import import_tflite
+
+__all__ = [
+    "OpKind",
+    "Padding",
+    "QuantizedModel",
+    "QuantizedOp",
+    "QuantizedTensor",
+    "derive_integer_params",
+    "evaluate",
+    "import_tflite",
+    "load_any",
+    "load_model",
+    "save_model",
+    "quantize_multiplier",
+]

@@ -1,0 +1,209 @@
+"""The quantized IR both front ends produce: int8 tensors with TFLite semantics and the ops between them.
+
+A :class:`QuantizedModel` holds what a quantizer decides (float scales and zero points, int8 weights, int32
+biases, per-channel weight scales). :func:`derive_integer_params` turns that, once, into the integers the
+kernels execute (multipliers, shifts, activation clamps, add parameters); :meth:`QuantizedModel.validate`
+checks every shape, dtype and index so that bad input is one clear error naming the op and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from tinyops.compiler import _quant
+
+
+class OpKind(str, Enum):
+    CONV2D = "conv2d"
+    DEPTHWISE_CONV2D = "depthwise_conv2d"
+    ADD = "add"
+    AVERAGE_POOL2D = "average_pool2d"
+    FULLY_CONNECTED = "fully_connected"
+    PAD = "pad"
+    RESHAPE = "reshape"
+
+
+ACTIVATIONS = ("none", "relu", "relu6", "relu_n1_to_1")
+_WEIGHTED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.FULLY_CONNECTED)
+_WINDOWED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
+
+
+@dataclass(frozen=True)
+class Padding:
+    top: int = 0
+    left: int = 0
+    bottom: int = 0
+    right: int = 0
+
+
+@dataclass
+class QuantizedTensor:
+    """An int8 activation, NHWC with batch 1 stored as (height, width, channels); real = scale * (q - zero_point)."""
+
+    name: str
+    shape: tuple[int, int, int]
+    scale: float
+    zero_point: int
+
+    @property
+    def bytes(self) -> int:
+        h, w, c = self.shape
+        return h * w * c
+
+
+@dataclass
+class QuantizedOp:
+    """One op. Weight layouts: conv2d OHWI ``[Cout][kh][kw][Cin]``, depthwise ``[kh][kw][Cout]``,
+    fully connected ``[Cout][Cin]`` (Cin = the flattened input)."""
+
+    kind: OpKind
+    name: str
+    inputs: list[int]
+    output: int
+    kernel: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    padding: Padding = Padding()
+    activation: str = "none"
+    depth_multiplier: int = 1
+    weights: np.ndarray | None = None          # int8
+    weight_scales: np.ndarray | None = None    # float32, one per output channel (or one, repeated)
+    weight_zero_point: int = 0                 # fully connected only (TFLite allows it there)
+    bias: np.ndarray | None = None             # int32, one per output channel
+    # Derived by derive_integer_params (never set by a front end).
+    multipliers: np.ndarray | None = None      # int32 Q31 per output channel
+    shifts: np.ndarray | None = None           # int32 executed shifts (> 0 = left), -31 ... 31
+    act_min: int = -128
+    act_max: int = 127
+    add_params: tuple[int, ...] = ()           # input1 m/s, input2 m/s, output m/s
+
+    @property
+    def out_channels(self) -> int:
+        return len(self.bias) if self.bias is not None else 0
+
+
+@dataclass
+class QuantizedModel:
+    name: str
+    tensors: list[QuantizedTensor]
+    ops: list[QuantizedOp]             # execution order
+    input: int
+    output: int
+    source: str = "<model>"            # file it came from, for messages
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def op_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for op in self.ops:
+            counts[op.kind.value] = counts.get(op.kind.value, 0) + 1
+        return counts
+
+    def validate(self) -> None:
+        """Raise ValueError naming the op and field for anything inconsistent."""
+        def fail(where: str, what: str) -> None:
+            raise ValueError(f"{self.source}: {where}: {what}")
+
+        n = len(self.tensors)
+        for i, t in enumerate(self.tensors):
+            if len(t.shape) != 3 or any(int(d) < 1 for d in t.shape):
+                fail(f"tensors[{i}] ({t.name}).shape", f"expected 3 positive dims (h, w, c), got {t.shape}")
+            if not -128 <= t.zero_point <= 127:
+                fail(f"tensors[{i}] ({t.name}).zero_point", f"expected -128 ... 127, got {t.zero_point}")
+            if not (np.isfinite(t.scale) and t.scale > 0):
+                fail(f"tensors[{i}] ({t.name}).scale", f"expected a positive finite scale, got {t.scale}")
+        for label, idx in (("input", self.input), ("output", self.output)):
+            if not 0 <= idx < n:
+                fail(label, f"expected a tensor index below {n}, got {idx}")
+        produced = {self.input}
+        for k, op in enumerate(self.ops):
+            where = f"ops[{k}] ({op.name}, {op.kind.value})"
+            for j in list(op.inputs) + [op.output]:
+                if not 0 <= j < n:
+                    fail(where, f"tensor index {j} out of range (model has {n} tensors)")
+            for j in op.inputs:
+                if j not in produced:
+                    fail(where, f"input tensor {j} ({self.tensors[j].name}) is read before any op writes it")
+            produced.add(op.output)
+            _validate_op(op, self.tensors, lambda field_, what, w=where: fail(f"{w}.{field_}", what))
+        if self.output not in produced:
+            fail("output", f"tensor {self.output} is never written")
+
+
+def _conv_out(size: int, kernel: int, stride: int, dilation: int, before: int, after: int) -> int:
+    return (size + before + after - ((kernel - 1) * dilation + 1)) // stride + 1
+
+
+def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:  # noqa: C901 - one table
+    expected_inputs = 2 if op.kind == OpKind.ADD else 1
+    if len(op.inputs) != expected_inputs:
+        fail("inputs", f"expected {expected_inputs} input(s), got {len(op.inputs)}")
+    if op.activation not in ACTIVATIONS:
+        fail("activation", f"expected one of {ACTIVATIONS}, got {op.activation!r}")
+    x = tensors[op.inputs[0]].shape
+    y = tensors[op.output].shape
+    if op.kind in _WINDOWED:
+        if min(op.kernel + op.stride + op.dilation) < 1:
+            fail("kernel/stride/dilation", "expected positive values")
+        p = op.padding
+        expect_hw = (_conv_out(x[0], op.kernel[0], op.stride[0], op.dilation[0], p.top, p.bottom),
+                     _conv_out(x[1], op.kernel[1], op.stride[1], op.dilation[1], p.left, p.right))
+        if tuple(y[:2]) != expect_hw:
+            fail("output shape", f"expected {expect_hw} rows x cols from the input {x}, kernel, stride and "
+                                 f"padding, got {y[:2]}")
+    if op.kind in _WEIGHTED:
+        cout = y[2]
+        if op.weights is None or op.weights.dtype != np.int8:
+            fail("weights", "expected an int8 array")
+        if op.bias is None or op.bias.dtype != np.int32 or op.bias.shape != (cout,):
+            fail("bias", f"expected int32 of shape ({cout},)")
+        if op.weight_scales is None or op.weight_scales.shape != (cout,):
+            fail("weight_scales", f"expected one scale per output channel ({cout},)")
+        if not np.all(np.isfinite(op.weight_scales)) or np.any(op.weight_scales < 0):
+            fail("weight_scales", "expected finite non-negative scales")
+        shape = {
+            OpKind.CONV2D: (cout, op.kernel[0], op.kernel[1], x[2]),
+            OpKind.DEPTHWISE_CONV2D: (op.kernel[0], op.kernel[1], cout),
+            OpKind.FULLY_CONNECTED: (cout, x[0] * x[1] * x[2]),
+        }[op.kind]
+        if op.weights.shape != shape:
+            fail("weights", f"expected shape {shape}, got {op.weights.shape}")
+        if op.kind == OpKind.DEPTHWISE_CONV2D and cout != x[2] * op.depth_multiplier:
+            fail("depth_multiplier", f"output channels {cout} != input channels {x[2]} x {op.depth_multiplier}")
+        if op.kind == OpKind.FULLY_CONNECTED and y != (1, 1, cout):
+            fail("output shape", f"expected (1, 1, {cout}), got {y}")
+        if op.kind != OpKind.FULLY_CONNECTED and op.weight_zero_point != 0:
+            fail("weight_zero_point", "expected 0 (symmetric weights) outside fully connected")
+    elif op.weights is not None or op.bias is not None:
+        fail("weights", f"{op.kind.value} takes no weights or bias")
+    if op.kind == OpKind.ADD and (tensors[op.inputs[1]].shape != x or y != x):
+        fail("inputs", f"add needs equal shapes, got {x}, {tensors[op.inputs[1]].shape} -> {y}")
+    if op.kind == OpKind.AVERAGE_POOL2D and y[2] != x[2]:
+        fail("output shape", "average pool keeps the channel count")
+    if op.kind == OpKind.PAD:
+        p = op.padding
+        if y != (x[0] + p.top + p.bottom, x[1] + p.left + p.right, x[2]):
+            fail("padding", f"input {x} padded by {p} does not give the output {y}")
+    if op.kind == OpKind.RESHAPE and int(np.prod(x)) != int(np.prod(y)):
+        fail("output shape", f"reshape must keep the element count ({x} -> {y})")
+    if op.kind in (OpKind.AVERAGE_POOL2D, OpKind.RESHAPE, OpKind.PAD):
+        tin, tout = tensors[op.inputs[0]], tensors[op.output]
+        if tin.zero_point != tout.zero_point or np.float32(tin.scale) != np.float32(tout.scale):
+            fail("output quantization", f"{op.kind.value} must keep the input's scale and zero point")
+
+
+def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
+    """Fill every op's multipliers, shifts, activation clamp and add parameters (TFLite's Prepare), in place."""
+    model.validate()
+    t = model.tensors
+    for op in model.ops:
+        out = t[op.output]
+        op.act_min, op.act_max = _quant.activation_range(op.activation, out.scale, out.zero_point)
+        if op.kind in _WEIGHTED:
+            op.multipliers, op.shifts = _quant.per_channel_multipliers(t[op.inputs[0]].scale, op.weight_scales,
+                                                                       out.scale)
+        elif op.kind == OpKind.ADD:
+            op.add_params = _quant.add_params(t[op.inputs[0]].scale, t[op.inputs[1]].scale, out.scale)
+    return model

@@ -1,0 +1,152 @@
+"""TFLite's integer requantization arithmetic, computed once here for every consumer.
+
+Everything downstream (the numpy reference evaluator, the blob, the firmware kernels) executes the integers
+this module derives; nobody re-derives them from float scales.
+
+One quirk of the reference interpreters matters for real models: TFLite computes ``x * (1 << left_shift)``
+in 32-bit ``int``. ``QuantizeMultiplier`` returns left shifts above 31 for effective scales of 2^31 or more
+(the released ``proxyless-w0.30-r064_int8.tflite`` has shifts up to 98), and the x86 builds of TFLite Micro
+and LiteRT that ship on PyPI then shift by ``left_shift mod 32`` and wrap on overflow (the ``shl``
+instruction masks its count). We store that *executed* shift (``shift mod 32`` when ``shift > 31``) so
+that the kernels compute, without undefined behaviour, ``int32(uint32(x) << shift)`` for ``0 < shift <= 31``
+and give the reference's bits. For sane scales (every shift <= 30) this changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+# TFLite's quantized add scales both inputs up by 2^20 before rescaling them (int8 path).
+ADD_LEFT_SHIFT = 20
+
+
+def _tflite_round(value: float) -> int:
+    """std::round: half away from zero."""
+    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
+    """TFLite's ``QuantizeMultiplier``: a double as a Q31 multiplier in [2^30, 2^31) and a power-of-two shift.
+
+    Returns TFLite's shift unchanged (it may exceed 31; see :func:`executed_shift`). Multipliers below
+    2^-31 flush to (0, 0) as TFLite does.
+    """
+    if real_multiplier < 0 or not math.isfinite(real_multiplier):
+        raise ValueError(f"requantization multiplier must be finite and >= 0, got {real_multiplier!r}")
+    if real_multiplier == 0.0:
+        return 0, 0
+    mantissa, shift = math.frexp(real_multiplier)
+    q_fixed = _tflite_round(mantissa * (1 << 31))
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return q_fixed, shift
+
+
+def executed_shift(shift: int) -> int:
+    """The left shift the reference interpreters actually apply: ``shift mod 32`` above 31 (see module doc)."""
+    return shift & 31 if shift > 31 else shift
+
+
+def quantize_multiplier_executed(real_multiplier: float) -> tuple[int, int]:
+    """:func:`quantize_multiplier` with the shift the reference executes (in -31 ... 31)."""
+    multiplier, shift = quantize_multiplier(real_multiplier)
+    return multiplier, executed_shift(shift)
+
+
+def per_channel_multipliers(input_scale: float, weight_scales: np.ndarray,
+                            output_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Conv / depthwise / FC output multipliers and shifts, one per channel, as TFLite's
+    ``PopulateConvolutionQuantizationParams``: (double)input_scale * (double)filter_scale / (double)output_scale,
+    each scale being the float32 stored in the model."""
+    s_in = float(np.float32(input_scale))
+    s_out = float(np.float32(output_scale))
+    pairs = [quantize_multiplier_executed(s_in * float(np.float32(s_w)) / s_out) for s_w in weight_scales]
+    multipliers = np.array([m for m, _ in pairs], dtype=np.int32)
+    shifts = np.array([s for _, s in pairs], dtype=np.int32)
+    return multipliers, shifts
+
+
+def add_params(input1_scale: float, input2_scale: float, output_scale: float) -> tuple[int, int, int, int, int, int]:
+    """TFLite's int8 ADD parameters (input1 multiplier/shift, input2 multiplier/shift, output multiplier/shift),
+    with ``left_shift = 20`` implied, as ``PrepareGeneralSubOp``/add.cc compute them."""
+    s1, s2, s_out = (float(np.float32(s)) for s in (input1_scale, input2_scale, output_scale))
+    twice_max_input_scale = 2.0 * max(s1, s2)
+    real_input1 = s1 / twice_max_input_scale
+    real_input2 = s2 / twice_max_input_scale
+    real_output = twice_max_input_scale / ((1 << ADD_LEFT_SHIFT) * s_out)
+    params: list[int] = []
+    for real, what in ((real_input1, "input1"), (real_input2, "input2"), (real_output, "output")):
+        if not 0.0 < real < 1.0:
+            raise ValueError(f"add {what} rescale {real!r} is outside (0, 1) as TFLite requires")
+        params.extend(quantize_multiplier(real))
+    return tuple(params)  # type: ignore[return-value]
+
+
+def activation_range(activation: str, output_scale: float, output_zero_point: int) -> tuple[int, int]:
+    """TFLite's ``CalculateActivationRangeQuantized`` for int8 (``TfLiteRound(f / scale)`` in float32)."""
+    qmin, qmax = -128, 127
+    scale = np.float32(output_scale)
+
+    def quantize(value: float) -> int:
+        return output_zero_point + _tflite_round(float(np.float32(value) / scale))
+
+    if activation == "none":
+        return qmin, qmax
+    if activation == "relu":
+        return max(qmin, quantize(0.0)), qmax
+    if activation == "relu6":
+        return max(qmin, quantize(0.0)), min(qmax, quantize(6.0))
+    if activation == "relu_n1_to_1":
+        return max(qmin, quantize(-1.0)), min(qmax, quantize(1.0))
+    raise ValueError(f"unsupported fused activation {activation!r} (expected none, relu, relu6, relu_n1_to_1)")
+
+
+def scale_as_q31(scale: float) -> tuple[int, int]:
+    """A tensor's float scale as multiplier x 2^(shift-31) (unclamped shift), for the blob's tensor records."""
+    if scale <= 0:
+        return 0, 0
+    multiplier, shift = quantize_multiplier(float(np.float32(scale)))
+    if not -31 <= shift <= 30:
+        return 0, 0
+    return multiplier, shift
+
+
+# ---- vectorized integer arithmetic (numpy reference evaluator) -------------------------------------------
+
+def _wrap_int32(values: np.ndarray) -> np.ndarray:
+    return ((values.astype(np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """gemmlowp's SRDHM on int64 arrays holding int32 values."""
+    product = a.astype(np.int64) * b.astype(np.int64)
+    nudged = product + np.where(product >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.where(nudged >= 0, nudged >> 31, -((-nudged) >> 31))  # C division truncates toward zero
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    return np.where(overflow, INT32_MAX, high)
+
+
+def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: arithmetic right shift rounding half away from zero."""
+    exponent = np.asarray(exponent, dtype=np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """TFLite's ``MultiplyByQuantizedMultiplier`` (double rounding) with executed shifts in -31 ... 31."""
+    x = _wrap_int32(np.asarray(x, dtype=np.int64))
+    shift = np.asarray(shift, dtype=np.int64)
+    left = np.where(shift > 0, shift, 0)
+    right = np.where(shift > 0, 0, -shift)
+    shifted = _wrap_int32(x << left)
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, np.asarray(multiplier)), right)

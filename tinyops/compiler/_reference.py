@@ -1,0 +1,97 @@
+"""A numpy reference evaluator of the IR with TFLite's reference integer arithmetic.
+
+It is the executable definition the C++ kernels are checked against and a simulated-int8 path for the
+search (batched: inputs N x H x W x C). It is written for clarity, not speed; the host runtime in
+``tinyops._core`` is the fast path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from tinyops.compiler._ir import OpKind, QuantizedModel, QuantizedOp
+from tinyops.compiler._quant import ADD_LEFT_SHIFT, multiply_by_quantized_multiplier
+
+
+def _windows(x: np.ndarray, op: QuantizedOp, out_hw: tuple[int, int], fill: int = 0) -> np.ndarray:
+    """(N, Ho, Wo, kh, kw, C) view of the zero-padded input ``x`` (N, H, W, C) under op's kernel/stride/dilation."""
+    p = op.padding
+    padded = np.pad(x, ((0, 0), (p.top, p.bottom), (p.left, p.right), (0, 0)), constant_values=fill)
+    n, _, _, c = padded.shape
+    sn, sh, sw, sc = padded.strides
+    (kh, kw), (st_h, st_w), (dh, dw) = op.kernel, op.stride, op.dilation
+    return as_strided(padded, shape=(n, out_hw[0], out_hw[1], kh, kw, c),
+                      strides=(sn, sh * st_h, sw * st_w, sh * dh, sw * dw, sc), writeable=False)
+
+
+def _requantize(acc: np.ndarray, op: QuantizedOp, zero_point: int) -> np.ndarray:
+    acc = acc + op.bias.astype(np.int64)
+    scaled = multiply_by_quantized_multiplier(acc, op.multipliers, op.shifts) + zero_point
+    return np.clip(scaled, op.act_min, op.act_max).astype(np.int8)
+
+
+def _run_op(model: QuantizedModel, op: QuantizedOp, values: dict[int, np.ndarray]) -> np.ndarray:
+    t = model.tensors
+    x = values[op.inputs[0]]
+    n = x.shape[0]
+    zp_in, zp_out = t[op.inputs[0]].zero_point, t[op.output].zero_point
+    out_shape = (n, *t[op.output].shape)
+    if op.kind == OpKind.CONV2D:
+        win = _windows(x.astype(np.int64) - zp_in, op, out_shape[1:3])
+        acc = np.tensordot(win, op.weights.astype(np.int64), axes=([3, 4, 5], [1, 2, 3]))
+        return _requantize(acc, op, zp_out)
+    if op.kind == OpKind.DEPTHWISE_CONV2D:
+        win = _windows(x.astype(np.int64) - zp_in, op, out_shape[1:3])
+        if op.depth_multiplier > 1:
+            win = np.repeat(win, op.depth_multiplier, axis=-1)
+        acc = np.einsum("nhwyxc,yxc->nhwc", win, op.weights.astype(np.int64))
+        return _requantize(acc, op, zp_out)
+    if op.kind == OpKind.FULLY_CONNECTED:
+        flat = x.reshape(n, -1).astype(np.int64) - zp_in
+        acc = flat @ (op.weights.astype(np.int64) - op.weight_zero_point).T
+        return _requantize(acc, op, zp_out).reshape(out_shape)
+    if op.kind == OpKind.AVERAGE_POOL2D:
+        sums = _windows(x.astype(np.int64), op, out_shape[1:3]).sum(axis=(3, 4))
+        ones = np.ones((1, *x.shape[1:3], 1), np.int64)
+        counts = _windows(ones, op, out_shape[1:3]).sum(axis=(3, 4))
+        half = counts // 2
+        mean = np.where(sums > 0, (sums + half) // counts, -((-sums + half) // counts))  # C truncation
+        return np.clip(mean, op.act_min, op.act_max).astype(np.int8)
+    if op.kind == OpKind.ADD:
+        m1, s1, m2, s2, mo, so = op.add_params
+        y = values[op.inputs[1]]
+        zp_in2 = t[op.inputs[1]].zero_point
+        a = multiply_by_quantized_multiplier((x.astype(np.int64) - zp_in) << ADD_LEFT_SHIFT, m1, s1)
+        b = multiply_by_quantized_multiplier((y.astype(np.int64) - zp_in2) << ADD_LEFT_SHIFT, m2, s2)
+        raw = multiply_by_quantized_multiplier(a + b, mo, so) + zp_out
+        return np.clip(raw, op.act_min, op.act_max).astype(np.int8)
+    if op.kind == OpKind.PAD:
+        p = op.padding
+        return np.pad(x, ((0, 0), (p.top, p.bottom), (p.left, p.right), (0, 0)), constant_values=zp_out)
+    if op.kind == OpKind.RESHAPE:
+        return x.reshape(out_shape)
+    raise ValueError(f"{model.source}: {op.name}: no reference for op kind {op.kind}")
+
+
+def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: bool = False
+             ) -> np.ndarray | dict[int, np.ndarray]:
+    """Run int8 ``inputs`` (N x H x W x C, or one H x W x C image) through the model.
+
+    Returns the output (N x h x w x c, or h x w x c for one image), or with ``keep_intermediates`` every
+    tensor's value by IR tensor index.
+    """
+    inputs = np.asarray(inputs)
+    want = model.tensors[model.input].shape
+    single = inputs.shape == want
+    batch = inputs[None] if single else inputs
+    if inputs.dtype != np.int8 or batch.shape[1:] != want:
+        raise ValueError(f"{model.source}: input: expected int8 of shape (N, {', '.join(map(str, want))}), "
+                         f"got {inputs.dtype} {inputs.shape}")
+    values = {model.input: batch}
+    for op in model.ops:
+        values[op.output] = _run_op(model, op, values)
+    if keep_intermediates:
+        return {k: (v[0] if single else v) for k, v in values.items()}
+    out = values[model.output]
+    return out[0] if single else out

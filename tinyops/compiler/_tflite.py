@@ -1,0 +1,264 @@
+"""`.tflite` front end: reads the flatbuffer with the PyPI ``tflite`` package (no TensorFlow) into the IR.
+
+Supported: one subgraph, batch 1, int8 activations with per-tensor quantization, ops CONV_2D,
+DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, FULLY_CONNECTED, PAD and RESHAPE with TFLite's SAME/VALID padding
+turned into the explicit padding TFLite computes. Anything else is a ValueError naming the op or tensor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tflite
+
+from tinyops.compiler._ir import OpKind, Padding, QuantizedModel, QuantizedOp, QuantizedTensor, derive_integer_params
+
+_ACTIVATIONS = {
+    tflite.ActivationFunctionType.NONE: "none",
+    tflite.ActivationFunctionType.RELU: "relu",
+    tflite.ActivationFunctionType.RELU6: "relu6",
+    tflite.ActivationFunctionType.RELU_N1_TO_1: "relu_n1_to_1",
+}
+_OPERATOR_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+_SUPPORTED = {
+    tflite.BuiltinOperator.CONV_2D: OpKind.CONV2D,
+    tflite.BuiltinOperator.DEPTHWISE_CONV_2D: OpKind.DEPTHWISE_CONV2D,
+    tflite.BuiltinOperator.ADD: OpKind.ADD,
+    tflite.BuiltinOperator.AVERAGE_POOL_2D: OpKind.AVERAGE_POOL2D,
+    tflite.BuiltinOperator.FULLY_CONNECTED: OpKind.FULLY_CONNECTED,
+    tflite.BuiltinOperator.PAD: OpKind.PAD,
+    tflite.BuiltinOperator.RESHAPE: OpKind.RESHAPE,
+}
+
+
+def tflite_padding(padding: int, in_size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int, int]:
+    """(out_size, pad_before, pad_after) as TFLite's ComputePaddingHeightWidth computes them."""
+    effective = (kernel - 1) * dilation + 1
+    if padding == tflite.Padding.SAME:
+        out = (in_size + stride - 1) // stride
+    elif padding == tflite.Padding.VALID:
+        out = (in_size + stride - effective) // stride
+    else:
+        raise ValueError(f"unknown padding {padding}")
+    total = max((out - 1) * stride + effective - in_size, 0)
+    return out, total // 2, total - total // 2
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.buf = path.read_bytes()
+        try:
+            if not tflite.Model.ModelBufferHasIdentifier(self.buf, 0):
+                raise ValueError("missing the TFL3 file identifier")
+            self.model = tflite.Model.GetRootAsModel(self.buf, 0)
+            if self.model.SubgraphsLength() != 1:
+                raise ValueError(f"expected one subgraph, found {self.model.SubgraphsLength()}")
+            self.graph = self.model.Subgraphs(0)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not a usable .tflite model: {exc}") from None
+        except Exception as exc:  # flatbuffers raises struct/index errors on garbage
+            raise ValueError(f"{path}: not a .tflite flatbuffer ({type(exc).__name__}: {exc})") from None
+        self.ir_index: dict[int, int] = {}
+        self.tensors: list[QuantizedTensor] = []
+
+    def fail(self, where: str, what: str) -> ValueError:
+        return ValueError(f"{self.path}: {where}: {what}")
+
+    def tensor_name(self, index: int) -> str:
+        return self.graph.Tensors(index).Name().decode(errors="replace")
+
+    def quant(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
+        q = self.graph.Tensors(index).Quantization()
+        if q is None or q.ScaleLength() == 0:
+            raise self.fail(f"tensor {index} ({self.tensor_name(index)})", "expected quantization parameters")
+        zps = q.ZeroPointAsNumpy() if q.ZeroPointLength() else np.zeros(q.ScaleLength(), np.int64)
+        return q.ScaleAsNumpy().astype(np.float32), np.asarray(zps, dtype=np.int64), q.QuantizedDimension()
+
+    def constant(self, index: int, dtype: type) -> np.ndarray:
+        t = self.graph.Tensors(index)
+        where = f"tensor {index} ({self.tensor_name(index)})"
+        expected = {np.int8: tflite.TensorType.INT8, np.int32: tflite.TensorType.INT32}[dtype]
+        if t.Type() != expected:
+            raise self.fail(where, f"expected type {np.dtype(dtype).name}, got TensorType {t.Type()}")
+        buffer = self.model.Buffers(t.Buffer())
+        if buffer.DataLength() > 0:
+            raw = buffer.DataAsNumpy().tobytes()
+        elif buffer.Offset() > 1:  # data stored after the flatbuffer (models over 2 GB)
+            raw = self.buf[buffer.Offset(): buffer.Offset() + buffer.Size()]
+        else:
+            raise self.fail(where, "expected constant data (a weight or bias), found none")
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        count = int(np.prod(shape)) if shape else 1
+        if len(raw) != count * np.dtype(dtype).itemsize:
+            raise self.fail(where, f"buffer holds {len(raw)} bytes, shape {shape} needs "
+                                   f"{count * np.dtype(dtype).itemsize}")
+        return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
+
+    def activation(self, index: int) -> int:
+        """The IR index of an int8 activation tensor (created on first use)."""
+        if index in self.ir_index:
+            return self.ir_index[index]
+        t = self.graph.Tensors(index)
+        where = f"tensor {index} ({self.tensor_name(index)})"
+        if t.Type() != tflite.TensorType.INT8:
+            raise self.fail(where, f"expected an int8 activation, got TensorType {t.Type()}")
+        dims = [int(d) for d in t.ShapeAsNumpy()] if t.ShapeLength() else []
+        if len(dims) == 4 and dims[0] == 1:
+            shape = (dims[1], dims[2], dims[3])
+        elif len(dims) == 2 and dims[0] == 1:
+            shape = (1, 1, dims[1])
+        elif len(dims) == 1:
+            shape = (1, 1, dims[0])
+        else:
+            raise self.fail(where, f"expected shape [1, H, W, C] or [1, C], got {dims}")
+        scales, zps, _ = self.quant(index)
+        if len(scales) != 1:
+            raise self.fail(where, f"expected per-tensor activation quantization, got {len(scales)} scales")
+        self.ir_index[index] = len(self.tensors)
+        self.tensors.append(QuantizedTensor(self.tensor_name(index), shape, float(scales[0]), int(zps[0])))
+        return self.ir_index[index]
+
+    def weight_scales(self, index: int, channels: int, channel_dim: int) -> np.ndarray:
+        scales, zps, dim = self.quant(index)
+        where = f"tensor {index} ({self.tensor_name(index)})"
+        if np.any(zps != 0):
+            raise self.fail(where, "expected symmetric weights (zero points 0)")
+        if len(scales) == 1:
+            return np.repeat(scales, channels).astype(np.float32)
+        if len(scales) != channels or dim != channel_dim:
+            raise self.fail(where, f"expected {channels} per-channel scales on dimension {channel_dim}, got "
+                                   f"{len(scales)} on dimension {dim}")
+        return scales.astype(np.float32)
+
+    def bias(self, inputs: np.ndarray, channels: int) -> np.ndarray:
+        if len(inputs) < 3 or inputs[2] < 0:
+            return np.zeros(channels, np.int32)
+        bias = self.constant(int(inputs[2]), np.int32).reshape(-1)
+        if bias.shape != (channels,):
+            raise self.fail(f"tensor {inputs[2]} ({self.tensor_name(int(inputs[2]))})",
+                            f"expected {channels} biases, got {bias.shape}")
+        return bias
+
+
+def _options(op, options_class):
+    table = op.BuiltinOptions()
+    opts = options_class()
+    if table is None:
+        raise ValueError("missing builtin options")
+    opts.Init(table.Bytes, table.Pos)
+    return opts
+
+
+def _activation(r: _Reader, where: str, code: int) -> str:
+    if code not in _ACTIVATIONS:
+        raise r.fail(where, f"unsupported fused activation {code} (expected NONE, RELU, RELU6, RELU_N1_TO_1)")
+    return _ACTIVATIONS[code]
+
+
+def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901 - one case per op kind
+    kind = _SUPPORTED[code]
+    inputs = op.InputsAsNumpy()
+    out_index = int(op.OutputsAsNumpy()[0])
+    name = r.tensor_name(out_index)
+    where = f"operator {k} ({_OPERATOR_NAMES.get(code, code)}, output {name})"
+    x = r.activation(int(inputs[0]))
+    in_shape = r.tensors[x].shape
+    result = QuantizedOp(kind=kind, name=name, inputs=[x], output=-1)
+
+    if kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D):
+        if kind == OpKind.CONV2D:
+            o = _options(op, tflite.Conv2DOptions)
+            weights = r.constant(int(inputs[1]), np.int8)
+            if weights.ndim != 4 or weights.shape[3] != in_shape[2]:
+                raise r.fail(where, f"expected OHWI weights with {in_shape[2]} input channels, got {weights.shape}")
+            kh, kw = weights.shape[1:3]
+            cout = weights.shape[0]
+            dilation = (o.DilationHFactor(), o.DilationWFactor())
+            result.weight_scales = r.weight_scales(int(inputs[1]), cout, 0)
+        elif kind == OpKind.DEPTHWISE_CONV2D:
+            o = _options(op, tflite.DepthwiseConv2DOptions)
+            weights = r.constant(int(inputs[1]), np.int8)
+            if weights.ndim != 4 or weights.shape[0] != 1:
+                raise r.fail(where, f"expected depthwise weights [1, kh, kw, Cout], got {weights.shape}")
+            kh, kw, cout = weights.shape[1:4]
+            weights = weights[0]
+            dilation = (o.DilationHFactor(), o.DilationWFactor())
+            result.depth_multiplier = cout // in_shape[2] if in_shape[2] else 0
+            result.weight_scales = r.weight_scales(int(inputs[1]), cout, 3)
+        else:
+            o = _options(op, tflite.Pool2DOptions)
+            weights, kh, kw, cout, dilation = None, o.FilterHeight(), o.FilterWidth(), in_shape[2], (1, 1)
+        stride = (o.StrideH(), o.StrideW())
+        if min(stride + dilation + (kh, kw)) < 1:
+            raise r.fail(where, f"expected positive kernel, stride and dilation, got {(kh, kw)}, {stride}, {dilation}")
+        oh, top, bottom = tflite_padding(o.Padding(), in_shape[0], kh, stride[0], dilation[0])
+        ow, left, right = tflite_padding(o.Padding(), in_shape[1], kw, stride[1], dilation[1])
+        result.kernel, result.stride, result.dilation = (kh, kw), stride, dilation
+        result.padding = Padding(top, left, bottom, right)
+        result.activation = _activation(r, where, o.FusedActivationFunction())
+        if weights is not None:
+            result.weights = np.ascontiguousarray(weights)
+            result.bias = r.bias(inputs, cout)
+    elif kind == OpKind.FULLY_CONNECTED:
+        o = _options(op, tflite.FullyConnectedOptions)
+        if o.WeightsFormat() != 0:
+            raise r.fail(where, "expected the DEFAULT weights format")
+        weights = r.constant(int(inputs[1]), np.int8)
+        cin = in_shape[0] * in_shape[1] * in_shape[2]
+        if weights.ndim != 2 or weights.shape[1] != cin:
+            raise r.fail(where, f"expected weights [Cout, {cin}], got {weights.shape}")
+        scales, zps, _ = r.quant(int(inputs[1]))
+        if len(scales) != 1 and len(scales) != weights.shape[0]:
+            raise r.fail(where, "expected per-tensor or per-channel weight scales")
+        result.weights = np.ascontiguousarray(weights)
+        result.weight_scales = np.resize(scales, weights.shape[0]).astype(np.float32)
+        result.weight_zero_point = int(zps[0])
+        result.bias = r.bias(inputs, weights.shape[0])
+        result.activation = _activation(r, where, o.FusedActivationFunction())
+    elif kind == OpKind.ADD:
+        o = _options(op, tflite.AddOptions)
+        result.inputs.append(r.activation(int(inputs[1])))
+        result.activation = _activation(r, where, o.FusedActivationFunction())
+    elif kind == OpKind.PAD:
+        all_pads = r.constant(int(inputs[1]), np.int32)
+        if all_pads.shape not in ((4, 2), (3, 2)) or np.any(all_pads < 0):
+            raise r.fail(where, f"expected non-negative paddings of shape [4, 2], got {all_pads.tolist()}")
+        if len(all_pads) == 4 and np.any(all_pads[0]):
+            raise r.fail(where, "padding the batch dimension is not supported")
+        pads = all_pads[-3:]
+        if np.any(pads[2]):
+            raise r.fail(where, "padding the channel dimension is not supported")
+        result.padding = Padding(int(pads[0][0]), int(pads[1][0]), int(pads[0][1]), int(pads[1][1]))
+    # RESHAPE: nothing beyond the shapes.
+    result.output = r.activation(out_index)
+    return result
+
+
+def import_tflite(path: str | Path) -> QuantizedModel:
+    """Read an int8 ``.tflite`` model into the IR (integer parameters derived, validated)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    r = _Reader(path)
+    g = r.graph
+    if g.InputsLength() != 1 or g.OutputsLength() != 1:
+        raise r.fail("subgraph", f"expected one input and one output, got {g.InputsLength()} and {g.OutputsLength()}")
+    network_input = r.activation(int(g.Inputs(0)))
+    ops = []
+    for k in range(g.OperatorsLength()):
+        op = g.Operators(k)
+        opcode = r.model.OperatorCodes(op.OpcodeIndex())
+        code = max(opcode.BuiltinCode(), opcode.DeprecatedBuiltinCode())
+        if code not in _SUPPORTED:
+            raise r.fail(f"operator {k}", f"unsupported operator {_OPERATOR_NAMES.get(code, code)} (supported: "
+                                          f"{', '.join(_OPERATOR_NAMES[c] for c in _SUPPORTED)})")
+        ops.append(_convert_op(r, k, op, code))
+    output_index = int(g.Outputs(0))
+    if output_index not in r.ir_index:
+        raise r.fail("subgraph output", f"tensor {output_index} is not produced by any operator")
+    model = QuantizedModel(name=path.stem, tensors=r.tensors, ops=ops, input=network_input,
+                           output=r.ir_index[output_index], source=str(path),
+                           metadata={"front_end": "tflite", "file": path.name})
+    return derive_integer_params(model)
