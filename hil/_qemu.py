@@ -23,6 +23,9 @@ from tinyops.hil._target import Target
 # The QEMU machine each QEMU port runs on.
 QEMU_MACHINES = {"qemu-mps2-an500": "mps2-an500", "qemu-mps2-an505": "mps2-an505"}
 _REGISTER_NUMBERS = {"r0": 0, "sp": 13, "pc": 15}
+# The QEMU ports time with a 25 MHz timer; under -icount shift=0 one instruction is one virtual ns, so a tick
+# is exactly 40 instructions (firmware/README.md).
+INSTRUCTIONS_PER_TICK = 40
 
 
 def _free_tcp_port() -> int:
@@ -66,6 +69,9 @@ class QemuTarget(Target):
             return "QEMU still running"
         out = self._process.stdout.read().decode(errors="replace").strip() if self._process.stdout else ""
         return f"QEMU exited with {self._process.returncode}: {out[-400:]}"
+
+    def measured_unit(self) -> tuple[str, int]:
+        return "instructions", INSTRUCTIONS_PER_TICK
 
     # -- probe primitives over the GDB stub ---------------------------------------------------------------
     def _write_memory(self, address: int, data: bytes) -> None:

@@ -85,6 +85,10 @@ class Target(abc.ABC):
     def reset(self) -> None:
         self._reset_and_halt()
 
+    def measured_unit(self) -> tuple[str, int]:
+        """(unit, factor): what a count in the firmware's results measures on this target. Boards: DWT cycles."""
+        return "cycles", 1
+
     def run(self, timeout_s: float | None = None) -> RunResults:
         """Reset, run to the firmware's exit and return its results.
 

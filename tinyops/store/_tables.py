@@ -1,1 +1,2 @@
 """Imports every module that defines store tables (each area adds one line for its own module)."""
+from tinyops.hil import _store  # noqa: F401  (HIL runs, measurements, calibrations)

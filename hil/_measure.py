@@ -1,0 +1,133 @@
+"""Measurement runs: K repetitions of one compiled model on one target, recorded per op in the results store.
+
+Resumable: the run is keyed by (model hash, board + parameter version, target, strategy, firmware hash); each
+completed repetition is committed with all its per-op rows in one transaction, so a run killed half-way
+leaves whole repetitions only, and the same call again measures just the missing ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from tinyops.hil._elf import FirmwareImage
+from tinyops.hil._errors import TargetError
+from tinyops.hil._results import RunResults
+from tinyops.hil._store import HilMeasurement, HilOpMeasurement, HilRun
+from tinyops.hil._target import Target
+from tinyops.store import Store
+
+
+@dataclass(frozen=True)
+class MeasurementJob:
+    """What to measure: a firmware (+ model blob) and what the host knows about its ops, in execution order."""
+
+    model: str
+    board: str
+    board_version: int
+    strategy: str
+    firmware: FirmwareImage
+    op_names: list[str]
+    kernel_kinds: list[str]
+    blob: bytes | None = None
+    plan_json: str = "{}"
+    predicted: list[float] | None = None  # per op, in the unit the target measures
+
+    @property
+    def model_sha256(self) -> str:
+        return hashlib.sha256(self.blob if self.blob is not None else self.model.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    unit: str
+    measured_now: int          # repetitions measured by this call
+    repetitions: int           # completed repetitions in the store
+    per_op_median: list[int]   # over the completed repetitions
+
+
+def _find_or_create_run(store: Store, job: MeasurementJob, target: Target, unit: str, repetitions: int) -> int:
+    key = dict(model_sha256=job.model_sha256, board=job.board, board_version=job.board_version,
+               target=target.kind, strategy=job.strategy, firmware_sha256=job.firmware.sha256)
+    with store.session() as session:
+        run = session.scalars(sa.select(HilRun).filter_by(**key)).one_or_none()
+        if run is None:
+            run = HilRun(model=job.model, unit=unit, plan_json=job.plan_json, repetitions=repetitions, **key)
+            session.add(run)
+            session.flush()
+        run.repetitions = max(run.repetitions, repetitions)
+        return run.id
+
+
+def _completed(store: Store, run_id: int) -> set[int]:
+    with store.session() as session:
+        return set(session.scalars(sa.select(HilMeasurement.repetition).filter_by(run_id=run_id, ok=True)))
+
+
+def _record(store: Store, run_id: int, repetition: int, job: MeasurementJob, scale: int,
+            results: RunResults | None, error: str | None) -> None:
+    """One transaction: the repetition with all its ops, or the failure with none."""
+    with store.session() as session:
+        session.execute(sa.delete(HilMeasurement).filter_by(run_id=run_id, repetition=repetition, ok=False))
+        row = HilMeasurement(run_id=run_id, repetition=repetition, ok=results is not None, error=error,
+                             total=results.total_cycles * scale if results else None)
+        if results is not None:
+            for index, op in enumerate(results.ops):
+                row.ops.append(HilOpMeasurement(
+                    op_index=index, op_name=job.op_names[index], kernel_kind=job.kernel_kinds[index],
+                    measured=op.cycles * scale, dma_wait=op.dma_wait_cycles * scale, parts=op.parts,
+                    dma_bytes=op.dma_bytes, predicted=job.predicted[index] if job.predicted else None))
+        session.add(row)
+
+
+def measure(store: Store, target: Target, job: MeasurementJob, repetitions: int,
+            on_repetition: Callable[[int, RunResults], None] | None = None) -> RunSummary:
+    """Flash `job` and measure the repetitions the store does not hold yet.
+
+    A target failure is recorded against its repetition (message, no op rows) and re-raised.
+    """
+    if repetitions < 1:
+        raise ValueError(f"repetitions: expected at least 1, got {repetitions}")
+    if len(job.op_names) != len(job.kernel_kinds) or (job.predicted and len(job.predicted) != len(job.op_names)):
+        raise ValueError("op_names, kernel_kinds and predicted: expected one entry per op each")
+    unit, scale = target.measured_unit()
+    run_id = _find_or_create_run(store, job, target, unit, repetitions)
+    missing = [rep for rep in range(repetitions) if rep not in _completed(store, run_id)]
+    if missing:
+        target.flash(job.firmware, job.blob)
+    for repetition in missing:
+        try:
+            results = target.run()
+            if len(results.ops) != len(job.op_names):
+                raise TargetError(f"{target.kind}: the firmware recorded {len(results.ops)} ops, the plan has "
+                                  f"{len(job.op_names)}")
+        except TargetError as exc:
+            _record(store, run_id, repetition, job, scale, None, str(exc))
+            raise
+        _record(store, run_id, repetition, job, scale, results, None)
+        if on_repetition is not None:
+            on_repetition(repetition, results)
+    return summarize(store, run_id, measured_now=len(missing))
+
+
+def summarize(store: Store, run_id: int, measured_now: int = 0) -> RunSummary:
+    with store.session() as session:
+        run = session.get(HilRun, run_id)
+        if run is None:
+            raise ValueError(f"run {run_id}: not in the store")
+        rows = session.execute(
+            sa.select(HilOpMeasurement.op_index, HilOpMeasurement.measured)
+            .join(HilMeasurement).filter(HilMeasurement.run_id == run_id, HilMeasurement.ok.is_(True))
+        ).all()
+        completed = len(_completed(store, run_id))
+        unit = run.unit
+    by_op: dict[int, list[int]] = {}
+    for index, value in rows:
+        by_op.setdefault(index, []).append(value)
+    medians = [sorted(v)[len(v) // 2] for _, v in sorted(by_op.items())]
+    return RunSummary(run_id=run_id, unit=unit, measured_now=measured_now, repetitions=completed,
+                      per_op_median=medians)
