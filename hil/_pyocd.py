@@ -33,6 +33,13 @@ PYOCD_TARGETS = {"stm32f746g-disco": "stm32f746ng", "stm32f769i-disco": "stm32f7
 PACK_TARGETS = {"stm32f746ng", "stm32f769nihx", "stm32f469nihx"}
 
 
+def pack_installed(target_name: str) -> bool:
+    """Whether a pack installed with `pyocd pack install` provides `target_name`."""
+    from pyocd.target.pack.pack_target import ManagedPacks
+
+    return any(dev.part_number.lower() == target_name.lower() for dev in ManagedPacks.get_installed_targets())
+
+
 def _pyocd_error(exc: BaseException) -> TargetError:
     return TargetError(f"pyocd: {type(exc).__name__}: {exc}")
 
@@ -49,15 +56,9 @@ class PyocdTarget(Target):
 
         from pyocd.target import TARGET
 
-        if target_name not in TARGET and target_name in PACK_TARGETS:
-            try:
-                from pyocd.target.pack.pack_target import is_pack_target_available
-
-                if not is_pack_target_available(target_name, None):
-                    raise TargetError(f"pyocd: target '{target_name}' needs its CMSIS pack: run "
-                                      f"`pyocd pack install {target_name}` once")
-            except (ImportError, TypeError):
-                pass  # pyOCD versions differ here; the session below then names what is missing
+        if target_name not in TARGET and not (options or {}).get("pack") and not pack_installed(target_name):
+            raise TargetError(f"pyocd: target '{target_name}' is not builtin to pyOCD and no installed CMSIS pack "
+                              f"provides it: run `pyocd pack install {target_name}` once")
         session_options: dict[str, Any] = {"target_override": target_name, "frequency": frequency_hz,
                                            "connect_mode": "under-reset", "resume_on_disconnect": False}
         session_options.update(options or {})

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tinyops.hil import TargetError
-from tinyops.hil._pyocd import PACK_TARGETS, PYOCD_TARGETS, PyocdTarget
+from tinyops.hil._pyocd import PACK_TARGETS, PYOCD_TARGETS, PyocdTarget, pack_installed
 
 
 def test_no_probe_is_a_clear_error_quickly() -> None:
@@ -24,9 +24,7 @@ def test_no_probe_is_a_clear_error_quickly() -> None:
 
 
 def test_pack_target_without_its_pack_says_what_to_install() -> None:
-    from pyocd.target.pack.pack_target import is_pack_target_available
-
-    if is_pack_target_available("stm32f746ng", None):  # type: ignore[arg-type]
+    if pack_installed("stm32f746ng"):
         pytest.skip("the STM32F7 pack is installed here")
     with pytest.raises(TargetError, match="pyocd pack install stm32f746ng"):
         PyocdTarget(PYOCD_TARGETS["stm32f746g-disco"])
