@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -19,6 +20,9 @@ from tinyops.hil._results import RunResults
 from tinyops.hil._store import HilMeasurement, HilOpMeasurement, HilRun
 from tinyops.hil._target import Target
 from tinyops.store import Store
+
+if TYPE_CHECKING:
+    from tinyops.latency_model._calibration import OpSample
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class MeasurementJob:
     blob: bytes | None = None
     plan_json: str = "{}"
     predicted: list[float] | None = None  # per op, in the unit the target measures
+    op_macs: list[int] | None = None      # per op, the cost model's features (kernel_cost.hpp)
+    op_outputs: list[int] | None = None
 
     @property
     def model_sha256(self) -> str:
@@ -80,7 +86,9 @@ def _record(store: Store, run_id: int, repetition: int, job: MeasurementJob, sca
                 row.ops.append(HilOpMeasurement(
                     op_index=index, op_name=job.op_names[index], kernel_kind=job.kernel_kinds[index],
                     measured=op.cycles * scale, dma_wait=op.dma_wait_cycles * scale, parts=op.parts,
-                    dma_bytes=op.dma_bytes, predicted=job.predicted[index] if job.predicted else None))
+                    dma_bytes=op.dma_bytes, predicted=job.predicted[index] if job.predicted else None,
+                    macs=job.op_macs[index] if job.op_macs else 0,
+                    outputs=job.op_outputs[index] if job.op_outputs else 0))
         session.add(row)
 
 
@@ -92,8 +100,10 @@ def measure(store: Store, target: Target, job: MeasurementJob, repetitions: int,
     """
     if repetitions < 1:
         raise ValueError(f"repetitions: expected at least 1, got {repetitions}")
-    if len(job.op_names) != len(job.kernel_kinds) or (job.predicted and len(job.predicted) != len(job.op_names)):
-        raise ValueError("op_names, kernel_kinds and predicted: expected one entry per op each")
+    for name in ("kernel_kinds", "predicted", "op_macs", "op_outputs"):
+        values = getattr(job, name)
+        if values is not None and len(values) != len(job.op_names):
+            raise ValueError(f"{name}: expected one entry per op ({len(job.op_names)}), got {len(values)}")
     unit, scale = target.measured_unit()
     run_id = _find_or_create_run(store, job, target, unit, repetitions)
     missing = [rep for rep in range(repetitions) if rep not in _completed(store, run_id)]
@@ -131,3 +141,30 @@ def summarize(store: Store, run_id: int, measured_now: int = 0) -> RunSummary:
     medians = [sorted(v)[len(v) // 2] for _, v in sorted(by_op.items())]
     return RunSummary(run_id=run_id, unit=unit, measured_now=measured_now, repetitions=completed,
                       per_op_median=medians)
+
+
+def calibration_samples(store: Store, board: str, board_version: int, target: str) -> list[OpSample]:
+    """Per-op medians over the completed repetitions of every run on (board, version, target)."""
+    from tinyops.latency_model._calibration import OpSample
+
+    with store.session() as session:
+        rows = session.execute(
+            sa.select(HilRun.id, HilRun.model, HilOpMeasurement.op_index, HilOpMeasurement.kernel_kind,
+                      HilOpMeasurement.parts, HilOpMeasurement.macs, HilOpMeasurement.outputs,
+                      HilOpMeasurement.dma_bytes, HilOpMeasurement.measured)
+            .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
+            .join(HilOpMeasurement, HilOpMeasurement.measurement_id == HilMeasurement.id)
+            .filter(HilRun.board == board, HilRun.board_version == board_version, HilRun.target == target,
+                    HilMeasurement.ok.is_(True))
+        ).all()
+    grouped: dict[tuple[int, int], list] = {}
+    for row in rows:
+        grouped.setdefault((row.id, row.op_index), []).append(row)
+    samples = []
+    for (_run, _op), reps in sorted(grouped.items()):
+        first = reps[0]
+        measured = sorted(r.measured for r in reps)[len(reps) // 2]
+        samples.append(OpSample(kernel_kind=first.kernel_kind, parts=first.parts, macs=first.macs,
+                                outputs=first.outputs, copied_bytes=first.dma_bytes, measured=measured,
+                                network=first.model))
+    return samples

@@ -71,6 +71,8 @@ class HilOpMeasurement(Base):
     dma_wait: Mapped[int] = mapped_column(sa.BigInteger)
     parts: Mapped[int]
     dma_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    macs: Mapped[int] = mapped_column(sa.BigInteger, default=0)      # the cost model's features of this op
+    outputs: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     predicted: Mapped[float | None]                            # the simulator's figure for this op, same unit
     measurement: Mapped[HilMeasurement] = relationship(back_populates="ops")
 
