@@ -1,5 +1,7 @@
 #include <pybind11/stl.h>
 
+#include <array>
+
 #include "bindings.hpp"
 #include "tinyops/arch_json.hpp"
 
@@ -32,6 +34,8 @@ void init_network(py::module_& m) {
       .def_readonly("kernel_h", &Op::kernel_h)
       .def_readonly("kernel_w", &Op::kernel_w)
       .def_readonly("stride", &Op::stride)
+      .def_property_readonly("padding",
+                             [](const Op& op) { return std::array<int, 4>{op.pad.top, op.pad.left, op.pad.bottom, op.pad.right}; })
       .def_property_readonly("act", [](const Op& op) { return std::string(to_string(op.act)); })
       .def_readonly("macs", &Op::macs)
       .def_readonly("weight_bytes", &Op::weight_bytes)
@@ -43,6 +47,34 @@ void init_network(py::module_& m) {
       .def_readonly("producer", &Tensor::producer)
       .def_readonly("last_use", &Tensor::last_use);
   py::class_<Network>(m, "Network")
+      // Builders for front ends other than the arch JSON (the compiler's IR): thin, the core checks shapes.
+      .def(py::init<std::string>(), py::arg("name") = "network")
+      .def(
+          "add_input",
+          [](Network& net, int h, int w, int c, const std::string& name) { return net.add_input({h, w, c}, name); },
+          py::arg("h"), py::arg("w"), py::arg("c"), py::arg("name") = "input")
+      .def(
+          "add_op",
+          [](Network& net, const std::string& kind, const std::string& name, const std::vector<int>& inputs,
+             int out_channels, int kernel_h, int kernel_w, int stride, const std::array<int, 4>& padding,
+             const std::string& act) {
+            Op op;
+            op.name = name;
+            op.kind = op_kind_from_string(kind);
+            op.inputs = inputs;
+            op.kernel_h = kernel_h;
+            op.kernel_w = kernel_w;
+            op.stride = stride;
+            op.pad = Padding{padding[0], padding[1], padding[2], padding[3]};
+            op.act = activation_from_string(act);
+            return net.add_op(std::move(op), out_channels);
+          },
+          py::arg("kind"), py::arg("name"), py::arg("inputs"), py::arg("out_channels") = 0, py::arg("kernel_h") = 1,
+          py::arg("kernel_w") = 1, py::arg("stride") = 1, py::arg("padding") = std::array<int, 4>{0, 0, 0, 0},
+          py::arg("act") = "none",
+          "Append an op; padding is explicit [top, left, bottom, right]. Returns the op id (its output tensor is "
+          "ops[id].output).")
+      .def("mark_output", &Network::mark_output, py::arg("tensor_id"))
       .def_property_readonly("name", &Network::name)
       .def_property_readonly("ops", &Network::ops)
       .def_property_readonly("tensors", &Network::tensors)

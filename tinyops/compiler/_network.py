@@ -1,0 +1,63 @@
+"""IR -> the C++ core's Network, so that the core's planners can plan (and its simulator score) the model.
+
+The core's Network is what the planner sees: shapes, kernels, strides, explicit padding. Reshape changes no
+bytes, so it is not an op there: its output aliases its input (the blob writes it as an in-place reshape
+sharing storage). :class:`NetworkMapping` records the correspondence both ways for the blob writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinyops import _core
+from tinyops.compiler._ir import OpKind, QuantizedModel
+
+_CORE_KIND = {
+    OpKind.CONV2D: "conv2d",
+    OpKind.DEPTHWISE_CONV2D: "depthwise_conv2d",
+    OpKind.ADD: "add",
+    OpKind.AVERAGE_POOL2D: "average_pool",
+    OpKind.FULLY_CONNECTED: "fully_connected",
+    OpKind.PAD: "pad",
+}
+# The core costs activations; relu_n1_to_1 is a clamp like the others.
+_CORE_ACT = {"none": "none", "relu": "relu", "relu6": "relu6", "relu_n1_to_1": "none"}
+
+
+@dataclass
+class NetworkMapping:
+    network: "_core.Network"
+    core_tensor: list[int]      # IR tensor index -> core tensor id (reshape outputs map to their input's)
+    core_op: list[int | None]   # IR op index -> core op id (None for reshape)
+
+
+def to_network(model: QuantizedModel) -> NetworkMapping:
+    """Build the core Network of ``model`` (ValueError naming the op for what the core cannot plan)."""
+    net = _core.Network(model.name)
+    core_tensor: list[int] = [-1] * len(model.tensors)
+    core_op: list[int | None] = []
+    src = model.tensors[model.input]
+    core_tensor[model.input] = net.add_input(*src.shape, name=src.name)
+    for k, op in enumerate(model.ops):
+        where = f"{model.source}: ops[{k}] ({op.name})"
+        inputs = [core_tensor[i] for i in op.inputs]
+        if op.kind == OpKind.RESHAPE:
+            core_tensor[op.output] = inputs[0]
+            core_op.append(None)
+            continue
+        if op.stride[0] != op.stride[1]:
+            raise ValueError(f"{where}: stride: the core plans square strides only, got {op.stride}")
+        if op.dilation != (1, 1):
+            raise ValueError(f"{where}: dilation: the core plans undilated kernels only, got {op.dilation}")
+        p = op.padding
+        core_id = net.add_op(_CORE_KIND[op.kind], op.name, inputs, out_channels=model.tensors[op.output].shape[2],
+                             kernel_h=op.kernel[0], kernel_w=op.kernel[1], stride=op.stride[0],
+                             padding=[p.top, p.left, p.bottom, p.right], act=_CORE_ACT[op.activation])
+        core_op.append(core_id)
+        core_tensor[op.output] = net.ops[core_id].output
+        got = net.tensors[core_tensor[op.output]].shape
+        if (got.h, got.w, got.c) != model.tensors[op.output].shape:
+            raise ValueError(f"{where}: the core computes output {(got.h, got.w, got.c)}, the model says "
+                             f"{model.tensors[op.output].shape}")
+    net.mark_output(core_tensor[model.output])
+    return NetworkMapping(net, core_tensor, core_op)
