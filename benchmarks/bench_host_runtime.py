@@ -1,0 +1,108 @@
+"""Images/s of int8 inference on the r064 ImageNet model on this host, side by side in one run:
+tinyops' host runtime (the firmware's kernels through ``tinyops._core``, where built), the compiler's numpy
+reference evaluator, TFLite Micro's Python interpreter and LiteRT with its reference kernels (BUILTIN_REF:
+the default XNNPACK delegate fails on this model). Every engine's logits are checked against TFLite Micro's
+on the same images; the figures are printed, never asserted.
+
+    .venv/bin/python benchmarks/bench_host_runtime.py [--images 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = "models/tflite/proxyless-w0.30-r064_int8.tflite"
+
+
+def _model_path() -> Path:
+    for shared in (REPO.parent / "shared", REPO.parent.parent / "shared"):
+        if (shared / MODEL).is_file():
+            return shared / MODEL
+    raise SystemExit(f"bench_host_runtime: {REPO.parent / 'shared' / MODEL} is absent")
+
+
+def _tflite_micro(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    from tflite_micro.python.tflite_micro import runtime
+
+    interpreter = runtime.Interpreter.from_file(str(path))
+
+    def run(images: np.ndarray) -> np.ndarray:
+        out = []
+        for image in images:
+            interpreter.set_input(image[None], 0)
+            interpreter.invoke()
+            out.append(interpreter.get_output(0).reshape(-1).copy())
+        return np.stack(out)
+    return run
+
+
+def _litert(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter.allocate_tensors()
+    inp, outp = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+    def run(images: np.ndarray) -> np.ndarray:
+        out = []
+        for image in images:
+            interpreter.set_tensor(inp, image[None])
+            interpreter.invoke()
+            out.append(interpreter.get_tensor(outp).reshape(-1).copy())
+        return np.stack(out)
+    return run
+
+
+def _numpy_reference(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    from tinyops.compiler import evaluate, import_tflite
+
+    model = import_tflite(path)
+    return lambda images: evaluate(model, images).reshape(len(images), -1)
+
+
+def _host_runtime(path: Path) -> Callable[[np.ndarray], np.ndarray] | None:
+    try:
+        from tinyops.compiler import HostRuntime, compile_model
+    except ImportError:
+        return None
+    blob = compile_model(path, board="qemu-mps2-an500", strategy="external").blob
+    runtime = HostRuntime(blob)
+    return lambda images: runtime.run(images).reshape(len(images), -1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=200)
+    args = parser.parse_args()
+    path = _model_path()
+    images = np.random.default_rng(0).integers(-128, 128, size=(args.images, 64, 64, 3), dtype=np.int8)
+    engines = {"tflite-micro": _tflite_micro(path), "ai-edge-litert (BUILTIN_REF)": _litert(path),
+               "tinyops numpy reference": _numpy_reference(path)}
+    host = _host_runtime(path)
+    if host is not None:
+        engines = {"tinyops host runtime": host, **engines}
+    else:
+        print("tinyops host runtime: not built in this tree (tinyops.compiler.HostRuntime missing)")
+    results: dict[str, tuple[float, np.ndarray]] = {}
+    for name, run in engines.items():
+        run(images[:2])  # warm up
+        start = time.perf_counter()
+        logits = run(images)
+        results[name] = (args.images / (time.perf_counter() - start), logits)
+    truth = results["tflite-micro"][1]
+    base = results["tflite-micro"][0]
+    print(f"r064 ImageNet model, {args.images} random int8 images, one thread")
+    print(f"{'engine':32s} {'images/s':>10s} {'vs tflite-micro':>16s} {'ms/image':>9s}  bit-exact")
+    for name, (rate, logits) in results.items():
+        exact = "yes" if np.array_equal(logits, truth) else f"NO ({int((logits != truth).sum())} logits differ)"
+        print(f"{name:32s} {rate:10.1f} {rate / base:15.2f}x {1000 / rate:9.3f}  {exact}")
+
+
+if __name__ == "__main__":
+    main()
