@@ -42,7 +42,7 @@ function(tinyops_add_port port)
       -T${ARG_LINKER_SCRIPT} -L${_tinyops_common}/cortex_m)
   set_property(TARGET ${target} APPEND PROPERTY INTERFACE_LINK_DEPENDS
       ${ARG_LINKER_SCRIPT} ${_tinyops_common}/cortex_m/sections.ld)
-  set_property(GLOBAL PROPERTY TINYOPS_PORT ${port})
+  set(TINYOPS_PORT_NAME ${port} PARENT_SCOPE)
 endfunction()
 
 # tinyops_add_firmware(<name> PORT <port> SOURCES <src>... [LIBRARIES <lib>...])
@@ -84,6 +84,31 @@ function(tinyops_add_qemu_test name)
   if(ARG_PASS_REGEX)
     set_tests_properties(${name} PROPERTIES PASS_REGULAR_EXPRESSION "${ARG_PASS_REGEX}")
   endif()
+endfunction()
+
+# tinyops_add_insn_count_plugin(MACHINE <machine>)
+# Builds the instruction-counting QEMU plugin (tools/qemu_insn_count) with the host's C compiler into
+# this build directory (libinsn_count.so), plus its known-answer CTest on <machine>.
+function(tinyops_add_insn_count_plugin)
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "MACHINE" "")
+  find_program(TINYOPS_HOST_CC NAMES cc gcc REQUIRED)
+  set(source ${TINYOPS_FIRMWARE_DIR}/tools/qemu_insn_count/insn_count.c)
+  set(plugin ${CMAKE_CURRENT_BINARY_DIR}/libinsn_count.so)
+  add_custom_command(OUTPUT ${plugin}
+      COMMAND ${TINYOPS_HOST_CC} -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -o ${plugin} ${source}
+      DEPENDS ${source} COMMENT "Building the QEMU plugin libinsn_count.so (host)")
+  add_custom_target(insn_count_plugin ALL DEPENDS ${plugin})
+  set(app ${TINYOPS_FIRMWARE_DIR}/app)
+  tinyops_add_firmware(insn_count_check PORT ${TINYOPS_PORT_NAME}
+      SOURCES ${app}/insn_count_check.cpp ${app}/console.cpp)
+  find_program(TINYOPS_QEMU_SYSTEM_ARM qemu-system-arm REQUIRED)
+  find_program(TINYOPS_ARM_NM arm-none-eabi-nm REQUIRED)
+  add_test(NAME insn-count-plugin-known-answer
+      COMMAND ${CMAKE_COMMAND} -DQEMU=${TINYOPS_QEMU_SYSTEM_ARM} -DMACHINE=${ARG_MACHINE}
+              -DELF=$<TARGET_FILE:insn_count_check> -DPLUGIN=${plugin} -DNM=${TINYOPS_ARM_NM}
+              -DREPORT=${CMAKE_CURRENT_BINARY_DIR}/insn_count_check.report
+              -P ${TINYOPS_FIRMWARE_DIR}/tools/qemu_insn_count/check.cmake)
+  set_tests_properties(insn-count-plugin-known-answer PROPERTIES TIMEOUT 60 LABELS qemu)
 endfunction()
 
 # tinyops_add_port_apps(<port> [QEMU_MACHINE <machine>])
