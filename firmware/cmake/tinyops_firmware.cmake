@@ -17,6 +17,13 @@ set(CMAKE_CXX_STANDARD_REQUIRED ON)
 set(CMAKE_CXX_EXTENSIONS OFF)
 enable_testing()  # QEMU runs are CTests of the cross build (tinyops_add_qemu_test)
 
+# The portable runtime core (target tinyops_rt from firmware/CMakeLists.txt), compiled with the image's
+# flags. TINYOPS_RUNTIME_DIR may point at another checkout's firmware/ directory.
+set(TINYOPS_RUNTIME_DIR ${TINYOPS_FIRMWARE_DIR} CACHE PATH "Directory whose CMakeLists.txt defines tinyops_rt")
+if(NOT TARGET tinyops_rt AND EXISTS ${TINYOPS_RUNTIME_DIR}/CMakeLists.txt)
+  add_subdirectory(${TINYOPS_RUNTIME_DIR} ${CMAKE_BINARY_DIR}/tinyops_rt)
+endif()
+
 # Code shared by the ports, by family.
 set(TINYOPS_CORTEX_M_SOURCES
     ${_tinyops_common}/cortex_m/startup.cpp
@@ -101,6 +108,10 @@ function(tinyops_add_insn_count_plugin)
   set(app ${TINYOPS_FIRMWARE_DIR}/app)
   tinyops_add_firmware(insn_count_check PORT ${TINYOPS_PORT_NAME}
       SOURCES ${app}/insn_count_check.cpp ${app}/console.cpp)
+  if(TARGET tinyops_rt)
+    tinyops_add_firmware(bench_kernels PORT ${TINYOPS_PORT_NAME}
+        SOURCES ${app}/bench_kernels.cpp ${app}/console.cpp LIBRARIES tinyops_rt)
+  endif()
   find_program(TINYOPS_QEMU_SYSTEM_ARM qemu-system-arm REQUIRED)
   find_program(TINYOPS_ARM_NM arm-none-eabi-nm REQUIRED)
   add_test(NAME insn-count-plugin-known-answer

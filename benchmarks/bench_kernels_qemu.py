@@ -1,0 +1,127 @@
+"""Instructions per MAC of the firmware's int8 kernels on the Cortex-M7 build, counted exactly under QEMU.
+
+Runs firmware/app/bench_kernels.cpp (built for qemu-mps2-an500 with arm-none-eabi-gcc -O3) under
+``qemu-system-arm -M mps2-an500 -icount shift=0`` with the project's instruction-counting TCG plugin
+(firmware/tools/qemu_insn_count), which records the running instruction total each time the firmware
+enters ``tinyops_bench_begin`` / ``tinyops_bench_end``; the kernel call lies between the two (plus a
+handful of call instructions). Prints the table; asserts nothing.
+
+    .venv/bin/python benchmarks/bench_kernels_qemu.py [--build-dir build/fw-qemu-mps2-an500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+
+REPO = Path(__file__).resolve().parents[1]
+MARKERS = ("tinyops_bench_begin", "tinyops_bench_end")
+
+# Targets of issue 3 and Arm CMSIS-NN built the same way (instructions per MAC), per kernel family.
+REFERENCE_POINTS = {
+    "conv1x1": ("<= 1.5", "1.73-2.24"),
+    "dw3x3": ("<= 6", "8.5-8.7"),
+    "conv3x3": ("<= 4", "4.66"),
+}
+
+
+@dataclass
+class CaseResult:
+    name: str
+    macs: int
+    reference_instructions: int
+    optimized_instructions: int
+
+
+def build_firmware(build_dir: Path) -> None:
+    cmake = REPO / ".venv/bin/cmake"
+    if not (build_dir / "build.ninja").exists():
+        subprocess.run(
+            [str(cmake), "-S", str(REPO / "firmware/ports/qemu-mps2-an500"), "-B", str(build_dir), "-G", "Ninja",
+             f"-DCMAKE_MAKE_PROGRAM={REPO / '.venv/bin/ninja'}", "-DCMAKE_BUILD_TYPE=Release"],
+            check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(cmake), "--build", str(build_dir), "-j", "2"], check=True, stdout=subprocess.DEVNULL)
+    if not (build_dir / "bench_kernels.elf").exists():
+        sys.exit(f"bench_kernels_qemu: {build_dir}/bench_kernels.elf was not built "
+                 "(the runtime core, firmware/CMakeLists.txt, is missing)")
+
+
+def symbol_addresses(elf_path: Path, names: tuple[str, ...]) -> dict[str, int]:
+    with elf_path.open("rb") as stream:
+        symtab = ELFFile(stream).get_section_by_name(".symtab")
+        found = {}
+        for name in names:
+            symbols = symtab.get_symbol_by_name(name)
+            if not symbols:
+                sys.exit(f"bench_kernels_qemu: symbol {name} not in {elf_path}")
+            found[name] = symbols[0]["st_value"] & ~1  # Thumb bit
+        return found
+
+
+def run_under_qemu(build_dir: Path) -> tuple[str, list[tuple[str, int]]]:
+    elf = build_dir / "bench_kernels.elf"
+    plugin = build_dir / "libinsn_count.so"
+    addresses = symbol_addresses(elf, MARKERS)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "insn_count.txt"
+        plugin_arguments = ",".join(
+            [str(plugin)] + [f"mark={name}:{address:#x}" for name, address in addresses.items()]
+            + [f"outfile={report}"])
+        completed = subprocess.run(
+            ["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-monitor", "none", "-serial", "null",
+             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
+             "-plugin", plugin_arguments],
+            capture_output=True, text=True, timeout=600)
+        if completed.returncode != 0:
+            sys.exit(f"bench_kernels_qemu: firmware exited with {completed.returncode}:\n{completed.stdout}"
+                     f"{completed.stderr}")
+        marks = [(m.group(1), int(m.group(2)))
+                 for m in re.finditer(r"^mark (\S+) \d+ (\d+)$", report.read_text(), re.MULTILINE)]
+    return completed.stdout, marks
+
+
+def pair_cases(console: str, marks: list[tuple[str, int]]) -> list[CaseResult]:
+    cases = [(m.group(1), int(m.group(2))) for m in re.finditer(r"^bench: case (\S+) (\d+)$", console, re.MULTILINE)]
+    spans = []
+    for (begin_name, begin), (end_name, end) in zip(marks[0::2], marks[1::2]):
+        if (begin_name, end_name) != MARKERS:
+            sys.exit(f"bench_kernels_qemu: marks out of order: {begin_name}, {end_name}")
+        spans.append(end - begin)
+    if len(spans) != 2 * len(cases):
+        sys.exit(f"bench_kernels_qemu: {len(cases)} cases but {len(spans)} measured spans")
+    return [CaseResult(name, macs, spans[2 * i], spans[2 * i + 1]) for i, (name, macs) in enumerate(cases)]
+
+
+def print_table(results: list[CaseResult]) -> None:
+    print("Instructions per MAC, Cortex-M7 build (arm-none-eabi-gcc -O3), QEMU mps2-an500 -icount shift=0,")
+    print("counted exactly by the insn_count TCG plugin\n")
+    header = f"{'kernel / shape':<24} {'MACs':>9} {'reference':>10} {'optimized':>10} {'speed-up':>9} {'target':>8} {'CMSIS-NN':>10}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        target, cmsis = REFERENCE_POINTS[r.name.split("_")[0]]
+        print(f"{r.name:<24} {r.macs:>9} {r.reference_instructions / r.macs:>10.2f} "
+              f"{r.optimized_instructions / r.macs:>10.2f} {r.reference_instructions / r.optimized_instructions:>8.2f}x "
+              f"{target:>8} {cmsis:>10}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=REPO / "build/fw-qemu-mps2-an500")
+    args = parser.parse_args()
+    build_firmware(args.build_dir)
+    console, marks = run_under_qemu(args.build_dir)
+    if "bench: done" not in console:
+        sys.exit(f"bench_kernels_qemu: the firmware did not finish cleanly:\n{console}")
+    print_table(pair_cases(console, marks))
+
+
+if __name__ == "__main__":
+    main()
