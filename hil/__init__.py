@@ -2,9 +2,9 @@
 
 from tinyops.hil._elf import FirmwareImage
 from tinyops.hil._errors import FirmwareFault, TargetError, TargetTimeout
-from tinyops.hil._qemu import QemuTarget
+from tinyops.hil._qemu import QemuProcess, QemuTarget
 from tinyops.hil._results import OpMeasurement, RunResults
 from tinyops.hil._target import Target
 
-__all__ = ["FirmwareFault", "FirmwareImage", "OpMeasurement", "QemuTarget", "RunResults", "Target",
+__all__ = ["FirmwareFault", "FirmwareImage", "OpMeasurement", "QemuProcess", "QemuTarget", "RunResults", "Target",
            "TargetError", "TargetTimeout"]

@@ -143,6 +143,26 @@ class GdbRemote:
         """The stop reply after resume(); TargetTimeout if the target is still running after `timeout_s`."""
         return self._read_packet(timeout_s)
 
+    def poll_stop(self) -> bytes | None:
+        """The stop reply if it has arrived, else None, without waiting (acknowledgements are skipped)."""
+        self._sock.setblocking(False)
+        try:
+            while True:
+                chunk = self._sock.recv(65536)
+                if not chunk:
+                    raise TargetError(f"{self._where}: connection closed by the target")
+                self._buffer += chunk
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as exc:
+            raise TargetError(f"{self._where}: connection lost ({exc})") from None
+        finally:
+            self._sock.setblocking(True)
+        start = self._buffer.find(b"$")
+        if start < 0 or self._buffer.find(b"#", start) < 0 or len(self._buffer) < self._buffer.find(b"#", start) + 3:
+            return None
+        return self._read_packet(self.timeout_s)
+
     def halt(self, timeout_s: float = 5.0) -> bytes:
         try:
             self._sock.sendall(b"\x03")

@@ -56,6 +56,8 @@ class PyocdTarget(Target):
 
         from pyocd.target import TARGET
 
+        if probe_id is not None and probe_id.startswith("qemugdb:"):
+            import tinyops.hil._qemu_probe  # noqa: F401  (registers the QEMU-backed probe and its target type)
         if target_name not in TARGET and not (options or {}).get("pack") and not pack_installed(target_name):
             raise TargetError(f"pyocd: target '{target_name}' is not builtin to pyOCD and no installed CMSIS pack "
                               f"provides it: run `pyocd pack install {target_name}` once")
@@ -127,7 +129,8 @@ class PyocdTarget(Target):
         from pyocd.flash.file_programmer import FileProgrammer
 
         started = time.monotonic()
-        self._call("programming", FileProgrammer(self.session).program, str(firmware.path), "elf")
+        programmer = FileProgrammer(self.session, progress=lambda _fraction: None)  # no progress bar on stdout
+        self._call("programming", programmer.program, str(firmware.path), "elf")
         if time.monotonic() - started > self.timeout_s:
             raise TargetTimeout(f"pyocd: programming took longer than {self.timeout_s:.0f} s")
         self._reset_and_halt()

@@ -34,14 +34,14 @@ def _free_tcp_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class QemuTarget(Target):
-    """One `qemu-system-arm` process, started halted with its GDB stub on a loopback port."""
+class QemuProcess:
+    """One `qemu-system-arm` process for a QEMU port, started halted with its GDB stub on a loopback port.
 
-    kind = "qemu"
+    QemuTarget drives it; a pyOCD session can drive it instead through the `qemugdb` probe (_qemu_probe.py).
+    """
 
-    def __init__(self, port: str = "qemu-mps2-an500", timeout_s: float = 60.0, plugin: Path | None = None,
-                 plugin_args: str = "", qemu: str = "qemu-system-arm") -> None:
-        super().__init__(timeout_s)
+    def __init__(self, port: str = "qemu-mps2-an500", plugin: Path | None = None, plugin_args: str = "",
+                 qemu: str = "qemu-system-arm") -> None:
         if port not in QEMU_MACHINES:
             raise ValueError(f"port: expected one of {', '.join(QEMU_MACHINES)}, got '{port}'")
         executable = shutil.which(qemu)
@@ -55,47 +55,81 @@ class QemuTarget(Target):
         if plugin is not None:
             command += ["-plugin", f"{plugin}{',' + plugin_args if plugin_args else ''}", "-d", "plugin"]
         self.command = command
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT)
-        self._breakpoints: set[int] = set()
-        try:
-            self._gdb = GdbRemote("127.0.0.1", self.gdb_port, timeout_s=10.0, connect_timeout_s=10.0)
-        except TargetError:
-            self.close()
-            raise TargetError(f"qemu: could not attach to the GDB stub ({self._qemu_output()})") from None
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
 
-    def _qemu_output(self) -> str:
-        if self._process.poll() is None:
+    def output(self) -> str:
+        if self.process.poll() is None:
             return "QEMU still running"
-        out = self._process.stdout.read().decode(errors="replace").strip() if self._process.stdout else ""
-        return f"QEMU exited with {self._process.returncode}: {out[-400:]}"
+        out = self.process.stdout.read().decode(errors="replace").strip() if self.process.stdout else ""
+        return f"QEMU exited with {self.process.returncode}: {out[-400:]}"
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process.stdout:
+            self.process.stdout.close()
+
+    def __enter__(self) -> QemuProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class QemuTarget(Target):
+    """A QEMU port driven through its GDB stub by this process."""
+
+    kind = "qemu"
+
+    def __init__(self, port: str = "qemu-mps2-an500", timeout_s: float = 60.0, plugin: Path | None = None,
+                 plugin_args: str = "", qemu: str = "qemu-system-arm") -> None:
+        super().__init__(timeout_s)
+        self.machine = QemuProcess(port, plugin, plugin_args, qemu)
+        self._breakpoints: set[int] = set()
+        self._gdb: GdbRemote | None = None
+        try:
+            self._gdb = GdbRemote("127.0.0.1", self.machine.gdb_port, timeout_s=10.0, connect_timeout_s=10.0)
+        except TargetError:
+            self.machine.close()
+            raise TargetError(f"qemu: could not attach to the GDB stub ({self.machine.output()})") from None
+
+    @property
+    def gdb(self) -> GdbRemote:
+        if self._gdb is None:
+            raise TargetError("qemu: the target is closed")
+        return self._gdb
 
     def measured_unit(self) -> tuple[str, int]:
         return "instructions", INSTRUCTIONS_PER_TICK
 
     # -- probe primitives over the GDB stub ---------------------------------------------------------------
     def _write_memory(self, address: int, data: bytes) -> None:
-        self._gdb.write_memory(address, data)
+        self.gdb.write_memory(address, data)
 
     def _read_memory(self, address: int, length: int) -> bytes:
-        return self._gdb.read_memory(address, length)
+        return self.gdb.read_memory(address, length)
 
     def _read_core_register(self, name: str) -> int:
-        return self._gdb.read_register(_REGISTER_NUMBERS[name])
+        return self.gdb.read_register(_REGISTER_NUMBERS[name])
 
     def _set_breakpoint(self, address: int) -> None:
         if address not in self._breakpoints:
-            self._gdb.set_breakpoint(address)
+            self.gdb.set_breakpoint(address)
             self._breakpoints.add(address)
 
     def _resume(self) -> None:
-        self._gdb.resume()
+        self.gdb.resume()
 
     def _wait_for_halt(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                reply = self._gdb.wait_for_stop(max(0.0, deadline - time.monotonic()))
+                reply = self.gdb.wait_for_stop(max(0.0, deadline - time.monotonic()))
             except TargetTimeout:
                 return False
             if reply[:1] in (b"W", b"X"):
@@ -105,27 +139,19 @@ class QemuTarget(Target):
                 return True
 
     def _halt(self) -> None:
-        self._gdb.halt()
+        self.gdb.halt()
 
     def _reset_and_halt(self) -> None:
         # A system reset reloads SP and PC from the vector table in (emulated) memory; the VM stays stopped.
-        self._gdb.monitor("system_reset")
+        self.gdb.monitor("system_reset")
 
     def _program(self, firmware: FirmwareImage) -> None:
         for segment in firmware.segments:
-            self._gdb.write_memory(segment.address, segment.data)
+            self.gdb.write_memory(segment.address, segment.data)
         self._reset_and_halt()  # pick up the new vector table
 
     def close(self) -> None:
-        gdb = getattr(self, "_gdb", None)
-        if gdb is not None:
-            gdb.close()
-            self._gdb = None  # type: ignore[assignment]
-        if self._process.poll() is None:
-            self._process.kill()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        if self._process.stdout:
-            self._process.stdout.close()
+        if self._gdb is not None:
+            self._gdb.close()
+            self._gdb = None
+        self.machine.close()

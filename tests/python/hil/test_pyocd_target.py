@@ -1,15 +1,17 @@
-"""The pyOCD target up to the probe boundary: pyOCD's own probe discovery and remote-probe connection run for
-real; with no probe attached (CI) each ends in one clear TargetError within its timeout."""
+"""The pyOCD target: with no probe attached (CI), discovery and remote probes end in one clear error within
+the timeout; through the `qemugdb` probe plugin, the whole board path runs against QEMU."""
 
 from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
-from tinyops.hil import TargetError
-from tinyops.hil._pyocd import PACK_TARGETS, PYOCD_TARGETS, PyocdTarget, pack_installed
+from tinyops.hil import FirmwareFault, FirmwareImage, QemuProcess, QemuTarget, TargetError, TargetTimeout
+from tinyops.hil._qemu_probe import TARGET_NAME
+from tinyops.hil._pyocd import DEMCR, DEMCR_TRCENA, PACK_TARGETS, PYOCD_TARGETS, PyocdTarget, pack_installed
 
 
 def test_no_probe_is_a_clear_error_quickly() -> None:
@@ -45,3 +47,58 @@ def test_every_board_target_is_builtin_or_a_documented_pack() -> None:
 
     for board, name in PYOCD_TARGETS.items():
         assert (name in TARGET) != (name in PACK_TARGETS), f"{board}: {name} must be builtin xor a pack target"
+
+
+# Through QEMU: the `qemugdb` probe plugin puts QEMU's GDB stub behind pyOCD's DebugProbe API, so connect,
+# discovery, FileProgrammer, reset, FPB breakpoints, DWT set-up and memory reads all run pyOCD's own code.
+
+def _pyocd_on_qemu(machine: QemuProcess, timeout_s: float = 20) -> PyocdTarget:
+    return PyocdTarget(TARGET_NAME, probe_id=f"qemugdb:127.0.0.1:{machine.gdb_port}", timeout_s=timeout_s)
+
+
+def _set_mode(target: PyocdTarget, firmware: FirmwareImage, mode: int) -> None:
+    address, _ = firmware.symbol("fixture_mode")
+    target._write_memory(address, mode.to_bytes(4, "little"))
+
+
+def test_pyocd_run_on_qemu_matches_the_qemu_target(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuTarget(timeout_s=20) as direct:
+        direct.flash(firmware)
+        expected = direct.run()
+    with QemuProcess() as machine, _pyocd_on_qemu(machine) as target:
+        target.flash(firmware)  # FileProgrammer writes the ELF
+        first = target.run()
+        second = target.run()
+        demcr = int.from_bytes(target._read_memory(DEMCR, 4), "little")
+    assert first == expected == second
+    assert demcr & DEMCR_TRCENA  # the host enabled the DWT before running
+
+
+def test_pyocd_on_qemu_hang_fault_and_error_status(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuProcess() as machine, _pyocd_on_qemu(machine) as target:
+        target.flash(firmware)
+        _set_mode(target, firmware, 1)
+        started = time.monotonic()
+        with pytest.raises(TargetTimeout, match=r"within 1.0 s \(2 ops recorded"):
+            target.run(timeout_s=1.0)
+        assert time.monotonic() - started < 10
+        _set_mode(target, firmware, 2)
+        with pytest.raises(FirmwareFault, match="faulted"):
+            target.run()
+        _set_mode(target, firmware, 3)
+        with pytest.raises(FirmwareFault, match="status 24"):
+            target.run()
+
+
+def test_pyocd_probe_that_disappears_mid_run(fixture_elf: Path) -> None:
+    firmware = FirmwareImage(fixture_elf)
+    with QemuProcess() as machine, _pyocd_on_qemu(machine) as target:
+        target.flash(firmware)
+        _set_mode(target, firmware, 1)
+        machine.process.kill()
+        started = time.monotonic()
+        with pytest.raises(TargetError, match="pyocd: .*failed"):
+            target.run(timeout_s=5)
+        assert time.monotonic() - started < 15

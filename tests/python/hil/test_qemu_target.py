@@ -60,7 +60,7 @@ def test_emulator_that_disappears_is_a_clear_error(fixture_elf: Path) -> None:
     with QemuTarget(timeout_s=20) as target:
         target.flash(firmware)
         _set_mode(target, firmware, HANG)
-        target._process.kill()  # the "probe" goes away mid-run
+        target.machine.process.kill()  # the "probe" goes away mid-run
         started = time.monotonic()
         with pytest.raises(TargetError, match="connection|exited"):
             target.run(timeout_s=5)
