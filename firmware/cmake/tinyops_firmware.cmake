@@ -122,15 +122,22 @@ function(tinyops_add_insn_count_plugin)
   set_tests_properties(insn-count-plugin-known-answer PROPERTIES TIMEOUT 60 LABELS qemu)
 endfunction()
 
-# tinyops_add_port_apps(<port> [QEMU_MACHINE <machine>])
-# The applications every port links (firmware/app/): the self-test, and their QEMU runs where the port
-# is emulated.
+# tinyops_add_port_apps(<port> EXTERNAL_ARENA_BYTES <n> INTERNAL_ARENA_BYTES <n> [QEMU_MACHINE <machine>])
+# The applications every port links (firmware/app/): the self-test and, once the runtime core is there,
+# the runner (arenas of the given sizes), with their QEMU runs where the port is emulated.
 function(tinyops_add_port_apps port)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "QEMU_MACHINE" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "QEMU_MACHINE;EXTERNAL_ARENA_BYTES;INTERNAL_ARENA_BYTES" "")
   set(app ${TINYOPS_FIRMWARE_DIR}/app)
   tinyops_add_firmware(selftest PORT ${port}
       SOURCES ${app}/selftest.cpp ${app}/console.cpp)
   if(ARG_QEMU_MACHINE)
     tinyops_add_qemu_test(${port}-selftest MACHINE ${ARG_QEMU_MACHINE} ELF selftest TIMEOUT 60)
+  endif()
+  if(TARGET tinyops_rt AND EXISTS ${TINYOPS_RUNTIME_DIR}/include/tinyops/rt/runtime.hpp)
+    tinyops_add_firmware(runner PORT ${port}
+        SOURCES ${app}/runner.cpp ${app}/console.cpp LIBRARIES tinyops_rt)
+    target_compile_definitions(runner PRIVATE
+        TINYOPS_EXTERNAL_ARENA_BYTES=${ARG_EXTERNAL_ARENA_BYTES}
+        TINYOPS_INTERNAL_ARENA_BYTES=${ARG_INTERNAL_ARENA_BYTES})
   endif()
 endfunction()
