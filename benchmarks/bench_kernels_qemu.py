@@ -6,7 +6,10 @@ Runs firmware/app/bench_kernels.cpp (built for qemu-mps2-an500 with arm-none-eab
 enters ``tinyops_bench_begin`` / ``tinyops_bench_end``; the kernel call lies between the two (plus a
 handful of call instructions). Prints the table; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_kernels_qemu.py [--build-dir build/fw-qemu-mps2-an500]
+    .venv/bin/python benchmarks/bench_kernels_qemu.py [--build-dir build/fw-qemu-mps2-an500] [--profile N]
+
+--profile N adds a flat profile of the whole run (the plugin's per-address counts): instructions per
+function, and the N most executed instructions with their disassembly, to see where a kernel spends them.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def symbol_addresses(elf_path: Path, names: tuple[str, ...]) -> dict[str, int]:
         return found
 
 
-def run_under_qemu(build_dir: Path) -> tuple[str, list[tuple[str, int]]]:
+def run_under_qemu(build_dir: Path, profile_top: int = 0) -> tuple[str, list[tuple[str, int]], dict[int, int]]:
     elf = build_dir / "bench_kernels.elf"
     plugin = build_dir / "libinsn_count.so"
     addresses = symbol_addresses(elf, MARKERS)
@@ -73,7 +76,7 @@ def run_under_qemu(build_dir: Path) -> tuple[str, list[tuple[str, int]]]:
         report = Path(tmp) / "insn_count.txt"
         plugin_arguments = ",".join(
             [str(plugin)] + [f"mark={name}:{address:#x}" for name, address in addresses.items()]
-            + [f"outfile={report}"])
+            + ([f"profile={1 << 20}"] if profile_top else []) + [f"outfile={report}"])
         completed = subprocess.run(
             ["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-monitor", "none", "-serial", "null",
              "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
@@ -82,9 +85,10 @@ def run_under_qemu(build_dir: Path) -> tuple[str, list[tuple[str, int]]]:
         if completed.returncode != 0:
             sys.exit(f"bench_kernels_qemu: firmware exited with {completed.returncode}:\n{completed.stdout}"
                      f"{completed.stderr}")
-        marks = [(m.group(1), int(m.group(2)))
-                 for m in re.finditer(r"^mark (\S+) \d+ (\d+)$", report.read_text(), re.MULTILINE)]
-    return completed.stdout, marks
+        text = report.read_text()
+        marks = [(m.group(1), int(m.group(2))) for m in re.finditer(r"^mark (\S+) \d+ (\d+)$", text, re.MULTILINE)]
+        profile = {int(m.group(1), 16): int(m.group(2)) for m in re.finditer(r"^insn (0x[0-9a-f]+) (\d+)$", text, re.MULTILINE)}
+    return completed.stdout, marks, profile
 
 
 def pair_cases(console: str, marks: list[tuple[str, int]]) -> list[CaseResult]:
@@ -112,15 +116,51 @@ def print_table(results: list[CaseResult]) -> None:
               f"{target:>8} {cmsis:>10}")
 
 
+def print_profile(elf_path: Path, profile: dict[int, int], top: int) -> None:
+    """Instructions per function over the whole run, then the `top` hottest instructions, disassembled."""
+    functions = []
+    for line in subprocess.run(["arm-none-eabi-nm", "-S", "-C", "--defined-only", str(elf_path)],
+                               capture_output=True, text=True, check=True).stdout.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) == 4 and fields[2] in "tTwW":
+            functions.append((int(fields[0], 16) & ~1, int(fields[1], 16), fields[3].split("(")[0]))
+    disassembly = {}
+    for line in subprocess.run(["arm-none-eabi-objdump", "-d", "-C", "--no-show-raw-insn", str(elf_path)],
+                               capture_output=True, text=True, check=True).stdout.splitlines():
+        match = re.match(r"\s+([0-9a-f]+):\s+(.*)", line)
+        if match:
+            disassembly[int(match.group(1), 16)] = match.group(2).split("@")[0].split("<")[0].strip()[:40]
+
+    def function_of(address: int) -> str:
+        for start, size, name in sorted(functions):
+            if start <= address < start + size:
+                return name
+        return "?"
+
+    per_function: dict[str, int] = {}
+    for address, count in profile.items():
+        per_function[function_of(address)] = per_function.get(function_of(address), 0) + count
+    print("\nInstructions per function (whole run, all cases):")
+    for name, count in sorted(per_function.items(), key=lambda item: -item[1])[:12]:
+        print(f"{count:>12}  {name}")
+    print(f"\nThe {top} most executed instructions:")
+    for address, count in sorted(profile.items(), key=lambda item: -item[1])[:top]:
+        print(f"{count:>12}  {address:#07x}  {disassembly.get(address, ''):<40} {function_of(address)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=REPO / "build/fw-qemu-mps2-an500")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print a flat profile with the N most executed instructions")
     args = parser.parse_args()
     build_firmware(args.build_dir)
-    console, marks = run_under_qemu(args.build_dir)
+    console, marks, profile = run_under_qemu(args.build_dir, args.profile)
     if "bench: done" not in console:
         sys.exit(f"bench_kernels_qemu: the firmware did not finish cleanly:\n{console}")
     print_table(pair_cases(console, marks))
+    if args.profile:
+        print_profile(args.build_dir / "bench_kernels.elf", profile, args.profile)
 
 
 if __name__ == "__main__":

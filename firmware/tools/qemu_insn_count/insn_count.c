@@ -8,12 +8,15 @@
  * mark=NAME:ADDR        each time the instruction at ADDR executes, the running total is recorded, so
  *                       the difference between two marks is what ran in between (e.g. an empty marker
  *                       function called before and after each op); repeatable
+ * profile=N             also report the N most executed instruction addresses (a flat profile to
+ *                       read beside `objdump -d`); per address, however often its code is retranslated
  * outfile=PATH          where the report goes (default: QEMU's log, i.e. stderr)
  *
  * Addresses have bit 0 cleared (an ELF symbol of a Thumb function has it set). Report, one item a line:
  *   total COUNT
  *   range NAME COUNT
  *   mark NAME SEQUENCE TOTAL_AT_THAT_POINT      (in execution order)
+ *   insn ADDRESS COUNT                          (profile=N: most executed first)
  * Counting is inline (a counter add translated in front of every instruction), hence exact; run with
  * one vCPU.
  *
@@ -81,6 +84,34 @@ static struct mark_hit *hits;
 static size_t hit_count, hit_capacity;
 static char *outfile;
 
+/* profile=N: one counter per guest instruction address, in an open-addressing table. */
+struct profile_slot {
+  uint64_t address;
+  uint64_t count;
+  bool used;
+};
+enum { kProfileSlots = 1 << 20 };
+static struct profile_slot *profile;
+static size_t profile_top;
+
+static uint64_t *profile_counter(uint64_t address) {
+  size_t i = (size_t)((address >> 1) * 0x9E3779B97F4A7C15ull >> 44) & (kProfileSlots - 1);
+  for (size_t probes = 0; probes < kProfileSlots; ++probes, i = (i + 1) & (kProfileSlots - 1)) {
+    if (!profile[i].used) {
+      profile[i].used = true;
+      profile[i].address = address;
+      return &profile[i].count;
+    }
+    if (profile[i].address == address) return &profile[i].count;
+  }
+  return NULL; /* table full: the address goes unprofiled */
+}
+
+static int by_count_descending(const void *a, const void *b) {
+  const struct profile_slot *x = a, *y = b;
+  return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
 static void on_mark(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
   if (hit_count == hit_capacity) {
@@ -104,6 +135,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       if (address >= ranges[r].start && address < ranges[r].end) {
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &ranges[r].count, 1);
       }
+    }
+    if (profile) {
+      uint64_t *counter = profile_counter(address);
+      if (counter) qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, counter, 1);
     }
     for (int m = 0; m < mark_count; ++m) {
       if (address == marks[m].address) {
@@ -144,6 +179,13 @@ static void on_plugin_exit(qemu_plugin_id_t id, void *userdata) {
     const uint32_t m = hits[h].mark;
     snprintf(line, sizeof line, "mark %.63s %" PRIu64 " %" PRIu64 "\n", marks[m].name, sequence[m]++, hits[h].total);
     emit(file, line);
+  }
+  if (profile) {
+    qsort(profile, kProfileSlots, sizeof *profile, by_count_descending);
+    for (size_t i = 0; i < profile_top && i < kProfileSlots && profile[i].used; ++i) {
+      snprintf(line, sizeof line, "insn 0x%" PRIx64 " %" PRIu64 "\n", profile[i].address, profile[i].count);
+      emit(file, line);
+    }
   }
   if (file) fclose(file);
 }
@@ -199,10 +241,18 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         return -1;
       }
       ++mark_count;
+    } else if (strncmp(argument, "profile=", 8) == 0) {
+      profile_top = strtoull(argument + 8, &end, 0);
+      if (end == argument + 8 || *end != '\0' || profile_top == 0) {
+        fprintf(stderr, "insn_count: %s: expected profile=N with N > 0\n", argument);
+        return -1;
+      }
+      profile = calloc(kProfileSlots, sizeof *profile);
+      if (!profile) return -1;
     } else if (strncmp(argument, "outfile=", 8) == 0 && argument[8] != '\0') {
       outfile = strdup(argument + 8);
     } else {
-      fprintf(stderr, "insn_count: unknown argument '%s' (expected range=, mark= or outfile=)\n", argument);
+      fprintf(stderr, "insn_count: unknown argument '%s' (expected range=, mark=, profile= or outfile=)\n", argument);
       return -1;
     }
   }
