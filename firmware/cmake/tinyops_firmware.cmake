@@ -93,6 +93,18 @@ function(tinyops_add_qemu_test name)
   endif()
 endfunction()
 
+# tinyops_add_image_check(<target> FLASH_BYTES <n> RAM_ORIGIN <addr> RAM_BYTES <n>)
+# A CTest (label image) that checks the boot layout of a board image (cmake/check_image.cmake).
+function(tinyops_add_image_check target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "FLASH_BYTES;RAM_ORIGIN;RAM_BYTES" "")
+  find_program(TINYOPS_ARM_NM arm-none-eabi-nm REQUIRED)
+  add_test(NAME ${target}-boot-layout
+      COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE_DIR:${target}>/${target}.bin -DELF=$<TARGET_FILE:${target}>
+              -DNM=${TINYOPS_ARM_NM} -DFLASH_BYTES=${ARG_FLASH_BYTES} -DRAM_ORIGIN=${ARG_RAM_ORIGIN}
+              -DRAM_BYTES=${ARG_RAM_BYTES} -P ${TINYOPS_FIRMWARE_DIR}/cmake/check_image.cmake)
+  set_tests_properties(${target}-boot-layout PROPERTIES LABELS image)
+endfunction()
+
 # tinyops_add_insn_count_plugin(MACHINE <machine>)
 # Builds the instruction-counting QEMU plugin (tools/qemu_insn_count) with the host's C compiler into
 # this build directory (libinsn_count.so), plus its known-answer CTest on <machine>.

@@ -1,0 +1,32 @@
+# Checks a board image the way its boot ROM will use it (boards CI cannot run): the raw image starts with
+# the vector table at the flash origin, whose first word (initial SP) is __stack_top inside RAM, and whose
+# second word is tinyops_reset_handler with the Thumb bit set; the image fits the flash.
+#   cmake -DBIN=... -DELF=... -DNM=... -DFLASH_BYTES=... -DRAM_ORIGIN=... -DRAM_BYTES=... -P check_image.cmake
+file(SIZE ${BIN} image_bytes)
+if(image_bytes GREATER FLASH_BYTES)
+  message(FATAL_ERROR "check_image: ${BIN} is ${image_bytes} bytes, the flash holds ${FLASH_BYTES}")
+endif()
+file(READ ${BIN} head LIMIT 8 HEX)
+# little-endian words
+string(REGEX REPLACE "^(..)(..)(..)(..)(..)(..)(..)(..)$" "\\4\\3\\2\\1;\\8\\7\\6\\5" words "${head}")
+list(GET words 0 initial_sp)
+list(GET words 1 reset_vector)
+execute_process(COMMAND ${NM} --defined-only ${ELF} OUTPUT_VARIABLE symbols COMMAND_ERROR_IS_FATAL ANY)
+foreach(name __stack_top tinyops_reset_handler)
+  if(NOT symbols MATCHES "([0-9a-f]+) [A-Za-z] ${name}\n")
+    message(FATAL_ERROR "check_image: ${name} not in ${ELF}")
+  endif()
+  set(${name} ${CMAKE_MATCH_1})
+endforeach()
+math(EXPR sp "0x${initial_sp}")
+math(EXPR stack_top "0x${__stack_top}")
+math(EXPR reset "0x${reset_vector}")
+math(EXPR handler "0x${tinyops_reset_handler} | 1")
+math(EXPR ram_end "${RAM_ORIGIN} + ${RAM_BYTES}")
+if(NOT sp EQUAL stack_top OR sp LESS_EQUAL RAM_ORIGIN OR sp GREATER ram_end)
+  message(FATAL_ERROR "check_image: initial SP 0x${initial_sp} is not __stack_top (0x${__stack_top}) inside RAM")
+endif()
+if(NOT reset EQUAL handler)
+  message(FATAL_ERROR "check_image: reset vector 0x${reset_vector} is not tinyops_reset_handler|1")
+endif()
+message("check_image: ${image_bytes} bytes, SP 0x${initial_sp}, reset 0x${reset_vector}")
