@@ -134,11 +134,13 @@ function(tinyops_add_insn_count_plugin)
   set_tests_properties(insn-count-plugin-known-answer PROPERTIES TIMEOUT 60 LABELS qemu)
 endfunction()
 
-# tinyops_add_port_apps(<port> EXTERNAL_ARENA_BYTES <n> INTERNAL_ARENA_BYTES <n> [QEMU_MACHINE <machine>])
+# tinyops_add_port_apps(<port> EXTERNAL_ARENA_BYTES <n> INTERNAL_ARENA_BYTES <n>
+#                       [QEMU_MACHINE <machine> BLOB_SLOT <address>])
 # The applications every port links (firmware/app/): the self-test and, once the runtime core is there,
 # the runner (arenas of the given sizes), with their QEMU runs where the port is emulated.
 function(tinyops_add_port_apps port)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "QEMU_MACHINE;EXTERNAL_ARENA_BYTES;INTERNAL_ARENA_BYTES" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "QEMU_MACHINE;BLOB_SLOT;EXTERNAL_ARENA_BYTES;INTERNAL_ARENA_BYTES" "")
+  find_program(TINYOPS_QEMU_SYSTEM_ARM qemu-system-arm)
   set(app ${TINYOPS_FIRMWARE_DIR}/app)
   tinyops_add_firmware(selftest PORT ${port}
       SOURCES ${app}/selftest.cpp ${app}/console.cpp)
@@ -151,5 +153,18 @@ function(tinyops_add_port_apps port)
     target_compile_definitions(runner PRIVATE
         TINYOPS_EXTERNAL_ARENA_BYTES=${ARG_EXTERNAL_ARENA_BYTES}
         TINYOPS_INTERNAL_ARENA_BYTES=${ARG_INTERNAL_ARENA_BYTES})
+    if(ARG_QEMU_MACHINE)
+      # The runner's refusals under QEMU: an empty blob slot, and a blob that is not one (the runner's
+      # own source file loaded into the slot); each must exit 1 naming the loader's status.
+      set(run_check ${CMAKE_COMMAND} -DQEMU=${TINYOPS_QEMU_SYSTEM_ARM} -DMACHINE=${ARG_QEMU_MACHINE}
+          -DELF=$<TARGET_FILE:runner> -DEXPECT_EXIT=1)
+      add_test(NAME ${port}-runner-empty-slot COMMAND ${run_check}
+          "-DEXPECT_OUTPUT=rejected: bad_magic \\(header 0, field magic\\)"
+          -P ${TINYOPS_FIRMWARE_DIR}/cmake/check_run.cmake)
+      add_test(NAME ${port}-runner-not-a-blob COMMAND ${run_check}
+          -DLOADER=${app}/runner.cpp@${ARG_BLOB_SLOT} "-DEXPECT_OUTPUT=rejected: bad_magic"
+          -P ${TINYOPS_FIRMWARE_DIR}/cmake/check_run.cmake)
+      set_tests_properties(${port}-runner-empty-slot ${port}-runner-not-a-blob PROPERTIES TIMEOUT 90 LABELS qemu)
+    endif()
   endif()
 endfunction()
