@@ -136,6 +136,14 @@ class GdbRemote:
     def set_breakpoint(self, address: int) -> None:
         self.command(b"Z0,%x,2" % address)
 
+    def remove_breakpoint(self, address: int) -> None:
+        self.command(b"z0,%x,2" % address)
+
+    def step(self) -> bytes:
+        """Execute one instruction; a breakpoint at the current pc must be removed first (QEMU re-hits it)."""
+        self._send(b"s")
+        return self._read_packet(self.timeout_s)
+
     def resume(self) -> None:
         self._send(b"c")  # the stop reply arrives later; wait_for_stop() reads it
 

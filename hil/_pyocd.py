@@ -79,6 +79,7 @@ class PyocdTarget(Target):
         except Exception as exc:
             raise _pyocd_error(exc) from None
         self._target = session.board.target
+        self._breakpoints: set[int] = set()
 
     def _call(self, what: str, fn: Any, *args: Any) -> Any:
         """Every probe access goes through here: a probe that disappears becomes a TargetError naming the step."""
@@ -99,10 +100,15 @@ class PyocdTarget(Target):
         return int(self._call(f"read {name}", self._target.read_core_register, name))
 
     def _set_breakpoint(self, address: int) -> None:
+        if address in self._breakpoints:
+            return
         if not self._call(f"breakpoint at {address:#x}", self._target.set_breakpoint, address):
             raise TargetError(f"pyocd: no hardware breakpoint left for {address:#x}")
+        self._breakpoints.add(address)
 
     def _resume(self) -> None:
+        if self._read_core_register("pc") in self._breakpoints:
+            self._call("step over the breakpoint", self._target.step)
         self._enable_cycle_counter()
         self._call("resume", self._target.resume)
 

@@ -123,6 +123,11 @@ class QemuTarget(Target):
             self._breakpoints.add(address)
 
     def _resume(self) -> None:
+        pc = self._read_core_register("pc")
+        if pc in self._breakpoints:  # step over it, or QEMU stops at once on the same breakpoint
+            self.gdb.remove_breakpoint(pc)
+            self.gdb.step()
+            self.gdb.set_breakpoint(pc)
         self.gdb.resume()
 
     def _wait_for_halt(self, timeout_s: float) -> bool:

@@ -162,8 +162,13 @@ class QemuGdbMemory(MemoryInterface):
             if value & C_HALT:
                 self._halt()
             elif value & C_STEP and self.halted:
-                self._gdb._send(b"s")
-                self._gdb.wait_for_stop(self._gdb.timeout_s)
+                pc = struct.unpack_from("<I", self._registers(), 4 * 15)[0]
+                at_breakpoint = pc in self._breakpoints.values()
+                if at_breakpoint:  # an FPB match is taken before the instruction; QEMU's would re-trigger
+                    self._gdb.remove_breakpoint(pc)
+                self._gdb.step()
+                if at_breakpoint:
+                    self._gdb.set_breakpoint(pc)
                 self._dfsr |= DFSR_HALTED
             else:
                 self._resume()
@@ -188,7 +193,7 @@ class QemuGdbMemory(MemoryInterface):
     def _set_comparator(self, index: int, value: int) -> None:
         old = self._breakpoints.pop(index, None)
         if old is not None:
-            self._gdb.command(b"z0,%x,2" % old)
+            self._gdb.remove_breakpoint(old)
         if value & 1:
             address = value & 0xFFFFFFFE  # FPBv2: the comparator holds the instruction address
             self._gdb.set_breakpoint(address)

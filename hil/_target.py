@@ -21,6 +21,9 @@ from tinyops.hil._results import HEADER_BYTES, OP_RESULT_BYTES, RESULTS_SYMBOL, 
 EXIT_SYMBOL = "_ZN7tinyops2rt4port4exitEi"        # tinyops::rt::port::exit(int): r0 holds the exit code
 FAULT_SYMBOL = "tinyops_unexpected_exception"     # the startup code's handler for every unexpected exception
 BLOB_SYMBOL = "__tinyops_blob_start"              # where the port expects the model blob (linker script)
+# The runner calls this empty function once the port is up (external memory mapped), so the host can write
+# the blob where it could not before: on a board, SDRAM only answers after the firmware has set up the FMC.
+WAIT_FOR_HOST_SYMBOL = "tinyops_wait_for_host"
 
 
 class Target(abc.ABC):
@@ -31,6 +34,7 @@ class Target(abc.ABC):
     def __init__(self, timeout_s: float = 60.0) -> None:
         self.timeout_s = timeout_s
         self.firmware: FirmwareImage | None = None
+        self._pending_blob: bytes | None = None
 
     # -- the probe primitives each target supplies ---------------------------------------------------------
     @abc.abstractmethod
@@ -69,18 +73,30 @@ class Target(abc.ABC):
 
     # -- the shared protocol ------------------------------------------------------------------------------
     def flash(self, firmware: FirmwareImage, blob: bytes | None = None) -> None:
-        """Program `firmware` and, if given, write the model blob where the port's linker script puts it."""
+        """Program `firmware`; the model blob, if given, goes where the port's linker script puts it.
+
+        A runner that waits for the host (WAIT_FOR_HOST_SYMBOL) gets the blob at that point of the next run;
+        any other firmware gets it now.
+        """
         firmware.symbol(RESULTS_SYMBOL)  # fail before programming if this is not a TinyOps firmware
         firmware.symbol(EXIT_SYMBOL)
+        if blob is not None:
+            firmware.symbol(BLOB_SYMBOL)
         self._reset_and_halt()
         self._program(firmware)
-        if blob is not None:
-            address, _ = firmware.symbol(BLOB_SYMBOL)
-            self._write_memory(address, blob)
-            if self._read_memory(address, min(len(blob), 64)) != blob[:64]:
-                raise TargetError(f"{self.kind}: the model blob did not read back at {address:#x} "
-                                  "(is external memory mapped?)")
         self.firmware = firmware
+        self._pending_blob = blob
+        if blob is not None and not firmware.has_symbol(WAIT_FOR_HOST_SYMBOL):
+            self._write_blob()
+
+    def _write_blob(self) -> None:
+        assert self.firmware is not None and self._pending_blob is not None
+        blob, self._pending_blob = self._pending_blob, None
+        address, _ = self.firmware.symbol(BLOB_SYMBOL)
+        self._write_memory(address, blob)
+        if self._read_memory(address, min(len(blob), 64)) != blob[:64]:
+            raise TargetError(f"{self.kind}: the model blob did not read back at {address:#x} "
+                              "(is external memory mapped?)")
 
     def reset(self) -> None:
         self._reset_and_halt()
@@ -105,13 +121,23 @@ class Target(abc.ABC):
         if self.firmware.has_symbol(FAULT_SYMBOL):
             fault_address, _ = self.firmware.symbol(FAULT_SYMBOL)
             self._set_breakpoint(fault_address)
+        wait_address = None
+        if self.firmware.has_symbol(WAIT_FOR_HOST_SYMBOL):
+            wait_address, _ = self.firmware.symbol(WAIT_FOR_HOST_SYMBOL)
+            self._set_breakpoint(wait_address)
         started = time.monotonic()
-        self._resume()
-        if not self._wait_for_halt(timeout_s):
-            self._halt()
-            raise TargetTimeout(f"{self.kind}: the firmware did not finish within {timeout_s:.1f} s "
-                                f"({self._progress()}); halted at pc={self._read_core_register('pc'):#x}")
-        pc = self._read_core_register("pc")
+        deadline = started + timeout_s
+        while True:
+            self._resume()
+            if not self._wait_for_halt(max(0.0, deadline - time.monotonic())):
+                self._halt()
+                raise TargetTimeout(f"{self.kind}: the firmware did not finish within {timeout_s:.1f} s "
+                                    f"({self._progress()}); halted at pc={self._read_core_register('pc'):#x}")
+            pc = self._read_core_register("pc")
+            if pc != wait_address:
+                break
+            if self._pending_blob is not None:  # the port is up: external memory answers now
+                self._write_blob()
         if pc == fault_address:
             raise FirmwareFault(f"{self.kind}: the firmware faulted after {time.monotonic() - started:.2f} s "
                                 f"({self._progress()})")

@@ -29,7 +29,8 @@ def test_measure_stores_instruction_counts_per_op(tmp_path: Path, fixture_elf: P
     with QemuTarget(timeout_s=20) as target:
         summary = measure(store, target, _job(fixture_elf), repetitions=3)
     assert summary.unit == "instructions" and summary.repetitions == 3 and summary.measured_now == 3
-    assert summary.per_op_median == [12000 * (i + 1) for i in range(5)]
+    # 12000*(k+1) instructions per op, read from a 40-instruction tick: exact to one tick.
+    assert all(abs(m - 12000 * (k + 1)) <= 40 for k, m in enumerate(summary.per_op_median))
     with store.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(HilOpMeasurement)) == 15
     with QemuTarget(timeout_s=20) as target:  # nothing left to measure: the same run is found, not re-measured

@@ -25,9 +25,10 @@ def test_run_reads_per_op_counts_deterministically(fixture_elf: Path) -> None:
         second = target.run()
     assert first.status == 0 and first.unit == "ticks" and len(first.ops) == 5
     # op k runs a 2000*(k+1)-iteration loop of 6 instructions: 12000*(k+1) instructions = 300*(k+1) ticks
-    # of 40 instructions under -icount shift=0.
-    assert [op.cycles for op in first.ops] == [300 * (k + 1) for k in range(5)]
-    assert first == second  # deterministic under -icount
+    # of 40 instructions under -icount shift=0, give or take the one tick an interval can straddle.
+    assert all(abs(op.cycles - 300 * (k + 1)) <= 1 for k, op in enumerate(first.ops))
+    # Deterministic under -icount up to the timer's phase: a later run starts at another point of a tick.
+    assert all(abs(a.cycles - b.cycles) <= 1 for a, b in zip(first.ops, second.ops))
 
 
 def test_hung_firmware_times_out_and_is_halted(fixture_elf: Path) -> None:
@@ -74,7 +75,18 @@ def test_not_a_tinyops_firmware_is_rejected_before_programming(tmp_path: Path, f
         FirmwareImage(bogus)
     with pytest.raises(FileNotFoundError, match="missing.elf"):
         FirmwareImage(tmp_path / "missing.elf")
+    with pytest.raises(ValueError, match="symbol 'tinyops_model' not found"):
+        FirmwareImage(fixture_elf).symbol("tinyops_model")
+
+
+def test_blob_is_written_when_the_runner_waits_for_the_host(fixture_elf: Path) -> None:
     firmware = FirmwareImage(fixture_elf)
-    with pytest.raises(ValueError, match="symbol '__tinyops_blob_start' not found"):
-        with QemuTarget() as target:
-            target.flash(firmware, blob=b"\0" * 64)
+    blob = (0xB10B0001).to_bytes(4, "little") + (3).to_bytes(4, "little")
+    with QemuTarget(timeout_s=20) as target:
+        target.flash(firmware, blob=blob)
+        address, _ = firmware.symbol("__tinyops_blob_start")
+        assert target._read_memory(address, 8) != blob  # not yet: external memory may not be up before init
+        results = target.run()
+        assert target._read_memory(address, 8) == blob
+        assert all(abs(op.cycles - 300 * (k + 1)) <= 1 for k, op in enumerate(results.ops))
+        assert len(target.run().ops) == 3  # written once, kept across resets

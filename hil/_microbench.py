@@ -1,0 +1,156 @@
+"""The calibration set: single-op and small-block int8 networks that sweep what the kernel cost model depends on.
+
+Each kernel kind is swept so that its three features (parts, MACs, output elements) vary independently:
+MACs per output element changes with input channels (1x1, fully connected) and kernel size (KxK, depthwise,
+pools), outputs with the spatial size and output channels, and parts with the strategy's partitioning.
+Networks are the compiler's IR (`tinyops.compiler.QuantizedModel`) with seeded random int8 weights: timing
+does not depend on the values, and a seed makes every benchmark reproducible.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinyops.compiler import OpKind, Padding, QuantizedModel, QuantizedOp, QuantizedTensor, derive_integer_params
+
+
+@dataclass(frozen=True)
+class MicroBenchmark:
+    name: str          # unique and stable: it keys the measurement run and the held-out split
+    model: QuantizedModel
+    strategy: str      # placement: "internal", "external" or "tinyops" (row-partitioned overlays)
+
+
+class _Builder:
+    """Appends ops to one network, creating tensors with fixed quantization (values do not change timing)."""
+
+    def __init__(self, name: str, shape: tuple[int, int, int], seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.tensors = [QuantizedTensor("input", shape, 0.05, -3)]
+        self.ops: list[QuantizedOp] = []
+        self.name = name
+
+    def _tensor(self, shape: tuple[int, int, int], scale: float = 0.05, zero_point: int = -3) -> int:
+        self.tensors.append(QuantizedTensor(f"t{len(self.tensors)}", shape, scale, zero_point))
+        return len(self.tensors) - 1
+
+    def _weights(self, shape: tuple[int, ...], cout: int) -> dict[str, np.ndarray]:
+        return {"weights": self.rng.integers(-127, 128, size=shape, dtype=np.int8),
+                "weight_scales": np.full(cout, 0.004, dtype=np.float32),
+                "bias": self.rng.integers(-2000, 2000, size=cout, dtype=np.int32)}
+
+    def conv(self, x: int, cout: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
+        h, w, cin = self.tensors[x].shape
+        pad = _same_padding(h, w, kernel, stride)
+        out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
+                            (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=0.1)
+        self.ops.append(QuantizedOp(OpKind.CONV2D, f"conv{kernel}x{kernel}_{len(self.ops)}", [x], out,
+                                    kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act,
+                                    **self._weights((cout, kernel, kernel, cin), cout)))
+        return out
+
+    def depthwise(self, x: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
+        h, w, c = self.tensors[x].shape
+        pad = _same_padding(h, w, kernel, stride)
+        out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
+                            (w + pad.left + pad.right - kernel) // stride + 1, c), scale=0.1)
+        self.ops.append(QuantizedOp(OpKind.DEPTHWISE_CONV2D, f"dw{kernel}x{kernel}_{len(self.ops)}", [x], out,
+                                    kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act,
+                                    **self._weights((kernel, kernel, c), c)))
+        return out
+
+    def add(self, a: int, b: int) -> int:
+        out = self._tensor(self.tensors[a].shape, scale=0.1)
+        self.ops.append(QuantizedOp(OpKind.ADD, f"add_{len(self.ops)}", [a, b], out))
+        return out
+
+    def average_pool(self, x: int, kernel: int, stride: int) -> int:
+        h, w, c = self.tensors[x].shape
+        t = self.tensors[x]
+        out = self._tensor(((h - kernel) // stride + 1, (w - kernel) // stride + 1, c), t.scale, t.zero_point)
+        self.ops.append(QuantizedOp(OpKind.AVERAGE_POOL2D, f"pool{kernel}_{len(self.ops)}", [x], out,
+                                    kernel=(kernel, kernel), stride=(stride, stride)))
+        return out
+
+    def fully_connected(self, x: int, cout: int) -> int:
+        h, w, c = self.tensors[x].shape
+        out = self._tensor((1, 1, cout), scale=0.1)
+        self.ops.append(QuantizedOp(OpKind.FULLY_CONNECTED, f"fc_{len(self.ops)}", [x], out,
+                                    **self._weights((cout, h * w * c), cout)))
+        return out
+
+    def pad(self, x: int, amount: int) -> int:
+        h, w, c = self.tensors[x].shape
+        t = self.tensors[x]
+        out = self._tensor((h + 2 * amount, w + 2 * amount, c), t.scale, t.zero_point)
+        self.ops.append(QuantizedOp(OpKind.PAD, f"pad_{len(self.ops)}", [x], out,
+                                    padding=Padding(amount, amount, amount, amount)))
+        return out
+
+    def build(self, output: int) -> QuantizedModel:
+        model = QuantizedModel(self.name, self.tensors, self.ops, input=0, output=output,
+                               source=f"<microbenchmark {self.name}>")
+        return derive_integer_params(model)
+
+
+def _same_padding(h: int, w: int, kernel: int, stride: int) -> Padding:
+    def split(size: int) -> tuple[int, int]:
+        out = -(-size // stride)
+        total = max(0, (out - 1) * stride + kernel - size)
+        return total // 2, total - total // 2
+    top, bottom = split(h)
+    left, right = split(w)
+    return Padding(top, left, bottom, right)
+
+
+def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
+    nets: list[tuple[str, QuantizedModel]] = []
+
+    def make(name: str, shape: tuple[int, int, int], body) -> None:  # type: ignore[no-untyped-def]
+        b = _Builder(name, shape, seed + len(nets))
+        nets.append((name, b.build(body(b, 0))))
+
+    for hw, cin, cout in itertools.product((6, 12, 20), (8, 24, 48), (8, 32)):
+        make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
+    for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (8, 16), ((3, 8), (8, 16), (16, 8))):
+        make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
+    for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 16, 24), (8, 32)):
+        make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
+    for hw, c in itertools.product((4, 10, 20), (8, 24, 64)):
+        make(f"add-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, b.conv(x, b.tensors[x].shape[2], 1)))
+    for (k, s), hw, c in itertools.product(((2, 2), (3, 1), (3, 3)), (6, 12), (8, 32)):
+        make(f"pool{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.average_pool(x, k, s))
+    for hw, c in itertools.product((2, 4, 7), (16, 64)):  # global pools: the kernel covers the input
+        make(f"gpool-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, hw=hw: b.average_pool(x, hw, hw))
+    for cin, cout in itertools.product((16, 64, 160), (10, 40)):
+        make(f"fc-{cin}-{cout}", (1, 1, cin), lambda b, x, c=cout: b.fully_connected(x, c))
+    for hw, c, amount in itertools.product((6, 14), (8, 32), (1, 2)):
+        make(f"pad{amount}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, p=amount: b.pad(x, p))
+    return nets
+
+
+def _blocks(seed: int) -> list[tuple[str, QuantizedModel]]:
+    """Inverted-residual blocks (1x1 expand, KxK depthwise, 1x1 project, add), the unit of the search space."""
+    nets = []
+    for i, (hw, c, expand, k) in enumerate(itertools.product((8, 16), (8, 16), (3, 6), (3, 5))):
+        b = _Builder(f"mbconv-{hw}x{hw}x{c}-e{expand}-k{k}", (hw, hw, c), seed + 1000 + i)
+        y = b.conv(b.depthwise(b.conv(0, c * expand, 1), k), c, 1, act="none")
+        nets.append((b.name, b.build(b.add(0, y))))
+    return nets
+
+
+STRATEGIES = ("internal", "external", "tinyops")
+
+
+def calibration_set(strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, every: int = 1) -> list[MicroBenchmark]:
+    """Every single-op and block network under each strategy. `every` > 1 keeps every n-th (a quick set)."""
+    if every < 1:
+        raise ValueError(f"every: expected at least 1, got {every}")
+    unknown = set(strategies) - set(STRATEGIES)
+    if unknown:
+        raise ValueError(f"strategies: expected some of {', '.join(STRATEGIES)}, got {', '.join(sorted(unknown))}")
+    nets = (_single_ops(seed) + _blocks(seed))[::every]
+    return [MicroBenchmark(f"{name}@{strategy}", model, strategy) for name, model in nets for strategy in strategies]
