@@ -38,7 +38,7 @@ class MeasurementJob:
     kernel_kinds: list[str]
     blob: bytes | None = None
     plan_json: str = "{}"
-    predicted: list[float] | None = None  # per op, in the unit the target measures
+    predicted: list[float | None] | None = None  # per op, in the unit the target measures
     op_macs: list[int] | None = None      # per op, the cost model's features (kernel_cost.hpp)
     op_outputs: list[int] | None = None
 

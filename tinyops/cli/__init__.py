@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tinyops.cli import _latency
+from tinyops.cli import _hil, _latency
 
 app = typer.Typer(
     name="tinyops",
@@ -21,6 +21,7 @@ def _root() -> None:
 
 
 _latency.register(app)
+_hil.register(app)
 
 
 def main() -> None:

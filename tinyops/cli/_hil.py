@@ -1,0 +1,152 @@
+"""CLI for hardware in the loop: `tinyops hil run`, `tinyops hil microbench`, `tinyops calibrate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tinyops.cli._errors import user_errors
+
+console = Console()
+hil_app = typer.Typer(help="Run models on QEMU or a board through a debug probe and measure them per op.",
+                      no_args_is_help=True)
+
+TARGETS = ("qemu", "pyocd")
+
+
+def _open_target(target: str, port: str, probe: str | None, pyocd_target: str | None, timeout_s: float):  # type: ignore[no-untyped-def]
+    from tinyops.hil import QemuTarget
+    from tinyops.hil._pyocd import PYOCD_TARGETS, PyocdTarget
+
+    if target == "qemu":
+        return QemuTarget(port, timeout_s=timeout_s)
+    if target == "pyocd":
+        name = pyocd_target or PYOCD_TARGETS.get(port)
+        if name is None:
+            raise ValueError(f"--pyocd-target: no pyOCD target known for board '{port}'; name one")
+        return PyocdTarget(name, probe_id=probe, timeout_s=timeout_s)
+    raise ValueError(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
+
+
+@hil_app.command("run")
+def run(
+    model: Path = typer.Argument(..., help="int8 .tflite model or the search's handoff .npz"),
+    board: str = typer.Option("qemu-mps2-an500", help="board of the catalog (its name is the firmware port)"),
+    target: str = typer.Option("qemu", help="qemu | pyocd"),
+    strategy: str = typer.Option("tinyops", help="planning strategy (tinyops strategies lists them)"),
+    repeat: int = typer.Option(3, min=1, help="repetitions (K); missing ones are measured, stored ones kept"),
+    store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
+    probe: str = typer.Option(None, help="pyOCD probe unique id, or remote:HOST:PORT for `pyocd server`"),
+    pyocd_target: str = typer.Option(None, help="pyOCD target name (default: the board's)"),
+    timeout_s: float = typer.Option(120.0, help="per-run timeout in seconds"),
+    plot: Path = typer.Option(None, help="write per-op measured vs predicted bars to this PNG"),
+) -> None:
+    """Compile MODEL for BOARD, run it K times on the target and store per-op counts beside the prediction."""
+    from tinyops.compiler import load_any
+    from tinyops.hil._measure import measure
+    from tinyops.hil._pipeline import compile_model, load_board, measurement_job, runner_firmware
+    from tinyops.store import open_store
+
+    with user_errors():
+        board_obj = load_board(board)
+        compiled = compile_model(load_any(model), board_obj, strategy)
+        job = measurement_job(compiled, runner_firmware(board_obj.name), model_name=model.name)
+        results_store = open_store(store)
+        with _open_target(target, board_obj.name, probe, pyocd_target, timeout_s) as tgt:
+            summary = measure(results_store, tgt, job, repeat)
+    table = Table(title=f"{model.name} on {board_obj.name} v{board_obj.version} ({target}, {strategy}): "
+                        f"{summary.repetitions} repetitions, median per op in {summary.unit}")
+    for col in ("#", "op", "kernel", "measured", "predicted", "error %"):
+        table.add_column(col, justify="left" if col in ("op", "kernel") else "right")
+    for i, (name, kind, measured, predicted) in enumerate(zip(job.op_names, job.kernel_kinds, summary.per_op_median,
+                                                               compiled.predicted)):
+        error = f"{100 * (predicted - measured) / measured:+.1f}" if predicted and measured else "-"
+        table.add_row(str(i), name, kind, f"{measured:,}", f"{predicted:,.0f}" if predicted else "-", error)
+    console.print(table)
+    total_measured, total_predicted = sum(summary.per_op_median), sum(p or 0 for p in compiled.predicted)
+    console.print(f"total: measured {total_measured:,} {summary.unit}, predicted {total_predicted:,.0f} "
+                  f"({100 * (total_predicted - total_measured) / max(total_measured, 1):+.1f} %); run {summary.run_id} "
+                  f"in {results_store.url}")
+    if plot is not None:
+        from tinyops.hil._plots import plot_op_bars
+
+        plot_op_bars(job.op_names, summary.per_op_median, compiled.predicted, plot, summary.unit,
+                     title=f"{model.name} on {board_obj.name} ({strategy})")
+        console.print(f"wrote {plot}")
+
+
+@hil_app.command("microbench")
+def microbench(
+    board: str = typer.Option("qemu-mps2-an500"),
+    target: str = typer.Option("qemu", help="qemu | pyocd"),
+    repeat: int = typer.Option(1, min=1),
+    every: int = typer.Option(1, min=1, help="keep every n-th network of the set (a quicker subset)"),
+    store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
+    probe: str = typer.Option(None),
+    pyocd_target: str = typer.Option(None),
+    timeout_s: float = typer.Option(60.0),
+) -> None:
+    """Measure the calibration set (single ops and small blocks under every strategy) on the target."""
+    from tinyops.hil._measure import measure
+    from tinyops.hil._microbench import calibration_set
+    from tinyops.hil._pipeline import compile_model, load_board, measurement_job, runner_firmware
+    from tinyops.store import open_store
+
+    with user_errors():
+        board_obj = load_board(board)
+        firmware = runner_firmware(board_obj.name)
+        results_store = open_store(store)
+        benchmarks = calibration_set(every=every)
+        measured = skipped = 0
+        with _open_target(target, board_obj.name, probe, pyocd_target, timeout_s) as tgt:
+            for bench in benchmarks:
+                try:
+                    compiled = compile_model(bench.model, board_obj, bench.strategy)
+                except ValueError as exc:  # e.g. a placement that does not fit: reported, not measured
+                    console.print(f"[yellow]skip[/] {bench.name}: {exc}")
+                    skipped += 1
+                    continue
+                summary = measure(results_store, tgt, measurement_job(compiled, firmware, bench.name), repeat)
+                measured += summary.measured_now > 0
+    console.print(f"calibration set: {len(benchmarks)} networks, {measured} measured now, {skipped} skipped; "
+                  f"store {results_store.url}")
+
+
+def calibrate(
+    board: str = typer.Option("qemu-mps2-an500"),
+    target: str = typer.Option("qemu", help="the target whose measurements to fit"),
+    store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
+    out: Path = typer.Option(None, help="where to write the new board version (default: ./BOARD-vN.yaml)"),
+    test_every: int = typer.Option(4, min=2, help="hold out every n-th network per kernel kind"),
+    plot: Path = typer.Option(None, help="write the predicted-vs-measured scatter to this PNG"),
+) -> None:
+    """Fit BOARD's kernel costs to the stored measurements (NNLS) and report on held-out ops."""
+    from tinyops.hil._calibrate import calibrate_board
+    from tinyops.store import open_store
+
+    with user_errors():
+        report = calibrate_board(open_store(store), board, target, out, test_every)
+    table = Table(title=f"{report.board} v{report.from_version} -> v{report.to_version} on {target}: held-out ops")
+    for col in ("kernel", "train ops", "test ops", "MAPE %", "within ±10 %"):
+        table.add_column(col, justify="left" if col == "kernel" else "right")
+    for r in report.fit.per_kind:
+        table.add_row(r.kernel_kind, str(r.train_ops), str(r.test_ops), f"{r.mape:.2f}", f"{r.within_10pct:.1f} %")
+    table.add_row("all", str(report.fit.train_ops), str(report.fit.test_ops), f"{report.fit.mape:.2f}",
+                  f"{report.fit.within_10pct:.1f} %")
+    console.print(table)
+    console.print(json.dumps({k: {t: round(v, 4) for t, v in terms.items()} for k, terms in report.fit.kernels.items()}))
+    console.print(f"wrote {report.path} (version {report.to_version}, provenance fit)")
+    if plot is not None:
+        from tinyops.hil._plots import plot_calibration_scatter
+
+        plot_calibration_scatter(report.fit, plot, report.unit)
+        console.print(f"wrote {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hil_app, name="hil")
+    app.command("calibrate")(calibrate)
