@@ -153,6 +153,15 @@ function(tinyops_add_port_apps port)
     target_compile_definitions(runner PRIVATE
         TINYOPS_EXTERNAL_ARENA_BYTES=${ARG_EXTERNAL_ARENA_BYTES}
         TINYOPS_INTERNAL_ARENA_BYTES=${ARG_INTERNAL_ARENA_BYTES})
+    # The runtime exercised on the target with the host tests' network builder (when that is present).
+    set(blob_builder ${TINYOPS_RUNTIME_DIR}/../tests/firmware/blob_builder.cpp)
+    if(ARG_QEMU_MACHINE AND EXISTS ${blob_builder})
+      tinyops_add_firmware(runtime_check PORT ${port}
+          SOURCES ${app}/runtime_check.cpp ${app}/console.cpp ${blob_builder} LIBRARIES tinyops_rt)
+      target_include_directories(runtime_check PRIVATE ${TINYOPS_RUNTIME_DIR}/../tests/firmware)
+      target_link_options(runtime_check PRIVATE -Wl,--defsym=TINYOPS_HEAP_BYTES=0x100000)
+      tinyops_add_qemu_test(${port}-runtime-check MACHINE ${ARG_QEMU_MACHINE} ELF runtime_check TIMEOUT 120)
+    endif()
     if(ARG_QEMU_MACHINE)
       # The runner's refusals under QEMU: an empty blob slot, and a blob that is not one (the runner's
       # own source file loaded into the slot); each must exit 1 naming the loader's status.

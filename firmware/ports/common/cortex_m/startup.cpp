@@ -1,6 +1,8 @@
 // Reset handler and vector table shared by every Cortex-M port (Armv7-M and Armv8-M Mainline).
 // The linker script (sections.ld) provides the symbols used here; the port provides port::init(), and the
 // application provides main().
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mmio.hpp"
@@ -14,6 +16,8 @@ extern "C" {
 extern uint32_t __data_load[], __data_start[], __data_end[];
 extern uint32_t __bss_start[], __bss_end[];
 extern uint32_t __stack_top[];
+extern uint8_t __heap_start[], __heap_end[];
+void* _sbrk(ptrdiff_t increment);
 void __libc_init_array();
 int main();
 [[noreturn]] void tinyops_reset_handler();
@@ -64,6 +68,19 @@ extern "C" __attribute__((naked, noreturn)) void tinyops_reset_handler() {
       "dsb                      \n"
       "isb                      \n"
       "b tinyops_start_application \n");
+}
+
+// malloc's memory: the .heap section only (empty unless the image sets TINYOPS_HEAP_BYTES), so an
+// allocation fails cleanly instead of growing into the stack or the arenas.
+extern "C" void* _sbrk(ptrdiff_t increment) {
+  static uint8_t* top = __heap_start;
+  if (increment < 0 || increment > __heap_end - top) {
+    errno = ENOMEM;
+    return reinterpret_cast<void*>(-1);
+  }
+  uint8_t* previous = top;
+  top += increment;
+  return previous;
 }
 
 // Every exception the firmware does not expect (faults included) ends the run with a diagnosis.
