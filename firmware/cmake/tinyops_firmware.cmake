@@ -177,3 +177,24 @@ function(tinyops_add_port_apps port)
     endif()
   endif()
 endfunction()
+
+# tinyops_add_stm32f7_board(<board> IRQ_COUNT <n> FLASH_BYTES <n> RAM_BYTES <n>
+#                           EXTERNAL_ARENA_BYTES <n> INTERNAL_ARENA_BYTES <n>)
+# A board on the shared STM32F7 port (ports/common/stm32f7): its directory holds board.cpp (wiring) and
+# linker.ld (memory map). Adds the port, its applications and the boot-layout checks of its images.
+function(tinyops_add_stm32f7_board board)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG ""
+      "IRQ_COUNT;FLASH_BYTES;RAM_BYTES;EXTERNAL_ARENA_BYTES;INTERNAL_ARENA_BYTES" "")
+  set(dir ${TINYOPS_FIRMWARE_DIR}/ports/${board})
+  tinyops_add_port(${board}
+      LINKER_SCRIPT ${dir}/linker.ld
+      SOURCES ${dir}/board.cpp ${TINYOPS_CORTEX_M_SOURCES} ${TINYOPS_ARMV7M_CACHE_SOURCES} ${TINYOPS_STM32F7_SOURCES}
+      DEFINITIONS TINYOPS_IRQ_COUNT=${ARG_IRQ_COUNT})
+  tinyops_add_port_apps(${board}
+      EXTERNAL_ARENA_BYTES "${ARG_EXTERNAL_ARENA_BYTES}" INTERNAL_ARENA_BYTES "${ARG_INTERNAL_ARENA_BYTES}")
+  foreach(image selftest runner)
+    if(TARGET ${image})
+      tinyops_add_image_check(${image} FLASH_BYTES ${ARG_FLASH_BYTES} RAM_ORIGIN 0x20000000 RAM_BYTES ${ARG_RAM_BYTES})
+    endif()
+  endforeach()
+endfunction()

@@ -1,9 +1,8 @@
 // STM32F746G-DISCO (MB1191): the MT48LC4M32B2B5-6A SDRAM (128 Mbit, used through a 16-bit bus: 8 MB) on
 // FMC SDRAM bank 1 (SDCKE0 = PC3, SDNE0 = PH3), the ST-LINK virtual COM port on USART1 (TX = PA9).
-// Pins from the board's schematic (UM1907); SDRAM timings from the Micron data sheet at SDCLK = 108 MHz
-// (9.26 ns): tMRD 2 tCK, tXSR 70 ns, tRAS 42 ns, tRC 60 ns, tWR 2 tCK, tRP 18 ns, tRCD 18 ns; 4096 rows
-// refreshed every 64 ms. CAS latency 2 as in the TinyOps paper's build.
+// Pins from the board's schematic (UM1907); CAS latency 2 as in the TinyOps paper's build.
 #include "../common/stm32f7/board.hpp"
+#include "../common/stm32f7/mt48lc4m32b2.hpp"
 
 namespace tinyops::rt::stm32f7 {
 
@@ -21,21 +20,7 @@ const Board kBoard = {
             {Gpio::H, pin_mask({3, 5})},
         },
     .console_tx = {Gpio::A, pin_mask({9})},
-    .sdram =
-        {
-            .column_bits = 8,
-            .row_bits = 12,
-            .data_bus_bits = 16,
-            .cas_latency = 2,
-            .load_mode_to_active = 2,
-            .exit_self_refresh = 8,
-            .self_refresh = 5,
-            .row_cycle = 7,
-            .write_recovery = 2,
-            .row_precharge = 2,
-            .row_to_column = 2,
-            .refresh_count = 1667,  // 64 ms / 4096 rows * 108 MHz - 20
-        },
+    .sdram = mt48lc4m32b2_at_108mhz(16, 2),
 };
 
 }  // namespace tinyops::rt::stm32f7

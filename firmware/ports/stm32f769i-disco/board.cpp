@@ -1,8 +1,9 @@
 // STM32F769I-DISCO (MB1225): the MT48LC4M32B2B5-6A SDRAM with its full 32-bit bus (16 MB) on FMC SDRAM
 // bank 1 (SDCKE0 = PH2, SDNE0 = PH3; D16-D31 on ports H and I), the ST-LINK virtual COM port on USART1
-// (TX = PA9). Pins from the board's schematic (UM2033); timings as for the F746G-DISCO (same part, same
-// 108 MHz SDCLK), but CAS latency 3: the -6A grade specifies CL2 only up to 100 MHz.
+// (TX = PA9). Pins from the board's schematic (UM2033); CAS latency 3: the -6A grade specifies CL2 only up
+// to 100 MHz.
 #include "../common/stm32f7/board.hpp"
+#include "../common/stm32f7/mt48lc4m32b2.hpp"
 
 namespace tinyops::rt::stm32f7 {
 
@@ -20,21 +21,7 @@ const Board kBoard = {
             {Gpio::I, pin_mask({0, 1, 2, 3, 4, 5, 6, 7, 9, 10})},
         },
     .console_tx = {Gpio::A, pin_mask({9})},
-    .sdram =
-        {
-            .column_bits = 8,
-            .row_bits = 12,
-            .data_bus_bits = 32,
-            .cas_latency = 3,
-            .load_mode_to_active = 2,
-            .exit_self_refresh = 8,
-            .self_refresh = 5,
-            .row_cycle = 7,
-            .write_recovery = 2,
-            .row_precharge = 2,
-            .row_to_column = 2,
-            .refresh_count = 1667,  // 64 ms / 4096 rows * 108 MHz - 20
-        },
+    .sdram = mt48lc4m32b2_at_108mhz(32, 3),
 };
 
 }  // namespace tinyops::rt::stm32f7
