@@ -7,31 +7,34 @@
 - :func:`load_data` reads Fashion-MNIST (the default) or an ImageFolder tree.
 """
 
-from tinyops.search._data import ImageData, ImageSplit, load_data, load_fashion_mnist, load_image_folder
-from tinyops.search._quantize import INT8_METHOD, QuantizedNet, fold_batchnorm, quantize
-from tinyops.search._space import FAMILIES, IMAGENET_RESOLUTIONS, SearchSpace
-from tinyops.search._torch_model import ArchNet, build_model, default_device, layer_profile
-from tinyops.search._train import TrainConfig, evaluate, naswot_score, train
+from __future__ import annotations
 
-__all__ = [
-    "FAMILIES",
-    "IMAGENET_RESOLUTIONS",
-    "INT8_METHOD",
-    "ArchNet",
-    "ImageData",
-    "ImageSplit",
-    "QuantizedNet",
-    "SearchSpace",
-    "TrainConfig",
-    "build_model",
-    "default_device",
-    "evaluate",
-    "fold_batchnorm",
-    "layer_profile",
-    "load_data",
-    "load_fashion_mnist",
-    "load_image_folder",
-    "naswot_score",
-    "quantize",
-    "train",
-]
+import importlib
+from typing import Any
+
+# Public name -> private module. Imported on first use, so that opening the results store (which imports this
+# package's tables) does not import PyTorch.
+_EXPORTS = {
+    "ImageData": "_data", "ImageSplit": "_data", "load_data": "_data", "load_fashion_mnist": "_data",
+    "load_image_folder": "_data",
+    "INT8_METHOD": "_quantize", "QuantizedNet": "_quantize", "fold_batchnorm": "_quantize", "quantize": "_quantize",
+    "FAMILIES": "_space", "IMAGENET_RESOLUTIONS": "_space", "SearchSpace": "_space",
+    "ArchNet": "_torch_model", "build_model": "_torch_model", "default_device": "_torch_model",
+    "layer_profile": "_torch_model",
+    "TrainConfig": "_train", "evaluate": "_train", "naswot_score": "_train", "train": "_train",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tinyops.search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tinyops.search.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -78,6 +78,9 @@ class QuantizedNet:
     arch: dict[str, Any]
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     calibration_batches: int = 0
+    # Module name -> (int8 weights, float32 scale per output channel), set by calibrate().
+    int8_weights: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    _order: list[str] = field(default_factory=list)
 
     def _quant_points(self) -> dict[str, nn.Module]:
         """The modules whose output is an int8 tensor of the runtime (input handled separately)."""
@@ -105,6 +108,8 @@ class QuantizedNet:
 
     def _observe_or_quantize(self, name: str, x: torch.Tensor, mode: str) -> torch.Tensor | None:
         if mode == "observe":
+            if name not in self._order:
+                self._order.append(name)
             low, high = float(x.min()), float(x.max())
             old = self.ranges.get(name)
             self.ranges[name] = (min(low, old[0]), max(high, old[1])) if old else (low, high)
@@ -128,10 +133,13 @@ class QuantizedNet:
         finally:
             for h in handles:
                 h.remove()
+        # Average pooling keeps its input's scale and zero point (TFLite requires it).
+        self.ranges["pool"] = self.ranges[self._order[self._order.index("pool") - 1]]
         # Weights: replaced in place by their int8 grid values (the float model is no longer needed).
-        for module in self.model.modules():
+        for name, module in self.model.named_modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 q, scale = quantize_weights_per_channel(module.weight)
+                self.int8_weights[name] = (q, scale)
                 module.weight.copy_(q.float() * scale.reshape(-1, *([1] * (q.dim() - 1))))
 
     @torch.no_grad()
@@ -158,7 +166,7 @@ class QuantizedNet:
         arrays: dict[str, np.ndarray] = {}
         for name, module in self.model.named_modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
-                q, scale = quantize_weights_per_channel(module.weight)
+                q, scale = self.int8_weights[name]
                 arrays[f"{name}.weight_int8"] = q.cpu().numpy()
                 arrays[f"{name}.weight_scale"] = scale.cpu().numpy().astype(np.float32)
                 if module.bias is not None:
