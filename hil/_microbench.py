@@ -42,25 +42,24 @@ class _Builder:
                 "weight_scales": np.full(cout, 0.004, dtype=np.float32),
                 "bias": self.rng.integers(-2000, 2000, size=cout, dtype=np.int32)}
 
-    def conv(self, x: int, cout: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
-        h, w, cin = self.tensors[x].shape
+    def _windowed(self, kind: OpKind, x: int, cout: int, kernel: int, stride: int, act: str,
+                  weight_shape: tuple[int, ...]) -> int:
+        h, w, _ = self.tensors[x].shape
         pad = _same_padding(h, w, kernel, stride)
         out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
                             (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=0.1)
-        self.ops.append(QuantizedOp(OpKind.CONV2D, f"conv{kernel}x{kernel}_{len(self.ops)}", [x], out,
+        self.ops.append(QuantizedOp(kind, f"{kind.value}{kernel}x{kernel}_{len(self.ops)}", [x], out,
                                     kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act,
-                                    **self._weights((cout, kernel, kernel, cin), cout)))
+                                    **self._weights(weight_shape, cout)))
         return out
 
+    def conv(self, x: int, cout: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
+        cin = self.tensors[x].shape[2]
+        return self._windowed(OpKind.CONV2D, x, cout, kernel, stride, act, (cout, kernel, kernel, cin))
+
     def depthwise(self, x: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
-        h, w, c = self.tensors[x].shape
-        pad = _same_padding(h, w, kernel, stride)
-        out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
-                            (w + pad.left + pad.right - kernel) // stride + 1, c), scale=0.1)
-        self.ops.append(QuantizedOp(OpKind.DEPTHWISE_CONV2D, f"dw{kernel}x{kernel}_{len(self.ops)}", [x], out,
-                                    kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act,
-                                    **self._weights((kernel, kernel, c), c)))
-        return out
+        c = self.tensors[x].shape[2]
+        return self._windowed(OpKind.DEPTHWISE_CONV2D, x, c, kernel, stride, act, (kernel, kernel, c))
 
     def add(self, a: int, b: int) -> int:
         out = self._tensor(self.tensors[a].shape, scale=0.1)

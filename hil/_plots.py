@@ -13,6 +13,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 from tinyops.latency_model._calibration import Calibration  # noqa: E402
 
 
+def _save(fig: plt.Figure, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_calibration_scatter(result: Calibration, path: str | Path, unit: str, title: str = "") -> Path:
     """Predicted vs measured for the held-out ops, one panel per kernel kind, with the +-10 % band."""
     kinds = [r.kernel_kind for r in result.per_kind if r.test_ops > 0]
@@ -38,12 +47,7 @@ def plot_calibration_scatter(result: Calibration, path: str | Path, unit: str, t
     for ax in list(axes.flat)[len(kinds):]:
         ax.axis("off")
     fig.suptitle(title or f"held-out ops: MAPE {result.mape:.1f} %, {result.within_10pct:.1f} % within ±10 %")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_op_bars(op_names: Sequence[str], measured: Sequence[float], predicted: Sequence[float | None],
@@ -59,9 +63,4 @@ def plot_op_bars(op_names: Sequence[str], measured: Sequence[float], predicted: 
     ax.set_ylabel(unit)
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 FIXTURE_DIR = Path(__file__).parent / "fixture_firmware"
+# What the fixture firmware does when run (its `fixture_mode` variable).
+FIXTURE_MODES = {"finish": 0, "hang": 1, "fault": 2, "error_status": 3}
 
 
 def _need(tool: str) -> str:
@@ -26,3 +28,12 @@ def fixture_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "-fno-rtti", "-nostdlib", "-T", str(FIXTURE_DIR / "fixture.ld"), str(FIXTURE_DIR / "fixture.cpp"),
                     "-o", str(out)], check=True)
     return out
+
+
+@pytest.fixture
+def set_fixture_mode():  # type: ignore[no-untyped-def]
+    """set_fixture_mode(target, firmware, "hang"): what the fixture firmware does on its next run."""
+    def set_mode(target, firmware, mode: str) -> None:  # type: ignore[no-untyped-def]
+        address, _ = firmware.symbol("fixture_mode")
+        target._write_memory(address, FIXTURE_MODES[mode].to_bytes(4, "little"))
+    return set_mode

@@ -38,13 +38,12 @@ def test_measure_stores_instruction_counts_per_op(tmp_path: Path, fixture_elf: P
     assert again.run_id == summary.run_id and again.measured_now == 0
 
 
-def test_failed_repetition_is_recorded_without_op_rows(tmp_path: Path, fixture_elf: Path) -> None:
+def test_failed_repetition_is_recorded_without_op_rows(tmp_path: Path, fixture_elf: Path, set_fixture_mode) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'hil.db'}")
     job = _job(fixture_elf)
     with QemuTarget(timeout_s=1.0) as target:
         target.flash(job.firmware)
-        address, _ = job.firmware.symbol("fixture_mode")
-        target._write_memory(address, (1).to_bytes(4, "little"))  # hang at op 2
+        set_fixture_mode(target, job.firmware, "hang")  # at op 2
         target.flash = lambda firmware, blob=None: None  # keep the hang mode written above  # type: ignore[method-assign]
         with pytest.raises(TargetTimeout):
             measure(store, target, job, repetitions=2)

@@ -56,10 +56,6 @@ def _pyocd_on_qemu(machine: QemuProcess, timeout_s: float = 20) -> PyocdTarget:
     return PyocdTarget(TARGET_NAME, probe_id=f"qemugdb:127.0.0.1:{machine.gdb_port}", timeout_s=timeout_s)
 
 
-def _set_mode(target: PyocdTarget, firmware: FirmwareImage, mode: int) -> None:
-    address, _ = firmware.symbol("fixture_mode")
-    target._write_memory(address, mode.to_bytes(4, "little"))
-
 
 def test_pyocd_run_on_qemu_matches_the_qemu_target(fixture_elf: Path) -> None:
     firmware = FirmwareImage(fixture_elf)
@@ -77,28 +73,28 @@ def test_pyocd_run_on_qemu_matches_the_qemu_target(fixture_elf: Path) -> None:
     assert demcr & DEMCR_TRCENA  # the host enabled the DWT before running
 
 
-def test_pyocd_on_qemu_hang_fault_and_error_status(fixture_elf: Path) -> None:
+def test_pyocd_on_qemu_hang_fault_and_error_status(fixture_elf: Path, set_fixture_mode) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuProcess() as machine, _pyocd_on_qemu(machine) as target:
         target.flash(firmware)
-        _set_mode(target, firmware, 1)
+        set_fixture_mode(target, firmware, "hang")
         started = time.monotonic()
         with pytest.raises(TargetTimeout, match=r"within 1.0 s \(2 ops recorded"):
             target.run(timeout_s=1.0)
         assert time.monotonic() - started < 10
-        _set_mode(target, firmware, 2)
+        set_fixture_mode(target, firmware, "fault")
         with pytest.raises(FirmwareFault, match="faulted"):
             target.run()
-        _set_mode(target, firmware, 3)
+        set_fixture_mode(target, firmware, "error_status")
         with pytest.raises(FirmwareFault, match="status 24"):
             target.run()
 
 
-def test_pyocd_probe_that_disappears_mid_run(fixture_elf: Path) -> None:
+def test_pyocd_probe_that_disappears_mid_run(fixture_elf: Path, set_fixture_mode) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuProcess() as machine, _pyocd_on_qemu(machine) as target:
         target.flash(firmware)
-        _set_mode(target, firmware, 1)
+        set_fixture_mode(target, firmware, "hang")
         machine.process.kill()
         started = time.monotonic()
         with pytest.raises(TargetError, match="pyocd: .*failed"):

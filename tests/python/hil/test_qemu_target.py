@@ -9,12 +9,7 @@ import pytest
 
 from tinyops.hil import FirmwareFault, FirmwareImage, QemuTarget, TargetError, TargetTimeout
 
-FINISH, HANG, FAULT, ERROR_STATUS = 0, 1, 2, 3
 
-
-def _set_mode(target: QemuTarget, firmware: FirmwareImage, mode: int) -> None:
-    address, _ = firmware.symbol("fixture_mode")
-    target._write_memory(address, mode.to_bytes(4, "little"))
 
 
 def test_run_reads_per_op_counts_deterministically(fixture_elf: Path) -> None:
@@ -31,36 +26,36 @@ def test_run_reads_per_op_counts_deterministically(fixture_elf: Path) -> None:
     assert all(abs(a.cycles - b.cycles) <= 1 for a, b in zip(first.ops, second.ops))
 
 
-def test_hung_firmware_times_out_and_is_halted(fixture_elf: Path) -> None:
+def test_hung_firmware_times_out_and_is_halted(fixture_elf: Path, set_fixture_mode) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuTarget(timeout_s=20) as target:
         target.flash(firmware)
-        _set_mode(target, firmware, HANG)
+        set_fixture_mode(target, firmware, "hang")
         started = time.monotonic()
         with pytest.raises(TargetTimeout, match=r"did not finish within 1.0 s \(2 ops recorded"):
             target.run(timeout_s=1.0)
         assert time.monotonic() - started < 5
-        _set_mode(target, firmware, FINISH)  # the target is halted and usable again
+        set_fixture_mode(target, firmware, "finish")  # the target is halted and usable again
         assert len(target.run().ops) == 5
 
 
-def test_faulting_firmware_is_reported(fixture_elf: Path) -> None:
+def test_faulting_firmware_is_reported(fixture_elf: Path, set_fixture_mode) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuTarget(timeout_s=20) as target:
         target.flash(firmware)
-        _set_mode(target, firmware, FAULT)
+        set_fixture_mode(target, firmware, "fault")
         with pytest.raises(FirmwareFault, match="faulted"):
             target.run()
-        _set_mode(target, firmware, ERROR_STATUS)
+        set_fixture_mode(target, firmware, "error_status")
         with pytest.raises(FirmwareFault, match="status 24"):
             target.run()
 
 
-def test_emulator_that_disappears_is_a_clear_error(fixture_elf: Path) -> None:
+def test_emulator_that_disappears_is_a_clear_error(fixture_elf: Path, set_fixture_mode) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuTarget(timeout_s=20) as target:
         target.flash(firmware)
-        _set_mode(target, firmware, HANG)
+        set_fixture_mode(target, firmware, "hang")
         target.machine.process.kill()  # the "probe" goes away mid-run
         started = time.monotonic()
         with pytest.raises(TargetError, match="connection|exited"):
