@@ -40,7 +40,7 @@ def fitted_board_yaml(board_yaml: str, fit: Calibration, ref: str) -> str:
 
 def calibrate_board(store: Store, board_name: str, target: str, out: Path | None, test_every: int = 4
                     ) -> CalibrationReport:
-    from tinyops import _core
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
     board = load_board(board_name)
     samples = [s for s in calibration_samples(store, board.name, board.version, target)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class FirmwareImage:
     @staticmethod
     def _read_symbols(elf: ELFFile) -> dict[str, tuple[int, int]]:
         symtab = elf.get_section_by_name(".symtab")
-        if symtab is None:
+        if not isinstance(symtab, SymbolTableSection):
             return {}
         return {sym.name: (int(sym["st_value"]), int(sym["st_size"])) for sym in symtab.iter_symbols() if sym.name}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,10 +38,12 @@ class _Builder:
         self.tensors.append(QuantizedTensor(f"t{len(self.tensors)}", shape, scale, zero_point))
         return len(self.tensors) - 1
 
-    def _weights(self, shape: tuple[int, ...], cout: int) -> dict[str, np.ndarray]:
-        return {"weights": self.rng.integers(-127, 128, size=shape, dtype=np.int8),
-                "weight_scales": np.full(cout, 0.004, dtype=np.float32),
-                "bias": self.rng.integers(-2000, 2000, size=cout, dtype=np.int32)}
+    def _weighted_op(self, kind: OpKind, name: str, x: int, out: int, weight_shape: tuple[int, ...], cout: int,
+                     **geometry: Any) -> None:
+        self.ops.append(QuantizedOp(kind, name, [x], out,
+                                    weights=self.rng.integers(-127, 128, size=weight_shape, dtype=np.int8),
+                                    weight_scales=np.full(cout, 0.004, dtype=np.float32),
+                                    bias=self.rng.integers(-2000, 2000, size=cout, dtype=np.int32), **geometry))
 
     def _windowed(self, kind: OpKind, x: int, cout: int, kernel: int, stride: int, act: str,
                   weight_shape: tuple[int, ...]) -> int:
@@ -48,9 +51,8 @@ class _Builder:
         pad = _same_padding(h, w, kernel, stride)
         out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
                             (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=0.1)
-        self.ops.append(QuantizedOp(kind, f"{kind.value}{kernel}x{kernel}_{len(self.ops)}", [x], out,
-                                    kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act,
-                                    **self._weights(weight_shape, cout)))
+        self._weighted_op(kind, f"{kind.value}{kernel}x{kernel}_{len(self.ops)}", x, out, weight_shape, cout,
+                          kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act)
         return out
 
     def conv(self, x: int, cout: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
@@ -77,8 +79,7 @@ class _Builder:
     def fully_connected(self, x: int, cout: int) -> int:
         h, w, c = self.tensors[x].shape
         out = self._tensor((1, 1, cout), scale=0.1)
-        self.ops.append(QuantizedOp(OpKind.FULLY_CONNECTED, f"fc_{len(self.ops)}", [x], out,
-                                    **self._weights((cout, h * w * c), cout)))
+        self._weighted_op(OpKind.FULLY_CONNECTED, f"fc_{len(self.ops)}", x, out, (cout, h * w * c), cout)
         return out
 
     def pad(self, x: int, amount: int) -> int:

@@ -59,7 +59,7 @@ class CompiledModel:
 
 def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
     """Plan `model` (the compiler's IR) on `board` with `strategy`, write its blob and predict every op."""
-    from tinyops import _core
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
     from tinyops.compiler._blob import write_blob
     from tinyops.compiler._network import to_network
 
@@ -71,12 +71,19 @@ def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
     plan_json = plan.to_json()
     blob, _layout = write_blob(model, mapping, json.loads(plan_json))
     simulated = {row["op"]: row for row in _core.simulate(network, plan, board, False).per_op}
-    names, kinds, macs, outputs, predicted = [], [], [], [], []
+    names: list[str] = []
+    kinds: list[str] = []
+    macs: list[int] = []
+    outputs: list[int] = []
+    predicted: list[float | None] = []
     for index, op in enumerate(model.ops):
         core_id = mapping.core_op[index]
         names.append(op.name)
         if core_id is None:  # reshape: no work, nothing to calibrate
-            kinds.append("reshape"), macs.append(0), outputs.append(0), predicted.append(None)
+            kinds.append("reshape")
+            macs.append(0)
+            outputs.append(0)
+            predicted.append(None)
             continue
         core_op = network.ops[core_id]
         kinds.append(kernel_kind(core_op))
@@ -90,7 +97,7 @@ def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
 
 def load_board(name_or_path: str) -> Any:
     """A board of the catalog (latency_model/boards) by name, or a board YAML file."""
-    from tinyops import _core
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
     from tinyops import latency_model
 
     return _core.load_board(name_or_path, str(Path(latency_model.__file__).parent / "boards"))
