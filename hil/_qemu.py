@@ -23,9 +23,9 @@ from tinyops.hil._target import Target
 # The QEMU machine each QEMU port runs on.
 QEMU_MACHINES = {"qemu-mps2-an500": "mps2-an500", "qemu-mps2-an505": "mps2-an505"}
 _REGISTER_NUMBERS = {"r0": 0, "sp": 13, "pc": 15}
-# The QEMU ports time with a 25 MHz timer; under -icount shift=0 one instruction is one virtual ns, so a tick
-# is exactly 40 instructions (firmware/README.md).
-INSTRUCTIONS_PER_TICK = 40
+# Under -icount shift=0 one instruction is one virtual ns, so a tick of the port's CMSDK timer is a fixed
+# number of instructions: 40 at the an500's 25 MHz, 50 at the an505's 20 MHz (firmware/README.md).
+INSTRUCTIONS_PER_TICK = {"qemu-mps2-an500": 40, "qemu-mps2-an505": 50}
 
 
 def _free_tcp_port() -> int:
@@ -105,7 +105,7 @@ class QemuTarget(Target):
         return self._gdb
 
     def measured_unit(self) -> tuple[str, int]:
-        return "instructions", INSTRUCTIONS_PER_TICK
+        return "instructions", INSTRUCTIONS_PER_TICK[self.machine.port]
 
     # -- probe primitives over the GDB stub ---------------------------------------------------------------
     def _write_memory(self, address: int, data: bytes) -> None:
