@@ -3,8 +3,8 @@
 Runs firmware/app/bench_kernels.cpp (built for qemu-mps2-an500 with arm-none-eabi-gcc -O3) under
 ``qemu-system-arm -M mps2-an500 -icount shift=0`` with the project's instruction-counting TCG plugin
 (firmware/tools/qemu_insn_count), which records the running instruction total each time the firmware
-enters ``tinyops_bench_begin`` / ``tinyops_bench_end``; the kernel call lies between the two (plus a
-handful of call instructions). Prints the table; asserts nothing.
+enters ``tinyops_bench_begin`` / ``tinyops_bench_end``; the kernel call lies between the two, and the
+count of an empty span (the markers' own instructions) is subtracted. Prints the table; asserts nothing.
 
     .venv/bin/python benchmarks/bench_kernels_qemu.py [--build-dir build/fw-qemu-mps2-an500] [--profile N]
 
@@ -98,9 +98,11 @@ def pair_cases(console: str, marks: list[tuple[str, int]]) -> list[CaseResult]:
         if (begin_name, end_name) != MARKERS:
             sys.exit(f"bench_kernels_qemu: marks out of order: {begin_name}, {end_name}")
         spans.append(end - begin)
-    if len(spans) != 2 * len(cases):
+    if len(spans) != 1 + 2 * len(cases):
         sys.exit(f"bench_kernels_qemu: {len(cases)} cases but {len(spans)} measured spans")
-    return [CaseResult(name, macs, spans[2 * i], spans[2 * i + 1]) for i, (name, macs) in enumerate(cases)]
+    overhead, spans = spans[0], spans[1:]  # the empty span: the markers' own instructions
+    return [CaseResult(name, macs, spans[2 * i] - overhead, spans[2 * i + 1] - overhead)
+            for i, (name, macs) in enumerate(cases)]
 
 
 def print_table(results: list[CaseResult]) -> None:
