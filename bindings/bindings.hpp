@@ -4,4 +4,5 @@
 namespace tinyops::bindings {
 void init_network(pybind11::module_& m);
 void init_calibration(pybind11::module_& m);
+void init_runtime(pybind11::module_& m);  // the firmware runtime on the host port (where it is built)
 }  // namespace tinyops::bindings

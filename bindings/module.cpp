@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<tinyops::PlanningError>(m, "PlanningError", PyExc_RuntimeError);
   tinyops::bindings::init_network(m);
   tinyops::bindings::init_calibration(m);
+  tinyops::bindings::init_runtime(m);
 }

@@ -7,6 +7,8 @@ Public API:
 - :class:`QuantizedModel`, :class:`QuantizedOp`, :class:`QuantizedTensor`, :class:`OpKind`, :class:`Padding`:
   the IR; :func:`derive_integer_params` computes TFLite's multipliers/shifts/clamps once.
 - :func:`evaluate`: the numpy reference evaluator of the IR (bit-exact with TFLite's reference kernels).
+- :func:`compile_model`: IR -> the core's plan (board, strategy) -> model blob, with a plan report.
+- :class:`HostRuntime`: the firmware runtime on the host (``tinyops._core``): batches through a blob.
 """
 
 from tinyops.compiler._ir import (
@@ -17,19 +19,25 @@ from tinyops.compiler._ir import (
     QuantizedTensor,
     derive_integer_params,
 )
+from tinyops.compiler._compile import CompiledModel, compile_model
 from tinyops.compiler._handoff import load_any, load_model, save_model
 from tinyops.compiler._quant import quantize_multiplier
 from tinyops.compiler._reference import evaluate
+from tinyops.compiler._runtime import HostRuntime, host_runtime_available
 from tinyops.compiler._tflite import import_tflite
 
 __all__ = [
+    "CompiledModel",
+    "HostRuntime",
     "OpKind",
     "Padding",
     "QuantizedModel",
     "QuantizedOp",
     "QuantizedTensor",
+    "compile_model",
     "derive_integer_params",
     "evaluate",
+    "host_runtime_available",
     "import_tflite",
     "load_any",
     "load_model",

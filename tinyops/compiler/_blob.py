@@ -207,7 +207,7 @@ def _op_record(op: QuantizedOp, strategy: int, data: _Data, overlays: list[tuple
     padded = windowed or op.kind == OpKind.PAD
     p = op.padding
     pads = (p.top, p.left, p.bottom, p.right) if padded else (0, 0, 0, 0)
-    clamps = (0, 0) if op.kind in (OpKind.PAD, OpKind.RESHAPE) else (op.act_min, op.act_max)
+    clamps = (op.act_min, op.act_max)  # pad and reshape: the full int8 range
     depth_multiplier = {OpKind.CONV2D: 1, OpKind.DEPTHWISE_CONV2D: op.depth_multiplier}.get(op.kind, 0)
     params = [0] * 6
     if op.kind == OpKind.ADD:

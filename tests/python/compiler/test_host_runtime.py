@@ -1,0 +1,88 @@
+"""The firmware runtime on the host (tinyops._core.HostRuntime): bit-exact with the reference interpreters on
+the released ImageNet model, and corrupted blobs rejected with the loader's reason."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from compiler_fixtures import one_part_plan
+
+from tinyops.compiler import HostRuntime, evaluate, host_runtime_available
+from tinyops.compiler._blob import write_blob
+from tinyops.compiler._network import to_network
+
+pytestmark = pytest.mark.skipif(not host_runtime_available(),
+                                reason="tinyops._core was built without the firmware runtime (no firmware/CMakeLists.txt)")
+
+
+@pytest.fixture(scope="module")
+def r064_blob(r064_model) -> bytes:
+    mapping = to_network(r064_model)
+    return write_blob(r064_model, mapping, one_part_plan(mapping))[0]
+
+
+def test_all_1000_logits_bit_exact_with_tflite_micro(r064_path: Path, r064_blob: bytes, r064_inputs) -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    ours = HostRuntime(r064_blob).run(r064_inputs)
+    assert ours.shape == (len(r064_inputs), 1, 1, 1000)
+    interpreter = runtime.Interpreter.from_file(str(r064_path))
+    for image, logits in zip(r064_inputs, ours):
+        interpreter.set_input(image[None], 0)
+        interpreter.invoke()
+        np.testing.assert_array_equal(interpreter.get_output(0).reshape(-1), logits.reshape(-1))
+
+
+def test_every_intermediate_matches_the_numpy_reference(r064_model, r064_blob: bytes, r064_inputs) -> None:
+    # The output is the last tensor; a wrong op upstream would show there, this pins it on more images.
+    runtime = HostRuntime(r064_blob)
+    np.testing.assert_array_equal(runtime.run(r064_inputs[:3]), evaluate(r064_model, r064_inputs[:3]))
+    results = runtime.last_results()
+    assert len(results["ops"]) == len(r064_model.ops) and all(op["parts"] == 1 for op in results["ops"])
+
+
+def _with_crc(blob: bytearray) -> bytes:
+    struct.pack_into("<I", blob, 12, zlib.crc32(bytes(blob[16:])))
+    return bytes(blob)
+
+
+def _corrupt(blob: bytes, how: str) -> bytes:
+    b = bytearray(blob)
+    if how == "truncated":
+        return bytes(b[: len(b) // 2])
+    if how == "flipped byte":
+        b[len(b) - 100] ^= 0x40
+        return bytes(b)
+    if how == "wrong version":
+        struct.pack_into("<H", b, 4, 99)
+    elif how == "table past the end":
+        struct.pack_into("<I", b, 24, len(b) + 4096)  # op_table_offset
+    elif how == "huge op count":
+        struct.pack_into("<H", b, 22, 60000)
+    elif how == "weights past the data":
+        op_table = struct.unpack_from("<I", b, 24)[0]
+        struct.pack_into("<I", b, op_table + 52, 1 << 30)  # op 0 weights.offset
+    return _with_crc(b)
+
+
+@pytest.mark.parametrize(("how", "reason"), [
+    ("truncated", "blob_too_small"),
+    ("flipped byte", "crc_mismatch"),
+    ("wrong version", "unsupported_version"),
+    ("table past the end", "table_out_of_bounds"),
+    ("huge op count", "too_many_ops"),
+    ("weights past the data", r"data_out_of_bounds at op\[0\]\.weights"),
+])
+def test_corrupted_blob_is_rejected(r064_blob: bytes, how: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"model blob rejected: {reason}"):
+        HostRuntime(_corrupt(r064_blob, how))
+
+
+def test_wrong_images_are_one_clear_error(r064_blob: bytes) -> None:
+    runtime = HostRuntime(r064_blob)
+    with pytest.raises(ValueError, match=r"expected int8 of shape \(N, 64, 64, 3\)"):
+        runtime.run(np.zeros((2, 32, 32, 3), np.int8))
