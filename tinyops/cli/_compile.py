@@ -50,5 +50,72 @@ def compile_command(
         console.print(f"{kind}: {path}")
 
 
+def run_qemu_command(
+    model: Path = typer.Argument(..., help="a model blob (.blob), an int8 .tflite model or a handoff .npz"),
+    board: str = typer.Option("qemu-mps2-an500", "--board", "-b", help="board to plan for (models only)"),
+    strategy: str = typer.Option("tinyops", "--strategy", "-s", help="strategy to plan with (models only)"),
+    port: str = typer.Option("qemu-mps2-an500", "--port", help="QEMU firmware port"),
+    input_path: Path | None = typer.Option(None, "--input", help="int8 .npy image (H x W x C); default random"),
+    seed: int = typer.Option(0, "--seed", help="seed of the random input image"),
+    elf: Path | None = typer.Option(None, "--elf", help="runner image (default build/fw-<port>/runner.elf, built "
+                                                       "if missing)"),
+) -> None:
+    """Run one input through a blob on the firmware runner under QEMU; print the output and per-op counts."""
+    import numpy as np
+
+    from tinyops.compiler import compile_model, evaluate
+    from tinyops.compiler._qemu import run_blob_in_qemu
+
+    with user_errors():
+        compiled = None
+        if model.suffix == ".blob":
+            if not model.is_file():
+                raise FileNotFoundError(f"{model}: no such blob")
+            blob = model.read_bytes()
+        else:
+            compiled = compile_model(model, board, strategy)
+            blob = compiled.blob
+        shape = _blob_input_shape(blob, model)
+        if input_path is not None:
+            image = np.load(input_path, allow_pickle=False)
+            if image.dtype != np.int8 or image.shape != shape:
+                raise ValueError(f"{input_path}: expected int8 of shape {shape}, got {image.dtype} {image.shape}")
+        else:
+            image = np.random.default_rng(seed).integers(-128, 128, size=shape, dtype=np.int8)
+        run = run_blob_in_qemu(blob, image, port=port, elf=elf)
+    table = Table(title=f"{model.name} under QEMU ({port}): {len(run.ops)} ops, total {run.total:,} {run.unit}")
+    for col in ("#", "op", run.unit, "dma wait", "parts", "DMA bytes"):
+        table.add_column(col, justify="left" if col == "op" else "right")
+    for k, op in enumerate(run.ops):
+        name = compiled.model.ops[k].name[-40:] if compiled else ""
+        table.add_row(str(k), name, f"{op['time']:,}", f"{op['dma_wait']:,}", str(op["parts"]), f"{op['dma_bytes']:,}")
+    console.print(table)
+    console.print(f"output ({run.output.size} int8): {' '.join(map(str, run.output.tolist()))}")
+    top = np.argsort(-run.output.astype(np.int32), kind="stable")[:5]
+    console.print(f"top-5 classes: {', '.join(f'{i} ({run.output[i]})' for i in top)}")
+    if compiled is not None:
+        reference = evaluate(compiled.model, image).reshape(-1)
+        exact = bool(np.array_equal(reference, run.output))
+        console.print(f"bit-exact with the reference evaluator (TFLite's integer arithmetic): {'yes' if exact else 'NO'}")
+        if not exact:
+            raise typer.Exit(1)
+
+
+def _blob_input_shape(blob: bytes, source: Path) -> tuple[int, int, int]:
+    import struct
+
+    from tinyops.compiler._blob import _HEADER, _TENSOR, HEADER_BYTES
+
+    if len(blob) < HEADER_BYTES:
+        raise ValueError(f"{source}: not a model blob (shorter than its header)")
+    header = _HEADER.unpack_from(blob, 0)
+    tensor_table, tensor_count, input_tensor = header[5], header[6], header[15]
+    if input_tensor >= tensor_count or tensor_table + _TENSOR.size * (input_tensor + 1) > len(blob):
+        raise ValueError(f"{source}: header: input tensor {input_tensor} is not in the tensor table")
+    h, w, c = struct.unpack_from("<HHH", blob, tensor_table + _TENSOR.size * input_tensor)
+    return h, w, c
+
+
 def register(app: typer.Typer) -> None:
     app.command("compile")(compile_command)
+    app.command("run-qemu")(run_qemu_command)

@@ -1,0 +1,116 @@
+"""Run a model blob on the firmware runner under QEMU (firmware/README.md, "The runner").
+
+The runner image is fw-ports' ``runner.elf`` for a QEMU port, built here with the same CMake commands as
+``firmware/Makefile.inc`` when it is missing. The blob goes into the port's blob slot and one input image
+(with its "TOIN" header) into the input slot through QEMU's generic loader; the runner's console gives the
+per-op counts and the output tensor.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+# QEMU machine, blob slot and input slot of each QEMU port (the ports' linker scripts).
+QEMU_PORTS = {
+    "qemu-mps2-an500": ("mps2-an500", 0x60000000, 0x60700000),
+    "qemu-mps2-an505": ("mps2-an505", 0x80000000, 0x80700000),
+}
+INPUT_MAGIC = 0x4E494F54  # "TOIN"
+EXIT_MEANING = {0: "ran", 1: "blob rejected", 2: "run failed", 3: "unexpected exception", 4: "DMA error",
+                5: "bad input header"}
+
+
+@dataclass
+class QemuRun:
+    output: np.ndarray          # int8, the output tensor's bytes
+    ops: list[dict[str, int]]   # per op: time, dma_wait, parts, dma_bytes (in `unit`)
+    total: int
+    unit: str
+    console: str
+
+
+def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:
+    """The runner image of ``port``, configured and built into build/fw-<port> if it is not there yet."""
+    if port not in QEMU_PORTS:
+        raise ValueError(f"port: expected one of {', '.join(QEMU_PORTS)}, got {port!r}")
+    build = (build_root or REPO / "build") / f"fw-{port}"
+    elf = build / "runner.elf"
+    source = REPO / "firmware" / "ports" / port
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source}: no such firmware port in this tree")
+    cmake = shutil.which("cmake", path=str(REPO / ".venv" / "bin")) or shutil.which("cmake")
+    ninja = shutil.which("ninja", path=str(REPO / ".venv" / "bin")) or shutil.which("ninja")
+    if cmake is None or ninja is None:
+        raise RuntimeError("building the firmware needs cmake and ninja (make setup installs them)")
+    if not (build / "build.ninja").is_file():
+        _check(subprocess.run([cmake, "-S", str(source), "-B", str(build), "-G", "Ninja",
+                               f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
+                              capture_output=True, text=True), "configuring the firmware")
+    _check(subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
+           "building the firmware runner")
+    if not elf.is_file():
+        raise RuntimeError(f"{elf}: the firmware build made no runner image")
+    return elf
+
+
+def _check(done: subprocess.CompletedProcess, what: str) -> None:
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{tail}")
+
+
+def input_slot_bytes(image: np.ndarray) -> bytes:
+    data = np.ascontiguousarray(image, dtype=np.int8).tobytes()
+    return struct.pack("<IIII", INPUT_MAGIC, len(data), zlib.crc32(data), 0) + data
+
+
+def parse_console(console: str) -> tuple[np.ndarray, list[dict[str, int]], int, str]:
+    header = re.search(r"runner: ops (\d+), total (\d+) (\S+)", console)
+    if header is None:
+        raise RuntimeError(f"the runner printed no summary line; console:\n{console[-2000:]}")
+    ops = [dict(zip(("time", "dma_wait", "parts", "dma_bytes"), map(int, m.groups())))
+           for m in re.finditer(r"^op \d+ (\d+) (\d+) (\d+) (\d+)\s*$", console, re.M)]
+    values = [int(v) for line in re.findall(r"^output ([-\d ]+)$", console, re.M) for v in line.split()]
+    return np.array(values, dtype=np.int8), ops, int(header.group(2)), header.group(3)
+
+
+def run_blob_in_qemu(blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an500", elf: Path | None = None,
+                     timeout_s: float = 300.0) -> QemuRun:
+    """Run one int8 image through ``blob`` on the runner under QEMU (``-icount shift=0``: deterministic)."""
+    machine, blob_slot, input_slot = QEMU_PORTS[port] if port in QEMU_PORTS else (None, 0, 0)
+    if machine is None:
+        raise ValueError(f"port: expected one of {', '.join(QEMU_PORTS)}, got {port!r}")
+    if len(blob) > input_slot - blob_slot:
+        raise ValueError(f"blob of {len(blob):,} B exceeds the {port} blob slot ({input_slot - blob_slot:,} B)")
+    elf = elf or runner_elf(port)
+    qemu = shutil.which("qemu-system-arm")
+    if qemu is None:
+        raise RuntimeError("qemu-system-arm is not installed (scripts/setup.sh installs it)")
+    with tempfile.TemporaryDirectory(prefix="tinyops-qemu-") as tmp:
+        blob_path, input_path = Path(tmp) / "model.blob", Path(tmp) / "input.bin"
+        blob_path.write_bytes(blob)
+        input_path.write_bytes(input_slot_bytes(image))
+        cmd = [qemu, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
+               "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
+               "-device", f"loader,file={blob_path},addr={blob_slot:#x}",
+               "-device", f"loader,file={input_path},addr={input_slot:#x}"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"QEMU ({port}) did not finish within {timeout_s:.0f} s") from None
+    console = done.stdout + done.stderr
+    if done.returncode != 0:
+        meaning = EXIT_MEANING.get(done.returncode, "unknown")
+        raise RuntimeError(f"the runner exited with {done.returncode} ({meaning}):\n{console[-2000:]}")
+    output, ops, total, unit = parse_console(console)
+    return QemuRun(output, ops, total, unit, console)
