@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tinyops.cli import _hil, _latency
+from tinyops.cli import _compile, _hil, _latency
 
 app = typer.Typer(
     name="tinyops",
@@ -22,6 +22,7 @@ def _root() -> None:
 
 _latency.register(app)
 _hil.register(app)
+_compile.register(app)
 
 
 def main() -> None:

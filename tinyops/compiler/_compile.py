@@ -75,6 +75,8 @@ def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, s
 
     if not isinstance(model, QuantizedModel):
         model = load_any(model)
+    if not hasattr(_core, "plan"):
+        raise RuntimeError("this build of tinyops._core has no planner (tinyops._core.plan)")
     mapping = to_network(model)
     board_obj = _board(board)
     plan = _core.plan(mapping.network, board_obj, strategy)

@@ -1,0 +1,67 @@
+"""The released ImageNet model on the firmware runner under QEMU (mps2-an500: blob and arena in PSRAM,
+overlays in SSRAM), bit-exact with TFLite Micro for all 1000 logits."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from compiler_fixtures import one_part_plan
+
+from tinyops.compiler._blob import write_blob
+from tinyops.compiler._network import to_network
+import tinyops.compiler._qemu as _qemu_module
+from tinyops.compiler._qemu import parse_console, run_blob_in_qemu, runner_elf
+
+_needs_runner = [
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm is not installed"),
+    pytest.mark.skipif(not (_qemu_module.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file(),
+                       reason="the firmware runtime is not in this tree"),
+]
+
+
+def needs_runner(test):
+    for mark in _needs_runner:
+        test = mark(test)
+    return test
+
+
+@pytest.fixture(scope="module")
+def elf() -> Path:
+    return runner_elf("qemu-mps2-an500")
+
+
+@needs_runner
+def test_r064_under_qemu_bit_exact_with_tflite_micro(elf: Path, r064_path: Path, r064_model, r064_inputs) -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    mapping = to_network(r064_model)
+    blob, _ = write_blob(r064_model, mapping, one_part_plan(mapping))
+    interpreter = runtime.Interpreter.from_file(str(r064_path))
+    for image in r064_inputs[:2]:
+        run = run_blob_in_qemu(blob, image, elf=elf)
+        interpreter.set_input(image[None], 0)
+        interpreter.invoke()
+        np.testing.assert_array_equal(run.output, interpreter.get_output(0).reshape(-1))
+        assert len(run.ops) == len(r064_model.ops) and run.total > 0
+
+
+@needs_runner
+def test_corrupted_blob_under_qemu_names_the_reason(elf: Path, r064_model, r064_inputs) -> None:
+    mapping = to_network(r064_model)
+    blob = bytearray(write_blob(r064_model, mapping, one_part_plan(mapping))[0])
+    blob[-1] ^= 0xFF
+    with pytest.raises(RuntimeError, match=r"exited with 1 \(blob rejected\)[\s\S]*crc_mismatch"):
+        run_blob_in_qemu(bytes(blob), r064_inputs[0], elf=elf)
+
+
+def test_console_parser() -> None:
+    console = ("runner: ops 2, total 1234 ticks\nop 0 1000 0 1 0\nop 1 234 5 3 96\noutput_bytes 3\n"
+               "output 1 -2 127\nrunner: done\n")
+    output, ops, total, unit = parse_console(console)
+    assert output.tolist() == [1, -2, 127] and (total, unit) == (1234, "ticks")
+    assert ops[1] == {"time": 234, "dma_wait": 5, "parts": 3, "dma_bytes": 96}
+    with pytest.raises(RuntimeError, match="no summary line"):
+        parse_console("garbage")
