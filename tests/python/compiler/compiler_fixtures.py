@@ -1,23 +1,42 @@
-"""Plan documents for tests that must not depend on a planner (the serializer and the runtime contract)."""
+"""Plan documents for tests that must not depend on a planner (the serializer and the runtime contract):
+every activation at its own offset of external memory (the network input optionally in SRAM), one part per
+op, built from the IR alone so that ops the core cannot plan (dilation) still reach the runtime."""
 
 from __future__ import annotations
 
+from tinyops.compiler import OpKind, QuantizedModel
+from tinyops.compiler._network import NetworkMapping
 
-def one_part_plan(mapping, internal_input: bool = False) -> dict:
-    """A plan document as the core writes it: every tensor at its own offset of "psram", one part per op."""
-    net = mapping.network
+
+def ir_mapping(model: QuantizedModel) -> NetworkMapping:
+    """Op k -> op k and tensor i -> tensor i, reshape outputs aliasing their inputs (as to_network maps)."""
+    core_tensor = list(range(len(model.tensors)))
+    core_op: list[int | None] = []
+    for k, op in enumerate(model.ops):
+        if op.kind == OpKind.RESHAPE:
+            core_tensor[op.output] = core_tensor[op.inputs[0]]
+            core_op.append(None)
+        else:
+            core_op.append(k)
+    return NetworkMapping(network=None, core_tensor=core_tensor, core_op=core_op)
+
+
+def one_part_plan(model: QuantizedModel, internal_input: bool = False) -> tuple[NetworkMapping, dict]:
+    mapping = ir_mapping(model)
     homes, offset = [], 0
-    for t in net.tensors:
-        memory = "sram" if internal_input and t.id == net.input else "psram"
-        homes.append({"memory": memory, "offset": 64 + offset if memory == "psram" else 0,
-                      "bytes": t.shape.h * t.shape.w * t.shape.c})
-        offset += (t.shape.h * t.shape.w * t.shape.c + 15) // 16 * 16
+    for i, t in enumerate(model.tensors):
+        internal = internal_input and i == model.input
+        homes.append({"memory": "sram" if internal else "psram", "offset": 0 if internal else 64 + offset,
+                      "bytes": t.bytes})
+        offset += (t.bytes + 15) // 16 * 16
     ops = []
-    for op in net.ops:
-        src, dst = net.tensors[op.inputs[0]].shape, net.tensors[op.output].shape
-        ops.append({"op": op.id, "strategy": "external", "partitioning": "none", "factor": 1,
-                    "output_overlay": False, "parts": [{"in_rows": [0, src.h], "out_rows": [0, dst.h],
-                                                        "out_channels": [0, dst.c], "at": {}, "copy_in": [],
-                                                        "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
-    return {"format": "tinyops-plan", "version": 1, "board": "test", "strategy": "external", "fits": True,
+    for k, op in enumerate(model.ops):
+        src, dst = model.tensors[op.inputs[0]].shape, model.tensors[op.output].shape
+        if mapping.core_op[k] is not None:
+            ops.append({"op": k, "strategy": "external", "partitioning": "none", "factor": 1,
+                        "output_overlay": False,
+                        "parts": [{"in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]],
+                                   "at": {}, "copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
+    plan = {"format": "tinyops-plan", "version": 1, "board": "test", "strategy": "external", "fits": True,
             "why": "", "sram_memory": "sram", "buffers": [], "tensor_home": homes, "op_params": [], "ops": ops}
+    return mapping, plan

@@ -9,14 +9,12 @@ import numpy as np
 import pytest
 
 from tinyops.compiler._blob import _HEADER, _OP, _PART, _TENSOR, KIND_CODE, write_blob
-from tinyops.compiler._network import to_network
 
-from compiler_fixtures import one_part_plan as _one_part_plan
+from compiler_fixtures import one_part_plan
 
 
 def test_r064_blob_fields(r064_model) -> None:
-    mapping = to_network(r064_model)
-    blob, layout = write_blob(r064_model, mapping, _one_part_plan(mapping, internal_input=True))
+    blob, layout = write_blob(r064_model, *one_part_plan(r064_model, internal_input=True))
     h = _HEADER.unpack_from(blob, 0)
     magic, version, header_bytes, total, crc, tensor_off, n_tensors, n_ops, op_off, part_off, n_parts, \
         data_off, data_bytes, ext_bytes, int_bytes, inp, out, flags, reserved = h
@@ -49,15 +47,14 @@ def test_r064_blob_fields(r064_model) -> None:
 
 
 def test_plan_that_does_not_fit_is_refused(r064_model) -> None:
-    mapping = to_network(r064_model)
-    plan = _one_part_plan(mapping) | {"fits": False, "why": "SRAM short by 12 B"}
+    mapping, plan = one_part_plan(r064_model)
+    plan = plan | {"fits": False, "why": "SRAM short by 12 B"}
     with pytest.raises(ValueError, match="does not fit: SRAM short by 12 B"):
         write_blob(r064_model, mapping, plan)
 
 
 def test_a_flipped_byte_changes_the_crc(r064_model) -> None:
-    mapping = to_network(r064_model)
-    blob, _ = write_blob(r064_model, mapping, _one_part_plan(mapping))
+    blob, _ = write_blob(r064_model, *one_part_plan(r064_model))
     bad = bytearray(blob)
     bad[len(bad) // 2] ^= 0x01
     assert struct.unpack_from("<I", bad, 12)[0] != zlib.crc32(bytes(bad[16:]))

@@ -13,7 +13,6 @@ from compiler_fixtures import one_part_plan
 
 from tinyops.compiler import HostRuntime, evaluate, host_runtime_available
 from tinyops.compiler._blob import write_blob
-from tinyops.compiler._network import to_network
 
 pytestmark = pytest.mark.skipif(not host_runtime_available(),
                                 reason="tinyops._core was built without the firmware runtime (no firmware/CMakeLists.txt)")
@@ -21,8 +20,7 @@ pytestmark = pytest.mark.skipif(not host_runtime_available(),
 
 @pytest.fixture(scope="module")
 def r064_blob(r064_model) -> bytes:
-    mapping = to_network(r064_model)
-    return write_blob(r064_model, mapping, one_part_plan(mapping))[0]
+    return write_blob(r064_model, *one_part_plan(r064_model))[0]
 
 
 def test_all_1000_logits_bit_exact_with_tflite_micro(r064_path: Path, r064_blob: bytes, r064_inputs) -> None:

@@ -11,7 +11,6 @@ import pytest
 from compiler_fixtures import one_part_plan
 
 from tinyops.compiler._blob import write_blob
-from tinyops.compiler._network import to_network
 import tinyops.compiler._qemu as _qemu_module
 from tinyops.compiler._qemu import parse_console, run_blob_in_qemu, runner_elf
 
@@ -37,8 +36,7 @@ def elf() -> Path:
 def test_r064_under_qemu_bit_exact_with_tflite_micro(elf: Path, r064_path: Path, r064_model, r064_inputs) -> None:
     from tflite_micro.python.tflite_micro import runtime
 
-    mapping = to_network(r064_model)
-    blob, _ = write_blob(r064_model, mapping, one_part_plan(mapping))
+    blob, _ = write_blob(r064_model, *one_part_plan(r064_model))
     interpreter = runtime.Interpreter.from_file(str(r064_path))
     for image in r064_inputs[:2]:
         run = run_blob_in_qemu(blob, image, elf=elf)
@@ -50,8 +48,7 @@ def test_r064_under_qemu_bit_exact_with_tflite_micro(elf: Path, r064_path: Path,
 
 @needs_runner
 def test_corrupted_blob_under_qemu_names_the_reason(elf: Path, r064_model, r064_inputs) -> None:
-    mapping = to_network(r064_model)
-    blob = bytearray(write_blob(r064_model, mapping, one_part_plan(mapping))[0])
+    blob = bytearray(write_blob(r064_model, *one_part_plan(r064_model))[0])
     blob[-1] ^= 0xFF
     with pytest.raises(RuntimeError, match=r"exited with 1 \(blob rejected\)[\s\S]*crc_mismatch"):
         run_blob_in_qemu(bytes(blob), r064_inputs[0], elf=elf)

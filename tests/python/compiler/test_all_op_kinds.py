@@ -1,0 +1,101 @@
+"""Every op kind and option the r064 model lacks (dilation, depth multiplier 2, VALID padding, pad, pooling
+over padded windows, fully connected, add with a fused ReLU6), in a small .tflite written here: the reference
+evaluator, the host runtime and the QEMU runner against TFLite Micro and LiteRT."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tflite
+from compiler_fixtures import one_part_plan
+from tflite_builder import Builder, all_ops_model
+
+from tinyops.compiler import HostRuntime, evaluate, host_runtime_available, import_tflite
+from tinyops.compiler._blob import write_blob
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ops") / "all_ops.tflite"
+    path.write_bytes(all_ops_model(seed=7))
+    return path
+
+
+@pytest.fixture(scope="module")
+def images() -> np.ndarray:
+    return np.random.default_rng(3).integers(-128, 128, size=(8, 12, 12, 4), dtype=np.int8)
+
+
+def _tflite_micro(path: Path, images: np.ndarray) -> np.ndarray:
+    from tflite_micro.python.tflite_micro import runtime
+
+    interpreter = runtime.Interpreter.from_file(str(path))
+    out = []
+    for image in images:
+        interpreter.set_input(image[None], 0)
+        interpreter.invoke()
+        out.append(interpreter.get_output(0).reshape(-1).copy())
+    return np.stack(out)
+
+
+def test_every_op_kind_imports(model_path: Path) -> None:
+    model = import_tflite(model_path)
+    assert model.op_counts() == {"conv2d": 2, "depthwise_conv2d": 1, "pad": 1, "average_pool2d": 2, "add": 1,
+                                 "reshape": 1, "fully_connected": 1}
+    conv, depthwise = model.ops[0], model.ops[1]
+    assert conv.dilation == (2, 2) and (conv.padding.top, conv.padding.bottom) == (2, 2)
+    assert depthwise.depth_multiplier == 2 and depthwise.padding.top == 0
+
+
+def test_reference_evaluator_matches_tflite_micro_and_litert(model_path: Path, images: np.ndarray) -> None:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    model = import_tflite(model_path)
+    expected = _tflite_micro(model_path, images)
+    np.testing.assert_array_equal(evaluate(model, images).reshape(len(images), -1), expected)
+    lite = Interpreter(model_path=str(model_path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                       experimental_preserve_all_tensors=True)
+    lite.allocate_tensors()
+    lite.set_tensor(lite.get_input_details()[0]["index"], images[:1])
+    lite.invoke()
+    by_name = {d["name"]: d["index"] for d in lite.get_tensor_details()}
+    values = evaluate(model, images[0], keep_intermediates=True)
+    for op in model.ops:
+        got = values[op.output]
+        np.testing.assert_array_equal(got, lite.get_tensor(by_name[model.tensors[op.output].name]).reshape(got.shape),
+                                      err_msg=op.kind.value)
+        assert len(np.unique(got)) > 5, f"{op.kind.value} output is nearly constant: a weak test"
+
+
+@pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
+def test_host_runtime_matches_tflite_micro(model_path: Path, images: np.ndarray) -> None:
+    model = import_tflite(model_path)
+    blob, _ = write_blob(model, *one_part_plan(model))
+    np.testing.assert_array_equal(HostRuntime(blob).run(images).reshape(len(images), -1),
+                                  _tflite_micro(model_path, images))
+
+
+def test_qemu_runner_matches_tflite_micro(model_path: Path, images: np.ndarray) -> None:
+    import tinyops.compiler._qemu as qemu
+
+    if shutil.which("qemu-system-arm") is None or not (qemu.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file():
+        pytest.skip("QEMU or the firmware runtime is absent")
+    model = import_tflite(model_path)
+    blob, _ = write_blob(model, *one_part_plan(model))
+    run = qemu.run_blob_in_qemu(blob, images[0], elf=qemu.runner_elf("qemu-mps2-an500"))
+    np.testing.assert_array_equal(run.output, _tflite_micro(model_path, images[:1])[0])
+
+
+def test_unsupported_operator_is_named(tmp_path: Path) -> None:
+    b = Builder()
+    x = b.activation((1, 4, 4, 2), 0.1, 0, "input")
+    y = b.activation((1, 4, 4, 2), 0.1, 0, "y")
+    b.input, b.output = x, y
+    b.op(tflite.BuiltinOperator.TANH, [x], y)
+    path = tmp_path / "tanh.tflite"
+    path.write_bytes(b.finish())
+    with pytest.raises(ValueError, match=r"tanh\.tflite: operator 0: unsupported operator TANH"):
+        import_tflite(path)
