@@ -1,0 +1,82 @@
+#pragma once
+// The int8 kernels (TFLite semantics). Each works on a window of rows so that the executor can run an op
+// part by part: the input holds rows [row_begin, row_end) of a height x width x channels tensor, the
+// output region is rows [row_begin, row_end) x channels [channel_begin, channel_end) of its tensor.
+// Kernels trust their arguments: the loader has checked every shape, range and halo beforehand.
+// Each op has a portable `*_reference` (the ground truth, a direct reading of TFLite's reference kernel)
+// and a dispatcher (the name without suffix) that picks an optimized variant where one applies.
+#include <stdint.h>
+
+namespace tinyops::rt {
+
+struct InputRows {
+  const int8_t* data;  // row row_begin, column 0, channel 0
+  int height, width, channels;
+  int row_begin, row_end;
+  int32_t zero_point;
+  const int8_t* row(int y) const { return data + (y - row_begin) * width * channels; }
+};
+
+struct OutputRegion {
+  int8_t* data;  // row row_begin, column 0, channel 0
+  int height, width, channels;
+  int row_begin, row_end;
+  int channel_begin, channel_end;
+  int32_t zero_point;
+  int8_t* row(int y) const { return data + (y - row_begin) * width * channels; }
+};
+
+struct WindowGeometry {
+  int kernel_h, kernel_w;
+  int stride_h, stride_w;
+  int dilation_h, dilation_w;
+  int pad_top, pad_left;
+  int depth_multiplier;  // depthwise only
+  int32_t act_min, act_max;
+};
+
+// Per-output-channel data, each pointer at output channel `channel_begin` of the region (a slice: what
+// a channel-partitioned part copies into its overlay). Depthwise regions always start at channel 0.
+struct ChannelData {
+  const int8_t* weights;  // conv2d OHWI, depthwise [kh][kw][C], fully connected [Cout][Cin]
+  const int32_t* bias;
+  const int32_t* multipliers;
+  const int32_t* shifts;
+};
+
+struct AddParams {
+  int32_t input1_multiplier, input1_shift;
+  int32_t input2_multiplier, input2_shift;
+  int32_t output_multiplier, output_shift;
+  int32_t act_min, act_max;
+};
+inline constexpr int kAddLeftShift = 20;  // TFLite's int8 add
+
+void conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
+// 1x1 (any stride, no padding) and small-patch convolutions (kh*kw*Cin <= kMaxConvPatch, e.g. the first
+// 3x3 layer) with SMLAD on 2 output channels x 2 pixels; other shapes fall back to the reference.
+inline constexpr int kMaxConvPatch = 256;
+bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
+void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
+void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
+
+void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
+                                const OutputRegion& out);
+// 3x3, dilation 1, depth multiplier 1, channels a multiple of 4: 4 channels per step with SMLABB/SMLATT.
+bool depthwise_conv2d_3x3_dsp_applies(const WindowGeometry& g, const InputRows& in);
+void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
+                              const OutputRegion& out);
+void depthwise_conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
+
+// Fully connected: the input's rows flattened (h*w*c = Cin); weights_zero_point is TFLite's -filter_offset.
+void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_t weights_zero_point,
+                               int32_t act_min, int32_t act_max, const OutputRegion& out);
+
+void add_reference(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+void average_pool2d_reference(const WindowGeometry& g, const InputRows& in, const OutputRegion& out);
+// Pad: output rows/columns outside the input (offset by pad_top/pad_left) get the output zero point.
+void pad_reference(int pad_top, int pad_left, const InputRows& in, const OutputRegion& out);
+// Reshape: copies `bytes` unless source and destination are the same storage.
+void reshape_reference(const int8_t* in, int8_t* out, uint32_t bytes);
+
+}  // namespace tinyops::rt

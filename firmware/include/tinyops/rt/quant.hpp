@@ -1,0 +1,56 @@
+#pragma once
+// Fixed-point requantization exactly as TFLite's reference kernels (gemmlowp's rounding): a doubling
+// high multiply that rounds half away from zero, then a rounding right shift (half away from zero).
+#include <stdint.h>
+
+namespace tinyops::rt {
+
+inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  const int64_t ab = static_cast<int64_t>(a) * b;
+  const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+}
+
+inline int32_t rounding_divide_by_pot(int32_t x, int exponent) {
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// TFLite's MultiplyByQuantizedMultiplier: x * multiplier * 2^shift with multiplier a Q31 value.
+// The left shift wraps like TFLite's int32 arithmetic does on every target (made explicit here).
+inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift);
+}
+
+// The same result for multipliers >= 0 (the loader guarantees it), in fewer instructions: for a product
+// p of either sign, TFLite's truncating (p + nudge) / 2^31 equals the flooring (p + 2^30) >> 31, and the
+// saturating case (both INT32_MIN) cannot occur.
+inline int32_t multiply_by_quantized_multiplier_fast(int32_t x, int32_t multiplier, int32_t shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  const int32_t high = static_cast<int32_t>((static_cast<int64_t>(shifted) * multiplier + (1 << 30)) >> 31);
+  return rounding_divide_by_pot(high, right_shift);
+}
+
+inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// accumulator -> int8 output of a conv / depthwise / fully connected channel.
+inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
+                         int32_t act_min, int32_t act_max) {
+  const int32_t v = multiply_by_quantized_multiplier(acc, multiplier, shift) + output_zero_point;
+  return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
+}
+inline int8_t requantize_fast(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
+                              int32_t act_min, int32_t act_max) {
+  const int32_t v = multiply_by_quantized_multiplier_fast(acc, multiplier, shift) + output_zero_point;
+  return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
+}
+
+}  // namespace tinyops::rt

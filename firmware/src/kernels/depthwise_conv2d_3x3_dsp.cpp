@@ -1,0 +1,101 @@
+// depthwise conv2d 3x3, Cortex-M DSP variant: 4 channels per step (one 32-bit load of inputs and of
+// weights, SXTB16 into even/odd channel pairs, SMLABB/SMLATT per channel). Channel groups are the outer
+// loop so that each group's folded bias (bias - zp * sum of its 9 weights) is computed once: interior
+// pixels then accumulate raw inputs; border pixels, whose window is clipped, add the input offset to the
+// inputs instead (SADD16) and start from the plain bias. Bit-exact with depthwise_conv2d_reference.
+#include "tinyops/rt/dsp.hpp"
+#include "tinyops/rt/kernels.hpp"
+#include "tinyops/rt/quant.hpp"
+
+namespace tinyops::rt {
+namespace {
+
+struct Accumulators {
+  int32_t c0, c1, c2, c3;
+};
+
+// One 3x3 tap of 4 channels: x and w hold 4 int8 values each.
+inline void tap(uint32_t x32, uint32_t w32, Accumulators& acc) {
+  const uint32_t x_even = dsp::sxtb16(x32), x_odd = dsp::sxtb16_ror8(x32);
+  const uint32_t w_even = dsp::sxtb16(w32), w_odd = dsp::sxtb16_ror8(w32);
+  acc.c0 = dsp::smlabb(x_even, w_even, acc.c0);
+  acc.c2 = dsp::smlatt(x_even, w_even, acc.c2);
+  acc.c1 = dsp::smlabb(x_odd, w_odd, acc.c1);
+  acc.c3 = dsp::smlatt(x_odd, w_odd, acc.c3);
+}
+
+inline void tap_with_offset(uint32_t x32, uint32_t w32, uint32_t offset_pair, Accumulators& acc) {
+  const uint32_t x_even = dsp::sadd16(dsp::sxtb16(x32), offset_pair);
+  const uint32_t x_odd = dsp::sadd16(dsp::sxtb16_ror8(x32), offset_pair);
+  const uint32_t w_even = dsp::sxtb16(w32), w_odd = dsp::sxtb16_ror8(w32);
+  acc.c0 = dsp::smlabb(x_even, w_even, acc.c0);
+  acc.c2 = dsp::smlatt(x_even, w_even, acc.c2);
+  acc.c1 = dsp::smlabb(x_odd, w_odd, acc.c1);
+  acc.c3 = dsp::smlatt(x_odd, w_odd, acc.c3);
+}
+
+}  // namespace
+
+bool depthwise_conv2d_3x3_dsp_applies(const WindowGeometry& g, const InputRows& in) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.dilation_h == 1 && g.dilation_w == 1 && g.depth_multiplier == 1 &&
+         in.channels % 4 == 0;
+}
+
+void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
+                              const OutputRegion& out) {
+  const int channels = in.channels;
+  const int32_t input_offset = -in.zero_point;
+  const uint32_t offset_pair = (static_cast<uint32_t>(input_offset) & 0xFFFFu) * 0x10001u;
+  for (int ch = out.channel_begin; ch < out.channel_end; ch += 4) {
+    const int8_t* w = c.weights + ch;
+    Accumulators bias{0, 0, 0, 0};
+    if (c.bias) bias = {c.bias[ch], c.bias[ch + 1], c.bias[ch + 2], c.bias[ch + 3]};
+    Accumulators folded = bias;
+    for (int t = 0; t < 9; ++t) {
+      folded.c0 += input_offset * w[t * channels];
+      folded.c1 += input_offset * w[t * channels + 1];
+      folded.c2 += input_offset * w[t * channels + 2];
+      folded.c3 += input_offset * w[t * channels + 3];
+    }
+    for (int oy = out.row_begin; oy < out.row_end; ++oy) {
+      const int in_y0 = oy * g.stride_h - g.pad_top;
+      const bool rows_inside = in_y0 >= 0 && in_y0 + 3 <= in.height;
+      int8_t* out_px = out.row(oy) + ch;
+      for (int ox = 0; ox < out.width; ++ox, out_px += out.channels) {
+        const int in_x0 = ox * g.stride_w - g.pad_left;
+        Accumulators acc;
+        if (rows_inside && in_x0 >= 0 && in_x0 + 3 <= in.width) {
+          acc = folded;
+          const int8_t* x = in.row(in_y0) + in_x0 * channels + ch;
+          const int row_stride = in.width * channels;
+          for (int ky = 0; ky < 3; ++ky, x += row_stride) {
+            const int8_t* wk = w + ky * 3 * channels;
+            tap(dsp::load32(x), dsp::load32(wk), acc);
+            tap(dsp::load32(x + channels), dsp::load32(wk + channels), acc);
+            tap(dsp::load32(x + 2 * channels), dsp::load32(wk + 2 * channels), acc);
+          }
+        } else {
+          acc = bias;
+          for (int ky = 0; ky < 3; ++ky) {
+            const int in_y = in_y0 + ky;
+            if (in_y < 0 || in_y >= in.height) continue;
+            const int8_t* in_row = in.row(in_y);
+            for (int kx = 0; kx < 3; ++kx) {
+              const int in_x = in_x0 + kx;
+              if (in_x < 0 || in_x >= in.width) continue;
+              tap_with_offset(dsp::load32(in_row + in_x * channels + ch), dsp::load32(w + (ky * 3 + kx) * channels),
+                              offset_pair, acc);
+            }
+          }
+        }
+        const int32_t zp = out.zero_point;
+        dsp::store32(out_px, dsp::pack4(requantize_fast(acc.c0, c.multipliers[ch], c.shifts[ch], zp, g.act_min, g.act_max),
+                                        requantize_fast(acc.c1, c.multipliers[ch + 1], c.shifts[ch + 1], zp, g.act_min, g.act_max),
+                                        requantize_fast(acc.c2, c.multipliers[ch + 2], c.shifts[ch + 2], zp, g.act_min, g.act_max),
+                                        requantize_fast(acc.c3, c.multipliers[ch + 3], c.shifts[ch + 3], zp, g.act_min, g.act_max)));
+      }
+    }
+  }
+}
+
+}  // namespace tinyops::rt

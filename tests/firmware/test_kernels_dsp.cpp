@@ -1,0 +1,159 @@
+// The DSP-optimized kernels (host build: portable intrinsics) against the references, bit for bit, over
+// randomized shapes, quantization parameters and row/channel regions.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "kernel_test_util.hpp"
+#include "tinyops/rt/dsp.hpp"
+
+namespace tinyops::rt {
+namespace {
+
+struct Case {
+  int h, w, cin, cout, kh, kw, sh, sw, pt, pl, ho, wo;
+  int32_t in_zp, out_zp, act_min, act_max;
+  std::vector<int8_t> input, weights;
+  std::vector<int32_t> bias, mult, shift;
+};
+
+Case random_case(std::mt19937& rng, int kh, int kw, int stride, int cin, int cout, bool depthwise) {
+  std::uniform_int_distribution<int> dim(1, 9), zp(-128, 127), pad(0, kh / 2), shift(-12, 1);
+  std::uniform_int_distribution<int32_t> mult(1 << 30, INT32_MAX), bias(-40000, 40000);
+  Case c;
+  c.h = std::max(dim(rng), kh - 1);
+  c.w = std::max(dim(rng), kw - 1);
+  c.cin = cin;
+  c.cout = depthwise ? cin : cout;
+  c.kh = kh, c.kw = kw, c.sh = stride, c.sw = stride;
+  c.pt = pad(rng), c.pl = pad(rng);
+  const int pb = pad(rng), pr = pad(rng);
+  c.ho = (c.h + c.pt + pb - kh) / stride + 1;
+  c.wo = (c.w + c.pl + pr - kw) / stride + 1;
+  if (c.ho < 1 || c.wo < 1) return random_case(rng, kh, kw, stride, cin, cout, depthwise);
+  c.in_zp = zp(rng), c.out_zp = zp(rng);
+  c.act_min = std::uniform_int_distribution<int>(-128, -20)(rng);
+  c.act_max = std::uniform_int_distribution<int>(20, 127)(rng);
+  c.input = test::random_bytes(rng, static_cast<size_t>(c.h * c.w * c.cin));
+  c.weights = test::random_bytes(rng, static_cast<size_t>(kh * kw * (depthwise ? c.cout : c.cin * c.cout)), -127, 127);
+  for (int k = 0; k < c.cout; ++k) {
+    c.bias.push_back(bias(rng));
+    c.mult.push_back(mult(rng));
+    c.shift.push_back(shift(rng));
+  }
+  return c;
+}
+
+WindowGeometry geometry_of(const Case& c) {
+  return test::geometry(c.kh, c.kw, c.sh, c.sw, c.pt, c.pl, 1, c.act_min, c.act_max);
+}
+
+using Kernel = void (*)(const WindowGeometry&, const InputRows&, const ChannelData&, const OutputRegion&);
+
+std::vector<int8_t> run_whole(Kernel kernel, const Case& c) {
+  std::vector<int8_t> out(static_cast<size_t>(c.ho * c.wo * c.cout), 0x55);
+  kernel(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp),
+         {c.weights.data(), c.bias.data(), c.mult.data(), c.shift.data()}, test::whole_output(out, c.ho, c.wo, c.cout, c.out_zp));
+  return out;
+}
+
+// Runs `kernel` part by part: output rows [r0, r1) x channels [c0, c1), each part given only its input rows
+// (halo included) in a buffer of exactly that size and only its channels' weights, as the executor does.
+std::vector<int8_t> run_in_parts(Kernel kernel, const Case& c, int row_parts, int channel_parts, bool depthwise) {
+  std::vector<int8_t> out(static_cast<size_t>(c.ho * c.wo * c.cout), 0x55);
+  const WindowGeometry g = geometry_of(c);
+  const int filter = c.kh * c.kw * c.cin;
+  for (int rp = 0; rp < row_parts; ++rp) {
+    const int r0 = c.ho * rp / row_parts, r1 = c.ho * (rp + 1) / row_parts;
+    if (r0 == r1) continue;
+    const int in0 = std::clamp(r0 * c.sh - c.pt, 0, c.h), in1 = std::clamp((r1 - 1) * c.sh - c.pt + c.kh, 0, c.h);
+    const size_t row_bytes = static_cast<size_t>(c.w * c.cin);
+    std::vector<int8_t> rows(c.input.begin() + static_cast<long>(in0 * row_bytes),
+                             c.input.begin() + static_cast<long>(in1 * row_bytes));
+    const InputRows in{rows.data(), c.h, c.w, c.cin, in0, in1, c.in_zp};
+    for (int cp = 0; cp < channel_parts; ++cp) {
+      const int c0 = c.cout * cp / channel_parts, c1 = c.cout * (cp + 1) / channel_parts;
+      if (c0 == c1) continue;
+      std::vector<int8_t> w = depthwise ? c.weights
+                                        : std::vector<int8_t>(c.weights.begin() + c0 * filter, c.weights.begin() + c1 * filter);
+      const int off = depthwise ? 0 : c0;
+      const OutputRegion region{out.data() + static_cast<long>(r0 * c.wo * c.cout), c.ho, c.wo, c.cout, r0, r1, c0, c1, c.out_zp};
+      kernel(g, in, {w.data(), c.bias.data() + off, c.mult.data() + off, c.shift.data() + off}, region);
+    }
+  }
+  return out;
+}
+
+TEST(Conv2dDsp, PointwiseMatchesReference) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 300; ++i) {
+    const int cin = std::uniform_int_distribution<int>(1, 70)(rng), cout = std::uniform_int_distribution<int>(1, 21)(rng);
+    const int stride = 1 + i % 2;
+    Case c = random_case(rng, 1, 1, stride, cin, cout, false);
+    c.pt = c.pl = 0;
+    c.ho = (c.h - 1) / stride + 1, c.wo = (c.w - 1) / stride + 1;
+    ASSERT_TRUE(conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
+    const auto expected = run_whole(conv2d_reference, c);
+    ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
+    ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false), expected) << "parts, case " << i;
+  }
+}
+
+TEST(Conv2dDsp, SmallPatchMatchesReference) {
+  std::mt19937 rng(12);
+  for (int i = 0; i < 300; ++i) {
+    const int k = i % 3 == 0 ? 5 : 3;
+    const int cin = std::uniform_int_distribution<int>(1, 256 / (k * k))(rng);
+    const int cout = std::uniform_int_distribution<int>(1, 70)(rng);  // > 64: two folded-bias blocks
+    const Case c = random_case(rng, k, k, 1 + i % 2, cin, cout, false);
+    ASSERT_TRUE(conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
+    const auto expected = run_whole(conv2d_reference, c);
+    ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i;
+    ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 4, 1 + i % 3, false), expected) << "parts, case " << i;
+  }
+}
+
+TEST(Conv2dDsp, FirstLayerShape) {
+  std::mt19937 rng(13);
+  Case c = random_case(rng, 3, 3, 2, 3, 16, false);
+  c.h = c.w = 64, c.pt = c.pl = 0, c.ho = c.wo = 32;  // TFLite SAME, stride 2: padding only bottom/right
+  c.input = test::random_bytes(rng, 64 * 64 * 3);
+  EXPECT_EQ(run_whole(conv2d_dsp, c), run_whole(conv2d_reference, c));
+}
+
+TEST(DepthwiseConv2dDsp, Matches3x3Reference) {
+  std::mt19937 rng(14);
+  for (int i = 0; i < 300; ++i) {
+    const int channels = 4 * std::uniform_int_distribution<int>(1, 12)(rng);
+    const Case c = random_case(rng, 3, 3, 1 + i % 2, channels, channels, true);
+    ASSERT_TRUE(depthwise_conv2d_3x3_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
+    const auto expected = run_whole(depthwise_conv2d_reference, c);
+    ASSERT_EQ(run_whole(depthwise_conv2d_3x3_dsp, c), expected) << "case " << i;
+    ASSERT_EQ(run_in_parts(depthwise_conv2d_3x3_dsp, c, 1 + i % 5, 1, true), expected) << "parts, case " << i;
+  }
+}
+
+TEST(Dispatch, FallsBackToReferenceOutsideTheOptimizedShapes) {
+  std::mt19937 rng(15);
+  const Case big = random_case(rng, 3, 3, 1, 40, 5, false);  // 3*3*40 > kMaxConvPatch
+  EXPECT_FALSE(conv2d_dsp_applies(geometry_of(big), test::whole_input(big.input, big.h, big.w, big.cin, 0)));
+  EXPECT_EQ(run_whole(conv2d, big), run_whole(conv2d_reference, big));
+  const Case odd = random_case(rng, 3, 3, 1, 6, 6, true);  // channels not a multiple of 4
+  EXPECT_FALSE(depthwise_conv2d_3x3_dsp_applies(geometry_of(odd), test::whole_input(odd.input, odd.h, odd.w, odd.cin, 0)));
+  EXPECT_EQ(run_whole(depthwise_conv2d, odd), run_whole(depthwise_conv2d_reference, odd));
+}
+
+TEST(DspIntrinsics, PortableDefinitionsFollowTheInstructionSemantics) {
+  const uint32_t x = dsp::pack4(-1, 2, -3, 127);
+  EXPECT_EQ(dsp::sxtb16(x), 0xFFFDFFFFu);        // (-1, -3)
+  EXPECT_EQ(dsp::sxtb16_ror8(x), 0x007F0002u);   // (2, 127)
+  EXPECT_EQ(dsp::smlad(0x00030002u, 0xFFFF0004u, 10), 10 + 8 - 3);
+  EXPECT_EQ(dsp::smlabb(0x00030002u, 0xFFFF0004u, 0), 8);
+  EXPECT_EQ(dsp::smlatt(0x00030002u, 0xFFFF0004u, 0), -3);
+  EXPECT_EQ(dsp::sadd16(0x0001FFFFu, 0x00010001u), 0x00020000u);
+}
+
+}  // namespace
+}  // namespace tinyops::rt
