@@ -19,7 +19,7 @@ void pad_reference(int pad_top, int pad_left, const InputRows& in, const OutputR
     }
     const int left_bytes = pad_left * out.channels;
     memset(o, fill, static_cast<size_t>(left_bytes));
-    memcpy(o + left_bytes, in.row(in_y), static_cast<size_t>(in_row_bytes));
+    memmove(o + left_bytes, in.row(in_y), static_cast<size_t>(in_row_bytes));  // the planner may alias them
     memset(o + left_bytes + in_row_bytes, fill, static_cast<size_t>(row_bytes - left_bytes - in_row_bytes));
   }
 }

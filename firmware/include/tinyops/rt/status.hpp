@@ -23,7 +23,7 @@ enum class Status : int32_t {
   kBadOpParams = 14,           // strides, kernel, padding, clamp or reserved fields out of range
   kShapeMismatch = 15,         // input/output shapes inconsistent with the op and its parameters
   kDataOutOfBounds = 16,       // a weights/bias/multiplier/shift reference outside the data section
-  kDataMisaligned = 17,        // a data reference not on a kDataAlignment boundary
+  kDataMisaligned = 17,        // a data reference, weight overlay or arena not on a 4-byte boundary
   kDataSizeMismatch = 18,      // a data reference of the wrong size for the op
   kBadQuantParams = 19,        // a multiplier/shift pair out of TFLite's range
   kBadPartition = 20,          // parts not tiling the output, missing halo rows, strategy not allowed
