@@ -157,3 +157,21 @@ TEST(DspIntrinsics, PortableDefinitionsFollowTheInstructionSemantics) {
 
 }  // namespace
 }  // namespace tinyops::rt
+
+namespace tinyops::rt {
+namespace {
+
+// A blob may carry any int32 bias: accumulation wraps like TFLite's int32 arithmetic, in every variant
+// (and without undefined behaviour: the sanitizer build runs this too).
+TEST(Conv2dDsp, ExtremeBiasesWrapLikeTheReference) {
+  std::mt19937 rng(16);
+  for (int i = 0; i < 20; ++i) {
+    Case c = random_case(rng, i % 2 ? 3 : 1, i % 2 ? 3 : 1, 1, 4 + i, 5, false);
+    if (i % 2 == 0) c.pt = c.pl = 0, c.ho = c.h, c.wo = c.w;
+    for (auto& b : c.bias) b = (i % 3 == 0) ? INT32_MAX : INT32_MIN + 5;
+    ASSERT_EQ(run_whole(conv2d_dsp, c), run_whole(conv2d_reference, c)) << "case " << i;
+  }
+}
+
+}  // namespace
+}  // namespace tinyops::rt

@@ -25,10 +25,10 @@ void conv2d_reference(const WindowGeometry& g, const InputRows& in, const Channe
             if (in_x < 0 || in_x >= in.width) continue;
             const int8_t* x = in_row + in_x * in.channels;
             const int8_t* w = filter + (ky * g.kernel_w + kx) * in.channels;
-            for (int ic = 0; ic < in.channels; ++ic) acc += w[ic] * (x[ic] + input_offset);
+            for (int ic = 0; ic < in.channels; ++ic) acc = wrapping_add(acc, w[ic] * (x[ic] + input_offset));
           }
         }
-        if (c.bias) acc += c.bias[k];
+        if (c.bias) acc = wrapping_add(acc, c.bias[k]);
         out_row[ox * out.channels + oc] =
             requantize(acc, c.multipliers[k], c.shifts[k], out.zero_point, g.act_min, g.act_max);
       }

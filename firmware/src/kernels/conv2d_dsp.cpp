@@ -52,10 +52,10 @@ inline void dot_2x2(const int8_t* xa, const int8_t* w0, int x_stride, int depth,
   }
   for (int i = 0; i < (depth & 3); ++i) {
     const int32_t xa_i = xa[i], xb_i = xa[xs + i], w0_i = w0[i], w1_i = w0[depth + i];
-    a0 += w0_i * xa_i;
-    b0 += w0_i * xb_i;
-    a1 += w1_i * xa_i;
-    b1 += w1_i * xb_i;
+    a0 = wrapping_add(a0, w0_i * xa_i);
+    b0 = wrapping_add(b0, w0_i * xb_i);
+    a1 = wrapping_add(a1, w1_i * xa_i);
+    b1 = wrapping_add(b1, w1_i * xb_i);
   }
 }
 
@@ -67,7 +67,7 @@ inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
     acc = dsp::smlad(dsp::sxtb16(x32), dsp::sxtb16(w32), acc);
     acc = dsp::smlad(dsp::sxtb16_ror8(x32), dsp::sxtb16_ror8(w32), acc);
   }
-  for (; i < depth; ++i) acc += w[i] * x[i];
+  for (; i < depth; ++i) acc = wrapping_add(acc, w[i] * x[i]);
   return acc;
 }
 
@@ -135,7 +135,8 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
     const int block_end = block_begin + kChannelBlock < out.channel_end ? block_begin + kChannelBlock : out.channel_end;
     for (int oc = block_begin; oc < block_end; ++oc) {
       const int k = oc - out.channel_begin;
-      folded_bias[oc - block_begin] = (c.bias ? c.bias[k] : 0) - in.zero_point * weight_sum(c.weights + k * depth, depth);
+      folded_bias[oc - block_begin] =
+          wrapping_add(c.bias ? c.bias[k] : 0, -in.zero_point * weight_sum(c.weights + k * depth, depth));
     }
     for (int oy = out.row_begin; oy < out.row_end; ++oy) {
       int8_t* out_row = out.row(oy);
@@ -169,8 +170,8 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
           const int k = oc - out.channel_begin;
           const int8_t* w = c.weights + k * depth;
           const int32_t fold = folded_bias[oc - block_begin];
-          out_a[oc] = requant(fold + dot_1x1(xa, w, depth), k);
-          if (pair) out_b[oc] = requant(fold + dot_1x1(xa + x_stride, w, depth), k);
+          out_a[oc] = requant(wrapping_add(fold, dot_1x1(xa, w, depth)), k);
+          if (pair) out_b[oc] = requant(wrapping_add(fold, dot_1x1(xa + x_stride, w, depth)), k);
         }
       }
     }

@@ -23,10 +23,10 @@ void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, co
             const int in_x = in_x0 + kx * g.dilation_w;
             if (in_x < 0 || in_x >= in.width) continue;
             const int32_t w = c.weights[(ky * g.kernel_w + kx) * out.channels + oc];
-            acc += w * (in_row[in_x * in.channels + ic] + input_offset);
+            acc = wrapping_add(acc, w * (in_row[in_x * in.channels + ic] + input_offset));
           }
         }
-        if (c.bias) acc += c.bias[oc];
+        if (c.bias) acc = wrapping_add(acc, c.bias[oc]);
         out_row[ox * out.channels + oc] =
             requantize(acc, c.multipliers[oc], c.shifts[oc], out.zero_point, g.act_min, g.act_max);
       }

@@ -52,10 +52,10 @@ void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, cons
     if (c.bias) bias = {c.bias[ch], c.bias[ch + 1], c.bias[ch + 2], c.bias[ch + 3]};
     Accumulators folded = bias;
     for (int t = 0; t < 9; ++t) {
-      folded.c0 += input_offset * w[t * channels];
-      folded.c1 += input_offset * w[t * channels + 1];
-      folded.c2 += input_offset * w[t * channels + 2];
-      folded.c3 += input_offset * w[t * channels + 3];
+      folded.c0 = wrapping_add(folded.c0, input_offset * w[t * channels]);
+      folded.c1 = wrapping_add(folded.c1, input_offset * w[t * channels + 1]);
+      folded.c2 = wrapping_add(folded.c2, input_offset * w[t * channels + 2]);
+      folded.c3 = wrapping_add(folded.c3, input_offset * w[t * channels + 3]);
     }
     for (int oy = out.row_begin; oy < out.row_end; ++oy) {
       const int in_y0 = oy * g.stride_h - g.pad_top;

@@ -14,8 +14,8 @@ void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_
     const int k = oc - out.channel_begin;
     const int8_t* w = c.weights + k * depth;
     int32_t acc = 0;
-    for (int i = 0; i < depth; ++i) acc += (w[i] + filter_offset) * (in.data[i] + input_offset);
-    if (c.bias) acc += c.bias[k];
+    for (int i = 0; i < depth; ++i) acc = wrapping_add(acc, (w[i] + filter_offset) * (in.data[i] + input_offset));
+    if (c.bias) acc = wrapping_add(acc, c.bias[k]);
     out.data[oc] = requantize(acc, c.multipliers[k], c.shifts[k], out.zero_point, act_min, act_max);
   }
 }

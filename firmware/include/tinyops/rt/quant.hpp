@@ -39,17 +39,23 @@ inline int32_t multiply_by_quantized_multiplier_fast(int32_t x, int32_t multipli
   return rounding_divide_by_pot(high, right_shift);
 }
 
+// Accumulation wraps modulo 2^32 as the int32 arithmetic of TFLite's kernels does on every target; written
+// on unsigned values so that a pathological blob (a huge bias, a deep layer) is not undefined behaviour.
+inline int32_t wrapping_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+
 inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // accumulator -> int8 output of a conv / depthwise / fully connected channel.
 inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
                          int32_t act_min, int32_t act_max) {
-  const int32_t v = multiply_by_quantized_multiplier(acc, multiplier, shift) + output_zero_point;
+  const int32_t v = wrapping_add(multiply_by_quantized_multiplier(acc, multiplier, shift), output_zero_point);
   return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
 }
 inline int8_t requantize_fast(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
                               int32_t act_min, int32_t act_max) {
-  const int32_t v = multiply_by_quantized_multiplier_fast(acc, multiplier, shift) + output_zero_point;
+  const int32_t v = wrapping_add(multiply_by_quantized_multiplier_fast(acc, multiplier, shift), output_zero_point);
   return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
 }
 
