@@ -27,38 +27,6 @@ def _model_path() -> Path:
     raise SystemExit(f"bench_host_runtime: {REPO.parent / 'shared' / MODEL} is absent")
 
 
-def _tflite_micro(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_file(str(path))
-
-    def run(images: np.ndarray) -> np.ndarray:
-        out = []
-        for image in images:
-            interpreter.set_input(image[None], 0)
-            interpreter.invoke()
-            out.append(interpreter.get_output(0).reshape(-1).copy())
-        return np.stack(out)
-    return run
-
-
-def _litert(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    interpreter = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    interpreter.allocate_tensors()
-    inp, outp = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
-
-    def run(images: np.ndarray) -> np.ndarray:
-        out = []
-        for image in images:
-            interpreter.set_tensor(inp, image[None])
-            interpreter.invoke()
-            out.append(interpreter.get_tensor(outp).reshape(-1).copy())
-        return np.stack(out)
-    return run
-
-
 def _numpy_reference(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     from tinyops.compiler import evaluate, import_tflite
 
@@ -66,13 +34,16 @@ def _numpy_reference(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     return lambda images: evaluate(model, images).reshape(len(images), -1)
 
 
-def _host_runtime(path: Path) -> Callable[[np.ndarray], np.ndarray] | None:
-    try:
-        from tinyops.compiler import HostRuntime, compile_model
-    except ImportError:
-        return None
-    blob = compile_model(path, board="qemu-mps2-an500", strategy="external").blob
-    runtime = HostRuntime(blob)
+def _host_runtime(path: Path) -> Callable[[np.ndarray], np.ndarray] | str:
+    """The host runtime on the external-strategy blob, or why it cannot run in this build."""
+    from tinyops import _core
+    from tinyops.compiler import HostRuntime, compile_model, host_runtime_available
+
+    if not host_runtime_available():
+        return "tinyops._core was built without the firmware runtime"
+    if not hasattr(_core, "plan"):
+        return "tinyops._core has no planner to plan the blob"
+    runtime = HostRuntime(compile_model(path, board="qemu-mps2-an500", strategy="external").blob)
     return lambda images: runtime.run(images).reshape(len(images), -1)
 
 
@@ -82,13 +53,15 @@ def main() -> None:
     args = parser.parse_args()
     path = _model_path()
     images = np.random.default_rng(0).integers(-128, 128, size=(args.images, 64, 64, 3), dtype=np.int8)
-    engines = {"tflite-micro": _tflite_micro(path), "ai-edge-litert (BUILTIN_REF)": _litert(path),
+    from tinyops.compiler import _interpreters
+
+    engines = {"tflite-micro": _interpreters.tflite_micro(path), "ai-edge-litert (BUILTIN_REF)": _interpreters.litert(path),
                "tinyops numpy reference": _numpy_reference(path)}
     host = _host_runtime(path)
-    if host is not None:
-        engines = {"tinyops host runtime": host, **engines}
+    if isinstance(host, str):
+        print(f"tinyops host runtime: skipped ({host})")
     else:
-        print("tinyops host runtime: not built in this tree (tinyops.compiler.HostRuntime missing)")
+        engines = {"tinyops host runtime": host, **engines}
     results: dict[str, tuple[float, np.ndarray]] = {}
     for name, run in engines.items():
         run(images[:2])  # warm up

@@ -13,7 +13,7 @@ import tflite
 from compiler_fixtures import one_part_plan
 from tflite_builder import Builder, all_ops_model
 
-from tinyops.compiler import HostRuntime, evaluate, host_runtime_available, import_tflite
+from tinyops.compiler import HostRuntime, _interpreters, evaluate, host_runtime_available, import_tflite
 from tinyops.compiler._blob import write_blob
 
 
@@ -30,15 +30,7 @@ def images() -> np.ndarray:
 
 
 def _tflite_micro(path: Path, images: np.ndarray) -> np.ndarray:
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_file(str(path))
-    out = []
-    for image in images:
-        interpreter.set_input(image[None], 0)
-        interpreter.invoke()
-        out.append(interpreter.get_output(0).reshape(-1).copy())
-    return np.stack(out)
+    return _interpreters.tflite_micro(path)(images)
 
 
 def test_every_op_kind_imports(model_path: Path) -> None:
@@ -51,21 +43,14 @@ def test_every_op_kind_imports(model_path: Path) -> None:
 
 
 def test_reference_evaluator_matches_tflite_micro_and_litert(model_path: Path, images: np.ndarray) -> None:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
     model = import_tflite(model_path)
     expected = _tflite_micro(model_path, images)
     np.testing.assert_array_equal(evaluate(model, images).reshape(len(images), -1), expected)
-    lite = Interpreter(model_path=str(model_path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                       experimental_preserve_all_tensors=True)
-    lite.allocate_tensors()
-    lite.set_tensor(lite.get_input_details()[0]["index"], images[:1])
-    lite.invoke()
-    by_name = {d["name"]: d["index"] for d in lite.get_tensor_details()}
+    tensors = _interpreters.litert_tensors(model_path, images[0])
     values = evaluate(model, images[0], keep_intermediates=True)
     for op in model.ops:
         got = values[op.output]
-        np.testing.assert_array_equal(got, lite.get_tensor(by_name[model.tensors[op.output].name]).reshape(got.shape),
+        np.testing.assert_array_equal(got, tensors[model.tensors[op.output].name].reshape(got.shape),
                                       err_msg=op.kind.value)
         assert len(np.unique(got)) > 5, f"{op.kind.value} output is nearly constant: a weak test"
 

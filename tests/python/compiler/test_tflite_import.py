@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyops.compiler import OpKind, evaluate, import_tflite
+from tinyops.compiler import OpKind, _interpreters, evaluate, import_tflite
 
 
 def test_r064_imports_with_the_published_op_counts(r064_model) -> None:
@@ -23,31 +23,17 @@ def test_r064_imports_with_the_published_op_counts(r064_model) -> None:
 
 
 def test_reference_evaluator_is_bit_exact_with_tflite_micro(r064_path: Path, r064_model, r064_inputs) -> None:
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_file(str(r064_path))
     ours = evaluate(r064_model, r064_inputs).reshape(len(r064_inputs), -1)
-    for image, logits in zip(r064_inputs, ours):
-        interpreter.set_input(image[None], 0)
-        interpreter.invoke()
-        np.testing.assert_array_equal(interpreter.get_output(0).reshape(-1), logits)
+    np.testing.assert_array_equal(ours, _interpreters.tflite_micro(r064_path)(r064_inputs))
     assert len(np.unique(ours)) > 10  # the logits are not a constant
 
 
 def test_reference_evaluator_intermediates_match_litert(r064_path: Path, r064_model, r064_inputs) -> None:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    # The default XNNPACK delegate fails on this model; the reference kernels are what we compare with.
-    lite = Interpreter(model_path=str(r064_path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                       experimental_preserve_all_tensors=True)
-    lite.allocate_tensors()
-    lite.set_tensor(lite.get_input_details()[0]["index"], r064_inputs[:1])
-    lite.invoke()
-    by_name = {d["name"]: d["index"] for d in lite.get_tensor_details()}
+    tensors = _interpreters.litert_tensors(r064_path, r064_inputs[0])
     values = evaluate(r064_model, r064_inputs[0], keep_intermediates=True)
     for op in r064_model.ops:
         name = r064_model.tensors[op.output].name
-        expected = lite.get_tensor(by_name[name]).reshape(values[op.output].shape)
+        expected = tensors[name].reshape(values[op.output].shape)
         np.testing.assert_array_equal(values[op.output], expected, err_msg=f"{op.kind.value} {name}")
 
 

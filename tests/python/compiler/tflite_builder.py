@@ -152,67 +152,43 @@ def _operator(b: flatbuffers.Builder, o: dict, opcode_index: int) -> int:
     return _fb["Operator"].End(b)
 
 
-def conv_options(stride: int, padding: str, act: str, dilation: int = 1):
+def _options(table: str, **fields: int):
+    """A builtin-options table from its field values (``Add<Field>`` of the table's module)."""
     def write(b):
-        _fb["Conv2DOptions"].Start(b)
-        _fb["Conv2DOptions"].AddPadding(b, getattr(tflite.Padding, padding))
-        _fb["Conv2DOptions"].AddStrideW(b, stride)
-        _fb["Conv2DOptions"].AddStrideH(b, stride)
-        _fb["Conv2DOptions"].AddFusedActivationFunction(b, _ACT[act])
-        _fb["Conv2DOptions"].AddDilationWFactor(b, dilation)
-        _fb["Conv2DOptions"].AddDilationHFactor(b, dilation)
-        return _fb["Conv2DOptions"].End(b)
-    return tflite.BuiltinOptions.Conv2DOptions, write
+        module = _fb[table]
+        module.Start(b)
+        for name, value in fields.items():
+            getattr(module, f"Add{name}")(b, value)
+        return module.End(b)
+    return getattr(tflite.BuiltinOptions, table), write
+
+
+def conv_options(stride: int, padding: str, act: str, dilation: int = 1):
+    return _options("Conv2DOptions", Padding=getattr(tflite.Padding, padding), StrideW=stride, StrideH=stride,
+                    FusedActivationFunction=_ACT[act], DilationWFactor=dilation, DilationHFactor=dilation)
 
 
 def depthwise_options(stride: int, padding: str, act: str, multiplier: int, dilation: int = 1):
-    def write(b):
-        _fb["DepthwiseConv2DOptions"].Start(b)
-        _fb["DepthwiseConv2DOptions"].AddPadding(b, getattr(tflite.Padding, padding))
-        _fb["DepthwiseConv2DOptions"].AddStrideW(b, stride)
-        _fb["DepthwiseConv2DOptions"].AddStrideH(b, stride)
-        _fb["DepthwiseConv2DOptions"].AddDepthMultiplier(b, multiplier)
-        _fb["DepthwiseConv2DOptions"].AddFusedActivationFunction(b, _ACT[act])
-        _fb["DepthwiseConv2DOptions"].AddDilationWFactor(b, dilation)
-        _fb["DepthwiseConv2DOptions"].AddDilationHFactor(b, dilation)
-        return _fb["DepthwiseConv2DOptions"].End(b)
-    return tflite.BuiltinOptions.DepthwiseConv2DOptions, write
+    return _options("DepthwiseConv2DOptions", Padding=getattr(tflite.Padding, padding), StrideW=stride,
+                    StrideH=stride, DepthMultiplier=multiplier, FusedActivationFunction=_ACT[act],
+                    DilationWFactor=dilation, DilationHFactor=dilation)
 
 
 def pool_options(kernel: int, stride: int, padding: str, act: str = "none"):
-    def write(b):
-        _fb["Pool2DOptions"].Start(b)
-        _fb["Pool2DOptions"].AddPadding(b, getattr(tflite.Padding, padding))
-        _fb["Pool2DOptions"].AddStrideW(b, stride)
-        _fb["Pool2DOptions"].AddStrideH(b, stride)
-        _fb["Pool2DOptions"].AddFilterWidth(b, kernel)
-        _fb["Pool2DOptions"].AddFilterHeight(b, kernel)
-        _fb["Pool2DOptions"].AddFusedActivationFunction(b, _ACT[act])
-        return _fb["Pool2DOptions"].End(b)
-    return tflite.BuiltinOptions.Pool2DOptions, write
+    return _options("Pool2DOptions", Padding=getattr(tflite.Padding, padding), StrideW=stride, StrideH=stride,
+                    FilterWidth=kernel, FilterHeight=kernel, FusedActivationFunction=_ACT[act])
 
 
 def add_options(act: str):
-    def write(b):
-        _fb["AddOptions"].Start(b)
-        _fb["AddOptions"].AddFusedActivationFunction(b, _ACT[act])
-        return _fb["AddOptions"].End(b)
-    return tflite.BuiltinOptions.AddOptions, write
+    return _options("AddOptions", FusedActivationFunction=_ACT[act])
 
 
 def fc_options(act: str):
-    def write(b):
-        _fb["FullyConnectedOptions"].Start(b)
-        _fb["FullyConnectedOptions"].AddFusedActivationFunction(b, _ACT[act])
-        return _fb["FullyConnectedOptions"].End(b)
-    return tflite.BuiltinOptions.FullyConnectedOptions, write
+    return _options("FullyConnectedOptions", FusedActivationFunction=_ACT[act])
 
 
 def pad_options():
-    def write(b):
-        _fb["PadOptions"].Start(b)
-        return _fb["PadOptions"].End(b)
-    return tflite.BuiltinOptions.PadOptions, write
+    return _options("PadOptions")
 
 
 def reshape_options(shape: list[int]):
