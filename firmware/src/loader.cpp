@@ -83,7 +83,10 @@ class Loader {
       int32_t multiplier, shift;
       memcpy(&multiplier, m + 4 * c, 4);
       memcpy(&shift, s + 4 * c, 4);
-      if (multiplier < 0 || shift < -31 || shift > 30) return check_.fail(Status::kBadQuantParams, "op", i, "multipliers/shifts");
+      // Left shifts up to 31: TFLite's QuantizeMultiplier gives shifts above 31 for effective scales of 2^31 or
+      // more, which its reference interpreters on PyPI execute mod 32 with a wrapping int32 multiply; the
+      // compiler stores that executed shift (see tinyops/compiler/_quant.py) and the kernels shift as uint32.
+      if (multiplier < 0 || shift < -31 || shift > 31) return check_.fail(Status::kBadQuantParams, "op", i, "multipliers/shifts");
     }
     return true;
   }

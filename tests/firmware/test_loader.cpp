@@ -146,6 +146,17 @@ TEST_F(LoaderTest, RejectsNegativeMultipliers) {
   EXPECT_EQ(load(blob), Status::kBadQuantParams);
 }
 
+TEST_F(LoaderTest, AcceptsLeftShift31AndRejects32) {
+  // 31 is what TFLite's reference executes for shifts of 63, 95, ... (the released r064 model has them).
+  auto blob = net_.blob;
+  OpRecord op;
+  std::memcpy(&op, blob.data() + op_at(0), sizeof op);
+  poke<int32_t>(blob, header().data_offset + op.shifts.offset, 31);
+  EXPECT_EQ(load(blob), Status::kOk);
+  poke<int32_t>(blob, header().data_offset + op.shifts.offset, 32);
+  EXPECT_EQ(load(blob), Status::kBadQuantParams);
+}
+
 TEST_F(LoaderTest, RejectsPartitionsThatDoNotTileOrLackTheHalo) {
   OpRecord op;
   std::memcpy(&op, net_.blob.data() + op_at(0), sizeof op);  // conv 3x3 / 2, row parts

@@ -52,7 +52,8 @@ def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) ->
     ninja = shutil.which("ninja", path=str(REPO / ".venv" / "bin")) or shutil.which("ninja")
     if cmake is None or ninja is None:
         raise RuntimeError("building the firmware needs cmake and ninja (make setup installs them)")
-    if not (build / "build.ninja").is_file():
+    if not (build / "build.ninja").is_file() or not elf.is_file():  # (re)configure: the runner target appears
+        # only once the runtime core is in the tree
         _check(subprocess.run([cmake, "-S", str(source), "-B", str(build), "-G", "Ninja",
                                f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
                               capture_output=True, text=True), "configuring the firmware")
