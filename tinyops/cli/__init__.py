@@ -1,10 +1,12 @@
-"""The `tinyops` command. Each area registers its sub-commands from its own module."""
+"""The `tinyops` command. Each area registers its sub-commands from its own module `tinyops/cli/_<area>.py`
+(a module-level `register(app)`); they are discovered here, so adding an area touches no shared file."""
 
 from __future__ import annotations
 
-import typer
+import importlib
+import pkgutil
 
-from tinyops.cli import _compile, _hil, _latency
+import typer
 
 app = typer.Typer(
     name="tinyops",
@@ -20,9 +22,10 @@ def _root() -> None:
     """TinyOps: plan, simulate, search, compile and measure CNNs on microcontrollers."""
 
 
-_latency.register(app)
-_hil.register(app)
-_compile.register(app)
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("_")):
+    _register = getattr(importlib.import_module(f"{__name__}.{_module}"), "register", None)
+    if _register is not None:
+        _register(app)
 
 
 def main() -> None:
