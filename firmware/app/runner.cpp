@@ -14,6 +14,8 @@ extern const uint8_t __tinyops_blob_start[], __tinyops_blob_end[];
 extern const uint8_t __tinyops_input_start[], __tinyops_input_end[];
 RunnerOutput tinyops_output;
 __attribute__((noinline)) void tinyops_wait_for_host() { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void tinyops_run_begin() { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void tinyops_run_end() { __asm__ volatile("" ::: "memory"); }
 }
 
 namespace {
@@ -121,7 +123,9 @@ int main() {
     return kExitLoadFailed;
   }
   if (!take_input(model)) return kExitBadInput;
+  tinyops_run_begin();
   const rt::Status status = rt::run_model(model, &tinyops_results);
+  tinyops_run_end();
   if (status != rt::Status::kOk) {
     print("runner: run failed: ");
     print(rt::to_string(status));

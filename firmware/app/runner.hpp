@@ -27,6 +27,11 @@ struct RunnerOutput {
 };
 extern "C" RunnerOutput tinyops_output;
 
+// Called right before and right after run_model(): empty, for hosts that count instructions exactly
+// (the QEMU insn_count plugin's mark=) or set breakpoints around the inference alone.
+extern "C" void tinyops_run_begin();
+extern "C" void tinyops_run_end();
+
 // Called after port::init() and before the blob is read: a host whose probe can only write memory once
 // the external memory works (the boards' SDRAM) stops here with a breakpoint and writes the blob and input.
 extern "C" void tinyops_wait_for_host();

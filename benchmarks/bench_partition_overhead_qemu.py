@@ -1,0 +1,102 @@
+"""Instructions of one inference per execution strategy, counted exactly under QEMU: the cost of
+partitioned execution (tinyops, optimal) against the unpartitioned run (external) of the same model.
+
+Compiles the model for each strategy (core planner + blob writer), runs one input through each blob on
+the firmware runner under ``qemu-system-arm -M mps2-an500 -icount shift=0`` with the project's
+instruction-counting plugin marking ``tinyops_run_begin`` / ``tinyops_run_end`` (so only ``run_model``
+is counted: not the loader, not the console), checks that every strategy gives the same output bytes,
+and prints the table. Asserts nothing (issue 3's target: partitioned <= 3 % more instructions).
+
+    .venv/bin/python benchmarks/bench_partition_overhead_qemu.py [MODEL.tflite] [--board qemu-mps2-an500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from elftools.elf.elffile import ELFFile
+
+from tinyops.compiler import compile_model
+from tinyops.compiler._qemu import QEMU_PORTS, input_slot_bytes, parse_console, runner_elf
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = REPO.parent / "shared/models/tflite/proxyless-w0.30-r064_int8.tflite"
+PORT = "qemu-mps2-an500"
+MARKERS = ("tinyops_run_begin", "tinyops_run_end")
+
+
+def marker_addresses(elf: Path) -> list[int]:
+    with elf.open("rb") as stream:
+        symtab = ELFFile(stream).get_section_by_name(".symtab")
+        found = [symtab.get_symbol_by_name(name) for name in MARKERS]
+    if not all(found):
+        sys.exit(f"bench_partition_overhead_qemu: {elf} has no {' / '.join(MARKERS)} (rebuild the runner)")
+    return [symbols[0]["st_value"] & ~1 for symbols in found]
+
+
+def count_run(blob: bytes, image: np.ndarray, elf: Path, plugin: Path) -> tuple[int, np.ndarray, list[dict[str, int]]]:
+    """Instructions between the run markers, the output and the per-op console records of one run."""
+    machine, blob_slot, input_slot = QEMU_PORTS[PORT]
+    begin, end = marker_addresses(elf)
+    with tempfile.TemporaryDirectory() as tmp:
+        blob_path, input_path, report = Path(tmp) / "model.blob", Path(tmp) / "input.bin", Path(tmp) / "count.txt"
+        blob_path.write_bytes(blob)
+        input_path.write_bytes(input_slot_bytes(image))
+        done = subprocess.run(
+            ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
+             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
+             "-device", f"loader,file={blob_path},addr={blob_slot:#x}",
+             "-device", f"loader,file={input_path},addr={input_slot:#x}",
+             "-plugin", f"{plugin},mark=begin:{begin:#x},mark=end:{end:#x},outfile={report}"],
+            capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            sys.exit(f"bench_partition_overhead_qemu: the runner exited with {done.returncode}:\n{done.stdout[-2000:]}")
+        marks = dict(re.findall(r"^mark (begin|end) 0 (\d+)$", report.read_text(), re.MULTILINE))
+    output, ops, _, _ = parse_console(done.stdout)
+    return int(marks["end"]) - int(marks["begin"]), output, ops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--board", default=PORT, help="board the plans are made for (its SRAM budget)")
+    parser.add_argument("--strategies", default="external,tinyops,optimal")
+    args = parser.parse_args()
+    if not args.model.is_file():
+        sys.exit(f"bench_partition_overhead_qemu: model not found: {args.model}")
+    elf = runner_elf(PORT)
+    plugin = elf.parent / "libinsn_count.so"
+    image = np.random.default_rng(0).integers(-128, 128, size=(1, 64, 64, 3), dtype=np.int8)
+
+    rows, baseline, reference_output = [], None, None
+    for strategy in args.strategies.split(","):
+        try:
+            compiled = compile_model(args.model, args.board, strategy)
+        except RuntimeError as error:
+            print(f"{strategy}: not compiled ({error})")
+            continue
+        shape = compiled.model.tensors[compiled.model.input].shape
+        instructions, output, ops = count_run(compiled.blob, image.reshape(shape), elf, plugin)
+        if reference_output is None:
+            reference_output = output
+        rows.append((strategy, instructions, sum(op["parts"] for op in ops), sum(op["dma_bytes"] for op in ops),
+                     np.array_equal(output, reference_output)))
+        baseline = baseline or instructions
+    if not rows:
+        sys.exit("bench_partition_overhead_qemu: no strategy compiled")
+    print(f"\nInstructions of one inference ({args.model.name}, plans for {args.board}), runner on {PORT},")
+    print("counted exactly between tinyops_run_begin/end by the insn_count plugin\n")
+    print(f"{'strategy':<10} {'instructions':>13} {'vs first':>9} {'parts':>6} {'DMA bytes':>10} {'same output':>12}")
+    for strategy, instructions, parts, dma_bytes, same in rows:
+        print(f"{strategy:<10} {instructions:>13,} {100 * (instructions / baseline - 1):>+8.2f}% {parts:>6} "
+              f"{dma_bytes:>10,} {'yes' if same else 'NO':>12}")
+
+
+if __name__ == "__main__":
+    main()
