@@ -32,6 +32,7 @@ KIND_CODE = {OpKind.CONV2D: 1, OpKind.DEPTHWISE_CONV2D: 2, OpKind.ADD: 3, OpKind
              OpKind.FULLY_CONNECTED: 5, OpKind.PAD: 6, OpKind.RESHAPE: 7}
 STRATEGY_CODE = {"none": 0, "rows": 1, "output_channels": 2}
 MEMORY_EXTERNAL, MEMORY_INTERNAL = 0, 1
+FLAG_PREFETCH_NEXT = 1 << 1
 
 _HEADER = struct.Struct("<IHHIIIHHIIIIIIIHHII")
 _TENSOR = struct.Struct("<HHHBBIIiiiI")
@@ -99,14 +100,20 @@ class _Arenas:
 
 def _input_overlays(model: QuantizedModel, op: QuantizedOp, op_plan: dict[str, Any],
                     buffers: dict[str, dict[str, Any]], arenas: _Arenas, notes: list[str]) -> list[tuple[int, int]]:
-    """The plan's two ping-pong input buffers of a row-partitioned op, in fill order, if the blob's fill fits."""
+    """The ping-pong pair the plan stages the op's (first) input in, in fill order, if the blob's fill fits.
+
+    The blob v1 puts all inputs of a part back to back in one overlay; the plan may stage an add's second
+    input in other buffers (the published runtime uses the filter and im2col buffers): the same bytes are
+    copied at the same time, into the first input's buffer instead."""
     used: list[str] = []
     for part in op_plan["parts"]:
         for t in part.get("copy_in", []):
-            if t["operand"] in ("input", "input2") and t["buffer"] and t["buffer"] not in used:
+            if t["operand"] == "input" and t["buffer"] and t["buffer"] not in used:
                 used.append(t["buffer"])
     if not used:
         return []
+    if len(used) == 1:  # every part reads the same rows: one fill; the blob still names both buffers
+        used += [name for name, b in buffers.items() if b["kind"] == "input" and name != used[0]][:1]
     if len(used) != 2:
         notes.append(f"{op.name}: the plan stages its input in {len(used)} buffer(s), the blob v1 needs a "
                      f"ping-pong pair: inputs read in place")
@@ -123,6 +130,21 @@ def _input_overlays(model: QuantizedModel, op: QuantizedOp, op_plan: dict[str, A
             return []
         overlays.append((offset, region["bytes"]))
     return overlays
+
+
+def _last_fill_buffer(op_plan: dict[str, Any], overlays: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The overlay the op's last part reads (fills alternate and happen only when the row range changes)."""
+    if not overlays:
+        return None
+    fills, previous = 0, None
+    for p in op_plan["parts"]:
+        if tuple(p["in_rows"]) != previous:
+            fills, previous = fills + 1, tuple(p["in_rows"])
+    return overlays[(fills - 1) % 2]
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[0] + b[1] and b[0] < a[0] + a[1]
 
 
 def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any]) -> tuple[bytes, BlobLayout]:
@@ -150,11 +172,11 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         tensors += _TENSOR.pack(h, w, c, kind, 0, offset, t.bytes, t.zero_point, multiplier, shift, 0)
 
     data = _Data()
-    ops = b""
     parts = b""
     part_count = 0
     notes: list[str] = []
     strategies: list[str] = []
+    decided: list[tuple[QuantizedOp, dict[str, Any], list[tuple[int, int]], int, int]] = []
     for k, op in enumerate(model.ops):
         core_op = mapping.core_op[k]
         out_shape = model.tensors[op.output].shape
@@ -166,16 +188,28 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
             raise ValueError(f"plan: ops: no entry for op {core_op} ({op.name})")
         else:
             op_plan = op_plans[core_op]
-        strategy = STRATEGY_CODE[op_plan["partitioning"]]
         strategies.append(op_plan["strategy"])
         overlays = (_input_overlays(model, op, op_plan, buffers, arenas, notes)
-                    if strategy == STRATEGY_CODE["rows"] else [])
-        first = part_count
+                    if op_plan["partitioning"] == "rows" else [])
+        decided.append((op, op_plan, overlays, part_count, len(op_plan["parts"])))
         for p in op_plan["parts"]:
             parts += _PART.pack(p["in_rows"][0], p["in_rows"][1], p["out_rows"][0], p["out_rows"][1],
                                 p["out_channels"][0], p["out_channels"][1], 0)
             part_count += 1
-        ops += _op_record(op, strategy, data, overlays, first, part_count - first)
+
+    ops = b""
+    in_place_weights = 0
+    for k, (op, op_plan, overlays, first, count) in enumerate(decided):
+        flags = 0
+        if k + 1 < len(decided) and _prefetches(model, decided[k], decided[k + 1], activation_regions):
+            flags |= FLAG_PREFETCH_NEXT
+        if any(t["operand"] == "weights" for p in op_plan["parts"]
+               for t in p.get("copy_in", []) + p.get("copy_when_due", [])):
+            in_place_weights += 1
+        ops += _op_record(op, STRATEGY_CODE[op_plan["partitioning"]], flags, data, overlays, first, count)
+    if in_place_weights:
+        notes.append(f"weights, biases and quant params of {in_place_weights} ops that the plan copies into SRAM "
+                     f"are read in place: the blob v1 stages them only in ping-pong pairs of combined slices")
 
     tables_end = HEADER_BYTES
     tensor_table = tables_end
@@ -197,7 +231,24 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     return bytes(body), layout
 
 
-def _op_record(op: QuantizedOp, strategy: int, data: _Data, overlays: list[tuple[int, int]],
+def _prefetches(model: QuantizedModel, this: tuple, following: tuple, homes: list[dict[str, Any]]) -> bool:
+    """Whether the plan prefetches the next op's first input part during this op (and the blob can say so:
+    the next op is staged, reads nothing this op writes, and its first fill does not hit a buffer in use)."""
+    op, op_plan, overlays, _, _ = this
+    nxt, nxt_plan, nxt_overlays, _, _ = following
+    if not nxt_overlays or not nxt_plan["parts"] or not nxt_plan["parts"][0].get("copy_ahead", False):
+        return False
+    out = homes[op.output]
+    for i in nxt.inputs:
+        home = homes[i]
+        if i == op.output or (home["memory"] == out["memory"] and
+                              _overlap((home["offset"], home["bytes"]), (out["offset"], out["bytes"]))):
+            return False
+    last = _last_fill_buffer(op_plan, overlays)
+    return last is None or not _overlap(nxt_overlays[0], last)
+
+
+def _op_record(op: QuantizedOp, strategy: int, flags: int, data: _Data, overlays: list[tuple[int, int]],
                part_first: int, part_count: int) -> bytes:
     windowed = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
     convolution = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D)
@@ -217,7 +268,7 @@ def _op_record(op: QuantizedOp, strategy: int, data: _Data, overlays: list[tuple
     inputs = list(op.inputs) + [NO_TENSOR] * (2 - len(op.inputs))
     refs = [data.add(op.weights), data.add(op.bias), data.add(op.multipliers), data.add(op.shifts)]
     in_ov = overlays + [(0, 0)] * (2 - len(overlays))
-    return _OP.pack(KIND_CODE[op.kind], strategy, 0, 0, inputs[0], inputs[1], op.output, depth_multiplier,
+    return _OP.pack(KIND_CODE[op.kind], strategy, flags, 0, inputs[0], inputs[1], op.output, depth_multiplier,
                     *kernel, *stride, *dilation, *clamps, *pads, *params,
                     *[v for ref in refs for v in ref], part_first, part_count,
                     *[v for ov in in_ov for v in ov], 0, 0, 0, 0, 0)

@@ -61,11 +61,12 @@ class CompiledModel:
 
 
 def _board(board: str | Path | Any) -> Any:
+    """A core Board: given, or loaded by catalog name (latency_model/boards) or YAML path."""
     if not isinstance(board, (str, Path)):
         return board
-    from tinyops.latency_model import load_board
+    from tinyops import _core, latency_model
 
-    return load_board(board)
+    return _core.load_board(str(board), str(Path(latency_model.__file__).parent / "boards"))
 
 
 def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, strategy: str) -> CompiledModel:
@@ -84,6 +85,5 @@ def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, s
         raise RuntimeError(f"{model.name}: strategy {strategy} does not fit on {plan.board}: {plan.why}")
     plan_json = json.loads(plan.to_json())
     blob, layout = write_blob(model, mapping, plan_json)
-    result, _, _ = _core.simulate(mapping.network, plan, board_obj, timeline=False)
-    predicted_ms = float(result.latency_ms)
+    predicted_ms = float(_core.simulate(mapping.network, plan, board_obj, False).latency_ms)
     return CompiledModel(model, mapping, plan, plan_json, blob, layout, predicted_ms)
