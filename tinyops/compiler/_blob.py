@@ -32,6 +32,7 @@ KIND_CODE = {OpKind.CONV2D: 1, OpKind.DEPTHWISE_CONV2D: 2, OpKind.ADD: 3, OpKind
              OpKind.FULLY_CONNECTED: 5, OpKind.PAD: 6, OpKind.RESHAPE: 7}
 STRATEGY_CODE = {"none": 0, "rows": 1, "output_channels": 2}
 MEMORY_EXTERNAL, MEMORY_INTERNAL = 0, 1
+FLAG_COPY_WEIGHTS = 1 << 0
 FLAG_PREFETCH_NEXT = 1 << 1
 
 _HEADER = struct.Struct("<IHHIIIHHIIIIIIIHHII")
@@ -198,18 +199,20 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
             part_count += 1
 
     ops = b""
-    in_place_weights = 0
+    staging = _weight_staging(buffers, arenas)
     for k, (op, op_plan, overlays, first, count) in enumerate(decided):
         flags = 0
         if k + 1 < len(decided) and _prefetches(model, decided[k], decided[k + 1], activation_regions):
             flags |= FLAG_PREFETCH_NEXT
-        if any(t["operand"] == "weights" for p in op_plan["parts"]
-               for t in p.get("copy_in", []) + p.get("copy_when_due", [])):
-            in_place_weights += 1
-        ops += _op_record(op, STRATEGY_CODE[op_plan["partitioning"]], flags, data, overlays, first, count)
-    if in_place_weights:
-        notes.append(f"weights, biases and quant params of {in_place_weights} ops that the plan copies into SRAM "
-                     f"are read in place: the blob v1 stages them only in ping-pong pairs of combined slices")
+        weight_overlays = (_weight_overlays(model, op, op_plan, staging)
+                           if op_plan["partitioning"] in ("rows", "output_channels") else [])
+        if weight_overlays:
+            flags |= FLAG_COPY_WEIGHTS
+        elif op.weights is not None and _copies_weights(op_plan):
+            notes.append(f"{op.name}: the plan copies its weights into SRAM, but two combined slices do not fit "
+                         f"the plan's staging buffers: read in place")
+        ops += _op_record(op, STRATEGY_CODE[op_plan["partitioning"]], flags, data, overlays, weight_overlays,
+                          first, count)
 
     tables_end = HEADER_BYTES
     tensor_table = tables_end
@@ -231,6 +234,51 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     return bytes(body), layout
 
 
+def _weight_staging(buffers: dict[str, dict[str, Any]], arenas: _Arenas) -> tuple[int, int] | None:
+    """The largest contiguous internal range of the plan's weight/bias/quant/scratch buffers (offset, bytes).
+
+    The plan stages filters, biases and quant params in separate buffers; the blob v1 stages an op's
+    weights, bias, multipliers and shifts together, in a ping-pong pair: it is laid out here, in the SRAM
+    the plan reserved for exactly that staging (the firmware has no im2col buffer, so scratch is free)."""
+    runs: list[list[int]] = []
+    regions = sorted((arenas.place(b["region"])[1], b["region"]["bytes"]) for b in buffers.values()
+                     if b["kind"] in ("weights", "bias", "quant", "scratch") and b["region"]
+                     and arenas.place(b["region"])[0] == MEMORY_INTERNAL)
+    for offset, size in regions:
+        if runs and offset <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], offset + size)
+        else:
+            runs.append([offset, offset + size])
+    if not runs:
+        return None
+    start, end = max(runs, key=lambda r: r[1] - r[0])
+    start = _align(start)
+    return (start, end - start) if end > start else None
+
+
+def _copies_weights(op_plan: dict[str, Any]) -> bool:
+    return any(t["operand"] == "weights" for p in op_plan["parts"]
+               for t in p.get("copy_in", []) + p.get("copy_when_due", []))
+
+
+def _weight_overlays(model: QuantizedModel, op: QuantizedOp, op_plan: dict[str, Any],
+                     staging: tuple[int, int] | None) -> list[tuple[int, int]]:
+    """A ping-pong pair for the op's combined weight slices, where the plan copies its weights into SRAM."""
+    if staging is None or op.weights is None or not _copies_weights(op_plan):
+        return []
+    channels = op.out_channels
+    per_channel = op.weights.size // channels if op.kind != OpKind.DEPTHWISE_CONV2D else 0
+    need = 0
+    for p in op_plan["parts"]:
+        n = p["out_channels"][1] - p["out_channels"][0]
+        weights = per_channel * n if per_channel else op.weights.size
+        need = max(need, _align(weights) + 3 * 4 * n)
+    need = _align(need)
+    if 2 * need > staging[1]:
+        return []
+    return [(staging[0], need), (staging[0] + need, need)]
+
+
 def _prefetches(model: QuantizedModel, this: tuple, following: tuple, homes: list[dict[str, Any]]) -> bool:
     """Whether the plan prefetches the next op's first input part during this op (and the blob can say so:
     the next op is staged, reads nothing this op writes, and its first fill does not hit a buffer in use)."""
@@ -249,7 +297,7 @@ def _prefetches(model: QuantizedModel, this: tuple, following: tuple, homes: lis
 
 
 def _op_record(op: QuantizedOp, strategy: int, flags: int, data: _Data, overlays: list[tuple[int, int]],
-               part_first: int, part_count: int) -> bytes:
+               weight_overlays: list[tuple[int, int]], part_first: int, part_count: int) -> bytes:
     windowed = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
     convolution = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D)
     kernel = op.kernel if windowed else (0, 0)
@@ -268,7 +316,8 @@ def _op_record(op: QuantizedOp, strategy: int, flags: int, data: _Data, overlays
     inputs = list(op.inputs) + [NO_TENSOR] * (2 - len(op.inputs))
     refs = [data.add(op.weights), data.add(op.bias), data.add(op.multipliers), data.add(op.shifts)]
     in_ov = overlays + [(0, 0)] * (2 - len(overlays))
+    w_ov = weight_overlays + [(0, 0)] * (2 - len(weight_overlays))
     return _OP.pack(KIND_CODE[op.kind], strategy, flags, 0, inputs[0], inputs[1], op.output, depth_multiplier,
                     *kernel, *stride, *dilation, *clamps, *pads, *params,
                     *[v for ref in refs for v in ref], part_first, part_count,
-                    *[v for ov in in_ov for v in ov], 0, 0, 0, 0, 0)
+                    *[v for ov in in_ov for v in ov], *[v for ov in w_ov for v in ov], 0)

@@ -38,8 +38,10 @@ def test_the_published_and_our_strategies_fit(compiled: dict) -> None:
     assert any(o["partitioning"] == "rows" and len(o["parts"]) > 1 for o in tinyops.plan_json["ops"])
     assert tinyops.layout.part_count > len(tinyops.model.ops)  # the partitioned run is really partitioned
     header = struct.unpack_from("<IHHIIIHHIIIIIIIHHII", tinyops.blob, 0)
-    overlays = [struct.unpack_from("<II", tinyops.blob, header[8] + 128 * k + 92) for k in range(header[7])]
-    assert sum(1 for _, size in overlays if size > 0) > 10  # staged through SRAM overlays, as planned
+    records = [tinyops.blob[header[8] + 128 * k: header[8] + 128 * (k + 1)] for k in range(header[7])]
+    input_overlays = [struct.unpack_from("<II", r, 92)[1] for r in records]
+    assert sum(1 for size in input_overlays if size > 0) > 10  # inputs staged through SRAM, as planned
+    assert sum(1 for r in records if r[2] & 1) > 10  # and weights, biases, quant params too
 
 
 @pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
