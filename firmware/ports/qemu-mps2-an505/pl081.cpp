@@ -36,6 +36,7 @@ constexpr uint32_t kChannelEnable = 1u << 0;
 // Each channel's linked list lives in the driver; a copy needing more items runs in several batches.
 constexpr int kItemsPerChannel = 64;
 alignas(16) LinkedListItem items[kChannels][kItemsPerChannel];
+bool failed[kChannels];  // an error found while finishing a copy in start(), reported by the next wait()
 
 // Splits [src, src+bytes) into runs of one transfer width each: bytes up to a common word boundary,
 // the largest width the two addresses' alignment allows, the remaining bytes.
@@ -68,6 +69,8 @@ void Controller::start_items(int channel, const LinkedListItem* first) const {
 }
 
 void Controller::start(int channel, void* dst, const void* src, uint32_t bytes) const {
+  // The channel's linked list is about to be rewritten: its previous copy must be done.
+  if (!wait(channel)) failed[channel] = true;
   uint32_t s = reinterpret_cast<uint32_t>(src);
   uint32_t d = reinterpret_cast<uint32_t>(dst);
   const uint32_t log2_width = widest_log2(s, d);
@@ -79,7 +82,7 @@ void Controller::start(int channel, void* dst, const void* src, uint32_t bytes) 
     for (int i = 0; i + 1 < count; ++i) list[i].next = reinterpret_cast<uint32_t>(&list[i + 1]);
     list[count - 1].next = 0;
     start_items(channel, &list[0]);
-    if (!last) wait(channel);  // list full: this batch must land before its items are reused
+    if (!last && !wait(channel)) failed[channel] = true;  // list full: the batch lands before reuse
     count = 0;
   };
   auto append = [&](uint32_t transfers, uint32_t log2) {
@@ -113,7 +116,9 @@ bool Controller::busy(int channel) const { return (reg32(base_ + kEnabledChannel
 bool Controller::wait(int channel) const {
   while (busy(channel)) {
   }
-  return (reg32(base_ + kRawIntErrorStatus) & (1u << channel)) == 0;
+  const bool ok = !failed[channel] && (reg32(base_ + kRawIntErrorStatus) & (1u << channel)) == 0;
+  failed[channel] = false;
+  return ok;
 }
 
 }  // namespace tinyops::rt::pl081

@@ -22,8 +22,8 @@ class Controller {
   explicit constexpr Controller(uintptr_t base) : base_(base) {}
 
   void enable() const;
-  // Copies `bytes` from src to dst on `channel` (0 or 1), asynchronously. The previous copy on the
-  // channel must have completed (wait()).
+  // Copies `bytes` from src to dst on `channel` (0 or 1), asynchronously; waits first for the channel's
+  // previous copy, if any, to complete.
   void start(int channel, void* dst, const void* src, uint32_t bytes) const;
   bool busy(int channel) const;
   // Returns once the channel is idle; false if the controller flagged a bus error on it.

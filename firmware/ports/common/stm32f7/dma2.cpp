@@ -32,6 +32,7 @@ struct Pending {
   uint32_t src, dst, bytes, log2_width;
 };
 Pending pending[kStreams];
+bool failed[kStreams];  // an error found while finishing a copy in start(), reported by the next wait()
 
 void start_chunk(int stream) {
   Pending& p = pending[stream];
@@ -60,6 +61,8 @@ void init() {
 }
 
 void start(int stream, void* dst, const void* src, uint32_t bytes) {
+  // A stream holds one copy at a time: finish the previous one (all its chunks) first.
+  if (!wait(stream)) failed[stream] = true;
   const uint32_t s = reinterpret_cast<uint32_t>(src), d = reinterpret_cast<uint32_t>(dst);
   const uint32_t alignment = s | d | bytes;
   const uint32_t log2_width = (alignment & 3) == 0 ? 2 : (alignment & 1) == 0 ? 1 : 0;
@@ -76,9 +79,14 @@ bool wait(int stream) {
     reg32(kLifcr) = kAllFlags << shift;
     if ((flags & kTransferError) != 0) {
       pending[stream].bytes = 0;
+      failed[stream] = false;
       return false;
     }
-    if (pending[stream].bytes == 0) return true;
+    if (pending[stream].bytes == 0) {
+      const bool ok = !failed[stream];
+      failed[stream] = false;
+      return ok;
+    }
     start_chunk(stream);
   }
 }

@@ -10,6 +10,7 @@ namespace tinyops::rt::stm32f7::dma2 {
 inline constexpr int kStreams = 2;  // DMA2 streams 0 and 1
 
 void init();
+// Starts the copy and returns; a copy still in flight on the stream is completed first.
 void start(int stream, void* dst, const void* src, uint32_t bytes);
 // Polls the stream until the whole copy has landed (starting its remaining chunks); false on a
 // transfer error.
