@@ -144,12 +144,13 @@ class Target(abc.ABC):
         if pc != exit_address:
             raise TargetError(f"{self.kind}: the core halted at pc={pc:#x}, neither at exit nor at a fault handler")
         exit_code = self._read_core_register("r0")
+        if exit_code != 0:  # e.g. the runner rejected the blob: the header's status says why
+            raise FirmwareFault(f"{self.kind}: the firmware exited with code {exit_code} ({self._progress()}; "
+                                "statuses: firmware/include/tinyops/rt/status.hpp)")
         results = self.read_results()
         if results.status != 0:
             raise FirmwareFault(f"{self.kind}: the runtime reported status {results.status} "
-                                f"(firmware/include/tinyops/rt/status.hpp), exit code {exit_code}")
-        if exit_code != 0:
-            raise FirmwareFault(f"{self.kind}: the firmware exited with code {exit_code}")
+                                "(firmware/include/tinyops/rt/status.hpp)")
         return results
 
     def read_results(self) -> RunResults:

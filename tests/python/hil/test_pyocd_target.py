@@ -86,7 +86,7 @@ def test_pyocd_on_qemu_hang_fault_and_error_status(fixture_elf: Path, set_fixtur
         with pytest.raises(FirmwareFault, match="faulted"):
             target.run()
         set_fixture_mode(target, firmware, "error_status")
-        with pytest.raises(FirmwareFault, match="status 24"):
+        with pytest.raises(FirmwareFault, match="exited with code 1 .*status 24"):
             target.run()
 
 

@@ -47,7 +47,7 @@ def test_faulting_firmware_is_reported(fixture_elf: Path, set_fixture_mode) -> N
         with pytest.raises(FirmwareFault, match="faulted"):
             target.run()
         set_fixture_mode(target, firmware, "error_status")
-        with pytest.raises(FirmwareFault, match="status 24"):
+        with pytest.raises(FirmwareFault, match="exited with code 1 .*status 24"):
             target.run()
 
 
