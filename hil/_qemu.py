@@ -9,9 +9,11 @@ are deterministic instruction counts, labelled as such (never as cycles).
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,14 +57,21 @@ class QemuProcess:
         if plugin is not None:
             command += ["-plugin", f"{plugin}{',' + plugin_args if plugin_args else ''}", "-d", "plugin"]
         self.command = command
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        # The console (semihosting) goes to a file, never a pipe: a pipe nobody drains fills after a few
+        # runs, and QEMU then blocks in the write, the GDB stub with it.
+        self._console = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._console,
                                         stderr=subprocess.STDOUT)
+
+    def console_tail(self, chars: int = 400) -> str:
+        self._console.seek(0, os.SEEK_END)
+        self._console.seek(max(0, self._console.tell() - chars))
+        return self._console.read().decode(errors="replace").strip()
 
     def output(self) -> str:
         if self.process.poll() is None:
             return "QEMU still running"
-        out = self.process.stdout.read().decode(errors="replace").strip() if self.process.stdout else ""
-        return f"QEMU exited with {self.process.returncode}: {out[-400:]}"
+        return f"QEMU exited with {self.process.returncode}: {self.console_tail()}"
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -71,8 +80,7 @@ class QemuProcess:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        if self.process.stdout:
-            self.process.stdout.close()
+        self._console.close()
 
     def __enter__(self) -> QemuProcess:
         return self

@@ -85,3 +85,12 @@ def test_blob_is_written_when_the_runner_waits_for_the_host(fixture_elf: Path) -
         assert target._read_memory(address, 8) == blob
         assert all(abs(op.cycles - 300 * (k + 1)) <= 1 for k, op in enumerate(results.ops))
         assert len(target.run().ops) == 3  # written once, kept across resets
+
+
+def test_many_runs_with_console_output_do_not_stall_qemu(fixture_elf: Path) -> None:
+    # 2 KB of semihosting output per run: 64 runs overflow any pipe QEMU's console could be left on.
+    with QemuTarget(timeout_s=10) as target:
+        target.flash(FirmwareImage(fixture_elf))
+        for _ in range(64):
+            assert len(target.run().ops) == 5
+        assert target.machine.console_tail(64).endswith("x" * 63)
