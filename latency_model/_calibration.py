@@ -90,7 +90,8 @@ def _error_figures(pairs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def fit_kernel_costs(samples: list[OpSample], fit_copy_cost: bool, test_every: int = 4) -> Calibration:
-    """Fit on the training split with NNLS and report on the held-out split."""
+    """Fit on the training split with NNLS and report on the held-out split. The copy cost is fitted only
+    when asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None)."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
     for s in samples:
@@ -101,6 +102,7 @@ def fit_kernel_costs(samples: list[OpSample], fit_copy_cost: bool, test_every: i
     train, test = split_by_network(samples, test_every)
     if not train:
         raise ValueError("calibration: no training samples (measure the micro-benchmark set first)")
+    fit_copy_cost = fit_copy_cost and any(s.copied_bytes > 0 for s in train)  # no copies: nothing to fit
     kinds = [k for k in KERNEL_KINDS if any(s.kernel_kind == k for s in train)]
     column = {(k, t): i for i, (k, t) in enumerate((k, t) for k in kinds for t in TERMS)}
     n_columns = len(column) + (1 if fit_copy_cost else 0)
