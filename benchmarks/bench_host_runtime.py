@@ -10,8 +10,10 @@ on the same images; the figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +36,7 @@ def _numpy_reference(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     return lambda images: evaluate(model, images).reshape(len(images), -1)
 
 
-def _host_runtime(path: Path) -> Callable[[np.ndarray], np.ndarray] | str:
+def _host_runtime(path: Path) -> Any:
     """The host runtime on the external-strategy blob, or why it cannot run in this build."""
     from tinyops import _core
     from tinyops.compiler import HostRuntime, compile_model, host_runtime_available
@@ -44,7 +46,7 @@ def _host_runtime(path: Path) -> Callable[[np.ndarray], np.ndarray] | str:
     if not hasattr(_core, "plan"):
         return "tinyops._core has no planner to plan the blob"
     runtime = HostRuntime(compile_model(path, board="qemu-mps2-an500", strategy="external").blob)
-    return lambda images: runtime.run(images).reshape(len(images), -1)
+    return runtime
 
 
 def main() -> None:
@@ -61,7 +63,10 @@ def main() -> None:
     if isinstance(host, str):
         print(f"tinyops host runtime: skipped ({host})")
     else:
-        engines = {"tinyops host runtime": host, **engines}
+        threads = os.cpu_count() or 1
+        engines = {"tinyops host runtime (1 thread)": lambda x: host.run(x, threads=1).reshape(len(x), -1),
+                   f"tinyops host runtime ({threads} threads)": lambda x: host.run(x, threads=threads).reshape(len(x), -1),
+                   **engines}
     results: dict[str, tuple[float, np.ndarray]] = {}
     for name, run in engines.items():
         run(images[:2])  # warm up
@@ -70,7 +75,7 @@ def main() -> None:
         results[name] = (args.images / (time.perf_counter() - start), logits)
     truth = results["tflite-micro"][1]
     base = results["tflite-micro"][0]
-    print(f"r064 ImageNet model, {args.images} random int8 images, one thread")
+    print(f"r064 ImageNet model, {args.images} random int8 images; the interpreters use one thread")
     print(f"{'engine':32s} {'images/s':>10s} {'vs tflite-micro':>16s} {'ms/image':>9s}  bit-exact")
     for name, (rate, logits) in results.items():
         exact = "yes" if np.array_equal(logits, truth) else f"NO ({int((logits != truth).sum())} logits differ)"

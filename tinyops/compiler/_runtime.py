@@ -3,6 +3,7 @@ kernels (``tinyops._core.HostRuntime``), in batches, without the GIL."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -28,14 +29,16 @@ class HostRuntime:
         self.input_shape = tuple(self._runtime.input_shape)
         self.output_shape = tuple(self._runtime.output_shape)
 
-    def run(self, images: np.ndarray) -> np.ndarray:
+    def run(self, images: np.ndarray, threads: int | None = None) -> np.ndarray:
+        """Outputs of ``images``; ``threads`` workers (default: every CPU) each run a contiguous chunk."""
         images = np.asarray(images)
         single = images.shape == self.input_shape
         batch = images[None] if single else images
         if images.dtype != np.int8 or batch.shape[1:] != self.input_shape:
             raise ValueError(f"images: expected int8 of shape (N, {', '.join(map(str, self.input_shape))}), got "
                              f"{images.dtype} {images.shape}")
-        out = self._runtime.run(np.ascontiguousarray(batch).reshape(len(batch), -1))
+        threads = threads if threads is not None else (os.cpu_count() or 1)
+        out = self._runtime.run(np.ascontiguousarray(batch).reshape(len(batch), -1), threads)
         out = out.reshape(len(batch), *self.output_shape)
         return out[0] if single else out
 

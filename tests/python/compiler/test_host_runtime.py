@@ -37,6 +37,15 @@ def test_every_intermediate_matches_the_numpy_reference(r064_model, r064_blob: b
     assert len(results["ops"]) == len(r064_model.ops) and all(op["parts"] == 1 for op in results["ops"])
 
 
+def test_workers_give_the_same_bits(r064_blob: bytes, r064_inputs) -> None:
+    runtime = HostRuntime(r064_blob)
+    one = runtime.run(r064_inputs, threads=1)
+    np.testing.assert_array_equal(runtime.run(r064_inputs, threads=3), one)
+    np.testing.assert_array_equal(runtime.run(r064_inputs[:1], threads=4), one[:1])
+    with pytest.raises(ValueError, match="threads: expected >= 1"):
+        runtime.run(r064_inputs, threads=0)
+
+
 def _with_crc(blob: bytearray) -> bytes:
     struct.pack_into("<I", blob, 12, zlib.crc32(bytes(blob[16:])))
     return bytes(blob)
