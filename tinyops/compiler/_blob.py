@@ -200,10 +200,14 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
 
     ops = b""
     staging = _weight_staging(buffers, arenas)
+    unexpressed = {"prefetches": 0, "output overlays": 0}
     for k, (op, op_plan, overlays, first, count) in enumerate(decided):
         flags = 0
         if k + 1 < len(decided) and _prefetches(model, decided[k], decided[k + 1], activation_regions):
             flags |= FLAG_PREFETCH_NEXT
+        elif k + 1 < len(decided) and decided[k + 1][1]["parts"][0].get("copy_ahead", False):
+            unexpressed["prefetches"] += 1
+        unexpressed["output overlays"] += bool(op_plan.get("output_overlay", False))
         weight_overlays = (_weight_overlays(model, op, op_plan, staging)
                            if op_plan["partitioning"] in ("rows", "output_channels") else [])
         if weight_overlays:
@@ -214,6 +218,9 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         ops += _op_record(op, STRATEGY_CODE[op_plan["partitioning"]], flags, data, overlays, weight_overlays,
                           first, count)
 
+    if any(unexpressed.values()):
+        notes.append("the blob v1 cannot say: " + ", ".join(f"{n} {what}" for what, n in unexpressed.items() if n)
+                     + " of the plan (prefetched copies are made when the op starts, outputs go straight home)")
     tables_end = HEADER_BYTES
     tensor_table = tables_end
     op_table = _align(tensor_table + len(tensors))

@@ -84,3 +84,12 @@ def test_cli_compile_writes_blob_plan_and_report(r064_path: Path, tmp_path: Path
 def test_unknown_strategy_is_one_clear_error(r064_path: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["compile", str(r064_path), "--strategy", "fastest", "-o", str(tmp_path)])
     assert result.exit_code == 2 and "fastest" in " ".join(result.output.split())
+
+
+@pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
+@pytest.mark.parametrize("board", ["stm32f746g-disco", "stm32f469i-disco"])
+def test_optimal_plans_with_channel_parts_are_bit_exact(board: str, r064_model, r064_path: Path, r064_inputs) -> None:
+    c = compile_model(r064_model, board, "optimal")
+    assert any(o["partitioning"] == "output_channels" and len(o["parts"]) > 1 for o in c.plan_json["ops"])
+    got = HostRuntime(c.blob).run(r064_inputs[:3]).reshape(3, -1)
+    np.testing.assert_array_equal(got, _interpreters.tflite_micro(r064_path)(r064_inputs[:3]))
