@@ -59,3 +59,24 @@ def test_console_parser() -> None:
     assert ops[1] == {"time": 234, "dma_wait": 5, "parts": 3, "dma_bytes": 96}
     with pytest.raises(RuntimeError, match="no summary line"):
         parse_console("garbage")
+
+
+@needs_runner
+def test_cli_run_qemu_prints_output_and_per_op_counts(elf: Path, r064_model, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tinyops.cli import app
+
+    blob_path = tmp_path / "r064.blob"
+    blob_path.write_bytes(write_blob(r064_model, *one_part_plan(r064_model))[0])
+    image = np.random.default_rng(11).integers(-128, 128, size=(64, 64, 3), dtype=np.int8)
+    np.save(tmp_path / "image.npy", image)
+    result = CliRunner().invoke(app, ["run-qemu", str(blob_path), "--input", str(tmp_path / "image.npy"),
+                                      "--elf", str(elf)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "77 ops, total" in text and "top-5 classes:" in text
+    from tinyops.compiler import evaluate
+
+    expected = " ".join(map(str, evaluate(r064_model, image).reshape(-1).tolist()))
+    assert f"output (1000 int8): {expected}" in text
