@@ -53,5 +53,25 @@ TEST(Quant, FastFormIsBitExact) {
   }
 }
 
+TEST(Quant, BoundedChannelPathIsBitExact) {
+  std::mt19937 rng(8);
+  std::uniform_int_distribution<int32_t> acc_d(-(1 << 30) + 1, (1 << 30) - 1), multiplier(0, INT32_MAX);
+  std::uniform_int_distribution<int32_t> shift(-31, -1), zp(-128, 127);
+  for (int i = 0; i < 200000; ++i) {
+    int32_t acc = acc_d(rng);
+    if (i % 2) acc >>= (i % 29);
+    const int32_t m = multiplier(rng), s = shift(rng), z = zp(rng);
+    const ChannelRequant q = ChannelRequant::make(m, s, 0, 0);
+    ASSERT_TRUE(q.bounded);
+    ASSERT_EQ(requantize_channel(acc, q, z, -128, 127), requantize(acc, m, s, z, -128, 127))
+        << "acc=" << acc << " m=" << m << " shift=" << s;
+  }
+  // Channels whose accumulators may reach 2^30, or that shift left, take the general path.
+  EXPECT_FALSE(ChannelRequant::make(kHalf, -3, 1 << 29, (1 << 22)).bounded);
+  EXPECT_FALSE(ChannelRequant::make(kHalf, 1, 0, 10).bounded);
+  EXPECT_EQ(requantize_channel(INT32_MAX, ChannelRequant::make(kHalf, 1, INT32_MAX, 0), 0, -128, 127),
+            requantize(INT32_MAX, kHalf, 1, 0, -128, 127));
+}
+
 }  // namespace
 }  // namespace tinyops::rt

@@ -15,9 +15,17 @@ namespace {
 
 constexpr int kChannelBlock = 64;  // output channels whose folded biases live on the stack at once
 
+// Sum of a filter's weights, 4 at a time (SMLAD with 1, 1).
 int32_t weight_sum(const int8_t* w, int depth) {
+  constexpr uint32_t kOnes = 0x00010001u;
   int32_t sum = 0;
-  for (int i = 0; i < depth; ++i) sum += w[i];
+  int i = 0;
+  for (; i + 4 <= depth; i += 4) {
+    const uint32_t w32 = dsp::load32(w + i);
+    sum = dsp::smlad(dsp::sxtb16(w32), kOnes, sum);
+    sum = dsp::smlad(dsp::sxtb16_ror8(w32), kOnes, sum);
+  }
+  for (; i < depth; ++i) sum += w[i];
   return sum;
 }
 
@@ -109,13 +117,10 @@ class PatchSource {
   bool pointwise_;
 };
 
-struct Requantizer {
-  const ChannelData& c;
-  const WindowGeometry& g;
-  int32_t zero_point;
-  int8_t operator()(int32_t acc, int k) const {
-    return requantize_fast(acc, c.multipliers[k], c.shifts[k], zero_point, g.act_min, g.act_max);
-  }
+// The output channels of one block: folded biases and requantization parameters, set up once per call.
+struct ChannelBlock {
+  int32_t folded_bias[kChannelBlock];
+  ChannelRequant requant[kChannelBlock];
 };
 
 }  // namespace
@@ -127,16 +132,19 @@ bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in) {
 void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
   const int depth = g.kernel_h * g.kernel_w * in.channels;
   const PatchSource source(g, in);
-  const Requantizer requant{c, g, out.zero_point};
   int8_t patches[2 * kMaxConvPatch];  // gathered patches of a pixel pair, back to back
-  int32_t folded_bias[kChannelBlock];
+  ChannelBlock block;
+  const int32_t* folded_bias = block.folded_bias;
+  const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
 
   for (int block_begin = out.channel_begin; block_begin < out.channel_end; block_begin += kChannelBlock) {
     const int block_end = block_begin + kChannelBlock < out.channel_end ? block_begin + kChannelBlock : out.channel_end;
     for (int oc = block_begin; oc < block_end; ++oc) {
       const int k = oc - out.channel_begin;
-      folded_bias[oc - block_begin] =
-          wrapping_add(c.bias ? c.bias[k] : 0, -in.zero_point * weight_sum(c.weights + k * depth, depth));
+      const int32_t bias = c.bias ? c.bias[k] : 0;
+      block.folded_bias[oc - block_begin] = wrapping_add(bias, -in.zero_point * weight_sum(c.weights + k * depth, depth));
+      // |w| <= 128: a bound on sum|w| without reading the weights again.
+      block.requant[oc - block_begin] = ChannelRequant::make(c.multipliers[k], c.shifts[k], bias, int64_t{128} * depth);
     }
     for (int oy = out.row_begin; oy < out.row_end; ++oy) {
       int8_t* out_row = out.row(oy);
@@ -160,18 +168,21 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
             } else {
               dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);
             }
-            out_a[oc] = requant(a0, k);
-            out_a[oc + 1] = requant(a1, k + 1);
-            out_b[oc] = requant(b0, k);
-            out_b[oc + 1] = requant(b1, k + 1);
+            const ChannelRequant& q0 = block.requant[oc - block_begin];
+            const ChannelRequant& q1 = block.requant[oc - block_begin + 1];
+            out_a[oc] = requantize_channel(a0, q0, zp, lo, hi);
+            out_a[oc + 1] = requantize_channel(a1, q1, zp, lo, hi);
+            out_b[oc] = requantize_channel(b0, q0, zp, lo, hi);
+            out_b[oc + 1] = requantize_channel(b1, q1, zp, lo, hi);
           }
         }
         for (; oc < block_end; ++oc) {  // the odd channel, or every channel of an unpaired last pixel
           const int k = oc - out.channel_begin;
           const int8_t* w = c.weights + k * depth;
           const int32_t fold = folded_bias[oc - block_begin];
-          out_a[oc] = requant(wrapping_add(fold, dot_1x1(xa, w, depth)), k);
-          if (pair) out_b[oc] = requant(wrapping_add(fold, dot_1x1(xa + x_stride, w, depth)), k);
+          const ChannelRequant& q = block.requant[oc - block_begin];
+          out_a[oc] = requantize_channel(wrapping_add(fold, dot_1x1(xa, w, depth)), q, zp, lo, hi);
+          if (pair) out_b[oc] = requantize_channel(wrapping_add(fold, dot_1x1(xa + x_stride, w, depth)), q, zp, lo, hi);
         }
       }
     }

@@ -51,12 +51,18 @@ void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, cons
     Accumulators bias{0, 0, 0, 0};
     if (c.bias) bias = {c.bias[ch], c.bias[ch + 1], c.bias[ch + 2], c.bias[ch + 3]};
     Accumulators folded = bias;
+    int64_t abs_sums[4] = {0, 0, 0, 0};
     for (int t = 0; t < 9; ++t) {
+      for (int k = 0; k < 4; ++k) abs_sums[k] += w[t * channels + k] < 0 ? -w[t * channels + k] : w[t * channels + k];
       folded.c0 = wrapping_add(folded.c0, input_offset * w[t * channels]);
       folded.c1 = wrapping_add(folded.c1, input_offset * w[t * channels + 1]);
       folded.c2 = wrapping_add(folded.c2, input_offset * w[t * channels + 2]);
       folded.c3 = wrapping_add(folded.c3, input_offset * w[t * channels + 3]);
     }
+    const ChannelRequant q[4] = {ChannelRequant::make(c.multipliers[ch], c.shifts[ch], bias.c0, abs_sums[0]),
+                                 ChannelRequant::make(c.multipliers[ch + 1], c.shifts[ch + 1], bias.c1, abs_sums[1]),
+                                 ChannelRequant::make(c.multipliers[ch + 2], c.shifts[ch + 2], bias.c2, abs_sums[2]),
+                                 ChannelRequant::make(c.multipliers[ch + 3], c.shifts[ch + 3], bias.c3, abs_sums[3])};
     for (int oy = out.row_begin; oy < out.row_end; ++oy) {
       const int in_y0 = oy * g.stride_h - g.pad_top;
       const bool rows_inside = in_y0 >= 0 && in_y0 + 3 <= in.height;
@@ -89,10 +95,10 @@ void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, cons
           }
         }
         const int32_t zp = out.zero_point;
-        dsp::store32(out_px, dsp::pack4(requantize_fast(acc.c0, c.multipliers[ch], c.shifts[ch], zp, g.act_min, g.act_max),
-                                        requantize_fast(acc.c1, c.multipliers[ch + 1], c.shifts[ch + 1], zp, g.act_min, g.act_max),
-                                        requantize_fast(acc.c2, c.multipliers[ch + 2], c.shifts[ch + 2], zp, g.act_min, g.act_max),
-                                        requantize_fast(acc.c3, c.multipliers[ch + 3], c.shifts[ch + 3], zp, g.act_min, g.act_max)));
+        dsp::store32(out_px, dsp::pack4(requantize_channel(acc.c0, q[0], zp, g.act_min, g.act_max),
+                                        requantize_channel(acc.c1, q[1], zp, g.act_min, g.act_max),
+                                        requantize_channel(acc.c2, q[2], zp, g.act_min, g.act_max),
+                                        requantize_channel(acc.c3, q[3], zp, g.act_min, g.act_max)));
       }
     }
   }

@@ -38,6 +38,12 @@ inline int32_t smlad(uint32_t x, uint32_t y, int32_t acc) { return __smlad(x, y,
 inline int32_t smlabb(uint32_t x, uint32_t y, int32_t acc) { return __smlabb(x, y, acc); }
 inline int32_t smlatt(uint32_t x, uint32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 inline uint32_t sadd16(uint32_t x, uint32_t y) { return __sadd16(x, y); }
+inline int32_t smmulr(int32_t x, int32_t y) {  // (x * y + 2^31) >> 32
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+  return r;
+}
+inline int32_t ssat8(int32_t x) { return __ssat(x, 8); }
 #else
 inline int32_t lo16(uint32_t x) { return static_cast<int16_t>(x & 0xFFFFu); }
 inline int32_t hi16(uint32_t x) { return static_cast<int16_t>(x >> 16); }
@@ -60,6 +66,10 @@ inline int32_t smlatt(uint32_t x, uint32_t y, int32_t acc) {
   return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(hi16(x) * hi16(y)));
 }
 inline uint32_t sadd16(uint32_t x, uint32_t y) { return lanes(lo16(x) + lo16(y), hi16(x) + hi16(y)); }
+inline int32_t smmulr(int32_t x, int32_t y) {
+  return static_cast<int32_t>((static_cast<int64_t>(x) * y + (int64_t{1} << 31)) >> 32);
+}
+inline int32_t ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
 #endif
 
 }  // namespace tinyops::rt::dsp

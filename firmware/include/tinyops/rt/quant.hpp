@@ -47,6 +47,23 @@ inline int32_t wrapping_add(int32_t a, int32_t b) {
 
 inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+// Requantization of one output channel in the optimized kernels. When the channel's accumulators are known
+// to stay below 2^30 in magnitude (|bias| + 255 * sum|w| < 2^30) and its shift is a right shift, TFLite's
+// two roundings reduce exactly to: h = SMMULR(2 * acc, m) (the doubling high multiply, since
+// (2am + 2^31) >> 32 = (am + 2^30) >> 31), then (h + 2^(e-1) - [h < 0]) >> e (round half away from zero),
+// with no overflow anywhere. Other channels take the general path.
+struct ChannelRequant {
+  int32_t multiplier, shift;
+  int32_t half;    // 2^(e-1), e = -shift
+  bool bounded;    // the fast path applies
+
+  static ChannelRequant make(int32_t multiplier, int32_t shift, int32_t bias, int64_t abs_weight_sum) {
+    const int64_t bound = (bias < 0 ? -int64_t{bias} : int64_t{bias}) + 255 * abs_weight_sum;
+    const bool bounded = shift < 0 && bound < (int64_t{1} << 30);
+    return ChannelRequant{multiplier, shift, bounded ? (1 << (-shift - 1)) : 0, bounded};
+  }
+};
+
 // accumulator -> int8 output of a conv / depthwise / fully connected channel.
 inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
                          int32_t act_min, int32_t act_max) {
@@ -56,6 +73,21 @@ inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t
 inline int8_t requantize_fast(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
                               int32_t act_min, int32_t act_max) {
   const int32_t v = wrapping_add(multiply_by_quantized_multiplier_fast(acc, multiplier, shift), output_zero_point);
+  return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
+}
+
+}  // namespace tinyops::rt
+
+#include "tinyops/rt/dsp.hpp"
+
+namespace tinyops::rt {
+
+inline int8_t requantize_channel(int32_t acc, const ChannelRequant& q, int32_t output_zero_point, int32_t act_min,
+                                 int32_t act_max) {
+  if (!q.bounded) return requantize_fast(acc, q.multiplier, q.shift, output_zero_point, act_min, act_max);
+  const int32_t high = dsp::smmulr(acc * 2, q.multiplier);
+  const int32_t negative = static_cast<int32_t>(static_cast<uint32_t>(high) >> 31);
+  const int32_t v = ((high + q.half - negative) >> -q.shift) + output_zero_point;
   return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
 }
 
