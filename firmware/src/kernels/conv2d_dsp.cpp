@@ -29,6 +29,19 @@ int32_t weight_sum(const int8_t* w, int depth) {
   return sum;
 }
 
+// Input channels [from, to) of a 2x2 tile one at a time (the depth % 4 left by the 4-wide loops);
+// channel 1's filter lies w_stride bytes after channel 0's.
+inline void dot_2x2_tail(const int8_t* xa, const int8_t* xb, const int8_t* w0, int w_stride, int from, int to,
+                         int32_t& a0, int32_t& b0, int32_t& a1, int32_t& b1) {
+  for (int i = from; i < to; ++i) {
+    const int32_t w0_i = w0[i], w1_i = w0[w_stride + i];
+    a0 = wrapping_add(a0, w0_i * xa[i]);
+    b0 = wrapping_add(b0, w0_i * xb[i]);
+    a1 = wrapping_add(a1, w1_i * xa[i]);
+    b1 = wrapping_add(b1, w1_i * xb[i]);
+  }
+}
+
 // acc[o][p] += sum_i w_o[i] * x_p[i] for 2 pixels and 2 channels: pixel b's patch lies `x_stride` bytes
 // after pixel a's, channel 1's filter `depth` bytes after channel 0's. With kSharedStride the two
 // distances are the same register, which keeps the loop's 4 accumulators, 6 operands and 3 pointers
@@ -58,13 +71,67 @@ inline void dot_2x2(const int8_t* xa, const int8_t* w0, int x_stride, int depth,
     xa += 4;
     w0 += 4;
   }
-  for (int i = 0; i < (depth & 3); ++i) {
-    const int32_t xa_i = xa[i], xb_i = xa[xs + i], w0_i = w0[i], w1_i = w0[depth + i];
-    a0 = wrapping_add(a0, w0_i * xa_i);
-    b0 = wrapping_add(b0, w0_i * xb_i);
-    a1 = wrapping_add(a1, w1_i * xa_i);
-    b1 = wrapping_add(b1, w1_i * xb_i);
+  dot_2x2_tail(xa, xa + xs, w0, depth, 0, depth & 3, a0, b0, a1, b1);
+}
+
+// The inputs of a pixel pair, sign-extended once for all output channels: per 4 input channels, the
+// words (a0,a2) (a1,a3) (b0,b2) (b1,b3) of pixels a and b, as SXTB16 / SXTB16 ROR 8 give them.
+constexpr int kMaxExpandedGroups = 64;  // depth <= 256 (1 KB of stack); deeper filters take dot_2x2
+inline void expand_pair(const int8_t* xa, const int8_t* xb, int groups, uint32_t* out) {
+  for (int k = 0; k < groups; ++k, out += 4) {
+    const uint32_t a = dsp::load32(xa + 4 * k), b = dsp::load32(xb + 4 * k);
+    out[0] = dsp::sxtb16(a);
+    out[1] = dsp::sxtb16_ror8(a);
+    out[2] = dsp::sxtb16(b);
+    out[3] = dsp::sxtb16_ror8(b);
   }
+}
+
+// dot_2x2 over `groups` x 4 input channels of an expanded pixel pair: per 16 MACs one LDM of the 4 input
+// words, 2 weight loads, 4 SXTB16 and 8 SMLAD (17 instructions with the loop on a Cortex-M; the
+// registers are laid out by hand there, the compiler would spill one).
+inline void dot_2x2_expanded(const uint32_t* x, const int8_t* w0, int depth, int groups, int32_t& a0, int32_t& b0,
+                             int32_t& a1, int32_t& b1) {
+#if TINYOPS_RT_HAVE_DSP
+  const uint32_t* const end = x + 4 * groups;
+  const int32_t w1_offset = depth - 4;  // from w0 after its post-increment
+  int32_t acc_a0 = a0, acc_b0 = b0, acc_a1 = a1, acc_b1 = b1;
+  uint32_t w, w_even;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldmia %[x]!, {r2, r3, r4, r5}\n\t"
+      "ldr %[w], [%[w0]], #4\n\t"
+      "sxtb16 %[we], %[w]\n\t"
+      "sxtb16 %[w], %[w], ror #8\n\t"
+      "smlad %[a0], r2, %[we], %[a0]\n\t"
+      "smlad %[a0], r3, %[w], %[a0]\n\t"
+      "smlad %[b0], r4, %[we], %[b0]\n\t"
+      "smlad %[b0], r5, %[w], %[b0]\n\t"
+      "ldr %[w], [%[w0], %[w1]]\n\t"
+      "sxtb16 %[we], %[w]\n\t"
+      "sxtb16 %[w], %[w], ror #8\n\t"
+      "smlad %[a1], r2, %[we], %[a1]\n\t"
+      "smlad %[a1], r3, %[w], %[a1]\n\t"
+      "smlad %[b1], r4, %[we], %[b1]\n\t"
+      "smlad %[b1], r5, %[w], %[b1]\n\t"
+      "cmp %[x], %[end]\n\t"
+      "bne 1b\n\t"
+      : [a0] "+r"(acc_a0), [b0] "+r"(acc_b0), [a1] "+r"(acc_a1), [b1] "+r"(acc_b1), [x] "+r"(x), [w0] "+r"(w0),
+        [w] "=&r"(w), [we] "=&r"(w_even)
+      : [w1] "r"(w1_offset), [end] "r"(end)
+      : "r2", "r3", "r4", "r5", "cc", "memory");
+  a0 = acc_a0, b0 = acc_b0, a1 = acc_a1, b1 = acc_b1;
+#else
+  for (int k = 0; k < groups; ++k, x += 4, w0 += 4) {
+    const uint32_t w0_32 = dsp::load32(w0), w1_32 = dsp::load32(w0 + depth);
+    const uint32_t w0_even = dsp::sxtb16(w0_32), w0_odd = dsp::sxtb16_ror8(w0_32);
+    const uint32_t w1_even = dsp::sxtb16(w1_32), w1_odd = dsp::sxtb16_ror8(w1_32);
+    a0 = dsp::smlad(x[1], w0_odd, dsp::smlad(x[0], w0_even, a0));
+    b0 = dsp::smlad(x[3], w0_odd, dsp::smlad(x[2], w0_even, b0));
+    a1 = dsp::smlad(x[1], w1_odd, dsp::smlad(x[0], w1_even, a1));
+    b1 = dsp::smlad(x[3], w1_odd, dsp::smlad(x[2], w1_even, b1));
+  }
+#endif
 }
 
 inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
@@ -133,6 +200,9 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
   const int depth = g.kernel_h * g.kernel_w * in.channels;
   const PatchSource source(g, in);
   int8_t patches[2 * kMaxConvPatch];  // gathered patches of a pixel pair, back to back
+  uint32_t expanded[4 * kMaxExpandedGroups];
+  const int groups = depth / 4;
+  const bool expand = groups > 0 && groups <= kMaxExpandedGroups;
   ChannelBlock block;
   const int32_t* folded_bias = block.folded_bias;
   const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
@@ -157,13 +227,17 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
         int8_t* out_a = out_row + ox * out.channels;
         int8_t* out_b = out_a + out.channels;
         int oc = block_begin;
+        if (pair && expand) expand_pair(xa, xa + x_stride, groups, expanded);
         if (pair) {
           for (; oc + 2 <= block_end; oc += 2) {
             const int k = oc - out.channel_begin;
             const int32_t* fold = folded_bias + (oc - block_begin);
             const int8_t* w0 = c.weights + k * depth;
             int32_t a0 = fold[0], b0 = fold[0], a1 = fold[1], b1 = fold[1];
-            if (x_stride == depth) {
+            if (expand) {
+              dot_2x2_expanded(expanded, w0, depth, groups, a0, b0, a1, b1);
+              dot_2x2_tail(xa, xa + x_stride, w0, depth, 4 * groups, depth, a0, b0, a1, b1);
+            } else if (x_stride == depth) {
               dot_2x2<true>(xa, w0, x_stride, depth, a0, b0, a1, b1);
             } else {
               dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);
