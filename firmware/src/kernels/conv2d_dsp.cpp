@@ -89,10 +89,14 @@ inline void expand_pair(const int8_t* xa, const int8_t* xb, int groups, uint32_t
 
 // dot_2x2 over `groups` x 4 input channels of an expanded pixel pair: per 16 MACs one LDM of the 4 input
 // words, 2 weight loads, 4 SXTB16 and 8 SMLAD (17 instructions with the loop on a Cortex-M; the
-// registers are laid out by hand there, the compiler would spill one).
-inline void dot_2x2_expanded(const uint32_t* x, const int8_t* w0, int depth, int groups, int32_t& a0, int32_t& b0,
-                             int32_t& a1, int32_t& b1) {
-#if TINYOPS_RT_HAVE_DSP
+// registers are laid out by hand there, the compiler would spill one). The loop needs 14 registers: it is
+// used only in expanded_pair_tiles (compiled without a frame pointer) and only in optimized builds.
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+#define TINYOPS_RT_DOT_2X2_ASM 1
+#endif
+__attribute__((always_inline)) inline void dot_2x2_expanded(const uint32_t* x, const int8_t* w0, int depth, int groups,
+                                                            int32_t& a0, int32_t& b0, int32_t& a1, int32_t& b1) {
+#ifdef TINYOPS_RT_DOT_2X2_ASM
   const uint32_t* const end = x + 4 * groups;
   const int32_t w1_offset = depth - 4;  // from w0 after its post-increment
   int32_t acc_a0 = a0, acc_b0 = b0, acc_a1 = a1, acc_b1 = b1;
@@ -146,6 +150,55 @@ inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
   return acc;
 }
 
+// The output channels of one block: folded biases and requantization parameters, set up once per call.
+struct ChannelBlock {
+  int32_t folded_bias[kChannelBlock];
+  ChannelRequant requant[kChannelBlock];
+};
+
+struct PairTiles {
+  const uint32_t* expanded;  // the pixel pair, expanded
+  const int8_t* xa;          // the raw pixels, for the depth % 4 tail
+  const int8_t* xb;
+  const int8_t* weights;     // of the first channel pair
+  int depth, groups, pairs;  // pairs: channel pairs to compute
+  const int32_t* folded_bias;
+  const ChannelRequant* requant;
+  int8_t* out_a;  // at the first channel
+  int8_t* out_b;
+  int32_t zero_point, act_min, act_max;
+};
+
+// Every channel pair of a block for one expanded pixel pair: the hot loop of 1x1 and small-patch convs,
+// in a function of its own so that the accumulators stay in registers around dot_2x2_expanded.
+#ifdef TINYOPS_RT_DOT_2X2_ASM
+__attribute__((noinline, optimize("omit-frame-pointer")))
+#endif
+void expanded_pair_tiles(const PairTiles& t) {
+  const int8_t* w0 = t.weights;
+  const int32_t* fold = t.folded_bias;
+  const ChannelRequant* q = t.requant;
+  int8_t* oa = t.out_a;
+  int8_t* ob = t.out_b;
+  const int32_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
+  for (int n = 0; n < t.pairs; ++n, w0 += 2 * t.depth, fold += 2, q += 2, oa += 2, ob += 2) {
+    int32_t a0 = fold[0], b0 = fold[0], a1 = fold[1], b1 = fold[1];
+    dot_2x2_expanded(t.expanded, w0, t.depth, t.groups, a0, b0, a1, b1);
+    dot_2x2_tail(t.xa, t.xb, w0, t.depth, 4 * t.groups, t.depth, a0, b0, a1, b1);
+    if (q[0].bounded && q[1].bounded) {
+      oa[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(a0, q[0]) + zp, lo, hi));
+      ob[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(b0, q[0]) + zp, lo, hi));
+      oa[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(a1, q[1]) + zp, lo, hi));
+      ob[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(b1, q[1]) + zp, lo, hi));
+    } else {
+      oa[0] = requantize_channel(a0, q[0], zp, lo, hi);
+      ob[0] = requantize_channel(b0, q[0], zp, lo, hi);
+      oa[1] = requantize_channel(a1, q[1], zp, lo, hi);
+      ob[1] = requantize_channel(b1, q[1], zp, lo, hi);
+    }
+  }
+}
+
 bool is_pointwise(const WindowGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.pad_top == 0 && g.pad_left == 0;
 }
@@ -182,12 +235,6 @@ class PatchSource {
   const WindowGeometry& g_;
   const InputRows& in_;
   bool pointwise_;
-};
-
-// The output channels of one block: folded biases and requantization parameters, set up once per call.
-struct ChannelBlock {
-  int32_t folded_bias[kChannelBlock];
-  ChannelRequant requant[kChannelBlock];
 };
 
 }  // namespace
@@ -228,16 +275,19 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
         int8_t* out_b = out_a + out.channels;
         int oc = block_begin;
         if (pair && expand) expand_pair(xa, xa + x_stride, groups, expanded);
-        if (pair) {
+        if (pair && expand) {
+          const int pairs = (block_end - block_begin) / 2;
+          expanded_pair_tiles(PairTiles{expanded, xa, xa + x_stride, c.weights + (block_begin - out.channel_begin) * depth,
+                                        depth, groups, pairs, folded_bias, block.requant, out_a + block_begin,
+                                        out_b + block_begin, zp, lo, hi});
+          oc += 2 * pairs;
+        } else if (pair) {
           for (; oc + 2 <= block_end; oc += 2) {
             const int k = oc - out.channel_begin;
             const int32_t* fold = folded_bias + (oc - block_begin);
             const int8_t* w0 = c.weights + k * depth;
             int32_t a0 = fold[0], b0 = fold[0], a1 = fold[1], b1 = fold[1];
-            if (expand) {
-              dot_2x2_expanded(expanded, w0, depth, groups, a0, b0, a1, b1);
-              dot_2x2_tail(xa, xa + x_stride, w0, depth, 4 * groups, depth, a0, b0, a1, b1);
-            } else if (x_stride == depth) {
+            if (x_stride == depth) {
               dot_2x2<true>(xa, w0, x_stride, depth, a0, b0, a1, b1);
             } else {
               dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);

@@ -54,13 +54,14 @@ inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo
 // with no overflow anywhere. Other channels take the general path.
 struct ChannelRequant {
   int32_t multiplier, shift;
-  int32_t half;    // 2^(e-1), e = -shift
-  bool bounded;    // the fast path applies
+  int32_t half;         // 2^(e-1), e = -shift
+  int32_t right_shift;  // e
+  bool bounded;         // the fast path applies
 
   static ChannelRequant make(int32_t multiplier, int32_t shift, int32_t bias, int64_t abs_weight_sum) {
     const int64_t bound = (bias < 0 ? -int64_t{bias} : int64_t{bias}) + 255 * abs_weight_sum;
     const bool bounded = shift < 0 && bound < (int64_t{1} << 30);
-    return ChannelRequant{multiplier, shift, bounded ? (1 << (-shift - 1)) : 0, bounded};
+    return ChannelRequant{multiplier, shift, bounded ? (1 << (-shift - 1)) : 0, bounded ? -shift : 0, bounded};
   }
 };
 
@@ -82,13 +83,17 @@ inline int8_t requantize_fast(int32_t acc, int32_t multiplier, int32_t shift, in
 
 namespace tinyops::rt {
 
+// The bounded path before the zero point and the clamp (only for q.bounded).
+inline int32_t requantize_bounded(int32_t acc, const ChannelRequant& q) {
+  const int32_t high = dsp::smmulr(acc * 2, q.multiplier);
+  const int32_t negative = static_cast<int32_t>(static_cast<uint32_t>(high) >> 31);
+  return (high + q.half - negative) >> q.right_shift;
+}
+
 inline int8_t requantize_channel(int32_t acc, const ChannelRequant& q, int32_t output_zero_point, int32_t act_min,
                                  int32_t act_max) {
   if (!q.bounded) return requantize_fast(acc, q.multiplier, q.shift, output_zero_point, act_min, act_max);
-  const int32_t high = dsp::smmulr(acc * 2, q.multiplier);
-  const int32_t negative = static_cast<int32_t>(static_cast<uint32_t>(high) >> 31);
-  const int32_t v = ((high + q.half - negative) >> -q.shift) + output_zero_point;
-  return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
+  return static_cast<int8_t>(clamp_i32(requantize_bounded(acc, q) + output_zero_point, act_min, act_max));
 }
 
 }  // namespace tinyops::rt
