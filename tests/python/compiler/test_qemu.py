@@ -34,11 +34,13 @@ def elf() -> Path:
 
 
 @needs_runner
-def test_r064_under_qemu_bit_exact_with_tflite_micro(elf: Path, r064_path: Path, r064_model, r064_inputs) -> None:
+@pytest.mark.parametrize("port", ["qemu-mps2-an500", "qemu-mps2-an505"])
+def test_r064_under_qemu_bit_exact_with_tflite_micro(port: str, r064_path: Path, r064_model, r064_inputs) -> None:
     blob, _ = write_blob(r064_model, *one_part_plan(r064_model))
     expected = _interpreters.tflite_micro(r064_path)(r064_inputs[:2])
+    elf = runner_elf(port)
     for image, logits in zip(r064_inputs[:2], expected):
-        run = run_blob_in_qemu(blob, image, elf=elf)
+        run = run_blob_in_qemu(blob, image, port=port, elf=elf)
         np.testing.assert_array_equal(run.output, logits)
         assert len(run.ops) == len(r064_model.ops) and run.total > 0
 
