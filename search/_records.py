@@ -34,6 +34,7 @@ class SearchTrial(Base):
     trial_number: Mapped[int]
     board: Mapped[str] = mapped_column(sa.String(128))
     design_space: Mapped[str] = mapped_column(sa.String(32))
+    label: Mapped[str] = mapped_column(sa.String(128), default="")  # e.g. "mbv2 w0.35 r48 12 blocks"
     arch_json: Mapped[str] = mapped_column(sa.Text)
     macs: Mapped[int] = mapped_column(sa.BigInteger)
     param_count: Mapped[int] = mapped_column(sa.BigInteger)
@@ -101,12 +102,12 @@ class ExportedFile(Base):
 
 
 def record_trial(store: Store, *, optuna_trial_id: int, study_name: str, trial_number: int, board: str,
-                 design_space: str, arch: dict[str, Any], macs: int, param_count: int, weight_bytes: int,
+                 design_space: str, label: str, arch: dict[str, Any], macs: int, param_count: int, weight_bytes: int,
                  predictions: dict[str, Any]) -> None:
     """Write the architecture and its per-strategy predictions in one transaction."""
     with store.session() as s:
         row = SearchTrial(optuna_trial_id=optuna_trial_id, study_name=study_name, trial_number=trial_number,
-                          board=board, design_space=design_space, arch_json=json.dumps(arch, sort_keys=True),
+                          board=board, design_space=design_space, label=label, arch_json=json.dumps(arch, sort_keys=True),
                           macs=macs, param_count=param_count, weight_bytes=weight_bytes)
         for strategy, p in predictions.items():
             row.predictions.append(Prediction(strategy=strategy, fits=p.fits, reason=p.reason,

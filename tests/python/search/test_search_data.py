@@ -6,25 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from tinyops.search import load_data, load_fashion_mnist, load_image_folder
+from search_helpers import write_tree
 from tinyops.search._data import FASHION_MNIST_DIR, batches, is_fashion_mnist_dir, to_input
 
 
-def _write_tree(root: Path, classes: int = 3, per_class: int = 5, size: tuple[int, int] = (20, 14)) -> None:
-    rng = np.random.default_rng(0)
-    for c in range(classes):
-        d = root / f"class_{c}"
-        d.mkdir(parents=True)
-        for i in range(per_class):
-            pixels = rng.integers(0, 255, size=(size[1], size[0], 3), dtype=np.uint8)
-            pixels[..., c % 3] = 40 * c  # a class signal
-            Image.fromarray(pixels).save(d / f"{i}.png")
-
-
 def test_image_folder_flat_tree_is_split(tmp_path: Path) -> None:
-    _write_tree(tmp_path / "tree")
+    write_tree(tmp_path / "tree", per_class=5, size=(20, 14), splits=False)
     data = load_image_folder(tmp_path / "tree", size=16, val_fraction=0.2, seed=1)
     assert data.classes == ["class_0", "class_1", "class_2"]
     assert len(data.train) + len(data.val) == 15 and len(data.val) == 3
@@ -34,8 +23,7 @@ def test_image_folder_flat_tree_is_split(tmp_path: Path) -> None:
 
 
 def test_image_folder_train_val_tree(tmp_path: Path) -> None:
-    _write_tree(tmp_path / "t" / "train", per_class=4)
-    _write_tree(tmp_path / "t" / "val", per_class=2)
+    write_tree(tmp_path / "t", per_class=4)
     data = load_data(tmp_path / "t", image_size=24)
     assert (len(data.train), len(data.val), data.num_classes) == (12, 6, 3)
     x, y = next(batches(data.train, 32, 5, shuffle=True))
@@ -49,11 +37,11 @@ def test_missing_and_malformed_trees(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no class directories"):
         load_image_folder(tmp_path / "empty")
-    _write_tree(tmp_path / "holes", per_class=2)
+    write_tree(tmp_path / "holes", per_class=2, splits=False)
     (tmp_path / "holes" / "class_9").mkdir()
     with pytest.raises(ValueError, match=r"class_9: class directory holds no images"):
         load_image_folder(tmp_path / "holes")
-    _write_tree(tmp_path / "corrupt", per_class=2)
+    write_tree(tmp_path / "corrupt", per_class=2, splits=False)
     (tmp_path / "corrupt" / "class_1" / "bad.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match=r"bad\.png: not a readable image"):
         load_image_folder(tmp_path / "corrupt")
