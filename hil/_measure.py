@@ -39,6 +39,7 @@ class MeasurementJob:
     blob: bytes | None = None
     plan_json: str = "{}"
     predicted: list[float | None] | None = None  # per op, in the unit the target measures
+    kernel_variants: list[str] | None = None  # per op, the firmware kernel that runs (default: the kind)
     op_macs: list[int] | None = None      # per op, the cost model's features (kernel_cost.hpp)
     op_outputs: list[int] | None = None
 
@@ -85,6 +86,7 @@ def _record(store: Store, run_id: int, repetition: int, job: MeasurementJob, sca
             for index, op in enumerate(results.ops):
                 row.ops.append(HilOpMeasurement(
                     op_index=index, op_name=job.op_names[index], kernel_kind=job.kernel_kinds[index],
+                    kernel_variant=job.kernel_variants[index] if job.kernel_variants else job.kernel_kinds[index],
                     measured=op.cycles * scale, dma_wait=op.dma_wait_cycles * scale, parts=op.parts,
                     dma_bytes=op.dma_bytes, predicted=job.predicted[index] if job.predicted else None,
                     macs=job.op_macs[index] if job.op_macs else 0,
@@ -100,7 +102,7 @@ def measure(store: Store, target: Target, job: MeasurementJob, repetitions: int,
     """
     if repetitions < 1:
         raise ValueError(f"repetitions: expected at least 1, got {repetitions}")
-    for name in ("kernel_kinds", "predicted", "op_macs", "op_outputs"):
+    for name in ("kernel_kinds", "kernel_variants", "predicted", "op_macs", "op_outputs"):
         values = getattr(job, name)
         if values is not None and len(values) != len(job.op_names):
             raise ValueError(f"{name}: expected one entry per op ({len(job.op_names)}), got {len(values)}")
@@ -150,6 +152,7 @@ def calibration_samples(store: Store, board: str, board_version: int, target: st
     with store.session() as session:
         rows = session.execute(
             sa.select(HilRun.id, HilRun.model, HilOpMeasurement.op_index, HilOpMeasurement.kernel_kind,
+                      HilOpMeasurement.kernel_variant,
                       HilOpMeasurement.parts, HilOpMeasurement.macs, HilOpMeasurement.outputs,
                       HilOpMeasurement.dma_bytes, HilOpMeasurement.measured)
             .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
@@ -166,5 +169,5 @@ def calibration_samples(store: Store, board: str, board_version: int, target: st
         measured = sorted(r.measured for r in reps)[len(reps) // 2]
         samples.append(OpSample(kernel_kind=first.kernel_kind, parts=first.parts, macs=first.macs,
                                 outputs=first.outputs, copied_bytes=first.dma_bytes, measured=measured,
-                                network=first.model))
+                                network=first.model, kernel_variant=first.kernel_variant))
     return samples

@@ -42,6 +42,26 @@ def op_features(network: Any, op: Any) -> tuple[int, int]:
     return 0, outputs
 
 
+# The firmware's DSP kernels and when its dispatch picks them (firmware/src/kernels: conv2d_dsp_applies,
+# depthwise_conv2d_3x3_dsp_applies); the other windowed convolutions run the portable reference kernel.
+MAX_DSP_CONV_PATCH = 256
+KERNEL_VARIANTS = ("conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_3x3_dsp",
+                   "depthwise_conv2d_reference")
+
+
+def kernel_variant(network: Any, op: Any) -> str:
+    """The firmware kernel an op runs: its kernel kind, split where the firmware has a DSP variant for
+    some shapes only (the board's cost model does not separate them; calibration reports both fits)."""
+    kind = kernel_kind(op)
+    in_c = network.tensors[op.inputs[0]].shape.c
+    if kind == "conv2d_kxk":
+        return "conv2d_kxk_dsp" if op.kernel_h * op.kernel_w * in_c <= MAX_DSP_CONV_PATCH else "conv2d_kxk_reference"
+    if kind == "depthwise_conv2d":
+        dsp = op.kernel_h == 3 and op.kernel_w == 3 and in_c % 4 == 0
+        return "depthwise_conv2d_3x3_dsp" if dsp else "depthwise_conv2d_reference"
+    return kind
+
+
 @dataclass
 class CompiledModel:
     name: str
@@ -52,6 +72,7 @@ class CompiledModel:
     blob: bytes
     op_names: list[str]
     kernel_kinds: list[str]
+    kernel_variants: list[str]
     op_macs: list[int]
     op_outputs: list[int]
     predicted: list[float | None]
@@ -73,6 +94,7 @@ def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
     simulated = {row["op"]: row for row in _core.simulate(network, plan, board, False).per_op}
     names: list[str] = []
     kinds: list[str] = []
+    variants: list[str] = []
     macs: list[int] = []
     outputs: list[int] = []
     predicted: list[float | None] = []
@@ -81,18 +103,21 @@ def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
         names.append(op.name)
         if core_id is None:  # reshape: no work, nothing to calibrate
             kinds.append("reshape")
+            variants.append("reshape")
             macs.append(0)
             outputs.append(0)
             predicted.append(None)
             continue
         core_op = network.ops[core_id]
         kinds.append(kernel_kind(core_op))
+        variants.append(kernel_variant(network, core_op))
         op_macs, op_outputs = op_features(network, core_op)
         macs.append(op_macs)
         outputs.append(op_outputs)
         row = simulated[core_id]
         predicted.append(float(row["end_cycles"] - row["start_cycles"]))
-    return CompiledModel(model.name, board, strategy, plan, plan_json, blob, names, kinds, macs, outputs, predicted)
+    return CompiledModel(model.name, board, strategy, plan, plan_json, blob, names, kinds, variants, macs, outputs,
+                         predicted)
 
 
 def load_board(name_or_path: str) -> Any:
@@ -117,6 +142,7 @@ def measurement_job(compiled: CompiledModel, firmware: FirmwareImage, model_name
                     ) -> MeasurementJob:
     return MeasurementJob(model=model_name or compiled.name, board=compiled.board.name,
                           board_version=compiled.board.version, strategy=compiled.strategy, firmware=firmware,
-                          op_names=compiled.op_names, kernel_kinds=compiled.kernel_kinds, blob=compiled.blob,
+                          op_names=compiled.op_names, kernel_kinds=compiled.kernel_kinds,
+                          kernel_variants=compiled.kernel_variants, blob=compiled.blob,
                           plan_json=compiled.plan_json, predicted=compiled.predicted,
                           op_macs=compiled.op_macs, op_outputs=compiled.op_outputs)

@@ -67,6 +67,7 @@ class HilOpMeasurement(Base):
     op_index: Mapped[int]
     op_name: Mapped[str] = mapped_column(sa.String(200))
     kernel_kind: Mapped[str] = mapped_column(sa.String(40))
+    kernel_variant: Mapped[str] = mapped_column(sa.String(60))  # the firmware kernel (e.g. its DSP 3x3 depthwise)
     measured: Mapped[int] = mapped_column(sa.BigInteger)      # in the run's unit
     dma_wait: Mapped[int] = mapped_column(sa.BigInteger)
     parts: Mapped[int]

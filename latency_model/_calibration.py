@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,6 +37,7 @@ class OpSample:
     copied_bytes: float
     measured: float
     network: str  # ops of one network stay on one side of the split
+    kernel_variant: str = ""  # the firmware kernel that ran (e.g. the DSP 3x3 depthwise); "" = kernel_kind
 
 
 @dataclass(frozen=True)
@@ -89,21 +91,28 @@ def _error_figures(pairs: list[tuple[float, float]]) -> tuple[float, float]:
     return float(100 * errors.mean()), float(100 * (errors <= 0.10).mean())
 
 
-def fit_kernel_costs(samples: list[OpSample], fit_copy_cost: bool, test_every: int = 4) -> Calibration:
+def by_variant(samples: list[OpSample]) -> list[OpSample]:
+    """The samples with each firmware kernel variant as its own kind (a finer cost model than the board's)."""
+    return [replace(s, kernel_kind=s.kernel_variant or s.kernel_kind) for s in samples]
+
+
+def fit_kernel_costs(samples: list[OpSample], fit_copy_cost: bool, test_every: int = 4,
+                     kinds: Sequence[str] = KERNEL_KINDS) -> Calibration:
     """Fit on the training split with NNLS and report on the held-out split. The copy cost is fitted only
-    when asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None)."""
+    when asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None). `kinds`: the
+    kinds the samples may have (the board's kernel kinds, or the variants of by_variant())."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
     for s in samples:
-        if s.kernel_kind not in KERNEL_KINDS:
-            raise ValueError(f"kernel_kind: expected one of {', '.join(KERNEL_KINDS)}, got '{s.kernel_kind}'")
+        if s.kernel_kind not in kinds:
+            raise ValueError(f"kernel_kind: expected one of {', '.join(kinds)}, got '{s.kernel_kind}'")
         if not s.measured > 0:
             raise ValueError(f"measured: expected a positive count, got {s.measured} ({s.network}, {s.kernel_kind})")
     train, test = split_by_network(samples, test_every)
     if not train:
         raise ValueError("calibration: no training samples (measure the micro-benchmark set first)")
     fit_copy_cost = fit_copy_cost and any(s.copied_bytes > 0 for s in train)  # no copies: nothing to fit
-    kinds = [k for k in KERNEL_KINDS if any(s.kernel_kind == k for s in train)]
+    kinds = [k for k in kinds if any(s.kernel_kind == k for s in train)]
     column = {(k, t): i for i, (k, t) in enumerate((k, t) for k in kinds for t in TERMS)}
     n_columns = len(column) + (1 if fit_copy_cost else 0)
     a = np.zeros((len(train), n_columns))

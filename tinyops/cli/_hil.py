@@ -130,14 +130,16 @@ def calibrate(
 
     with user_errors():
         report = calibrate_board(open_store(store), board, target, out, test_every)
-    table = Table(title=f"{report.board} v{report.from_version} -> v{report.to_version} on {target}: held-out ops")
-    for col in ("kernel", "train ops", "test ops", "MAPE %", "within ±10 %"):
-        table.add_column(col, justify="left" if col == "kernel" else "right")
-    for r in report.fit.per_kind:
-        table.add_row(r.kernel_kind, str(r.train_ops), str(r.test_ops), f"{r.mape:.2f}", f"{r.within_10pct:.1f} %")
-    table.add_row("all", str(report.fit.train_ops), str(report.fit.test_ops), f"{report.fit.mape:.2f}",
-                  f"{report.fit.within_10pct:.1f} %")
-    console.print(table)
+    for fit, what in ((report.fit, "the board's kernel kinds (written)"),
+                      (report.variant_fit, "the firmware's kernel variants (diagnostic)")):
+        table = Table(title=f"{report.board} v{report.from_version} -> v{report.to_version} on {target}, held-out "
+                            f"ops, fitted on {what}")
+        for col in ("kernel", "train ops", "test ops", "MAPE %", "within ±10 %"):
+            table.add_column(col, justify="left" if col == "kernel" else "right")
+        for r in fit.per_kind:
+            table.add_row(r.kernel_kind, str(r.train_ops), str(r.test_ops), f"{r.mape:.2f}", f"{r.within_10pct:.1f} %")
+        table.add_row("all", str(fit.train_ops), str(fit.test_ops), f"{fit.mape:.2f}", f"{fit.within_10pct:.1f} %")
+        console.print(table)
     console.print(json.dumps({k: {t: round(v, 4) for t, v in terms.items()} for k, terms in report.fit.kernels.items()}))
     console.print(f"wrote {report.path} (version {report.to_version}, provenance fit)")
     if plot is not None:
