@@ -71,7 +71,7 @@ def test_qemu_board_calibration_from_the_micro_benchmarks(tmp_path: Path, pipeli
     steps, board, firmware = pipeline
     store = open_store(f"sqlite:///{tmp_path / 'hil.db'}")
     with QemuTarget(timeout_s=60) as target:
-        for bench in calibration_set(every=2):
+        for bench in calibration_set():
             try:
                 compiled = steps.compile_model(bench.model, board, bench.strategy)
             except ValueError:  # a placement that does not fit is not measured
