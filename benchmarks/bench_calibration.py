@@ -23,10 +23,11 @@ def main() -> None:
     from tinyops.compiler import import_tflite
     from tinyops.hil import QemuTarget
     from tinyops.hil._calibrate import calibrate_board
-    from tinyops.hil._measure import measure
+    from tinyops.hil._measure import calibration_samples, measure
     from tinyops.hil._microbench import calibration_set
     from tinyops.hil._pipeline import compile_model, load_board, measurement_job, runner_firmware
     from tinyops.hil._plots import plot_calibration_scatter, plot_op_bars
+    from tinyops.latency_model._calibration import by_variant
     from tinyops.store import open_store
 
     parser = argparse.ArgumentParser()
@@ -53,12 +54,13 @@ def main() -> None:
     print(f"micro-benchmarks: {measured} networks measured, {skipped} did not fit, {time.monotonic() - started:.0f} s")
 
     report = calibrate_board(store, BOARD, "qemu", args.out / f"{BOARD}-v{board.version + 1}.yaml")
-    print(f"\nheld-out ops ({report.fit.test_ops}; {report.fit.train_ops} for training), instructions:")
-    print(f"{'kernel':22s}{'train':>7s}{'test':>6s}{'MAPE %':>9s}{'within ±10 %':>15s}")
-    for r in report.fit.per_kind:
-        print(f"{r.kernel_kind:22s}{r.train_ops:7d}{r.test_ops:6d}{r.mape:9.2f}{r.within_10pct:14.1f} %")
-    print(f"{'all':22s}{report.fit.train_ops:7d}{report.fit.test_ops:6d}{report.fit.mape:9.2f}"
-          f"{report.fit.within_10pct:14.1f} %")
+    for fit, what in ((report.fit, "the board's kernel kinds (written to the new version)"),
+                      (report.variant_fit, "the firmware's kernel variants")):
+        print(f"\nheld-out ops ({fit.test_ops}; {fit.train_ops} for training), instructions, fitted on {what}:")
+        print(f"{'kernel':28s}{'train':>7s}{'test':>6s}{'MAPE %':>9s}{'within ±10 %':>15s}")
+        for r in fit.per_kind:
+            print(f"{r.kernel_kind:28s}{r.train_ops:7d}{r.test_ops:6d}{r.mape:9.2f}{r.within_10pct:14.1f} %")
+        print(f"{'all':28s}{fit.train_ops:7d}{fit.test_ops:6d}{fit.mape:9.2f}{fit.within_10pct:14.1f} %")
     print(f"wrote {report.path} and {plot_calibration_scatter(report.fit, args.out / 'scatter.png', report.unit)}")
 
     if not R064.is_file():
@@ -66,22 +68,25 @@ def main() -> None:
         return
     model = import_tflite(R064)
     fitted = _core.board_from_yaml(report.path.read_text(), str(report.path))
-    for strategy in ("tinyops", "external"):
+    for strategy in [s for s in ("tinyops", "external") if s in _core.strategies()]:
         before = compile_model(model, board, strategy)
         after = compile_model(model, fitted, strategy)
         with QemuTarget(timeout_s=300) as target:
-            summary = measure(store, target, measurement_job(before, firmware, R064.name), repetitions=1)
-        pairs = [(m, a) for m, a in zip(summary.per_op_median, after.predicted) if a]
-        errors = [abs(a - m) / m for m, a in pairs if m]
+            summary = measure(store, target, measurement_job(before, firmware, f"r064@{strategy}"), repetitions=1)
+        ops = [s for s in calibration_samples(store, BOARD, board.version, "qemu") if s.network == f"r064@{strategy}"
+               and s.kernel_kind in report.fit.kernels]
         total_m, total_b, total_a = (sum(summary.per_op_median), sum(p or 0 for p in before.predicted),
                                      sum(p or 0 for p in after.predicted))
-        print(f"\nr064 ({strategy}), {len(model.ops)} ops: measured {total_m:,} instructions; predicted "
-              f"{total_b:,.0f} with v{board.version} ({100 * (total_b - total_m) / total_m:+.1f} %), "
-              f"{total_a:,.0f} with the fit ({100 * (total_a - total_m) / total_m:+.1f} %); per op with the fit: "
-              f"MAPE {100 * sum(errors) / len(errors):.2f} %, {100 * sum(e <= 0.1 for e in errors) / len(errors):.1f} % "
-              "within ±10 %")
+        print(f"\nr064 ({strategy}), {len(model.ops)} ops: measured {total_m:,} instructions; the simulator "
+              f"predicts {total_b:,.0f} with v{board.version} ({100 * (total_b - total_m) / total_m:+.1f} %), "
+              f"{total_a:,.0f} with the fitted v{fitted.version} ({100 * (total_a - total_m) / total_m:+.1f} %)")
+        for fit, what, samples in ((report.fit, "board kinds", ops), (report.variant_fit, "kernel variants",
+                                                                      by_variant(ops))):
+            errors = [abs(fit.predict(s) - s.measured) / s.measured for s in samples if s.kernel_kind in fit.kernels]
+            print(f"  per op, cost model fitted on {what}: MAPE {100 * sum(errors) / len(errors):.2f} %, "
+                  f"{100 * sum(e <= 0.1 for e in errors) / len(errors):.1f} % of {len(errors)} ops within ±10 %")
         plot_op_bars(after.op_names, summary.per_op_median, after.predicted, args.out / f"r064-{strategy}.png",
-                     "instructions", title=f"r064 on QEMU mps2-an500 ({strategy}): measured vs fitted model")
+                     "instructions", title=f"r064 on QEMU mps2-an500 ({strategy}): measured vs fitted board")
 
 
 if __name__ == "__main__":
