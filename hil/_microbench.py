@@ -116,10 +116,17 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
 
     for hw, cin, cout in itertools.product((6, 12, 20), (8, 24, 48), (8, 32)):
         make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
+    # The tail of an ImageNet network: tiny maps, wide channels (odd pixel counts leave the DSP kernel's
+    # pixel pairs half empty).
+    for hw, cin, cout in itertools.product((1, 2, 3), (96, 240), (64, 384)):
+        make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
     for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (8, 16), ((3, 8), (8, 16), (16, 8))):
         make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
     for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 16, 24), (8, 32)):
         make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
+    # Large kernels on tiny maps: most taps fall in the padding, which the reference kernel skips.
+    for k, hw, c in itertools.product((3, 5, 7), (2, 4, 7), (48, 144)):
+        make(f"dw{k}x{k}s1-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k: b.depthwise(x, k, 1))
     for hw, c in itertools.product((8, 14, 20), (16, 24, 64)):
         make(f"add-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, b.conv(x, b.tensors[x].shape[2], 1)))
     for (k, s), hw, c in itertools.product(((2, 2), (3, 1), (3, 3)), (12, 24), (16, 32)):
