@@ -32,6 +32,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--every", type=int, default=1, help="keep every n-th micro-benchmark network")
+    parser.add_argument("--tail", action="store_true", help="add the network-tail shapes (tiny maps) to the set")
     parser.add_argument("--store", default=None, help="results store URL (default: a temporary SQLite file)")
     parser.add_argument("--out", type=Path, default=Path("build/bench-calibration"))
     args = parser.parse_args()
@@ -43,7 +44,7 @@ def main() -> None:
     started = time.monotonic()
     measured = skipped = 0
     with QemuTarget(timeout_s=120) as target:
-        for bench in calibration_set(every=args.every):
+        for bench in calibration_set(every=args.every, network_tail=args.tail):
             try:
                 compiled = compile_model(bench.model, board, bench.strategy)
             except ValueError:

@@ -85,6 +85,7 @@ def microbench(
     target: str = typer.Option("qemu", help="qemu | pyocd"),
     repeat: int = typer.Option(1, min=1),
     every: int = typer.Option(1, min=1, help="keep every n-th network of the set (a quicker subset)"),
+    network_tail: bool = typer.Option(False, help="add tiny-map shapes the nominal-MAC cost model cannot fit yet"),
     store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
     probe: str = typer.Option(None),
     pyocd_target: str = typer.Option(None),
@@ -100,7 +101,7 @@ def microbench(
         board_obj = load_board(board)
         firmware = runner_firmware(board_obj.name)
         results_store = open_store(store)
-        benchmarks = calibration_set(every=every)
+        benchmarks = calibration_set(every=every, network_tail=network_tail)
         measured = skipped = 0
         with _open_target(target, board_obj.name, probe, pyocd_target, timeout_s) as tgt:
             for bench in benchmarks:

@@ -91,3 +91,30 @@ def test_qemu_board_calibration_from_the_micro_benchmarks(tmp_path: Path, pipeli
     # reference 5x5/7x7 one (and for DSP and reference KxK convolutions), which one set of parameters cannot
     # fit within 10 % at once; costed per firmware kernel the same measurements meet it.
     assert report.variant_fit.within_10pct >= 90.0
+
+
+def test_cli_run_microbench_and_calibrate(tmp_path: Path, pipeline) -> None:
+    from typer.testing import CliRunner
+
+    from tinyops import _core
+    from tinyops.cli import app
+    from tinyops.compiler import save_model
+    from tinyops.hil._microbench import calibration_set
+
+    store = f"sqlite:///{tmp_path / 'hil.db'}"
+    block = next(b for b in calibration_set(strategies=("external",)) if b.name.startswith("mbconv"))
+    model = save_model(block.model, tmp_path / "block.npz")
+    runner = CliRunner()
+    strategy = "tinyops" if "tinyops" in _core.strategies() else "external"
+    run = runner.invoke(app, ["hil", "run", str(model), "--strategy", strategy, "--repeat", "2", "--store", store,
+                              "--plot", str(tmp_path / "bars.png")])
+    assert run.exit_code == 0, run.output
+    assert "median per op in instructions" in run.output and (tmp_path / "bars.png").is_file()
+    bench = runner.invoke(app, ["hil", "microbench", "--every", "3", "--store", store])
+    assert bench.exit_code == 0, bench.output
+    out = tmp_path / "qemu-v2.yaml"
+    cal = runner.invoke(app, ["calibrate", "--store", store, "--out", str(out), "--plot", str(tmp_path / "s.png")])
+    assert cal.exit_code == 0, cal.output
+    assert "firmware's kernel variants" in cal.output and out.is_file() and (tmp_path / "s.png").is_file()
+    missing = runner.invoke(app, ["calibrate", "--store", f"sqlite:///{tmp_path / 'empty.db'}"])
+    assert missing.exit_code == 2 and "no measurements" in missing.output
