@@ -115,6 +115,6 @@ def test_cli_run_microbench_and_calibrate(tmp_path: Path, pipeline) -> None:
     out = tmp_path / "qemu-v2.yaml"
     cal = runner.invoke(app, ["calibrate", "--store", store, "--out", str(out), "--plot", str(tmp_path / "s.png")])
     assert cal.exit_code == 0, cal.output
-    assert "firmware's kernel variants" in cal.output and out.is_file() and (tmp_path / "s.png").is_file()
+    assert "depthwise_conv2d_3x3_dsp" in cal.output and out.is_file() and (tmp_path / "s.png").is_file()
     missing = runner.invoke(app, ["calibrate", "--store", f"sqlite:///{tmp_path / 'empty.db'}"])
     assert missing.exit_code == 2 and "no measurements" in missing.output
