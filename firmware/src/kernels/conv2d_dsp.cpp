@@ -151,9 +151,12 @@ inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
 }
 
 // The output channels of one block: folded biases and requantization parameters, set up once per call.
+struct ChannelState {
+  int32_t folded_bias;
+  ChannelRequant requant;
+};
 struct ChannelBlock {
-  int32_t folded_bias[kChannelBlock];
-  ChannelRequant requant[kChannelBlock];
+  ChannelState channel[kChannelBlock];
 };
 
 struct PairTiles {
@@ -162,10 +165,9 @@ struct PairTiles {
   const int8_t* xb;
   const int8_t* weights;     // of the first channel pair
   int depth, groups, pairs;  // pairs: channel pairs to compute
-  const int32_t* folded_bias;
-  const ChannelRequant* requant;
-  int8_t* out_a;  // at the first channel
-  int8_t* out_b;
+  const ChannelState* channels;
+  int8_t* out_a;  // at the first channel; pixel b's outputs are out_b_offset bytes further
+  int out_b_offset;
   int32_t zero_point, act_min, act_max;
 };
 
@@ -176,25 +178,27 @@ __attribute__((noinline, optimize("omit-frame-pointer")))
 #endif
 void expanded_pair_tiles(const PairTiles& t) {
   const int8_t* w0 = t.weights;
-  const int32_t* fold = t.folded_bias;
-  const ChannelRequant* q = t.requant;
+  const ChannelState* ch = t.channels;
   int8_t* oa = t.out_a;
-  int8_t* ob = t.out_b;
   const int32_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
-  for (int n = 0; n < t.pairs; ++n, w0 += 2 * t.depth, fold += 2, q += 2, oa += 2, ob += 2) {
-    int32_t a0 = fold[0], b0 = fold[0], a1 = fold[1], b1 = fold[1];
+  const bool tail = 4 * t.groups < t.depth;
+  for (const ChannelState* const end = ch + 2 * t.pairs; ch != end; ch += 2, w0 += 2 * t.depth, oa += 2) {
+    int32_t a0 = ch[0].folded_bias, b0 = a0, a1 = ch[1].folded_bias, b1 = a1;
     dot_2x2_expanded(t.expanded, w0, t.depth, t.groups, a0, b0, a1, b1);
-    dot_2x2_tail(t.xa, t.xb, w0, t.depth, 4 * t.groups, t.depth, a0, b0, a1, b1);
-    if (q[0].bounded && q[1].bounded) {
-      oa[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(a0, q[0]) + zp, lo, hi));
-      ob[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(b0, q[0]) + zp, lo, hi));
-      oa[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(a1, q[1]) + zp, lo, hi));
-      ob[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(b1, q[1]) + zp, lo, hi));
+    if (tail) dot_2x2_tail(t.xa, t.xb, w0, t.depth, 4 * t.groups, t.depth, a0, b0, a1, b1);
+    int8_t* ob = oa + t.out_b_offset;
+    const ChannelRequant* q = &ch[0].requant;
+    const ChannelRequant* q1 = &ch[1].requant;
+    if (q->bounded && q1->bounded) {
+      oa[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(a0, *q) + zp, lo, hi));
+      ob[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(b0, *q) + zp, lo, hi));
+      oa[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(a1, *q1) + zp, lo, hi));
+      ob[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(b1, *q1) + zp, lo, hi));
     } else {
-      oa[0] = requantize_channel(a0, q[0], zp, lo, hi);
-      ob[0] = requantize_channel(b0, q[0], zp, lo, hi);
-      oa[1] = requantize_channel(a1, q[1], zp, lo, hi);
-      ob[1] = requantize_channel(b1, q[1], zp, lo, hi);
+      oa[0] = requantize_channel(a0, *q, zp, lo, hi);
+      ob[0] = requantize_channel(b0, *q, zp, lo, hi);
+      oa[1] = requantize_channel(a1, *q1, zp, lo, hi);
+      ob[1] = requantize_channel(b1, *q1, zp, lo, hi);
     }
   }
 }
@@ -251,7 +255,6 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
   const int groups = depth / 4;
   const bool expand = groups > 0 && groups <= kMaxExpandedGroups;
   ChannelBlock block;
-  const int32_t* folded_bias = block.folded_bias;
   const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
 
   for (int block_begin = out.channel_begin; block_begin < out.channel_end; block_begin += kChannelBlock) {
@@ -259,9 +262,10 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
     for (int oc = block_begin; oc < block_end; ++oc) {
       const int k = oc - out.channel_begin;
       const int32_t bias = c.bias ? c.bias[k] : 0;
-      block.folded_bias[oc - block_begin] = wrapping_add(bias, -in.zero_point * weight_sum(c.weights + k * depth, depth));
+      ChannelState& state = block.channel[oc - block_begin];
+      state.folded_bias = wrapping_add(bias, -in.zero_point * weight_sum(c.weights + k * depth, depth));
       // |w| <= 128: a bound on sum|w| without reading the weights again.
-      block.requant[oc - block_begin] = ChannelRequant::make(c.multipliers[k], c.shifts[k], bias, int64_t{128} * depth);
+      state.requant = ChannelRequant::make(c.multipliers[k], c.shifts[k], bias, int64_t{128} * depth);
     }
     for (int oy = out.row_begin; oy < out.row_end; ++oy) {
       int8_t* out_row = out.row(oy);
@@ -278,22 +282,22 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
         if (pair && expand) {
           const int pairs = (block_end - block_begin) / 2;
           expanded_pair_tiles(PairTiles{expanded, xa, xa + x_stride, c.weights + (block_begin - out.channel_begin) * depth,
-                                        depth, groups, pairs, folded_bias, block.requant, out_a + block_begin,
-                                        out_b + block_begin, zp, lo, hi});
+                                        depth, groups, pairs, block.channel, out_a + block_begin,
+                                        static_cast<int>(out_b - out_a), zp, lo, hi});
           oc += 2 * pairs;
         } else if (pair) {
           for (; oc + 2 <= block_end; oc += 2) {
             const int k = oc - out.channel_begin;
-            const int32_t* fold = folded_bias + (oc - block_begin);
+            const ChannelState* ch = block.channel + (oc - block_begin);
             const int8_t* w0 = c.weights + k * depth;
-            int32_t a0 = fold[0], b0 = fold[0], a1 = fold[1], b1 = fold[1];
+            int32_t a0 = ch[0].folded_bias, b0 = a0, a1 = ch[1].folded_bias, b1 = a1;
             if (x_stride == depth) {
               dot_2x2<true>(xa, w0, x_stride, depth, a0, b0, a1, b1);
             } else {
               dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);
             }
-            const ChannelRequant& q0 = block.requant[oc - block_begin];
-            const ChannelRequant& q1 = block.requant[oc - block_begin + 1];
+            const ChannelRequant& q0 = ch[0].requant;
+            const ChannelRequant& q1 = ch[1].requant;
             out_a[oc] = requantize_channel(a0, q0, zp, lo, hi);
             out_a[oc + 1] = requantize_channel(a1, q1, zp, lo, hi);
             out_b[oc] = requantize_channel(b0, q0, zp, lo, hi);
@@ -303,8 +307,8 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
         for (; oc < block_end; ++oc) {  // the odd channel, or every channel of an unpaired last pixel
           const int k = oc - out.channel_begin;
           const int8_t* w = c.weights + k * depth;
-          const int32_t fold = folded_bias[oc - block_begin];
-          const ChannelRequant& q = block.requant[oc - block_begin];
+          const int32_t fold = block.channel[oc - block_begin].folded_bias;
+          const ChannelRequant& q = block.channel[oc - block_begin].requant;
           out_a[oc] = requantize_channel(wrapping_add(fold, dot_1x1(xa, w, depth)), q, zp, lo, hi);
           if (pair) out_b[oc] = requantize_channel(wrapping_add(fold, dot_1x1(xa + x_stride, w, depth)), q, zp, lo, hi);
         }

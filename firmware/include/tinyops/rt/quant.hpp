@@ -3,6 +3,8 @@
 // high multiply that rounds half away from zero, then a rounding right shift (half away from zero).
 #include <stdint.h>
 
+#include "tinyops/rt/dsp.hpp"
+
 namespace tinyops::rt {
 
 inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
@@ -76,12 +78,6 @@ inline int8_t requantize_fast(int32_t acc, int32_t multiplier, int32_t shift, in
   const int32_t v = wrapping_add(multiply_by_quantized_multiplier_fast(acc, multiplier, shift), output_zero_point);
   return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
 }
-
-}  // namespace tinyops::rt
-
-#include "tinyops/rt/dsp.hpp"
-
-namespace tinyops::rt {
 
 // The bounded path before the zero point and the clamp (only for q.bounded).
 inline int32_t requantize_bounded(int32_t acc, const ChannelRequant& q) {
