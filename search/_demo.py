@@ -22,10 +22,17 @@ DEMO_SHORT = TrainConfig(steps=45, batch_size=64, lr=0.05, train_images=2880, va
 DEMO_FULL = TrainConfig(steps=300, batch_size=64, lr=0.05, train_images=None, val_images=2000, eval_every=1000)
 
 
-def demo_config(out_dir: str | Path, trials: int = 24, seed: int = 0) -> SearchConfig:
+def demo_design_space() -> str:
+    """`tinyops` when the core has its planner, else `external` (a core built before the tinyops planner)."""
+    from tinyops.search._design_spaces import CoreScorer
+
+    return "tinyops" if "tinyops" in CoreScorer(DEMO_BOARD).strategies else "external"
+
+
+def demo_config(out_dir: str | Path, trials: int = 24, seed: int = 0, design_space: str = "tinyops") -> SearchConfig:
     """The demo's search settings; its storage is `out_dir`/search.db (started afresh by `fresh_storage`)."""
     out_dir = Path(out_dir)
-    return SearchConfig(board=DEMO_BOARD, design_space="tinyops", trials=trials, storage=str(out_dir / "search.db"),
+    return SearchConfig(board=DEMO_BOARD, design_space=design_space, trials=trials, storage=str(out_dir / "search.db"),
                         study_name=f"demo-{DEMO_BOARD}", sampler="nsga2", seed=seed, space=DEMO_SPACE,
                         short=DEMO_SHORT, full=DEMO_FULL, calibration_batches=8, heartbeat_interval_s=30,
                         grace_period_s=90)

@@ -68,9 +68,12 @@ def pareto_front(points: Sequence[Candidate]) -> list[Candidate]:
     return sorted(front, key=lambda c: (c.latency_ms, -c.accuracy))
 
 
-def fronts(rows: Sequence[SearchTrial], spaces: Iterable[str] = STRATEGIES, *,
+def fronts(rows: Sequence[SearchTrial], spaces: Iterable[str] | None = None, *,
            fidelity: str | None = "short") -> dict[str, tuple[list[Candidate], list[Candidate]]]:
-    """Per design space: (all deployable candidates, their Pareto front)."""
+    """Per design space (default: every strategy the rows were scored under): (deployable candidates, front)."""
+    if spaces is None:
+        scored = {p.strategy for row in rows for p in row.predictions}
+        spaces = [s for s in STRATEGIES if s in scored]
     result = {}
     for space in spaces:
         points = candidates(rows, space, fidelity=fidelity)

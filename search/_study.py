@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import socket
 import time
 import warnings
@@ -282,6 +283,7 @@ class SearchSummary:
     pruned: int
     failed: int
     reasons: dict[str, int]
+    examples: dict[str, str] = field(default_factory=dict)
 
 
 def summarize(study: optuna.Study, storage: str) -> SearchSummary:
@@ -289,13 +291,16 @@ def summarize(study: optuna.Study, storage: str) -> SearchSummary:
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     infeasible = [t for t in complete if not t.user_attrs.get("feasible", False)]
     reasons: dict[str, int] = {}
+    examples: dict[str, str] = {}
     for t in infeasible:
-        key = str(t.user_attrs.get("infeasible_reason", "?")).split(":")[0][:80]
-        reasons[key] = reasons.get(key, 0) + 1
+        reason = str(t.user_attrs.get("infeasible_reason", "?"))
+        kind = re.sub(r"\d[\d.,]*", "N", reason)[:120]  # group reasons that differ only in their numbers
+        reasons[kind] = reasons.get(kind, 0) + 1
+        examples.setdefault(kind, reason)
     return SearchSummary(study.study_name, storage, len(complete) + sum(t.state == TrialState.PRUNED for t in trials),
                          len(complete) - len(infeasible), len(infeasible),
                          sum(t.state == TrialState.PRUNED for t in trials),
-                         sum(t.state == TrialState.FAIL for t in trials), reasons)
+                         sum(t.state == TrialState.FAIL for t in trials), reasons, examples)
 
 
 def prepare(config: SearchConfig) -> tuple[CoreScorer, Any]:
@@ -336,7 +341,8 @@ def run_search(config: SearchConfig, *, on_trial: Callable[[optuna.Study, Frozen
         study.optimize(objective, n_trials=config.trials, callbacks=callbacks, catch=())
     summary = summarize(study, store.engine.url.render_as_string(hide_password=True))
     if summary.feasible == 0 and summary.finished > 0:
-        detail = "; ".join(f"{n}x {r}" for r, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:3])
+        detail = "; ".join(f"{n}x {r} (e.g. {summary.examples[r]})"
+                           for r, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:3])
         raise NoFeasibleArchitecture(
             f"no feasible architecture in design space '{config.design_space}' on {config.board}: "
             f"{summary.infeasible} of {summary.infeasible + summary.pruned + summary.feasible} samples infeasible"

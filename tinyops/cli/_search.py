@@ -182,7 +182,7 @@ def search_demo(
     import time
 
     from tinyops.search._data import load_data
-    from tinyops.search._demo import demo_config, fresh_storage
+    from tinyops.search._demo import demo_config, demo_design_space, fresh_storage
     from tinyops.search._export import export_trial
     from tinyops.search._records import load_trials
     from tinyops.search._results import fronts, plot_fronts
@@ -190,7 +190,10 @@ def search_demo(
 
     start = time.perf_counter()
     with user_errors():
-        config = demo_config(out, trials)
+        space = demo_design_space()
+        if space != "tinyops":
+            console.print(f"[yellow]this build's core has no tinyops planner: searching the {space} design space[/]")
+        config = demo_config(out, trials, design_space=space)
         fresh_storage(out)
         _run_with_progress(config)
         study, store = open_study(config, create=False)

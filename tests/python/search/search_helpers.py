@@ -16,7 +16,9 @@ needs_core = pytest.mark.skipif(not hasattr(tinyops.latency_model, "simulate"),
                                 reason="the core's latency API (tinyops.latency_model.simulate) is not in this build")
 
 # Settings that make a trial take about a second: narrow networks, 32x32 inputs, a few steps on a tiny tree.
-TINY_SEARCH = ["--steps", "6", "--train-images", "96", "--resolutions", "32", "--widths", "0.25"]
+# The design space the tests search: `external` is planned by every build of the core that has `simulate`.
+SPACE = "external"
+TINY_SEARCH = ["--space", SPACE, "--steps", "6", "--train-images", "96", "--resolutions", "32", "--widths", "0.25"]
 
 
 def write_tree(root: Path, classes: int = 3, per_class: int = 12, size: int | tuple[int, int] = 16,

@@ -9,7 +9,7 @@ import optuna
 import pytest
 import sqlalchemy as sa
 
-from search_helpers import TINY_SEARCH, cli, needs_core
+from search_helpers import SPACE, TINY_SEARCH, cli, needs_core
 from tinyops.search._demo import DEMO_SPACE
 from tinyops.search._design_spaces import STRATEGIES, Limits
 from tinyops.search._records import load_trials
@@ -20,7 +20,7 @@ from tinyops.search._train import TrainConfig
 
 
 def _tiny_config(tmp_path: Path, tree: Path, **kw) -> SearchConfig:  # type: ignore[no-untyped-def]
-    base = dict(trials=4, storage=str(tmp_path / "s.db"), data_dir=tree, seed=3,
+    base = dict(trials=4, storage=str(tmp_path / "s.db"), data_dir=tree, seed=3, design_space=SPACE,
                 space=SearchSpace(width_mults=(0.25,), resolutions=(32,), depths=(1, 2)),
                 short=TrainConfig(steps=6, batch_size=16, train_images=96, val_images=32, eval_every=3))
     base.update(kw)
@@ -37,14 +37,14 @@ def test_search_records_every_trial_and_its_predictions(tmp_path: Path, tiny_tre
     space = SearchSpace(width_mults=(0.25,), resolutions=(32,), depths=(1, 2), num_classes=3)
     for row, trial in zip(rows, study.trials):
         assert row.arch == json.loads(json.dumps(space.arch_from_params(trial.params)))
-        assert {p.strategy for p in row.predictions} == set(STRATEGIES)
-        assert set(trial.constraints) >= {"fits_tinyops"}
+        assert {"internal", "external"} <= {p.strategy for p in row.predictions} <= set(STRATEGIES)
+        assert set(trial.constraints) == {f"fits_{SPACE}"}
         if trial.state == optuna.trial.TrialState.COMPLETE and trial.user_attrs["feasible"]:
             fidelities = {a.fidelity for a in row.accuracies}
             assert {"proxy-naswot", "short"} <= fidelities
-            assert trial.values[1] == next(p.latency_ms for p in row.predictions if p.strategy == "tinyops")
+            assert trial.values[1] == next(p.latency_ms for p in row.predictions if p.strategy == SPACE)
     per_space = fronts(rows)
-    assert set(per_space) == set(STRATEGIES)
+    assert {"internal", "external"} <= set(per_space) <= set(STRATEGIES)
     assert plot_fronts(per_space, tmp_path / "fronts.png", title="t").stat().st_size > 1000
 
 
@@ -62,13 +62,14 @@ def test_same_seed_same_study(tmp_path: Path, tiny_tree: Path) -> None:
 
 @needs_core
 def test_impossible_constraints_name_the_infeasible_count(tmp_path: Path, tiny_tree: Path) -> None:
-    config = _tiny_config(tmp_path, tiny_tree, trials=5, limits=Limits(max_peak_sram_bytes=16))
-    with pytest.raises(NoFeasibleArchitecture, match=r"5 of 5 samples infeasible .*peak SRAM"):
+    config = _tiny_config(tmp_path, tiny_tree, trials=5, limits=Limits(max_latency_ms=1e-3))
+    expected = r"5 of 5 samples infeasible \(5x latency N ms over the limit of N ms \(e\.g\. latency "
+    with pytest.raises(NoFeasibleArchitecture, match=expected):
         run_search(config)
-    result = cli(["search", "--trials", "3", "--data", str(tiny_tree), "--max-sram-kb", "0.01",
+    result = cli(["search", "--trials", "3", "--data", str(tiny_tree), "--max-latency-ms", "0.001",
                   "--storage", "c.db", *TINY_SEARCH], tmp_path)
     assert result.returncode == 2
-    assert "no feasible architecture in design space 'tinyops'" in result.stderr
+    assert f"no feasible architecture in design space '{SPACE}'" in result.stderr
     assert "3 of 3 samples infeasible" in result.stderr
 
 
@@ -81,7 +82,7 @@ def test_study_with_other_settings_is_refused(tmp_path: Path, tiny_tree: Path) -
 
 @needs_core
 @pytest.mark.parametrize("args, message", [
-    (["--board", "no-such-board"], "unknown board 'no-such-board'"),
+    (["--board", "no-such-board"], "no-such-board"),
     (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot be reached"),
     (["--space", "everything"], "unknown design space 'everything'"),
 ])
