@@ -62,7 +62,8 @@ def main() -> None:
         for r in fit.per_kind:
             print(f"{r.kernel_kind:28s}{r.train_ops:7d}{r.test_ops:6d}{r.mape:9.2f}{r.within_10pct:14.1f} %")
         print(f"{'all':28s}{fit.train_ops:7d}{fit.test_ops:6d}{fit.mape:9.2f}{fit.within_10pct:14.1f} %")
-    print(f"wrote {report.path} and {plot_calibration_scatter(report.fit, args.out / 'scatter.png', report.unit)}")
+    print(f"wrote {report.path}, {plot_calibration_scatter(report.fit, args.out / 'scatter.png', report.unit)} and "
+          f"{plot_calibration_scatter(report.variant_fit, args.out / 'scatter-variants.png', report.unit)}")
 
     if not R064.is_file():
         print(f"\nr064: {R064} absent, skipped")
