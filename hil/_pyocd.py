@@ -133,10 +133,24 @@ class PyocdTarget(Target):
 
     def _program(self, firmware: FirmwareImage) -> None:
         from pyocd.flash.file_programmer import FileProgrammer
+        from pyocd.flash.loader import MemoryLoader
+        from pyocd.probe.tcp_client_probe import TCPClientProbe
 
         started = time.monotonic()
-        programmer = FileProgrammer(self.session, progress=lambda _fraction: None)  # no progress bar on stdout
-        self._call("programming", programmer.program, str(firmware.path), "elf")
+        if isinstance(self.session.probe, TCPClientProbe):
+            # pyOCD 0.36-0.46: the remote probe's client sends block writes as JSON and fails on the bytearray
+            # its RAM loader passes, so RAM segments are written here as lists; flash goes through the loader.
+            loader = MemoryLoader(self.session)
+            for segment in firmware.segments:
+                region = self._target.memory_map.get_region_for_address(segment.address)
+                if region is not None and region.is_ram:
+                    self._write_memory(segment.address, segment.data)
+                else:
+                    loader.add_data(segment.address, list(segment.data))
+            self._call("programming", loader.commit)
+        else:
+            programmer = FileProgrammer(self.session, progress=lambda _fraction: None)  # no progress bar
+            self._call("programming", programmer.program, str(firmware.path), "elf")
         if time.monotonic() - started > self.timeout_s:
             raise TargetTimeout(f"pyocd: programming took longer than {self.timeout_s:.0f} s")
         self._reset_and_halt()

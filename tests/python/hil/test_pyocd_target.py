@@ -100,3 +100,27 @@ def test_pyocd_probe_that_disappears_mid_run(fixture_elf: Path, set_fixture_mode
         with pytest.raises(TargetError, match="pyocd: .*failed"):
             target.run(timeout_s=5)
         assert time.monotonic() - started < 15
+
+
+def test_remote_probe_through_pyocd_server(fixture_elf: Path) -> None:
+    # `pyocd server`'s own DebugProbeServer, serving the QEMU-backed probe on loopback; the target reaches it
+    # with a remote:HOST:PORT id through the same ConnectHelper call a local probe takes.
+    from pyocd.core.session import Session
+    from pyocd.probe.tcp_probe_server import DebugProbeServer
+
+    from tinyops.hil._qemu import _free_tcp_port
+    from tinyops.hil._qemu_probe import QemuGdbProbe
+
+    firmware = FirmwareImage(fixture_elf)
+    with QemuProcess() as machine:
+        port = _free_tcp_port()
+        server = DebugProbeServer(Session(None), QemuGdbProbe(f"127.0.0.1:{machine.gdb_port}"), port,
+                                  serve_local_only=True)
+        server.start()
+        try:
+            with PyocdTarget(TARGET_NAME, probe_id=f"remote:localhost:{port}", timeout_s=20) as target:
+                target.flash(firmware)
+                results = target.run()
+        finally:
+            server.stop()
+    assert all(abs(op.cycles - 300 * (k + 1)) <= 1 for k, op in enumerate(results.ops))
