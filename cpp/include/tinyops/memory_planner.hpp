@@ -1,0 +1,40 @@
+#pragma once
+// Static memory layout: the activation arena (greedy by size, a tensor's bytes reused after its last use, as
+// TFLite Micro's GreedyMemoryPlanner does) and sequential placement of weights, biases and quant params.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "tinyops/network.hpp"
+#include "tinyops/plan.hpp"
+
+namespace tinyops {
+
+inline constexpr int64_t kArenaAlignment = 16;
+
+int64_t align_to(int64_t bytes, int64_t alignment);
+
+// The ops during which a tensor must hold its bytes: from its producer (the network input: op 0) to its
+// last consumer (a network output, or a tensor nobody reads: to the last op). Inclusive.
+struct Lifetime {
+  int first_op = 0;
+  int last_op = 0;
+  bool overlaps(const Lifetime& o) const { return first_op <= o.last_op && o.first_op <= last_op; }
+};
+Lifetime tensor_lifetime(const Network& net, const Tensor& t);
+
+struct ArenaLayout {
+  std::vector<int64_t> offsets;  // per tensor id, relative to the arena start
+  int64_t peak_bytes = 0;        // arena size: the end of the furthest tensor
+};
+
+// Tensors are placed largest first, each at the lowest aligned offset that overlaps no already-placed tensor
+// whose lifetime overlaps its own.
+ArenaLayout plan_arena(const Network& net, int64_t alignment = kArenaAlignment);
+
+// Weights, bias and quant params of every op, one after another from `offset` in `memory` (a plan memory
+// index); returns the end offset. Ops without an operand get an absent region.
+int64_t place_params(const Network& net, int memory, int64_t offset, std::vector<std::array<Region, 3>>& out,
+                     int64_t alignment = kArenaAlignment);
+
+}  // namespace tinyops

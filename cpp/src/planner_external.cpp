@@ -1,0 +1,30 @@
+// Strategy 2, "external": arena and weights in external memory (SDRAM); the CPU reads and writes them in
+// place through its data cache. No SRAM staging: the simulator charges the memory stalls.
+#include "tinyops/memory_planner.hpp"
+#include "tinyops/planner.hpp"
+
+namespace tinyops {
+
+Plan plan_external(const Network& net, const Board& board) {
+  Plan plan = start_plan(net, board, "external");
+  const int ext_board = board.first_memory_of_kind(MemoryKind::External);
+  if (ext_board < 0) return not_fitting(plan, "board " + board.name + " has no external memory");
+  const int ext = use_memory(plan, board, ext_board);
+
+  const int64_t arena_end = place_arena(plan, net, ext, 0);
+  const int64_t end = place_params(net, ext, align_to(arena_end, kArenaAlignment), plan.op_params);
+  const int64_t size = plan.memory_sizes[ext];
+  if (end > size)
+    return not_fitting(plan, "arena + weights need " + format_bytes(end) + " > " + board.memories[ext_board].name + " " +
+                                 format_bytes(size) + " (short by " + format_bytes(end - size) + ")");
+  for (const Op& op : net.ops()) {
+    OpPlan o;
+    o.op = op.id;
+    o.strategy = "external";
+    o.parts.push_back(whole_op_part(plan, net, op));
+    plan.ops.push_back(std::move(o));
+  }
+  return plan;
+}
+
+}  // namespace tinyops

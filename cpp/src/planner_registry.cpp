@@ -1,0 +1,29 @@
+// The strategy name -> planner table. Planners living in other files add one line here.
+#include "tinyops/error.hpp"
+#include "tinyops/planner.hpp"
+
+namespace tinyops {
+
+const std::vector<PlannerEntry>& planners() {
+  static const std::vector<PlannerEntry> table = {
+      {"internal", plan_internal, "activations in internal SRAM, weights in internal flash"},
+      {"external", plan_external, "arena and weights in external memory, read in place through the cache"},
+  };
+  return table;
+}
+
+std::vector<std::string> planner_names() {
+  std::vector<std::string> names;
+  for (const PlannerEntry& e : planners()) names.emplace_back(e.name);
+  return names;
+}
+
+Plan make_plan(const Network& net, const Board& board, const std::string& strategy) {
+  for (const PlannerEntry& e : planners())
+    if (strategy == e.name) return e.fn(net, board);
+  std::string names;
+  for (const PlannerEntry& e : planners()) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  throw InputError("strategy", strategy, "unknown strategy (expected one of: " + names + ")");
+}
+
+}  // namespace tinyops
