@@ -14,4 +14,7 @@ PYBIND11_MODULE(_core, m) {
   tinyops::bindings::init_network(m);
   tinyops::bindings::init_calibration(m);
   tinyops::bindings::init_runtime(m);
+  tinyops::bindings::init_board(m);
+  tinyops::bindings::init_plan(m);
+  tinyops::bindings::init_simulate(m);
 }

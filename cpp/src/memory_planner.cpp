@@ -55,8 +55,9 @@ int64_t place_params(const Network& net, int memory, int64_t offset, std::vector
     const int64_t sizes[3] = {op.weight_bytes, op.bias_bytes, op.quant_bytes};
     for (int k = 0; k < 3; ++k) {
       if (sizes[k] <= 0) continue;
+      offset = align_to(offset, alignment);
       out[op.id][k] = Region{memory, offset, sizes[k]};
-      offset = align_to(offset + sizes[k], alignment);
+      offset += sizes[k];
     }
   }
   return offset;

@@ -4,7 +4,7 @@
 
 #include "tinyops/board.hpp"
 
-namespace tinyops::testing {
+namespace tinyops::fixtures {
 
 // 1 MHz clock so cycles == microseconds; SRAM free, SDRAM 1 cycle/byte read and 2 write, flash 0.5 read;
 // one DMA engine, 2 streams, 10 setup cycles, 20 CPU issue cycles, 4 bytes/cycle SDRAM<->SRAM.
@@ -77,4 +77,4 @@ inline std::string tiny_board_with(const std::string& from, const std::string& t
   return text;
 }
 
-}  // namespace tinyops::testing
+}  // namespace tinyops::fixtures

@@ -8,8 +8,8 @@
 #include "tinyops/error.hpp"
 
 using namespace tinyops;
-using tinyops::testing::kTinyBoardYaml;
-using tinyops::testing::tiny_board_with;
+using tinyops::fixtures::kTinyBoardYaml;
+using tinyops::fixtures::tiny_board_with;
 
 namespace {
 
