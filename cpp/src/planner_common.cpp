@@ -60,6 +60,16 @@ Part whole_op_part(const Plan& plan, const Network& net, const Op& op) {
   return part;
 }
 
+void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy) {
+  for (const Op& op : net.ops()) {
+    OpPlan o;
+    o.op = op.id;
+    o.strategy = strategy;
+    o.parts.push_back(whole_op_part(plan, net, op));
+    plan.ops.push_back(std::move(o));
+  }
+}
+
 Plan& not_fitting(Plan& plan, const std::string& why) {
   plan.fits = false;
   plan.why = why;

@@ -17,13 +17,7 @@ Plan plan_external(const Network& net, const Board& board) {
   if (end > size)
     return not_fitting(plan, "arena + weights need " + format_bytes(end) + " > external memory " + board.memories[ext_board].name +
                                  " of " + format_bytes(size) + " (short by " + format_bytes(end - size) + ")");
-  for (const Op& op : net.ops()) {
-    OpPlan o;
-    o.op = op.id;
-    o.strategy = "external";
-    o.parts.push_back(whole_op_part(plan, net, op));
-    plan.ops.push_back(std::move(o));
-  }
+  add_whole_ops(plan, net, "external");
   return plan;
 }
 

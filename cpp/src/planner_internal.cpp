@@ -24,13 +24,7 @@ Plan plan_internal(const Network& net, const Board& board) {
            format_bytes(weights_end - flash_size) + ")";
   if (!why.empty()) return not_fitting(plan, why);
 
-  for (const Op& op : net.ops()) {
-    OpPlan o;
-    o.op = op.id;
-    o.strategy = "internal";
-    o.parts.push_back(whole_op_part(plan, net, op));
-    plan.ops.push_back(std::move(o));
-  }
+  add_whole_ops(plan, net, "internal");
   return plan;
 }
 
