@@ -18,7 +18,8 @@ from tinyops.cli import app
 from tinyops.compiler import HostRuntime, _interpreters, compile_model, host_runtime_available
 
 BOARD = "qemu-mps2-an500"
-pytestmark = pytest.mark.skipif(not hasattr(_core, "plan"), reason="tinyops._core has no planner in this build")
+pytestmark = pytest.mark.skipif(not hasattr(_core, "plan") or not {"tinyops", "optimal"} <= set(_core.strategies()),
+                                reason="tinyops._core has no tinyops/optimal planners in this build")
 
 
 @pytest.fixture(scope="module")
