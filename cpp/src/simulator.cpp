@@ -20,12 +20,6 @@ const char* to_string(EventKind kind) {
 Simulator::Simulator(const Board& board) : board_(board) {
   memory_count_ = int(board.memories.size());
   if (memory_count_ > 8) throw InputError(board.source, "memories", "expected at most 8 memories");
-  for (const Memory& m : board.memories) {
-    read_cpb_.push_back(m.read_cycles_per_byte.value);
-    write_cpb_.push_back(m.write_cycles_per_byte.value);
-    cached_.push_back(m.cached);
-    external_.push_back(m.kind == MemoryKind::External);
-  }
   dcache_bytes_ = board.cpu.dcache_bytes.value;
   link_engine_.assign(size_t(memory_count_) * memory_count_, -1);
   link_bpc_.assign(size_t(memory_count_) * memory_count_, 0);
@@ -48,11 +42,30 @@ void Simulator::reset(const Network& net, const Plan& plan, bool record) {
   net_ = &net;
   plan_ = &plan;
   record_ = record;
-  memory_map_.resize(plan.memories.size());
-  for (size_t i = 0; i < plan.memories.size(); ++i) {
-    memory_map_[i] = board_.memory_index(plan.memories[i]);
-    if (memory_map_[i] < 0)
-      throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board_.name + " does not have");
+  plan_memories_ = int(plan.memories.size());
+  if (plan_memories_ > kMaxPlanMemories) throw PlanningError("plan uses more than 8 memories");
+  memory_map_.resize(plan_memories_);
+  memory_cost_.resize(plan_memories_);
+  for (int i = 0; i < plan_memories_; ++i) {
+    const int m = memory_map_[i] = board_.memory_index(plan.memories[i]);
+    if (m < 0) throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board_.name + " does not have");
+    const Memory& mem = board_.memories[m];
+    memory_cost_[i] = MemoryCost{mem.read_cycles_per_byte.value, mem.write_cycles_per_byte.value, mem.cached,
+                                 mem.kind == MemoryKind::External};
+  }
+  plan_link_engine_.resize(size_t(plan_memories_) * plan_memories_);
+  plan_link_bpc_.resize(plan_link_engine_.size());
+  for (int a = 0; a < plan_memories_; ++a)
+    for (int b = 0; b < plan_memories_; ++b) {
+      const size_t k = size_t(memory_map_[a]) * memory_count_ + memory_map_[b];
+      plan_link_engine_[size_t(a) * plan_memories_ + b] = link_engine_[k];
+      plan_link_bpc_[size_t(a) * plan_memories_ + b] = link_bpc_[k];
+    }
+  staging_.clear();
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const Buffer& buf = plan.buffers[b];
+    if (buf.kind != BufferKind::Arena)
+      staging_.push_back(StagingBuffer{buf.region.memory, buf.region.offset, buf.region.end(), int(b)});
   }
   for (Stream& s : streams_) s.free_at = 0;
   buffer_busy_.assign(plan.buffers.size(), 0.0);
@@ -76,18 +89,19 @@ Simulator::PartCost Simulator::part_cost(const OpGeometry& g, const Part& part) 
   for (int k = 0; k < kOperandCount; ++k) {
     const Region& r = part.at[k];
     if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
-    const int m = memory_map_[r.memory];
+    const MemoryCost& mc = memory_cost_[r.memory];
+    if (mc.read_cpb == 0 && mc.write_cpb == 0 && !mc.external) continue;  // SRAM: nothing to count
     double bytes = double(r.bytes);
     double cycles;
     if (Operand(k) == Operand::Output) {
-      cycles = bytes * write_cpb_[m];
+      cycles = bytes * mc.write_cpb;
     } else {
-      bytes *= read_passes(g, Operand(k), bytes, work.out_pixels, cached_[m], dcache_bytes_);
-      cycles = bytes * read_cpb_[m];
+      bytes *= read_passes(g, Operand(k), bytes, work.out_pixels, mc.cached, dcache_bytes_);
+      cycles = bytes * mc.read_cpb;
     }
-    cost.stall_by_memory[m] += cycles;
+    cost.stall_by_memory[r.memory] += cycles;
     cost.stall += cycles;
-    if (external_[m]) cost.external_bytes += int64_t(bytes);
+    if (mc.external) cost.external_bytes += int64_t(bytes);
   }
   return cost;
 }
@@ -96,7 +110,7 @@ double Simulator::stall_contention(const PartCost& cost, double start, double no
   if (cost.stall <= 0 || active_.empty() || nominal <= 0) return 0;
   double extra = 0;
   const double end = start + nominal;
-  for (int m = 0; m < memory_count_; ++m) {
+  for (int m = 0; m < plan_memories_; ++m) {
     if (cost.stall_by_memory[m] <= 0) continue;
     double overlap = 0;
     for (const Active& a : active_)
@@ -107,17 +121,13 @@ double Simulator::stall_contention(const PartCost& cost, double start, double no
 }
 
 int Simulator::buffer_of(const Region& r) const {
-  const auto& buffers = plan_->buffers;
-  for (size_t b = 0; b < buffers.size(); ++b) {
-    const Region& br = buffers[b].region;
-    if (br.memory == r.memory && r.offset >= br.offset && r.end() <= br.end() && buffers[b].kind != BufferKind::Arena)
-      return int(b);
-  }
+  for (const StagingBuffer& s : staging_)
+    if (s.memory == r.memory && r.offset >= s.begin && r.offset + r.bytes <= s.end) return s.index;
   return -1;
 }
 
 void Simulator::touch_buffers(const Part& part, double until) {
-  if (plan_->buffers.size() <= 1) return;  // only an arena: nothing is refilled by DMA
+  if (staging_.empty()) return;  // only arenas: nothing is refilled by DMA
   for (const Region& r : part.at) {
     if (!r.present()) continue;
     int b = buffer_of(r);
@@ -127,7 +137,7 @@ void Simulator::touch_buffers(const Part& part, double until) {
 
 double Simulator::issue(const Transfer& t, const Op& op, int op_index, int part, double when,
                         const PartCost* concurrent, bool copy_out) {
-  const int src = memory_map_[t.src.memory], dst = memory_map_[t.dst.memory];
+  const int src = t.src.memory, dst = t.dst.memory;  // plan memories
   OpStats& stats = result_.per_op[op_index];
   double ready = when;
   if (t.operand == Operand::Input || t.operand == Operand::Input2) {
@@ -136,7 +146,7 @@ double Simulator::issue(const Transfer& t, const Op& op, int op_index, int part,
   }
   if (t.buffer >= 0 && !copy_out) ready = std::max(ready, buffer_busy_[t.buffer]);
   const int64_t bytes = t.src.bytes;
-  if (external_[src] || external_[dst]) {
+  if (memory_cost_[src].external || memory_cost_[dst].external) {
     result_.external_dma_bytes += bytes;
     stats.external_bytes += bytes;
   }
@@ -146,15 +156,16 @@ double Simulator::issue(const Transfer& t, const Op& op, int op_index, int part,
   int lane;
   if (streams_.empty()) {  // no DMA engine: the CPU copies, synchronously
     start = std::max(ready, cpu_);
-    end = start + double(bytes) * (board_.cpu.memcpy_cycles_per_byte.value + read_cpb_[src] + write_cpb_[dst]);
+    end = start + double(bytes) * (board_.cpu.memcpy_cycles_per_byte.value + memory_cost_[src].read_cpb +
+                                   memory_cost_[dst].write_cpb);
     stats.exposed_dma_cycles += end - cpu_;
     cpu_ = end;
     lane = 0;
   } else {
-    const size_t k = size_t(src) * memory_count_ + dst;
-    const int engine = link_engine_[k];
+    const size_t k = size_t(src) * plan_memories_ + dst;
+    const int engine = plan_link_engine_[k];
     if (engine < 0)
-      throw PlanningError("plan copies " + board_.memories[src].name + " -> " + board_.memories[dst].name + " but board " +
+      throw PlanningError("plan copies " + plan_->memories[src] + " -> " + plan_->memories[dst] + " but board " +
                           board_.name + " has no DMA link between them");
     // The CPU programs the transfer (and cleans the D-cache lines it covers).
     const double issue_cycles = engine_issue_[engine];
@@ -172,7 +183,7 @@ double Simulator::issue(const Transfer& t, const Op& op, int op_index, int part,
       pressure = std::max(concurrent->stall_by_memory[src], concurrent->stall_by_memory[dst]) /
                  (concurrent->compute + concurrent->stall);
     const double duration =
-        engine_setup_[engine] + double(bytes) / link_bpc_[k] * (1 + board_.bus.dma_slowdown.value * pressure);
+        engine_setup_[engine] + double(bytes) / plan_link_bpc_[k] * (1 + board_.bus.dma_slowdown.value * pressure);
     end = start + duration;
     best->free_at = end;
     lane = 1 + int(best - streams_.data());

@@ -76,12 +76,22 @@ class Simulator {
   };
   struct Active {  // a DMA transfer in flight (for bus contention)
     double start, end;
-    int src, dst;  // board memory indices
+    int src, dst;  // plan memory indices
   };
+  static constexpr int kMaxPlanMemories = 8;
   struct PartCost {
     double compute = 0, stall = 0;
-    double stall_by_memory[8] = {};
+    double stall_by_memory[kMaxPlanMemories] = {};  // by plan memory
     int64_t external_bytes = 0;
+  };
+  struct MemoryCost {  // a plan memory's board parameters, flat for the hot loop
+    double read_cpb = 0, write_cpb = 0;
+    bool cached = false, external = false;
+  };
+  struct StagingBuffer {  // a non-arena buffer: DMA fills or drains it, so its users are tracked
+    int memory;
+    int64_t begin, end;
+    int index;
   };
 
   void reset(const Network& net, const Plan& plan, bool record);
@@ -96,17 +106,20 @@ class Simulator {
   Board board_;
   // Board parameters in flat form.
   int memory_count_ = 0;
-  std::vector<double> read_cpb_, write_cpb_;
-  std::vector<bool> cached_, external_;
-  std::vector<int> link_engine_;       // [src * memory_count_ + dst] -> engine index, -1: none
+  std::vector<int> link_engine_;       // [src * memory_count_ + dst] (board memories) -> engine, -1: none
   std::vector<double> link_bpc_;       // bytes per cycle of that link
   std::vector<double> engine_setup_, engine_issue_;
   double dcache_bytes_ = 0;
 
-  // Per-run state.
+  // Per-run state, by plan memory index.
   const Network* net_ = nullptr;
   const Plan* plan_ = nullptr;
+  int plan_memories_ = 0;
   std::vector<int> memory_map_;        // plan memory -> board memory
+  std::vector<MemoryCost> memory_cost_;
+  std::vector<int> plan_link_engine_;  // [src * plan_memories_ + dst]
+  std::vector<double> plan_link_bpc_;
+  std::vector<StagingBuffer> staging_;
   std::vector<Stream> streams_;
   std::vector<double> buffer_busy_;    // buffer -> when it is no longer used
   std::vector<double> tensor_ready_;   // tensor -> when all its bytes are in its home
