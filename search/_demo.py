@@ -7,6 +7,9 @@ each trial trains in seconds on a CPU: resolutions 32-48, widths 0.25-0.75, dept
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tinyops.search._space import SearchSpace
@@ -19,7 +22,7 @@ DEMO_BOARD = "stm32f746g-disco"
 DEMO_SPACE = SearchSpace(families=("mbv2", "mnasnet"), width_mults=(0.25, 0.35, 0.5, 0.75), resolutions=(32, 40, 48),
                          depths=(1, 2, 3))
 DEMO_SHORT = TrainConfig(steps=45, batch_size=64, lr=0.05, train_images=2880, val_images=500, eval_every=15)
-DEMO_FULL = TrainConfig(steps=300, batch_size=64, lr=0.05, train_images=None, val_images=2000, eval_every=1000)
+DEMO_FULL = TrainConfig(steps=200, batch_size=64, lr=0.05, train_images=None, val_images=1000, eval_every=1000)
 
 
 def demo_design_space() -> str:
@@ -44,3 +47,32 @@ def fresh_storage(out_dir: str | Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         (out_dir / f"search.db{suffix}").unlink(missing_ok=True)
+
+
+def start_helper_workers(count: int, out_dir: str | Path, trials: int, design_space: str) -> list[subprocess.Popen]:
+    """`count` more worker processes on the demo's study (one PyTorch thread each: the demo uses every core).
+
+    Each has its own sampler seed so that their first generations differ; their logs go to out_dir/worker-N.log.
+    """
+    workers = []
+    for n in range(1, count + 1):
+        log = open(Path(out_dir) / f"worker-{n}.log", "w")  # noqa: SIM115 - closed when the process ends
+        code = ("import sys; from tinyops.search._demo import run_worker; "
+                "run_worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))")
+        workers.append(subprocess.Popen([sys.executable, "-c", code, str(out_dir), str(trials), design_space, str(n)],
+                                        stdout=log, stderr=subprocess.STDOUT))
+    return workers
+
+
+def run_worker(out_dir: str, trials: int, design_space: str, seed: int) -> None:
+    """A helper worker of the demo (see `start_helper_workers`)."""
+    import optuna
+
+    from tinyops.search._study import run_search
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    run_search(demo_config(out_dir, trials, seed=seed, design_space=design_space))
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))

@@ -169,8 +169,11 @@ def _schema_lock(url: str) -> Iterator[None]:
 
 
 def _rdb_storage(url: str, config: SearchConfig) -> optuna.storages.RDBStorage:
+    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        engine_kwargs["connect_args"] = {"timeout": 60}  # several local workers share the file: wait for locks
     return optuna.storages.RDBStorage(
-        url, engine_kwargs={"pool_pre_ping": True},
+        url, engine_kwargs=engine_kwargs,
         heartbeat_interval=config.heartbeat_interval_s, grace_period=config.grace_period_s,
         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=config.max_retry))
 

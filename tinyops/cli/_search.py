@@ -177,17 +177,22 @@ def export(
 def search_demo(
     out: Path = typer.Option(Path("demo-output"), help="directory for the storage, plots and export"),
     trials: int = typer.Option(24, help="trials of the short search"),
+    workers: int = typer.Option(0, help="worker processes (0: one per core, at most 2)"),
 ) -> None:
     """The main job: a short search on Fashion-MNIST for STM32F746G-DISCO, fronts per design space, plot, export."""
     import time
 
     from tinyops.search._data import load_data
-    from tinyops.search._demo import demo_config, demo_design_space, fresh_storage
+    from tinyops.search._demo import default_workers, demo_config, demo_design_space, fresh_storage, \
+        start_helper_workers
     from tinyops.search._export import export_trial
     from tinyops.search._records import load_trials
     from tinyops.search._results import fronts, plot_fronts
     from tinyops.search._study import open_study
 
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress display and tables say what happens
     start = time.perf_counter()
     with user_errors():
         space = demo_design_space()
@@ -195,7 +200,19 @@ def search_demo(
             console.print(f"[yellow]this build's core has no tinyops planner: searching the {space} design space[/]")
         config = demo_config(out, trials, design_space=space)
         fresh_storage(out)
-        _run_with_progress(config)
+        workers = workers or default_workers()
+        if workers > 1:
+            open_study(config)  # create the study (and tables) before the helpers join it
+        helpers = start_helper_workers(workers - 1, out, trials, space)
+        try:
+            _run_with_progress(config)
+        except BaseException:
+            for helper in helpers:
+                helper.terminate()
+            raise
+        finally:
+            for helper in helpers:
+                helper.wait()
         study, store = open_study(config, create=False)
         rows = load_trials(store, study.study_name)
         per_space = fronts(rows, fidelity="short")
