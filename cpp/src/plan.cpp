@@ -179,8 +179,47 @@ class PlanChecker {
 
 void validate_plan(const Plan& plan, const std::string& source) { PlanChecker(plan, source).check(); }
 
+namespace {
+
+// Bytes of `tensor` (NHWC, from its home's start) that op plan `producer` has written before its last part:
+// the rows of earlier parts that cover every output channel.
+int64_t bytes_before_last_part(const OpPlan& producer, const Shape& shape) {
+  int rows = 0;
+  for (size_t p = 0; p + 1 < producer.parts.size(); ++p) {
+    const Part& part = producer.parts[p];
+    if (part.out_channel_begin == 0 && part.out_channel_end == shape.c && part.out_row_begin <= rows)
+      rows = std::max(rows, part.out_row_end);
+  }
+  return int64_t(rows) * shape.w * shape.c;
+}
+
+// A first part copied ahead (during the previous op's last part) may only read input rows that op has
+// already produced.
+void check_prefetch(const Plan& plan, const Network& network, size_t i, const std::string& source) {
+  const Part& first = plan.ops[i].parts.front();
+  if (i == 0 || !first.copy_ahead) return;
+  const Op& op = network.op(plan.ops[i].op);
+  const OpPlan& previous = plan.ops[i - 1];
+  for (size_t t = 0; t < first.copy_in.size(); ++t) {
+    const Transfer& copy = first.copy_in[t];
+    const size_t which = copy.operand == Operand::Input ? 0 : copy.operand == Operand::Input2 ? 1 : 2;
+    if (which >= op.inputs.size()) continue;
+    const Tensor& tensor = network.tensor(op.inputs[which]);
+    if (tensor.producer != previous.op) continue;
+    const Region& home = plan.tensor_home[tensor.id];
+    const int64_t ready = bytes_before_last_part(previous, tensor.shape);
+    if (copy.src.memory != home.memory || copy.src.offset < home.offset || copy.src.end() > home.offset + ready)
+      throw InputError(source, "ops[" + std::to_string(i) + "].parts[0].copy_in[" + std::to_string(t) + "]",
+                       "prefetches bytes of " + tensor.name + " that op " + std::to_string(previous.op) +
+                           " has not written before its last part (" + std::to_string(ready) + " bytes ready)");
+  }
+}
+
+}  // namespace
+
 void validate_plan(const Plan& plan, const Network& network, const std::string& source) {
   validate_plan(plan, source);
+  if (!plan.fits) return;  // a plan that does not fit carries no layout
   if (plan.ops.size() != network.ops().size())
     throw InputError(source, "ops", "expected " + std::to_string(network.ops().size()) + " ops (network " +
                                         network.name() + "), got " + std::to_string(plan.ops.size()));
@@ -203,6 +242,7 @@ void validate_plan(const Plan& plan, const Network& network, const std::string& 
                          "expected output rows <= " + std::to_string(out.h) + " and channels <= " + std::to_string(out.c));
     }
   }
+  for (size_t i = 0; i < plan.ops.size(); ++i) check_prefetch(plan, network, i, source);
 }
 
 }  // namespace tinyops

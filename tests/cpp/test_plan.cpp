@@ -111,3 +111,30 @@ TEST(Plan, ValidatesAgainstItsNetwork) {
   EXPECT_NO_THROW(validate_plan(plan, net));
   EXPECT_THROW(validate_plan(plan, fixtures::conv_chain({8, 8, 8})), InputError);
 }
+
+TEST(Plan, PrefetchMayOnlyReadRowsAlreadyProduced) {
+  // conv1 (4x4x8 -> 4x4x8) in two row parts, then conv2 whose first part copies conv1's output ahead.
+  Network net("two_convs");
+  int t = net.add_input({4, 4, 8});
+  for (const char* name : {"conv1", "conv2"}) {
+    Op op;
+    op.name = name;
+    op.kind = OpKind::Conv2D;
+    op.inputs = {t};
+    t = net.op(net.add_op(op, 8)).output;
+  }
+  net.mark_output(t);
+  Plan plan = plan_external(net, tiny());
+  Part whole = plan.ops[0].parts[0];
+  plan.ops[0].parts = {whole, whole};
+  plan.ops[0].parts[0].out_row_end = 2;
+  plan.ops[0].parts[1].out_row_begin = 2;
+  int buf = plan.add_buffer("input_ping", BufferKind::Input, Region{plan.sram_memory, 0, 64});
+  const Region mid = plan.tensor_home[1];
+  Part& first = plan.ops[1].parts[0];
+  first.copy_ahead = true;
+  first.copy_in = {Transfer{Operand::Input, Region{mid.memory, mid.offset, 64}, plan.buffers[buf].region, buf}};
+  EXPECT_NO_THROW(validate_plan(plan, net));  // rows 0-1 (64 B) were written by conv1's first part
+  first.copy_in[0].src.offset += 32;          // reaches into rows the last part writes
+  EXPECT_THROW(validate_plan(plan, net, "plan.json"), InputError);
+}

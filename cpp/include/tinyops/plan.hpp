@@ -14,7 +14,9 @@
 //   - every region lies inside its memory's extent as declared by the plan (offset >= 0, bytes >= 0);
 //   - a copy's destination lies inside the buffer it names, and source/destination have the same size;
 //   - a part whose copies are issued ahead never targets a buffer that the previous part accesses
-//     (that would overwrite data in use: use two buffers, ping-pong).
+//     (that would overwrite data in use: use two buffers, ping-pong);
+//   - (with the network) a first part copied ahead reads only input rows the previous op has written before
+//     its last part.
 #include <array>
 #include <cstdint>
 #include <string>
