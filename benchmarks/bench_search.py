@@ -24,13 +24,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="architectures for the sampling/scoring loop")
     args = parser.parse_args()
 
-    from tinyops.search._demo import demo_config
+    from tinyops.search._demo import demo_config, demo_design_space
     from tinyops.search._design_spaces import CoreScorer
     from tinyops.search._study import run_search
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        config = demo_config(Path(tmp), trials=args.trials)
+        config = demo_config(Path(tmp), trials=args.trials, design_space=demo_design_space())
         config.prune = False  # every trial trains to the end: the split of a full trial
         run_search(config)
         study = optuna.load_study(study_name=config.resolved_study_name(),
