@@ -15,8 +15,8 @@ Plan plan_external(const Network& net, const Board& board) {
   const int64_t end = place_params(net, ext, align_to(arena_end, kArenaAlignment), plan.op_params);
   const int64_t size = plan.memory_sizes[ext];
   if (end > size)
-    return not_fitting(plan, "arena + weights need " + format_bytes(end) + " > external memory " + board.memories[ext_board].name +
-                                 " of " + format_bytes(size) + " (short by " + format_bytes(end - size) + ")");
+    return not_fitting(plan, "arena + weights need " + format_bytes(end) + " > " + format_bytes(size) + " of external memory (" +
+                                 board.memories[ext_board].name + ", short by " + format_bytes(end - size) + ")");
   add_whole_ops(plan, net, "external");
   return plan;
 }

@@ -19,8 +19,8 @@ Plan plan_internal(const Network& net, const Board& board) {
     why = "activation arena needs " + format_bytes(arena_end) + " > SRAM budget " + format_bytes(plan.sram_budget_bytes) +
           " of " + board.sram_memory + " (short by " + format_bytes(arena_end - plan.sram_budget_bytes) + ")";
   if (weights_end > flash_size)
-    why += std::string(why.empty() ? "" : "; ") + "weights need " + format_bytes(weights_end) + " > internal flash " +
-           board.memories[flash_board].name + " of " + format_bytes(flash_size) + " (short by " +
+    why += std::string(why.empty() ? "" : "; ") + "weights need " + format_bytes(weights_end) + " > " + format_bytes(flash_size) +
+           " of internal flash (" + board.memories[flash_board].name + ", short by " +
            format_bytes(weights_end - flash_size) + ")";
   if (!why.empty()) return not_fitting(plan, why);
 

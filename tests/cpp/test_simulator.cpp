@@ -169,3 +169,11 @@ TEST(Simulator, UnknownStrategyIsAnInputError) {
   Network net = fixtures::one_conv(4, 4, 8, 16);
   EXPECT_THROW(make_plan(net, tiny(), "fastest"), InputError);
 }
+
+TEST(Simulator, InternalNamesTheFlashShortfall) {
+  Network net = fixtures::one_conv(2, 2, 256, 256);  // weights 65,536 + bias 1,024 + quant 2,048 B > the 64 KB flash
+  Plan plan = make_plan(net, tiny(), "internal");
+  EXPECT_FALSE(plan.fits);
+  EXPECT_NE(plan.why.find("weights need 68,608 B > 65,536 B of internal flash (flash, short by 3,072 B)"), std::string::npos)
+      << plan.why;
+}
