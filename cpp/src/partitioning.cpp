@@ -1,0 +1,260 @@
+#include "tinyops/partitioning.hpp"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include "tinyops/error.hpp"
+
+namespace tinyops {
+
+RowRule row_rule(OpKind kind) {
+  switch (kind) {
+    case OpKind::Conv2D:
+    case OpKind::DepthwiseConv2D:
+    case OpKind::AveragePool: return RowRule::Window;
+    case OpKind::Add: return RowRule::Elementwise;
+    case OpKind::Pad: return RowRule::Pad;
+    case OpKind::GlobalAveragePool:
+    case OpKind::FullyConnected: return RowRule::Whole;
+  }
+  return RowRule::Whole;
+}
+
+RowGeometry row_geometry(const Network& net, const Op& op) {
+  const Shape& in = net.tensor(op.inputs.at(0)).shape;
+  const Shape& out = net.tensor(op.output).shape;
+  RowGeometry g;
+  g.rule = row_rule(op.kind);
+  g.in_rows = in.h;
+  g.out_rows = out.h;
+  g.kernel_rows = op.kernel_h;
+  g.stride = op.stride;
+  g.pad_top = op.pad.top;
+  g.pad_bottom = op.pad.bottom;
+  return g;
+}
+
+namespace {
+
+// Rows dealt out `group` at a time round-robin over at most `factor` parts: part i gets one group more than
+// the parts after the first (groups % parts). Returns the rows per part, empty when not even one group exists.
+std::vector<int> deal_rows(int rows, int group, int factor) {
+  const int groups = rows / group;
+  const int parts = std::min(groups, factor);
+  std::vector<int> sizes;
+  if (parts <= 0) return sizes;
+  sizes.reserve(parts);
+  for (int i = 0; i < parts; ++i) sizes.push_back((groups / parts + (i < groups % parts ? 1 : 0)) * group);
+  return sizes;
+}
+
+std::vector<RowPart> whole(const RowGeometry& g) {
+  return {RowPart{0, g.in_rows, 0, g.out_rows, g.rule == RowRule::Elementwise ? 0 : g.pad_top}};
+}
+
+// Conv, depthwise and average pool. The published runtime's conv partitioner, row for row; its pool
+// partitioner drops the pad_top % stride rows and so misaligns padded strided pooling, which the conv rule
+// handles correctly, so pooling uses the conv rule here (the two agree whenever the padding is zero).
+std::vector<RowPart> partition_window(const RowGeometry& g, int factor) {
+  const int s = g.stride, k = g.kernel_rows;
+  if (k >= g.in_rows) return whole(g);
+  const int lead = g.pad_top % s;  // rows before the first stride-aligned window start
+  std::vector<int> sizes = deal_rows(g.in_rows - lead, s, factor);
+  if (sizes.empty()) return whole(g);  // fewer rows than one stride: nothing to split
+  sizes.front() += lead;
+  sizes.back() += (g.in_rows - lead) % s;  // the rows left over go to the last part
+
+  std::vector<RowPart> parts;
+  parts.reserve(sizes.size());
+  int start = 0, produced = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const int left = g.out_rows - produced;
+    if (left <= 0) break;  // this part and the ones after it would produce nothing
+    const int size = sizes[i];
+    const int window_starts = size / s + 1;
+    // The last window start the part owns, counted from its first row as the runtime does (ignoring padding).
+    const int last_start = start + size - size % s - (size % s == 0 ? s : 0);
+    const int last_end = last_start + k;
+    int end = last_end, pad_rows = 0;
+    if (last_end > g.in_rows) {  // the halo runs past the input: clamp, the kernel pads below
+      end = g.in_rows;
+      pad_rows = left <= window_starts ? (left - 1) * s + start + k - g.in_rows  // the rest of the output
+                                       : last_end - g.in_rows;
+    }
+    const int pad_top = i == 0 ? g.pad_top : 0;
+    // The runtime's "rest of the output" padding ignores the first part's top padding, so when the first part
+    // alone reaches the bottom (e.g. 5x5 stride 2 on 6 rows) it would compute one row past the output; the
+    // part computes only the rows that exist.
+    const int out = std::min(left, (end - start + pad_rows + pad_top - k) / s + 1);
+    parts.push_back(RowPart{start, end, produced, produced + out, pad_top});
+    produced += out;
+    start += size;
+  }
+  return parts;
+}
+
+// Add / pad: rows dealt out one at a time, no halo.
+std::vector<RowPart> partition_rowwise(const RowGeometry& g, int factor) {
+  const std::vector<int> sizes = deal_rows(g.in_rows, 1, factor);
+  if (sizes.empty()) return whole(g);
+  const bool pad = g.rule == RowRule::Pad;
+  std::vector<RowPart> parts;
+  parts.reserve(sizes.size());
+  int start = 0, produced = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const int top = pad && i == 0 ? g.pad_top : 0;
+    const int bottom = pad && i + 1 == sizes.size() ? g.pad_bottom : 0;
+    const int out = sizes[i] + top + bottom;
+    parts.push_back(RowPart{start, start + sizes[i], produced, produced + out, top});
+    produced += out;
+    start += sizes[i];
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<RowPart> partition_rows(const RowGeometry& g, int factor) {
+  if (factor < 1) throw std::invalid_argument("partition factor must be at least 1, got " + std::to_string(factor));
+  if (g.in_rows <= 0 || g.out_rows <= 0 || g.stride <= 0 || g.kernel_rows <= 0)
+    throw std::invalid_argument("row geometry must have positive rows, kernel and stride");
+  if (factor == 1) return whole(g);
+  switch (g.rule) {
+    case RowRule::Window: return partition_window(g, factor);
+    case RowRule::Elementwise:
+    case RowRule::Pad: return partition_rowwise(g, factor);
+    case RowRule::Whole: return whole(g);
+  }
+  return whole(g);
+}
+
+int largest_part_rows(const RowGeometry& g, int factor) {
+  int rows = 0;
+  for (const RowPart& p : partition_rows(g, factor)) rows = std::max(rows, p.in_rows());
+  return rows;
+}
+
+int64_t align_up(int64_t bytes, int64_t alignment) { return (bytes + alignment - 1) / alignment * alignment; }
+
+namespace {
+
+// The factor search of the published runtime over one network, with each distinct op geometry's largest
+// part memoized per factor (a MobileNet has ~60 ops but only ~15 distinct geometries).
+class FactorSearch {
+ public:
+  explicit FactorSearch(const Network& net) {
+    for (const Op& op : net.ops()) {
+      const RowGeometry g = row_geometry(net, op);
+      const Shape& in = net.tensor(op.inputs.at(0)).shape;
+      Entry e;
+      e.partitioned = g.rule != RowRule::Whole;
+      e.row_bytes = int64_t(in.w) * in.c;
+      e.geometry = geometry_index(g);
+      entries_.push_back(e);
+      if (!e.partitioned) continue;
+      if (op.kind == OpKind::Conv2D || op.kind == OpKind::DepthwiseConv2D) {
+        // The kernel's scratch: one receptive field (kh x kw x in_c for conv, kh x kw x channels for depthwise)
+        // times 4 for conv's int16 im2col columns (two of them), x 2 for depthwise.
+        const int64_t field = int64_t(op.kernel_h) * op.kernel_w *
+                              (op.kind == OpKind::Conv2D ? in.c : net.tensor(op.output).shape.c);
+        max_field_bytes_ = std::max(max_field_bytes_, field * (op.kind == OpKind::Conv2D ? 4 : 2));
+        max_bias_bytes_ = std::max(max_bias_bytes_, op.bias_bytes);
+      }
+    }
+  }
+
+  RowPartitioning evaluate(int factor) {
+    RowPartitioning r;
+    r.network_factor = factor;
+    for (const Entry& e : entries_) {
+      if (e.partitioned) r.largest_part_bytes = std::max(r.largest_part_bytes, e.row_bytes * rows(e.geometry, factor));
+    }
+    r.op_factor.assign(entries_.size(), 0);
+    r.parts.resize(entries_.size());
+    int64_t largest = 0;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      if (!e.partitioned) continue;
+      int chosen = factor;
+      for (int j = 2; j < factor; ++j) {
+        if (e.row_bytes * rows(e.geometry, j) <= r.largest_part_bytes) {
+          chosen = j;
+          break;
+        }
+      }
+      r.op_factor[i] = chosen;
+      r.parts[i] = partition_rows(geometries_[e.geometry], chosen);
+      largest = std::max(largest, e.row_bytes * rows(e.geometry, chosen));
+    }
+    r.largest_part_bytes = largest;
+    r.buffers.input_bytes = align_up(largest);
+    r.buffers.filter_bytes = align_up(largest);
+    r.buffers.im2col_bytes = align_up(std::max(largest, max_field_bytes_));
+    r.buffers.bias_bytes = align_up(max_bias_bytes_);
+    r.buffers.quant_bytes = align_up(max_bias_bytes_ + 128);
+    return r;
+  }
+
+ private:
+  struct Entry {
+    bool partitioned = false;
+    int64_t row_bytes = 0;
+    int geometry = 0;
+  };
+
+  int geometry_index(const RowGeometry& g) {
+    const auto key = std::make_tuple(int(g.rule), g.in_rows, g.out_rows, g.kernel_rows, g.stride, g.pad_top,
+                                     g.pad_bottom);
+    auto [it, inserted] = index_.emplace(key, int(geometries_.size()));
+    if (inserted) {
+      geometries_.push_back(g);
+      memo_.emplace_back();
+    }
+    return it->second;
+  }
+
+  int64_t rows(int geometry, int factor) {
+    std::vector<int>& m = memo_[geometry];
+    if (int(m.size()) <= factor) m.resize(factor + 1, -1);
+    if (m[factor] < 0) m[factor] = largest_part_rows(geometries_[geometry], factor);
+    return m[factor];
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<RowGeometry> geometries_;
+  std::vector<std::vector<int>> memo_;
+  std::map<std::tuple<int, int, int, int, int, int, int>, int> index_;
+  int64_t max_field_bytes_ = 0;
+  int64_t max_bias_bytes_ = 0;
+};
+
+}  // namespace
+
+RowPartitioning partition_network(const Network& net, int factor) {
+  if (factor < 2 || factor > kMaxPartitionFactor)
+    throw std::invalid_argument("network partition factor must be in 2.." + std::to_string(kMaxPartitionFactor));
+  return FactorSearch(net).evaluate(factor);
+}
+
+RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_bytes) {
+  FactorSearch search(net);
+  int64_t smallest_need = -1;
+  int smallest_factor = 0;
+  for (int f = 2; f <= kMaxPartitionFactor; ++f) {
+    RowPartitioning r = search.evaluate(f);
+    const int64_t need = r.buffers.total_bytes();
+    if (need <= sram_budget_bytes) return r;
+    if (smallest_need < 0 || need < smallest_need) {
+      smallest_need = need;
+      smallest_factor = f;
+    }
+  }
+  throw PlanningError("tinyops: no partition factor fits the SRAM budget of " + std::to_string(sram_budget_bytes) +
+                      " bytes for network '" + net.name() + "': the smallest overlay buffers need " +
+                      std::to_string(smallest_need) + " bytes (factor " + std::to_string(smallest_factor) + ")");
+}
+
+}  // namespace tinyops
