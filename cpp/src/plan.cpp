@@ -154,6 +154,8 @@ class PlanChecker {
         for (int k = 0; k < kOperandCount; ++k) region(part.at[k], pf + ".at." + to_string(Operand(k)));
         if (!part.at[int(Operand::Output)].present()) fail(pf + ".at.output", "expected where the output is written");
         for (size_t t = 0; t < part.copy_in.size(); ++t) transfer(part.copy_in[t], pf + ".copy_in[" + std::to_string(t) + "]");
+        for (size_t t = 0; t < part.copy_when_due.size(); ++t)
+          transfer(part.copy_when_due[t], pf + ".copy_when_due[" + std::to_string(t) + "]");
         for (size_t t = 0; t < part.copy_out.size(); ++t)
           transfer(part.copy_out[t], pf + ".copy_out[" + std::to_string(t) + "]");
         if (part.copy_ahead && previous) {

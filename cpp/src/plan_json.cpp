@@ -68,7 +68,7 @@ class PlanReader {
   }
 
   Part part(const StrictReader& r) const {
-    r.expect_keys({"in_rows", "out_rows", "out_channels", "at", "copy_in", "copy_out", "copy_ahead"});
+    r.expect_keys({"in_rows", "out_rows", "out_channels", "at", "copy_in", "copy_when_due", "copy_out", "copy_ahead"});
     Part p;
     std::tie(p.in_row_begin, p.in_row_end) = range(r.at("in_rows"));
     std::tie(p.out_row_begin, p.out_row_end) = range(r.at("out_rows"));
@@ -81,6 +81,7 @@ class PlanReader {
       p.at[k - kOperandNames.begin()] = region(at.at(it.key()));
     }
     for (const auto& t : r.at("copy_in").items()) p.copy_in.push_back(transfer(t));
+    for (const auto& t : r.at("copy_when_due").items()) p.copy_when_due.push_back(transfer(t));
     for (const auto& t : r.at("copy_out").items()) p.copy_out.push_back(transfer(t));
     p.copy_ahead = r.boolean("copy_ahead");
     return p;
@@ -136,14 +137,16 @@ json plan_to_json(const Plan& plan) {
       json at = json::object();
       for (int k = 0; k < kOperandCount; ++k)
         if (p.at[k].present()) at[to_string(Operand(k))] = region_json(plan, p.at[k]);
-      json in = json::array(), out = json::array();
+      json in = json::array(), due = json::array(), out = json::array();
       for (const Transfer& t : p.copy_in) in.push_back(transfer_json(plan, t));
+      for (const Transfer& t : p.copy_when_due) due.push_back(transfer_json(plan, t));
       for (const Transfer& t : p.copy_out) out.push_back(transfer_json(plan, t));
       parts.push_back({{"in_rows", range_json(p.in_row_begin, p.in_row_end)},
                        {"out_rows", range_json(p.out_row_begin, p.out_row_end)},
                        {"out_channels", range_json(p.out_channel_begin, p.out_channel_end)},
                        {"at", at},
                        {"copy_in", in},
+                       {"copy_when_due", due},
                        {"copy_out", out},
                        {"copy_ahead", p.copy_ahead}});
     }

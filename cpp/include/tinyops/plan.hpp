@@ -78,6 +78,10 @@ struct Part {
   // Where the kernel reads/writes each operand for this part (indexed by Operand; absent ones have memory -1).
   std::array<Region, kOperandCount> at{};
   std::vector<Transfer> copy_in;   // must land before this part computes
+  // Also must land before this part computes, but issued only when the part is due (after the previous part
+  // has computed), even when copy_in is issued ahead: copies into buffers the previous part still uses, e.g.
+  // an op's filter while the previous op's last part runs from the same filter buffer.
+  std::vector<Transfer> copy_when_due;
   std::vector<Transfer> copy_out;  // started when this part has computed (output overlay)
   // copy_in is issued while the previous part computes (for part 0: during the previous op's last part,
   // i.e. cross-op prefetch). Otherwise it is issued when this part is due and the CPU waits for it.
