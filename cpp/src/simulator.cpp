@@ -216,6 +216,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
       double land = issued_ahead ? next_land : cpu_;
       if (!issued_ahead)
         for (const Transfer& t : part.copy_in) land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
+      for (const Transfer& t : part.copy_when_due) land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
       double ready = land;
       bool input_copied = false;
       for (const Transfer& t : part.copy_in) input_copied |= (t.operand == Operand::Input);
