@@ -137,6 +137,13 @@ int largest_part_rows(const RowGeometry& g, int factor) {
   return rows;
 }
 
+int64_t receptive_field_bytes(const Network& net, const Op& op) {
+  const int64_t area = int64_t(op.kernel_h) * op.kernel_w;
+  if (op.kind == OpKind::Conv2D) return area * net.tensor(op.inputs.at(0)).shape.c * 4;
+  if (op.kind == OpKind::DepthwiseConv2D) return area * net.tensor(op.output).shape.c * 2;
+  return 0;
+}
+
 int64_t align_up(int64_t bytes, int64_t alignment) { return (bytes + alignment - 1) / alignment * alignment; }
 
 namespace {
@@ -156,11 +163,7 @@ class FactorSearch {
       entries_.push_back(e);
       if (!e.partitioned) continue;
       if (op.kind == OpKind::Conv2D || op.kind == OpKind::DepthwiseConv2D) {
-        // The kernel's scratch: one receptive field (kh x kw x in_c for conv, kh x kw x channels for depthwise)
-        // times 4 for conv's int16 im2col columns (two of them), x 2 for depthwise.
-        const int64_t field = int64_t(op.kernel_h) * op.kernel_w *
-                              (op.kind == OpKind::Conv2D ? in.c : net.tensor(op.output).shape.c);
-        max_field_bytes_ = std::max(max_field_bytes_, field * (op.kind == OpKind::Conv2D ? 4 : 2));
+        max_field_bytes_ = std::max(max_field_bytes_, receptive_field_bytes(net, op));
         max_bias_bytes_ = std::max(max_bias_bytes_, op.bias_bytes);
       }
     }

@@ -1,6 +1,8 @@
 // The strategy name -> planner table. Planners living in other files add one line here.
 #include "tinyops/error.hpp"
 #include "tinyops/planner.hpp"
+#include "tinyops/planner_optimal.hpp"
+#include "tinyops/planner_tinyops.hpp"
 
 namespace tinyops {
 
@@ -8,6 +10,8 @@ const std::vector<PlannerEntry>& planners() {
   static const std::vector<PlannerEntry> table = {
       {"internal", plan_internal, "activations in internal SRAM, weights in internal flash"},
       {"external", plan_external, "arena and weights in external memory, read in place through the cache"},
+      {"tinyops", plan_tinyops, "published TinyOps: row parts DMA-copied into ping-pong SRAM overlays"},
+      {"optimal", plan_optimal, "per op the fastest of row parts, in place, weight streaming (simulated)"},
   };
   return table;
 }

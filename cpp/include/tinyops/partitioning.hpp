@@ -86,6 +86,10 @@ RowPartitioning partition_network(const Network& net, int factor);
 // budget and the smallest buffer total any factor needs when none fits.
 RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_bytes);
 
+// Bytes of the receptive-field scratch a conv / depthwise kernel needs: kh x kw x in_channels x 4 for conv
+// (int16 im2col columns, two at a time), kh x kw x channels x 2 for depthwise; 0 for other ops.
+int64_t receptive_field_bytes(const Network& net, const Op& op);
+
 // Whether the tensor of `bytes` is copied into a buffer of `buffer_bytes` (else it is read in place).
 inline bool fits_buffer(int64_t bytes, int64_t buffer_bytes) { return bytes <= buffer_bytes; }
 

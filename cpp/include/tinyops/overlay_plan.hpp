@@ -1,0 +1,59 @@
+#pragma once
+// Builds the ops of an overlay plan (tinyops, optimal) on top of an `external` plan: allocates the static SRAM
+// buffers once, then writes one op at a time, in network order, deciding the ping-pong buffer of each part and
+// whether an op's first part can be copied ahead while the previous op's last part computes.
+#include <string>
+#include <vector>
+
+#include "tinyops/board.hpp"
+#include "tinyops/network.hpp"
+#include "tinyops/partitioning.hpp"
+#include "tinyops/plan.hpp"
+
+namespace tinyops {
+
+class OverlayPlanner {
+ public:
+  // Adds the board's SRAM memory to `plan` and the overlay buffers after whatever SRAM the plan already uses.
+  OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers);
+
+  // The op keeps the base plan's parts (operands read in place), relabelled `label`.
+  void keep_in_place(int op, const std::string& label);
+  // Row parts: input parts into the ping-pong buffers (an add's second input into filter / im2col), params
+  // copied into their buffers when they fit, outputs written straight to the output's home.
+  void plan_rows(int op, int factor, const std::vector<RowPart>& parts, const std::string& label);
+  // Output-channel parts (weight streaming): the whole input copied once into the ping buffer, each part's
+  // filters, bias and quant params into alternating buffers (filter / im2col) while the previous part computes.
+  // Requires channel_parts' weights to fit the filter buffer and the input the ping buffer.
+  void plan_channels(int op, int parts, const std::string& label);
+  // Whether plan_channels can run `op` in `parts` parts with the buffers this planner has.
+  bool channels_fit(int op, int parts) const;
+
+  const OverlayBuffers& buffers() const { return sizes_; }
+
+ private:
+  struct Previous {
+    bool overlay = false;      // the previous op ran from the overlay buffers (its last part can prefetch)
+    int out_tensor = -1;       // its output tensor
+    int rows_done = 0;         // output rows complete before its last part computes
+    bool full_before_last = false;  // channel-partitioned: no row is complete until the last part
+  };
+
+  Region slice(int tensor, int64_t offset, int64_t bytes) const;
+  Region rows_of(int tensor, int begin, int end) const;
+  Region in_buffer(int buffer, int64_t bytes) const;
+  // Whether the next op's first part (reading `tensor` rows [0, rows)) may be copied ahead.
+  bool can_prefetch(int tensor, int rows) const;
+  void copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights);
+
+  const Network& net_;
+  Plan& plan_;
+  OverlayBuffers sizes_;
+  int sram_ = -1;
+  int input_[2] = {-1, -1};
+  int filter_ = -1, im2col_ = -1, bias_ = -1, quant_ = -1;
+  int parity_ = 0;  // which input buffer the next part uses
+  Previous previous_;
+};
+
+}  // namespace tinyops

@@ -1,0 +1,22 @@
+#pragma once
+// The `optimal` strategy (ours, DESIGN.md execution strategy 4): per op, the choice with the lowest simulated
+// latency among
+//   - row partitioning from the overlay buffers (the published scheme, at its factor or a finer one),
+//   - reading every operand in place from external memory (no copies: wins where DMA set-up and halo
+//     re-copies cost more than the stalls they save),
+//   - output-channel partitioning (weight streaming) for pointwise convs and fully connected layers: the
+//     input copied once, filter slices streamed through two ping-pong buffers,
+// with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
+// plan (same buffers, same SRAM budget) and accepts a per-op change only when the simulator says the whole
+// network gets faster, so it is never slower than `tinyops` and never uses more SRAM.
+#include "tinyops/board.hpp"
+#include "tinyops/network.hpp"
+#include "tinyops/plan.hpp"
+
+namespace tinyops {
+
+// When the overlay buffers do not fit the SRAM budget at all, every op runs in place (the `external` plan,
+// relabelled): that plan needs no SRAM, so `optimal` always has a plan when `external` has one.
+Plan plan_optimal(const Network& net, const Board& board);
+
+}  // namespace tinyops

@@ -1,0 +1,41 @@
+#pragma once
+// The `tinyops` strategy: the published TinyOps runtime's scheme (DESIGN.md, execution strategy 3).
+//
+// Activations and weights stay where the `external` plan put them (external memory). Every partitionable op
+// runs part by part from static SRAM overlay buffers: its input part is DMA-copied into one of two ping-pong
+// buffers while the previous part computes (on an op's last part, the next op's first part when it has a
+// single input whose rows already exist); filter, bias and quant params are copied into their buffers when
+// the op starts if they fit, else read in place; outputs are written straight to external memory. Fully
+// connected and global pooling run in place, as under `external`.
+#include "tinyops/board.hpp"
+#include "tinyops/network.hpp"
+#include "tinyops/partitioning.hpp"
+#include "tinyops/plan.hpp"
+
+namespace tinyops {
+
+// Names of the overlay buffers in Plan::buffers.
+inline constexpr const char* kInputPingBuffer = "input_ping";
+inline constexpr const char* kInputPongBuffer = "input_pong";
+inline constexpr const char* kFilterBuffer = "filter";
+inline constexpr const char* kIm2colBuffer = "im2col";
+inline constexpr const char* kBiasBuffer = "bias";
+inline constexpr const char* kQuantBuffer = "quant";  // the two quant-param buffers, back to back
+
+// The registered planner: the `external` plan re-planned the published way. When no partition factor fits the
+// SRAM budget the plan comes back with fits = false and `why` naming the budget and the smallest need
+// (simulate() then throws PlanningError with that message).
+Plan plan_tinyops(const Network& net, const Board& board);
+
+// Turns `base` (an `external` plan of `net` on `board`: tensor homes and op params in external memory) into
+// the published scheme. Throws PlanningError naming the SRAM budget and the smallest buffer need when no
+// partition factor fits.
+Plan plan_tinyops_from(const Network& net, const Board& board, Plan base);
+
+// The same overlay plan for a given row partitioning (the optimal planner starts from it).
+Plan plan_row_overlays(const Network& net, const Board& board, Plan base, const RowPartitioning& rows);
+
+// The partition of `net` the tinyops plan uses on `board` (its SRAM budget, less what `base` already uses).
+RowPartitioning tinyops_partitioning(const Network& net, const Board& board, const Plan& base);
+
+}  // namespace tinyops

@@ -1,0 +1,178 @@
+#include "tinyops/overlay_plan.hpp"
+
+#include <algorithm>
+
+#include "tinyops/error.hpp"
+
+namespace tinyops {
+
+OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers)
+    : net_(net), plan_(plan), sizes_(buffers) {
+  const Memory& sram = board.memory(board.sram_memory);
+  sram_ = plan_.add_memory(sram.name, int64_t(sram.size_bytes.value));
+  plan_.sram_memory = sram_;
+  plan_.sram_budget_bytes = int64_t(board.sram_budget_bytes.value);
+  int64_t offset = align_up(plan_.peak_sram_bytes());
+  auto add = [&](const char* name, BufferKind kind, int64_t bytes) {
+    const int i = plan_.add_buffer(name, kind, Region{sram_, offset, bytes});
+    offset += align_up(bytes);
+    return i;
+  };
+  input_[0] = add("input_ping", BufferKind::Input, sizes_.input_bytes);
+  input_[1] = add("input_pong", BufferKind::Input, sizes_.input_bytes);
+  filter_ = add("filter", BufferKind::Weights, sizes_.filter_bytes);
+  im2col_ = add("im2col", BufferKind::Scratch, sizes_.im2col_bytes);
+  bias_ = add("bias", BufferKind::Bias, sizes_.bias_bytes);
+  quant_ = add("quant", BufferKind::Quant, 2 * sizes_.quant_bytes);
+  if (offset > plan_.memory_sizes[sram_])
+    throw PlanningError("overlay buffers of " + std::to_string(offset) + " bytes do not fit memory " + sram.name +
+                        " of board " + board.name + " (" + std::to_string(plan_.memory_sizes[sram_]) + " bytes)");
+}
+
+Region OverlayPlanner::slice(int tensor, int64_t offset, int64_t bytes) const {
+  const Region& home = plan_.tensor_home.at(tensor);
+  return Region{home.memory, home.offset + offset, bytes};
+}
+
+Region OverlayPlanner::rows_of(int tensor, int begin, int end) const {
+  const Shape& s = net_.tensor(tensor).shape;
+  const int64_t row = int64_t(s.w) * s.c;
+  return slice(tensor, begin * row, (end - begin) * row);
+}
+
+Region OverlayPlanner::in_buffer(int buffer, int64_t bytes) const {
+  const Region& b = plan_.buffers.at(buffer).region;
+  return Region{b.memory, b.offset, bytes};
+}
+
+bool OverlayPlanner::can_prefetch(int tensor, int rows) const {
+  if (!previous_.overlay) return false;  // only an overlay op's last part issues the next op's first copy
+  if (tensor != previous_.out_tensor) return true;  // an older tensor: complete
+  return !previous_.full_before_last && rows <= previous_.rows_done;
+}
+
+void OverlayPlanner::keep_in_place(int op, const std::string& label) {
+  plan_.ops.at(op).strategy = label;  // the base plan's parts stay; nothing reads the overlay buffers
+  previous_ = Previous{};
+}
+
+// Filter, bias and quant params: copied into their buffers when the op starts (the previous op's last part may
+// still read them, so never ahead) if they fit, else read in place from their home.
+void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights) {
+  const auto& home = plan_.op_params.at(op.id);
+  auto stage = [&](Operand operand, const Region& src, int buffer, int64_t capacity) {
+    if (!src.present()) return;
+    Region at = src;
+    if (fits_buffer(src.bytes, capacity)) {
+      at = in_buffer(buffer, src.bytes);
+      if (operand == Operand::Quant) {  // multipliers and shifts: two copies into the two quant buffers
+        const int64_t half = src.bytes / 2;
+        first.copy_when_due.push_back(Transfer{operand, Region{src.memory, src.offset, half},
+                                               Region{at.memory, at.offset, half}, buffer});
+        first.copy_when_due.push_back(Transfer{operand, Region{src.memory, src.offset + half, src.bytes - half},
+                                               Region{at.memory, at.offset + half, src.bytes - half}, buffer});
+      } else {
+        first.copy_when_due.push_back(Transfer{operand, src, at, buffer});
+      }
+    }
+    for (size_t p = 0; p < n_parts; ++p) all[p].at[int(operand)] = at;
+  };
+  if (weights) stage(Operand::Weights, home[kParamWeights], filter_, sizes_.filter_bytes);
+  stage(Operand::Bias, home[kParamBias], bias_, sizes_.bias_bytes);
+  stage(Operand::Quant, home[kParamQuant], quant_, 2 * sizes_.quant_bytes);
+}
+
+void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>& rows, const std::string& label) {
+  const Op& op = net_.op(op_id);
+  const Shape& out = net_.tensor(op.output).shape;
+  OpPlan o;
+  o.op = op_id;
+  o.strategy = label;
+  o.partitioning = Partitioning::Rows;
+  o.factor = factor;
+  o.parts.resize(rows.size());
+  const int64_t scratch = receptive_field_bytes(net_, op);
+  for (size_t p = 0; p < rows.size(); ++p) {
+    const RowPart& r = rows[p];
+    Part& part = o.parts[p];
+    part.in_row_begin = r.in_begin;
+    part.in_row_end = r.in_end;
+    part.out_row_begin = r.out_begin;
+    part.out_row_end = r.out_end;
+    part.out_channel_begin = 0;
+    part.out_channel_end = out.c;
+    const int buffer = input_[parity_];
+    const Region src = rows_of(op.inputs[0], r.in_begin, r.in_end);
+    part.at[int(Operand::Input)] = in_buffer(buffer, src.bytes);
+    part.copy_in.push_back(Transfer{Operand::Input, src, part.at[int(Operand::Input)], buffer});
+    if (op.inputs.size() > 1) {  // add: the second input's part into filter / im2col, alternating
+      const int second = parity_ == 0 ? filter_ : im2col_;
+      const Region src2 = rows_of(op.inputs[1], r.in_begin, r.in_end);
+      part.at[int(Operand::Input2)] = in_buffer(second, src2.bytes);
+      part.copy_in.push_back(Transfer{Operand::Input2, src2, part.at[int(Operand::Input2)], second});
+    }
+    if (scratch > 0) part.at[int(Operand::Scratch)] = in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes));
+    part.at[int(Operand::Output)] = rows_of(op.output, r.out_begin, r.out_end);
+    part.copy_ahead = p > 0 || (op.inputs.size() == 1 && can_prefetch(op.inputs[0], r.in_end));
+    parity_ ^= 1;
+  }
+  copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/true);
+  plan_.ops.at(op_id) = std::move(o);
+  previous_ = Previous{true, op.output, rows.back().out_begin, false};
+}
+
+bool OverlayPlanner::channels_fit(int op_id, int parts) const {
+  const Op& op = net_.op(op_id);
+  if (!(op.kind == OpKind::FullyConnected || (op.kind == OpKind::Conv2D && op.kernel_h == 1 && op.kernel_w == 1)))
+    return false;  // a KxK conv needs the im2col buffer for its columns; depthwise channels are not contiguous
+  const int channels = net_.tensor(op.output).shape.c;
+  if (parts < 2 || parts > channels) return false;
+  const int per_part = (channels + parts - 1) / parts;
+  const int64_t per_channel = op.weight_bytes / channels;
+  return net_.tensor(op.inputs[0]).shape.bytes() <= sizes_.input_bytes &&
+         per_channel * per_part <= std::min(sizes_.filter_bytes, sizes_.im2col_bytes);
+}
+
+void OverlayPlanner::plan_channels(int op_id, int parts, const std::string& label) {
+  if (!channels_fit(op_id, parts)) throw PlanningError("op " + std::to_string(op_id) + " cannot stream its weights");
+  const Op& op = net_.op(op_id);
+  const Shape& out = net_.tensor(op.output).shape;
+  const auto& home = plan_.op_params.at(op_id);
+  const int channels = out.c;
+  const int per_part = (channels + parts - 1) / parts;
+  const int64_t per_channel = op.weight_bytes / channels;
+  OpPlan o;
+  o.op = op_id;
+  o.strategy = label;
+  o.partitioning = Partitioning::OutputChannels;
+  o.factor = parts;
+  const int in = op.inputs[0];
+  const int buffer = input_[parity_];
+  const Region input = in_buffer(buffer, net_.tensor(in).shape.bytes());
+  for (int c = 0, p = 0; c < channels; c += per_part, ++p) {
+    const int end = std::min(channels, c + per_part);
+    Part part;
+    part.in_row_begin = 0;
+    part.in_row_end = net_.tensor(in).shape.h;
+    part.out_row_begin = 0;
+    part.out_row_end = out.h;
+    part.out_channel_begin = c;
+    part.out_channel_end = end;
+    part.at[int(Operand::Input)] = input;
+    const int filters = p % 2 == 0 ? filter_ : im2col_;
+    const Region src{home[kParamWeights].memory, home[kParamWeights].offset + c * per_channel, (end - c) * per_channel};
+    part.at[int(Operand::Weights)] = in_buffer(filters, src.bytes);
+    (p == 0 ? part.copy_when_due : part.copy_in).push_back(Transfer{Operand::Weights, src, part.at[int(Operand::Weights)], filters});
+    if (p == 0) part.copy_in.push_back(Transfer{Operand::Input, plan_.tensor_home.at(in), input, buffer});
+    // Channels are the innermost dimension: a part writes a strided slice of the whole output.
+    part.at[int(Operand::Output)] = plan_.tensor_home.at(op.output);
+    part.copy_ahead = p > 0 || can_prefetch(in, net_.tensor(in).shape.h);
+    o.parts.push_back(std::move(part));
+  }
+  copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/false);  // placed per part
+  plan_.ops.at(op_id) = std::move(o);
+  parity_ ^= 1;
+  previous_ = Previous{true, op.output, 0, true};
+}
+
+}  // namespace tinyops
