@@ -191,6 +191,10 @@ double Simulator::issue(const Transfer& t, const Op& op, int op_index, int part,
   }
   stats.dma_cycles += end - start;
   if (t.buffer >= 0) buffer_busy_[t.buffer] = std::max(buffer_busy_[t.buffer], end);
+  if (copy_out) {  // the overlay buffer it reads stays in use until the copy has landed
+    const int b = buffer_of(t.src);
+    if (b >= 0) buffer_busy_[b] = std::max(buffer_busy_[b], end);
+  }
   if (record_)
     result_.timeline.push_back(
         {lane, op_index, part, copy_out ? EventKind::CopyOut : EventKind::CopyIn, t.operand, start, end});
