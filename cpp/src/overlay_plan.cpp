@@ -6,8 +6,9 @@
 
 namespace tinyops {
 
-OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers)
-    : net_(net), plan_(plan), sizes_(buffers) {
+OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers,
+                               int64_t output_bytes)
+    : net_(net), plan_(plan), sizes_(buffers), output_bytes_(output_bytes) {
   const Memory& sram = board.memory(board.sram_memory);
   sram_ = plan_.add_memory(sram.name, int64_t(sram.size_bytes.value));
   plan_.sram_memory = sram_;
@@ -24,6 +25,10 @@ OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& pla
   im2col_ = add("im2col", BufferKind::Scratch, sizes_.im2col_bytes);
   bias_ = add("bias", BufferKind::Bias, sizes_.bias_bytes);
   quant_ = add("quant", BufferKind::Quant, 2 * sizes_.quant_bytes);
+  if (output_bytes_ > 0) {
+    output_[0] = add("output_ping", BufferKind::Output, output_bytes_);
+    output_[1] = add("output_pong", BufferKind::Output, output_bytes_);
+  }
   if (offset > plan_.memory_sizes[sram_])
     throw PlanningError("overlay buffers of " + std::to_string(offset) + " bytes do not fit memory " + sram.name +
                         " of board " + board.name + " (" + std::to_string(plan_.memory_sizes[sram_]) + " bytes)");
@@ -82,7 +87,18 @@ void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_
   stage(Operand::Quant, home[kParamQuant], quant_, 2 * sizes_.quant_bytes);
 }
 
-void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>& rows, const std::string& label) {
+bool OverlayPlanner::output_overlay_fits(int op_id, const std::vector<RowPart>& parts) const {
+  if (output_bytes_ <= 0) return false;
+  const Shape& out = net_.tensor(net_.op(op_id).output).shape;
+  for (const RowPart& p : parts)
+    if (int64_t(p.out_rows()) * out.w * out.c > output_bytes_) return false;
+  return true;
+}
+
+void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>& rows, const std::string& label,
+                               bool output_overlay) {
+  if (output_overlay && !output_overlay_fits(op_id, rows))
+    throw PlanningError("op " + std::to_string(op_id) + ": output parts do not fit the output buffers");
   const Op& op = net_.op(op_id);
   const Shape& out = net_.tensor(op.output).shape;
   OpPlan o;
@@ -90,6 +106,7 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
   o.strategy = label;
   o.partitioning = Partitioning::Rows;
   o.factor = factor;
+  o.output_overlay = output_overlay;
   o.parts.resize(rows.size());
   const int64_t scratch = receptive_field_bytes(net_, op);
   for (size_t p = 0; p < rows.size(); ++p) {
@@ -112,7 +129,14 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
       part.copy_in.push_back(Transfer{Operand::Input2, src2, part.at[int(Operand::Input2)], second});
     }
     if (scratch > 0) part.at[int(Operand::Scratch)] = in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes));
-    part.at[int(Operand::Output)] = rows_of(op.output, r.out_begin, r.out_end);
+    const Region home = rows_of(op.output, r.out_begin, r.out_end);
+    if (output_overlay) {  // written to SRAM, copied out while the next part computes
+      part.at[int(Operand::Output)] = in_buffer(output_[output_parity_], home.bytes);
+      part.copy_out.push_back(Transfer{Operand::Output, part.at[int(Operand::Output)], home, -1});
+      output_parity_ ^= 1;
+    } else {
+      part.at[int(Operand::Output)] = home;
+    }
     part.copy_ahead = p > 0 || (op.inputs.size() == 1 && can_prefetch(op.inputs[0], r.in_end));
     parity_ ^= 1;
   }

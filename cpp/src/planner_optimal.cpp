@@ -21,7 +21,8 @@ enum class Mode : uint8_t { Rows, InPlace, Channels };
 
 struct Choice {
   Mode mode = Mode::Rows;
-  int factor = 0;  // rows: partition factor; channels: parts
+  int factor = 0;        // rows: partition factor; channels: parts
+  bool overlay = false;  // rows: outputs written to the SRAM output buffers and copied out by DMA
   bool operator==(const Choice&) const = default;
 };
 
@@ -29,6 +30,7 @@ class OptimalSearch {
  public:
   OptimalSearch(const Network& net, const Board& board, Plan base, RowPartitioning rows)
       : net_(net), board_(board), base_(std::move(base)), rows_(std::move(rows)), sim_(board) {
+
     choices_.resize(net.ops().size());
     parts_.resize(net.ops().size());
     for (const Op& op : net.ops()) {
@@ -38,23 +40,72 @@ class OptimalSearch {
     }
   }
 
+  // Every op's alternatives are scored in a few simulations: ops four apart change together (an op's choice
+  // reaches its neighbours only, through the prefetch of its first part and the buffers of its last), and each
+  // is judged by the simulated time of its window (previous op start .. next op end). The improving choices are
+  // then applied together and kept only if the whole network gets faster; else one at a time, best gain first.
   Plan run() {
-    double best = cycles(choices_);
+    const size_t n = choices_.size();
+    std::vector<std::vector<Choice>> options(n);
+    size_t slots = 0;
     for (const Op& op : net_.ops()) {
-      for (const Choice& candidate : candidates(op)) {
+      options[op.id] = candidates(op);
+      slots = std::max(slots, options[op.id].size());
+    }
+    const double tinyops_cycles = simulate(choices_, base_start_, base_end_);
+    std::vector<double> gain(n, 0.0);
+    std::vector<Choice> best = choices_;
+    std::vector<double> start, end;
+    constexpr size_t kStride = 4;
+    for (size_t k = 0; k < slots; ++k) {
+      for (size_t r = 0; r < kStride; ++r) {
         std::vector<Choice> trial = choices_;
-        trial[op.id] = candidate;
-        const double t = cycles(trial);
-        if (t < best) {
-          best = t;
-          choices_ = std::move(trial);
+        bool any = false;
+        for (size_t i = r; i < n; i += kStride)
+          if (k < options[i].size()) trial[i] = options[i][k], any = true;
+        if (!any) continue;
+        simulate(trial, start, end);
+        for (size_t i = r; i < n; i += kStride) {
+          if (k >= options[i].size()) continue;
+          const size_t lo = i > 0 ? i - 1 : 0, hi = std::min(n - 1, i + 1);
+          const double g = (base_end_[hi] - base_start_[lo]) - (end[hi] - start[lo]);
+          if (g > gain[i]) gain[i] = g, best[i] = options[i][k];
         }
       }
     }
+    double total = simulate(best, start, end);
+    if (total < tinyops_cycles) {
+      choices_ = best;
+    } else {  // interactions: accept one at a time, largest window gain first
+      total = tinyops_cycles;
+      std::vector<size_t> order;
+      for (size_t i = 0; i < n; ++i)
+        if (gain[i] > 0) order.push_back(i);
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return gain[a] > gain[b]; });
+      for (size_t i : order) {
+        std::vector<Choice> trial = choices_;
+        trial[i] = best[i];
+        const double t = simulate(trial, start, end);
+        if (t < total) total = t, choices_ = std::move(trial);
+      }
+    }
+    bool overlays = false;
+    for (const Choice& c : choices_) overlays |= c.overlay;
+    if (!overlays) output_bytes_ = 0;  // no op writes them: leave the SRAM free
     return build(choices_);
   }
 
  private:
+  static constexpr int64_t kMinOutputBufferBytes = 1024;
+
+  // SRAM the tinyops buffers leave free becomes two output buffers (output overlays), when worth having.
+  static int64_t spare_output_bytes(const Board& board, const Plan& base, const RowPartitioning& rows) {
+    const int64_t spare =
+        int64_t(board.sram_budget_bytes.value) - align_up(base.peak_sram_bytes()) - rows.buffers.total_bytes();
+    const int64_t half = spare / 2 / kOverlayAlignment * kOverlayAlignment;
+    return half >= kMinOutputBufferBytes ? half : 0;
+  }
+
   // Alternatives to the current choice of `op` whose buffers the tinyops buffer set already holds.
   std::vector<Choice> candidates(const Op& op) {
     std::vector<Choice> out;
@@ -66,6 +117,14 @@ class OptimalSearch {
       for (int f : {base + 1, 2 * base}) {
         if (f > kMaxPartitionFactor || f == current.factor) continue;
         if (fits_rows(op, f)) out.push_back(Choice{Mode::Rows, f});
+      }
+      // Output overlays at the tinyops factor or the finest factor whose output parts fit the buffers.
+      for (int f = base; f <= std::min(kMaxPartitionFactor, 4 * base); ++f) {
+        if (f != base && !fits_rows(op, f)) continue;
+        if (probe_.output_overlay_fits(op.id, row_parts(op.id, f))) {
+          out.push_back(Choice{Mode::Rows, f, true});
+          break;
+        }
       }
     }
     const int channels = net_.tensor(op.output).shape.c;
@@ -99,11 +158,14 @@ class OptimalSearch {
 
   Plan build(const std::vector<Choice>& choices) {
     Plan plan = base_;
-    OverlayPlanner overlays(net_, board_, plan, rows_.buffers);
+    OverlayPlanner overlays(net_, board_, plan, rows_.buffers, output_bytes_);
     for (const Op& op : net_.ops()) {
       const Choice& c = choices[op.id];
       switch (c.mode) {
-        case Mode::Rows: overlays.plan_rows(op.id, c.factor, row_parts(op.id, c.factor), "optimal:rows"); break;
+        case Mode::Rows:
+          overlays.plan_rows(op.id, c.factor, row_parts(op.id, c.factor),
+                             c.overlay ? "optimal:rows+output_overlay" : "optimal:rows", c.overlay);
+          break;
         case Mode::InPlace: overlays.keep_in_place(op.id, "optimal:in_place"); break;
         case Mode::Channels: overlays.plan_channels(op.id, c.factor, "optimal:channels"); break;
       }
@@ -112,7 +174,14 @@ class OptimalSearch {
     return plan;
   }
 
-  double cycles(const std::vector<Choice>& choices) { return sim_.run(net_, build(choices)).total_cycles; }
+  // Total cycles of the plan for `choices`; `start`/`end` receive each op's CPU-lane span.
+  double simulate(const std::vector<Choice>& choices, std::vector<double>& start, std::vector<double>& end) {
+    const SimResult& r = sim_.run(net_, build(choices));
+    start.resize(r.per_op.size());
+    end.resize(r.per_op.size());
+    for (size_t i = 0; i < r.per_op.size(); ++i) start[i] = r.per_op[i].start, end[i] = r.per_op[i].end;
+    return r.total_cycles;
+  }
 
   const Network& net_;
   const Board& board_;
@@ -120,9 +189,11 @@ class OptimalSearch {
   RowPartitioning rows_;
   Simulator sim_;
   std::vector<Choice> choices_;
+  std::vector<double> base_start_, base_end_;  // per-op spans of the tinyops plan
   std::vector<std::map<int, std::vector<RowPart>>> parts_;
+  int64_t output_bytes_ = spare_output_bytes(board_, base_, rows_);
   Plan probe_plan_ = base_;
-  OverlayPlanner probe_{net_, board_, probe_plan_, rows_.buffers};  // answers channels_fit
+  OverlayPlanner probe_{net_, board_, probe_plan_, rows_.buffers, output_bytes_};  // answers *_fits
 };
 
 }  // namespace

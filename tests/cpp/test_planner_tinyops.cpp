@@ -7,6 +7,7 @@
 
 #include "tinyops/arch_json.hpp"
 #include "tinyops/error.hpp"
+#include "tinyops/overlay_plan.hpp"
 #include "tinyops/planner.hpp"
 #include "tinyops/planner_optimal.hpp"
 #include "tinyops/planner_tinyops.hpp"
@@ -133,4 +134,111 @@ TEST(TinyopsPlanner, BudgetTooSmallIsReportedWithTheSmallestNeed) {
   const Plan optimal = make_plan(net, board, "optimal");
   ASSERT_TRUE(optimal.fits);
   EXPECT_EQ(optimal.peak_sram_bytes(), 0);
+}
+
+// What optimal chose is recorded per op in a form the firmware executes: the partitioning kind, the parts,
+// and for weight streaming the channel slices of the filters, alternating between the two weight buffers.
+TEST(OptimalPlanner, ChoicesAreRecordedAndExecutable) {
+  SKIP_WITHOUT_SHARED();
+  const Board board = f746();
+  const Network net = mbv3(1.0, 224);
+  const Plan plan = make_plan(net, board, "optimal");
+  validate_plan(plan, net);
+  int channel_ops = 0, overlay_ops = 0;
+  for (const OpPlan& o : plan.ops) {
+    const Op& op = net.op(o.op);
+    ASSERT_EQ(o.strategy.rfind("optimal:", 0), 0u) << o.strategy;
+    if (o.partitioning == Partitioning::OutputChannels) {
+      ++channel_ops;
+      EXPECT_TRUE(op.kind == OpKind::FullyConnected || (op.kind == OpKind::Conv2D && op.kernel_h == 1));
+      int next = 0;
+      for (size_t p = 0; p < o.parts.size(); ++p) {
+        const Part& part = o.parts[p];
+        EXPECT_EQ(part.out_channel_begin, next);
+        next = part.out_channel_end;
+        const Region& w = part.at[int(Operand::Weights)];
+        EXPECT_EQ(w.memory, plan.sram_memory);
+        EXPECT_EQ(w.bytes, op.weight_bytes / net.tensor(op.output).shape.c * (part.out_channel_end - part.out_channel_begin));
+        if (p > 0) {
+          EXPECT_TRUE(part.copy_ahead);
+          EXPECT_NE(w.offset, o.parts[p - 1].at[int(Operand::Weights)].offset);  // ping-pong
+        }
+      }
+      EXPECT_EQ(next, net.tensor(op.output).shape.c);
+    }
+    if (o.output_overlay) {
+      ++overlay_ops;
+      for (const Part& part : o.parts) {
+        ASSERT_EQ(part.copy_out.size(), 1u);
+        EXPECT_EQ(part.at[int(Operand::Output)].memory, plan.sram_memory);
+        EXPECT_EQ(part.copy_out[0].dst.memory, plan.tensor_home[op.output].memory);
+      }
+    }
+  }
+  // On the F746 the late pointwise convs' filters (up to 960 x 160 bytes) no longer fit the filter buffer
+  // whole: streaming them in slices beats reading them through the 4 KB D-cache.
+  EXPECT_GT(channel_ops, 0);
+  (void)overlay_ops;
+}
+
+namespace {
+
+// input 16x16x8 -> 1x1 conv 16 -> 1x1 conv 8: small enough to plan by hand with the overlay builder.
+Network two_pointwise() {
+  Network net("two-pointwise");
+  net.add_input({16, 16, 8});
+  Op a;
+  a.name = "pw_a";
+  a.kind = OpKind::Conv2D;
+  a.inputs = {net.input()};
+  net.add_op(a, 16);
+  Op b = a;
+  b.name = "pw_b";
+  b.inputs = {net.output()};
+  net.add_op(b, 8);
+  net.mark_output(net.output());
+  return net;
+}
+
+}  // namespace
+
+TEST(OverlayPlanner, OutputOverlaysAndChannelStreamingByHand) {
+  const Board board = f746();
+  const Network net = two_pointwise();
+  const Plan base = plan_external(net, board);
+  ASSERT_TRUE(base.fits) << base.why;
+  // Buffers by hand: an input buffer that holds b's whole 4 KB input, 1 KB filter and im2col buffers.
+  const OverlayBuffers buffers{4096, 1024, 1024, 64, 160};
+  const std::vector<RowPart> a_parts = partition_rows(row_geometry(net, net.op(0)), 2);  // 8 + 8 rows
+  ASSERT_EQ(a_parts.size(), 2u);
+
+  Plan plan = base;
+  OverlayPlanner overlays(net, board, plan, buffers, /*output_bytes=*/8 * 16 * 16);
+  EXPECT_TRUE(overlays.output_overlay_fits(0, a_parts));
+  EXPECT_FALSE(overlays.output_overlay_fits(0, partition_rows(row_geometry(net, net.op(0)), 1)));
+  overlays.plan_rows(0, 2, a_parts, "test:rows", /*output_overlay=*/true);
+  ASSERT_TRUE(overlays.channels_fit(1, 2));
+  EXPECT_FALSE(overlays.channels_fit(1, 1));
+  overlays.plan_channels(1, 2, "test:channels");
+  validate_plan(plan, net);
+
+  const OpPlan& a = plan.ops[0];
+  ASSERT_EQ(a.parts.size(), 2u);
+  EXPECT_TRUE(a.output_overlay);
+  const int out_ping = plan.buffer_index("output_ping"), out_pong = plan.buffer_index("output_pong");
+  EXPECT_EQ(a.parts[0].at[int(Operand::Output)].offset, plan.buffers[out_ping].region.offset);
+  EXPECT_EQ(a.parts[1].at[int(Operand::Output)].offset, plan.buffers[out_pong].region.offset);
+  EXPECT_EQ(a.parts[1].copy_out[0].dst, (Region{plan.tensor_home[1].memory, plan.tensor_home[1].offset + 8 * 16 * 16, 8 * 16 * 16}));
+
+  // b: 8 output channels in 2 slices of 4 x 16 weight bytes; the whole 4 KB input copied once.
+  const OpPlan& b = plan.ops[1];
+  EXPECT_EQ(b.partitioning, Partitioning::OutputChannels);
+  ASSERT_EQ(b.parts.size(), 2u);
+  EXPECT_EQ(b.parts[0].copy_in.size(), 1u);  // the input, prefetchable; the first filters wait for the op
+  EXPECT_EQ(b.parts[0].copy_in[0].src, plan.tensor_home[1]);
+  EXPECT_FALSE(b.parts[0].copy_ahead);  // a's output is not complete before its last part
+  EXPECT_EQ(b.parts[0].copy_when_due[0].src.bytes, 64);
+  EXPECT_EQ(b.parts[1].copy_in[0].src.offset, plan.op_params[1][kParamWeights].offset + 64);
+  EXPECT_TRUE(b.parts[1].copy_ahead);
+  EXPECT_EQ(plan_from_json_text(plan_to_json_text(plan)), plan);
 }

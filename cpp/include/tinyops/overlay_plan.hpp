@@ -14,14 +14,20 @@ namespace tinyops {
 
 class OverlayPlanner {
  public:
-  // Adds the board's SRAM memory to `plan` and the overlay buffers after whatever SRAM the plan already uses.
-  OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers);
+  // Adds the board's SRAM memory to `plan` and the overlay buffers after whatever SRAM the plan already uses;
+  // with output_bytes > 0 also two ping-pong output buffers of that size (output overlays).
+  OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers,
+                 int64_t output_bytes = 0);
 
   // The op keeps the base plan's parts (operands read in place), relabelled `label`.
   void keep_in_place(int op, const std::string& label);
   // Row parts: input parts into the ping-pong buffers (an add's second input into filter / im2col), params
-  // copied into their buffers when they fit, outputs written straight to the output's home.
-  void plan_rows(int op, int factor, const std::vector<RowPart>& parts, const std::string& label);
+  // copied into their buffers when they fit, outputs written straight to the output's home or, with
+  // `output_overlay`, into the output buffers and copied out by DMA while the next part computes.
+  void plan_rows(int op, int factor, const std::vector<RowPart>& parts, const std::string& label,
+                 bool output_overlay = false);
+  // Whether every part's output fits an output buffer.
+  bool output_overlay_fits(int op, const std::vector<RowPart>& parts) const;
   // Output-channel parts (weight streaming): the whole input copied once into the ping buffer, each part's
   // filters, bias and quant params into alternating buffers (filter / im2col) while the previous part computes.
   // Requires channel_parts' weights to fit the filter buffer and the input the ping buffer.
@@ -52,7 +58,10 @@ class OverlayPlanner {
   int sram_ = -1;
   int input_[2] = {-1, -1};
   int filter_ = -1, im2col_ = -1, bias_ = -1, quant_ = -1;
-  int parity_ = 0;  // which input buffer the next part uses
+  int output_[2] = {-1, -1};
+  int64_t output_bytes_ = 0;
+  int parity_ = 0;         // which input buffer the next part uses
+  int output_parity_ = 0;  // which output buffer the next overlaid part writes
   Previous previous_;
 };
 
