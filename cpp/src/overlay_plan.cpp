@@ -19,15 +19,15 @@ OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& pla
     offset += align_up(bytes);
     return i;
   };
-  input_[0] = add("input_ping", BufferKind::Input, sizes_.input_bytes);
-  input_[1] = add("input_pong", BufferKind::Input, sizes_.input_bytes);
-  filter_ = add("filter", BufferKind::Weights, sizes_.filter_bytes);
-  im2col_ = add("im2col", BufferKind::Scratch, sizes_.im2col_bytes);
-  bias_ = add("bias", BufferKind::Bias, sizes_.bias_bytes);
-  quant_ = add("quant", BufferKind::Quant, 2 * sizes_.quant_bytes);
+  input_[0] = add(kInputPingBuffer, BufferKind::Input, sizes_.input_bytes);
+  input_[1] = add(kInputPongBuffer, BufferKind::Input, sizes_.input_bytes);
+  filter_ = add(kFilterBuffer, BufferKind::Weights, sizes_.filter_bytes);
+  im2col_ = add(kIm2colBuffer, BufferKind::Scratch, sizes_.im2col_bytes);
+  bias_ = add(kBiasBuffer, BufferKind::Bias, sizes_.bias_bytes);
+  quant_ = add(kQuantBuffer, BufferKind::Quant, 2 * sizes_.quant_bytes);
   if (output_bytes_ > 0) {
-    output_[0] = add("output_ping", BufferKind::Output, output_bytes_);
-    output_[1] = add("output_pong", BufferKind::Output, output_bytes_);
+    output_[0] = add(kOutputPingBuffer, BufferKind::Output, output_bytes_);
+    output_[1] = add(kOutputPongBuffer, BufferKind::Output, output_bytes_);
   }
   if (offset > plan_.memory_sizes[sram_])
     throw PlanningError("overlay buffers of " + std::to_string(offset) + " bytes do not fit memory " + sram.name +

@@ -38,11 +38,6 @@ Plan plan_row_overlays(const Network& net, const Board& board, Plan plan, const 
   return plan;
 }
 
-Plan plan_tinyops_from(const Network& net, const Board& board, Plan base) {
-  const RowPartitioning rows = tinyops_partitioning(net, board, base);
-  return plan_row_overlays(net, board, std::move(base), rows);
-}
-
 Plan plan_tinyops(const Network& net, const Board& board) {
   Plan base = plan_external(net, board);
   base.strategy = "tinyops";

@@ -225,7 +225,7 @@ TEST(OverlayPlanner, OutputOverlaysAndChannelStreamingByHand) {
   const OpPlan& a = plan.ops[0];
   ASSERT_EQ(a.parts.size(), 2u);
   EXPECT_TRUE(a.output_overlay);
-  const int out_ping = plan.buffer_index("output_ping"), out_pong = plan.buffer_index("output_pong");
+  const int out_ping = plan.buffer_index(kOutputPingBuffer), out_pong = plan.buffer_index(kOutputPongBuffer);
   EXPECT_EQ(a.parts[0].at[int(Operand::Output)].offset, plan.buffers[out_ping].region.offset);
   EXPECT_EQ(a.parts[1].at[int(Operand::Output)].offset, plan.buffers[out_pong].region.offset);
   EXPECT_EQ(a.parts[1].copy_out[0].dst, (Region{plan.tensor_home[1].memory, plan.tensor_home[1].offset + 8 * 16 * 16, 8 * 16 * 16}));

@@ -12,6 +12,16 @@
 
 namespace tinyops {
 
+// Names of the overlay buffers in Plan::buffers.
+inline constexpr const char* kInputPingBuffer = "input_ping";
+inline constexpr const char* kInputPongBuffer = "input_pong";
+inline constexpr const char* kFilterBuffer = "filter";
+inline constexpr const char* kIm2colBuffer = "im2col";
+inline constexpr const char* kBiasBuffer = "bias";
+inline constexpr const char* kQuantBuffer = "quant";  // the two quant-param buffers, back to back
+inline constexpr const char* kOutputPingBuffer = "output_ping";  // output overlays (optimal)
+inline constexpr const char* kOutputPongBuffer = "output_pong";
+
 class OverlayPlanner {
  public:
   // Adds the board's SRAM memory to `plan` and the overlay buffers after whatever SRAM the plan already uses;

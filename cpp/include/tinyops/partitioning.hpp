@@ -57,8 +57,11 @@ int largest_part_rows(const RowGeometry& g, int factor);
 // The static SRAM buffers of the published runtime, each rounded up to 32-byte alignment.
 struct OverlayBuffers {
   int64_t input_bytes = 0;   // each of the two ping-pong input buffers: the largest part
-  int64_t filter_bytes = 0;  // filter buffer (also holds an add's second input part): the largest part
-  int64_t im2col_bytes = 0;  // max(largest part, receptive field x 4 for conv / x 2 for depthwise)
+  int64_t filter_bytes = 0;  // filter buffer: the largest part
+  // max(largest part, receptive field x 4 for conv / x 2 for depthwise). Holding a largest part, filter and
+  // im2col also serve as the ping-pong pair of an add's second input parts (and, under `optimal`, of
+  // streamed filter slices).
+  int64_t im2col_bytes = 0;
   int64_t bias_bytes = 0;    // the largest bias (int32 per output channel)
   int64_t quant_bytes = 0;   // each of the two quant-param buffers: the largest bias + 128
   int64_t total_bytes() const { return 2 * input_bytes + filter_bytes + im2col_bytes + bias_bytes + 2 * quant_bytes; }

@@ -14,25 +14,13 @@
 
 namespace tinyops {
 
-// Names of the overlay buffers in Plan::buffers.
-inline constexpr const char* kInputPingBuffer = "input_ping";
-inline constexpr const char* kInputPongBuffer = "input_pong";
-inline constexpr const char* kFilterBuffer = "filter";
-inline constexpr const char* kIm2colBuffer = "im2col";
-inline constexpr const char* kBiasBuffer = "bias";
-inline constexpr const char* kQuantBuffer = "quant";  // the two quant-param buffers, back to back
-
 // The registered planner: the `external` plan re-planned the published way. When no partition factor fits the
 // SRAM budget the plan comes back with fits = false and `why` naming the budget and the smallest need
 // (simulate() then throws PlanningError with that message).
 Plan plan_tinyops(const Network& net, const Board& board);
 
-// Turns `base` (an `external` plan of `net` on `board`: tensor homes and op params in external memory) into
-// the published scheme. Throws PlanningError naming the SRAM budget and the smallest buffer need when no
-// partition factor fits.
-Plan plan_tinyops_from(const Network& net, const Board& board, Plan base);
-
-// The same overlay plan for a given row partitioning (the optimal planner starts from it).
+// The published overlay plan of `net` for a given row partitioning, on `base` (an `external` plan of `net`
+// on `board`: tensor homes and op params in external memory).
 Plan plan_row_overlays(const Network& net, const Board& board, Plan base, const RowPartitioning& rows);
 
 // The partition of `net` the tinyops plan uses on `board` (its SRAM budget, less what `base` already uses).
