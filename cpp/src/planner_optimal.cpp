@@ -199,17 +199,13 @@ class OptimalSearch {
 }  // namespace
 
 Plan plan_optimal(const Network& net, const Board& board) {
-  Plan base = plan_external(net, board);
-  base.strategy = "optimal";
-  if (!base.fits) return base;
-  RowPartitioning rows;
-  try {
-    rows = tinyops_partitioning(net, board, base);
-  } catch (const PlanningError&) {
-    for (OpPlan& o : base.ops) o.strategy = "optimal:in_place";  // no overlay fits: nothing to copy into
-    return base;
+  OverlayStart start = start_overlay_plan(net, board, "optimal");
+  if (!start.base.fits) return start.base;
+  if (!start.rows) {  // no overlay fits: every op in place, nothing to copy into
+    for (OpPlan& o : start.base.ops) o.strategy = "optimal:in_place";
+    return start.base;
   }
-  return OptimalSearch(net, board, std::move(base), std::move(rows)).run();
+  return OptimalSearch(net, board, std::move(start.base), std::move(*start.rows)).run();
 }
 
 }  // namespace tinyops

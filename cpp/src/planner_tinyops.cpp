@@ -38,17 +38,23 @@ Plan plan_row_overlays(const Network& net, const Board& board, Plan plan, const 
   return plan;
 }
 
-Plan plan_tinyops(const Network& net, const Board& board) {
-  Plan base = plan_external(net, board);
-  base.strategy = "tinyops";
-  if (!base.fits) return base;
-  RowPartitioning rows;
+OverlayStart start_overlay_plan(const Network& net, const Board& board, const std::string& strategy) {
+  OverlayStart start{plan_external(net, board), std::nullopt, ""};
+  start.base.strategy = strategy;
+  if (!start.base.fits) return start;
   try {
-    rows = tinyops_partitioning(net, board, base);
+    start.rows = tinyops_partitioning(net, board, start.base);
   } catch (const PlanningError& e) {
-    return not_fitting(base, e.what());
+    start.why_not = e.what();
   }
-  return plan_row_overlays(net, board, std::move(base), rows);
+  return start;
+}
+
+Plan plan_tinyops(const Network& net, const Board& board) {
+  OverlayStart start = start_overlay_plan(net, board, "tinyops");
+  if (!start.base.fits) return start.base;
+  if (!start.rows) return not_fitting(start.base, start.why_not);
+  return plan_row_overlays(net, board, std::move(start.base), *start.rows);
 }
 
 }  // namespace tinyops

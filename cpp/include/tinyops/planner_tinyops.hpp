@@ -7,6 +7,9 @@
 // single input whose rows already exist); filter, bias and quant params are copied into their buffers when
 // the op starts if they fit, else read in place; outputs are written straight to external memory. Fully
 // connected and global pooling run in place, as under `external`.
+#include <optional>
+#include <string>
+
 #include "tinyops/board.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/partitioning.hpp"
@@ -25,5 +28,14 @@ Plan plan_row_overlays(const Network& net, const Board& board, Plan base, const 
 
 // The partition of `net` the tinyops plan uses on `board` (its SRAM budget, less what `base` already uses).
 RowPartitioning tinyops_partitioning(const Network& net, const Board& board, const Plan& base);
+
+// Where the overlay planners start: the `external` plan labelled `strategy` and, when the base fits and some
+// partition factor fits the budget, the tinyops partitioning on it (else `why_not` says why).
+struct OverlayStart {
+  Plan base;
+  std::optional<RowPartitioning> rows;
+  std::string why_not;
+};
+OverlayStart start_overlay_plan(const Network& net, const Board& board, const std::string& strategy);
 
 }  // namespace tinyops
