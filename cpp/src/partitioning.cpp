@@ -153,15 +153,18 @@ namespace {
 class FactorSearch {
  public:
   explicit FactorSearch(const Network& net) {
+    std::map<std::pair<int, int64_t>, int> class_index;
     for (const Op& op : net.ops()) {
       const RowGeometry g = row_geometry(net, op);
+      if (g.rule == RowRule::Whole) {
+        op_class_.push_back(-1);
+        continue;
+      }
       const Shape& in = net.tensor(op.inputs.at(0)).shape;
-      Entry e;
-      e.partitioned = g.rule != RowRule::Whole;
-      e.row_bytes = int64_t(in.w) * in.c;
-      e.geometry = geometry_index(g);
-      entries_.push_back(e);
-      if (!e.partitioned) continue;
+      const auto key = std::make_pair(geometry_index(g), int64_t(in.w) * in.c);
+      auto [it, inserted] = class_index.emplace(key, int(classes_.size()));
+      if (inserted) classes_.push_back(OpClass{key.first, key.second});
+      op_class_.push_back(it->second);
       if (op.kind == OpKind::Conv2D || op.kind == OpKind::DepthwiseConv2D) {
         max_field_bytes_ = std::max(max_field_bytes_, receptive_field_bytes(net, op));
         max_bias_bytes_ = std::max(max_bias_bytes_, op.bias_bytes);
@@ -169,28 +172,23 @@ class FactorSearch {
     }
   }
 
-  RowPartitioning evaluate(int factor) {
+  // The partitioning for trial factor `factor`; the per-op parts only `with_parts` (the accepted factor).
+  RowPartitioning evaluate(int factor, bool with_parts) {
     RowPartitioning r;
     r.network_factor = factor;
-    for (const Entry& e : entries_) {
-      if (e.partitioned) r.largest_part_bytes = std::max(r.largest_part_bytes, e.row_bytes * rows(e.geometry, factor));
-    }
-    r.op_factor.assign(entries_.size(), 0);
-    r.parts.resize(entries_.size());
+    int64_t network_largest = 0;
+    for (const OpClass& c : classes_) network_largest = std::max(network_largest, c.row_bytes * rows(c.geometry, factor));
+    std::vector<int> class_factor(classes_.size(), factor);
     int64_t largest = 0;
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      const Entry& e = entries_[i];
-      if (!e.partitioned) continue;
-      int chosen = factor;
+    for (size_t k = 0; k < classes_.size(); ++k) {
+      const OpClass& c = classes_[k];
       for (int j = 2; j < factor; ++j) {
-        if (e.row_bytes * rows(e.geometry, j) <= r.largest_part_bytes) {
-          chosen = j;
+        if (c.row_bytes * rows(c.geometry, j) <= network_largest) {
+          class_factor[k] = j;
           break;
         }
       }
-      r.op_factor[i] = chosen;
-      r.parts[i] = partition_rows(geometries_[e.geometry], chosen);
-      largest = std::max(largest, e.row_bytes * rows(e.geometry, chosen));
+      largest = std::max(largest, c.row_bytes * rows(c.geometry, class_factor[k]));
     }
     r.largest_part_bytes = largest;
     r.buffers.input_bytes = align_up(largest);
@@ -198,14 +196,23 @@ class FactorSearch {
     r.buffers.im2col_bytes = align_up(std::max(largest, max_field_bytes_));
     r.buffers.bias_bytes = align_up(max_bias_bytes_);
     r.buffers.quant_bytes = align_up(max_bias_bytes_ + 128);
+    if (with_parts) {
+      r.op_factor.assign(op_class_.size(), 0);
+      r.parts.resize(op_class_.size());
+      for (size_t i = 0; i < op_class_.size(); ++i) {
+        const int k = op_class_[i];
+        if (k < 0) continue;
+        r.op_factor[i] = class_factor[k];
+        r.parts[i] = partition_rows(geometries_[classes_[k].geometry], class_factor[k]);
+      }
+    }
     return r;
   }
 
  private:
-  struct Entry {
-    bool partitioned = false;
-    int64_t row_bytes = 0;
+  struct OpClass {  // ops whose parts have the same rows and the same bytes a row
     int geometry = 0;
+    int64_t row_bytes = 0;
   };
 
   int geometry_index(const RowGeometry& g) {
@@ -226,7 +233,8 @@ class FactorSearch {
     return m[factor];
   }
 
-  std::vector<Entry> entries_;
+  std::vector<int> op_class_;  // per op: its class, -1 when not partitioned
+  std::vector<OpClass> classes_;
   std::vector<RowGeometry> geometries_;
   std::vector<std::vector<int>> memo_;
   std::map<std::tuple<int, int, int, int, int, int, int>, int> index_;
@@ -239,7 +247,7 @@ class FactorSearch {
 RowPartitioning partition_network(const Network& net, int factor) {
   if (factor < 2 || factor > kMaxPartitionFactor)
     throw std::invalid_argument("network partition factor must be in 2.." + std::to_string(kMaxPartitionFactor));
-  return FactorSearch(net).evaluate(factor);
+  return FactorSearch(net).evaluate(factor, true);
 }
 
 RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_bytes) {
@@ -247,9 +255,8 @@ RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_
   int64_t smallest_need = -1;
   int smallest_factor = 0;
   for (int f = 2; f <= kMaxPartitionFactor; ++f) {
-    RowPartitioning r = search.evaluate(f);
-    const int64_t need = r.buffers.total_bytes();
-    if (need <= sram_budget_bytes) return r;
+    const int64_t need = search.evaluate(f, false).buffers.total_bytes();
+    if (need <= sram_budget_bytes) return search.evaluate(f, true);
     if (smallest_need < 0 || need < smallest_need) {
       smallest_need = need;
       smallest_factor = f;
