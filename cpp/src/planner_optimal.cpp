@@ -30,7 +30,6 @@ class OptimalSearch {
  public:
   OptimalSearch(const Network& net, const Board& board, Plan base, RowPartitioning rows)
       : net_(net), board_(board), base_(std::move(base)), rows_(std::move(rows)), sim_(board) {
-
     choices_.resize(net.ops().size());
     parts_.resize(net.ops().size());
     for (const Op& op : net.ops()) {

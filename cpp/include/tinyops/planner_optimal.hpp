@@ -6,9 +6,11 @@
 //     re-copies cost more than the stalls they save),
 //   - output-channel partitioning (weight streaming) for pointwise convs and fully connected layers: the
 //     input copied once, filter slices streamed through two ping-pong buffers,
+//   - output overlays: row parts written to two SRAM output buffers (from the SRAM the tinyops buffers leave
+//     free under the budget) and DMA-copied out while the next part computes,
 // with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
-// plan (same buffers, same SRAM budget) and accepts a per-op change only when the simulator says the whole
-// network gets faster, so it is never slower than `tinyops` and never uses more SRAM.
+// plan (same buffers) and accepts changes only when the simulator says the whole network gets faster, so it
+// is never slower than `tinyops` and never over the SRAM budget.
 #include "tinyops/board.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/plan.hpp"
