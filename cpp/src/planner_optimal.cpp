@@ -28,8 +28,9 @@ struct Choice {
 
 class OptimalSearch {
  public:
-  OptimalSearch(const Network& net, const Board& board, Plan base, RowPartitioning rows)
-      : net_(net), board_(board), base_(std::move(base)), rows_(std::move(rows)), sim_(board) {
+  OptimalSearch(const Network& net, const Board& board, Plan base, RowPartitioning rows, const OptimalOptions& options)
+      : net_(net), board_(board), base_(std::move(base)), rows_(std::move(rows)), sim_(board),
+        output_bytes_(options.output_overlays ? spare_output_bytes(board, base_, rows_) : 0) {
     choices_.resize(net.ops().size());
     parts_.resize(net.ops().size());
     for (const Op& op : net.ops()) {
@@ -190,21 +191,23 @@ class OptimalSearch {
   std::vector<Choice> choices_;
   std::vector<double> base_start_, base_end_;  // per-op spans of the tinyops plan
   std::vector<std::map<int, std::vector<RowPart>>> parts_;
-  int64_t output_bytes_ = spare_output_bytes(board_, base_, rows_);
+  int64_t output_bytes_ = 0;
   Plan probe_plan_ = base_;
   OverlayPlanner probe_{net_, board_, probe_plan_, rows_.buffers, output_bytes_};  // answers *_fits
 };
 
 }  // namespace
 
-Plan plan_optimal(const Network& net, const Board& board) {
+Plan plan_optimal(const Network& net, const Board& board) { return plan_optimal(net, board, OptimalOptions{}); }
+
+Plan plan_optimal(const Network& net, const Board& board, const OptimalOptions& options) {
   OverlayStart start = start_overlay_plan(net, board, "optimal");
   if (!start.base.fits) return start.base;
   if (!start.rows) {  // no overlay fits: every op in place, nothing to copy into
     for (OpPlan& o : start.base.ops) o.strategy = "optimal:in_place";
     return start.base;
   }
-  return OptimalSearch(net, board, std::move(start.base), std::move(*start.rows)).run();
+  return OptimalSearch(net, board, std::move(start.base), std::move(*start.rows), options).run();
 }
 
 }  // namespace tinyops

@@ -6,8 +6,8 @@
 //     re-copies cost more than the stalls they save),
 //   - output-channel partitioning (weight streaming) for pointwise convs and fully connected layers: the
 //     input copied once, filter slices streamed through two ping-pong buffers,
-//   - output overlays: row parts written to two SRAM output buffers (from the SRAM the tinyops buffers leave
-//     free under the budget) and DMA-copied out while the next part computes,
+//   - output overlays (opt-in, OptimalOptions): row parts written to two SRAM output buffers (from the SRAM the
+//     tinyops buffers leave free under the budget) and DMA-copied out while the next part computes,
 // with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
 // plan (same buffers) and accepts changes only when the simulator says the whole network gets faster, so it
 // is never slower than `tinyops` and never over the SRAM budget.
@@ -17,8 +17,16 @@
 
 namespace tinyops {
 
+struct OptimalOptions {
+  // Off by default: the firmware executor (firmware/BLOB_FORMAT.md v1) writes outputs straight to their home,
+  // so a plan with output overlays would be scored for a schedule the firmware does not run.
+  bool output_overlays = false;
+};
+
 // When the overlay buffers do not fit the SRAM budget at all, every op runs in place (the `external` plan,
 // relabelled): that plan needs no SRAM, so `optimal` always has a plan when `external` has one.
+Plan plan_optimal(const Network& net, const Board& board, const OptimalOptions& options);
+// The registered planner: default options.
 Plan plan_optimal(const Network& net, const Board& board);
 
 }  // namespace tinyops
