@@ -1,8 +1,11 @@
-"""CLI for the latency model: `tinyops arch`."""
+"""CLI for the latency model: `tinyops arch`, `tinyops boards`, `tinyops simulate`, and the design-space table."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -13,15 +16,22 @@ from tinyops.cli._errors import user_errors
 console = Console()
 
 
-def arch(path: Path = typer.Argument(..., help="ProxylessNASNets architecture JSON")) -> None:
+def _arch_source(arch: str) -> Any:
+    """A built-in example name (e.g. 'mbv3-w0.55-r128') or a path to an architecture JSON."""
+    from tinyops.latency_model import examples
+
+    return examples.builtin(arch) if arch in examples.BUILTIN else Path(arch)
+
+
+def arch(path: str = typer.Argument(..., help="architecture JSON, or a built-in example name")) -> None:
     """Load an architecture and print its ops, MACs and parameters."""
     from tinyops.latency_model import load_arch
 
     with user_errors():
-        net = load_arch(path)
-    table = Table(title=f"{path.name}: {net.total_macs / 1e6:.2f} M MACs, {net.param_count / 1e6:.3f} M params")
+        net = load_arch(_arch_source(path))
+    table = Table(title=f"{path}: {net.total_macs / 1e6:.2f} M MACs, {net.param_count / 1e6:.3f} M params")
     for col in ("op", "kind", "kernel", "stride", "output", "MACs"):
-        table.add_column(col, justify="right" if col in ("MACs",) else "left")
+        table.add_column(col, justify="right" if col == "MACs" else "left")
     for op in net.ops:
         shape = net.tensors[op.output].shape
         table.add_row(op.name, op.kind, f"{op.kernel_h}x{op.kernel_w}", str(op.stride),
@@ -29,20 +39,91 @@ def arch(path: Path = typer.Argument(..., help="ProxylessNASNets architecture JS
     console.print(table)
 
 
-def demo() -> None:
-    """The main job on the embedded default: the built-in example networks, summarised."""
-    from tinyops.latency_model import examples, load_arch
+def boards() -> None:
+    """List the board catalog."""
+    from tinyops.latency_model import board_names, load_board
 
-    table = Table(title="Built-in example architectures")
-    for col in ("network", "ops", "M MACs", "M params", "weights KB"):
-        table.add_column(col, justify="left" if col == "network" else "right")
-    for name in examples.BUILTIN:
-        net = load_arch(examples.builtin(name))
-        table.add_row(name, str(len(net.ops)), f"{net.total_macs / 1e6:.1f}", f"{net.param_count / 1e6:.3f}",
-                      f"{net.weight_bytes / 1024:.0f}")
+    table = Table(title="Board catalog (latency_model/boards/)")
+    for col in ("board", "core", "clock", "SRAM budget", "memories", "DMA streams", "version"):
+        table.add_column(col)
+    with user_errors():
+        for name in board_names():
+            b = load_board(name)
+            memories = ", ".join(f"{m.name} {m.size_bytes // 1024} KB" for m in b.memories)
+            streams = sum(e.streams for e in b.dma)
+            table.add_row(name, b.core, f"{b.clock_hz / 1e6:.0f} MHz", f"{b.sram_budget_bytes:,} B", memories,
+                          str(streams), str(b.version))
     console.print(table)
+
+
+def _kb(n: float) -> str:
+    return f"{n / 1024:,.1f}"
+
+
+def _per_op_table(result: Any) -> Table:
+    table = Table(title=f"{result.network.name} on {result.board.name}, {result.strategy}: "
+                        f"{result.latency_ms:.3f} ms, peak SRAM {_kb(result.peak_sram_bytes)} KB")
+    cols = ("op", "name", "kind", "parts", "compute", "exposed DMA", "stall", "ext KB")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("name", "kind") else "right")
+    for row in result.per_op.itertuples():
+        table.add_row(str(row.op), row.name, row.kind, str(row.parts), f"{row.compute_cycles:,.0f}",
+                      f"{row.exposed_dma_cycles:,.0f}", f"{row.stall_cycles:,.0f}", _kb(row.external_bytes))
+    return table
+
+
+def simulate(
+    arch: str = typer.Argument(..., help="architecture JSON, or a built-in example name"),
+    board: str = typer.Option("stm32f746g-disco", "--board", "-b", help="catalog name or board YAML path"),
+    strategy: str = typer.Option("tinyops", "--strategy", "-s", help="internal, external, tinyops or optimal"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON (summary + per-op rows)"),
+    timeline: Path = typer.Option(None, "--timeline", help="also write the timeline Gantt chart (PNG) here"),
+) -> None:
+    """Plan and simulate one network on one board; per-op breakdown (cycles)."""
+    from tinyops.latency_model import simulate as run
+
+    with user_errors():
+        result = run(_arch_source(arch), board, strategy)
+    if as_json:
+        doc = result.summary() | {"per_op": result.per_op.to_dict(orient="records")}
+        print(json.dumps(doc, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v))
+    elif not result.fits:
+        console.print(f"[bold red]does not fit:[/] {result.why}")
+    else:
+        console.print(_per_op_table(result))
+    if not result.fits:
+        raise typer.Exit(1)
+    if timeline:
+        console.print(f"timeline: {result.plot_timeline(timeline)}")
+
+
+def design_space_table(out_dir: Path, board: str = "stm32f746g-disco") -> Table:
+    """Every built-in network under every strategy on `board`; writes the best plan's timeline per network."""
+    from tinyops.latency_model import STRATEGIES, examples, load_board, simulate as run
+
+    brd = load_board(board)
+    table = Table(title=f"Design spaces on {brd.name} (SRAM budget {brd.sram_budget_bytes:,} B)")
+    for col in ("network", "M MACs", "strategy", "latency ms", "peak SRAM KB", "external MB", "fits / why"):
+        table.add_column(col, justify="left" if col in ("network", "strategy", "fits / why") else "right")
+    for name in examples.BUILTIN:
+        results = [run(examples.builtin(name), brd, s) for s in STRATEGIES]
+        fitting = [r for r in results if r.fits]
+        best = min(fitting, key=lambda r: r.latency_ms) if fitting else None
+        for r in results:
+            mark = " *" if r is best else ""
+            table.add_row(name if r is results[0] else "", f"{r.network.total_macs / 1e6:.1f}" if r is results[0] else "",
+                          r.strategy + mark, f"{r.latency_ms:.2f}" if r.fits else "-",
+                          _kb(r.peak_sram_bytes) if r.fits else "-",
+                          f"{r.external_bytes / 2**20:.2f}" if r.fits else "-",
+                          "fits" if r.fits else f"[red]{r.why}[/]")
+        if best is not None:
+            best.plot_timeline(out_dir / f"timeline-{name}-{best.strategy}.png")
+        table.add_section()
+    table.caption = f"* fastest plan per network; its timeline is in {out_dir}/"
+    return table
 
 
 def register(app: typer.Typer) -> None:
     app.command("arch")(arch)
-    app.command("demo")(demo)
+    app.command("boards")(boards)
+    app.command("simulate")(simulate)

@@ -1,0 +1,71 @@
+"""Simulator throughput: networks scored per second per strategy, MobileNetV2/V3-size networks.
+
+Prints, per strategy (figures, not assertions):
+  - simulate only: a prebuilt plan scored in a C++ loop (µs per network);
+  - plan + simulate: architecture JSON -> Network -> plan -> score, in a C++ loop (µs per network, networks/s);
+  - the same batch through the Python call `score_batch` (GIL released) and its ratio to the C++ loop.
+Targets (issue 2): fixed strategies ≥ 100,000 networks/s on one core (≤ 10 µs each); optimal ≤ 2 ms per
+network; the Python batch call within 1.5x of the C++ loop.
+
+Run: .venv/bin/python benchmarks/bench_simulator.py [--board stm32f746g-disco] [--copies 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from tinyops import _core
+from tinyops.latency_model import STRATEGIES, examples, load_arch, load_board, plan, score_batch
+
+NETWORKS = {
+    "mbv2-w1.00-r224": examples.mobilenet_v2(1.0, 224),
+    "mbv3-w1.00-r224": examples.mobilenet_v3(1.0, 224),
+    "mnasnet-w1.00-r224": examples.mnasnet(1.0, 224),
+    "mbv2-w0.35-r144": examples.mobilenet_v2(0.35, 144),
+    "mbv3-w0.55-r128": examples.mobilenet_v3(0.55, 128),
+}
+
+
+def best_of(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", default="stm32f746g-disco")
+    parser.add_argument("--copies", type=int, default=40, help="batch = this many copies of each network")
+    args = parser.parse_args()
+
+    board = load_board(args.board)
+    texts = [json.dumps(a) for a in NETWORKS.values()] * args.copies
+    networks = [load_arch(a) for a in NETWORKS.values()]
+    table = Table(title=f"Simulator throughput on {board.name} ({len(NETWORKS)} MobileNet-size networks, "
+                        f"batch of {len(texts)})")
+    for col in ("strategy", "simulate µs/net", "plan+sim µs/net (C++)", "networks/s (C++)",
+                "Python batch µs/net", "Python / C++"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for strategy in STRATEGIES:
+        sim_us = []
+        for net in networks:
+            p = plan(net, board, strategy)
+            if p.fits:
+                sim_us.append(_core.time_simulate_cpp(net, p, board, 2000 if strategy != "optimal" else 200) * 1e6)
+        cpp_s = _core.time_score_batch_cpp(texts, [strategy], board, 3) / len(texts)
+        py_s = best_of(lambda: score_batch(texts, board, [strategy])) / len(texts)
+        table.add_row(strategy, f"{sum(sim_us) / len(sim_us):.2f}" if sim_us else "-",
+                      f"{cpp_s * 1e6:.2f}", f"{1 / cpp_s:,.0f}", f"{py_s * 1e6:.2f}", f"{py_s / cpp_s:.2f}x")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""plan / simulate / score_batch: the Python face of the C++ planners and simulator."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+import pandas as pd
+
+from tinyops import _core
+from tinyops.latency_model._arch import ArchLike, arch_to_json_text, load_arch
+from tinyops.latency_model._boards import DEFAULT_BOARD, load_board
+from tinyops.latency_model._plot import plot_timeline as _plot_timeline
+
+BoardLike = Union[str, Path, _core.Board]
+NetworkLike = Union[ArchLike, _core.Network]
+STRATEGIES: tuple[str, ...] = ("internal", "external", "tinyops", "optimal")
+
+
+def _board(board: BoardLike) -> _core.Board:
+    return board if isinstance(board, _core.Board) else load_board(board)
+
+
+def _network(arch: NetworkLike) -> _core.Network:
+    return arch if isinstance(arch, _core.Network) else load_arch(arch)
+
+
+def _check_strategy(strategy: str) -> None:
+    known = list(_core.strategies())
+    if strategy not in known:
+        raise ValueError(f"unknown strategy '{strategy}' (expected one of: {', '.join(known)})")
+
+
+@dataclass
+class SimulationResult:
+    """One network planned and simulated on one board under one strategy.
+
+    A plan that does not fit the board is a result too: `fits` is False, `why` names the shortfall, and the
+    latency is NaN.
+    """
+
+    network: _core.Network
+    board: _core.Board
+    plan: _core.Plan
+    raw: _core.SimResult | None
+    per_op: pd.DataFrame = field(repr=False)
+    timeline: pd.DataFrame = field(repr=False)
+
+    @property
+    def strategy(self) -> str:
+        return self.plan.strategy
+
+    @property
+    def fits(self) -> bool:
+        return bool(self.plan.fits)
+
+    @property
+    def why(self) -> str:
+        return self.plan.why
+
+    @property
+    def total_cycles(self) -> float:
+        return self.raw.total_cycles if self.raw else math.nan
+
+    @property
+    def latency_ms(self) -> float:
+        return self.raw.latency_ms if self.raw else math.nan
+
+    @property
+    def peak_sram_bytes(self) -> int:
+        return int(self.raw.peak_sram_bytes) if self.raw else int(self.plan.peak_sram_bytes)
+
+    @property
+    def external_bytes(self) -> int:
+        return int(self.raw.external_bytes) if self.raw else 0
+
+    def plot_timeline(self, path: str | Path) -> Path:
+        """Gantt chart (CPU and DMA lanes) of this simulation, written as a PNG."""
+        if not self.fits:
+            raise ValueError(f"{self.network.name} does not fit {self.board.name} under {self.strategy}: {self.why}")
+        title = f"{self.network.name} on {self.board.name}, {self.strategy}: {self.latency_ms:.2f} ms"
+        return _plot_timeline(self.timeline, self.board.clock_hz, path, title)
+
+    def summary(self) -> dict[str, object]:
+        """The figures of the design-space table, as plain values (JSON-ready)."""
+        return {"network": self.network.name, "board": self.board.name, "strategy": self.strategy,
+                "fits": self.fits, "why": self.why, "latency_ms": self.latency_ms,
+                "total_cycles": self.total_cycles, "peak_sram_bytes": self.peak_sram_bytes,
+                "sram_budget_bytes": int(self.plan.sram_budget_bytes), "external_bytes": self.external_bytes}
+
+
+def plan(arch: NetworkLike, board: BoardLike = DEFAULT_BOARD, strategy: str = "tinyops") -> _core.Plan:
+    """Plan `arch` on `board` with one of the strategies of DESIGN.md (see `_core.strategies()`)."""
+    _check_strategy(strategy)
+    return _core.plan(_network(arch), _board(board), strategy)
+
+
+def simulate(
+    arch: NetworkLike,
+    board: BoardLike = DEFAULT_BOARD,
+    strategy: str = "tinyops",
+    *,
+    with_plan: _core.Plan | None = None,
+    timeline: bool = True,
+) -> SimulationResult:
+    """Plan (unless `with_plan` is given) and simulate; per-op breakdown and timeline as DataFrames."""
+    net, brd = _network(arch), _board(board)
+    the_plan = with_plan if with_plan is not None else plan(net, brd, strategy)
+    if not the_plan.fits:
+        return SimulationResult(net, brd, the_plan, None, pd.DataFrame(), pd.DataFrame())
+    raw = _core.simulate(net, the_plan, brd, timeline)
+    return SimulationResult(net, brd, the_plan, raw, pd.DataFrame(raw.per_op), pd.DataFrame(raw.timeline))
+
+
+def score_batch(
+    archs: Sequence[NetworkLike],
+    board: BoardLike = DEFAULT_BOARD,
+    strategies: Sequence[str] = STRATEGIES,
+) -> pd.DataFrame:
+    """Score many architectures x strategies in C++ with the GIL released.
+
+    One row per (arch index, strategy): fits, why, latency_ms (NaN where it does not fit), total_cycles,
+    peak_sram_bytes, external_bytes.
+    """
+    for s in strategies:
+        _check_strategy(s)
+    items = [a if isinstance(a, _core.Network) else arch_to_json_text(a)[0] for a in archs]
+    return pd.DataFrame(_core.score_batch(items, list(strategies), _board(board)))
