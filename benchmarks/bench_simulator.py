@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tinyops import _core
-from tinyops.latency_model import STRATEGIES, examples, load_arch, load_board, plan, score_batch
+from tinyops.latency_model import examples, load_arch, load_board, plan, score_batch, strategies
 
 NETWORKS = {
     "mbv2-w1.00-r224": examples.mobilenet_v2(1.0, 224),
@@ -54,7 +54,7 @@ def main() -> None:
     for col in ("strategy", "simulate µs/net", "plan+sim µs/net (C++)", "networks/s (C++)",
                 "Python batch µs/net", "Python / C++"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
-    for strategy in STRATEGIES:
+    for strategy in strategies():
         sim_us = []
         for net in networks:
             p = plan(net, board, strategy)

@@ -3,13 +3,12 @@
 from tinyops.latency_model import examples
 from tinyops.latency_model._arch import ArchLike, load_arch, scale_arch
 from tinyops.latency_model._boards import BOARDS_DIR, DEFAULT_BOARD, board_names, load_board
-from tinyops.latency_model._simulate import STRATEGIES, SimulationResult, plan, score_batch, simulate
+from tinyops.latency_model._simulate import SimulationResult, plan, score_batch, simulate, strategies
 
 __all__ = [
     "ArchLike",
     "BOARDS_DIR",
     "DEFAULT_BOARD",
-    "STRATEGIES",
     "SimulationResult",
     "board_names",
     "examples",
@@ -19,4 +18,5 @@ __all__ = [
     "scale_arch",
     "score_batch",
     "simulate",
+    "strategies",
 ]

@@ -10,13 +10,13 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-_KIND_COLOURS = {"compute": "#4C72B0", "stall": "#C44E52", "dma": "#55A868", "wait": "#DDDDDD"}
+_KIND_COLOURS = {"compute": "#4C72B0", "wait": "#C44E52", "issue": "#8172B2", "copy_in": "#55A868", "copy_out": "#DD8452"}
 
 
 def plot_timeline(timeline: pd.DataFrame, clock_hz: float, path: str | Path, title: str = "") -> Path:
     """Draw `timeline` (columns lane, op, kind, start_cycles, end_cycles) to a PNG at `path`."""
     if timeline.empty:
-        raise ValueError("the timeline is empty: simulate with record_timeline=True")
+        raise ValueError("the timeline is empty: simulate with timeline=True")
     path = Path(path)
     lanes = sorted(timeline["lane"].unique(), key=lambda lane: (lane != "cpu", lane))
     fig_height = 1.2 + 0.5 * len(lanes)
@@ -29,6 +29,8 @@ def plot_timeline(timeline: pd.DataFrame, clock_hz: float, path: str | Path, tit
                 list(zip(group["start_cycles"] * to_ms, (group["end_cycles"] - group["start_cycles"]) * to_ms)),
                 (row - 0.4, 0.8),
                 facecolors=_KIND_COLOURS.get(str(kind), "#8172B2"),
+                edgecolors="white",  # thin gaps show where ops and parts begin
+                linewidths=0.3,
                 label=str(kind),
             )
     handles, labels = ax.get_legend_handles_labels()

@@ -17,7 +17,11 @@ from tinyops.latency_model._plot import plot_timeline as _plot_timeline
 
 BoardLike = Union[str, Path, _core.Board]
 NetworkLike = Union[ArchLike, _core.Network]
-STRATEGIES: tuple[str, ...] = ("internal", "external", "tinyops", "optimal")
+
+
+def strategies() -> list[str]:
+    """The strategies the core's planner registry offers, in DESIGN.md's order."""
+    return list(_core.strategies())
 
 
 def _board(board: BoardLike) -> _core.Board:
@@ -29,7 +33,7 @@ def _network(arch: NetworkLike) -> _core.Network:
 
 
 def _check_strategy(strategy: str) -> None:
-    known = list(_core.strategies())
+    known = strategies()
     if strategy not in known:
         raise ValueError(f"unknown strategy '{strategy}' (expected one of: {', '.join(known)})")
 
@@ -48,6 +52,10 @@ class SimulationResult:
     raw: _core.SimResult | None
     per_op: pd.DataFrame = field(repr=False)
     timeline: pd.DataFrame = field(repr=False)
+    label: str = ""  # what plots and tables call the network (default: its name)
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.network.name
 
     @property
     def strategy(self) -> str:
@@ -80,13 +88,13 @@ class SimulationResult:
     def plot_timeline(self, path: str | Path) -> Path:
         """Gantt chart (CPU and DMA lanes) of this simulation, written as a PNG."""
         if not self.fits:
-            raise ValueError(f"{self.network.name} does not fit {self.board.name} under {self.strategy}: {self.why}")
-        title = f"{self.network.name} on {self.board.name}, {self.strategy}: {self.latency_ms:.2f} ms"
+            raise ValueError(f"{self.label} does not fit {self.board.name} under {self.strategy}: {self.why}")
+        title = f"{self.label} on {self.board.name}, {self.strategy}: {self.latency_ms:.2f} ms"
         return _plot_timeline(self.timeline, self.board.clock_hz, path, title)
 
     def summary(self) -> dict[str, object]:
         """The figures of the design-space table, as plain values (JSON-ready)."""
-        return {"network": self.network.name, "board": self.board.name, "strategy": self.strategy,
+        return {"network": self.label, "board": self.board.name, "strategy": self.strategy,
                 "fits": self.fits, "why": self.why, "latency_ms": self.latency_ms,
                 "total_cycles": self.total_cycles, "peak_sram_bytes": self.peak_sram_bytes,
                 "sram_budget_bytes": int(self.plan.sram_budget_bytes), "external_bytes": self.external_bytes}
@@ -105,27 +113,29 @@ def simulate(
     *,
     with_plan: _core.Plan | None = None,
     timeline: bool = True,
+    label: str = "",
 ) -> SimulationResult:
     """Plan (unless `with_plan` is given) and simulate; per-op breakdown and timeline as DataFrames."""
     net, brd = _network(arch), _board(board)
     the_plan = with_plan if with_plan is not None else plan(net, brd, strategy)
     if not the_plan.fits:
-        return SimulationResult(net, brd, the_plan, None, pd.DataFrame(), pd.DataFrame())
+        return SimulationResult(net, brd, the_plan, None, pd.DataFrame(), pd.DataFrame(), label)
     raw = _core.simulate(net, the_plan, brd, timeline)
-    return SimulationResult(net, brd, the_plan, raw, pd.DataFrame(raw.per_op), pd.DataFrame(raw.timeline))
+    return SimulationResult(net, brd, the_plan, raw, pd.DataFrame(raw.per_op), pd.DataFrame(raw.timeline), label)
 
 
 def score_batch(
     archs: Sequence[NetworkLike],
     board: BoardLike = DEFAULT_BOARD,
-    strategies: Sequence[str] = STRATEGIES,
+    strategy_names: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Score many architectures x strategies in C++ with the GIL released.
 
     One row per (arch index, strategy): fits, why, latency_ms (NaN where it does not fit), total_cycles,
     peak_sram_bytes, external_bytes.
     """
-    for s in strategies:
-        _check_strategy(s)
+    names = list(strategy_names) if strategy_names is not None else strategies()
+    for name in names:
+        _check_strategy(name)
     items = [a if isinstance(a, _core.Network) else arch_to_json_text(a)[0] for a in archs]
-    return pd.DataFrame(_core.score_batch(items, list(strategies), _board(board)))
+    return pd.DataFrame(_core.score_batch(items, names, _board(board)))

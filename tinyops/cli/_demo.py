@@ -20,7 +20,10 @@ def demo(
     """Design-space comparison of the built-in networks on the default board (table + timeline PNGs)."""
     out.mkdir(parents=True, exist_ok=True)
     with user_errors():
-        console.print(design_space_table(out, board))
+        table, notes = design_space_table(out, board)
+    console.print(table)
+    for note in notes:
+        console.print(note, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -44,16 +44,20 @@ def boards() -> None:
     from tinyops.latency_model import board_names, load_board
 
     table = Table(title="Board catalog (latency_model/boards/)")
-    for col in ("board", "core", "clock", "SRAM budget", "memories", "DMA streams", "version"):
-        table.add_column(col)
+    for col in ("board", "core", "clock", "SRAM budget B", "memories", "DMA", "v"):
+        table.add_column(col, no_wrap=col == "board")
     with user_errors():
         for name in board_names():
             b = load_board(name)
-            memories = ", ".join(f"{m.name} {m.size_bytes // 1024} KB" for m in b.memories)
+            memories = "\n".join(f"{m.name}:{_size(m.size_bytes)}" for m in b.memories)
             streams = sum(e.streams for e in b.dma)
-            table.add_row(name, b.core, f"{b.clock_hz / 1e6:.0f} MHz", f"{b.sram_budget_bytes:,} B", memories,
+            table.add_row(name, b.core, f"{b.clock_hz / 1e6:.0f} MHz", f"{b.sram_budget_bytes:,}", memories,
                           str(streams), str(b.version))
     console.print(table)
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**20}M" if n >= 2**20 and n % 2**20 == 0 else f"{n // 1024}K"
 
 
 def _kb(n: float) -> str:
@@ -61,7 +65,7 @@ def _kb(n: float) -> str:
 
 
 def _per_op_table(result: Any) -> Table:
-    table = Table(title=f"{result.network.name} on {result.board.name}, {result.strategy}: "
+    table = Table(title=f"{result.label} on {result.board.name}, {result.strategy}: "
                         f"{result.latency_ms:.3f} ms, peak SRAM {_kb(result.peak_sram_bytes)} KB")
     cols = ("op", "name", "kind", "parts", "compute", "exposed DMA", "stall", "ext KB")
     for col in cols:
@@ -83,7 +87,7 @@ def simulate(
     from tinyops.latency_model import simulate as run
 
     with user_errors():
-        result = run(_arch_source(arch), board, strategy)
+        result = run(_arch_source(arch), board, strategy, label=Path(arch).stem)
     if as_json:
         doc = result.summary() | {"per_op": result.per_op.to_dict(orient="records")}
         print(json.dumps(doc, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v))
@@ -97,30 +101,37 @@ def simulate(
         console.print(f"timeline: {result.plot_timeline(timeline)}")
 
 
-def design_space_table(out_dir: Path, board: str = "stm32f746g-disco") -> Table:
-    """Every built-in network under every strategy on `board`; writes the best plan's timeline per network."""
-    from tinyops.latency_model import STRATEGIES, examples, load_board, simulate as run
+def design_space_table(out_dir: Path, board: str = "stm32f746g-disco") -> tuple[Table, list[str]]:
+    """Every built-in network under every strategy on `board`, and the reasons of the plans that do not fit.
+
+    Writes the timeline (PNG) of each network's fastest plan into `out_dir`.
+    """
+    from tinyops.latency_model import examples, load_board, simulate as run, strategies
 
     brd = load_board(board)
     table = Table(title=f"Design spaces on {brd.name} (SRAM budget {brd.sram_budget_bytes:,} B)")
-    for col in ("network", "M MACs", "strategy", "latency ms", "peak SRAM KB", "external MB", "fits / why"):
-        table.add_column(col, justify="left" if col in ("network", "strategy", "fits / why") else "right")
+    for col in ("network", "MMACs", "strategy", "ms", "SRAM KB", "ext MB", "fits"):
+        table.add_column(col, justify="left" if col in ("network", "strategy", "fits") else "right",
+                         no_wrap=True, min_width=6 if col == "fits" else None)
+    notes: list[str] = []
     for name in examples.BUILTIN:
-        results = [run(examples.builtin(name), brd, s) for s in STRATEGIES]
+        results = [run(examples.builtin(name), brd, s, label=name) for s in strategies()]
         fitting = [r for r in results if r.fits]
         best = min(fitting, key=lambda r: r.latency_ms) if fitting else None
         for r in results:
-            mark = " *" if r is best else ""
-            table.add_row(name if r is results[0] else "", f"{r.network.total_macs / 1e6:.1f}" if r is results[0] else "",
-                          r.strategy + mark, f"{r.latency_ms:.2f}" if r.fits else "-",
-                          _kb(r.peak_sram_bytes) if r.fits else "-",
+            first = r is results[0]
+            if not r.fits:
+                notes.append(f"({len(notes) + 1}) {name}, {r.strategy}: {r.why}")
+            table.add_row(name if first else "", f"{r.network.total_macs / 1e6:.1f}" if first else "",
+                          r.strategy + (" *" if r is best else ""),
+                          f"{r.latency_ms:.2f}" if r.fits else "-", _kb(r.peak_sram_bytes) if r.fits else "-",
                           f"{r.external_bytes / 2**20:.2f}" if r.fits else "-",
-                          "fits" if r.fits else f"[red]{r.why}[/]")
+                          "yes" if r.fits else f"[red]no ({len(notes)})[/]")
         if best is not None:
             best.plot_timeline(out_dir / f"timeline-{name}-{best.strategy}.png")
         table.add_section()
     table.caption = f"* fastest plan per network; its timeline is in {out_dir}/"
-    return table
+    return table, notes
 
 
 def register(app: typer.Typer) -> None:

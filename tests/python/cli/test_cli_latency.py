@@ -39,7 +39,7 @@ def test_simulate_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     for args, needle in [
         (["simulate", str(tmp_path / "missing.json")], "not found"),
         (["simulate", str(bad)], "bad.json"),
-        (["simulate", "mbv2-w0.35-r144", "--board", "nope"], "unknown board"),
+        (["simulate", "mbv2-w0.35-r144", "--board", "nope"], "expected a board YAML file or a catalog name"),
         (["simulate", "mbv2-w0.35-r144", "--strategy", "nope"], "unknown strategy"),
     ]:
         result = runner.invoke(app, args)
@@ -49,7 +49,7 @@ def test_simulate_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_demo_writes_the_table_and_timelines(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--no-search"])
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "mbv3-w0.55-r128" in result.output
     assert list(tmp_path.glob("timeline-*.png"))
