@@ -100,6 +100,11 @@ class SimulationResult:
                 "sram_budget_bytes": int(self.plan.sram_budget_bytes), "external_bytes": self.external_bytes}
 
 
+def _is_prebuilt(arch: object) -> bool:
+    """A core Network, or JSON text already serialized (passed to C++ as is, parsed there without the GIL)."""
+    return isinstance(arch, _core.Network) or (isinstance(arch, str) and arch.lstrip().startswith("{"))
+
+
 def plan(arch: NetworkLike, board: BoardLike = DEFAULT_BOARD, strategy: str = "tinyops") -> _core.Plan:
     """Plan `arch` on `board` with one of the strategies of DESIGN.md (see `_core.strategies()`)."""
     _check_strategy(strategy)
@@ -129,7 +134,7 @@ def score_batch(
     board: BoardLike = DEFAULT_BOARD,
     strategy_names: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Score many architectures x strategies in C++ with the GIL released.
+    """Score many architectures (dicts, paths, JSON texts or Networks) x strategies in C++, GIL released.
 
     One row per (arch index, strategy): fits, why, latency_ms (NaN where it does not fit), total_cycles,
     peak_sram_bytes, external_bytes.
@@ -137,5 +142,5 @@ def score_batch(
     names = list(strategy_names) if strategy_names is not None else strategies()
     for name in names:
         _check_strategy(name)
-    items = [a if isinstance(a, _core.Network) else arch_to_json_text(a)[0] for a in archs]
+    items = [a if _is_prebuilt(a) else arch_to_json_text(a)[0] for a in archs]
     return pd.DataFrame(_core.score_batch(items, names, _board(board)))
