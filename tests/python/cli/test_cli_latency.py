@@ -49,7 +49,7 @@ def test_simulate_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_demo_writes_the_table_and_timelines(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--no-search"])
     assert result.exit_code == 0, result.output
     assert "mbv3-w0.55-r128" in result.output
     assert list(tmp_path.glob("timeline-*.png"))

@@ -21,11 +21,22 @@ inline int32_t rounding_divide_by_pot(int32_t x, int exponent) {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+// A shift as (left, right) exponents, each within [0, 31]. The loader bounds every stored shift to
+// [-31, 31]; the clamp keeps the shifts defined (no UB) for data a malformed plan leaves in an overlay buffer
+// the kernel then reads (found by the loader fuzzer), and changes nothing for valid blobs.
+struct ShiftPair {
+  int left, right;
+};
+inline ShiftPair split_shift(int32_t shift) {
+  const int32_t clamped = shift > 31 ? 31 : (shift < -31 ? -31 : shift);
+  return ShiftPair{clamped > 0 ? clamped : 0, clamped > 0 ? 0 : -clamped};
+}
+
 // TFLite's MultiplyByQuantizedMultiplier: x * multiplier * 2^shift with multiplier a Q31 value.
 // The left shift wraps like TFLite's int32 arithmetic does on every target (made explicit here).
 inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
-  const int left_shift = shift > 0 ? shift : 0;
-  const int right_shift = shift > 0 ? 0 : -shift;
+  const ShiftPair s = split_shift(shift);
+  const int left_shift = s.left, right_shift = s.right;
   const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
   return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift);
 }
@@ -34,8 +45,8 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, i
 // p of either sign, TFLite's truncating (p + nudge) / 2^31 equals the flooring (p + 2^30) >> 31, and the
 // saturating case (both INT32_MIN) cannot occur.
 inline int32_t multiply_by_quantized_multiplier_fast(int32_t x, int32_t multiplier, int32_t shift) {
-  const int left_shift = shift > 0 ? shift : 0;
-  const int right_shift = shift > 0 ? 0 : -shift;
+  const ShiftPair s = split_shift(shift);
+  const int left_shift = s.left, right_shift = s.right;
   const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
   const int32_t high = static_cast<int32_t>((static_cast<int64_t>(shifted) * multiplier + (1 << 30)) >> 31);
   return rounding_divide_by_pot(high, right_shift);
@@ -62,7 +73,7 @@ struct ChannelRequant {
 
   static ChannelRequant make(int32_t multiplier, int32_t shift, int32_t bias, int64_t abs_weight_sum) {
     const int64_t bound = (bias < 0 ? -int64_t{bias} : int64_t{bias}) + 255 * abs_weight_sum;
-    const bool bounded = shift < 0 && bound < (int64_t{1} << 30);
+    const bool bounded = shift < 0 && shift >= -31 && bound < (int64_t{1} << 30);
     return ChannelRequant{multiplier, shift, bounded ? (1 << (-shift - 1)) : 0, bounded ? -shift : 0, bounded};
   }
 };
