@@ -75,3 +75,13 @@ TEST(Quant, BoundedChannelPathIsBitExact) {
 
 }  // namespace
 }  // namespace tinyops::rt
+
+// Garbage quant data (a malformed plan's overlay never filled, found by the loader fuzzer: 0x7F7F7F7F) must
+// not be undefined behaviour: shifts clamp to [-31, 31], valid shifts are unchanged (UBSan build checks).
+TEST(Quant, OutOfRangeShiftsClampInsteadOfUndefinedBehaviour) {
+  using namespace tinyops::rt;
+  const int32_t garbage = 0x7F7F7F7F;
+  EXPECT_EQ(multiply_by_quantized_multiplier(12345, 1 << 30, garbage), multiply_by_quantized_multiplier(12345, 1 << 30, 31));
+  EXPECT_EQ(multiply_by_quantized_multiplier_fast(-7, 1 << 30, -garbage), multiply_by_quantized_multiplier_fast(-7, 1 << 30, -31));
+  EXPECT_FALSE(ChannelRequant::make(1 << 30, -garbage, 0, 1).bounded);
+}
