@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -10,7 +11,8 @@ from rich.console import Console
 from tinyops.cli._errors import user_errors
 from tinyops.cli._latency import design_space_table
 
-console = Console()
+# Piped output (make demo logs, CI) gets room for the wide tables instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 110)
 
 
 def demo(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from rich.table import Table
 
 from tinyops.cli._errors import user_errors
 
-console = Console()
+# Piped output (make demo logs, CI) gets room for the wide tables instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 110)
 
 
 def _arch_source(arch: str) -> Any:
