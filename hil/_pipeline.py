@@ -79,18 +79,15 @@ class CompiledModel:
 
 
 def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
-    """Plan `model` (the compiler's IR) on `board` with `strategy`, write its blob and predict every op."""
+    """Compile `model` (the compiler's IR) with the compiler and predict every op; raises
+    tinyops.compiler.PlanDoesNotFit where the strategy's plan does not fit `board`."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
-    from tinyops.compiler._blob import write_blob
-    from tinyops.compiler._network import to_network
+    from tinyops.compiler import compile_model as compile_blob
 
-    mapping = to_network(model)
+    compiled = compile_blob(model, board, strategy)
+    mapping, plan, blob = compiled.mapping, compiled.plan, compiled.blob
+    plan_json = json.dumps(compiled.plan_json)
     network = mapping.network
-    plan = _core.plan(network, board, strategy)
-    if not plan.fits:
-        raise ValueError(f"{model.name}: the {strategy} plan does not fit {board.name}: {plan.why}")
-    plan_json = plan.to_json()
-    blob, _layout = write_blob(model, mapping, json.loads(plan_json))
     simulated = {row["op"]: row for row in _core.simulate(network, plan, board, False).per_op}
     names: list[str] = []
     kinds: list[str] = []
@@ -122,10 +119,9 @@ def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
 
 def load_board(name_or_path: str) -> Any:
     """A board of the catalog (latency_model/boards) by name, or a board YAML file."""
-    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
     from tinyops import latency_model
 
-    return _core.load_board(name_or_path, str(Path(latency_model.__file__).parent / "boards"))
+    return latency_model.load_board(name_or_path)
 
 
 def runner_firmware(port: str) -> FirmwareImage:

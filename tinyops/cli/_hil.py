@@ -95,6 +95,7 @@ def microbench(
     from tinyops.hil._measure import measure
     from tinyops.hil._microbench import calibration_set
     from tinyops.hil._pipeline import compile_model, load_board, measurement_job, runner_firmware
+    from tinyops.compiler import PlanDoesNotFit
     from tinyops.store import open_store
 
     with user_errors():
@@ -107,7 +108,7 @@ def microbench(
             for bench in benchmarks:
                 try:
                     compiled = compile_model(bench.model, board_obj, bench.strategy)
-                except ValueError as exc:  # e.g. a placement that does not fit: reported, not measured
+                except PlanDoesNotFit as exc:  # e.g. a placement that does not fit: reported, not measured
                     console.print(f"[yellow]skip[/] {bench.name}: {exc}")
                     skipped += 1
                     continue

@@ -19,7 +19,7 @@ from tinyops.compiler._ir import (
     QuantizedTensor,
     derive_integer_params,
 )
-from tinyops.compiler._compile import CompiledModel, compile_model
+from tinyops.compiler._compile import CompiledModel, PlanDoesNotFit, compile_model
 from tinyops.compiler._handoff import load_any, load_model, save_model
 from tinyops.compiler._quant import quantize_multiplier
 from tinyops.compiler._reference import evaluate
@@ -34,6 +34,7 @@ __all__ = [
     "QuantizedModel",
     "QuantizedOp",
     "QuantizedTensor",
+    "PlanDoesNotFit",
     "compile_model",
     "derive_integer_params",
     "evaluate",

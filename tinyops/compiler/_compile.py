@@ -69,20 +69,21 @@ def _board(board: str | Path | Any) -> Any:
     return _core.load_board(str(board), str(Path(latency_model.__file__).parent / "boards"))
 
 
+class PlanDoesNotFit(RuntimeError):
+    """The strategy's plan does not fit the board; the message carries the planner's numbers."""
+
+
 def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, strategy: str) -> CompiledModel:
-    """Plan ``model`` on ``board`` with ``strategy`` and build its blob. A plan that does not fit is a
-    RuntimeError carrying the planner's numbers."""
+    """Plan ``model`` on ``board`` with ``strategy`` and build its blob (PlanDoesNotFit if it cannot)."""
     from tinyops import _core
 
     if not isinstance(model, QuantizedModel):
         model = load_any(model)
-    if not hasattr(_core, "plan"):
-        raise RuntimeError("this build of tinyops._core has no planner (tinyops._core.plan)")
     mapping = to_network(model)
     board_obj = _board(board)
     plan = _core.plan(mapping.network, board_obj, strategy)
     if not plan.fits:
-        raise RuntimeError(f"{model.name}: strategy {strategy} does not fit on {plan.board}: {plan.why}")
+        raise PlanDoesNotFit(f"{model.name}: strategy {strategy} does not fit on {plan.board}: {plan.why}")
     plan_json = json.loads(plan.to_json())
     blob, layout = write_blob(model, mapping, plan_json)
     predicted_ms = float(_core.simulate(mapping.network, plan, board_obj, False).latency_ms)

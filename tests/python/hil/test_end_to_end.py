@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tinyops.compiler import PlanDoesNotFit
 from tinyops.hil import QemuTarget
 from tinyops.hil._measure import measure
 from tinyops.hil._store import HilMeasurement, HilOpMeasurement
@@ -74,7 +75,7 @@ def test_qemu_board_calibration_from_the_micro_benchmarks(tmp_path: Path, pipeli
         for bench in calibration_set():
             try:
                 compiled = steps.compile_model(bench.model, board, bench.strategy)
-            except ValueError:  # a placement that does not fit is not measured
+            except PlanDoesNotFit:  # a placement that does not fit is not measured
                 continue
             measure(store, target, steps.measurement_job(compiled, firmware, bench.name), repetitions=1)
     report = calibrate_board(store, BOARD, "qemu", tmp_path / "qemu-v2.yaml")
