@@ -40,13 +40,40 @@ def _find_row(store: Store, study_name: str, trial_number: int):  # type: ignore
     return rows[0]
 
 
+def _images_note(evaluated: Any, split: Any, seed: int) -> str:
+    if len(evaluated) == len(split):
+        return f"all {len(split)} val images"
+    return f"fixed subset: {len(evaluated)} of {len(split)} val images (seed {seed})"
+
+
+def _flashed_accuracy(quantized, board: str, strategy: str, val: Any, resolution: int,  # type: ignore[no-untyped-def]
+                      channels: int, tmp: Path, files: dict[str, Path]) -> tuple[float, str]:
+    """Compile `quantized` for the trial's board and strategy, write the blob (what would be flashed) with its
+    plan and report into `tmp`, and measure its int8 accuracy with the host runtime on `val`.
+
+    A model whose plan does not fit that strategy has no blob; its int8 accuracy then comes from the
+    compiler's numpy reference evaluator (same integer arithmetic), and the method says why.
+    """
+    from tinyops.compiler import PlanDoesNotFit
+    from tinyops.search._handoff import HOST_RUNTIME_METHOD, compile_for, int8_accuracy, int8_logits, \
+        reference_runner, top1
+
+    try:
+        compiled = compile_for(quantized, board, strategy)
+    except PlanDoesNotFit as exc:
+        accuracy = top1(*int8_logits(reference_runner(quantized), quantized, val, resolution, channels))
+        return accuracy, f"compiler numpy reference (no {strategy} blob: the plan does not fit {board})"
+    files.update(compiled.write(tmp))
+    accuracy = int8_accuracy(compiled.blob, quantized, val, resolution, channels)
+    return accuracy, HOST_RUNTIME_METHOD.format(strategy=strategy, board=board)
+
+
 def export_trial(study: optuna.Study, store: Store, trial_number: int, out_dir: str | Path, *, data: Any,
                  full: TrainConfig, calibration_batches: int = 8, device: str = "cpu") -> ExportResult:
     """Train the trial's architecture at full fidelity, quantize it to int8 and write its three files."""
     import torch
 
-    from tinyops.search._handoff import HANDOFF_METHOD, HandoffUnsupported, int8_accuracy, save_handoff, \
-        to_quantized_model
+    from tinyops.search._handoff import HandoffUnsupported, save_handoff, to_quantized_model
     from tinyops.search._quantize import INT8_METHOD, quantize
     from tinyops.search._torch_model import build_model
     from tinyops.search._train import train
@@ -73,18 +100,21 @@ def export_trial(study: optuna.Study, store: Store, trial_number: int, out_dir: 
         torch.save({"arch": arch, "state_dict": model.state_dict(), "accuracy": full_accuracy}, files["checkpoint"])
         try:
             quantized = to_quantized_model(qnet, f"{study.study_name}-{stem}")
-            files["int8"] = save_handoff(quantized, tmp / f"{stem}.int8.npz")
-            int8_acc, method = int8_accuracy(quantized, val, resolution, model.in_channels), HANDOFF_METHOD
-        except (HandoffUnsupported, ImportError) as exc:
+        except HandoffUnsupported as exc:
             files["int8"] = qnet.save(tmp / f"{stem}.int8-simulated.npz")
             int8_acc = qnet.evaluate(val)
             method = f"{INT8_METHOD} (no compiler handoff: {str(exc).split(': ', 1)[-1].split(' (')[0]})"
+        else:
+            files["int8"] = save_handoff(quantized, tmp / f"{stem}.int8.npz")
+            int8_acc, method = _flashed_accuracy(quantized, row.board, row.design_space, val, resolution,
+                                                 model.in_channels, tmp, files)
         out_dir.mkdir(parents=True, exist_ok=True)
         for part in sorted(tmp.iterdir()):
             shutil.move(str(part), out_dir / part.name)
         placed = {kind: out_dir / path.name for kind, path in files.items()}
     record_accuracy(store, row.optuna_trial_id, "full", full_accuracy, steps=full.steps, method="top-1, float",
                     dataset=data.name)
+    method += f"; {_images_note(val, data.val, full.seed + 1)}"
     record_accuracy(store, row.optuna_trial_id, "int8", int8_acc, steps=full.steps, method=method,
                     dataset=data.name)
     for kind, path in placed.items():

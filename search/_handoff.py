@@ -1,13 +1,16 @@
-"""The PTQ result as the compiler's quantized IR (tinyops/compiler/HANDOFF.md), and int8 accuracy through it.
+"""The PTQ result as the compiler's quantized IR (tinyops/compiler/HANDOFF.md), compiled, and its int8 accuracy.
 
-The compiler's numpy reference evaluator runs the IR with TFLite's integer arithmetic (multipliers, shifts,
-rounding), so the accuracy measured here is that of the int8 model the firmware would execute. Networks with
-an activation the IR lacks (hard-swish, in the MobileNetV3-style family) cannot be handed off yet; for them
-the search falls back to simulated quantization and records which method it used.
+The recorded int8 accuracy is that of what would be flashed: the IR is compiled for the trial's board and
+strategy (`tinyops.compiler.compile_model`, the blob `tinyops export` writes) and that blob runs through the
+host runtime (the firmware's loader, executor and kernels in `tinyops._core`) on the evaluation images. The
+compiler's numpy reference evaluator runs the same IR with TFLite's integer arithmetic; the tests check that
+both give the same logits bit for bit. Networks with an activation the IR lacks cannot be handed off; for
+them the search falls back to simulated quantization and records which method it used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,8 @@ from tinyops.search._data import ImageSplit, batches
 from tinyops.search._quantize import QuantizedNet, activation_params
 from tinyops.search._torch_model import ConvBnAct
 
-HANDOFF_METHOD = "compiler numpy reference (TFLite int8 arithmetic)"
+# What the int8 record's method says (the store keeps 128 characters).
+HOST_RUNTIME_METHOD = "host runtime on the {strategy} blob for {board}"
 _ACT_NAMES = {nn.Identity: "none", nn.ReLU: "relu", nn.ReLU6: "relu6"}
 
 
@@ -26,9 +30,17 @@ class HandoffUnsupported(ValueError):
     """The network uses something the compiler's IR does not represent."""
 
 
+def quantize_bias(bias: np.ndarray, input_scale: float, weight_scales: np.ndarray) -> np.ndarray:
+    """int32 biases on their grid (input scale x weight scale per channel), saturated: a channel whose weights
+    are all (near) zero has a tiny scale, and its bias must clamp rather than wrap."""
+    grid = np.float64(input_scale) * weight_scales.astype(np.float64)
+    info = np.iinfo(np.int32)
+    return np.clip(np.round(bias.astype(np.float64) / grid), info.min, info.max).astype(np.int32)
+
+
 def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ignore[no-untyped-def]
     """Build a `tinyops.compiler.QuantizedModel` from a calibrated QuantizedNet (raises HandoffUnsupported)."""
-    from tinyops.compiler import OpKind, Padding, QuantizedModel, QuantizedOp, QuantizedTensor
+    from tinyops.compiler import OpKind, Padding, QuantizedModel, QuantizedOp, QuantizedTensor, derive_integer_params
 
     model = qnet.model
     tensors: list[QuantizedTensor] = []
@@ -55,7 +67,7 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
         weights = q[:, 0].transpose(1, 2, 0) if depthwise else q.transpose(0, 2, 3, 1)
         w_scale = w_scale.cpu().numpy().astype(np.float32)
         bias = conv.bias.detach().cpu().numpy() if conv.bias is not None else np.zeros(conv.out_channels)
-        bias_q = np.round(bias / (np.float64(tensors[src].scale) * w_scale.astype(np.float64))).astype(np.int32)
+        bias_q = quantize_bias(bias, tensors[src].scale, w_scale)
         ops.append(QuantizedOp(OpKind.DEPTHWISE_CONV2D if depthwise else OpKind.CONV2D, label, [src], dst,
                                kernel=(k, k), stride=(s, s), padding=Padding(p, p, p, p), activation=act_name,
                                weights=np.ascontiguousarray(weights), weight_scales=w_scale, bias=bias_q))
@@ -84,13 +96,12 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
     q, w_scale = qnet.int8_weights["classifier"]
     w_scale = w_scale.cpu().numpy().astype(np.float32)
     bias = fc.bias.detach().cpu().numpy() if fc.bias is not None else np.zeros(fc.out_features)
-    bias_q = np.round(bias / (np.float64(tensors[current].scale) * w_scale.astype(np.float64))).astype(np.int32)
+    bias_q = quantize_bias(bias, tensors[current].scale, w_scale)
     ops.append(QuantizedOp(OpKind.FULLY_CONNECTED, "classifier", [current], dst, weights=q.cpu().numpy(),
                            weight_scales=w_scale, bias=bias_q))
     result = QuantizedModel(name=name, tensors=tensors, ops=ops, input=0, output=dst, source=f"<{name}>",
                             metadata={"front_end": "pytorch-ptq", "calibration_batches": str(qnet.calibration_batches)})
-    result.validate()
-    return result
+    return derive_integer_params(result)  # validates; the integer parameters compile_model and evaluate run
 
 
 def quantize_input(x: torch.Tensor, scale: float, zero_point: int) -> np.ndarray:
@@ -99,18 +110,49 @@ def quantize_input(x: torch.Tensor, scale: float, zero_point: int) -> np.ndarray
     return q.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def int8_accuracy(quantized_model, split: ImageSplit, resolution: int, channels: int,  # type: ignore[no-untyped-def]
-                  *, batch_size: int = 128) -> float:
-    """Top-1 accuracy of the int8 IR on `split`, computed by the compiler's reference evaluator."""
-    from tinyops.compiler import derive_integer_params, evaluate
+def compile_for(quantized_model, board: str, strategy: str):  # type: ignore[no-untyped-def]
+    """The blob (and plan report) that would be flashed: `quantized_model` planned on `board` with `strategy`."""
+    from tinyops.compiler import compile_model
 
-    model = derive_integer_params(quantized_model)
-    inp = model.tensors[model.input]
-    correct = 0
+    return compile_model(quantized_model, board, strategy)
+
+
+def int8_logits(run: Callable[[np.ndarray], np.ndarray], quantized_model, split: ImageSplit,  # type: ignore[no-untyped-def]
+                resolution: int, channels: int, *, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 logits N x classes, labels N) of `run` (int8 NHWC batch -> int8 outputs) over `split` in order."""
+    inp = quantized_model.tensors[quantized_model.input]
+    logits, labels = [], []
     for x, y in batches(split, resolution, batch_size, shuffle=False, channels=channels):
-        logits = evaluate(model, quantize_input(x, inp.scale, inp.zero_point))
-        correct += int((torch.from_numpy(logits.reshape(len(y), -1).argmax(1)) == y).sum())
-    return correct / max(1, len(split))
+        logits.append(np.asarray(run(quantize_input(x, inp.scale, inp.zero_point))).reshape(len(y), -1))
+        labels.append(y.numpy())
+    if not logits:
+        return np.zeros((0, 0), np.int8), np.zeros(0, np.int64)
+    return np.concatenate(logits), np.concatenate(labels)
+
+
+def reference_runner(quantized_model) -> Callable[[np.ndarray], np.ndarray]:  # type: ignore[no-untyped-def]
+    """The compiler's numpy reference evaluator of the IR as a batch function."""
+    from tinyops.compiler import evaluate
+
+    return lambda images: evaluate(quantized_model, images)
+
+
+def host_runtime_runner(blob: bytes, threads: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """The host runtime (firmware loader + executor + kernels) on `blob` as a batch function."""
+    from tinyops.compiler import HostRuntime
+
+    runtime = HostRuntime(blob)
+    return lambda images: runtime.run(images, threads=threads)
+
+
+def top1(logits: np.ndarray, labels: np.ndarray) -> float:
+    return float((logits.argmax(1) == labels).mean()) if len(labels) else 0.0
+
+
+def int8_accuracy(blob: bytes, quantized_model, split: ImageSplit, resolution: int,  # type: ignore[no-untyped-def]
+                  channels: int, *, threads: int | None = None) -> float:
+    """Top-1 accuracy on `split` of the compiled `blob`, run by the host runtime (the int8 model as flashed)."""
+    return top1(*int8_logits(host_runtime_runner(blob, threads), quantized_model, split, resolution, channels))
 
 
 def save_handoff(quantized_model, path: str | Path) -> Path:  # type: ignore[no-untyped-def]

@@ -8,7 +8,8 @@ import torch
 
 from tinyops.latency_model import examples
 from tinyops.search import build_model, quantize, train, TrainConfig
-from tinyops.search._handoff import HandoffUnsupported, int8_accuracy, save_handoff, to_quantized_model
+from tinyops.search._handoff import HandoffUnsupported, compile_for, host_runtime_runner, int8_accuracy, int8_logits, \
+    quantize_bias, reference_runner, save_handoff, to_quantized_model, top1
 
 compiler = pytest.importorskip("tinyops.compiler", reason="the compiler package is not in this build")
 
@@ -21,7 +22,7 @@ def calibrated():  # type: ignore[no-untyped-def]
     arch = _tiny_arch()
     model = build_model(arch)
     train_split, val_split = _toy_split(384, 0), _toy_split(128, 1)
-    train(model, train_split, val_split, 32, TrainConfig(steps=30, batch_size=32, eval_every=100))
+    train(model, train_split, val_split, 32, TrainConfig(steps=40, batch_size=32, lr=0.05, eval_every=100))
     return quantize(model, arch, train_split, num_batches=3, batch_size=32), val_split
 
 
@@ -38,11 +39,38 @@ def test_handoff_model_validates_and_round_trips(calibrated, tmp_path: Path) -> 
     np.testing.assert_array_equal(again.ops[0].weights, qm.ops[0].weights)
 
 
-def test_int8_accuracy_through_the_compiler_matches_simulation(calibrated) -> None:  # type: ignore[no-untyped-def]
+needs_host_runtime = pytest.mark.skipif(not compiler.host_runtime_available(),
+                                        reason="this build of tinyops._core has no firmware runtime")
+
+
+@needs_host_runtime
+@pytest.mark.parametrize("strategy", ["tinyops", "external"])
+def test_reference_and_host_runtime_logits_agree_bit_for_bit(calibrated, strategy: str) -> None:  # type: ignore[no-untyped-def]
+    """The numpy reference (TFLite's integer arithmetic) and the firmware kernels on the compiled blob must
+    give the same int8 logits on a trained model's real inputs: either one being wrong shows here."""
     qnet, val = calibrated
-    simulated = qnet.evaluate(val)
-    exact = int8_accuracy(to_quantized_model(qnet), val, 32, 3)
-    assert abs(exact - simulated) <= 0.03  # same grids; only integer rounding differs
+    qm = to_quantized_model(qnet, "tiny")
+    compiled = compile_for(qm, "stm32f746g-disco", strategy)
+    host, labels = int8_logits(host_runtime_runner(compiled.blob, threads=2), qm, val, 32, 3, batch_size=50)
+    ref, labels_ref = int8_logits(reference_runner(qm), qm, val, 32, 3, batch_size=50)
+    assert host.shape == (len(val), 4) and host.dtype == np.int8
+    np.testing.assert_array_equal(labels, labels_ref)
+    np.testing.assert_array_equal(host, ref)
+    assert len(np.unique(host)) > 8  # real, varied logits (not a saturated or constant output)
+    assert top1(host, labels) > 0.5  # chance is 0.25: the int8 model works
+
+
+@needs_host_runtime
+def test_host_runtime_accuracy_is_close_to_simulation(calibrated) -> None:  # type: ignore[no-untyped-def]
+    qnet, val = calibrated
+    qm = to_quantized_model(qnet)
+    accuracy = int8_accuracy(compile_for(qm, "stm32f746g-disco", "tinyops").blob, qm, val, 32, 3)
+    assert abs(accuracy - qnet.evaluate(val)) <= 0.03  # same grids; only integer rounding differs
+
+
+def test_bias_saturates_instead_of_wrapping() -> None:
+    q = quantize_bias(np.array([1.0, -1.0, 0.5], np.float32), 0.01, np.array([1e-14, 1e-14, 0.5], np.float32))
+    assert q.tolist() == [2**31 - 1, -(2**31), 100]
 
 
 def test_hard_swish_is_refused_by_name() -> None:

@@ -130,3 +130,40 @@ def test_pareto_front_keeps_only_non_dominated() -> None:
 
     points = [c(0, 0.8, 10), c(1, 0.7, 5), c(2, 0.7, 12), c(3, 0.9, 30), c(4, 0.8, 10)]
     assert [p.trial_number for p in pareto_front(points)] == [1, 0, 4, 3]
+
+
+@needs_core
+@pytest.mark.skipif(not __import__("tinyops.compiler").compiler.host_runtime_available(),
+                    reason="this build of tinyops._core has no firmware runtime")
+def test_export_records_the_host_runtimes_accuracy_of_the_written_blob(tmp_path: Path, tiny_tree: Path) -> None:
+    """The recorded int8 accuracy is the host runtime's on the exported blob file (what would be flashed)."""
+    import numpy as np
+
+    from tinyops.compiler import HostRuntime
+    from tinyops.search._data import load_data
+    from tinyops.search._export import export_trial
+    from tinyops.search._handoff import int8_logits, top1
+
+    config = _tiny_config(tmp_path, tiny_tree, trials=2,
+                          space=SearchSpace(families=("mbv2",), width_mults=(0.25,), resolutions=(32,), depths=(1,)))
+    run_search(config)
+    study, store = open_study(config, create=False)
+    trial = next(t for t in study.trials if t.user_attrs.get("feasible"))
+    full = TrainConfig(steps=8, batch_size=16, train_images=None, val_images=None, eval_every=100)
+    data = load_data(tiny_tree, image_size=32)
+    result = export_trial(study, store, trial.number, tmp_path / "export", data=data, full=full,
+                          calibration_batches=2)
+    assert {"arch", "checkpoint", "int8", "blob", "plan", "report"} <= set(result.files)
+    assert result.files["blob"].name.endswith(f".{SPACE}.blob")
+    row = next(r for r in load_trials(store, study.study_name) if r.trial_number == trial.number)
+    recorded = next(a for a in row.accuracies if a.fidelity == "int8")
+    assert recorded.method.startswith(f"host runtime on the {SPACE} blob for ") and "all 18 val images" in recorded.method
+    assert {e.kind for e in row.exports} >= {"blob", "plan", "report"}
+    # Re-measure from the files alone: the blob on disk through the host runtime, the handoff for the input scale.
+    from tinyops.compiler import load_model
+
+    quantized = load_model(result.files["int8"])
+    runtime = HostRuntime(result.files["blob"].read_bytes())
+    logits, labels = int8_logits(runtime.run, quantized, data.val, 32, 3)
+    assert recorded.value == result.int8_accuracy == top1(logits, labels)
+    assert np.array_equal(labels, data.val.labels.numpy())
