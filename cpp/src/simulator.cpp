@@ -3,8 +3,12 @@
 #include <algorithm>
 
 #include "tinyops/error.hpp"
+#include "tinyops/simulator_reference.hpp"
 
 namespace tinyops {
+
+using sim::Active;
+using sim::PartCost;
 
 const char* to_string(EventKind kind) {
   switch (kind) {
@@ -17,63 +21,48 @@ const char* to_string(EventKind kind) {
   return "?";
 }
 
-Simulator::Simulator(const Board& board) : board_(board) {
-  memory_count_ = int(board.memories.size());
-  if (memory_count_ > 8) throw InputError(board.source, "memories", "expected at most 8 memories");
-  dcache_bytes_ = board.cpu.dcache_bytes.value;
-  link_engine_.assign(size_t(memory_count_) * memory_count_, -1);
-  link_bpc_.assign(size_t(memory_count_) * memory_count_, 0);
-  for (size_t e = 0; e < board.dma.size(); ++e) {
-    const DmaEngine& engine = board.dma[e];
-    engine_setup_.push_back(engine.setup_cycles.value);
-    engine_issue_.push_back(engine.cpu_issue_cycles.value);
-    for (const DmaLink& l : engine.links) {
-      size_t k = size_t(board.memory_index(l.from)) * memory_count_ + board.memory_index(l.to);
-      if (link_engine_[k] < 0) link_engine_[k] = int(e), link_bpc_[k] = l.bytes_per_cycle.value;
-    }
-    for (int s = 0; s < int(engine.streams.value); ++s) streams_.push_back(Stream{int(e), 0});
+namespace {
+
+// Whether two parts of one op cost the same: part_cost reads only the output rows and channels and, per
+// operand, the memory and size of its region.
+bool same_cost_inputs(const Part& a, const Part& b) {
+  if (a.out_row_end - a.out_row_begin != b.out_row_end - b.out_row_begin ||
+      a.out_channel_end - a.out_channel_begin != b.out_channel_end - b.out_channel_begin)
+    return false;
+  for (int k = 0; k < kOperandCount; ++k)
+    if (a.at[k].memory != b.at[k].memory || a.at[k].bytes != b.at[k].bytes) return false;
+  return true;
+}
+
+}  // namespace
+
+void Simulator::BufferCache::clear() {
+  for (int k = 0; k < kOperandCount; ++k) {
+    region[k][0] = region[k][1] = Region{-2, 0, 0};  // matches no region
+    next[k] = 0;
   }
 }
 
-void Simulator::reset(const Network& net, const Plan& plan, bool record) {
-  if (!plan.fits) throw PlanningError("plan " + plan.strategy + " of " + plan.network + " on " + plan.board + " does not fit: " + plan.why);
-  if (plan.ops.size() != net.ops().size() || plan.tensor_home.size() != net.tensors().size())
-    throw PlanningError("plan of " + plan.network + " does not match network " + net.name() + " (op or tensor count)");
-  net_ = &net;
+Simulator::Simulator(const Board& board) : board_(board), tables_(board) {
+  for (int e : tables_.stream_engine) streams_.push_back(Stream{e, 0});
+  // Board files are validated non-negative; a Board edited in code might not be.
+  board_non_negative_ = board.bus.cpu_stall_increase.value >= 0 && board.cpu.memcpy_cycles_per_byte.value >= 0;
+  for (double c : tables_.engine_issue) board_non_negative_ &= c >= 0;
+  for (const Memory& m : board.memories)
+    board_non_negative_ &= m.read_cycles_per_byte.value >= 0 && m.write_cycles_per_byte.value >= 0;
+}
+Simulator::~Simulator() = default;
+Simulator::Simulator(Simulator&&) noexcept = default;
+
+void Simulator::reset(const Network& net, const Plan& plan) {
+  plan_tables_.reset(board_, tables_, net, plan);
   plan_ = &plan;
-  record_ = record;
-  plan_memories_ = int(plan.memories.size());
-  if (plan_memories_ > kMaxPlanMemories) throw PlanningError("plan uses more than 8 memories");
-  memory_map_.resize(plan_memories_);
-  memory_cost_.resize(plan_memories_);
-  for (int i = 0; i < plan_memories_; ++i) {
-    const int m = memory_map_[i] = board_.memory_index(plan.memories[i]);
-    if (m < 0) throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board_.name + " does not have");
-    const Memory& mem = board_.memories[m];
-    memory_cost_[i] = MemoryCost{mem.read_cycles_per_byte.value, mem.write_cycles_per_byte.value, mem.cached,
-                                 mem.kind == MemoryKind::External};
-  }
-  plan_link_engine_.resize(size_t(plan_memories_) * plan_memories_);
-  plan_link_bpc_.resize(plan_link_engine_.size());
-  for (int a = 0; a < plan_memories_; ++a)
-    for (int b = 0; b < plan_memories_; ++b) {
-      const size_t k = size_t(memory_map_[a]) * memory_count_ + memory_map_[b];
-      plan_link_engine_[size_t(a) * plan_memories_ + b] = link_engine_[k];
-      plan_link_bpc_[size_t(a) * plan_memories_ + b] = link_bpc_[k];
-    }
-  staging_.clear();
-  for (size_t b = 0; b < plan.buffers.size(); ++b) {
-    const Buffer& buf = plan.buffers[b];
-    if (buf.kind != BufferKind::Arena)
-      staging_.push_back(StagingBuffer{buf.region.memory, buf.region.offset, buf.region.end(), int(b)});
-  }
   for (Stream& s : streams_) s.free_at = 0;
   buffer_busy_.assign(plan.buffers.size(), 0.0);
   tensor_ready_.assign(net.tensors().size(), 0.0);
-  active_.clear();
-  geometry_.resize(net.ops().size());
-  for (const Op& op : net.ops()) geometry_[op.id] = op_geometry(net, op);
-  cpu_ = 0;
+  buffer_cache_.clear();
+  cost_geometry_ = nullptr;
+  cost_part_ = nullptr;
   result_.board = board_.name;
   result_.strategy = plan.strategy;
   result_.external_dma_bytes = result_.external_cpu_bytes = 0;
@@ -82,195 +71,172 @@ void Simulator::reset(const Network& net, const Plan& plan, bool record) {
   result_.peak_sram_bytes = plan.peak_sram_bytes();
 }
 
-Simulator::PartCost Simulator::part_cost(const OpGeometry& g, const Part& part) const {
-  PartCost cost;
-  const PartWork work = part_work(g, part);
-  cost.compute = compute_cycles(board_.kernels[int(g.kind)], work);
-  for (int k = 0; k < kOperandCount; ++k) {
-    const Region& r = part.at[k];
-    if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
-    const MemoryCost& mc = memory_cost_[r.memory];
-    if (mc.read_cpb == 0 && mc.write_cpb == 0 && !mc.external) continue;  // SRAM: nothing to count
-    double bytes = double(r.bytes);
-    double cycles;
-    if (Operand(k) == Operand::Output) {
-      cycles = bytes * mc.write_cpb;
-    } else {
-      bytes *= read_passes(g, Operand(k), bytes, work.out_pixels, mc.cached, dcache_bytes_);
-      cycles = bytes * mc.read_cpb;
-    }
-    cost.stall_by_memory[r.memory] += cycles;
-    cost.stall += cycles;
-    if (mc.external) cost.external_bytes += int64_t(bytes);
+const PartCost& Simulator::part_cost(const OpGeometry& g, const Part& part) {
+  if (cost_geometry_ != &g || !cost_part_ || !same_cost_inputs(*cost_part_, part)) {
+    cost_ = plan_tables_.part_cost(board_, tables_.dcache_bytes, g, part);
+    cost_geometry_ = &g;
+    cost_non_negative_ = cost_.compute >= 0;
+    for (double stall : cost_.stall_by_memory) cost_non_negative_ &= stall >= 0;
   }
-  return cost;
+  cost_part_ = &part;
+  return cost_;
 }
 
-double Simulator::stall_contention(const PartCost& cost, double start, double nominal) const {
-  if (cost.stall <= 0 || active_.empty() || nominal <= 0) return 0;
-  double extra = 0;
-  const double end = start + nominal;
-  for (int m = 0; m < plan_memories_; ++m) {
-    if (cost.stall_by_memory[m] <= 0) continue;
-    double overlap = 0;
-    for (const Active& a : active_)
-      if (a.src == m || a.dst == m) overlap += std::max(0.0, std::min(end, a.end) - std::max(start, a.start));
-    extra += cost.stall_by_memory[m] * board_.bus.cpu_stall_increase.value * std::min(1.0, overlap / nominal);
-  }
-  return extra;
+int Simulator::buffer_of(int operand, const Region& r) {
+  if (r.memory < 0 || r.memory >= sim::kMaxPlanMemories || !plan_tables_.has_staging[r.memory]) return -1;
+  BufferCache& c = buffer_cache_;
+  for (int e = 0; e < 2; ++e)
+    if (c.region[operand][e] == r) return c.buffer[operand][e];
+  const int b = plan_tables_.buffer_of(r);
+  const int e = c.next[operand];
+  c.region[operand][e] = r;
+  c.buffer[operand][e] = b;
+  c.next[operand] = e ^ 1;
+  return b;
 }
 
-int Simulator::buffer_of(const Region& r) const {
-  for (const StagingBuffer& s : staging_)
-    if (s.memory == r.memory && r.offset >= s.begin && r.offset + r.bytes <= s.end) return s.index;
-  return -1;
-}
-
-void Simulator::touch_buffers(const Part& part, double until) {
-  if (staging_.empty()) return;  // only arenas: nothing is refilled by DMA
-  for (const Region& r : part.at) {
-    if (!r.present()) continue;
-    int b = buffer_of(r);
-    if (b >= 0) buffer_busy_[b] = std::max(buffer_busy_[b], until);
-  }
-}
-
-double Simulator::issue(const Transfer& t, const Op& op, int op_index, int part, double when,
-                        const PartCost* concurrent, bool copy_out) {
-  const int src = t.src.memory, dst = t.dst.memory;  // plan memories
-  OpStats& stats = result_.per_op[op_index];
-  double ready = when;
-  if (t.operand == Operand::Input || t.operand == Operand::Input2) {
-    const size_t which = t.operand == Operand::Input ? 0 : 1;
-    if (which < op.inputs.size()) ready = std::max(ready, tensor_ready_[op.inputs[which]]);
-  }
-  if (t.buffer >= 0 && !copy_out) ready = std::max(ready, buffer_busy_[t.buffer]);
-  const int64_t bytes = t.src.bytes;
-  if (memory_cost_[src].external || memory_cost_[dst].external) {
-    result_.external_dma_bytes += bytes;
-    stats.external_bytes += bytes;
-  }
-  stats.dma_bytes += bytes;
-
-  double start, end;
-  int lane;
-  if (streams_.empty()) {  // no DMA engine: the CPU copies, synchronously
-    start = std::max(ready, cpu_);
-    end = start + double(bytes) * (board_.cpu.memcpy_cycles_per_byte.value + memory_cost_[src].read_cpb +
-                                   memory_cost_[dst].write_cpb);
-    stats.exposed_dma_cycles += end - cpu_;
-    cpu_ = end;
-    lane = 0;
-  } else {
-    const size_t k = size_t(src) * plan_memories_ + dst;
-    const int engine = plan_link_engine_[k];
-    if (engine < 0)
-      throw PlanningError("plan copies " + plan_->memories[src] + " -> " + plan_->memories[dst] + " but board " +
-                          board_.name + " has no DMA link between them");
-    // The CPU programs the transfer (and cleans the D-cache lines it covers).
-    const double issue_cycles = engine_issue_[engine];
-    if (record_ && issue_cycles > 0)
-      result_.timeline.push_back({0, op_index, part, EventKind::Issue, t.operand, cpu_, cpu_ + issue_cycles});
-    cpu_ += issue_cycles;
-    stats.overhead_cycles += issue_cycles;
-    ready = std::max(ready, cpu_);
-    Stream* best = nullptr;
-    for (Stream& s : streams_)
-      if (s.engine == engine && (!best || s.free_at < best->free_at)) best = &s;
-    start = std::max(ready, best->free_at);
-    double pressure = 0;
-    if (concurrent && concurrent->compute + concurrent->stall > 0)
-      pressure = std::max(concurrent->stall_by_memory[src], concurrent->stall_by_memory[dst]) /
-                 (concurrent->compute + concurrent->stall);
-    const double duration =
-        engine_setup_[engine] + double(bytes) / plan_link_bpc_[k] * (1 + board_.bus.dma_slowdown.value * pressure);
-    end = start + duration;
-    best->free_at = end;
-    lane = 1 + int(best - streams_.data());
-    active_.push_back(Active{start, end, src, dst});
-  }
-  stats.dma_cycles += end - start;
-  if (t.buffer >= 0) buffer_busy_[t.buffer] = std::max(buffer_busy_[t.buffer], end);
-  if (copy_out) {  // the overlay buffer it reads stays in use until the copy has landed
-    const int b = buffer_of(t.src);
-    if (b >= 0) buffer_busy_[b] = std::max(buffer_busy_[b], end);
-  }
-  if (record_)
-    result_.timeline.push_back(
-        {lane, op_index, part, copy_out ? EventKind::CopyOut : EventKind::CopyIn, t.operand, start, end});
-  return end;
+const SimResult& Simulator::reference_run(const Network& net, const Plan& plan, bool record_timeline) {
+  if (!reference_) reference_ = std::make_unique<ReferenceSimulator>(board_);
+  return reference_->run(net, plan, record_timeline);
 }
 
 const SimResult& Simulator::run(const Network& net, const Plan& plan, bool record_timeline) {
-  reset(net, plan, record_timeline);
+  if (record_timeline) return reference_run(net, plan, true);
+  reset(net, plan);
+  const sim::PlanTables& pt = plan_tables_;
   const auto& ops = plan.ops;
+  // Whether the CPU's clock only moved forward (see the buffer marks below); if not, the reference reruns.
+  bool monotone = board_non_negative_;
+  const bool cpu_copies = streams_.empty();
+  const double cpu_stall_increase = board_.bus.cpu_stall_increase.value;
+  const double dma_slowdown = board_.bus.dma_slowdown.value;
+  const double memcpy_cpb = board_.cpu.memcpy_cycles_per_byte.value;
+  // The CPU lane's clock lives in a local so that the chain of waits, issues and computes stays in registers.
+  double cpu = 0;
+  size_t n_active = 0;  // transfers in flight: active_[0, n_active)
+
+  // Issues one transfer now (at `cpu`); returns when it lands. `concurrent` is the part computing meanwhile.
+  auto issue = [&](const Transfer& t, const Op& op, OpStats& stats, const PartCost* concurrent,
+                   bool copy_out) __attribute__((always_inline)) -> double {
+    const int src = t.src.memory, dst = t.dst.memory;  // plan memories
+    double ready = cpu;
+    if (t.operand == Operand::Input) {
+      ready = std::max(ready, tensor_ready_[op.inputs[0]]);
+    } else if (t.operand == Operand::Input2 && op.inputs.size() > 1) {
+      ready = std::max(ready, tensor_ready_[op.inputs[1]]);
+    }
+    if (t.buffer >= 0 && !copy_out) ready = std::max(ready, buffer_busy_[t.buffer]);
+    const int64_t bytes = t.src.bytes;
+    if (pt.memory_cost[src].external || pt.memory_cost[dst].external) {
+      result_.external_dma_bytes += bytes;
+      stats.external_bytes += bytes;
+    }
+    stats.dma_bytes += bytes;
+    double start, end;
+    if (cpu_copies) {  // no DMA engine: the CPU copies, synchronously
+      start = std::max(ready, cpu);
+      end = start + double(bytes) * (memcpy_cpb + pt.memory_cost[src].read_cpb + pt.memory_cost[dst].write_cpb);
+      monotone &= bytes >= 0;
+      stats.exposed_dma_cycles += end - cpu;
+      cpu = end;
+    } else {
+      const size_t k = size_t(src) * pt.memories + dst;
+      const int engine = pt.link_engine[k];
+      if (engine < 0)
+        throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " +
+                            board_.name + " has no DMA link between them");
+      const double issue_cycles = tables_.engine_issue[engine];
+      cpu += issue_cycles;
+      stats.overhead_cycles += issue_cycles;
+      ready = std::max(ready, cpu);
+      Stream* best = nullptr;
+      for (Stream& s : streams_)
+        if (s.engine == engine && (!best || s.free_at < best->free_at)) best = &s;
+      start = std::max(ready, best->free_at);
+      const double pressure = sim::dma_pressure(concurrent, src, dst);
+      end = start + (tables_.engine_setup[engine] + double(bytes) / pt.link_bpc[k] * (1 + dma_slowdown * pressure));
+      best->free_at = end;
+      if (n_active == active_.size()) active_.resize(2 * n_active + 4);
+      active_[n_active++] = Active{start, end, src, dst};
+    }
+    stats.dma_cycles += end - start;
+    if (t.buffer >= 0) buffer_busy_[t.buffer] = std::max(buffer_busy_[t.buffer], end);
+    if (copy_out) {  // the overlay buffer it reads stays in use until the copy has landed
+      const int b = buffer_of(int(Operand::Output), t.src);
+      if (b >= 0) buffer_busy_[b] = std::max(buffer_busy_[b], end);
+    }
+    return end;
+  };
+
   double next_land = 0;  // when the copies issued ahead for the coming part land
   for (size_t i = 0; i < ops.size(); ++i) {
     const OpPlan& op_plan = ops[i];
     const Op& op = net.op(op_plan.op);
-    const OpGeometry& g = geometry_[op.id];
+    const OpGeometry& g = pt.geometry[op.id];
     OpStats& stats = result_.per_op[i];
     stats.op = op.id;
     stats.parts = int(op_plan.parts.size());
-    stats.start = cpu_;
-    for (size_t p = 0; p < op_plan.parts.size(); ++p) {
+    stats.start = cpu;
+    const size_t n_parts = op_plan.parts.size();
+    const int input = op.inputs[0], input2 = op.inputs.size() > 1 ? op.inputs[1] : -1;
+    for (size_t p = 0; p < n_parts; ++p) {
       const Part& part = op_plan.parts[p];
       const bool issued_ahead = part.copy_ahead && (i > 0 || p > 0);
       // 1. Copies not issued ahead are issued now; wait for the part's inputs.
-      double land = issued_ahead ? next_land : cpu_;
-      if (!issued_ahead)
-        for (const Transfer& t : part.copy_in) land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
-      for (const Transfer& t : part.copy_when_due) land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
-      double ready = land;
+      double land = issued_ahead ? next_land : cpu;
       bool input_copied = false;
-      for (const Transfer& t : part.copy_in) input_copied |= (t.operand == Operand::Input);
-      if (!input_copied) ready = std::max(ready, tensor_ready_[op.inputs[0]]);
-      if (op.inputs.size() > 1) ready = std::max(ready, tensor_ready_[op.inputs[1]]);
+      for (const Transfer& t : part.copy_in) {
+        input_copied |= (t.operand == Operand::Input);
+        if (!issued_ahead) land = std::max(land, issue(t, op, stats, nullptr, false));
+      }
+      for (const Transfer& t : part.copy_when_due) land = std::max(land, issue(t, op, stats, nullptr, false));
+      double ready = land;
+      if (!input_copied) ready = std::max(ready, tensor_ready_[input]);
+      if (input2 >= 0) ready = std::max(ready, tensor_ready_[input2]);
       if (!part.copy_out.empty()) {
-        int b = part.copy_out.front().buffer >= 0 ? part.copy_out.front().buffer : buffer_of(part.at[int(Operand::Output)]);
+        int b = part.copy_out.front().buffer >= 0 ? part.copy_out.front().buffer
+                                                  : buffer_of(int(Operand::Output), part.at[int(Operand::Output)]);
         if (b >= 0) ready = std::max(ready, buffer_busy_[b]);
       }
-      if (ready > cpu_) {
-        if (record_) result_.timeline.push_back({0, int(i), int(p), EventKind::Wait, Operand::Input, cpu_, ready});
-        stats.exposed_dma_cycles += ready - cpu_;
-        cpu_ = ready;
+      if (ready > cpu) {
+        stats.exposed_dma_cycles += ready - cpu;
+        cpu = ready;
       }
       // 2. The next part's copies, issued ahead, overlap this part's compute.
-      PartCost cost = part_cost(g, part);
-      const Part* next = p + 1 < op_plan.parts.size() ? &op_plan.parts[p + 1]
-                         : i + 1 < ops.size()        ? &ops[i + 1].parts.front()
-                                                     : nullptr;
+      const PartCost& cost = part_cost(g, part);
+      const bool last = p + 1 == n_parts;
+      const Part* next = !last ? &op_plan.parts[p + 1] : i + 1 < ops.size() ? &ops[i + 1].parts.front() : nullptr;
       if (next && next->copy_ahead) {
-        const size_t ni = p + 1 < op_plan.parts.size() ? i : i + 1;
-        const int np = p + 1 < op_plan.parts.size() ? int(p + 1) : 0;
-        const Op& next_op = net.op(ops[ni].op);
-        next_land = cpu_;
-        for (const Transfer& t : next->copy_in)
-          next_land = std::max(next_land, issue(t, next_op, int(ni), np, cpu_, &cost, false));
+        const Op& next_op = last ? net.op(ops[i + 1].op) : op;
+        OpStats& next_stats = last ? result_.per_op[i + 1] : stats;
+        next_land = cpu;
+        for (const Transfer& t : next->copy_in) next_land = std::max(next_land, issue(t, next_op, next_stats, &cost, false));
       }
       // 3. Compute, with stalls growing under concurrent DMA on the same memory.
-      if (!active_.empty())
-        active_.erase(std::remove_if(active_.begin(), active_.end(), [&](const Active& a) { return a.end <= cpu_; }),
-                      active_.end());
+      n_active = size_t(std::remove_if(active_.data(), active_.data() + n_active,
+                                       [&](const Active& a) { return a.end <= cpu; }) - active_.data());
       const double nominal = cost.compute + cost.stall;
-      const double stall = cost.stall + stall_contention(cost, cpu_, nominal);
-      const double start = cpu_;
-      cpu_ += cost.compute + stall;
-      if (record_) result_.timeline.push_back({0, int(i), int(p), EventKind::Compute, Operand::Output, start, cpu_});
+      const double stall = cost.stall + sim::stall_contention(cost, active_.data(), active_.data() + n_active,
+                                                              pt.memories, cpu_stall_increase, cpu, nominal);
+      cpu += cost.compute + stall;
       stats.compute_cycles += cost.compute;
       stats.stall_cycles += stall;
       stats.external_bytes += cost.external_bytes;
       result_.external_cpu_bytes += cost.external_bytes;
-      touch_buffers(part, cpu_);
+      // The reference also marks the staging buffers this part used as busy until `cpu`. Every later read of
+      // buffer_busy_ takes the max with a time no earlier than the CPU's clock then, and that clock never runs
+      // backwards while all costs are non-negative, so those marks can never win: skipped (checked below).
+      monotone &= cost_non_negative_;
       // 4. Output overlay: copy the part's output to its home.
-      double out_ready = cpu_;
-      for (const Transfer& t : part.copy_out) out_ready = std::max(out_ready, issue(t, op, int(i), int(p), cpu_, nullptr, true));
+      double out_ready = cpu;
+      for (const Transfer& t : part.copy_out) out_ready = std::max(out_ready, issue(t, op, stats, nullptr, true));
       tensor_ready_[op.output] = std::max(tensor_ready_[op.output], out_ready);
     }
-    stats.end = cpu_;
+    stats.end = cpu;
   }
+  if (!monotone) return reference_run(net, plan, false);
   // The network is done when the CPU is and the last output copy has landed.
-  double end = cpu_;
+  double end = cpu;
   for (const Stream& s : streams_) end = std::max(end, s.free_at);
   result_.total_cycles = end;
   result_.latency_ms = board_.cycles_to_ms(end);
@@ -278,8 +244,9 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
 }
 
 SimResult simulate(const Network& net, const Plan& plan, const Board& board, bool record_timeline) {
+  if (record_timeline) return ReferenceSimulator(board).run(net, plan, true);
   Simulator sim(board);
-  return sim.run(net, plan, record_timeline);
+  return sim.run(net, plan, false);
 }
 
 }  // namespace tinyops

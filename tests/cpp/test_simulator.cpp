@@ -6,6 +6,7 @@
 
 #include "board_fixture.hpp"
 #include "net_fixture.hpp"
+#include "sim_compare.hpp"
 #include "tinyops/error.hpp"
 #include "tinyops/planner.hpp"
 #include "tinyops/simulator.hpp"
@@ -65,7 +66,7 @@ TEST(Simulator, InternalConvPaysFlashStallsOnly) {
   Board board = tiny();
   Plan plan = make_plan(net, board, "internal");
   ASSERT_TRUE(plan.fits) << plan.why;
-  SimResult r = simulate(net, plan, board);
+  SimResult r = fixtures::simulate_both(net, plan, board);
   // Flash 0.5 cycles/byte: weights 128 B x 8 passes + bias 64 + quant 128 = 1216 B -> 608 cycles.
   EXPECT_DOUBLE_EQ(r.per_op[0].compute_cycles, kKernel);
   EXPECT_DOUBLE_EQ(r.per_op[0].stall_cycles, 608);
@@ -78,7 +79,7 @@ TEST(Simulator, InternalConvPaysFlashStallsOnly) {
 TEST(Simulator, ExternalConvPaysSdramStalls) {
   Network net = fixtures::one_conv(4, 4, 8, 16);
   Board board = tiny();
-  SimResult r = simulate(net, make_plan(net, board, "external"), board);
+  SimResult r = fixtures::simulate_both(net, make_plan(net, board, "external"), board);
   // Reads 1 cycle/byte: input 128 + weights 128 x 8 + bias 64 + quant 128 = 1344; writes 2 x 256 = 512.
   EXPECT_DOUBLE_EQ(r.per_op[0].stall_cycles, 1344 + 512);
   EXPECT_DOUBLE_EQ(r.total_cycles, kKernel + 1856);
@@ -90,7 +91,7 @@ TEST(Simulator, ExternalConvPaysSdramStalls) {
 TEST(Simulator, StagedConvWaitsForItsCopies) {
   Network net = fixtures::one_conv(4, 4, 8, 16);
   Board board = tiny();
-  SimResult r = simulate(net, staged_plan(net, board), board);
+  SimResult r = fixtures::simulate_both(net, staged_plan(net, board), board);
   // CPU issues input (0-20) and weights (20-40); input moves 20-62 on stream 1, weights 40-82 on stream 2
   // (10 setup + 128 B / 4 B per cycle). The CPU waits 40-82, then computes with bias/quant/output in SDRAM:
   // 2660 + 64 + 128 + 2 x 256 = 3364 -> ends at 3446.
@@ -113,11 +114,11 @@ TEST(Simulator, TwoRowPartsHandComputed) {
   // + quant 128 = 704, output 128 B x 2 = 256 -> 960. Copy of 64 B: 10 + 16 = 26 cycles.
   // Serial: part 0 issue 0-20, copy 20-46, compute 46-2386; part 1 issue 2386-2406, copy 2406-2432,
   // compute 2432-4772.
-  SimResult serial = simulate(net, two_row_parts(net, board, false), board);
+  SimResult serial = fixtures::simulate_both(net, two_row_parts(net, board, false), board);
   EXPECT_DOUBLE_EQ(serial.total_cycles, 4772);
   // Ahead: part 0 waits for its copy (20-46), then issues part 1's copy (46-66; it moves 66-92) and
   // computes 66-2406; part 1's copy has landed, so it computes at once: 2406-4746.
-  SimResult ahead = simulate(net, two_row_parts(net, board, true), board);
+  SimResult ahead = fixtures::simulate_both(net, two_row_parts(net, board, true), board);
   EXPECT_DOUBLE_EQ(ahead.total_cycles, 4746);
   EXPECT_DOUBLE_EQ(ahead.per_op[0].exposed_dma_cycles, 26);
 }
@@ -128,8 +129,8 @@ TEST(Simulator, OverlapIsNeverWorseThanSerial) {
     for (int c : {8, 16, 32}) {
       Network net = fixtures::one_conv(h, 4, c / 2, c);
       if (net.tensor(0).shape.bytes() / 2 > 64) continue;  // the ping-pong buffers of two_row_parts hold 64 B
-      EXPECT_LE(simulate(net, two_row_parts(net, board, true), board).total_cycles,
-                simulate(net, two_row_parts(net, board, false), board).total_cycles);
+      EXPECT_LE(fixtures::simulate_both(net, two_row_parts(net, board, true), board).total_cycles,
+                fixtures::simulate_both(net, two_row_parts(net, board, false), board).total_cycles);
     }
 }
 
@@ -138,8 +139,8 @@ TEST(Simulator, BusContentionSlowsTheCpu) {
   Board quiet = tiny();
   Board busy = board_from_yaml_text(
       fixtures::tiny_board_with("cpu_stall_increase: {value: 0", "cpu_stall_increase: {value: 1"), "busy.yaml");
-  double t_quiet = simulate(net, two_row_parts(net, quiet, true), quiet).total_cycles;
-  double t_busy = simulate(net, two_row_parts(net, busy, true), busy).total_cycles;
+  double t_quiet = fixtures::simulate_both(net, two_row_parts(net, quiet, true), quiet).total_cycles;
+  double t_busy = fixtures::simulate_both(net, two_row_parts(net, busy, true), busy).total_cycles;
   EXPECT_GT(t_busy, t_quiet);  // part 0's SDRAM stalls overlap part 1's copy from SDRAM
 }
 
@@ -150,7 +151,7 @@ TEST(Simulator, RefusesPlansThatDoNotFit) {
   EXPECT_FALSE(plan.fits);
   EXPECT_NE(plan.why.find("activation arena needs 131,072 B > SRAM budget 60,000 B"), std::string::npos) << plan.why;
   EXPECT_NE(plan.why.find("short by 71,072 B"), std::string::npos) << plan.why;
-  EXPECT_THROW(simulate(net, plan, board), PlanningError);
+  EXPECT_THROW(fixtures::simulate_both(net, plan, board), PlanningError);
 }
 
 TEST(Simulator, BoardWithoutDmaCopiesOnTheCpu) {
@@ -159,7 +160,7 @@ TEST(Simulator, BoardWithoutDmaCopiesOnTheCpu) {
   auto begin = text.find("dma:\n"), end = text.find("bus:\n");
   text.replace(begin, end - begin, "dma: []\n");
   Board board = board_from_yaml_text(text, "nodma.yaml");
-  SimResult r = simulate(net, staged_plan(net, board), board);
+  SimResult r = fixtures::simulate_both(net, staged_plan(net, board), board);
   // Two synchronous copies of 128 B at memcpy 1 + SDRAM read 1 cycle/byte = 256 cycles each.
   EXPECT_DOUBLE_EQ(r.per_op[0].exposed_dma_cycles, 512);
   EXPECT_DOUBLE_EQ(r.total_cycles, 512 + kKernel + 704);

@@ -5,6 +5,7 @@
 
 #include "board_fixture.hpp"
 #include "net_fixture.hpp"
+#include "sim_compare.hpp"
 #include "tinyops/planner.hpp"
 #include "tinyops/simulator.hpp"
 
@@ -64,7 +65,7 @@ Plan two_parts(const Network& net, const Board& board, bool filter, bool overlay
 TEST(SimulatorOverlays, CopyWhenDueIsIssuedWithThePartAndAwaited) {
   const Network net = fixtures::one_conv(4, 4, 8, 16);
   const Board board = tiny();
-  const SimResult r = simulate(net, two_parts(net, board, /*filter=*/true, /*overlay=*/false), board);
+  const SimResult r = fixtures::simulate_both(net, two_parts(net, board, /*filter=*/true, /*overlay=*/false), board);
   EXPECT_DOUBLE_EQ(r.per_op[0].exposed_dma_cycles, 42);
   EXPECT_DOUBLE_EQ(r.per_op[0].overhead_cycles, 60);
   EXPECT_DOUBLE_EQ(r.total_cycles, 3758);
@@ -74,7 +75,7 @@ TEST(SimulatorOverlays, CopyWhenDueIsIssuedWithThePartAndAwaited) {
 TEST(SimulatorOverlays, ReusedOutputBufferWaitsForItsCopyOut) {
   const Network net = fixtures::one_conv(4, 4, 8, 16);
   const Board board = tiny();
-  const SimResult r = simulate(net, two_parts(net, board, /*filter=*/false, /*overlay=*/true), board);
+  const SimResult r = fixtures::simulate_both(net, two_parts(net, board, /*filter=*/false, /*overlay=*/true), board);
   double copy_out_end = -1, part1_compute_start = -1;
   for (const TimelineEvent& e : r.timeline) {
     if (e.kind == EventKind::CopyOut && e.part == 0) copy_out_end = e.end;

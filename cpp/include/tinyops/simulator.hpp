@@ -12,6 +12,7 @@
 // complete and its destination buffer is no longer used; it takes setup + bytes / bandwidth cycles, longer
 // while the CPU stalls on the same memory. On a board without DMA the CPU copies synchronously.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "tinyops/kernel_cost.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/plan.hpp"
+#include "tinyops/simulator_tables.hpp"
 
 namespace tinyops {
 
@@ -62,9 +64,19 @@ struct SimResult {
 
 // Reusable simulator for one board: run() keeps its scratch storage between calls, so scoring many plans
 // allocates nothing once warmed up (set record_timeline = false for batch scoring).
+//
+// This is the fast path: the same event simulation as ReferenceSimulator (simulator_reference.hpp), giving the
+// same figures bit for bit (tests/cpp/test_simulator_golden.cpp), with the per-part costs and staging-buffer
+// lookups that repeat from part to part computed once per op, and no timeline bookkeeping. A run that
+// records the timeline is handed to the reference.
+class ReferenceSimulator;
+
 class Simulator {
  public:
   explicit Simulator(const Board& board);
+  ~Simulator();
+  Simulator(Simulator&&) noexcept;
+  Simulator& operator=(Simulator&&) = delete;
   // Throws PlanningError when the plan does not fit (plan.why) or uses a copy the board cannot do.
   const SimResult& run(const Network& net, const Plan& plan, bool record_timeline = false);
   const Board& board() const { return board_; }
@@ -74,60 +86,37 @@ class Simulator {
     int engine = 0;
     double free_at = 0;
   };
-  struct Active {  // a DMA transfer in flight (for bus contention)
-    double start, end;
-    int src, dst;  // plan memory indices
-  };
-  static constexpr int kMaxPlanMemories = 8;
-  struct PartCost {
-    double compute = 0, stall = 0;
-    double stall_by_memory[kMaxPlanMemories] = {};  // by plan memory
-    int64_t external_bytes = 0;
-  };
-  struct MemoryCost {  // a plan memory's board parameters, flat for the hot loop
-    double read_cpb = 0, write_cpb = 0;
-    bool cached = false, external = false;
-  };
-  struct StagingBuffer {  // a non-arena buffer: DMA fills or drains it, so its users are tracked
-    int memory;
-    int64_t begin, end;
-    int index;
+  // The staging buffer of each operand's region, remembered for the last two regions seen per operand (the
+  // parts of an op alternate between ping and pong buffers and otherwise repeat their regions).
+  struct BufferCache {
+    Region region[kOperandCount][2];
+    int buffer[kOperandCount][2];
+    int next[kOperandCount];
+    void clear();
   };
 
-  void reset(const Network& net, const Plan& plan, bool record);
-  PartCost part_cost(const OpGeometry& g, const Part& part) const;
-  double stall_contention(const PartCost& cost, double start, double nominal) const;
-  // Issues one transfer at `when`; returns when it lands. `pressure` is the concurrent part's stall share.
-  double issue(const Transfer& t, const Op& op, int op_index, int part, double when, const PartCost* concurrent,
-               bool copy_out);
-  void touch_buffers(const Part& part, double until);
-  int buffer_of(const Region& r) const;
+  void reset(const Network& net, const Plan& plan);
+  const SimResult& reference_run(const Network& net, const Plan& plan, bool record_timeline);
+  const sim::PartCost& part_cost(const OpGeometry& g, const Part& part);
+  int buffer_of(int operand, const Region& r);
 
   Board board_;
-  // Board parameters in flat form.
-  int memory_count_ = 0;
-  std::vector<int> link_engine_;       // [src * memory_count_ + dst] (board memories) -> engine, -1: none
-  std::vector<double> link_bpc_;       // bytes per cycle of that link
-  std::vector<double> engine_setup_, engine_issue_;
-  double dcache_bytes_ = 0;
-
-  // Per-run state, by plan memory index.
-  const Network* net_ = nullptr;
+  sim::BoardTables tables_;
+  sim::PlanTables plan_tables_;
+  std::unique_ptr<ReferenceSimulator> reference_;  // made on the first timeline request
   const Plan* plan_ = nullptr;
-  int plan_memories_ = 0;
-  std::vector<int> memory_map_;        // plan memory -> board memory
-  std::vector<MemoryCost> memory_cost_;
-  std::vector<int> plan_link_engine_;  // [src * plan_memories_ + dst]
-  std::vector<double> plan_link_bpc_;
-  std::vector<StagingBuffer> staging_;
   std::vector<Stream> streams_;
   std::vector<double> buffer_busy_;    // buffer -> when it is no longer used
   std::vector<double> tensor_ready_;   // tensor -> when all its bytes are in its home
-  std::vector<Active> active_;
-  std::vector<OpGeometry> geometry_;
-  double cpu_ = 0;
-  OpStats* stats_ = nullptr;
-  bool record_ = false;
+  std::vector<sim::Active> active_;  // storage for the transfers in flight (the count is local to run())
+  BufferCache buffer_cache_;
+  // The last part whose cost was computed, and that cost (reused by the next part with the same work and
+  // operand placement).
+  const OpGeometry* cost_geometry_ = nullptr;
+  const Part* cost_part_ = nullptr;
+  sim::PartCost cost_;
+  bool cost_non_negative_ = true;   // cost_ cannot move the CPU's clock backwards
+  bool board_non_negative_ = true;  // nor can the board's issue, copy and contention costs
   SimResult result_;
 };
 

@@ -1,0 +1,101 @@
+#pragma once
+// What both simulators (simulator.hpp, the fast one; simulator_reference.hpp, the plain event simulation it is
+// tested against) read from the board and the plan, resolved once per board / per run into flat tables, and
+// the cost of one part. Sharing these keeps the two simulators' cost model one piece of code: they differ
+// only in how they walk the events.
+#include <cstdint>
+#include <vector>
+
+#include "tinyops/board.hpp"
+#include "tinyops/kernel_cost.hpp"
+#include "tinyops/network.hpp"
+#include "tinyops/plan.hpp"
+
+namespace tinyops::sim {
+
+inline constexpr int kMaxPlanMemories = 8;
+
+// What a part costs the CPU, apart from waiting: kernel cycles and the memory stalls of operands it reads or
+// writes in place (before bus contention), by plan memory.
+struct PartCost {
+  double compute = 0, stall = 0;
+  double stall_by_memory[kMaxPlanMemories] = {};
+  int64_t external_bytes = 0;
+};
+
+struct MemoryCost {  // a plan memory's board parameters
+  double read_cpb = 0, write_cpb = 0;
+  bool cached = false, external = false;
+};
+
+struct StagingBuffer {  // a non-arena buffer: DMA fills or drains it, so its users are tracked
+  int memory;
+  int64_t begin, end;
+  int index;
+};
+
+struct Active {  // a DMA transfer in flight (for bus contention)
+  double start, end;
+  int src, dst;  // plan memory indices
+};
+
+// The board's DMA links and engines, by board memory index.
+struct BoardTables {
+  explicit BoardTables(const Board& board);
+  int memory_count = 0;
+  std::vector<int> link_engine;    // [src * memory_count + dst] -> engine, -1: none
+  std::vector<double> link_bpc;    // bytes per cycle of that link
+  std::vector<double> engine_setup, engine_issue;
+  std::vector<int> stream_engine;  // per DMA stream (engines' streams in board order): its engine
+  double dcache_bytes = 0;
+};
+
+// The plan's memories, links and staging buffers resolved against the board, and the op geometries.
+struct PlanTables {
+  // Throws PlanningError when the plan does not fit (plan.why), does not match `net`, or names a memory the
+  // board lacks.
+  void reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan);
+  // The staging buffer holding `r`, -1 if none (the first in plan order).
+  int buffer_of(const Region& r) const {
+    if (r.memory < 0 || r.memory >= kMaxPlanMemories || !has_staging[r.memory]) return -1;
+    for (const StagingBuffer& s : staging)
+      if (s.memory == r.memory && r.offset >= s.begin && r.offset + r.bytes <= s.end) return s.index;
+    return -1;
+  }
+  PartCost part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const;
+
+  int memories = 0;
+  std::vector<int> memory_map;  // plan memory -> board memory
+  std::vector<MemoryCost> memory_cost;
+  std::vector<int> link_engine;  // [src * memories + dst]
+  std::vector<double> link_bpc;
+  std::vector<StagingBuffer> staging;
+  bool has_staging[kMaxPlanMemories] = {};
+  std::vector<OpGeometry> geometry;  // by op id
+};
+
+// Extra stall cycles of a part running [start, start + nominal) while the transfers in [begin, end) use the
+// memories it stalls on: each memory's stall grows by cpu_stall_increase x the fraction of the part overlapped.
+inline double stall_contention(const PartCost& cost, const Active* begin, const Active* end, int memories,
+                               double cpu_stall_increase, double start, double nominal) {
+  if (cost.stall <= 0 || begin == end || nominal <= 0) return 0;
+  double extra = 0;
+  const double part_end = start + nominal;
+  for (int m = 0; m < memories; ++m) {
+    if (cost.stall_by_memory[m] <= 0) continue;
+    double overlap = 0;
+    for (const Active* a = begin; a != end; ++a)
+      if (a->src == m || a->dst == m) overlap += std::max(0.0, std::min(part_end, a->end) - std::max(start, a->start));
+    extra += cost.stall_by_memory[m] * cpu_stall_increase * std::min(1.0, overlap / nominal);
+  }
+  return extra;
+}
+
+// The DMA slowdown factor's input: the share of the concurrent part's time the CPU stalls on src or dst.
+inline double dma_pressure(const PartCost* concurrent, int src, int dst) {
+  if (!concurrent || concurrent->compute + concurrent->stall <= 0) return 0;
+  return std::max(concurrent->stall_by_memory[src], concurrent->stall_by_memory[dst]) /
+         (concurrent->compute + concurrent->stall);
+}
+
+}  // namespace tinyops::sim

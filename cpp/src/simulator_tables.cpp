@@ -1,0 +1,85 @@
+#include "tinyops/simulator_tables.hpp"
+
+#include "tinyops/error.hpp"
+
+namespace tinyops::sim {
+
+BoardTables::BoardTables(const Board& board) {
+  memory_count = int(board.memories.size());
+  if (memory_count > kMaxPlanMemories) throw InputError(board.source, "memories", "expected at most 8 memories");
+  dcache_bytes = board.cpu.dcache_bytes.value;
+  link_engine.assign(size_t(memory_count) * memory_count, -1);
+  link_bpc.assign(size_t(memory_count) * memory_count, 0);
+  for (size_t e = 0; e < board.dma.size(); ++e) {
+    const DmaEngine& engine = board.dma[e];
+    engine_setup.push_back(engine.setup_cycles.value);
+    engine_issue.push_back(engine.cpu_issue_cycles.value);
+    for (const DmaLink& l : engine.links) {
+      size_t k = size_t(board.memory_index(l.from)) * memory_count + board.memory_index(l.to);
+      if (link_engine[k] < 0) link_engine[k] = int(e), link_bpc[k] = l.bytes_per_cycle.value;
+    }
+    for (int s = 0; s < int(engine.streams.value); ++s) stream_engine.push_back(int(e));
+  }
+}
+
+void PlanTables::reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan) {
+  if (!plan.fits)
+    throw PlanningError("plan " + plan.strategy + " of " + plan.network + " on " + plan.board + " does not fit: " + plan.why);
+  if (plan.ops.size() != net.ops().size() || plan.tensor_home.size() != net.tensors().size())
+    throw PlanningError("plan of " + plan.network + " does not match network " + net.name() + " (op or tensor count)");
+  memories = int(plan.memories.size());
+  if (memories > kMaxPlanMemories) throw PlanningError("plan uses more than 8 memories");
+  memory_map.resize(memories);
+  memory_cost.resize(memories);
+  for (int i = 0; i < memories; ++i) {
+    const int m = memory_map[i] = board.memory_index(plan.memories[i]);
+    if (m < 0) throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board.name + " does not have");
+    const Memory& mem = board.memories[m];
+    memory_cost[i] = MemoryCost{mem.read_cycles_per_byte.value, mem.write_cycles_per_byte.value, mem.cached,
+                                mem.kind == MemoryKind::External};
+  }
+  link_engine.resize(size_t(memories) * memories);
+  link_bpc.resize(link_engine.size());
+  for (int a = 0; a < memories; ++a)
+    for (int b = 0; b < memories; ++b) {
+      const size_t k = size_t(memory_map[a]) * tables.memory_count + memory_map[b];
+      link_engine[size_t(a) * memories + b] = tables.link_engine[k];
+      link_bpc[size_t(a) * memories + b] = tables.link_bpc[k];
+    }
+  staging.clear();
+  for (bool& h : has_staging) h = false;
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const Buffer& buf = plan.buffers[b];
+    if (buf.kind == BufferKind::Arena) continue;
+    staging.push_back(StagingBuffer{buf.region.memory, buf.region.offset, buf.region.end(), int(b)});
+    if (buf.region.memory >= 0 && buf.region.memory < kMaxPlanMemories) has_staging[buf.region.memory] = true;
+  }
+  geometry.resize(net.ops().size());
+  for (const Op& op : net.ops()) geometry[op.id] = op_geometry(net, op);
+}
+
+PartCost PlanTables::part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const {
+  PartCost cost;
+  const PartWork work = part_work(g, part);
+  cost.compute = compute_cycles(board.kernels[int(g.kind)], work);
+  for (int k = 0; k < kOperandCount; ++k) {
+    const Region& r = part.at[k];
+    if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
+    const MemoryCost& mc = memory_cost[r.memory];
+    if (mc.read_cpb == 0 && mc.write_cpb == 0 && !mc.external) continue;  // SRAM: nothing to count
+    double bytes = double(r.bytes);
+    double cycles;
+    if (Operand(k) == Operand::Output) {
+      cycles = bytes * mc.write_cpb;
+    } else {
+      bytes *= read_passes(g, Operand(k), bytes, work.out_pixels, mc.cached, dcache_bytes);
+      cycles = bytes * mc.read_cpb;
+    }
+    cost.stall_by_memory[r.memory] += cycles;
+    cost.stall += cycles;
+    if (mc.external) cost.external_bytes += int64_t(bytes);
+  }
+  return cost;
+}
+
+}  // namespace tinyops::sim
