@@ -163,6 +163,12 @@ function(tinyops_add_port_apps port)
       tinyops_add_qemu_test(${port}-runtime-check MACHINE ${ARG_QEMU_MACHINE} ELF runtime_check TIMEOUT 120)
     endif()
     if(ARG_QEMU_MACHINE)
+      # The DSP kernels with the port's real instructions, bit-exact against the references.
+      tinyops_add_firmware(kernel_check PORT ${port} SOURCES ${app}/kernel_check.cpp ${app}/console.cpp LIBRARIES tinyops_rt)
+      tinyops_add_qemu_test(${port}-kernel-check MACHINE ${ARG_QEMU_MACHINE} ELF kernel_check TIMEOUT 300
+                            PASS_REGEX "kernel_check: [0-9]+ cases, 0 mismatches")
+    endif()
+    if(ARG_QEMU_MACHINE)
       # The runner's refusals under QEMU: an empty blob slot, and a blob that is not one (the runner's
       # own source file loaded into the slot); each must exit 1 naming the loader's status.
       set(run_check ${CMAKE_COMMAND} -DQEMU=${TINYOPS_QEMU_SYSTEM_ARM} -DMACHINE=${ARG_QEMU_MACHINE}

@@ -46,6 +46,14 @@ Case random_case(std::mt19937& rng, int kh, int kw, int stride, int cin, int cou
   return c;
 }
 
+// Every third case: right shifts only (the DSP kernels' short requantization on every channel); every third
+// of those also the whole int8 activation range (a clamp by SSAT).
+void vary_requantization(Case& c, int i) {
+  if (i % 3 == 0) return;
+  for (auto& s : c.shift) s = s >= 0 ? -1 - s : s;
+  if (i % 3 == 2) c.act_min = -128, c.act_max = 127;
+}
+
 WindowGeometry geometry_of(const Case& c) {
   return test::geometry(c.kh, c.kw, c.sh, c.sw, c.pt, c.pl, 1, c.act_min, c.act_max);
 }
@@ -92,9 +100,27 @@ TEST(Conv2dDsp, PointwiseMatchesReference) {
     const int cin = std::uniform_int_distribution<int>(1, 70)(rng), cout = std::uniform_int_distribution<int>(1, 21)(rng);
     const int stride = 1 + i % 2;
     Case c = random_case(rng, 1, 1, stride, cin, cout, false);
+    vary_requantization(c, i);
     c.pt = c.pl = 0;
     c.ho = (c.h - 1) / stride + 1, c.wo = (c.w - 1) / stride + 1;
     ASSERT_TRUE(conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
+    const auto expected = run_whole(conv2d_reference, c);
+    ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
+    ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false), expected) << "parts, case " << i;
+  }
+}
+
+// Depths around the kernel's limits: several channel blocks in the widened weight buffer (depth up to 256),
+// raw filters up to depth 512, then the deep 1x1 fallback; odd channel counts and depth % 4 tails throughout.
+TEST(Conv2dDsp, DeepPointwiseMatchesReference) {
+  std::mt19937 rng(17);
+  for (int i = 0; i < 40; ++i) {
+    const int cin = std::uniform_int_distribution<int>(i < 20 ? 150 : 257, i < 20 ? 256 : 600)(rng);
+    const int cout = std::uniform_int_distribution<int>(1, 45)(rng);
+    Case c = random_case(rng, 1, 1, 1 + i % 2, cin, cout, false);
+    vary_requantization(c, i);
+    c.pt = c.pl = 0;
+    c.ho = (c.h - 1) / c.sh + 1, c.wo = (c.w - 1) / c.sw + 1;
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
     ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false), expected) << "parts, case " << i;
@@ -107,7 +133,8 @@ TEST(Conv2dDsp, SmallPatchMatchesReference) {
     const int k = i % 3 == 0 ? 5 : 3;
     const int cin = std::uniform_int_distribution<int>(1, 256 / (k * k))(rng);
     const int cout = std::uniform_int_distribution<int>(1, 70)(rng);  // > 64: two folded-bias blocks
-    const Case c = random_case(rng, k, k, 1 + i % 2, cin, cout, false);
+    Case c = random_case(rng, k, k, 1 + i % 2, cin, cout, false);
+    vary_requantization(c, i);
     ASSERT_TRUE(conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i;

@@ -1,9 +1,20 @@
-// conv2d, Cortex-M DSP variant: 2 output channels x 2 output pixels per step, each 4 input bytes
-// sign-extended in pairs (SXTB16, SXTB16 ROR 8) and accumulated with SMLAD. Works on raw int8 inputs:
-// TFLite's sum w*(x - zp) is computed as sum w*x - zp*sum(w), the second term folded into the bias once
-// per output channel. Padding taps are filled with zp, so that they contribute exactly nothing.
-// 1x1 convolutions read the input pixels in place; other kernels gather each pixel's patch first (the
-// first 3x3 layer: 27 bytes). Bit-exact with conv2d_reference (tested on randomized shapes).
+// conv2d, Cortex-M DSP variant: 2 output channels x 2 output pixels per step, accumulated with SMLAD on
+// int16 lanes. 1x1 convolutions read the input pixels in place; other kernels gather each pixel's patch first
+// (the first 3x3 layer: 27 bytes), padding taps filled with the input zero point. Each pixel pair is
+// sign-extended once per channel block into a stack buffer (its "expansion"), with TFLite's input offset
+// (-zp) added to every int16 lane; output pixels pair in raster order across row ends. Two inner loops over
+// an expanded pair:
+// - widened (1x1 calls of >= kMinPairsToWiden pixel pairs): the block's weights are sign-extended to int16
+//   once per call into a 4 KB stack buffer, so that the loop is loads and SMLAD only (24 instructions per 32
+//   MACs on a Cortex-M). The last group's missing lanes (depth % 4) are zero weights.
+// - raw (the other calls: few pixels, e.g. the 2x2 and 4x4 layers and their row parts, and KxK patches,
+//   whose cost the gathering dominates): weights sign-extended in the loop (18 instructions per 16 MACs).
+//   Nothing is computed per call in proportion to the weights, so that a part of a partitioned op costs
+//   what its pixels cost.
+// An odd last channel and an unpaired last pixel are computed twice, the copy discarded. 1x1 filters deeper
+// than 4 * kMaxExpandedGroups sign-extend everything in the loop (dot_2x2) and fold -zp * sum(w) into the
+// bias. Bit-exact with conv2d_reference (tested on randomized shapes, on the host and on the Cortex-M7 build
+// under QEMU: firmware/app/kernel_check).
 #include <string.h>
 
 #include "tinyops/rt/dsp.hpp"
@@ -13,7 +24,13 @@
 namespace tinyops::rt {
 namespace {
 
-constexpr int kChannelBlock = 64;  // output channels whose folded biases live on the stack at once
+constexpr int kChannelBlock = 32;          // output channels whose state lives on the stack at once
+constexpr int kMaxExpandedGroups = 96;     // groups of 4 input values of an expanded pixel pair (1.5 KB)
+constexpr int kMaxWidenedGroups = 64;      // of a widened filter (depth <= 256)
+constexpr int kWidenedWeightWords = 1024;  // 4 KB of stack: the int16 weights of one channel block
+// Widening a channel pair costs about 10 instructions per group of 4 inputs, once per call, and saves 6 per
+// group and pixel pair; every part of a row-partitioned op widens again, so tiny calls do not widen.
+constexpr int kMinPairsToWiden = 4;
 
 // Sum of a filter's weights, 4 at a time (SMLAD with 1, 1).
 int32_t weight_sum(const int8_t* w, int depth) {
@@ -28,6 +45,356 @@ int32_t weight_sum(const int8_t* w, int depth) {
   for (; i < depth; ++i) sum += w[i];
   return sum;
 }
+
+// Requantization of a channel whose accumulators stay below 2^30 (ChannelRequant::bounded) and whose right
+// shift e is at most 22: the output zero point joins the rounding term, ((h + 2^(e-1) - [h < 0]) >> e) + zp
+// = (h + (2^(e-1) + zp * 2^e) - [h < 0]) >> e, with |h| < 2^30 and |zp * 2^e| <= 2^29 (no overflow).
+struct FastRequant {
+  int32_t multiplier, offset, right_shift;
+};
+constexpr int kMaxFastRightShift = 22;
+
+// The output channels of one block: accumulator start values and requantization parameters, once per call.
+struct ChannelBlock {
+  int32_t bias[kChannelBlock + 1];  // + 1: an odd block's last channel is computed twice
+  ChannelRequant requant[kChannelBlock];
+  FastRequant fast[kChannelBlock];
+  bool all_fast;  // every channel has its FastRequant
+};
+
+// Called once per part of an op: its cost per channel is kept to a few instructions (the exact general
+// parameters only for blocks with a channel outside the fast requantization).
+void set_up_channels(const ChannelData& c, int depth, int first, int count, int32_t output_zero_point,
+                     ChannelBlock& block) {
+  // ChannelRequant::bounded: |bias| + 255 * 128 * depth < 2^30 (|w| <= 128, |x - zp| <= 255).
+  const int64_t bias_limit = (int64_t{1} << 30) - int64_t{255} * 128 * depth;
+  const uint32_t abs_bias_limit = bias_limit > 0 ? static_cast<uint32_t>(bias_limit) : 0u;
+  block.all_fast = true;
+  for (int i = 0; i < count; ++i) {
+    const int k = first + i;
+    const int32_t bias = c.bias ? c.bias[k] : 0, shift = c.shifts[k];
+    block.bias[i] = bias;
+    const uint32_t abs_bias = bias < 0 ? 0u - static_cast<uint32_t>(bias) : static_cast<uint32_t>(bias);
+    const bool fast = shift <= -1 && shift >= -kMaxFastRightShift && abs_bias < abs_bias_limit;
+    const int32_t e = fast ? -shift : 1;
+    block.fast[i] = FastRequant{c.multipliers[k], (1 << (e - 1)) + output_zero_point * (1 << e), e};
+    block.all_fast = block.all_fast && fast;
+  }
+  block.bias[count] = count > 0 ? block.bias[count - 1] : 0;
+  if (block.all_fast) return;
+  for (int i = 0; i < count; ++i) {
+    const int k = first + i;
+    block.requant[i] = ChannelRequant::make(c.multipliers[k], c.shifts[k], block.bias[i], int64_t{128} * depth);
+  }
+}
+
+// For loops on raw (not offset) inputs: bias - zp * sum(w) in place of the bias.
+void fold_input_zero_point(int32_t input_zero_point, const int8_t* weights, int depth, int count, ChannelBlock& block) {
+  for (int i = 0; i <= count; ++i) {
+    const int k = i < count ? i : count - 1;
+    block.bias[i] = wrapping_add(block.bias[i], -input_zero_point * weight_sum(weights + k * depth, depth));
+  }
+}
+
+// The requantized value before the clamp (SMMULR on 2 * acc, as ChannelRequant's bounded path).
+inline int32_t requantize_fast_unclamped(int32_t acc, const FastRequant& q) {
+  const int32_t high = dsp::smmulr(acc * 2, q.multiplier);
+  return (high + q.offset - static_cast<int32_t>(static_cast<uint32_t>(high) >> 31)) >> q.right_shift;
+}
+
+// Pixels a and b of one channel. kFullRange: the activation range is all of int8 (a clamp by SSAT).
+template <bool kFullRange>
+inline void requantize_fast_pair(const int32_t* acc, FastRequant q, int32_t lo, int32_t hi, int8_t* out_a, int8_t* out_b) {
+  const int32_t va = requantize_fast_unclamped(acc[0], q), vb = requantize_fast_unclamped(acc[1], q);
+  *out_a = static_cast<int8_t>(kFullRange ? dsp::ssat8(va) : clamp_i32(va, lo, hi));
+  *out_b = static_cast<int8_t>(kFullRange ? dsp::ssat8(vb) : clamp_i32(vb, lo, hi));
+}
+
+// One output of channel i of a block (the deep loops).
+inline int8_t requantize_in_block(int32_t acc, const ChannelBlock& block, int i, int32_t zp, int32_t lo, int32_t hi) {
+  if (block.all_fast) return static_cast<int8_t>(clamp_i32(requantize_fast_unclamped(acc, block.fast[i]), lo, hi));
+  return requantize_channel(acc, block.requant[i], zp, lo, hi);
+}
+
+// ---- expanded pixel pairs ----
+
+// Up to 4 bytes as a little-endian word, missing bytes 0.
+inline uint32_t load_group(const int8_t* p, int count) {
+  if (count >= 4) return dsp::load32(p);
+  uint32_t word = 0;
+  for (int i = 0; i < count; ++i) word |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return word;
+}
+
+// Two int8 vectors of `depth` values, per group of 4: the words (u0,u2) (u1,u3) (v0,v2) (v1,v3) as SXTB16 /
+// SXTB16 ROR 8 give them, plus `offset` in each int16 lane; the last group's missing values are 0 (+ offset).
+// The layout of an expanded pixel pair (u, v = pixels a, b) and of a widened channel pair (u, v = filters of
+// channels 0, 1).
+template <bool kOffset>
+void widen_pair(const int8_t* u, const int8_t* v, int depth, uint32_t offset, uint32_t* out) {
+  auto put = [offset](uint32_t u32, uint32_t v32, uint32_t* group) {
+    group[0] = kOffset ? dsp::sadd16(dsp::sxtb16(u32), offset) : dsp::sxtb16(u32);
+    group[1] = kOffset ? dsp::sadd16(dsp::sxtb16_ror8(u32), offset) : dsp::sxtb16_ror8(u32);
+    group[2] = kOffset ? dsp::sadd16(dsp::sxtb16(v32), offset) : dsp::sxtb16(v32);
+    group[3] = kOffset ? dsp::sadd16(dsp::sxtb16_ror8(v32), offset) : dsp::sxtb16_ror8(v32);
+  };
+  int i = 0;
+  for (; i + 4 <= depth; i += 4, out += 4) put(dsp::load32(u + i), dsp::load32(v + i), out);
+  if (i < depth) put(load_group(u + i, depth - i), load_group(v + i, depth - i), out);
+}
+
+// acc += x . w over one group: x an expanded pixel pair's group, w a widened channel pair's.
+inline void tile_group(const uint32_t* x, const uint32_t* w, int32_t& a0, int32_t& b0, int32_t& a1, int32_t& b1) {
+  a0 = dsp::smlad(x[1], w[1], dsp::smlad(x[0], w[0], a0));
+  b0 = dsp::smlad(x[3], w[1], dsp::smlad(x[2], w[0], b0));
+  a1 = dsp::smlad(x[1], w[3], dsp::smlad(x[0], w[2], a1));
+  b1 = dsp::smlad(x[3], w[3], dsp::smlad(x[2], w[2], b1));
+}
+
+// The 2x2 tile of an expanded pixel pair and a widened channel pair over all groups: acc = {a0, b0, a1, b1}
+// (pixel a/b, channel 0/1). On a Cortex-M, two groups per iteration with hand-allocated registers (2 LDM of
+// inputs, 4 LDRD of weights, 16 SMLAD, compare and branch: 24 instructions per 32 MACs; the compiler would
+// spill). The loop needs 13 registers, which GCC finds only in a function without other work: with the
+// requantization beside it, it fails with "impossible constraints".
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+#define TINYOPS_RT_WIDENED_GROUP              \
+  "ldmia %[x]!, {r2, r3, r4, r5}\n\t"       \
+  "ldrd r6, r8, [%[w]], #8\n\t"             \
+  "smlad %[a0], r2, r6, %[a0]\n\t"          \
+  "smlad %[a0], r3, r8, %[a0]\n\t"          \
+  "smlad %[b0], r4, r6, %[b0]\n\t"          \
+  "smlad %[b0], r5, r8, %[b0]\n\t"          \
+  "ldrd r6, r8, [%[w]], #8\n\t"             \
+  "smlad %[a1], r2, r6, %[a1]\n\t"          \
+  "smlad %[a1], r3, r8, %[a1]\n\t"          \
+  "smlad %[b1], r4, r6, %[b1]\n\t"          \
+  "smlad %[b1], r5, r8, %[b1]\n\t"
+__attribute__((always_inline)) inline void dot_2x2_widened(const uint32_t* x, const uint32_t* w, int groups, int32_t* acc) {
+  const uint32_t* const end = x + 4 * groups;
+  int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
+  if (groups & 1) {  // an odd group first, then two per iteration
+    __asm__ volatile(TINYOPS_RT_WIDENED_GROUP
+                     : [a0] "+r"(a0), [b0] "+r"(b0), [a1] "+r"(a1), [b1] "+r"(b1), [x] "+r"(x), [w] "+r"(w)
+                     :
+                     : "r2", "r3", "r4", "r5", "r6", "r8", "memory");
+  }
+  if (x != end) {
+    __asm__ volatile(
+        "1:\n\t"
+        TINYOPS_RT_WIDENED_GROUP
+        TINYOPS_RT_WIDENED_GROUP
+        "cmp %[x], %[end]\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [b0] "+r"(b0), [a1] "+r"(a1), [b1] "+r"(b1), [x] "+r"(x), [w] "+r"(w)
+        : [end] "r"(end)
+        : "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory");
+  }
+  acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
+}
+#undef TINYOPS_RT_WIDENED_GROUP
+#else
+inline void dot_2x2_widened(const uint32_t* x, const uint32_t* w, int groups, int32_t* acc) {
+  for (const uint32_t* const end = x + 4 * groups; x != end; x += 4, w += 4) tile_group(x, w, acc[0], acc[1], acc[2], acc[3]);
+}
+#endif
+
+// The accumulators of an expanded pixel pair for every channel of a block, from its widened weights:
+// acc[2k] pixel a, acc[2k + 1] pixel b of channel k (count rounded up to even).
+__attribute__((noinline)) void accumulate_pair_widened(const uint32_t* expanded, const uint32_t* weights, int groups, const int32_t* bias, int count,
+                     int32_t* acc) {
+  for (const int32_t* const end = bias + count; bias < end; bias += 2, weights += 4 * groups, acc += 4) {
+    int32_t tile[4] = {bias[0], bias[0], bias[1], bias[1]};
+    dot_2x2_widened(expanded, weights, groups, tile);
+    memcpy(acc, tile, sizeof tile);
+  }
+}
+
+// One group of a channel pair's raw filters (channel 1's `w1_offset` bytes after channel 0's), sign-extended
+// into the widened layout; `count` < 4 for the depth % 4 tail (missing weights 0).
+inline void widen_group(const int8_t* w0, int w1_offset, int count, uint32_t* out) {
+  const uint32_t w0_32 = load_group(w0, count), w1_32 = load_group(w0 + w1_offset, count);
+  out[0] = dsp::sxtb16(w0_32);
+  out[1] = dsp::sxtb16_ror8(w0_32);
+  out[2] = dsp::sxtb16(w1_32);
+  out[3] = dsp::sxtb16_ror8(w1_32);
+}
+
+// The accumulators of an expanded pixel pair for every channel of a block, from the raw int8 filters
+// (`depth` bytes each, channel after channel): acc[2k] pixel a, acc[2k + 1] pixel b of channel k. On a
+// Cortex-M the full groups take one LDM of inputs, 2 weight loads, 4 SXTB16 and 8 SMLAD per 16 MACs (18
+// instructions with the loop, whose end is read from memory: GCC finds no 14th register for it).
+__attribute__((noinline)) void accumulate_pair_raw(const uint32_t* expanded, const int8_t* weights, int depth,
+                                                   const int32_t* bias, int count, int32_t* acc) {
+  const int full_groups = depth / 4, tail = depth % 4;
+  const uint32_t* const x_end = expanded + 4 * full_groups;
+  for (int k = 0; k < count; k += 2, weights += 2 * depth, acc += 4) {
+    const int32_t w1_offset = k + 1 < count ? depth : 0;  // an odd last channel: twice itself
+    int32_t a0 = bias[k], b0 = a0, a1 = bias[k + 1], b1 = a1;
+    const uint32_t* x = expanded;
+    const int8_t* w0 = weights;
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+    if (x != x_end) {
+      const int32_t w1_from_next = w1_offset - 4;  // from w0 after its post-increment
+      uint32_t w, w_even;
+      __asm__ volatile(
+          "1:\n\t"
+          "ldmia %[x]!, {r2, r3, r4, r5}\n\t"
+          "ldr %[w], [%[w0]], #4\n\t"
+          "sxtb16 %[we], %[w]\n\t"
+          "sxtb16 %[w], %[w], ror #8\n\t"
+          "smlad %[a0], r2, %[we], %[a0]\n\t"
+          "smlad %[a0], r3, %[w], %[a0]\n\t"
+          "smlad %[b0], r4, %[we], %[b0]\n\t"
+          "smlad %[b0], r5, %[w], %[b0]\n\t"
+          "ldr %[w], [%[w0], %[w1]]\n\t"
+          "sxtb16 %[we], %[w]\n\t"
+          "sxtb16 %[w], %[w], ror #8\n\t"
+          "smlad %[a1], r2, %[we], %[a1]\n\t"
+          "smlad %[a1], r3, %[w], %[a1]\n\t"
+          "smlad %[b1], r4, %[we], %[b1]\n\t"
+          "smlad %[b1], r5, %[w], %[b1]\n\t"
+          "ldr r2, %[end]\n\t"
+          "cmp %[x], r2\n\t"
+          "bne 1b\n\t"
+          : [a0] "+r"(a0), [b0] "+r"(b0), [a1] "+r"(a1), [b1] "+r"(b1), [x] "+r"(x), [w0] "+r"(w0), [w] "=&r"(w),
+            [we] "=&r"(w_even)
+          : [w1] "r"(w1_from_next), [end] "m"(x_end)
+          : "r2", "r3", "r4", "r5", "cc", "memory");
+    }
+#else
+    for (; x != x_end; x += 4, w0 += 4) {
+      uint32_t w[4];
+      widen_group(w0, w1_offset, 4, w);
+      tile_group(x, w, a0, b0, a1, b1);
+    }
+#endif
+    if (tail) {
+      uint32_t w[4];
+      widen_group(w0, w1_offset, tail, w);
+      tile_group(x, w, a0, b0, a1, b1);
+    }
+    acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
+  }
+}
+
+// The outputs of a pixel pair from its accumulators, channels [0, count) of a block.
+template <bool kFast, bool kFullRange>
+void requantize_pair(const int32_t* acc, const ChannelBlock& block, int count, int32_t zp, int32_t lo, int32_t hi,
+                     int8_t* out_a, int8_t* out_b) {
+  for (int k = 0; k < count; ++k, acc += 2) {
+    if (kFast) {
+      requantize_fast_pair<kFullRange>(acc, block.fast[k], lo, hi, out_a + k, out_b + k);
+    } else {
+      out_a[k] = requantize_channel(acc[0], block.requant[k], zp, lo, hi);
+      out_b[k] = requantize_channel(acc[1], block.requant[k], zp, lo, hi);
+    }
+  }
+}
+
+bool is_pointwise(const WindowGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.pad_top == 0 && g.pad_left == 0;
+}
+
+// Where the input patch of output pixel (oy, ox) lies: in place for 1x1, else gathered into `buffer`.
+class PatchSource {
+ public:
+  PatchSource(const WindowGeometry& g, const InputRows& in) : g_(g), in_(in), pointwise_(is_pointwise(g)) {}
+  bool pointwise() const { return pointwise_; }
+
+  const int8_t* patch(int oy, int ox, int8_t* buffer) const {
+    const int in_y0 = oy * g_.stride_h - g_.pad_top;
+    const int in_x0 = ox * g_.stride_w - g_.pad_left;
+    if (pointwise_) return in_.row(in_y0) + in_x0 * in_.channels;
+    const int8_t pad = static_cast<int8_t>(in_.zero_point);
+    int8_t* dst = buffer;
+    for (int ky = 0; ky < g_.kernel_h; ++ky) {
+      const int in_y = in_y0 + ky * g_.dilation_h;
+      const bool row_inside = in_y >= 0 && in_y < in_.height;
+      const int8_t* in_row = row_inside ? in_.row(in_y) : nullptr;
+      for (int kx = 0; kx < g_.kernel_w; ++kx, dst += in_.channels) {
+        const int in_x = in_x0 + kx * g_.dilation_w;
+        if (row_inside && in_x >= 0 && in_x < in_.width) {
+          memcpy(dst, in_row + in_x * in_.channels, static_cast<size_t>(in_.channels));
+        } else {
+          memset(dst, pad, static_cast<size_t>(in_.channels));
+        }
+      }
+    }
+    return buffer;
+  }
+
+ private:
+  const WindowGeometry& g_;
+  const InputRows& in_;
+  bool pointwise_;
+};
+
+// Output pixels of a region in raster order, so that pairs run across row ends.
+struct PixelCursor {
+  int y, x;
+  void advance(int width) {
+    if (++x == width) x = 0, ++y;
+  }
+};
+
+void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+  const int depth = g.kernel_h * g.kernel_w * in.channels;
+  const int groups = (depth + 3) / 4;
+  const int pixels = (out.row_end - out.row_begin) * out.width;
+  const PatchSource source(g, in);
+  const bool widen = source.pointwise() && groups <= kMaxWidenedGroups && (pixels + 1) / 2 >= kMinPairsToWiden;
+  const int widened_block = kWidenedWeightWords / (4 * groups) * 2;
+  const int block_channels = widen && widened_block < kChannelBlock ? widened_block : kChannelBlock;
+  // The input offset goes into the expansion (int16 lanes of -zp): no sums of weights.
+  const uint32_t input_offset = (static_cast<uint32_t>(-in.zero_point) & 0xFFFFu) * 0x00010001u;
+  const bool full_range = g.act_min == -128 && g.act_max == 127;
+  const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
+  int8_t patches[2 * kMaxConvPatch];  // gathered patches of a pixel pair
+  uint32_t expanded[4 * kMaxExpandedGroups];
+  uint32_t widened[kWidenedWeightWords];
+  int8_t discarded[kChannelBlock];  // the outputs of an unpaired last pixel's copy
+  int32_t accumulators[2 * (kChannelBlock + 1)];
+  ChannelBlock block;
+
+  for (int first = out.channel_begin; first < out.channel_end; first += block_channels) {
+    const int count = out.channel_end - first < block_channels ? out.channel_end - first : block_channels;
+    const int8_t* block_weights = c.weights + (first - out.channel_begin) * depth;
+    set_up_channels(c, depth, first - out.channel_begin, count, zp, block);
+    if (widen) {
+      for (int i = 0; i < count; i += 2) {
+        const int8_t* w0 = block_weights + i * depth;
+        widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, widened + 2 * groups * i);
+      }
+    }
+    PixelCursor pixel{out.row_begin, 0};
+    for (int p = 0; p < pixels; p += 2) {
+      const PixelCursor a = pixel;
+      pixel.advance(out.width);
+      const bool paired = p + 1 < pixels;
+      const PixelCursor b = paired ? pixel : a;
+      pixel.advance(out.width);
+      const int8_t* xa = source.patch(a.y, a.x, patches);
+      const int8_t* xb = paired ? source.patch(b.y, b.x, patches + kMaxConvPatch) : xa;
+      int8_t* out_a = out.row(a.y) + a.x * out.channels + first;
+      int8_t* out_b = paired ? out.row(b.y) + b.x * out.channels + first : discarded;
+      widen_pair<true>(xa, xb, depth, input_offset, expanded);
+      if (widen) {
+        accumulate_pair_widened(expanded, widened, groups, block.bias, (count + 1) & ~1, accumulators);
+      } else {
+        accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
+      }
+      if (block.all_fast && full_range) {
+        requantize_pair<true, true>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+      } else if (block.all_fast) {
+        requantize_pair<true, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+      } else {
+        requantize_pair<false, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+      }
+    }
+  }
+}
+
+// ---- deep 1x1 filters: sign-extension in the loop ----
 
 // Input channels [from, to) of a 2x2 tile one at a time (the depth % 4 left by the 4-wide loops);
 // channel 1's filter lies w_stride bytes after channel 0's.
@@ -74,70 +441,6 @@ inline void dot_2x2(const int8_t* xa, const int8_t* w0, int x_stride, int depth,
   dot_2x2_tail(xa, xa + xs, w0, depth, 0, depth & 3, a0, b0, a1, b1);
 }
 
-// The inputs of a pixel pair, sign-extended once for all output channels: per 4 input channels, the
-// words (a0,a2) (a1,a3) (b0,b2) (b1,b3) of pixels a and b, as SXTB16 / SXTB16 ROR 8 give them.
-constexpr int kMaxExpandedGroups = 64;  // depth <= 256 (1 KB of stack); deeper filters take dot_2x2
-inline void expand_pair(const int8_t* xa, const int8_t* xb, int groups, uint32_t* out) {
-  for (int k = 0; k < groups; ++k, out += 4) {
-    const uint32_t a = dsp::load32(xa + 4 * k), b = dsp::load32(xb + 4 * k);
-    out[0] = dsp::sxtb16(a);
-    out[1] = dsp::sxtb16_ror8(a);
-    out[2] = dsp::sxtb16(b);
-    out[3] = dsp::sxtb16_ror8(b);
-  }
-}
-
-// dot_2x2 over `groups` x 4 input channels of an expanded pixel pair: per 16 MACs one LDM of the 4 input
-// words, 2 weight loads, 4 SXTB16 and 8 SMLAD (17 instructions with the loop on a Cortex-M; the
-// registers are laid out by hand there, the compiler would spill one). The loop needs 14 registers: it is
-// used only in expanded_pair_tiles (compiled without a frame pointer) and only in optimized builds.
-#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
-#define TINYOPS_RT_DOT_2X2_ASM 1
-#endif
-__attribute__((always_inline)) inline void dot_2x2_expanded(const uint32_t* x, const int8_t* w0, int depth, int groups,
-                                                            int32_t& a0, int32_t& b0, int32_t& a1, int32_t& b1) {
-#ifdef TINYOPS_RT_DOT_2X2_ASM
-  const uint32_t* const end = x + 4 * groups;
-  const int32_t w1_offset = depth - 4;  // from w0 after its post-increment
-  int32_t acc_a0 = a0, acc_b0 = b0, acc_a1 = a1, acc_b1 = b1;
-  uint32_t w, w_even;
-  __asm__ volatile(
-      "1:\n\t"
-      "ldmia %[x]!, {r2, r3, r4, r5}\n\t"
-      "ldr %[w], [%[w0]], #4\n\t"
-      "sxtb16 %[we], %[w]\n\t"
-      "sxtb16 %[w], %[w], ror #8\n\t"
-      "smlad %[a0], r2, %[we], %[a0]\n\t"
-      "smlad %[a0], r3, %[w], %[a0]\n\t"
-      "smlad %[b0], r4, %[we], %[b0]\n\t"
-      "smlad %[b0], r5, %[w], %[b0]\n\t"
-      "ldr %[w], [%[w0], %[w1]]\n\t"
-      "sxtb16 %[we], %[w]\n\t"
-      "sxtb16 %[w], %[w], ror #8\n\t"
-      "smlad %[a1], r2, %[we], %[a1]\n\t"
-      "smlad %[a1], r3, %[w], %[a1]\n\t"
-      "smlad %[b1], r4, %[we], %[b1]\n\t"
-      "smlad %[b1], r5, %[w], %[b1]\n\t"
-      "cmp %[x], %[end]\n\t"
-      "bne 1b\n\t"
-      : [a0] "+r"(acc_a0), [b0] "+r"(acc_b0), [a1] "+r"(acc_a1), [b1] "+r"(acc_b1), [x] "+r"(x), [w0] "+r"(w0),
-        [w] "=&r"(w), [we] "=&r"(w_even)
-      : [w1] "r"(w1_offset), [end] "r"(end)
-      : "r2", "r3", "r4", "r5", "cc", "memory");
-  a0 = acc_a0, b0 = acc_b0, a1 = acc_a1, b1 = acc_b1;
-#else
-  for (int k = 0; k < groups; ++k, x += 4, w0 += 4) {
-    const uint32_t w0_32 = dsp::load32(w0), w1_32 = dsp::load32(w0 + depth);
-    const uint32_t w0_even = dsp::sxtb16(w0_32), w0_odd = dsp::sxtb16_ror8(w0_32);
-    const uint32_t w1_even = dsp::sxtb16(w1_32), w1_odd = dsp::sxtb16_ror8(w1_32);
-    a0 = dsp::smlad(x[1], w0_odd, dsp::smlad(x[0], w0_even, a0));
-    b0 = dsp::smlad(x[3], w0_odd, dsp::smlad(x[2], w0_even, b0));
-    a1 = dsp::smlad(x[1], w1_odd, dsp::smlad(x[0], w1_even, a1));
-    b1 = dsp::smlad(x[3], w1_odd, dsp::smlad(x[2], w1_even, b1));
-  }
-#endif
-}
-
 inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
   int32_t acc = 0;
   int i = 0;
@@ -150,96 +453,53 @@ inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
   return acc;
 }
 
-// The output channels of one block: folded biases and requantization parameters, set up once per call.
-struct ChannelState {
-  int32_t folded_bias;
-  ChannelRequant requant;
-};
-struct ChannelBlock {
-  ChannelState channel[kChannelBlock];
-};
-
-struct PairTiles {
-  const uint32_t* expanded;  // the pixel pair, expanded
-  const int8_t* xa;          // the raw pixels, for the depth % 4 tail
-  const int8_t* xb;
-  const int8_t* weights;     // of the first channel pair
-  int depth, groups, pairs;  // pairs: channel pairs to compute
-  const ChannelState* channels;
-  int8_t* out_a;  // at the first channel; pixel b's outputs are out_b_offset bytes further
-  int out_b_offset;
-  int32_t zero_point, act_min, act_max;
-};
-
-// Every channel pair of a block for one expanded pixel pair: the hot loop of 1x1 and small-patch convs,
-// in a function of its own so that the accumulators stay in registers around dot_2x2_expanded.
-#ifdef TINYOPS_RT_DOT_2X2_ASM
-__attribute__((noinline, optimize("omit-frame-pointer")))
-#endif
-void expanded_pair_tiles(const PairTiles& t) {
-  const int8_t* w0 = t.weights;
-  const ChannelState* ch = t.channels;
-  int8_t* oa = t.out_a;
-  const int32_t zp = t.zero_point, lo = t.act_min, hi = t.act_max;
-  const bool tail = 4 * t.groups < t.depth;
-  for (const ChannelState* const end = ch + 2 * t.pairs; ch != end; ch += 2, w0 += 2 * t.depth, oa += 2) {
-    int32_t a0 = ch[0].folded_bias, b0 = a0, a1 = ch[1].folded_bias, b1 = a1;
-    dot_2x2_expanded(t.expanded, w0, t.depth, t.groups, a0, b0, a1, b1);
-    if (tail) dot_2x2_tail(t.xa, t.xb, w0, t.depth, 4 * t.groups, t.depth, a0, b0, a1, b1);
-    int8_t* ob = oa + t.out_b_offset;
-    const ChannelRequant* q = &ch[0].requant;
-    const ChannelRequant* q1 = &ch[1].requant;
-    if (q->bounded && q1->bounded) {
-      oa[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(a0, *q) + zp, lo, hi));
-      ob[0] = static_cast<int8_t>(clamp_i32(requantize_bounded(b0, *q) + zp, lo, hi));
-      oa[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(a1, *q1) + zp, lo, hi));
-      ob[1] = static_cast<int8_t>(clamp_i32(requantize_bounded(b1, *q1) + zp, lo, hi));
-    } else {
-      oa[0] = requantize_channel(a0, *q, zp, lo, hi);
-      ob[0] = requantize_channel(b0, *q, zp, lo, hi);
-      oa[1] = requantize_channel(a1, *q1, zp, lo, hi);
-      ob[1] = requantize_channel(b1, *q1, zp, lo, hi);
-    }
-  }
-}
-
-bool is_pointwise(const WindowGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.pad_top == 0 && g.pad_left == 0;
-}
-
-// Where the input patch of output pixel (oy, ox) lies: in place for 1x1, else gathered into `buffer`.
-class PatchSource {
- public:
-  PatchSource(const WindowGeometry& g, const InputRows& in) : g_(g), in_(in), pointwise_(is_pointwise(g)) {}
-  bool pointwise() const { return pointwise_; }
-
-  const int8_t* patch(int oy, int ox, int8_t* buffer) const {
-    const int in_y0 = oy * g_.stride_h - g_.pad_top;
-    const int in_x0 = ox * g_.stride_w - g_.pad_left;
-    if (pointwise_) return in_.row(in_y0) + in_x0 * in_.channels;
-    const int8_t pad = static_cast<int8_t>(in_.zero_point);
-    int8_t* dst = buffer;
-    for (int ky = 0; ky < g_.kernel_h; ++ky) {
-      const int in_y = in_y0 + ky * g_.dilation_h;
-      const bool row_inside = in_y >= 0 && in_y < in_.height;
-      const int8_t* in_row = row_inside ? in_.row(in_y) : nullptr;
-      for (int kx = 0; kx < g_.kernel_w; ++kx, dst += in_.channels) {
-        const int in_x = in_x0 + kx * g_.dilation_w;
-        if (row_inside && in_x >= 0 && in_x < in_.width) {
-          memcpy(dst, in_row + in_x * in_.channels, static_cast<size_t>(in_.channels));
-        } else {
-          memset(dst, pad, static_cast<size_t>(in_.channels));
+// 1x1 convolutions deeper than the widened path takes: pixel pairs within a row, in place.
+void conv2d_pointwise_deep(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+  const int depth = in.channels;
+  const int x_stride = g.stride_w * depth;
+  ChannelBlock block;
+  const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
+  for (int block_begin = out.channel_begin; block_begin < out.channel_end; block_begin += kChannelBlock) {
+    const int block_end = block_begin + kChannelBlock < out.channel_end ? block_begin + kChannelBlock : out.channel_end;
+    const int count = block_end - block_begin;
+    set_up_channels(c, depth, block_begin - out.channel_begin, count, zp, block);
+    fold_input_zero_point(in.zero_point, c.weights + (block_begin - out.channel_begin) * depth, depth, count, block);
+    for (int oy = out.row_begin; oy < out.row_end; ++oy) {
+      int8_t* out_row = out.row(oy);
+      const int8_t* in_row = in.row(oy * g.stride_h);
+      for (int ox = 0; ox < out.width; ox += 2) {
+        const bool pair = ox + 1 < out.width;
+        const int8_t* xa = in_row + ox * x_stride;
+        int8_t* out_a = out_row + ox * out.channels;
+        int8_t* out_b = out_a + out.channels;
+        int oc = block_begin;
+        for (; pair && oc + 2 <= block_end; oc += 2) {
+          const int i = oc - block_begin;
+          const int8_t* w0 = c.weights + (oc - out.channel_begin) * depth;
+          int32_t a0 = block.bias[i], b0 = a0, a1 = block.bias[i + 1], b1 = a1;
+          if (x_stride == depth) {
+            dot_2x2<true>(xa, w0, x_stride, depth, a0, b0, a1, b1);
+          } else {
+            dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);
+          }
+          out_a[oc] = requantize_in_block(a0, block, i, zp, lo, hi);
+          out_a[oc + 1] = requantize_in_block(a1, block, i + 1, zp, lo, hi);
+          out_b[oc] = requantize_in_block(b0, block, i, zp, lo, hi);
+          out_b[oc + 1] = requantize_in_block(b1, block, i + 1, zp, lo, hi);
+        }
+        for (; oc < block_end; ++oc) {  // the odd channel, or every channel of an unpaired last pixel
+          const int8_t* w = c.weights + (oc - out.channel_begin) * depth;
+          const int i = oc - block_begin;
+          out_a[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa, w, depth)), block, i, zp, lo, hi);
+          if (pair) {
+            out_b[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa + x_stride, w, depth)), block, i,
+                                            zp, lo, hi);
+          }
         }
       }
     }
-    return buffer;
   }
-
- private:
-  const WindowGeometry& g_;
-  const InputRows& in_;
-  bool pointwise_;
-};
+}
 
 }  // namespace
 
@@ -248,72 +508,10 @@ bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in) {
 }
 
 void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
-  const int depth = g.kernel_h * g.kernel_w * in.channels;
-  const PatchSource source(g, in);
-  int8_t patches[2 * kMaxConvPatch];  // gathered patches of a pixel pair, back to back
-  uint32_t expanded[4 * kMaxExpandedGroups];
-  const int groups = depth / 4;
-  const bool expand = groups > 0 && groups <= kMaxExpandedGroups;
-  ChannelBlock block;
-  const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
-
-  for (int block_begin = out.channel_begin; block_begin < out.channel_end; block_begin += kChannelBlock) {
-    const int block_end = block_begin + kChannelBlock < out.channel_end ? block_begin + kChannelBlock : out.channel_end;
-    for (int oc = block_begin; oc < block_end; ++oc) {
-      const int k = oc - out.channel_begin;
-      const int32_t bias = c.bias ? c.bias[k] : 0;
-      ChannelState& state = block.channel[oc - block_begin];
-      state.folded_bias = wrapping_add(bias, -in.zero_point * weight_sum(c.weights + k * depth, depth));
-      // |w| <= 128: a bound on sum|w| without reading the weights again.
-      state.requant = ChannelRequant::make(c.multipliers[k], c.shifts[k], bias, int64_t{128} * depth);
-    }
-    for (int oy = out.row_begin; oy < out.row_end; ++oy) {
-      int8_t* out_row = out.row(oy);
-      // Pixel pairs within the row: pixel b's patch is x_stride bytes after pixel a's.
-      for (int ox = 0; ox < out.width; ox += 2) {
-        const bool pair = ox + 1 < out.width;
-        const int8_t* xa = source.patch(oy, ox, patches);
-        if (pair) source.patch(oy, ox + 1, patches + depth);
-        const int x_stride = source.pointwise() ? g.stride_w * in.channels : depth;
-        int8_t* out_a = out_row + ox * out.channels;
-        int8_t* out_b = out_a + out.channels;
-        int oc = block_begin;
-        if (pair && expand) expand_pair(xa, xa + x_stride, groups, expanded);
-        if (pair && expand) {
-          const int pairs = (block_end - block_begin) / 2;
-          expanded_pair_tiles(PairTiles{expanded, xa, xa + x_stride, c.weights + (block_begin - out.channel_begin) * depth,
-                                        depth, groups, pairs, block.channel, out_a + block_begin,
-                                        static_cast<int>(out_b - out_a), zp, lo, hi});
-          oc += 2 * pairs;
-        } else if (pair) {
-          for (; oc + 2 <= block_end; oc += 2) {
-            const int k = oc - out.channel_begin;
-            const ChannelState* ch = block.channel + (oc - block_begin);
-            const int8_t* w0 = c.weights + k * depth;
-            int32_t a0 = ch[0].folded_bias, b0 = a0, a1 = ch[1].folded_bias, b1 = a1;
-            if (x_stride == depth) {
-              dot_2x2<true>(xa, w0, x_stride, depth, a0, b0, a1, b1);
-            } else {
-              dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);
-            }
-            const ChannelRequant& q0 = ch[0].requant;
-            const ChannelRequant& q1 = ch[1].requant;
-            out_a[oc] = requantize_channel(a0, q0, zp, lo, hi);
-            out_a[oc + 1] = requantize_channel(a1, q1, zp, lo, hi);
-            out_b[oc] = requantize_channel(b0, q0, zp, lo, hi);
-            out_b[oc + 1] = requantize_channel(b1, q1, zp, lo, hi);
-          }
-        }
-        for (; oc < block_end; ++oc) {  // the odd channel, or every channel of an unpaired last pixel
-          const int k = oc - out.channel_begin;
-          const int8_t* w = c.weights + k * depth;
-          const int32_t fold = block.channel[oc - block_begin].folded_bias;
-          const ChannelRequant& q = block.channel[oc - block_begin].requant;
-          out_a[oc] = requantize_channel(wrapping_add(fold, dot_1x1(xa, w, depth)), q, zp, lo, hi);
-          if (pair) out_b[oc] = requantize_channel(wrapping_add(fold, dot_1x1(xa + x_stride, w, depth)), q, zp, lo, hi);
-        }
-      }
-    }
+  if (g.kernel_h * g.kernel_w * in.channels <= 4 * kMaxExpandedGroups) {
+    conv2d_expanded(g, in, c, out);
+  } else {
+    conv2d_pointwise_deep(g, in, c, out);
   }
 }
 
