@@ -46,12 +46,14 @@ Case random_case(std::mt19937& rng, int kh, int kw, int stride, int cin, int cou
   return c;
 }
 
-// Every third case: right shifts only (the DSP kernels' short requantization on every channel); every third
-// of those also the whole int8 activation range (a clamp by SSAT).
-void vary_requantization(Case& c, int i) {
-  if (i % 3 == 0) return;
-  for (auto& s : c.shift) s = s >= 0 ? -1 - s : s;
-  if (i % 3 == 2) c.act_min = -128, c.act_max = 127;
+// By i % 4: mixed shifts; right shifts only (the DSP kernels' short requantization on every channel); the
+// same with the whole int8 activation range (a clamp by SSAT); left shifts only, up to 31 (they wrap, as in
+// the released r064 model; small ones every other time, since large ones saturate every output).
+void vary_requantization(Case& c, int i, std::mt19937& rng) {
+  if (i % 4 == 0) return;
+  std::uniform_int_distribution<int> left(0, (i / 4) % 2 ? 31 : 2);
+  for (auto& s : c.shift) s = i % 4 == 3 ? left(rng) : (s >= 0 ? -1 - s : s);
+  if (i % 4 == 2) c.act_min = -128, c.act_max = 127;
 }
 
 WindowGeometry geometry_of(const Case& c) {
@@ -100,7 +102,7 @@ TEST(Conv2dDsp, PointwiseMatchesReference) {
     const int cin = std::uniform_int_distribution<int>(1, 70)(rng), cout = std::uniform_int_distribution<int>(1, 21)(rng);
     const int stride = 1 + i % 2;
     Case c = random_case(rng, 1, 1, stride, cin, cout, false);
-    vary_requantization(c, i);
+    vary_requantization(c, i, rng);
     c.pt = c.pl = 0;
     c.ho = (c.h - 1) / stride + 1, c.wo = (c.w - 1) / stride + 1;
     ASSERT_TRUE(conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
@@ -118,7 +120,7 @@ TEST(Conv2dDsp, DeepPointwiseMatchesReference) {
     const int cin = std::uniform_int_distribution<int>(i < 20 ? 150 : 257, i < 20 ? 256 : 600)(rng);
     const int cout = std::uniform_int_distribution<int>(1, 45)(rng);
     Case c = random_case(rng, 1, 1, 1 + i % 2, cin, cout, false);
-    vary_requantization(c, i);
+    vary_requantization(c, i, rng);
     c.pt = c.pl = 0;
     c.ho = (c.h - 1) / c.sh + 1, c.wo = (c.w - 1) / c.sw + 1;
     const auto expected = run_whole(conv2d_reference, c);
@@ -134,7 +136,7 @@ TEST(Conv2dDsp, SmallPatchMatchesReference) {
     const int cin = std::uniform_int_distribution<int>(1, 256 / (k * k))(rng);
     const int cout = std::uniform_int_distribution<int>(1, 70)(rng);  // > 64: two folded-bias blocks
     Case c = random_case(rng, k, k, 1 + i % 2, cin, cout, false);
-    vary_requantization(c, i);
+    vary_requantization(c, i, rng);
     ASSERT_TRUE(conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i;

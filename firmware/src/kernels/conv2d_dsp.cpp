@@ -46,30 +46,32 @@ int32_t weight_sum(const int8_t* w, int depth) {
   return sum;
 }
 
-// Requantization of a channel whose accumulators stay below 2^30 (ChannelRequant::bounded) and whose right
-// shift e is at most 22: the output zero point joins the rounding term, ((h + 2^(e-1) - [h < 0]) >> e) + zp
-// = (h + (2^(e-1) + zp * 2^e) - [h < 0]) >> e, with |h| < 2^30 and |zp * 2^e| <= 2^29 (no overflow).
-struct FastRequant {
-  int32_t multiplier, offset, right_shift;
+// A channel's requantization. The fast one applies where the accumulators stay below 2^30
+// (ChannelRequant::bounded) and the right shift e is at most 22: the output zero point joins the rounding
+// term, ((h + 2^(e-1) - [h < 0]) >> e) + zp = (h + (2^(e-1) + zp * 2^e) - [h < 0]) >> e, with |h| < 2^30 and
+// |zp * 2^e| <= 2^29 (no overflow). Channels with a left shift (most of the released r064 model's) need no
+// rounding shift: ((x << s) * m + 2^30) >> 31. Others take TFLite's general arithmetic on (multiplier, shift).
+struct ChannelQuant {
+  int32_t multiplier, offset, right_shift;  // offset, right_shift: fast channels only
+  int32_t shift;
 };
+enum class RequantPath { kFast, kLeftShift, kGeneral };  // of a whole block
 constexpr int kMaxFastRightShift = 22;
 
 // The output channels of one block: accumulator start values and requantization parameters, once per call.
 struct ChannelBlock {
   int32_t bias[kChannelBlock + 1];  // + 1: an odd block's last channel is computed twice
-  ChannelRequant requant[kChannelBlock];
-  FastRequant fast[kChannelBlock];
-  bool all_fast;  // every channel has its FastRequant
+  ChannelQuant quant[kChannelBlock];
+  RequantPath path;  // the one every channel of the block can take
 };
 
-// Called once per part of an op: its cost per channel is kept to a few instructions (the exact general
-// parameters only for blocks with a channel outside the fast requantization).
+// Called once per part of an op: a few instructions per channel.
 void set_up_channels(const ChannelData& c, int depth, int first, int count, int32_t output_zero_point,
                      ChannelBlock& block) {
   // ChannelRequant::bounded: |bias| + 255 * 128 * depth < 2^30 (|w| <= 128, |x - zp| <= 255).
   const int64_t bias_limit = (int64_t{1} << 30) - int64_t{255} * 128 * depth;
   const uint32_t abs_bias_limit = bias_limit > 0 ? static_cast<uint32_t>(bias_limit) : 0u;
-  block.all_fast = true;
+  bool all_fast = true, all_left = true;
   for (int i = 0; i < count; ++i) {
     const int k = first + i;
     const int32_t bias = c.bias ? c.bias[k] : 0, shift = c.shifts[k];
@@ -77,15 +79,12 @@ void set_up_channels(const ChannelData& c, int depth, int first, int count, int3
     const uint32_t abs_bias = bias < 0 ? 0u - static_cast<uint32_t>(bias) : static_cast<uint32_t>(bias);
     const bool fast = shift <= -1 && shift >= -kMaxFastRightShift && abs_bias < abs_bias_limit;
     const int32_t e = fast ? -shift : 1;
-    block.fast[i] = FastRequant{c.multipliers[k], (1 << (e - 1)) + output_zero_point * (1 << e), e};
-    block.all_fast = block.all_fast && fast;
+    block.quant[i] = ChannelQuant{c.multipliers[k], (1 << (e - 1)) + output_zero_point * (1 << e), e, shift};
+    all_fast = all_fast && fast;
+    all_left = all_left && shift >= 0 && shift <= 31;
   }
+  block.path = all_fast ? RequantPath::kFast : (all_left ? RequantPath::kLeftShift : RequantPath::kGeneral);
   block.bias[count] = count > 0 ? block.bias[count - 1] : 0;
-  if (block.all_fast) return;
-  for (int i = 0; i < count; ++i) {
-    const int k = first + i;
-    block.requant[i] = ChannelRequant::make(c.multipliers[k], c.shifts[k], block.bias[i], int64_t{128} * depth);
-  }
 }
 
 // For loops on raw (not offset) inputs: bias - zp * sum(w) in place of the bias.
@@ -97,23 +96,30 @@ void fold_input_zero_point(int32_t input_zero_point, const int8_t* weights, int 
 }
 
 // The requantized value before the clamp (SMMULR on 2 * acc, as ChannelRequant's bounded path).
-inline int32_t requantize_fast_unclamped(int32_t acc, const FastRequant& q) {
+inline int32_t requantize_fast_unclamped(int32_t acc, const ChannelQuant& q) {
   const int32_t high = dsp::smmulr(acc * 2, q.multiplier);
   return (high + q.offset - static_cast<int32_t>(static_cast<uint32_t>(high) >> 31)) >> q.right_shift;
 }
 
 // Pixels a and b of one channel. kFullRange: the activation range is all of int8 (a clamp by SSAT).
 template <bool kFullRange>
-inline void requantize_fast_pair(const int32_t* acc, FastRequant q, int32_t lo, int32_t hi, int8_t* out_a, int8_t* out_b) {
+inline void requantize_fast_pair(const int32_t* acc, ChannelQuant q, int32_t lo, int32_t hi, int8_t* out_a, int8_t* out_b) {
   const int32_t va = requantize_fast_unclamped(acc[0], q), vb = requantize_fast_unclamped(acc[1], q);
   *out_a = static_cast<int8_t>(kFullRange ? dsp::ssat8(va) : clamp_i32(va, lo, hi));
   *out_b = static_cast<int8_t>(kFullRange ? dsp::ssat8(vb) : clamp_i32(vb, lo, hi));
 }
 
+// TFLite's arithmetic for a left shift s in [0, 31]: the shift wraps, the rounding shift is by 0.
+inline int32_t requantize_left_shift_unclamped(int32_t acc, const ChannelQuant& q) {
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc) << q.shift);
+  return static_cast<int32_t>((static_cast<int64_t>(shifted) * q.multiplier + (1 << 30)) >> 31);
+}
+
 // One output of channel i of a block (the deep loops).
 inline int8_t requantize_in_block(int32_t acc, const ChannelBlock& block, int i, int32_t zp, int32_t lo, int32_t hi) {
-  if (block.all_fast) return static_cast<int8_t>(clamp_i32(requantize_fast_unclamped(acc, block.fast[i]), lo, hi));
-  return requantize_channel(acc, block.requant[i], zp, lo, hi);
+  const ChannelQuant& q = block.quant[i];
+  if (block.path == RequantPath::kFast) return static_cast<int8_t>(clamp_i32(requantize_fast_unclamped(acc, q), lo, hi));
+  return requantize_fast(acc, q.multiplier, q.shift, zp, lo, hi);
 }
 
 // ---- expanded pixel pairs ----
@@ -278,15 +284,19 @@ __attribute__((noinline)) void accumulate_pair_raw(const uint32_t* expanded, con
 }
 
 // The outputs of a pixel pair from its accumulators, channels [0, count) of a block.
-template <bool kFast, bool kFullRange>
+template <RequantPath kPath, bool kFullRange>
 void requantize_pair(const int32_t* acc, const ChannelBlock& block, int count, int32_t zp, int32_t lo, int32_t hi,
                      int8_t* out_a, int8_t* out_b) {
   for (int k = 0; k < count; ++k, acc += 2) {
-    if (kFast) {
-      requantize_fast_pair<kFullRange>(acc, block.fast[k], lo, hi, out_a + k, out_b + k);
+    const ChannelQuant& q = block.quant[k];
+    if (kPath == RequantPath::kFast) {
+      requantize_fast_pair<kFullRange>(acc, q, lo, hi, out_a + k, out_b + k);
+    } else if (kPath == RequantPath::kLeftShift) {
+      out_a[k] = static_cast<int8_t>(clamp_i32(wrapping_add(requantize_left_shift_unclamped(acc[0], q), zp), lo, hi));
+      out_b[k] = static_cast<int8_t>(clamp_i32(wrapping_add(requantize_left_shift_unclamped(acc[1], q), zp), lo, hi));
     } else {
-      out_a[k] = requantize_channel(acc[0], block.requant[k], zp, lo, hi);
-      out_b[k] = requantize_channel(acc[1], block.requant[k], zp, lo, hi);
+      out_a[k] = requantize_fast(acc[0], q.multiplier, q.shift, zp, lo, hi);
+      out_b[k] = requantize_fast(acc[1], q.multiplier, q.shift, zp, lo, hi);
     }
   }
 }
@@ -383,12 +393,14 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
       } else {
         accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
       }
-      if (block.all_fast && full_range) {
-        requantize_pair<true, true>(accumulators, block, count, zp, lo, hi, out_a, out_b);
-      } else if (block.all_fast) {
-        requantize_pair<true, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+      if (block.path == RequantPath::kFast && full_range) {
+        requantize_pair<RequantPath::kFast, true>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+      } else if (block.path == RequantPath::kFast) {
+        requantize_pair<RequantPath::kFast, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+      } else if (block.path == RequantPath::kLeftShift) {
+        requantize_pair<RequantPath::kLeftShift, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
       } else {
-        requantize_pair<false, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
+        requantize_pair<RequantPath::kGeneral, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
       }
     }
   }

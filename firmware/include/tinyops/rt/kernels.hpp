@@ -55,8 +55,8 @@ inline constexpr int kAddLeftShift = 20;  // TFLite's int8 add
 void conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 // 1x1 (any stride, no padding) and small-patch convolutions (kh*kw*Cin <= kMaxConvPatch, e.g. the first
 // 3x3 layer) with SMLAD on 2 output channels x 2 pixels; other shapes fall back to the reference.
-// Scratch: fixed stack buffers, at most about 8 KB whatever the shape (int16 weights of a channel block: 4 KB;
-// a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1.5 KB; gathered patches: 0.5 KB).
+// Scratch: fixed stack buffers, at most about 7.5 KB whatever the shape (int16 weights of a channel block: 4 KB;
+// a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1 KB; gathered patches: 0.5 KB).
 inline constexpr int kMaxConvPatch = 256;
 bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
 void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
