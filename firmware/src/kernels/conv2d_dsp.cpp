@@ -65,23 +65,25 @@ struct ChannelBlock {
   RequantPath path;  // the one every channel of the block can take
 };
 
-// Called once per part of an op: a few instructions per channel.
+// Called once per part of an op: a few branch-free instructions per channel.
 void set_up_channels(const ChannelData& c, int depth, int first, int count, int32_t output_zero_point,
                      ChannelBlock& block) {
   // ChannelRequant::bounded: |bias| + 255 * 128 * depth < 2^30 (|w| <= 128, |x - zp| <= 255).
   const int64_t bias_limit = (int64_t{1} << 30) - int64_t{255} * 128 * depth;
   const uint32_t abs_bias_limit = bias_limit > 0 ? static_cast<uint32_t>(bias_limit) : 0u;
+  const int32_t rounding_and_zero_point = 1 + 2 * output_zero_point;  // 2^(e-1) + zp * 2^e = this * 2^(e-1)
   bool all_fast = true, all_left = true;
   for (int i = 0; i < count; ++i) {
     const int k = first + i;
     const int32_t bias = c.bias ? c.bias[k] : 0, shift = c.shifts[k];
     block.bias[i] = bias;
     const uint32_t abs_bias = bias < 0 ? 0u - static_cast<uint32_t>(bias) : static_cast<uint32_t>(bias);
-    const bool fast = shift <= -1 && shift >= -kMaxFastRightShift && abs_bias < abs_bias_limit;
+    // shift in [-kMaxFastRightShift, -1], as one unsigned comparison
+    const bool fast = (static_cast<uint32_t>(-1 - shift) < kMaxFastRightShift) & (abs_bias < abs_bias_limit);
     const int32_t e = fast ? -shift : 1;
-    block.quant[i] = ChannelQuant{c.multipliers[k], (1 << (e - 1)) + output_zero_point * (1 << e), e, shift};
-    all_fast = all_fast && fast;
-    all_left = all_left && shift >= 0 && shift <= 31;
+    block.quant[i] = ChannelQuant{c.multipliers[k], rounding_and_zero_point * (1 << (e - 1)), e, shift};
+    all_fast = all_fast & fast;
+    all_left = all_left & (static_cast<uint32_t>(shift) <= 31);
   }
   block.path = all_fast ? RequantPath::kFast : (all_left ? RequantPath::kLeftShift : RequantPath::kGeneral);
   block.bias[count] = count > 0 ? block.bias[count - 1] : 0;
