@@ -4,8 +4,9 @@ The recorded int8 accuracy is that of what would be flashed: the IR is compiled 
 strategy (`tinyops.compiler.compile_model`, the blob `tinyops export` writes) and that blob runs through the
 host runtime (the firmware's loader, executor and kernels in `tinyops._core`) on the evaluation images. The
 compiler's numpy reference evaluator runs the same IR with TFLite's integer arithmetic; the tests check that
-both give the same logits bit for bit. Networks with an activation the IR lacks cannot be handed off; for
-them the search falls back to simulated quantization and records which method it used.
+both give the same logits bit for bit. Hard-swish (MobileNetV3-style family) is handed off as TFLite's
+HARD_SWISH fused into the conv before it, with that conv's own calibrated output as its int8 input. A network
+the IR cannot express falls back to simulated quantization, and the record names the method.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tinyops.search._torch_model import ConvBnAct
 
 # What the int8 record's method says (the store keeps 128 characters).
 HOST_RUNTIME_METHOD = "host runtime on the {strategy} blob for {board}"
-_ACT_NAMES = {nn.Identity: "none", nn.ReLU: "relu", nn.ReLU6: "relu6"}
+_ACT_NAMES = {nn.Identity: "none", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Hardswish: "hard_swish"}
 
 
 class HandoffUnsupported(ValueError):
@@ -52,11 +53,11 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
         return len(tensors) - 1
 
     def conv_unit(unit: ConvBnAct, label: str, src: int) -> int:
-        conv, act = unit[0], unit[2]
+        conv, act = unit[0], unit[-1]
         act_name = _ACT_NAMES.get(type(act))
         if act_name is None:
             raise HandoffUnsupported(f"{label}: activation {type(act).__name__} is not in the compiler's IR "
-                                     "(expected none, relu or relu6)")
+                                     "(expected none, relu, relu6 or hardswish)")
         h, w, _ = tensors[src].shape
         k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding[0]
         out_shape = ((h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1, conv.out_channels)
@@ -68,9 +69,13 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
         w_scale = w_scale.cpu().numpy().astype(np.float32)
         bias = conv.bias.detach().cpu().numpy() if conv.bias is not None else np.zeros(conv.out_channels)
         bias_q = quantize_bias(bias, tensors[src].scale, w_scale)
-        ops.append(QuantizedOp(OpKind.DEPTHWISE_CONV2D if depthwise else OpKind.CONV2D, label, [src], dst,
-                               kernel=(k, k), stride=(s, s), padding=Padding(p, p, p, p), activation=act_name,
-                               weights=np.ascontiguousarray(weights), weight_scales=w_scale, bias=bias_q))
+        op = QuantizedOp(OpKind.DEPTHWISE_CONV2D if depthwise else OpKind.CONV2D, label, [src], dst,
+                         kernel=(k, k), stride=(s, s), padding=Padding(p, p, p, p), activation=act_name,
+                         weights=np.ascontiguousarray(weights), weight_scales=w_scale, bias=bias_q)
+        if act_name == "hard_swish":  # the conv's own int8 output, which the fused hard-swish reads
+            pre_scale, op.pre_activation_zero_point = activation_params(*qnet.ranges[f"{label}.0"])
+            op.pre_activation_scale = float(np.float32(pre_scale))
+        ops.append(op)
         return dst
 
     current = tensor("input", (model.resolution, model.resolution, model.in_channels), "input")
@@ -101,7 +106,10 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
                            weight_scales=w_scale, bias=bias_q))
     result = QuantizedModel(name=name, tensors=tensors, ops=ops, input=0, output=dst, source=f"<{name}>",
                             metadata={"front_end": "pytorch-ptq", "calibration_batches": str(qnet.calibration_batches)})
-    return derive_integer_params(result)  # validates; the integer parameters compile_model and evaluate run
+    try:
+        return derive_integer_params(result)  # validates; the integer parameters compile_model and evaluate run
+    except ValueError as exc:  # e.g. a hard-swish whose calibrated ranges TFLite's int8 kernel cannot take
+        raise HandoffUnsupported(str(exc)) from None
 
 
 def quantize_input(x: torch.Tensor, scale: float, zero_point: int) -> np.ndarray:

@@ -3,7 +3,8 @@
 Steps: fold every BatchNorm into the conv before it (the conv gains a bias); quantize weights per output
 channel, symmetric, to int8 in [-127, 127]; calibrate every activation tensor the int8 runtime holds (the
 network input, each conv's output after its fused activation, each residual add, the pooled features and the
-logits) on N batches by min/max, per tensor, asymmetric (scale and zero point, the range always holding 0).
+logits; before a hard-swish also the conv's own output, as TFLite holds it) on N batches by min/max, per tensor,
+asymmetric (scale and zero point, the range always holding 0).
 
 `QuantizedNet.evaluate` measures int8 accuracy by *simulated quantization*: weights and activations are
 rounded to their int8 grids and computed in float. Biases stay float (their int32 grid, input scale x weight
@@ -86,6 +87,9 @@ class QuantizedNet:
         """The modules whose output is an int8 tensor of the runtime (input handled separately)."""
         points: dict[str, nn.Module] = {}
         for name, module in self.model.named_modules():
+            if isinstance(module, ConvBnAct) and isinstance(module[-1], nn.Hardswish):
+                # TFLite's HARD_SWISH is an op of its own: its input (the conv's output) is an int8 tensor too.
+                points[f"{name}.0"] = module[0]
             if isinstance(module, ConvBnAct) or (isinstance(module, InvertedResidual) and module.has_shortcut):
                 points[name] = module
         points["pool"] = self.model.pool

@@ -137,9 +137,14 @@ void compute(const OpContext& c, const PartRecord& part, const FillState& in_sta
                           op.bias.bytes ? reinterpret_cast<const int32_t*>(at(1)) : nullptr,
                           reinterpret_cast<const int32_t*>(at(2)), reinterpret_cast<const int32_t*>(at(3))};
   }
+  // A fused hard-swish: the kernel writes the pre-activation values (their zero point), then hard-swish
+  // rewrites the region in place.
+  const bool hard_swish = plan::fused_hard_swish(op);
+  OutputRegion kernel_out = out;
+  if (hard_swish) kernel_out.zero_point = op.params[1];
   switch (static_cast<OpKind>(op.kind)) {
-    case OpKind::kConv2d: conv2d(geometry(op), in[0], channel, out); break;
-    case OpKind::kDepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, out); break;
+    case OpKind::kConv2d: conv2d(geometry(op), in[0], channel, kernel_out); break;
+    case OpKind::kDepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, kernel_out); break;
     case OpKind::kFullyConnected:
       fully_connected_reference(in[0], channel, op.params[0], op.act_min, op.act_max, out);
       break;
@@ -152,6 +157,11 @@ void compute(const OpContext& c, const PartRecord& part, const FillState& in_sta
     case OpKind::kAveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;
     case OpKind::kPad: pad_reference(op.pad_top, op.pad_left, in[0], out); break;
     case OpKind::kReshape: reshape_reference(in[0].data, out.data, o.bytes); break;
+  }
+  if (hard_swish) {
+    const HardSwishParams p{op.params[1], o.zero_point, static_cast<int16_t>(op.params[2]),
+                            static_cast<int16_t>(op.params[4]), op.params[3], op.params[5]};
+    hard_swish_region(p, out);
   }
 }
 

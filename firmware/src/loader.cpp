@@ -132,6 +132,19 @@ class Loader {
     }
     return true;
   }
+  // params of a convolution: kClamp and zeros, or kHardSwish and TFLite's HardSwishParams in range.
+  bool fused_activation(uint32_t i, const OpRecord& op) {
+    if (op.params[0] == static_cast<int32_t>(FusedActivation::kClamp)) return params_zero(i, op, 1);
+    if (op.params[0] != static_cast<int32_t>(FusedActivation::kHardSwish))
+      return check_.fail(Status::kBadOpParams, "op", i, "params[0] (fused activation)");
+    if (op.act_min != -128 || op.act_max != 127) return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
+    if (op.params[1] < -128 || op.params[1] > 127) return check_.fail(Status::kBadQuantParams, "op", i, "params[1]");
+    if (op.params[2] < 0 || op.params[2] > INT16_MAX || op.params[4] < 0 || op.params[4] > INT16_MAX)
+      return check_.fail(Status::kBadQuantParams, "op", i, "params[2]/params[4] (Q15 multipliers)");
+    if (op.params[3] < -31 || op.params[3] > 31 || op.params[5] < -31 || op.params[5] > 0)
+      return check_.fail(Status::kBadQuantParams, "op", i, "params[3]/params[5] (exponents)");
+    return true;
+  }
   static bool same_shape(const TensorRecord& a, const TensorRecord& b) {
     return a.height == b.height && a.width == b.width && a.channels == b.channels;
   }
@@ -142,7 +155,7 @@ class Loader {
       case OpKind::kConv2d:
       case OpKind::kDepthwiseConv2d: {
         const bool depthwise = op.kind == static_cast<uint8_t>(OpKind::kDepthwiseConv2d);
-        if (!window_params(i, op, in, out, true) || !params_zero(i, op, 0)) return false;
+        if (!window_params(i, op, in, out, true) || !fused_activation(i, op)) return false;
         if (depthwise ? (op.depth_multiplier == 0 || uint32_t{in.channels} * op.depth_multiplier != out.channels)
                       : op.depth_multiplier != 1)
           return check_.fail(Status::kShapeMismatch, "op", i, "depth_multiplier");

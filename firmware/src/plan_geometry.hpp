@@ -14,6 +14,10 @@ inline bool has_weights(uint8_t kind) {
          kind == static_cast<uint8_t>(OpKind::kFullyConnected);
 }
 inline int input_count(uint8_t kind) { return kind == static_cast<uint8_t>(OpKind::kAdd) ? 2 : 1; }
+inline bool fused_hard_swish(const OpRecord& op) {
+  return (op.kind == static_cast<uint8_t>(OpKind::kConv2d) || op.kind == static_cast<uint8_t>(OpKind::kDepthwiseConv2d)) &&
+         op.params[0] == static_cast<int32_t>(FusedActivation::kHardSwish);
+}
 
 struct RowRange {
   int begin, end;  // empty when begin >= end

@@ -98,5 +98,31 @@ TEST(ReshapeReference, CopiesBytes) {
   EXPECT_EQ(out, input);
 }
 
+// Scales 1/16 in and out: TFLite's Prepare gives reluish 21845 (Q15 of 2/3) with exponent 3 and output
+// 16384 (Q15 of 1/2) with exponent -6. Values worked through the fixed-point steps by hand; each is also
+// the rounded real hard-swish: x = 0, 1, 3, -3, -1, 7.75 (q = 16 x + 3) -> 0, 0.667, 3, 0, -0.333, 7.75.
+TEST(HardSwishReference, HandComputed) {
+  const HardSwishParams p{3, -2, 21845, 16384, 3, -6};
+  const std::vector<int8_t> input{3, 19, 51, -45, -13, 127};
+  std::vector<int8_t> out(input.size());
+  hard_swish_reference(p, input.data(), out.data(), static_cast<int>(input.size()));
+  EXPECT_EQ(out, (std::vector<int8_t>{-2, 9, 46, -2, -7, 122}));
+}
+
+TEST(HardSwishReference, RegionTouchesOnlyItsRowsAndChannels) {
+  const HardSwishParams p{3, -2, 21845, 16384, 3, -6};
+  std::vector<int8_t> t(3 * 2 * 3, 19);  // 3 rows x 2 columns x 3 channels, all x = 1
+  // rows [1, 3) x channels [1, 3) of a 3x2x3 tensor; data points at row 1.
+  const OutputRegion region{t.data() + 2 * 3, 3, 2, 3, 1, 3, 1, 3, -2};
+  hard_swish_region(p, region);
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 2; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        EXPECT_EQ(t[(y * 2 + x) * 3 + c], (y >= 1 && c >= 1) ? 9 : 19) << y << "," << x << "," << c;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tinyops::rt

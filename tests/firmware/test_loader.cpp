@@ -1,6 +1,7 @@
 // The loader rejects every kind of corrupted blob with the right status code, and never faults.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -136,6 +137,25 @@ TEST_F(LoaderTest, RejectsBadOps) {
   poke<int8_t>(blob, op_at(0) + offsetof(OpRecord, act_min), 100);
   poke<int8_t>(blob, op_at(0) + offsetof(OpRecord, act_max), 50);
   EXPECT_EQ(load(blob), Status::kBadOpParams);
+}
+
+TEST_F(LoaderTest, AcceptsAFusedHardSwishAndRejectsItsBadParams) {
+  const size_t params = op_at(0) + offsetof(OpRecord, params);  // op 0 is a conv2d
+  auto hard_swish = [&](std::array<int32_t, 6> values, int8_t act_min = -128) {
+    auto blob = net_.blob;
+    poke<int8_t>(blob, op_at(0) + offsetof(OpRecord, act_min), act_min, false);
+    poke<int8_t>(blob, op_at(0) + offsetof(OpRecord, act_max), 127, false);
+    poke(blob, params, values);
+    return load(blob);
+  };
+  EXPECT_EQ(hard_swish({1, 3, 21845, 3, 16384, -6}), Status::kOk);
+  EXPECT_EQ(hard_swish({2, 3, 21845, 3, 16384, -6}), Status::kBadOpParams);        // unknown fused activation
+  EXPECT_EQ(hard_swish({1, 3, 21845, 3, 16384, -6}, -100), Status::kBadOpParams);  // a clamp as well
+  EXPECT_EQ(hard_swish({1, 200, 21845, 3, 16384, -6}), Status::kBadQuantParams);  // pre-activation zero point
+  EXPECT_EQ(hard_swish({1, 3, 40000, 3, 16384, -6}), Status::kBadQuantParams);    // not a Q15 multiplier
+  EXPECT_EQ(hard_swish({1, 3, 21845, 32, 16384, -6}), Status::kBadQuantParams);   // reluish exponent
+  EXPECT_EQ(hard_swish({1, 3, 21845, 3, 16384, 1}), Status::kBadQuantParams);     // output exponent > 0
+  EXPECT_EQ(hard_swish({0, 3, 0, 0, 0, 0}), Status::kBadOpParams);                // kClamp takes no params
 }
 
 TEST_F(LoaderTest, RejectsNegativeMultipliers) {

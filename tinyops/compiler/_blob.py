@@ -34,6 +34,7 @@ STRATEGY_CODE = {"none": 0, "rows": 1, "output_channels": 2}
 MEMORY_EXTERNAL, MEMORY_INTERNAL = 0, 1
 FLAG_COPY_WEIGHTS = 1 << 0
 FLAG_PREFETCH_NEXT = 1 << 1
+FUSED_HARD_SWISH = 1  # OpRecord.params[0] of a convolution (FusedActivation)
 
 _HEADER = struct.Struct("<IHHIIIHHIIIIIIIHHII")
 _TENSOR = struct.Struct("<HHHBBIIiiiI")
@@ -318,6 +319,9 @@ def _op_record(op: QuantizedOp, strategy: int, flags: int, data: _Data, overlays
     params = [0] * 6
     if op.kind == OpKind.ADD:
         params = list(op.add_params)
+    elif op.activation == "hard_swish":  # BLOB_FORMAT.md: FusedActivation::kHardSwish
+        reluish_m, reluish_e, output_m, output_e = op.hard_swish_params
+        params = [FUSED_HARD_SWISH, op.pre_activation_zero_point, reluish_m, reluish_e, output_m, output_e]
     elif op.kind == OpKind.FULLY_CONNECTED:
         params[0] = op.weight_zero_point
     inputs = list(op.inputs) + [NO_TENSOR] * (2 - len(op.inputs))

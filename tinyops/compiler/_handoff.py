@@ -23,7 +23,7 @@ _ARRAYS = {"weights": np.int8, "weight_scales": np.float32, "bias": np.int32}
 _MODEL_KEYS = {"format", "version", "name", "input", "output", "metadata", "tensors", "ops"}
 _TENSOR_KEYS = {"name", "shape", "scale", "zero_point"}
 _OP_KEYS = {"kind", "name", "inputs", "output", "kernel", "stride", "dilation", "padding", "activation",
-            "depth_multiplier", "weight_zero_point"}
+            "depth_multiplier", "weight_zero_point", "pre_activation_scale", "pre_activation_zero_point"}
 
 
 def model_to_json(model: QuantizedModel) -> dict[str, Any]:
@@ -40,7 +40,10 @@ def model_to_json(model: QuantizedModel) -> dict[str, Any]:
                  "kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
                  "padding": [op.padding.top, op.padding.left, op.padding.bottom, op.padding.right],
                  "activation": op.activation, "depth_multiplier": op.depth_multiplier,
-                 "weight_zero_point": op.weight_zero_point} for op in model.ops],
+                 "weight_zero_point": op.weight_zero_point,
+                 **({"pre_activation_scale": float(np.float32(op.pre_activation_scale)),
+                     "pre_activation_zero_point": op.pre_activation_zero_point}
+                    if op.activation == "hard_swish" else {})} for op in model.ops],
     }
 
 
@@ -90,6 +93,11 @@ class _Checker:
             raise self.fail(where, f"expected an integer, got {value!r}")
         return value
 
+    def number(self, value: Any, where: str) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.fail(where, f"expected a number, got {value!r}")
+        return float(value)
+
     def str(self, value: Any, where: str) -> str:
         if not isinstance(value, str):
             raise self.fail(where, f"expected a string, got {value!r}")
@@ -132,7 +140,11 @@ def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> Qua
                          padding=Padding(*c.ints(o.get("padding", [0, 0, 0, 0]), f"{where}.padding", 4)),
                          activation=c.str(o.get("activation", "none"), f"{where}.activation"),
                          depth_multiplier=c.int(o.get("depth_multiplier", 1), f"{where}.depth_multiplier"),
-                         weight_zero_point=c.int(o.get("weight_zero_point", 0), f"{where}.weight_zero_point"))
+                         weight_zero_point=c.int(o.get("weight_zero_point", 0), f"{where}.weight_zero_point"),
+                         pre_activation_scale=c.number(o.get("pre_activation_scale", 0.0),
+                                                       f"{where}.pre_activation_scale"),
+                         pre_activation_zero_point=c.int(o.get("pre_activation_zero_point", 0),
+                                                         f"{where}.pre_activation_zero_point"))
         for field, dtype in _ARRAYS.items():
             key = f"ops/{k}/{field}"
             if key in arrays:

@@ -26,7 +26,10 @@ class OpKind(str, Enum):
     RESHAPE = "reshape"
 
 
-ACTIVATIONS = ("none", "relu", "relu6", "relu_n1_to_1")
+# hard_swish: TFLite's HARD_SWISH after a convolution without activation, fused into the convolution (its
+# pre-activation int8 tensor, pre_activation_scale/zero_point, exists only inside the op).
+ACTIVATIONS = ("none", "relu", "relu6", "relu_n1_to_1", "hard_swish")
+_HARD_SWISH_OPS = ("conv2d", "depthwise_conv2d")
 _WEIGHTED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.FULLY_CONNECTED)
 _WINDOWED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
 
@@ -73,12 +76,15 @@ class QuantizedOp:
     weight_scales: np.ndarray | None = None    # float32, one per output channel (or one, repeated)
     weight_zero_point: int = 0                 # fully connected only (TFLite allows it there)
     bias: np.ndarray | None = None             # int32, one per output channel
+    pre_activation_scale: float = 0.0          # hard_swish only: the convolution's own output quantization
+    pre_activation_zero_point: int = 0
     # Derived by derive_integer_params (never set by a front end).
     multipliers: np.ndarray | None = None      # int32 Q31 per output channel
     shifts: np.ndarray | None = None           # int32 executed shifts (> 0 = left), -31 ... 31
     act_min: int = -128
     act_max: int = 127
     add_params: tuple[int, ...] = ()           # input1 m/s, input2 m/s, output m/s
+    hard_swish_params: tuple[int, ...] = ()    # reluish Q15 m/exponent, output Q15 m/exponent
 
     @property
     def out_channels(self) -> int:
@@ -142,6 +148,15 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:
         fail("inputs", f"expected {expected_inputs} input(s), got {len(op.inputs)}")
     if op.activation not in ACTIVATIONS:
         fail("activation", f"expected one of {ACTIVATIONS}, got {op.activation!r}")
+    if op.activation == "hard_swish":
+        if op.kind.value not in _HARD_SWISH_OPS:
+            fail("activation", f"hard_swish is fused into {' or '.join(_HARD_SWISH_OPS)} only, not {op.kind.value}")
+        if not (np.isfinite(op.pre_activation_scale) and op.pre_activation_scale > 0):
+            fail("pre_activation_scale", f"expected a positive finite scale, got {op.pre_activation_scale}")
+        if not -128 <= op.pre_activation_zero_point <= 127:
+            fail("pre_activation_zero_point", f"expected -128 ... 127, got {op.pre_activation_zero_point}")
+    elif op.pre_activation_scale != 0.0 or op.pre_activation_zero_point != 0:
+        fail("pre_activation_scale", "set only with activation hard_swish")
     x = tensors[op.inputs[0]].shape
     y = tensors[op.output].shape
     if op.kind in _WINDOWED:
@@ -200,10 +215,19 @@ def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
     t = model.tensors
     for op in model.ops:
         out = t[op.output]
-        op.act_min, op.act_max = _quant.activation_range(op.activation, out.scale, out.zero_point)
+        hard_swish = op.activation == "hard_swish"
+        # A fused hard-swish: the convolution requantizes to its pre-activation tensor (no clamp but int8's).
+        conv_scale = op.pre_activation_scale if hard_swish else out.scale
+        op.act_min, op.act_max = _quant.activation_range("none" if hard_swish else op.activation, out.scale,
+                                                         out.zero_point)
+        if hard_swish:
+            try:
+                op.hard_swish_params = _quant.hard_swish_params(op.pre_activation_scale, out.scale)
+            except ValueError as exc:
+                raise ValueError(f"{model.source}: {op.name}: {exc}") from None
         if op.kind in _WEIGHTED:
             op.multipliers, op.shifts = _quant.per_channel_multipliers(t[op.inputs[0]].scale, op.weight_scales,
-                                                                       out.scale)
+                                                                       conv_scale)
         elif op.kind == OpKind.ADD:
             op.add_params = _quant.add_params(t[op.inputs[0]].scale, t[op.inputs[1]].scale, out.scale)
     return model

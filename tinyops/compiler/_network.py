@@ -21,7 +21,7 @@ _CORE_KIND = {
     OpKind.PAD: "pad",
 }
 # The core costs activations; relu_n1_to_1 is a clamp like the others.
-_CORE_ACT = {"none": "none", "relu": "relu", "relu6": "relu6", "relu_n1_to_1": "none"}
+_CORE_ACT = {"none": "none", "relu": "relu", "relu6": "relu6", "relu_n1_to_1": "none", "hard_swish": "h_swish"}
 
 
 @dataclass

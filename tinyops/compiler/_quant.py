@@ -108,6 +108,29 @@ def activation_range(activation: str, output_scale: float, output_zero_point: in
     raise ValueError(f"unsupported fused activation {activation!r} (expected none, relu, relu6, relu_n1_to_1)")
 
 
+def _int16_multiplier(q31: int) -> int:
+    """TFLite's ``DownScaleInt32ToInt16Multiplier``: a Q31 multiplier (>= 0) rounded to Q15."""
+    if q31 >= INT32_MAX - (1 << 15):
+        return (1 << 15) - 1
+    return (q31 + (1 << 15)) >> 16
+
+
+def hard_swish_params(input_scale: float, output_scale: float) -> tuple[int, int, int, int]:
+    """TFLite's int8 ``HardSwishPrepare``: (reluish multiplier Q15, reluish exponent, output multiplier Q15,
+    output exponent), from the scales in float32 as TFLite computes them."""
+    hires_input_scale = np.float32(1.0 / 128.0) * np.float32(input_scale)
+    reluish_scale = np.float32(3.0) / np.float32(32768.0)
+    output_multiplier, output_exponent = quantize_multiplier(float(hires_input_scale / np.float32(output_scale)))
+    if output_exponent > 0:
+        raise ValueError(f"hard-swish output scale {output_scale!r} is below input scale / 128 "
+                         f"({float(hires_input_scale)!r}): TFLite requires output_multiplier_exponent <= 0")
+    reluish_multiplier, reluish_exponent = quantize_multiplier(float(hires_input_scale / reluish_scale))
+    if not -31 <= reluish_exponent <= 31:
+        raise ValueError(f"hard-swish input scale {input_scale!r}: reluish exponent {reluish_exponent} outside -31 ... 31")
+    return (_int16_multiplier(reluish_multiplier), reluish_exponent, _int16_multiplier(output_multiplier),
+            output_exponent)
+
+
 def scale_as_q31(scale: float) -> tuple[int, int]:
     """A tensor's float scale as multiplier x 2^(shift-31) (unclamped shift), for the blob's tensor records."""
     if scale <= 0:
@@ -150,3 +173,33 @@ def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray, shif
     right = np.where(shift > 0, 0, -shift)
     shifted = _wrap_int32(x << left)
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, np.asarray(multiplier)), right)
+
+
+def _srdhm_i16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int16 values (held in int64 arrays)."""
+    product = a * np.int64(b)
+    nudged = product + np.where(product >= 0, 1 << 14, 1 - (1 << 14))
+    high = np.where(nudged >= 0, nudged >> 15, -((-nudged) >> 15))
+    return np.where((a == -(1 << 15)) & (b == -(1 << 15)), (1 << 15) - 1, high)
+
+
+def hard_swish(x: np.ndarray, input_zero_point: int, output_zero_point: int,
+               params: tuple[int, int, int, int]) -> np.ndarray:
+    """TFLite's reference int8 HardSwish (the 16-bit fixed-point form) on an int8 array."""
+    reluish_multiplier, reluish_exponent, output_multiplier, output_exponent = params
+    hires = (x.astype(np.int64) - input_zero_point) * 128
+    preshift_output = _srdhm_i16(hires, output_multiplier)
+    reluish = hires
+    if reluish_exponent > 0:
+        reluish = np.clip(reluish << (reluish_exponent - 1), -(1 << 15), (1 << 15) - 1)
+    reluish = _srdhm_i16(reluish, reluish_multiplier)
+    if reluish_exponent > 0:
+        reluish = np.clip(reluish << 1, -(1 << 15), (1 << 15) - 1)
+    if reluish_exponent < 0:
+        reluish = rounding_divide_by_pot(reluish, np.int64(-reluish_exponent))
+    reluish = (reluish + (1 << 15)) >> 1
+    product = reluish * preshift_output
+    truncated = np.where(product >= 0, product >> 15, -((-product) >> 15))  # SaturatingDoublingHighMul
+    truncated = np.where((reluish == -(1 << 15)) & (preshift_output == -(1 << 15)), (1 << 15) - 1, truncated)
+    out = rounding_divide_by_pot(truncated, np.int64(-output_exponent)) + output_zero_point
+    return np.clip(out, -128, 127).astype(np.int8)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from tinyops.compiler._ir import OpKind, QuantizedModel, QuantizedOp
-from tinyops.compiler._quant import ADD_LEFT_SHIFT, multiply_by_quantized_multiplier
+from tinyops.compiler._quant import ADD_LEFT_SHIFT, hard_swish, multiply_by_quantized_multiplier
 
 
 def _windows(x: np.ndarray, op: QuantizedOp, out_hw: tuple[int, int], fill: int = 0) -> np.ndarray:
@@ -27,6 +27,10 @@ def _windows(x: np.ndarray, op: QuantizedOp, out_hw: tuple[int, int], fill: int 
 
 def _requantize(acc: np.ndarray, op: QuantizedOp, zero_point: int) -> np.ndarray:
     acc = acc + op.bias.astype(np.int64)
+    if op.activation == "hard_swish":  # to the pre-activation tensor, then TFLite's HARD_SWISH
+        pre = multiply_by_quantized_multiplier(acc, op.multipliers, op.shifts) + op.pre_activation_zero_point
+        pre = np.clip(pre, -128, 127).astype(np.int8)
+        return hard_swish(pre, op.pre_activation_zero_point, zero_point, op.hard_swish_params)
     scaled = multiply_by_quantized_multiplier(acc, op.multipliers, op.shifts) + zero_point
     return np.clip(scaled, op.act_min, op.act_max).astype(np.int8)
 

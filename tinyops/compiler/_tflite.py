@@ -2,7 +2,8 @@
 
 Supported: one subgraph, batch 1, int8 activations with per-tensor quantization, ops CONV_2D,
 DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, FULLY_CONNECTED, PAD and RESHAPE with TFLite's SAME/VALID padding
-turned into the explicit padding TFLite computes. Anything else is a ValueError naming the op or tensor.
+turned into the explicit padding TFLite computes, and HARD_SWISH right after a convolution (fused into it).
+Anything else is a ValueError naming the op or tensor.
 """
 
 from __future__ import annotations
@@ -236,6 +237,29 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
     return result
 
 
+def _fuse_hard_swish(r: _Reader, k: int, op, ops: list[QuantizedOp], readers: dict[int, int]) -> None:
+    """HARD_SWISH that alone reads the output of the convolution just before it (without a fused activation)
+    becomes that convolution's fused activation: the convolution's IR output takes the HARD_SWISH output's
+    name and quantization, its own quantization stays as the pre-activation one."""
+    source, target = int(op.InputsAsNumpy()[0]), int(op.OutputsAsNumpy()[0])
+    where = f"operator {k} (HARD_SWISH, output {r.tensor_name(target)})"
+    previous = ops[-1] if ops else None
+    if (previous is None or r.ir_index.get(source) != previous.output or previous.activation != "none"
+            or previous.kind not in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D) or readers.get(source, 0) != 1):
+        raise r.fail(where, "supported only right after a CONV_2D or DEPTHWISE_CONV_2D without fused activation "
+                            "whose output only the HARD_SWISH reads")
+    pre = r.tensors[previous.output]
+    appended = r.activation(target)  # validated and appended last
+    out = r.tensors.pop(appended)
+    if out.shape != pre.shape:
+        raise r.fail(where, f"output shape {out.shape} differs from its input's {pre.shape}")
+    r.tensors[previous.output] = out
+    r.ir_index[target] = previous.output
+    del r.ir_index[source]
+    previous.activation = "hard_swish"
+    previous.pre_activation_scale, previous.pre_activation_zero_point = pre.scale, pre.zero_point
+
+
 def import_tflite(path: str | Path) -> QuantizedModel:
     """Read an int8 ``.tflite`` model into the IR (integer parameters derived, validated)."""
     path = Path(path)
@@ -246,14 +270,22 @@ def import_tflite(path: str | Path) -> QuantizedModel:
     if g.InputsLength() != 1 or g.OutputsLength() != 1:
         raise r.fail("subgraph", f"expected one input and one output, got {g.InputsLength()} and {g.OutputsLength()}")
     network_input = r.activation(int(g.Inputs(0)))
-    ops = []
+    readers: dict[int, int] = {int(g.Outputs(0)): 1}  # tensor -> how many ops (and the graph output) read it
+    for k in range(g.OperatorsLength()):
+        for i in g.Operators(k).InputsAsNumpy():
+            readers[int(i)] = readers.get(int(i), 0) + 1
+    ops: list[QuantizedOp] = []
     for k in range(g.OperatorsLength()):
         op = g.Operators(k)
         opcode = r.model.OperatorCodes(op.OpcodeIndex())
         code = max(opcode.BuiltinCode(), opcode.DeprecatedBuiltinCode())
+        if code == tflite.BuiltinOperator.HARD_SWISH:
+            _fuse_hard_swish(r, k, op, ops, readers)
+            continue
         if code not in _SUPPORTED:
             raise r.fail(f"operator {k}", f"unsupported operator {_OPERATOR_NAMES.get(code, code)} (supported: "
-                                          f"{', '.join(_OPERATOR_NAMES[c] for c in _SUPPORTED)})")
+                                          f"{', '.join(_OPERATOR_NAMES[c] for c in _SUPPORTED)}, and HARD_SWISH "
+                                          "after a convolution)")
         ops.append(_convert_op(r, k, op, code))
     output_index = int(g.Outputs(0))
     if output_index not in r.ir_index:

@@ -73,9 +73,28 @@ def test_bias_saturates_instead_of_wrapping() -> None:
     assert q.tolist() == [2**31 - 1, -(2**31), 100]
 
 
-def test_hard_swish_is_refused_by_name() -> None:
-    arch = examples.mobilenet_v3(0.35, 32, num_classes=4)
+@needs_host_runtime
+def test_mobilenet_v3_hands_off_hard_swish_bit_exact(tmp_path: Path) -> None:
+    """The MobileNetV3-style family: every hard-swish conv is handed off with its calibrated pre-activation
+    quantization, survives the handoff file, and the reference and the host runtime agree bit for bit."""
+    torch.manual_seed(0)
+    stages = [examples.Stage(16, 1, 2, 3, 4.0, "h_swish"), examples.Stage(24, 1, 2, 5, 3.0, "h_swish")]
+    arch = examples.build_arch(stages, first_channels=8, feature_mix_channels=64, resolution=32, num_classes=4,
+                               first_act="h_swish", head_act="h_swish", first_block=examples.Stage(8, 1, 1, 3, 1.0))
     model = build_model(arch)
-    qnet = quantize(model, arch, _toy_split(64, 0), num_batches=1, batch_size=32)
-    with pytest.raises(HandoffUnsupported, match="first_conv: activation Hardswish"):
-        to_quantized_model(qnet)
+    train_split, val = _toy_split(384, 0), _toy_split(128, 1)
+    train(model, train_split, val, 32, TrainConfig(steps=40, batch_size=32, lr=0.05, eval_every=100))
+    qnet = quantize(model, arch, train_split, num_batches=3, batch_size=32)
+    qm = to_quantized_model(qnet, "mbv3")
+    swish = [op for op in qm.ops if op.activation == "hard_swish"]
+    assert swish and swish[0].name == "first_conv" and all(op.pre_activation_scale > 0 for op in swish)
+    again = compiler.load_model(save_handoff(qm, tmp_path / "mbv3.npz"))
+    assert [(op.activation, op.pre_activation_scale, op.pre_activation_zero_point) for op in again.ops] == \
+        [(op.activation, op.pre_activation_scale, op.pre_activation_zero_point) for op in qm.ops]
+    blob = compile_for(again, "stm32f746g-disco", "tinyops").blob
+    host, labels = int8_logits(host_runtime_runner(blob, threads=2), again, val, 32, 3)
+    ref, _ = int8_logits(reference_runner(qm), qm, val, 32, 3)
+    np.testing.assert_array_equal(host, ref)
+    assert len(np.unique(host)) > 8
+    assert top1(host, labels) > 0.5  # chance is 0.25
+    assert abs(top1(host, labels) - qnet.evaluate(val)) <= 0.05  # simulated quantization models the same grids

@@ -144,8 +144,8 @@ def test_export_records_the_host_runtimes_accuracy_of_the_written_blob(tmp_path:
     from tinyops.search._export import export_trial
     from tinyops.search._handoff import int8_logits, top1
 
-    config = _tiny_config(tmp_path, tiny_tree, trials=2,
-                          space=SearchSpace(families=("mbv2",), width_mults=(0.25,), resolutions=(32,), depths=(1,)))
+    config = _tiny_config(tmp_path, tiny_tree, trials=2,  # mbv3: hard-swish convs in the blob too
+                          space=SearchSpace(families=("mbv3",), width_mults=(0.25,), resolutions=(32,), depths=(1,)))
     run_search(config)
     study, store = open_study(config, create=False)
     trial = next(t for t in study.trials if t.user_attrs.get("feasible"))

@@ -83,6 +83,18 @@ enum OpFlags : uint8_t {
   kFlagPrefetchNext = 1u << 1,  // during this op's last part, start copying the next op's first input part
 };
 
+// The fused activation of a conv2d / depthwise op (OpRecord::params[0]).
+//   kClamp: act_min/max only (TFLite's fused NONE/RELU/RELU6/RELU_N1_TO_1).
+//   kHardSwish: TFLite's convolution without activation followed by HARD_SWISH, run as one op so that the
+//     pre-activation tensor never needs memory of its own: the kernel requantizes to the pre-activation
+//     zero point params[1] (act_min/max = -128/127), then hard-swish maps each value to the output tensor.
+//     params[2..5] = TFLite's HardSwishParams: reluish_multiplier (Q15, 0 ... 32767), reluish_exponent
+//     (-31 ... 31), output_multiplier (Q15), output_exponent (-31 ... 0).
+enum class FusedActivation : int32_t {
+  kClamp = 0,
+  kHardSwish = 1,
+};
+
 // A byte range of the constant data section (offset relative to BlobHeader::data_offset).
 struct DataRef {
   uint32_t offset;  // multiple of kDataAlignment
@@ -97,7 +109,8 @@ struct ArenaRef {
 
 // Parameters by kind (all others must be 0):
 //   conv2d / depthwise: kernel_*, stride_*, dilation_*, pad_top/left (bottom/right recorded for checks),
-//     depth_multiplier (depthwise; 1 for conv2d), act_min/max, weights, bias, multipliers, shifts.
+//     depth_multiplier (depthwise; 1 for conv2d), act_min/max, weights, bias, multipliers, shifts,
+//     params[0] = FusedActivation; with kHardSwish, params[1..5] as FusedActivation says (else 0).
 //   fully_connected: act_min/max, weights, bias, multipliers, shifts (one per output channel; a per-tensor
 //     model repeats it), params[0] = weights zero point (TFLite's -filter_offset, 0 for symmetric).
 //   add: act_min/max, params = {input1_multiplier, input1_shift, input2_multiplier, input2_shift,

@@ -52,6 +52,15 @@ struct AddParams {
 };
 inline constexpr int kAddLeftShift = 20;  // TFLite's int8 add
 
+// TFLite's HardSwishParams for int8: Q15 multipliers (TFLite's DownScaleInt32ToInt16Multiplier of the Q31
+// ones) from the input scale / 128 to the output scale and to the "relu-ish" scale (3.0 = 32768), with
+// their exponents (output_exponent <= 0, as TFLite's Prepare requires; the loader checks the ranges).
+struct HardSwishParams {
+  int32_t input_zero_point, output_zero_point;
+  int16_t reluish_multiplier, output_multiplier;
+  int32_t reluish_exponent, output_exponent;
+};
+
 void conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 // 1x1 (any stride, no padding) and small-patch convolutions (kh*kw*Cin <= kMaxConvPatch, e.g. the first
 // 3x3 layer) with SMLAD on 2 output channels x 2 pixels; other shapes fall back to the reference.
@@ -78,6 +87,11 @@ void add_reference(const AddParams& p, const InputRows& in1, const InputRows& in
 void average_pool2d_reference(const WindowGeometry& g, const InputRows& in, const OutputRegion& out);
 // Pad: output rows/columns outside the input (offset by pad_top/pad_left) get the output zero point.
 void pad_reference(int pad_top, int pad_left, const InputRows& in, const OutputRegion& out);
+// hard-swish (TFLite's int8 HARD_SWISH): one value, `count` values (in may equal out), and in place on an
+// output region (what a convolution with a fused hard-swish runs after its kernel).
+int8_t hard_swish_one(const HardSwishParams& p, int8_t x);
+void hard_swish_reference(const HardSwishParams& p, const int8_t* in, int8_t* out, int count);
+void hard_swish_region(const HardSwishParams& p, const OutputRegion& region);
 // Reshape: copies `bytes` unless source and destination are the same storage.
 void reshape_reference(const int8_t* in, int8_t* out, uint32_t bytes);
 
