@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tflite
 from compiler_fixtures import one_part_plan
-from tflite_builder import Builder, conv_options, depthwise_options
+from tflite_builder import Builder, conv_options, depthwise_options, random_constants
 
 from tinyops.compiler import HostRuntime, _interpreters, compile_model, evaluate, host_runtime_available, import_tflite
 from tinyops.compiler._blob import write_blob
@@ -74,15 +74,8 @@ def test_prepare_parameters_hand_computed() -> None:
 
 def _mbv3_block(path: Path, seed: int = 0) -> Path:
     """12x12x3 -> conv 3x3 stride 2 SAME -> HARD_SWISH -> depthwise 3x3 SAME -> HARD_SWISH -> conv 1x1 (8)."""
-    rng = np.random.default_rng(seed)
     b = Builder()
-
-    def weights(shape, channels, dim):
-        return b.constant(rng.integers(-127, 128, size=shape, dtype=np.int8),
-                          [float(s) for s in rng.uniform(0.002, 0.02, channels)], dim)
-
-    def bias(n):
-        return b.constant(rng.integers(-3000, 3000, size=n).astype(np.int32))
+    weights, bias = random_constants(b, np.random.default_rng(seed))
 
     x = b.activation((1, 12, 12, 3), 0.05, -3, "input")
     c1 = b.activation((1, 6, 6, 16), 0.08, 4)

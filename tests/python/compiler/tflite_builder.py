@@ -200,6 +200,18 @@ def reshape_options(shape: list[int]):
     return tflite.BuiltinOptions.ReshapeOptions, write
 
 
+def random_constants(bld: Builder, rng: np.random.Generator):  # type: ignore[no-untyped-def]
+    """(weights(shape, channels, dim), bias(n)): random int8 weights with per-channel scales on dimension
+    `dim` and random int32 biases, added to `bld` as constants."""
+    def weights(shape, channels, dim):  # type: ignore[no-untyped-def]
+        return bld.constant(rng.integers(-127, 128, size=shape, dtype=np.int8),
+                            [float(s) for s in rng.uniform(0.002, 0.02, channels)], dim)
+
+    def bias(n):  # type: ignore[no-untyped-def]
+        return bld.constant(rng.integers(-3000, 3000, size=n).astype(np.int32))
+    return weights, bias
+
+
 def all_ops_model(seed: int = 0) -> bytes:
     """12x12x4 input: conv 3x3 SAME stride 1 dilation 2 relu -> depthwise 3x3 VALID stride 2 multiplier 2 ->
     pad (1, 2, 0, 1) -> average pool 3x3 SAME stride 1 -> conv 1x1 -> add (with the pad's output, relu6) ->
@@ -207,13 +219,7 @@ def all_ops_model(seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
     bld = Builder()
     op = tflite.BuiltinOperator
-
-    def weights(shape, channels, dim):
-        return bld.constant(rng.integers(-127, 128, size=shape, dtype=np.int8),
-                            [float(s) for s in rng.uniform(0.002, 0.02, channels)], dim)
-
-    def bias(n):
-        return bld.constant(rng.integers(-3000, 3000, size=n).astype(np.int32))
+    weights, bias = random_constants(bld, rng)
 
     x = bld.activation((1, 12, 12, 4), 0.05, -3, "input")
     bld.input = x
