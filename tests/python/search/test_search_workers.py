@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -26,8 +27,15 @@ def _worker_args(study: str, url: str, tree: Path, trials: int, *extra: str) -> 
             *TINY_SEARCH, *extra]
 
 
+@functools.lru_cache(maxsize=None)
+def _storage(url: str) -> optuna.storages.RDBStorage:
+    """One storage (one connection pool) per server: polling with a new storage each time leaks a pooled
+    connection per poll until PostgreSQL refuses clients ("too many clients already") on a slow machine."""
+    return optuna.storages.RDBStorage(storage_url(url))
+
+
 def _load(url: str, study: str) -> optuna.Study:
-    return optuna.load_study(study_name=study, storage=storage_url(url))
+    return optuna.load_study(study_name=study, storage=_storage(url))
 
 
 def _check_records(url: str, study: optuna.Study) -> None:
