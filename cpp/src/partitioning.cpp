@@ -40,40 +40,34 @@ RowGeometry row_geometry(const Network& net, const Op& op) {
 namespace {
 
 // Rows dealt out `group` at a time round-robin over at most `factor` parts: part i gets one group more than
-// the parts after the first (groups % parts). Returns the rows per part, empty when not even one group exists.
-std::vector<int> deal_rows(int rows, int group, int factor) {
-  const int groups = rows / group;
-  const int parts = std::min(groups, factor);
-  std::vector<int> sizes;
-  if (parts <= 0) return sizes;
-  sizes.reserve(parts);
-  for (int i = 0; i < parts; ++i) sizes.push_back((groups / parts + (i < groups % parts ? 1 : 0)) * group);
-  return sizes;
-}
+// the parts after the first (groups % parts); none when not even one group exists.
+struct Deal {
+  Deal(int rows, int group, int factor) : group(group), groups(rows / group), parts(std::min(groups, factor)) {}
+  int size(int i) const { return (groups / parts + (i < groups % parts ? 1 : 0)) * group; }
+  int group, groups, parts;
+};
 
-std::vector<RowPart> whole(const RowGeometry& g) {
-  return {RowPart{0, g.in_rows, 0, g.out_rows, g.rule == RowRule::Elementwise ? 0 : g.pad_top}};
+void whole(const RowGeometry& g, std::vector<RowPart>& out) {
+  out.assign(1, RowPart{0, g.in_rows, 0, g.out_rows, g.rule == RowRule::Elementwise ? 0 : g.pad_top});
 }
 
 // Conv, depthwise and average pool. The published runtime's conv partitioner, row for row; its pool
 // partitioner drops the pad_top % stride rows and so misaligns padded strided pooling, which the conv rule
 // handles correctly, so pooling uses the conv rule here (the two agree whenever the padding is zero).
-std::vector<RowPart> partition_window(const RowGeometry& g, int factor) {
+void partition_window(const RowGeometry& g, int factor, std::vector<RowPart>& parts) {
   const int s = g.stride, k = g.kernel_rows;
-  if (k >= g.in_rows) return whole(g);
+  if (k >= g.in_rows) return whole(g, parts);
   const int lead = g.pad_top % s;  // rows before the first stride-aligned window start
-  std::vector<int> sizes = deal_rows(g.in_rows - lead, s, factor);
-  if (sizes.empty()) return whole(g);  // fewer rows than one stride: nothing to split
-  sizes.front() += lead;
-  sizes.back() += (g.in_rows - lead) % s;  // the rows left over go to the last part
+  const Deal deal(g.in_rows - lead, s, factor);
+  if (deal.parts <= 0) return whole(g, parts);  // fewer rows than one stride: nothing to split
+  const int leftover = (g.in_rows - lead) % s;  // the rows left over go to the last part
 
-  std::vector<RowPart> parts;
-  parts.reserve(sizes.size());
+  parts.clear();
   int start = 0, produced = 0;
-  for (size_t i = 0; i < sizes.size(); ++i) {
+  for (int i = 0; i < deal.parts; ++i) {
     const int left = g.out_rows - produced;
     if (left <= 0) break;  // this part and the ones after it would produce nothing
-    const int size = sizes[i];
+    const int size = deal.size(i) + (i == 0 ? lead : 0) + (i + 1 == deal.parts ? leftover : 0);
     const int window_starts = size / s + 1;
     // The last window start the part owns, counted from its first row as the runtime does (ignoring padding).
     const int last_start = start + size - size % s - (size % s == 0 ? s : 0);
@@ -93,48 +87,58 @@ std::vector<RowPart> partition_window(const RowGeometry& g, int factor) {
     produced += out;
     start += size;
   }
-  return parts;
 }
 
 // Add / pad: rows dealt out one at a time, no halo.
-std::vector<RowPart> partition_rowwise(const RowGeometry& g, int factor) {
-  const std::vector<int> sizes = deal_rows(g.in_rows, 1, factor);
-  if (sizes.empty()) return whole(g);
+void partition_rowwise(const RowGeometry& g, int factor, std::vector<RowPart>& parts) {
+  const Deal deal(g.in_rows, 1, factor);
+  if (deal.parts <= 0) return whole(g, parts);
   const bool pad = g.rule == RowRule::Pad;
-  std::vector<RowPart> parts;
-  parts.reserve(sizes.size());
+  parts.clear();
   int start = 0, produced = 0;
-  for (size_t i = 0; i < sizes.size(); ++i) {
+  for (int i = 0; i < deal.parts; ++i) {
+    const int size = deal.size(i);
     const int top = pad && i == 0 ? g.pad_top : 0;
-    const int bottom = pad && i + 1 == sizes.size() ? g.pad_bottom : 0;
-    const int out = sizes[i] + top + bottom;
-    parts.push_back(RowPart{start, start + sizes[i], produced, produced + out, top});
+    const int bottom = pad && i + 1 == deal.parts ? g.pad_bottom : 0;
+    const int out = size + top + bottom;
+    parts.push_back(RowPart{start, start + size, produced, produced + out, top});
     produced += out;
-    start += sizes[i];
+    start += size;
   }
-  return parts;
 }
 
 }  // namespace
 
-std::vector<RowPart> partition_rows(const RowGeometry& g, int factor) {
+void partition_rows(const RowGeometry& g, int factor, std::vector<RowPart>& parts) {
   if (factor < 1) throw std::invalid_argument("partition factor must be at least 1, got " + std::to_string(factor));
   if (g.in_rows <= 0 || g.out_rows <= 0 || g.stride <= 0 || g.kernel_rows <= 0)
     throw std::invalid_argument("row geometry must have positive rows, kernel and stride");
-  if (factor == 1) return whole(g);
+  if (factor == 1) return whole(g, parts);
   switch (g.rule) {
-    case RowRule::Window: return partition_window(g, factor);
+    case RowRule::Window: return partition_window(g, factor, parts);
     case RowRule::Elementwise:
-    case RowRule::Pad: return partition_rowwise(g, factor);
-    case RowRule::Whole: return whole(g);
+    case RowRule::Pad: return partition_rowwise(g, factor, parts);
+    case RowRule::Whole: return whole(g, parts);
   }
-  return whole(g);
+  whole(g, parts);
+}
+
+std::vector<RowPart> partition_rows(const RowGeometry& g, int factor) {
+  std::vector<RowPart> parts;
+  partition_rows(g, factor, parts);
+  return parts;
+}
+
+int largest_part_rows(const RowGeometry& g, int factor, std::vector<RowPart>& scratch) {
+  partition_rows(g, factor, scratch);
+  int rows = 0;
+  for (const RowPart& p : scratch) rows = std::max(rows, p.in_rows());
+  return rows;
 }
 
 int largest_part_rows(const RowGeometry& g, int factor) {
-  int rows = 0;
-  for (const RowPart& p : partition_rows(g, factor)) rows = std::max(rows, p.in_rows());
-  return rows;
+  std::vector<RowPart> scratch;
+  return largest_part_rows(g, factor, scratch);
 }
 
 int64_t receptive_field_bytes(const Network& net, const Op& op) {
@@ -182,12 +186,7 @@ class FactorSearch {
     int64_t largest = 0;
     for (size_t k = 0; k < classes_.size(); ++k) {
       const OpClass& c = classes_[k];
-      for (int j = 2; j < factor; ++j) {
-        if (c.row_bytes * rows(c.geometry, j) <= network_largest) {
-          class_factor[k] = j;
-          break;
-        }
-      }
+      class_factor[k] = smallest_factor_within(c, factor, network_largest);
       largest = std::max(largest, c.row_bytes * rows(c.geometry, class_factor[k]));
     }
     r.largest_part_bytes = largest;
@@ -222,21 +221,52 @@ class FactorSearch {
     if (inserted) {
       geometries_.push_back(g);
       memo_.emplace_back();
+      least_.emplace_back();
     }
     return it->second;
   }
 
+  // The largest part's rows of `geometry` at `factor`, memoized with the running minimum over factors 2..f.
   int64_t rows(int geometry, int factor) {
+    fill(geometry, factor);
+    return memo_[geometry][factor];
+  }
+
+  void fill(int geometry, int factor) {
     std::vector<int>& m = memo_[geometry];
-    if (int(m.size()) <= factor) m.resize(factor + 1, -1);
-    if (m[factor] < 0) m[factor] = largest_part_rows(geometries_[geometry], factor);
-    return m[factor];
+    std::vector<int>& least = least_[geometry];
+    if (m.empty()) m.assign(2, -1), least.assign(2, -1);  // factors from 2
+    while (int(m.size()) <= factor) {
+      const int f = int(m.size());
+      m.push_back(largest_part_rows(geometries_[geometry], f, scratch_));
+      least.push_back(f == 2 ? m[f] : std::min(least[f - 1], m[f]));
+    }
+  }
+
+  // The smallest factor j in [2, factor) whose largest part of class `c` is no larger than `bytes`, else
+  // `factor`: the first j where the running minimum of the part rows drops to bytes / row_bytes or below
+  // (found by bisection, the running minimum never rising).
+  int smallest_factor_within(const OpClass& c, int factor, int64_t bytes) {
+    if (factor <= 2) return factor;
+    fill(c.geometry, factor - 1);
+    const std::vector<int>& least = least_[c.geometry];
+    const auto fits = [&](int j) { return c.row_bytes * least[j] <= bytes; };
+    if (!fits(factor - 1)) return factor;
+    int lo = 2, hi = factor - 1;  // fits(hi); the answer is in [lo, hi]
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      if (fits(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   std::vector<int> op_class_;  // per op: its class, -1 when not partitioned
   std::vector<OpClass> classes_;
   std::vector<RowGeometry> geometries_;
-  std::vector<std::vector<int>> memo_;
+  std::vector<std::vector<int>> memo_;   // [geometry][factor]: largest part rows
+  std::vector<std::vector<int>> least_;  // [geometry][factor]: their minimum over factors 2..factor
+  std::vector<RowPart> scratch_;
   std::map<std::tuple<int, int, int, int, int, int, int>, int> index_;
   int64_t max_field_bytes_ = 0;
   int64_t max_bias_bytes_ = 0;

@@ -50,9 +50,12 @@ RowRule row_rule(OpKind kind);
 // over), each part is extended downward by the halo its last window needs, and parts that would produce no
 // output rows are dropped. An op whose kernel is at least as tall as its input, or a Whole op, is one part.
 std::vector<RowPart> partition_rows(const RowGeometry& g, int factor);
+// The same into `parts` (its storage reused: the factor search partitions thousands of times per network).
+void partition_rows(const RowGeometry& g, int factor, std::vector<RowPart>& parts);
 
-// Largest number of input rows any part of `g` holds at `factor`.
+// Largest number of input rows any part of `g` holds at `factor` (`scratch`: storage for the parts).
 int largest_part_rows(const RowGeometry& g, int factor);
+int largest_part_rows(const RowGeometry& g, int factor, std::vector<RowPart>& scratch);
 
 // The static SRAM buffers of the published runtime, each rounded up to 32-byte alignment.
 struct OverlayBuffers {
