@@ -21,28 +21,6 @@ const char* to_string(EventKind kind) {
   return "?";
 }
 
-namespace {
-
-// Whether two parts of one op cost the same: part_cost reads only the output rows and channels and, per
-// operand, the memory and size of its region.
-bool same_cost_inputs(const Part& a, const Part& b) {
-  if (a.out_row_end - a.out_row_begin != b.out_row_end - b.out_row_begin ||
-      a.out_channel_end - a.out_channel_begin != b.out_channel_end - b.out_channel_begin)
-    return false;
-  for (int k = 0; k < kOperandCount; ++k)
-    if (a.at[k].memory != b.at[k].memory || a.at[k].bytes != b.at[k].bytes) return false;
-  return true;
-}
-
-}  // namespace
-
-void Simulator::BufferCache::clear() {
-  for (int k = 0; k < kOperandCount; ++k) {
-    region[k][0] = region[k][1] = Region{-2, 0, 0};  // matches no region
-    next[k] = 0;
-  }
-}
-
 Simulator::Simulator(const Board& board) : board_(board), tables_(board) {
   for (int e : tables_.stream_engine) streams_.push_back(Stream{e, 0});
   // Board files are validated non-negative; a Board edited in code might not be.
@@ -56,43 +34,15 @@ Simulator::Simulator(Simulator&&) noexcept = default;
 
 void Simulator::reset(const Network& net, const Plan& plan) {
   plan_tables_.reset(board_, tables_, net, plan);
-  plan_ = &plan;
   for (Stream& s : streams_) s.free_at = 0;
   buffer_busy_.assign(plan.buffers.size(), 0.0);
   tensor_ready_.assign(net.tensors().size(), 0.0);
-  buffer_cache_.clear();
-  cost_geometry_ = nullptr;
-  cost_part_ = nullptr;
   result_.board = board_.name;
   result_.strategy = plan.strategy;
   result_.external_dma_bytes = result_.external_cpu_bytes = 0;
   result_.per_op.assign(net.ops().size(), OpStats{});
   result_.timeline.clear();
   result_.peak_sram_bytes = plan.peak_sram_bytes();
-}
-
-const PartCost& Simulator::part_cost(const OpGeometry& g, const Part& part) {
-  if (cost_geometry_ != &g || !cost_part_ || !same_cost_inputs(*cost_part_, part)) {
-    cost_ = plan_tables_.part_cost(board_, tables_.dcache_bytes, g, part);
-    cost_geometry_ = &g;
-    cost_non_negative_ = cost_.compute >= 0;
-    for (double stall : cost_.stall_by_memory) cost_non_negative_ &= stall >= 0;
-  }
-  cost_part_ = &part;
-  return cost_;
-}
-
-int Simulator::buffer_of(int operand, const Region& r) {
-  if (r.memory < 0 || r.memory >= sim::kMaxPlanMemories || !plan_tables_.has_staging[r.memory]) return -1;
-  BufferCache& c = buffer_cache_;
-  for (int e = 0; e < 2; ++e)
-    if (c.region[operand][e] == r) return c.buffer[operand][e];
-  const int b = plan_tables_.buffer_of(r);
-  const int e = c.next[operand];
-  c.region[operand][e] = r;
-  c.buffer[operand][e] = b;
-  c.next[operand] = e ^ 1;
-  return b;
 }
 
 const SimResult& Simulator::reference_run(const Network& net, const Plan& plan, bool record_timeline) {
@@ -162,7 +112,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
     stats.dma_cycles += end - start;
     if (t.buffer >= 0) buffer_busy_[t.buffer] = std::max(buffer_busy_[t.buffer], end);
     if (copy_out) {  // the overlay buffer it reads stays in use until the copy has landed
-      const int b = buffer_of(int(Operand::Output), t.src);
+      const int b = pt.buffer_of(t.src);
       if (b >= 0) buffer_busy_[b] = std::max(buffer_busy_[b], end);
     }
     return end;
@@ -195,7 +145,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
       if (input2 >= 0) ready = std::max(ready, tensor_ready_[input2]);
       if (!part.copy_out.empty()) {
         int b = part.copy_out.front().buffer >= 0 ? part.copy_out.front().buffer
-                                                  : buffer_of(int(Operand::Output), part.at[int(Operand::Output)]);
+                                                  : pt.buffer_of(part.at[int(Operand::Output)]);
         if (b >= 0) ready = std::max(ready, buffer_busy_[b]);
       }
       if (ready > cpu) {
@@ -203,7 +153,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
         cpu = ready;
       }
       // 2. The next part's copies, issued ahead, overlap this part's compute.
-      const PartCost& cost = part_cost(g, part);
+      const PartCost cost = pt.part_cost(board_, tables_.dcache_bytes, g, part);
       const bool last = p + 1 == n_parts;
       const Part* next = !last ? &op_plan.parts[p + 1] : i + 1 < ops.size() ? &ops[i + 1].parts.front() : nullptr;
       if (next && next->copy_ahead) {
@@ -226,7 +176,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
       // The reference also marks the staging buffers this part used as busy until `cpu`. Every later read of
       // buffer_busy_ takes the max with a time no earlier than the CPU's clock then, and that clock never runs
       // backwards while all costs are non-negative, so those marks can never win: skipped (checked below).
-      monotone &= cost_non_negative_;
+      monotone &= cost.compute + stall >= 0;
       // 4. Output overlay: copy the part's output to its home.
       double out_ready = cpu;
       for (const Transfer& t : part.copy_out) out_ready = std::max(out_ready, issue(t, op, stats, nullptr, true));

@@ -66,9 +66,9 @@ struct SimResult {
 // allocates nothing once warmed up (set record_timeline = false for batch scoring).
 //
 // This is the fast path: the same event simulation as ReferenceSimulator (simulator_reference.hpp), giving the
-// same figures bit for bit (tests/cpp/test_simulator_golden.cpp), with the per-part costs and staging-buffer
-// lookups that repeat from part to part computed once per op, and no timeline bookkeeping. A run that
-// records the timeline is handed to the reference.
+// same figures bit for bit (tests/cpp/test_simulator_golden.cpp), without the bookkeeping whose outcome is
+// known (timeline events; staging-buffer marks that can never win while the CPU's clock runs forward) and with
+// the CPU's clock in a register. A run that records the timeline is handed to the reference.
 class ReferenceSimulator;
 
 class Simulator {
@@ -86,37 +86,19 @@ class Simulator {
     int engine = 0;
     double free_at = 0;
   };
-  // The staging buffer of each operand's region, remembered for the last two regions seen per operand (the
-  // parts of an op alternate between ping and pong buffers and otherwise repeat their regions).
-  struct BufferCache {
-    Region region[kOperandCount][2];
-    int buffer[kOperandCount][2];
-    int next[kOperandCount];
-    void clear();
-  };
 
   void reset(const Network& net, const Plan& plan);
   const SimResult& reference_run(const Network& net, const Plan& plan, bool record_timeline);
-  const sim::PartCost& part_cost(const OpGeometry& g, const Part& part);
-  int buffer_of(int operand, const Region& r);
 
   Board board_;
   sim::BoardTables tables_;
   sim::PlanTables plan_tables_;
   std::unique_ptr<ReferenceSimulator> reference_;  // made on the first timeline request
-  const Plan* plan_ = nullptr;
   std::vector<Stream> streams_;
   std::vector<double> buffer_busy_;    // buffer -> when it is no longer used
   std::vector<double> tensor_ready_;   // tensor -> when all its bytes are in its home
-  std::vector<sim::Active> active_;  // storage for the transfers in flight (the count is local to run())
-  BufferCache buffer_cache_;
-  // The last part whose cost was computed, and that cost (reused by the next part with the same work and
-  // operand placement).
-  const OpGeometry* cost_geometry_ = nullptr;
-  const Part* cost_part_ = nullptr;
-  sim::PartCost cost_;
-  bool cost_non_negative_ = true;   // cost_ cannot move the CPU's clock backwards
-  bool board_non_negative_ = true;  // nor can the board's issue, copy and contention costs
+  std::vector<sim::Active> active_;    // storage for the transfers in flight (the count is local to run())
+  bool board_non_negative_ = true;  // the board's issue and copy costs cannot move the CPU's clock backwards
   SimResult result_;
 };
 
