@@ -58,28 +58,4 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   for (const Op& op : net.ops()) geometry[op.id] = op_geometry(net, op);
 }
 
-PartCost PlanTables::part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const {
-  PartCost cost;
-  const PartWork work = part_work(g, part);
-  cost.compute = compute_cycles(board.kernels[int(g.kind)], work);
-  for (int k = 0; k < kOperandCount; ++k) {
-    const Region& r = part.at[k];
-    if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
-    const MemoryCost& mc = memory_cost[r.memory];
-    if (mc.read_cpb == 0 && mc.write_cpb == 0 && !mc.external) continue;  // SRAM: nothing to count
-    double bytes = double(r.bytes);
-    double cycles;
-    if (Operand(k) == Operand::Output) {
-      cycles = bytes * mc.write_cpb;
-    } else {
-      bytes *= read_passes(g, Operand(k), bytes, work.out_pixels, mc.cached, dcache_bytes);
-      cycles = bytes * mc.read_cpb;
-    }
-    cost.stall_by_memory[r.memory] += cycles;
-    cost.stall += cycles;
-    if (mc.external) cost.external_bytes += int64_t(bytes);
-  }
-  return cost;
-}
-
 }  // namespace tinyops::sim

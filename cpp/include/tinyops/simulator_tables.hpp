@@ -74,6 +74,31 @@ struct PlanTables {
   std::vector<OpGeometry> geometry;  // by op id
 };
 
+// Inline: it runs for every part of every plan scored.
+inline PartCost PlanTables::part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const {
+  PartCost cost;
+  const PartWork work = part_work(g, part);
+  cost.compute = compute_cycles(board.kernels[int(g.kind)], work);
+  for (int k = 0; k < kOperandCount; ++k) {
+    const Region& r = part.at[k];
+    if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
+    const MemoryCost& mc = memory_cost[r.memory];
+    if (mc.read_cpb == 0 && mc.write_cpb == 0 && !mc.external) continue;  // SRAM: nothing to count
+    double bytes = double(r.bytes);
+    double cycles;
+    if (Operand(k) == Operand::Output) {
+      cycles = bytes * mc.write_cpb;
+    } else {
+      bytes *= read_passes(g, Operand(k), bytes, work.out_pixels, mc.cached, dcache_bytes);
+      cycles = bytes * mc.read_cpb;
+    }
+    cost.stall_by_memory[r.memory] += cycles;
+    cost.stall += cycles;
+    if (mc.external) cost.external_bytes += int64_t(bytes);
+  }
+  return cost;
+}
+
 // Extra stall cycles of a part running [start, start + nominal) while the transfers in [begin, end) use the
 // memories it stalls on: each memory's stall grows by cpu_stall_increase x the fraction of the part overlapped.
 inline double stall_contention(const PartCost& cost, const Active* begin, const Active* end, int memories,
@@ -86,7 +111,8 @@ inline double stall_contention(const PartCost& cost, const Active* begin, const 
     double overlap = 0;
     for (const Active* a = begin; a != end; ++a)
       if (a->src == m || a->dst == m) overlap += std::max(0.0, std::min(part_end, a->end) - std::max(start, a->start));
-    extra += cost.stall_by_memory[m] * cpu_stall_increase * std::min(1.0, overlap / nominal);
+    // overlap >= nominal: the quotient is at least 1, so the division is skipped without changing the result.
+    extra += cost.stall_by_memory[m] * cpu_stall_increase * (overlap >= nominal ? 1.0 : overlap / nominal);
   }
   return extra;
 }
