@@ -5,8 +5,6 @@
 
 namespace tinyops {
 
-int64_t align_to(int64_t bytes, int64_t alignment) { return (bytes + alignment - 1) / alignment * alignment; }
-
 Lifetime tensor_lifetime(const Network& net, const Tensor& t) {
   const int last = int(net.ops().size()) - 1;
   Lifetime life;
@@ -17,33 +15,41 @@ Lifetime tensor_lifetime(const Network& net, const Tensor& t) {
 
 ArenaLayout plan_arena(const Network& net, int64_t alignment) {
   const auto& tensors = net.tensors();
+  const size_t n = tensors.size();
   ArenaLayout layout;
-  layout.offsets.assign(tensors.size(), 0);
-  std::vector<int> order(tensors.size());
+  layout.offsets.assign(n, 0);
+  std::vector<int64_t> bytes(n);
+  for (const Tensor& t : tensors) bytes[t.id] = t.shape.bytes();
+  std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
   // Largest first; ties by id so the layout is deterministic.
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return tensors[a].shape.bytes() > tensors[b].shape.bytes(); });
-  std::vector<Lifetime> life(tensors.size());
-  for (const Tensor& t : tensors) life[t.id] = tensor_lifetime(net, t);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bytes[a] > bytes[b]; });
 
-  std::vector<int> placed;
-  std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of placed tensors alive at the same time
+  // Placed tensors as [begin, end) ranges with their lifetimes, kept sorted by range, so the ones alive at the
+  // same time as the next tensor come out in address order without sorting them for every tensor.
+  struct Placed {
+    int64_t begin, end;
+    Lifetime life;
+  };
+  std::vector<Placed> placed;
+  placed.reserve(n);
   for (int id : order) {
-    const int64_t size = align_to(tensors[id].shape.bytes(), alignment);
-    busy.clear();
-    for (int other : placed)
-      if (life[other].overlaps(life[id]))
-        busy.emplace_back(layout.offsets[other], layout.offsets[other] + align_to(tensors[other].shape.bytes(), alignment));
-    std::sort(busy.begin(), busy.end());
+    const Lifetime life = tensor_lifetime(net, tensors[id]);
+    const int64_t size = align_to(bytes[id], alignment);
     int64_t offset = 0;
-    for (const auto& [begin, end] : busy) {
-      if (offset + size <= begin) break;  // fits in the gap before this one
-      offset = std::max(offset, end);
+    for (const Placed& p : placed) {
+      if (!p.life.overlaps(life)) continue;
+      if (offset + size <= p.begin) break;  // fits in the gap before this one
+      offset = std::max(offset, p.end);
     }
     layout.offsets[id] = offset;
     layout.peak_bytes = std::max(layout.peak_bytes, offset + size);
-    placed.push_back(id);
+    const Placed range{offset, offset + size, life};
+    placed.insert(std::upper_bound(placed.begin(), placed.end(), range,
+                                   [](const Placed& a, const Placed& b) {
+                                     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+                                   }),
+                  range);
   }
   return layout;
 }

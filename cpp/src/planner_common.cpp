@@ -61,6 +61,7 @@ Part whole_op_part(const Plan& plan, const Network& net, const Op& op) {
 }
 
 void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy) {
+  plan.ops.reserve(plan.ops.size() + net.ops().size());
   for (const Op& op : net.ops()) {
     OpPlan o;
     o.op = op.id;
