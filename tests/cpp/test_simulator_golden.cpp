@@ -1,10 +1,11 @@
-// The simulator's figures on the built-in example networks (MobileNetV2/V3, MNASNet at several widths and
-// resolutions) x every strategy x four boards, against the figures recorded in data/simulator_golden.json,
-// and the fast Simulator against the ReferenceSimulator op by op. Exact equality: an optimization of the
+// The plans and the simulator's figures on the built-in example networks (MobileNetV2/V3, MNASNet at several
+// widths and resolutions) x every strategy x four boards, against what data/simulator_golden.json recorded
+// (each plan's JSON by hash, the figures exactly), and the fast Simulator against the ReferenceSimulator op by op. Exact equality: an optimization of the
 // simulator or a planner must not move any figure. When a change is meant to move them, regenerate the file
 // with tests/cpp/data/make_simulator_golden.py and say why in the commit.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -21,6 +22,14 @@ const std::string kCatalog = std::string(TINYOPS_SOURCE_DIR) + "/latency_model/b
 
 // The plain sum of a per-op column and the sum weighted by op position (i + 1), in op order, as the
 // generator computes them.
+std::string fnv1a64(const std::string& text) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001B3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 template <typename T, typename Get>
 std::pair<T, T> column(const SimResult& r, Get get) {
   T total = 0, weighted = 0;
@@ -73,6 +82,7 @@ TEST(SimulatorGolden, ExampleNetworksKeepTheirFiguresOnBothSimulators) {
     const Network& net = nets.at(net_name);
     const Plan plan = make_plan(net, board, strategy);
     ASSERT_EQ(plan.fits, c.at("fits").get<bool>()) << plan.why;
+    EXPECT_EQ(fnv1a64(plan_to_json_text(plan)), c.at("plan_fnv1a64").get<std::string>()) << "the plan changed";
     if (!plan.fits) continue;
     Simulator fast(board);
     ReferenceSimulator reference(board);

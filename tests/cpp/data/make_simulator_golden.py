@@ -3,7 +3,8 @@ tests/cpp/test_simulator_golden.cpp can tell when a change moves any figure.
 
 Run it only when a change to the cost model or a planner is MEANT to change results, and say so in the commit:
     .venv/bin/python tests/cpp/data/make_simulator_golden.py
-Per case (network x board x strategy) it records whether the plan fits, the totals, and per op column the plain
+Per case (network x board x strategy) it records whether the plan fits, a 64-bit FNV-1a hash of the plan's JSON
+(so a planner optimization must give the same plan, byte for byte), the totals, and per op column the plain
 sum and the op-index-weighted sum (sum of (i + 1) * value, in op order), which catches a figure moving between
 ops. Floats are written with repr, so they reload bit for bit.
 """
@@ -29,10 +30,17 @@ COLUMNS = ["parts", "start", "end", "compute_cycles", "stall_cycles", "exposed_d
 ROW_KEYS = {"start": "start_cycles", "end": "end_cycles"}
 
 
+def fnv1a64(text: str) -> str:
+    h = 0xCBF29CE484222325
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
 def case(arch: dict, board: _core.Board, strategy: str) -> dict:
     net = load_arch(arch)
     plan = _core.plan(net, board, strategy)
-    out: dict = {"fits": bool(plan.fits)}
+    out: dict = {"fits": bool(plan.fits), "plan_fnv1a64": fnv1a64(plan.to_json())}
     if not plan.fits:
         return out
     r = _core.simulate(net, plan, board, False)
