@@ -23,7 +23,7 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment) {
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
   // Largest first; ties by id so the layout is deterministic.
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bytes[a] > bytes[b]; });
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return bytes[a] != bytes[b] ? bytes[a] > bytes[b] : a < b; });
 
   // Placed tensors as [begin, end) ranges with their lifetimes, kept sorted by range, so the ones alive at the
   // same time as the next tensor come out in address order without sorting them for every tensor.
@@ -37,10 +37,10 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment) {
     const Lifetime life = tensor_lifetime(net, tensors[id]);
     const int64_t size = align_to(bytes[id], alignment);
     int64_t offset = 0;
-    for (const Placed& p : placed) {
-      if (!p.life.overlaps(life)) continue;
-      if (offset + size <= p.begin) break;  // fits in the gap before this one
-      offset = std::max(offset, p.end);
+    for (const Placed& p : placed) {  // written without a branch on the overlap, which is unpredictable
+      const bool alive = p.life.overlaps(life);
+      if (alive && offset + size <= p.begin) break;  // fits in the gap before this one
+      offset = alive ? std::max(offset, p.end) : offset;
     }
     layout.offsets[id] = offset;
     layout.peak_bytes = std::max(layout.peak_bytes, offset + size);

@@ -63,11 +63,10 @@ Part whole_op_part(const Plan& plan, const Network& net, const Op& op) {
 void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy) {
   plan.ops.reserve(plan.ops.size() + net.ops().size());
   for (const Op& op : net.ops()) {
-    OpPlan o;
+    OpPlan& o = plan.ops.emplace_back();
     o.op = op.id;
     o.strategy = strategy;
     o.parts.push_back(whole_op_part(plan, net, op));
-    plan.ops.push_back(std::move(o));
   }
 }
 
