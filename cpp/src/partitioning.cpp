@@ -1,6 +1,7 @@
 #include "tinyops/partitioning.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -141,6 +142,24 @@ int largest_part_rows(const RowGeometry& g, int factor) {
   return largest_part_rows(g, factor, scratch);
 }
 
+int first_part_rows(const RowGeometry& g, int factor) {
+  const int whole_rows = g.in_rows;
+  if (factor <= 1 || g.rule == RowRule::Whole) return whole_rows;
+  if (g.rule != RowRule::Window) {  // add / pad: the first part's dealt rows
+    const Deal deal(g.in_rows, 1, factor);
+    return deal.parts <= 0 ? whole_rows : deal.size(0);
+  }
+  const int s = g.stride, k = g.kernel_rows;
+  if (k >= g.in_rows) return whole_rows;
+  const int lead = g.pad_top % s;
+  const Deal deal(g.in_rows - lead, s, factor);
+  if (deal.parts <= 0) return whole_rows;
+  // As partition_window computes part 0 (always kept: it is the first to produce rows).
+  const int size = deal.size(0) + lead + (deal.parts == 1 ? (g.in_rows - lead) % s : 0);
+  const int last_start = size - size % s - (size % s == 0 ? s : 0);
+  return std::min(last_start + k, g.in_rows);
+}
+
 int64_t receptive_field_bytes(const Network& net, const Op& op) {
   const int64_t area = int64_t(op.kernel_h) * op.kernel_w;
   if (op.kind == OpKind::Conv2D) return area * net.tensor(op.inputs.at(0)).shape.c * 4;
@@ -186,15 +205,18 @@ class FactorSearch {
     int64_t largest = 0;
     for (size_t k = 0; k < classes_.size(); ++k) {
       const OpClass& c = classes_[k];
-      class_factor[k] = smallest_factor_within(c, factor, network_largest);
+      for (int j = 2; j < factor; ++j) {
+        // The first part's rows bound the largest part's from below: a factor it rules out needs no partitioning.
+        if (c.row_bytes * first_part_rows(geometries_[c.geometry], j) > network_largest) continue;
+        if (c.row_bytes * rows(c.geometry, j) <= network_largest) {
+          class_factor[k] = j;
+          break;
+        }
+      }
       largest = std::max(largest, c.row_bytes * rows(c.geometry, class_factor[k]));
     }
     r.largest_part_bytes = largest;
-    r.buffers.input_bytes = align_up(largest);
-    r.buffers.filter_bytes = align_up(largest);
-    r.buffers.im2col_bytes = align_up(std::max(largest, max_field_bytes_));
-    r.buffers.bias_bytes = align_up(max_bias_bytes_);
-    r.buffers.quant_bytes = align_up(max_bias_bytes_ + 128);
+    r.buffers = buffers_for(largest);
     if (with_parts) {
       r.op_factor.assign(op_class_.size(), 0);
       r.parts.resize(op_class_.size());
@@ -208,7 +230,32 @@ class FactorSearch {
     return r;
   }
 
+  // A lower bound of evaluate(factor).buffers.total_bytes() without partitioning anything: whatever factor
+  // from 2 to `factor` a class ends up with, its largest part is no smaller than its smallest first part over
+  // those factors. Call it for factor = 2, 3, ... in turn (it keeps those minima).
+  int64_t need_lower_bound(int factor) {
+    if (least_first_rows_.size() != classes_.size() || factor == 2)
+      least_first_rows_.assign(classes_.size(), std::numeric_limits<int>::max());
+    int64_t largest = 0;
+    for (size_t k = 0; k < classes_.size(); ++k) {
+      const OpClass& c = classes_[k];
+      least_first_rows_[k] = std::min(least_first_rows_[k], first_part_rows(geometries_[c.geometry], factor));
+      largest = std::max(largest, c.row_bytes * least_first_rows_[k]);
+    }
+    return buffers_for(largest).total_bytes();
+  }
+
  private:
+  OverlayBuffers buffers_for(int64_t largest) const {
+    OverlayBuffers b;
+    b.input_bytes = align_up(largest);
+    b.filter_bytes = align_up(largest);
+    b.im2col_bytes = align_up(std::max(largest, max_field_bytes_));
+    b.bias_bytes = align_up(max_bias_bytes_);
+    b.quant_bytes = align_up(max_bias_bytes_ + 128);
+    return b;
+  }
+
   struct OpClass {  // ops whose parts have the same rows and the same bytes a row
     int geometry = 0;
     int64_t row_bytes = 0;
@@ -221,52 +268,24 @@ class FactorSearch {
     if (inserted) {
       geometries_.push_back(g);
       memo_.emplace_back();
-      least_.emplace_back();
     }
     return it->second;
   }
 
-  // The largest part's rows of `geometry` at `factor`, memoized with the running minimum over factors 2..f.
+  // The largest part's rows of `geometry` at `factor`, memoized.
   int64_t rows(int geometry, int factor) {
-    fill(geometry, factor);
-    return memo_[geometry][factor];
-  }
-
-  void fill(int geometry, int factor) {
     std::vector<int>& m = memo_[geometry];
-    std::vector<int>& least = least_[geometry];
-    if (m.empty()) m.assign(2, -1), least.assign(2, -1);  // factors from 2
-    while (int(m.size()) <= factor) {
-      const int f = int(m.size());
-      m.push_back(largest_part_rows(geometries_[geometry], f, scratch_));
-      least.push_back(f == 2 ? m[f] : std::min(least[f - 1], m[f]));
-    }
-  }
-
-  // The smallest factor j in [2, factor) whose largest part of class `c` is no larger than `bytes`, else
-  // `factor`: the first j where the running minimum of the part rows drops to bytes / row_bytes or below
-  // (found by bisection, the running minimum never rising).
-  int smallest_factor_within(const OpClass& c, int factor, int64_t bytes) {
-    if (factor <= 2) return factor;
-    fill(c.geometry, factor - 1);
-    const std::vector<int>& least = least_[c.geometry];
-    const auto fits = [&](int j) { return c.row_bytes * least[j] <= bytes; };
-    if (!fits(factor - 1)) return factor;
-    int lo = 2, hi = factor - 1;  // fits(hi); the answer is in [lo, hi]
-    while (lo < hi) {
-      const int mid = lo + (hi - lo) / 2;
-      if (fits(mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    if (int(m.size()) <= factor) m.resize(factor + 1, -1);
+    if (m[factor] < 0) m[factor] = largest_part_rows(geometries_[geometry], factor, scratch_);
+    return m[factor];
   }
 
   std::vector<int> op_class_;  // per op: its class, -1 when not partitioned
   std::vector<OpClass> classes_;
   std::vector<RowGeometry> geometries_;
-  std::vector<std::vector<int>> memo_;   // [geometry][factor]: largest part rows
-  std::vector<std::vector<int>> least_;  // [geometry][factor]: their minimum over factors 2..factor
+  std::vector<std::vector<int>> memo_;  // [geometry][factor]: largest part rows, -1 until computed
   std::vector<RowPart> scratch_;
+  std::vector<int> least_first_rows_;  // per class: need_lower_bound's running minimum
   std::map<std::tuple<int, int, int, int, int, int, int>, int> index_;
   int64_t max_field_bytes_ = 0;
   int64_t max_bias_bytes_ = 0;
@@ -282,11 +301,17 @@ RowPartitioning partition_network(const Network& net, int factor) {
 
 RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_bytes) {
   FactorSearch search(net);
+  for (int f = 2; f <= kMaxPartitionFactor; ++f) {
+    // A factor whose buffers cannot fit even with every part as small as its first is passed over unpartitioned
+    // (its exact need is larger still): most of the factors below the one that fits.
+    if (search.need_lower_bound(f) > sram_budget_bytes) continue;
+    if (search.evaluate(f, false).buffers.total_bytes() <= sram_budget_bytes) return search.evaluate(f, true);
+  }
+  // None fits: the smallest exact need over all factors, for the message.
   int64_t smallest_need = -1;
   int smallest_factor = 0;
   for (int f = 2; f <= kMaxPartitionFactor; ++f) {
     const int64_t need = search.evaluate(f, false).buffers.total_bytes();
-    if (need <= sram_budget_bytes) return search.evaluate(f, true);
     if (smallest_need < 0 || need < smallest_need) {
       smallest_need = need;
       smallest_factor = f;

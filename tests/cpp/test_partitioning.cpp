@@ -236,3 +236,28 @@ TEST(RowPartitioning, BudgetTooSmallNamesBudgetAndSmallestNeed) {
     EXPECT_NE(msg.find("need 800 bytes"), std::string::npos) << msg;
   }
 }
+
+TEST(RowPartitioning, FirstPartRowsMatchTheFirstPartEverywhere) {
+  // first_part_rows (constant time) is what the factor search skips factors by: it must be the first part's
+  // rows exactly, for every rule, kernel, stride, padding, input height and factor in a wide grid.
+  int checked = 0;
+  for (RowRule rule : {RowRule::Window, RowRule::Elementwise, RowRule::Pad, RowRule::Whole})
+    for (int in_rows = 1; in_rows <= 40; ++in_rows)
+      for (int k = 1; k <= 7; ++k)
+        for (int s = 1; s <= 3; ++s)
+          for (int pad_top = 0; pad_top <= 3; ++pad_top) {
+            RowGeometry g{rule, in_rows, 0, k, s, pad_top, rule == RowRule::Pad ? 1 : k / 2};
+            g.out_rows = rule == RowRule::Window ? (in_rows + pad_top + g.pad_bottom - k) / s + 1
+                         : rule == RowRule::Pad  ? in_rows + pad_top + g.pad_bottom
+                                                 : in_rows;
+            if (g.out_rows <= 0) continue;
+            for (int factor = 1; factor <= 30; ++factor) {
+              const std::vector<RowPart> parts = partition_rows(g, factor);
+              ASSERT_EQ(first_part_rows(g, factor), parts.front().in_rows())
+                  << "rule " << int(rule) << " rows " << in_rows << " k " << k << " s " << s << " pad " << pad_top
+                  << " factor " << factor;
+              ++checked;
+            }
+          }
+  EXPECT_GT(checked, 100000);
+}

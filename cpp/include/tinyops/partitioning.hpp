@@ -56,6 +56,9 @@ void partition_rows(const RowGeometry& g, int factor, std::vector<RowPart>& part
 // Largest number of input rows any part of `g` holds at `factor` (`scratch`: storage for the parts).
 int largest_part_rows(const RowGeometry& g, int factor);
 int largest_part_rows(const RowGeometry& g, int factor, std::vector<RowPart>& scratch);
+// Input rows of the first part of `g` at `factor` (partition_rows(g, factor).front().in_rows()) in constant
+// time: a lower bound of largest_part_rows that lets the factor search skip factors without partitioning.
+int first_part_rows(const RowGeometry& g, int factor);
 
 // The static SRAM buffers of the published runtime, each rounded up to 32-byte alignment.
 struct OverlayBuffers {
