@@ -65,6 +65,7 @@ void OverlayPlanner::keep_in_place(int op, const std::string& label) {
 // still read them, so never ahead) if they fit, else read in place from their home.
 void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights) {
   const auto& home = plan_.op_params.at(op.id);
+  first.copy_when_due.reserve(first.copy_when_due.size() + 4);  // weights, bias, quant in two halves
   auto stage = [&](Operand operand, const Region& src, int buffer, int64_t capacity) {
     if (!src.present()) return;
     Region at = src;
@@ -120,6 +121,7 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     part.out_channel_end = out.c;
     const int buffer = input_[parity_];
     const Region src = rows_of(op.inputs[0], r.in_begin, r.in_end);
+    part.copy_in.reserve(op.inputs.size());
     part.at[int(Operand::Input)] = in_buffer(buffer, src.bytes);
     part.copy_in.push_back(Transfer{Operand::Input, src, part.at[int(Operand::Input)], buffer});
     if (op.inputs.size() > 1) {  // add: the second input's part into filter / im2col, alternating
