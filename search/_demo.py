@@ -20,8 +20,9 @@ DEMO_BOARD = "stm32f746g-disco"
 DEMO_SPACE = SearchSpace(families=("mbv2", "mbv3", "mnasnet"), width_mults=(0.25, 0.35, 0.5, 0.75),
                          resolutions=(32, 40, 48), depths=(1, 2, 3))
 DEMO_SHORT = TrainConfig(steps=45, batch_size=64, lr=0.05, train_images=2880, val_images=500, eval_every=15)
-# The exported candidate: float and int8 (host runtime) accuracy on a fixed subset of 1000 of the 10000 test images.
-DEMO_FULL = TrainConfig(steps=200, batch_size=64, lr=0.05, train_images=None, val_images=1000, eval_every=1000)
+# The exported candidate: float and int8 accuracy on all 10000 test images (the host runtime takes ~30 s for
+# them on 2 busy cores).
+DEMO_FULL = TrainConfig(steps=200, batch_size=64, lr=0.05, train_images=None, val_images=None, eval_every=1000)
 
 
 def demo_design_space() -> str:
