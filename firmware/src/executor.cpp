@@ -109,8 +109,16 @@ WindowGeometry geometry(const OpRecord& op) {
                         op.act_min, op.act_max};
 }
 
-// Runs the kernel of one part on its operands, in overlays or in place.
-void compute(const OpContext& c, const PartRecord& part, const FillState& in_state, const FillState& w_state) {
+// The fused hard-swish of a convolution (BLOB_FORMAT.md, FusedActivation::kHardSwish).
+HardSwishParams hard_swish_params(const OpRecord& op, int32_t output_zero_point) {
+  return HardSwishParams{op.params[1], output_zero_point, static_cast<int16_t>(op.params[2]),
+                         static_cast<int16_t>(op.params[4]), op.params[3], op.params[5]};
+}
+
+// Runs the kernel of one part on its operands, in overlays or in place. `hard_swish_lut`: the op's fused
+// hard-swish tabulated (null when the op has none).
+void compute(const OpContext& c, const PartRecord& part, const FillState& in_state, const FillState& w_state,
+             const int8_t* hard_swish_lut) {
   const OpRecord& op = c.op;
   const bool input_overlay = op.input_overlays[0].bytes != 0;
   InputRows in[2];
@@ -158,11 +166,7 @@ void compute(const OpContext& c, const PartRecord& part, const FillState& in_sta
     case OpKind::kPad: pad_reference(op.pad_top, op.pad_left, in[0], out); break;
     case OpKind::kReshape: reshape_reference(in[0].data, out.data, o.bytes); break;
   }
-  if (hard_swish) {
-    const HardSwishParams p{op.params[1], o.zero_point, static_cast<int16_t>(op.params[2]),
-                            static_cast<int16_t>(op.params[4]), op.params[3], op.params[5]};
-    hard_swish_region(p, out);
-  }
+  if (hard_swish) hard_swish_region_lut(hard_swish_lut, out);
 }
 
 }  // namespace
@@ -202,6 +206,8 @@ Status run_model(const Model& model, Results* results) {
     }
     first_input_prefetched = false;
     if (weight_overlay) fill_weights(c, first, w_state);
+    int8_t hard_swish_lut[256];
+    if (plan::fused_hard_swish(c.op)) hard_swish_table(hard_swish_params(c.op, c.output.zero_point), hard_swish_lut);
     for (uint32_t p = 0; p < c.op.part_count; ++p) {
       const PartRecord part = model.part(c.op.part_first + p);
       dma.wait_all(result);
@@ -217,7 +223,7 @@ Status run_model(const Model& model, Results* results) {
         fill_inputs(n, model.part(n.op.part_first), prefetch_state);
         first_input_prefetched = true;
       }
-      compute(c, part, in_now, w_now);
+      compute(c, part, in_now, w_now, hard_swish_lut);
       ++result.parts;
     }
     result.cycles = port::cycles() - op_start;

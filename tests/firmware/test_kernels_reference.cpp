@@ -1,6 +1,7 @@
 // The reference kernels on small cases computed by hand (TFLite semantics).
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "kernel_test_util.hpp"
@@ -121,6 +122,22 @@ TEST(HardSwishReference, RegionTouchesOnlyItsRowsAndChannels) {
         EXPECT_EQ(t[(y * 2 + x) * 3 + c], (y >= 1 && c >= 1) ? 9 : 19) << y << "," << x << "," << c;
       }
     }
+  }
+}
+
+TEST(HardSwishLut, EqualsTheReferenceForEveryValue) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> zp(-128, 127), q15(1, 32767), reluish_exp(-12, 12), out_exp(-12, 0);
+  for (int round = 0; round < 50; ++round) {
+    const HardSwishParams p{zp(rng), zp(rng), static_cast<int16_t>(q15(rng)), static_cast<int16_t>(q15(rng)),
+                            reluish_exp(rng), out_exp(rng)};
+    std::vector<int8_t> a(256), b(256);
+    for (int v = 0; v < 256; ++v) a[v] = b[v] = static_cast<int8_t>(v - 128);
+    int8_t table[256];
+    hard_swish_table(p, table);
+    hard_swish_region(p, whole_output(a, 4, 4, 16, 0));
+    hard_swish_region_lut(table, whole_output(b, 4, 4, 16, 0));
+    ASSERT_EQ(a, b) << "round " << round;
   }
 }
 

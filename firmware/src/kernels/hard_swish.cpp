@@ -50,15 +50,33 @@ void hard_swish_reference(const HardSwishParams& p, const int8_t* in, int8_t* ou
   for (int i = 0; i < count; ++i) out[i] = hard_swish_one(p, in[i]);
 }
 
-void hard_swish_region(const HardSwishParams& p, const OutputRegion& region) {
+namespace {
+
+// Applies `map` to every value of the region's rows and channel range, in place.
+template <class Map>
+void for_each_in_region(const OutputRegion& region, Map map) {
   const int channels = region.channel_end - region.channel_begin;
   for (int y = region.row_begin; y < region.row_end; ++y) {
     int8_t* row = region.row(y);
     for (int x = 0; x < region.width; ++x) {
       int8_t* pixel = row + x * region.channels + region.channel_begin;
-      hard_swish_reference(p, pixel, pixel, channels);
+      for (int c = 0; c < channels; ++c) pixel[c] = map(pixel[c]);
     }
   }
+}
+
+}  // namespace
+
+void hard_swish_region(const HardSwishParams& p, const OutputRegion& region) {
+  for_each_in_region(region, [&p](int8_t v) { return hard_swish_one(p, v); });
+}
+
+void hard_swish_table(const HardSwishParams& p, int8_t table[256]) {
+  for (int v = -128; v < 128; ++v) table[v + 128] = hard_swish_one(p, static_cast<int8_t>(v));
+}
+
+void hard_swish_region_lut(const int8_t table[256], const OutputRegion& region) {
+  for_each_in_region(region, [table](int8_t v) { return table[v + 128]; });
 }
 
 }  // namespace tinyops::rt

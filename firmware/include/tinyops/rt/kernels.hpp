@@ -92,6 +92,10 @@ void pad_reference(int pad_top, int pad_left, const InputRows& in, const OutputR
 int8_t hard_swish_one(const HardSwishParams& p, int8_t x);
 void hard_swish_reference(const HardSwishParams& p, const int8_t* in, int8_t* out, int count);
 void hard_swish_region(const HardSwishParams& p, const OutputRegion& region);
+// Optimized: an int8 -> int8 map has 256 values, so an op tabulates them once (hard_swish_table, 256
+// evaluations) and each of its parts then costs one load per value (hard_swish_region_lut).
+void hard_swish_table(const HardSwishParams& p, int8_t table[256]);
+void hard_swish_region_lut(const int8_t table[256], const OutputRegion& region);
 // Reshape: copies `bytes` unless source and destination are the same storage.
 void reshape_reference(const int8_t* in, int8_t* out, uint32_t bytes);
 
