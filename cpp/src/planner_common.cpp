@@ -42,9 +42,14 @@ int64_t place_arena(Plan& plan, const Network& net, int memory, int64_t offset) 
 }
 
 Part whole_op_part(const Plan& plan, const Network& net, const Op& op) {
+  Part part;
+  fill_whole_op_part(plan, net, op, part);
+  return part;
+}
+
+void fill_whole_op_part(const Plan& plan, const Network& net, const Op& op, Part& part) {
   const Shape& in = net.tensor(op.inputs[0]).shape;
   const Shape& out = net.tensor(op.output).shape;
-  Part part;
   part.in_row_begin = 0;
   part.in_row_end = in.h;
   part.out_row_begin = 0;
@@ -57,7 +62,6 @@ Part whole_op_part(const Plan& plan, const Network& net, const Op& op) {
   part.at[int(Operand::Bias)] = plan.op_params.at(op.id)[kParamBias];
   part.at[int(Operand::Quant)] = plan.op_params.at(op.id)[kParamQuant];
   part.at[int(Operand::Output)] = plan.tensor_home.at(op.output);
-  return part;
 }
 
 void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy) {
@@ -66,7 +70,7 @@ void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy) 
     OpPlan& o = plan.ops.emplace_back();
     o.op = op.id;
     o.strategy = strategy;
-    o.parts.push_back(whole_op_part(plan, net, op));
+    fill_whole_op_part(plan, net, op, o.parts.emplace_back());
   }
 }
 

@@ -41,6 +41,8 @@ int use_memory(Plan& plan, const Board& board, int board_memory);
 int64_t place_arena(Plan& plan, const Network& net, int memory, int64_t offset);
 // One part covering the whole op, every operand read/written at its home (tensor_home, op_params).
 Part whole_op_part(const Plan& plan, const Network& net, const Op& op);
+// The same written into a default-constructed `part` (no copy of the part).
+void fill_whole_op_part(const Plan& plan, const Network& net, const Op& op, Part& part);
 // Appends every op of `net` as one whole part (whole_op_part), labelled `strategy`.
 void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy);
 // Marks the plan as not fitting: clears placement and ops, keeps the header, records why.
