@@ -126,12 +126,13 @@ void init_simulate(py::module_& m) {
       "Seconds per pass of the same work as score_batch(texts, ...), looped in C++ (best of repeats).");
   m.def(
       "time_simulate_cpp",
-      [](const Network& net, const Plan& plan, const Board& board, int repeats) {
+      [](const Network& net, const Plan& plan, const Board& board, int repeats, bool reference) {
         py::gil_scoped_release release;
-        return time_simulate(net, plan, board, repeats);
+        return time_simulate(net, plan, board, repeats, reference);
       },
-      py::arg("network"), py::arg("plan"), py::arg("board"), py::arg("repeats") = 10000,
-      "Seconds per simulation of a prebuilt plan (timeline off), looped in C++.");
+      py::arg("network"), py::arg("plan"), py::arg("board"), py::arg("repeats") = 10000, py::arg("reference") = false,
+      "Seconds per simulation of a prebuilt plan (timeline off), looped in C++ (reference: by the plain "
+      "ReferenceSimulator).");
 }
 
 }  // namespace tinyops::bindings

@@ -8,6 +8,7 @@
 #include "tinyops/error.hpp"
 #include "tinyops/planner.hpp"
 #include "tinyops/simulator.hpp"
+#include "tinyops/simulator_reference.hpp"
 
 namespace tinyops {
 
@@ -80,8 +81,9 @@ double time_score_arch_texts(const std::vector<std::string>& texts, const std::v
   return best;
 }
 
-double time_simulate(const Network& net, const Plan& plan, const Board& board, int repeats) {
-  Simulator sim(board);
+namespace {
+template <typename Sim>
+double time_runs(Sim& sim, const Network& net, const Plan& plan, int repeats) {
   sim.run(net, plan, false);  // warm up: sizes the scratch storage
   double sink = 0;
   auto t0 = Clock::now();
@@ -89,6 +91,16 @@ double time_simulate(const Network& net, const Plan& plan, const Board& board, i
   double s = seconds_since(t0) / std::max(1, repeats);
   if (std::isnan(sink)) return -1;  // keeps the loop from being optimized away
   return s;
+}
+}  // namespace
+
+double time_simulate(const Network& net, const Plan& plan, const Board& board, int repeats, bool reference) {
+  if (reference) {
+    ReferenceSimulator sim(board);
+    return time_runs(sim, net, plan, repeats);
+  }
+  Simulator sim(board);
+  return time_runs(sim, net, plan, repeats);
 }
 
 }  // namespace tinyops
