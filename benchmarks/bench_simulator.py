@@ -1,8 +1,8 @@
 """Simulator throughput: networks scored per second per strategy, MobileNetV2/V3-size networks.
 
 Prints, per strategy (figures, not assertions):
-  - simulate: a prebuilt plan scored in a C++ loop (µs per network), and the same by the plain ReferenceSimulator
-    that the fast Simulator is checked against bit for bit (its speed-up);
+  - simulate: a prebuilt plan scored in a C++ loop (µs per network, the quickest of 10 chunks of runs), and the
+    same by the plain ReferenceSimulator that the fast Simulator is checked against bit for bit (its speed-up);
   - plan + simulate of prebuilt Networks through the Python batch call `score_batch` (µs per network);
   - JSON -> Network -> plan -> score in a C++ loop (µs per network, networks/s), and the same batch through
     `score_batch` (GIL released) with its ratio to the C++ loop.

@@ -31,7 +31,8 @@ std::vector<Network> networks_from_arch_texts(const std::vector<std::string>& te
 // Seconds per pass of score_networks over `texts` (parsing included), best of `repeats` passes.
 double time_score_arch_texts(const std::vector<std::string>& texts, const std::vector<std::string>& strategies,
                              const Board& board, int repeats);
-// Seconds per simulation of a prebuilt plan (timeline off), the mean over `repeats` runs; with `reference`, by
+// Seconds per simulation of a prebuilt plan (timeline off): `repeats` runs in 10 chunks, the mean run of the
+// quickest chunk; with `reference`, by
 // the ReferenceSimulator (the plain event simulation the fast Simulator is checked against).
 double time_simulate(const Network& net, const Plan& plan, const Board& board, int repeats, bool reference = false);
 
