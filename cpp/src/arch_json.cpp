@@ -14,8 +14,8 @@ using nlohmann::json;
 // A cursor into the JSON document that knows its path, so every error names the exact field.
 class Node {
  public:
-  Node(const json& j, std::string source, std::string path)
-      : j_(j), source_(std::move(source)), path_(std::move(path)) {}
+  // `source` must outlive the node (it is the caller's, held by reference).
+  Node(const json& j, const std::string& source, std::string path) : j_(j), source_(source), path_(std::move(path)) {}
 
   [[noreturn]] void fail(const std::string& field, const std::string& expected) const {
     throw InputError(source_, join(field), expected);
@@ -25,19 +25,22 @@ class Node {
   }
   void check_keys(const std::set<std::string>& allowed) const {
     require_object();
+    // The object's keys and `allowed` are both sorted (std::map, std::set): one walk through both.
+    auto a = allowed.begin();
     for (auto it = j_.begin(); it != j_.end(); ++it) {
-      if (!allowed.count(it.key())) {
+      while (a != allowed.end() && *a < it.key()) ++a;
+      if (a == allowed.end() || *a != it.key()) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
         fail(it.key(), "unknown key (expected one of: " + list + ")");
       }
     }
   }
-  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
-  Node child(const std::string& key) const {
-    if (!j_.contains(key)) fail(key, "missing");
-    return Node(j_.at(key), source_, join(key));
+  bool has(const std::string& key) const {
+    const auto it = j_.find(key);
+    return it != j_.end() && !it->is_null();
   }
+  Node child(const std::string& key) const { return Node(value(key), source_, join(key)); }
   Node item(size_t i) const { return Node(j_.at(i), source_, path_ + "[" + std::to_string(i) + "]"); }
   const json& raw() const { return j_; }
   size_t size() const { return j_.size(); }
@@ -54,8 +57,9 @@ class Node {
     return v.get<double>();
   }
   bool boolean(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
+    const auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return fallback;
+    const json& v = *it;
     if (!v.is_boolean()) fail(key, "expected true or false, got " + v.dump());
     return v.get<bool>();
   }
@@ -73,7 +77,9 @@ class Node {
     }
   }
   void expect_value(const std::string& key, const json& wanted, const std::string& why) const {
-    if (has(key) && j_.at(key) != wanted) fail(key, "expected " + wanted.dump() + " (" + why + "), got " + j_.at(key).dump());
+    const auto it = j_.find(key);
+    if (it != j_.end() && !it->is_null() && *it != wanted)
+      fail(key, "expected " + wanted.dump() + " (" + why + "), got " + it->dump());
   }
   void expect_name(const std::string& wanted) const {
     if (string("name") != wanted) fail("name", "expected \"" + wanted + "\", got \"" + string("name") + "\"");
@@ -81,13 +87,14 @@ class Node {
 
  private:
   const json& value(const std::string& key) const {
-    if (!j_.contains(key)) fail(key, "missing");
-    return j_.at(key);
+    const auto it = j_.find(key);
+    if (it == j_.end()) fail(key, "missing");
+    return *it;
   }
   std::string join(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
   const json& j_;
-  std::string source_;
+  const std::string& source_;
   std::string path_;
 };
 
@@ -98,6 +105,9 @@ const std::set<std::string> kMbConvKeys = {"name", "in_channels", "out_channels"
                                            "expand_ratio", "mid_channels", "act_func", "use_se"};
 const std::set<std::string> kIdentityKeys = {"name", "in_channels", "out_channels", "use_bn", "act_func",
                                              "dropout_rate", "ops_order"};
+const std::set<std::string> kBlockKeys = {"name", "mobile_inverted_conv", "shortcut"};
+const std::set<std::string> kRootKeys = {"name", "bn", "first_conv", "blocks", "feature_mix_layer", "final_conv",
+                                         "classifier", "resolution"};
 const std::set<std::string> kLinearKeys = {"name", "in_features", "out_features", "bias", "use_bn", "act_func",
                                            "dropout_rate", "ops_order"};
 
@@ -150,7 +160,7 @@ class Builder {
   }
 
   void mb_block(const Node& block) {
-    block.check_keys({"name", "mobile_inverted_conv", "shortcut"});
+    block.check_keys(kBlockKeys);
     block.expect_name("MobileInvertedResidualBlock");
     const Node m = block.child("mobile_inverted_conv");
     m.check_keys(kMbConvKeys);
@@ -234,8 +244,7 @@ class Builder {
 
 Network network_from_arch(const json& arch, const std::string& source) {
   const Node root(arch, source, "");
-  root.check_keys({"name", "bn", "first_conv", "blocks", "feature_mix_layer", "final_conv", "classifier",
-                   "resolution"});
+  root.check_keys(kRootKeys);
   if (root.has("name")) root.expect_name("ProxylessNASNets");
   const int resolution = root.positive_int("resolution");
   Network net(root.has("name") ? root.string("name") : "ProxylessNASNets");
