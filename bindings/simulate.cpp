@@ -125,6 +125,16 @@ void init_simulate(py::module_& m) {
       py::arg("texts"), py::arg("strategies"), py::arg("board"), py::arg("repeats") = 3,
       "Seconds per pass of the same work as score_batch(texts, ...), looped in C++ (best of repeats).");
   m.def(
+      "time_score_networks_cpp",
+      [](const std::vector<const Network*>& nets, const std::vector<std::string>& strategies, const Board& board,
+         int repeats) {
+        py::gil_scoped_release release;
+        return time_score_networks(nets, strategies, board, repeats);
+      },
+      py::arg("networks"), py::arg("strategies"), py::arg("board"), py::arg("repeats") = 3,
+      "Seconds per pass of score_batch's work on prebuilt Networks (plan + simulate), looped in C++ (best of "
+      "repeats).");
+  m.def(
       "time_simulate_cpp",
       [](const Network& net, const Plan& plan, const Board& board, int repeats, bool reference) {
         py::gil_scoped_release release;

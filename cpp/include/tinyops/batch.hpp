@@ -28,6 +28,9 @@ std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, 
 // Architectures as ProxylessNASNets JSON texts; an invalid one is an InputError naming "archs[i]".
 std::vector<Network> networks_from_arch_texts(const std::vector<std::string>& texts);
 
+// Seconds per pass of score_networks over prebuilt `nets` (plan + simulate), best of `repeats` passes.
+double time_score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
+                           const Board& board, int repeats);
 // Seconds per pass of score_networks over `texts` (parsing included), best of `repeats` passes.
 double time_score_arch_texts(const std::vector<std::string>& texts, const std::vector<std::string>& strategies,
                              const Board& board, int repeats);

@@ -120,4 +120,5 @@ def test_cpp_timed_loops_return_positive_seconds(f746: _core.Board, mbv2: _core.
     plan = _core.plan(mbv2, f746, "external")
     assert 0 < _core.time_simulate_cpp(mbv2, plan, f746, 10) < 1
     assert 0 < _core.time_simulate_cpp(mbv2, plan, f746, 10, reference=True) < 1
+    assert 0 < _core.time_score_networks_cpp([mbv2], ["external"], f746, 1) < 1
     assert 0 < _core.time_score_batch_cpp([json.dumps(examples.BUILTIN["mbv2-w0.35-r144"]())], ["external"], f746, 1) < 10
