@@ -25,31 +25,44 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment) {
   // Largest first; ties by id so the layout is deterministic.
   std::sort(order.begin(), order.end(), [&](int a, int b) { return bytes[a] != bytes[b] ? bytes[a] > bytes[b] : a < b; });
 
-  // Placed tensors as [begin, end) ranges with their lifetimes, kept sorted by range, so the ones alive at the
-  // same time as the next tensor come out in address order without sorting them for every tensor.
-  struct Placed {
-    int64_t begin, end;
-    Lifetime life;
-  };
-  std::vector<Placed> placed;
-  placed.reserve(n);
+  // Which tensors are alive during each op (flat, op by op), so the placed tensors whose lifetime overlaps the
+  // next tensor's are gathered from the few ops it spans instead of testing every placed tensor.
+  std::vector<Lifetime> life(n);
+  const int n_ops = int(net.ops().size());
+  std::vector<int> alive_begin(size_t(n_ops) + 1, 0), alive(0);
+  for (const Tensor& t : tensors) {
+    life[t.id] = tensor_lifetime(net, t);
+    for (int op = life[t.id].first_op; op <= std::min(life[t.id].last_op, n_ops - 1); ++op) ++alive_begin[op + 1];
+  }
+  for (int op = 0; op < n_ops; ++op) alive_begin[op + 1] += alive_begin[op];
+  alive.resize(size_t(alive_begin[n_ops]));
+  {
+    std::vector<int> fill(alive_begin.begin(), alive_begin.end() - 1);
+    for (const Tensor& t : tensors)
+      for (int op = life[t.id].first_op; op <= std::min(life[t.id].last_op, n_ops - 1); ++op) alive[fill[op]++] = t.id;
+  }
+  std::vector<char> placed(n, 0);
+  std::vector<int> seen(n, -1);  // the tensor whose gathering last saw it
+  std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of placed tensors alive at the same time
   for (int id : order) {
-    const Lifetime life = tensor_lifetime(net, tensors[id]);
     const int64_t size = align_to(bytes[id], alignment);
+    busy.clear();
+    for (int op = life[id].first_op; op <= std::min(life[id].last_op, n_ops - 1); ++op)
+      for (int k = alive_begin[op]; k < alive_begin[op + 1]; ++k) {
+        const int other = alive[k];
+        if (!placed[other] || seen[other] == id) continue;
+        seen[other] = id;
+        busy.emplace_back(layout.offsets[other], layout.offsets[other] + align_to(bytes[other], alignment));
+      }
+    std::sort(busy.begin(), busy.end());
     int64_t offset = 0;
-    for (const Placed& p : placed) {  // written without a branch on the overlap, which is unpredictable
-      const bool alive = p.life.overlaps(life);
-      if (alive && offset + size <= p.begin) break;  // fits in the gap before this one
-      offset = alive ? std::max(offset, p.end) : offset;
+    for (const auto& [begin, end] : busy) {
+      if (offset + size <= begin) break;  // fits in the gap before this one
+      offset = std::max(offset, end);
     }
     layout.offsets[id] = offset;
     layout.peak_bytes = std::max(layout.peak_bytes, offset + size);
-    const Placed range{offset, offset + size, life};
-    placed.insert(std::upper_bound(placed.begin(), placed.end(), range,
-                                   [](const Placed& a, const Placed& b) {
-                                     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-                                   }),
-                  range);
+    placed[id] = 1;
   }
   return layout;
 }
