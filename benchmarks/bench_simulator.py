@@ -74,7 +74,7 @@ def main() -> None:
                       f"{sum(ref_us) / len(ref_us):.2f}" if ref_us else "-", f"{prebuilt_cpp_s * 1e6:.2f}",
                       f"{prebuilt_s * 1e6:.2f}",
                       f"{cpp_s * 1e6:.2f}", f"{1 / cpp_s:,.0f}", f"{py_s * 1e6:.2f}", f"{py_s / cpp_s:.2f}x")
-    Console(width=180).print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":
