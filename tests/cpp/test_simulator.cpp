@@ -178,3 +178,22 @@ TEST(Simulator, InternalNamesTheFlashShortfall) {
   EXPECT_NE(plan.why.find("weights need 68,608 B > 65,536 B of internal flash (flash, short by 3,072 B)"), std::string::npos)
       << plan.why;
 }
+
+TEST(Simulator, CopyWithoutADmaLinkIsRefusedByBothSimulators) {
+  Network net = fixtures::one_conv(4, 4, 8, 16);
+  const std::string one_way = fixtures::tiny_board_with(
+      "      - {from: sram, to: sdram, bytes_per_cycle: {value: 4, source: estimate, ref: \"test\"}}\n", "");
+  Board board = board_from_yaml_text(one_way, "one_way.yaml");
+  Plan plan = plan_external(net, board);
+  // The output written to an SRAM overlay and copied out to SDRAM, which this board's DMA cannot do.
+  const int out_buf = plan.add_buffer("output", BufferKind::Output, Region{plan.sram_memory, 0, 256});
+  Part& part = plan.ops[0].parts[0];
+  part.at[int(Operand::Output)] = plan.buffers[out_buf].region;
+  part.copy_out = {Transfer{Operand::Output, plan.buffers[out_buf].region, plan.tensor_home[1], -1}};
+  try {
+    fixtures::simulate_both(net, plan, board);
+    FAIL() << "expected a PlanningError";
+  } catch (const PlanningError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no DMA link between them"), std::string::npos) << e.what();
+  }
+}
