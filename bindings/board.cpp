@@ -19,15 +19,17 @@ SourceKind source_from_string(const std::string& name) {
 KernelKind kernel_from_string(const std::string& name) {
   for (int k = 0; k < kKernelKindCount; ++k)
     if (name == to_string(KernelKind(k))) return KernelKind(k);
-  throw InputError("kernel", name, "expected a kernel kind such as conv2d_1x1, depthwise_conv2d, add");
+  throw InputError("kernel", name, "expected a kernel kind such as conv2d_1x1, depthwise_conv2d_3x3_dsp, add");
 }
 
 Quantity& kernel_term(Board& b, const std::string& kernel, const std::string& term) {
-  KernelCost& c = b.kernels[int(kernel_from_string(kernel))];
-  if (term == "cycles_per_mac") return c.cycles_per_mac;
-  if (term == "cycles_per_output") return c.cycles_per_output;
-  if (term == "cycles_per_call") return c.cycles_per_call;
-  throw InputError("term", term, "expected cycles_per_mac, cycles_per_output or cycles_per_call");
+  const KernelKind kind = kernel_from_string(kernel);
+  std::string names;
+  for (CostTerm t : kernel_terms(kind)) {
+    if (term == to_string(t)) return b.kernels[int(kind)].term(t);
+    names += std::string(names.empty() ? "" : ", ") + to_string(t);
+  }
+  throw InputError("term", term, "expected a cost term of " + kernel + " (" + names + ")");
 }
 
 }  // namespace

@@ -34,8 +34,10 @@ const char* to_string(MemoryKind kind) {
 const char* to_string(KernelKind kind) {
   switch (kind) {
     case KernelKind::Conv1x1: return "conv2d_1x1";
-    case KernelKind::ConvKxK: return "conv2d_kxk";
-    case KernelKind::Depthwise: return "depthwise_conv2d";
+    case KernelKind::ConvKxKDsp: return "conv2d_kxk_dsp";
+    case KernelKind::ConvKxKReference: return "conv2d_kxk_reference";
+    case KernelKind::Depthwise3x3Dsp: return "depthwise_conv2d_3x3_dsp";
+    case KernelKind::DepthwiseReference: return "depthwise_conv2d_reference";
     case KernelKind::Add: return "add";
     case KernelKind::AveragePool: return "average_pool";
     case KernelKind::GlobalAveragePool: return "global_average_pool";
@@ -43,6 +45,57 @@ const char* to_string(KernelKind kind) {
     case KernelKind::Pad: return "pad";
   }
   return "?";
+}
+
+const char* to_string(CostTerm term) {
+  switch (term) {
+    case CostTerm::Call: return "cycles_per_call";
+    case CostTerm::Mac: return "cycles_per_mac";
+    case CostTerm::Output: return "cycles_per_output";
+    case CostTerm::OutputRow: return "cycles_per_output_row";
+    case CostTerm::OutputPixel: return "cycles_per_output_pixel";
+    case CostTerm::Channel: return "cycles_per_channel";
+    case CostTerm::Weight: return "cycles_per_weight";
+    case CostTerm::PixelBlock: return "cycles_per_pixel_block";
+    case CostTerm::InputGroup: return "cycles_per_input_group";
+    case CostTerm::GatherTap: return "cycles_per_gather_tap";
+    case CostTerm::OddMac: return "cycles_per_odd_mac";
+    case CostTerm::TailMac: return "cycles_per_tail_mac";
+    case CostTerm::DeepMac: return "cycles_per_deep_mac";
+    case CostTerm::RowVisit: return "cycles_per_row_visit";
+    case CostTerm::ChannelRow: return "cycles_per_channel_row";
+    case CostTerm::BorderOutput: return "cycles_per_border_output";
+    case CostTerm::BorderTap: return "cycles_per_border_tap";
+  }
+  return "?";
+}
+
+const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
+  using T = CostTerm;
+  static const std::vector<T> conv_dsp{T::Call, T::Mac, T::Output, T::OutputRow, T::Channel, T::Weight,
+                                       T::PixelBlock, T::InputGroup, T::OddMac, T::TailMac, T::DeepMac};
+  static const std::vector<T> conv_kxk_dsp{T::Call, T::Mac, T::Output, T::OutputRow, T::Channel, T::Weight,
+                                           T::PixelBlock, T::InputGroup, T::OddMac, T::TailMac, T::DeepMac,
+                                           T::GatherTap};
+  static const std::vector<T> reference{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
+  static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,          T::Output,   T::OutputRow,
+                                            T::OutputPixel, T::Channel,     T::ChannelRow, T::BorderOutput,
+                                            T::BorderTap};
+  static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
+  static const std::vector<T> dense{T::Call, T::Mac, T::Output};
+  switch (kind) {
+    case KernelKind::Conv1x1: return conv_dsp;
+    case KernelKind::ConvKxKDsp: return conv_kxk_dsp;
+    case KernelKind::ConvKxKReference:
+    case KernelKind::DepthwiseReference:
+    case KernelKind::AveragePool:
+    case KernelKind::GlobalAveragePool: return reference;
+    case KernelKind::Depthwise3x3Dsp: return depthwise_dsp;
+    case KernelKind::Add:
+    case KernelKind::Pad: return elementwise;
+    case KernelKind::FullyConnected: return dense;
+  }
+  return dense;
 }
 
 int Board::memory_index(const std::string& name) const {
@@ -98,6 +151,18 @@ Cpu read_cpu(const StrictReader& r) {
   cpu.dcache_bytes = quantity(r, "dcache_bytes", Bound::NonNegative, true);
   cpu.memcpy_cycles_per_byte = quantity(r, "memcpy_cycles_per_byte", Bound::Positive);
   return cpu;
+}
+
+// A kernel's cost terms: the first kRequiredCostTerms must be there, the kind's others may be.
+void expect_kernel_terms(const StrictReader& c, const std::vector<CostTerm>& terms) {
+  if (!c.raw().is_object()) c.fail("expected a mapping of cost terms, got " + c.raw().dump());
+  std::vector<std::string> allowed;
+  for (CostTerm t : terms) allowed.emplace_back(to_string(t));
+  for (auto it = c.raw().begin(); it != c.raw().end(); ++it)
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
+      c.fail(it.key(), "unknown cost term for this kernel (expected some of: " + join_choices(allowed) + ")");
+  for (int t = 0; t < kRequiredCostTerms; ++t)
+    if (!c.has(allowed[size_t(t)])) c.fail(allowed[size_t(t)], "missing");
 }
 
 Memory read_memory(const StrictReader& r) {
@@ -172,14 +237,20 @@ Board read_board(const StrictReader& r) {
   b.bus.cpu_stall_increase = quantity(bus, "cpu_stall_increase", Bound::NonNegative);
   b.bus.dma_slowdown = quantity(bus, "dma_slowdown", Bound::NonNegative);
   StrictReader kernels = r.at("kernels");
-  kernels.expect_keys({"conv2d_1x1", "conv2d_kxk", "depthwise_conv2d", "add", "average_pool", "global_average_pool",
-                       "fully_connected", "pad"});
+  kernels.expect_keys({"conv2d_1x1", "conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_3x3_dsp",
+                       "depthwise_conv2d_reference", "add", "average_pool", "global_average_pool", "fully_connected",
+                       "pad"});
   for (int k = 0; k < kKernelKindCount; ++k) {
+    const std::vector<CostTerm>& terms = kernel_terms(KernelKind(k));
     StrictReader c = kernels.at(to_string(KernelKind(k)));
-    c.expect_keys({"cycles_per_mac", "cycles_per_output", "cycles_per_call"});
-    b.kernels[k] = KernelCost{quantity(c, "cycles_per_mac", Bound::NonNegative),
-                              quantity(c, "cycles_per_output", Bound::NonNegative),
-                              quantity(c, "cycles_per_call", Bound::NonNegative)};
+    expect_kernel_terms(c, terms);
+    for (size_t t = 0; t < terms.size(); ++t) {
+      Quantity& q = b.kernels[k].term(terms[t]);
+      if (int(t) < kRequiredCostTerms || c.has(to_string(terms[t])))
+        q = quantity(c, to_string(terms[t]), Bound::NonNegative);
+      else
+        q = Quantity{0, SourceKind::Estimate, "not in the board file: term not modelled"};
+    }
   }
   return b;
 }

@@ -82,9 +82,7 @@ std::string board_to_yaml_text(const Board& b) {
   out << YAML::Key << "kernels" << YAML::Value << YAML::BeginMap;
   for (int k = 0; k < kKernelKindCount; ++k) {
     out << YAML::Key << to_string(KernelKind(k)) << YAML::Value << YAML::BeginMap;
-    emit(out, "cycles_per_mac", b.kernels[k].cycles_per_mac);
-    emit(out, "cycles_per_output", b.kernels[k].cycles_per_output);
-    emit(out, "cycles_per_call", b.kernels[k].cycles_per_call);
+    for (CostTerm t : kernel_terms(KernelKind(k))) emit(out, to_string(t), b.kernels[k].term(t));
     out << YAML::EndMap;
   }
   out << YAML::EndMap << YAML::EndMap;

@@ -1,11 +1,60 @@
 #include "tinyops/kernel_cost.hpp"
 
 namespace tinyops {
+namespace {
 
-KernelKind kernel_kind(const Op& op) {
+// Along one axis: for output index o the window starts at o * stride - pad; how many of its `kernel` taps
+// fall inside [0, size), and whether all do.
+struct AxisTap {
+  int taps;
+  bool inside;
+};
+AxisTap axis_tap(int o, int size, int kernel, int stride, int pad) {
+  const int begin = o * stride - pad;
+  const int taps = std::max(0, std::min(begin + kernel, size) - std::max(begin, 0));
+  return {taps, begin >= 0 && begin + kernel <= size};
+}
+
+bool windowed(KernelKind k) {
+  return is_conv(k) || is_depthwise(k) || k == KernelKind::AveragePool || k == KernelKind::GlobalAveragePool;
+}
+
+void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
+  using T = CostTerm;
+  const int depth = g.kernel_h * g.kernel_w * g.in_c;
+  const int groups = depth / 4;
+  const bool expanded = groups > 0 && depth <= kMaxDspExpandedDepth;
+  const int c = int(channels);
+  const double blocks = std::ceil(channels / kDspConvChannelBlock);
+  // Channels computed two at a time: pairs within each block of 64 (an odd block leaves one alone).
+  const double tile_channels = double(c / kDspConvChannelBlock * kDspConvChannelBlock + (c % kDspConvChannelBlock) / 2 * 2);
+  const double pairs = rows * (g.out_w / 2), lone = rows * (g.out_w % 2);
+  const double tile_outputs = pairs * 2 * tile_channels;
+  const double outputs = rows * g.out_w * channels;
+  f[int(T::Channel)] = channels;
+  f[int(T::Weight)] = channels * depth;
+  f[int(T::PixelBlock)] = (pairs + lone) * blocks;
+  f[int(T::InputGroup)] = expanded ? pairs * blocks * groups : 0;
+  f[int(T::OddMac)] = (outputs - tile_outputs) * depth;
+  f[int(T::TailMac)] = tile_outputs * (depth % 4);
+  f[int(T::DeepMac)] = expanded || groups == 0 ? 0 : tile_outputs * groups * 4;
+  if (g.kind == KernelKind::ConvKxKDsp) f[int(T::GatherTap)] = rows * g.out_w * blocks * g.kernel_h * g.kernel_w;
+}
+
+}  // namespace
+
+KernelKind kernel_kind(const Network& net, const Op& op) {
+  const int in_c = net.tensor(op.inputs[0]).shape.c;
   switch (op.kind) {
-    case OpKind::Conv2D: return op.kernel_h == 1 && op.kernel_w == 1 ? KernelKind::Conv1x1 : KernelKind::ConvKxK;
-    case OpKind::DepthwiseConv2D: return KernelKind::Depthwise;
+    case OpKind::Conv2D: {
+      const bool pointwise = op.kernel_h == 1 && op.kernel_w == 1 && op.pad.top == 0 && op.pad.left == 0;
+      if (pointwise) return KernelKind::Conv1x1;
+      return op.kernel_h * op.kernel_w * in_c <= kMaxDspConvPatch ? KernelKind::ConvKxKDsp
+                                                                  : KernelKind::ConvKxKReference;
+    }
+    case OpKind::DepthwiseConv2D:
+      return op.kernel_h == 3 && op.kernel_w == 3 && in_c % 4 == 0 ? KernelKind::Depthwise3x3Dsp
+                                                                   : KernelKind::DepthwiseReference;
     case OpKind::Add: return KernelKind::Add;
     case OpKind::AveragePool: return KernelKind::AveragePool;
     case OpKind::GlobalAveragePool: return KernelKind::GlobalAveragePool;
@@ -19,21 +68,83 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
   const Shape& in = net.tensor(op.inputs[0]).shape;
   const Shape& out = net.tensor(op.output).shape;
   OpGeometry g;
-  g.kind = kernel_kind(op);
+  g.kind = kernel_kind(net, op);
   g.out_h = out.h, g.out_w = out.w, g.out_c = out.c;
   g.in_h = in.h, g.in_w = in.w, g.in_c = in.c;
   g.kernel_h = op.kernel_h, g.kernel_w = op.kernel_w, g.stride = op.stride;
-  switch (g.kind) {
-    case KernelKind::Conv1x1:
-    case KernelKind::ConvKxK:
-    case KernelKind::Depthwise:
-    case KernelKind::FullyConnected: g.macs_per_output = double(op.macs) / double(out.elements()); break;
-    case KernelKind::AveragePool: g.macs_per_output = double(op.kernel_h) * op.kernel_w; break;
-    case KernelKind::GlobalAveragePool: g.macs_per_output = double(in.h) * in.w; break;
-    case KernelKind::Add:
-    case KernelKind::Pad: g.macs_per_output = 0; break;
+  if (is_conv(g.kind) || is_depthwise(g.kind) || g.kind == KernelKind::FullyConnected)
+    g.macs_per_output = double(op.macs) / double(out.elements());
+  else if (g.kind == KernelKind::AveragePool || g.kind == KernelKind::GlobalAveragePool)
+    g.macs_per_output = double(op.kernel_h) * op.kernel_w;
+  if (windowed(g.kind)) {
+    const bool global = g.kind == KernelKind::GlobalAveragePool;
+    const int stride = global ? 1 : op.stride, pad_top = global ? 0 : op.pad.top, pad_left = global ? 0 : op.pad.left;
+    g.row_taps_prefix.assign(size_t(out.h) + 1, 0);
+    g.row_inside_prefix.assign(size_t(out.h) + 1, 0);
+    for (int o = 0; o < out.h; ++o) {
+      const AxisTap t = axis_tap(o, in.h, op.kernel_h, stride, pad_top);
+      g.row_taps_prefix[size_t(o) + 1] = g.row_taps_prefix[size_t(o)] + t.taps;
+      g.row_inside_prefix[size_t(o) + 1] = g.row_inside_prefix[size_t(o)] + (t.inside ? 1 : 0);
+    }
+    for (int o = 0; o < out.w; ++o) {
+      const AxisTap t = axis_tap(o, in.w, op.kernel_w, stride, pad_left);
+      g.col_taps += t.taps;
+      g.col_inside += t.inside ? 1 : 0;
+    }
   }
   return g;
+}
+
+CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
+  using T = CostTerm;
+  CostFeatures f{};
+  const int r0 = part.out_row_begin, r1 = part.out_row_end;
+  const double rows = r1 - r0, channels = part.out_channel_end - part.out_channel_begin;
+  const double pixels = rows * g.out_w, outputs = pixels * channels;
+  f[int(T::Call)] = 1;
+  f[int(T::Output)] = outputs;
+  if (g.kind == KernelKind::FullyConnected) {
+    f[int(T::Mac)] = outputs * g.macs_per_output;
+    return f;
+  }
+  f[int(T::OutputRow)] = rows;
+  f[int(T::OutputPixel)] = pixels;
+  if (!windowed(g.kind)) return f;  // add, pad: no MACs
+  // Taps inside the input, summed over the part's pixels (windows are separable: rows x columns).
+  const double row_taps = g.row_taps_prefix[size_t(r1)] - g.row_taps_prefix[size_t(r0)];
+  const double valid_taps = row_taps * g.col_taps;
+  switch (g.kind) {
+    case KernelKind::Conv1x1:
+    case KernelKind::ConvKxKDsp:
+      f[int(T::Mac)] = outputs * g.macs_per_output;
+      conv_dsp_features(g, rows, channels, f);
+      break;
+    case KernelKind::ConvKxKReference:
+      f[int(T::Mac)] = valid_taps * g.in_c * channels;
+      f[int(T::RowVisit)] = outputs * g.kernel_h;
+      break;
+    case KernelKind::DepthwiseReference:
+      f[int(T::Mac)] = valid_taps * channels;
+      f[int(T::RowVisit)] = outputs * g.kernel_h;
+      break;
+    case KernelKind::AveragePool:
+    case KernelKind::GlobalAveragePool:
+      f[int(T::Mac)] = valid_taps * channels;
+      f[int(T::RowVisit)] = row_taps * g.out_w * channels;
+      break;
+    case KernelKind::Depthwise3x3Dsp: {
+      const double rows_inside = g.row_inside_prefix[size_t(r1)] - g.row_inside_prefix[size_t(r0)];
+      const double interior = g.in_w >= 3 ? rows_inside * g.col_inside : 0;
+      f[int(T::Mac)] = outputs * g.macs_per_output;
+      f[int(T::Channel)] = channels;
+      f[int(T::ChannelRow)] = rows * channels;
+      f[int(T::BorderOutput)] = (pixels - interior) * channels;
+      f[int(T::BorderTap)] = (valid_taps - interior * 9) * channels;
+      break;
+    }
+    default: break;
+  }
+  return f;
 }
 
 }  // namespace tinyops

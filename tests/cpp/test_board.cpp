@@ -41,7 +41,7 @@ TEST(Board, LoadsTheTinyBoard) {
   EXPECT_EQ(b.sram_budget_bytes.source, SourceKind::Measurement);
   ASSERT_EQ(b.dma.size(), 1u);
   EXPECT_EQ(b.dma[0].links[0].bytes_per_cycle.value, 4);
-  EXPECT_EQ(b.kernel(KernelKind::Conv1x1).cycles_per_call.value, 100);
+  EXPECT_EQ(b.kernel(KernelKind::Conv1x1).term(CostTerm::Call).value, 100);
 }
 
 TEST(Board, MalformedYamlNamesTheLine) {
@@ -89,7 +89,7 @@ TEST(Board, UnknownMemoryAndProvenanceAreRejected) {
 TEST(Board, YamlRoundTripKeepsEveryNumberAndItsProvenance) {
   Board b = board_from_yaml_text(kTinyBoardYaml, "tiny.yaml");
   b.version = 4;
-  b.kernels[int(KernelKind::Conv1x1)].cycles_per_mac = Quantity{0.8125, SourceKind::Fit, "calibration run 7"};
+  b.kernels[int(KernelKind::Conv1x1)].term(CostTerm::Mac) = Quantity{0.8125, SourceKind::Fit, "calibration run 7"};
   auto path = std::filesystem::temp_directory_path() / "tinyops_test_board_roundtrip.yaml";
   write_board_yaml(b, path.string());
   Board back = load_board_file(path.string());

@@ -71,18 +71,59 @@ struct BusContention {
   bool operator==(const BusContention&) const = default;
 };
 
-// Kernel kinds of the cost model (an op maps to one of them; see kernel_kind()).
-enum class KernelKind { Conv1x1, ConvKxK, Depthwise, Add, AveragePool, GlobalAveragePool, FullyConnected, Pad };
-inline constexpr int kKernelKindCount = 8;
+// Kernel kinds of the cost model: one per kernel the firmware runs, so that one set of parameters costs one
+// loop nest. kernel_kind() (kernel_cost.hpp) picks the kind an op runs exactly as the firmware's dispatch
+// does (firmware/src/kernels: conv2d_dsp_applies, depthwise_conv2d_3x3_dsp_applies):
+//   conv2d_1x1                  pointwise (1x1, no padding, any stride): the DSP kernel, pixels read in place
+//   conv2d_kxk_dsp              other convolutions with kh*kw*Cin <= 256: the DSP kernel on gathered patches
+//   conv2d_kxk_reference        deeper patches: the portable reference kernel
+//   depthwise_conv2d_3x3_dsp    3x3 depthwise with channels a multiple of 4: the DSP kernel
+//   depthwise_conv2d_reference  every other depthwise convolution: the reference kernel
+//   add, average_pool, global_average_pool, fully_connected, pad: one kernel each
+enum class KernelKind {
+  Conv1x1, ConvKxKDsp, ConvKxKReference, Depthwise3x3Dsp, DepthwiseReference, Add, AveragePool, GlobalAveragePool,
+  FullyConnected, Pad
+};
+inline constexpr int kKernelKindCount = 10;
 const char* to_string(KernelKind kind);
 
-// cycles(part) = cycles_per_call + cycles_per_mac * macs(part) + cycles_per_output * output_elements(part).
-// For pools "macs" are the accumulations (kernel area x outputs; input elements for a global pool); for add and
-// pad they are 0. On QEMU the unit is instructions, not cycles (QEMU counts instructions).
+// The named, linear terms of the kernel cost model: cycles(part) = sum over the kind's terms of
+// value x feature(part). Every value is a cost per unit of work, so it is non-negative (NNLS fits them). The
+// features, per part (kernel_features() in kernel_cost.hpp computes them):
+//   cycles_per_call          1: the kernel call and its set-up
+//   cycles_per_mac           multiply-accumulates executed: for DSP convolutions all nominal MACs; for the
+//                            reference kernels and pools those of taps inside the input (padding taps are
+//                            skipped); for a global pool the input elements summed
+//   cycles_per_output        output elements (requantize, clamp, store)
+//   cycles_per_output_row    output rows (row loop overhead)
+//   cycles_per_output_pixel  output pixels (column loop overhead)
+//   cycles_per_channel       output channels set up per call (DSP kernels: folded bias, requantization)
+//   cycles_per_weight        filter elements summed per call (DSP convolutions fold zp x sum(w) into the bias)
+//   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of 64 output channels (DSP conv)
+//   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
+//   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK)
+//   cycles_per_odd_mac       extra per MAC outside 2x2 (pixel x channel) tiles: an odd last pixel or channel
+//   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels a 2x2 tile does one at a time
+//   cycles_per_deep_mac      extra per MAC of tiles whose filter is deeper than 256 (not pre-extended)
+//   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
+//   cycles_per_channel_row   output rows x channels (the 3x3 DSP depthwise loops rows inside channel groups)
+//   cycles_per_border_output extra per output whose 3x3 window is clipped by the input border (DSP depthwise)
+//   cycles_per_border_tap    taps of clipped windows (DSP depthwise: offset added per tap)
+enum class CostTerm {
+  Call, Mac, Output, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, OddMac, TailMac,
+  DeepMac, RowVisit, ChannelRow, BorderOutput, BorderTap
+};
+inline constexpr int kCostTermCount = 17;
+const char* to_string(CostTerm term);
+// The terms a kind's cost depends on (the others' features are always 0 for it). The first three
+// (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").
+const std::vector<CostTerm>& kernel_terms(KernelKind kind);
+inline constexpr int kRequiredCostTerms = 3;
+
 struct KernelCost {
-  Quantity cycles_per_mac;
-  Quantity cycles_per_output;
-  Quantity cycles_per_call;
+  std::array<Quantity, kCostTermCount> terms;
+  const Quantity& term(CostTerm t) const { return terms[int(t)]; }
+  Quantity& term(CostTerm t) { return terms[int(t)]; }
   bool operator==(const KernelCost&) const = default;
 };
 

@@ -1,8 +1,12 @@
 #pragma once
-// The kernel cost model: compute cycles of an op part from the board's per-kind parameters, and how many
-// times a kernel fetches an operand it reads in place (the reuse model behind memory stall cycles).
+// The kernel cost model: which firmware kernel an op runs (kernel_kind), the work features of one op part
+// that kernel's cost is linear in (kernel_features, one per CostTerm of board.hpp), its compute cycles from
+// the board's per-kind parameters, and how many times a kernel fetches an operand it reads in place (the
+// reuse model behind memory stall cycles).
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include "tinyops/board.hpp"
 #include "tinyops/network.hpp"
@@ -10,7 +14,14 @@
 
 namespace tinyops {
 
-KernelKind kernel_kind(const Op& op);
+// The firmware's dispatch (firmware/src/kernels: conv2d(), depthwise_conv2d()), restated on the core's IR:
+// pointwise convolutions (1x1, no padding) and patches of at most kMaxDspConvPatch bytes run the DSP conv2d
+// kernel; 3x3 depthwise convolutions with channels a multiple of 4 run the DSP depthwise kernel (the core
+// has no dilation and depth multiplier 1); everything else runs its reference kernel.
+inline constexpr int kMaxDspConvPatch = 256;          // rt::kMaxConvPatch
+inline constexpr int kMaxDspExpandedDepth = 256;      // conv2d_dsp.cpp kMaxExpandedGroups x 4
+inline constexpr int kDspConvChannelBlock = 64;       // conv2d_dsp.cpp kChannelBlock
+KernelKind kernel_kind(const Network& net, const Op& op);
 
 // What the cost model needs of an op, computed once per op.
 struct OpGeometry {
@@ -18,20 +29,29 @@ struct OpGeometry {
   int out_h = 1, out_w = 1, out_c = 1;
   int in_h = 1, in_w = 1, in_c = 1;
   int kernel_h = 1, kernel_w = 1, stride = 1;
-  double macs_per_output = 0;  // accumulations per output element ("macs" of the cost model)
+  double macs_per_output = 0;  // nominal accumulations per output element
+  // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]) and the rows
+  // whose whole window is inside (row_inside_prefix[r]); over all output columns, the same two sums.
+  std::vector<int> row_taps_prefix, row_inside_prefix;
+  int col_taps = 0, col_inside = 0;
 };
 OpGeometry op_geometry(const Network& net, const Op& op);
+
+// One value per CostTerm: the part's work in that term's unit (see CostTerm in board.hpp).
+using CostFeatures = std::array<double, kCostTermCount>;
+CostFeatures kernel_features(const OpGeometry& g, const Part& part);
+
+inline double compute_cycles(const KernelCost& c, const CostFeatures& f) {
+  double cycles = 0;
+  for (int t = 0; t < kCostTermCount; ++t) cycles += c.terms[size_t(t)].value * f[size_t(t)];
+  return cycles;
+}
 
 struct PartWork {
   double macs = 0;
   double outputs = 0;
   double out_pixels = 0;  // output rows x width of the part
 };
-
-inline double compute_cycles(const KernelCost& c, const PartWork& w) {
-  return c.cycles_per_call.value + c.cycles_per_mac.value * w.macs + c.cycles_per_output.value * w.outputs;
-}
-
 
 // The work of one part (inline: it and read_passes run for every part the simulator scores).
 inline PartWork part_work(const OpGeometry& g, const Part& part) {
@@ -42,6 +62,13 @@ inline PartWork part_work(const OpGeometry& g, const Part& part) {
   return w;
 }
 
+inline bool is_conv(KernelKind k) {
+  return k == KernelKind::Conv1x1 || k == KernelKind::ConvKxKDsp || k == KernelKind::ConvKxKReference;
+}
+inline bool is_depthwise(KernelKind k) {
+  return k == KernelKind::Depthwise3x3Dsp || k == KernelKind::DepthwiseReference;
+}
+
 // How many times the kernel fetches each byte of `operand` (read in place, `bytes` per part) from a memory.
 // Through a D-cache a re-read window that fits in half the cache is fetched once; otherwise (or uncached)
 // every sweep fetches it again: CMSIS-NN's conv kernels sweep the whole filter once per two output pixels,
@@ -50,13 +77,13 @@ inline PartWork part_work(const OpGeometry& g, const Part& part) {
 inline double read_passes(const OpGeometry& g, Operand operand, double bytes, double out_pixels, bool cached,
                           double dcache_bytes) {
   const double window_limit = cached ? dcache_bytes / 2 : 0;
-  const bool spatial = g.kind == KernelKind::ConvKxK || g.kind == KernelKind::Depthwise ||
+  const bool spatial = (is_conv(g.kind) && g.kind != KernelKind::Conv1x1) || is_depthwise(g.kind) ||
                        g.kind == KernelKind::AveragePool;
   switch (operand) {
     case Operand::Weights: {
       if (bytes <= window_limit) return 1;
-      if (g.kind == KernelKind::Conv1x1 || g.kind == KernelKind::ConvKxK) return std::max(1.0, std::ceil(out_pixels / 2));
-      if (g.kind == KernelKind::Depthwise) return std::max(1.0, out_pixels);
+      if (is_conv(g.kind)) return std::max(1.0, std::ceil(out_pixels / 2));
+      if (is_depthwise(g.kind)) return std::max(1.0, out_pixels);
       return 1;
     }
     case Operand::Input: {
