@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 
 from tinyops.hil._measure import calibration_samples
-from tinyops.hil._pipeline import KERNEL_VARIANTS, load_board
+from tinyops.hil._pipeline import load_board
 from tinyops.hil._store import HilCalibration
-from tinyops.latency_model._calibration import KERNEL_KINDS, Calibration, by_variant, fit_kernel_costs
+from tinyops.latency_model._calibration import Calibration, fit_kernel_costs
 from tinyops.store import Store
 
 
@@ -22,8 +22,7 @@ class CalibrationReport:
     to_version: int
     unit: str
     path: Path
-    fit: Calibration            # on the board's kernel kinds: what the new board version holds
-    variant_fit: Calibration    # on the firmware's kernel variants: what a finer cost model would reach
+    fit: Calibration  # what the new board version holds, with its held-out figures
 
 
 def fitted_board_yaml(board_yaml: str, fit: Calibration, ref: str) -> str:
@@ -39,23 +38,20 @@ def fitted_board_yaml(board_yaml: str, fit: Calibration, ref: str) -> str:
     return yaml.safe_dump(doc, sort_keys=False, width=120)
 
 
-def calibrate_board(store: Store, board_name: str, target: str, out: Path | None, test_every: int = 4
-                    ) -> CalibrationReport:
+def calibrate_board(store: Store, board_name: str, target: str, out: Path | None, test_share: float = 0.25,
+                    seed: int = 0) -> CalibrationReport:
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
     board = load_board(board_name)
-    samples = [s for s in calibration_samples(store, board.name, board.version, target)
-               if s.kernel_kind in KERNEL_KINDS]
+    samples = calibration_samples(store, board.name, board.version, target)
     if not samples:
         raise ValueError(f"calibrate: no measurements of {board.name} v{board.version} on {target} in {store.url} "
                          "(run `tinyops hil microbench` first)")
-    fit = fit_kernel_costs(samples, fit_copy_cost=not board.dma, test_every=test_every)
-    variant_kinds = tuple(k for k in KERNEL_KINDS if k not in ("conv2d_kxk", "depthwise_conv2d")) + KERNEL_VARIANTS
-    variant_fit = fit_kernel_costs(by_variant(samples), fit_copy_cost=not board.dma, test_every=test_every,
-                                   kinds=variant_kinds)
+    fit = fit_kernel_costs(samples, fit_copy_cost=not board.dma, test_share=test_share, seed=seed)
     unit = "instructions" if target == "qemu" else "cycles"
-    ref = (f"NNLS fit to {fit.train_ops} per-op {unit} measured on {target} (board v{board.version}); held-out "
-           f"{fit.test_ops} ops: MAPE {fit.mape:.2f} %, {fit.within_10pct:.1f} % within ±10 %")
+    ref = (f"NNLS fit to {fit.train_ops} per-op {unit} ({fit.train_cases} cases) measured on {target} (board "
+           f"v{board.version}); held-out {fit.test_ops} ops ({fit.test_cases} cases): MAPE {fit.mape:.2f} %, "
+           f"{fit.within_10pct:.1f} % within ±10 %")
     text = fitted_board_yaml(board.to_yaml(), fit, ref)
     path = out or Path(f"{board.name}-v{board.version + 1}.yaml")
     new_board = _core.board_from_yaml(text, str(path))  # the new version validates like any board file
@@ -66,7 +62,7 @@ def calibrate_board(store: Store, board_name: str, target: str, out: Path | None
             board=board.name, from_version=board.version, to_version=new_board.version, target=target,
             train_ops=fit.train_ops, test_ops=fit.test_ops, mape=fit.mape, within_10pct=fit.within_10pct,
             report_json=json.dumps({"kernels": fit.kernels, "memcpy_cycles_per_byte": fit.copy_cycles_per_byte,
-                                    "per_kind": [asdict(r) for r in fit.per_kind],
-                                    "per_variant": [asdict(r) for r in variant_fit.per_kind],
-                                    "variant_kernels": variant_fit.kernels, "board_yaml": text})))
-    return CalibrationReport(board.name, board.version, new_board.version, unit, path, fit, variant_fit)
+                                    "train_cases": fit.train_cases, "test_cases": fit.test_cases,
+                                    "seed": seed, "test_share": test_share,
+                                    "per_kind": [asdict(r) for r in fit.per_kind], "board_yaml": text})))
+    return CalibrationReport(board.name, board.version, new_board.version, unit, path, fit)

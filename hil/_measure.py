@@ -8,6 +8,7 @@ leaves whole repetitions only, and the same call again measures just the missing
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -39,9 +40,7 @@ class MeasurementJob:
     blob: bytes | None = None
     plan_json: str = "{}"
     predicted: list[float | None] | None = None  # per op, in the unit the target measures
-    kernel_variants: list[str] | None = None  # per op, the firmware kernel that runs (default: the kind)
-    op_macs: list[int] | None = None      # per op, the cost model's features (kernel_cost.hpp)
-    op_outputs: list[int] | None = None
+    op_features: list[dict[str, float]] | None = None  # per op, the cost model's {term: work} (kernel_cost.hpp)
 
     @property
     def model_sha256(self) -> str:
@@ -86,11 +85,9 @@ def _record(store: Store, run_id: int, repetition: int, job: MeasurementJob, sca
             for index, op in enumerate(results.ops):
                 row.ops.append(HilOpMeasurement(
                     op_index=index, op_name=job.op_names[index], kernel_kind=job.kernel_kinds[index],
-                    kernel_variant=job.kernel_variants[index] if job.kernel_variants else job.kernel_kinds[index],
                     measured=op.cycles * scale, dma_wait=op.dma_wait_cycles * scale, parts=op.parts,
                     dma_bytes=op.dma_bytes, predicted=job.predicted[index] if job.predicted else None,
-                    macs=job.op_macs[index] if job.op_macs else 0,
-                    outputs=job.op_outputs[index] if job.op_outputs else 0))
+                    features_json=json.dumps(job.op_features[index] if job.op_features else {})))
         session.add(row)
 
 
@@ -102,7 +99,7 @@ def measure(store: Store, target: Target, job: MeasurementJob, repetitions: int,
     """
     if repetitions < 1:
         raise ValueError(f"repetitions: expected at least 1, got {repetitions}")
-    for name in ("kernel_kinds", "kernel_variants", "predicted", "op_macs", "op_outputs"):
+    for name in ("kernel_kinds", "predicted", "op_features"):
         values = getattr(job, name)
         if values is not None and len(values) != len(job.op_names):
             raise ValueError(f"{name}: expected one entry per op ({len(job.op_names)}), got {len(values)}")
@@ -146,15 +143,15 @@ def summarize(store: Store, run_id: int, measured_now: int = 0) -> RunSummary:
 
 
 def calibration_samples(store: Store, board: str, board_version: int, target: str) -> list[OpSample]:
-    """Per-op medians over the completed repetitions of every run on (board, version, target)."""
-    from tinyops.latency_model._calibration import OpSample
+    """Per-op medians over the completed repetitions of every run on (board, version, target), for the ops the
+    cost model knows (those recorded with features). A run named CASE@PLACEMENT belongs to benchmark case CASE."""
+    from tinyops.latency_model._calibration import OpSample, kernel_kinds
 
+    kinds = set(kernel_kinds())
     with store.session() as session:
         rows = session.execute(
             sa.select(HilRun.id, HilRun.model, HilOpMeasurement.op_index, HilOpMeasurement.kernel_kind,
-                      HilOpMeasurement.kernel_variant,
-                      HilOpMeasurement.parts, HilOpMeasurement.macs, HilOpMeasurement.outputs,
-                      HilOpMeasurement.dma_bytes, HilOpMeasurement.measured)
+                      HilOpMeasurement.features_json, HilOpMeasurement.dma_bytes, HilOpMeasurement.measured)
             .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
             .join(HilOpMeasurement, HilOpMeasurement.measurement_id == HilMeasurement.id)
             .filter(HilRun.board == board, HilRun.board_version == board_version, HilRun.target == target,
@@ -166,8 +163,10 @@ def calibration_samples(store: Store, board: str, board_version: int, target: st
     samples = []
     for (_run, _op), reps in sorted(grouped.items()):
         first = reps[0]
+        features = json.loads(first.features_json or "{}")
+        if first.kernel_kind not in kinds or not features:
+            continue
         measured = sorted(r.measured for r in reps)[len(reps) // 2]
-        samples.append(OpSample(kernel_kind=first.kernel_kind, parts=first.parts, macs=first.macs,
-                                outputs=first.outputs, copied_bytes=first.dma_bytes, measured=measured,
-                                network=first.model, kernel_variant=first.kernel_variant))
+        samples.append(OpSample(kernel_kind=first.kernel_kind, features=features, copied_bytes=first.dma_bytes,
+                                measured=measured, case=first.model.split("@")[0], network=first.model))
     return samples

@@ -1,8 +1,11 @@
 """The calibration set: single-op and small-block int8 networks that sweep what the kernel cost model depends on.
 
-Each kernel kind is swept so that its three features (parts, MACs, output elements) vary independently:
-MACs per output element changes with input channels (1x1, fully connected) and kernel size (KxK, depthwise,
-pools), outputs with the spatial size and output channels, and parts with the strategy's partitioning.
+Each benchmark case (a network of given shapes) is measured under every placement (internal, external,
+tinyops) and, for the tinyops row-partitioned overlays, under a sweep of SRAM budgets that makes the planner
+choose larger partition factors. Shapes sweep what the features of every kernel kind depend on: input
+channels and kernel sizes (MACs per output), spatial sizes and output channels (outputs, rows, pixel pairs),
+odd widths and channel counts (the DSP kernels' lone pixels and channels), channels that are not a multiple
+of 4 (the reference depthwise kernel), and the network tail (1-3 px maps, where most taps fall in padding).
 Every op is kept above a few thousand instructions, so that the QEMU port's 40-instruction timer tick is at
 most about 1 % of what is measured. Networks are the compiler's IR (`tinyops.compiler.QuantizedModel`) with seeded random int8 weights: timing
 does not depend on the values, and a seed makes every benchmark reproducible.
@@ -15,8 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import yaml
 
 from tinyops.compiler import OpKind, Padding, QuantizedModel, QuantizedOp, QuantizedTensor, derive_integer_params
+from tinyops.hil._target import Target
+from tinyops.store import Store
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,12 @@ class MicroBenchmark:
     name: str          # unique and stable: it keys the measurement run and the held-out split
     model: QuantizedModel
     strategy: str      # placement: "internal", "external" or "tinyops" (row-partitioned overlays)
+    sram_budget_bytes: int | None = None  # the partition-factor sweep: plan with this SRAM budget
+
+    @property
+    def case(self) -> str:
+        """The network and its shapes, whatever the placement: the unit of the held-out split."""
+        return self.name.split("@")[0]
 
 
 class _Builder:
@@ -114,11 +126,11 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
         b = _Builder(name, shape, seed + len(nets))
         nets.append((name, b.build(body(b, 0))))
 
-    for hw, cin, cout in itertools.product((6, 12, 20), (8, 24, 48), (8, 32)):
+    for hw, cin, cout in itertools.product((6, 11, 20), (8, 22, 48), (8, 31)):
         make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
     for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (8, 16), ((3, 8), (8, 16), (16, 8))):
         make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
-    for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 16, 24), (8, 32)):
+    for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 15, 24), (8, 14, 32)):
         make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
     for hw, c in itertools.product((8, 14, 20), (16, 24, 64)):
         make(f"add-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, b.conv(x, b.tensors[x].shape[2], 1)))
@@ -134,11 +146,11 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
 
 
 def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
-    """The tail of an ImageNet network, which the nominal-MAC cost model does not capture: 1x1 convolutions on
-    1-3 px maps (odd pixel counts leave the DSP kernel's pixel pairs half empty) and large depthwise kernels on
-    tiny maps (most taps fall in the padding, which the reference kernel skips)."""
+    """The tail of an ImageNet network: 1x1 convolutions on 1-3 px maps (odd pixel counts leave the DSP
+    kernel's pixel pairs half empty; deep filters skip the pre-extension) and large depthwise kernels on tiny
+    maps (most taps fall in the padding, which the reference kernel skips)."""
     nets = []
-    for i, (hw, cin, cout) in enumerate(itertools.product((1, 2, 3), (96, 240), (64, 384))):
+    for i, (hw, cin, cout) in enumerate(itertools.product((1, 2, 3), (96, 288), (64, 384))):
         b = _Builder(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), seed + 2000 + i)
         nets.append((b.name, b.build(b.conv(0, cout, 1))))
     for i, (k, hw, c) in enumerate(itertools.product((3, 5, 7), (2, 4, 7), (48, 144))):
@@ -158,16 +170,68 @@ def _blocks(seed: int) -> list[tuple[str, QuantizedModel]]:
 
 
 STRATEGIES = ("internal", "external", "tinyops")
+# The partition-factor sweep: tinyops plans with SRAM budgets of about 4 x (largest activation / factor) (the
+# ping-pong input buffers, the filter and im2col buffers the published runtime sizes by its largest part).
+PARTITION_FACTORS = (3, 5, 8)
+
+
+def _sweep_budgets(model: QuantizedModel) -> list[int]:
+    largest = max(int(np.prod(t.shape)) for t in model.tensors)
+    return sorted({4 * -(-largest // f) + 1024 for f in PARTITION_FACTORS}, reverse=True)
 
 
 def calibration_set(strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, every: int = 1,
-                    network_tail: bool = False) -> list[MicroBenchmark]:
-    """Every single-op and block network under each strategy. `every` > 1 keeps every n-th (a quick set);
-    `network_tail` adds the shapes the cost model cannot fit yet (_network_tail)."""
+                    partition_sweep: bool = True) -> list[MicroBenchmark]:
+    """Every single-op, network-tail and block case under each placement and, with `partition_sweep`, the
+    tinyops placement under smaller SRAM budgets (larger partition factors). `every` > 1 keeps every n-th
+    case (a quick set for CI), placements and budgets included."""
     if every < 1:
         raise ValueError(f"every: expected at least 1, got {every}")
     unknown = set(strategies) - set(STRATEGIES)
     if unknown:
         raise ValueError(f"strategies: expected some of {', '.join(STRATEGIES)}, got {', '.join(sorted(unknown))}")
-    nets = (_single_ops(seed) + _blocks(seed) + (_network_tail(seed) if network_tail else []))[::every]
-    return [MicroBenchmark(f"{name}@{strategy}", model, strategy) for name, model in nets for strategy in strategies]
+    nets = (_single_ops(seed) + _network_tail(seed) + _blocks(seed))[::every]
+    benches = []
+    for name, model in nets:
+        benches += [MicroBenchmark(f"{name}@{strategy}", model, strategy) for strategy in strategies]
+        if partition_sweep and "tinyops" in strategies:
+            benches += [MicroBenchmark(f"{name}@tinyops-sram{budget}", model, "tinyops", budget)
+                        for budget in _sweep_budgets(model)]
+    return benches
+
+
+def board_with_sram_budget(board: Any, budget_bytes: int) -> Any:
+    """`board` (a core Board) with another SRAM budget, same name and version (its measurements are the board's)."""
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
+
+    doc = yaml.safe_load(board.to_yaml())
+    doc["sram"]["budget_bytes"] = {"value": int(budget_bytes), "source": "estimate",
+                                   "ref": "calibration partition-factor sweep"}
+    return _core.board_from_yaml(yaml.safe_dump(doc, sort_keys=False), f"{board.source} (SRAM budget {budget_bytes})")
+
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    measured: int            # benchmarks measured (or already in the store)
+    skipped: list[str]       # benchmarks whose plan does not fit, with the reason
+
+
+def measure_calibration_set(store: Store, target: Target, board: Any, benchmarks: list[MicroBenchmark],
+                            repetitions: int = 1) -> CalibrationRun:
+    """Compile and measure every benchmark on `target` (resumable: stored repetitions are kept)."""
+    from tinyops.compiler import PlanDoesNotFit
+    from tinyops.hil._measure import measure
+    from tinyops.hil._pipeline import compile_model, measurement_job, runner_firmware
+
+    firmware = runner_firmware(board.name)
+    measured, skipped = 0, []
+    for bench in benchmarks:
+        planned_on = board if bench.sram_budget_bytes is None else board_with_sram_budget(board, bench.sram_budget_bytes)
+        try:
+            compiled = compile_model(bench.model, planned_on, bench.strategy)
+        except PlanDoesNotFit as exc:  # e.g. a placement that does not fit: reported, not measured
+            skipped.append(f"{bench.name}: {exc}")
+            continue
+        measure(store, target, measurement_job(compiled, firmware, bench.name), repetitions)
+        measured += 1
+    return CalibrationRun(measured, skipped)

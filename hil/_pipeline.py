@@ -15,52 +15,6 @@ from tinyops.hil._measure import MeasurementJob
 
 REPO_ROOT = Path(__file__).resolve().parents[1]  # editable install: hil/ sits in the repository
 
-# Kernel kinds of the cost model (board YAML `kernels:` keys), from the core's op kind and kernel size.
-_KIND = {"depthwise_conv2d": "depthwise_conv2d", "add": "add", "average_pool": "average_pool",
-         "global_average_pool": "global_average_pool", "fully_connected": "fully_connected", "pad": "pad"}
-
-
-def kernel_kind(op: Any) -> str:
-    """The cost model's kernel kind of a core op (mirrors kernel_kind() in cpp/src/kernel_cost.cpp)."""
-    if op.kind == "conv2d":
-        return "conv2d_1x1" if op.kernel_h == 1 and op.kernel_w == 1 else "conv2d_kxk"
-    return _KIND[op.kind]
-
-
-def op_features(network: Any, op: Any) -> tuple[int, int]:
-    """(macs, outputs) as the cost model counts them (op_geometry() in cpp/src/kernel_cost.cpp)."""
-    out = network.tensors[op.output].shape
-    inp = network.tensors[op.inputs[0]].shape
-    outputs = out.h * out.w * out.c
-    kind = kernel_kind(op)
-    if kind in ("conv2d_1x1", "conv2d_kxk", "depthwise_conv2d", "fully_connected"):
-        return int(op.macs), outputs
-    if kind == "average_pool":
-        return op.kernel_h * op.kernel_w * outputs, outputs
-    if kind == "global_average_pool":
-        return inp.h * inp.w * outputs, outputs
-    return 0, outputs
-
-
-# The firmware's DSP kernels and when its dispatch picks them (firmware/src/kernels: conv2d_dsp_applies,
-# depthwise_conv2d_3x3_dsp_applies); the other windowed convolutions run the portable reference kernel.
-MAX_DSP_CONV_PATCH = 256
-KERNEL_VARIANTS = ("conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_3x3_dsp",
-                   "depthwise_conv2d_reference")
-
-
-def kernel_variant(network: Any, op: Any) -> str:
-    """The firmware kernel an op runs: its kernel kind, split where the firmware has a DSP variant for
-    some shapes only (the board's cost model does not separate them; calibration reports both fits)."""
-    kind = kernel_kind(op)
-    in_c = network.tensors[op.inputs[0]].shape.c
-    if kind == "conv2d_kxk":
-        return "conv2d_kxk_dsp" if op.kernel_h * op.kernel_w * in_c <= MAX_DSP_CONV_PATCH else "conv2d_kxk_reference"
-    if kind == "depthwise_conv2d":
-        dsp = op.kernel_h == 3 and op.kernel_w == 3 and in_c % 4 == 0
-        return "depthwise_conv2d_3x3_dsp" if dsp else "depthwise_conv2d_reference"
-    return kind
-
 
 @dataclass
 class CompiledModel:
@@ -71,10 +25,8 @@ class CompiledModel:
     plan_json: str
     blob: bytes
     op_names: list[str]
-    kernel_kinds: list[str]
-    kernel_variants: list[str]
-    op_macs: list[int]
-    op_outputs: list[int]
+    kernel_kinds: list[str]                 # per op, the firmware kernel it runs (the core's kernel_kind)
+    op_features: list[dict[str, float]]     # per op, the cost model's {term: work} over its parts
     predicted: list[float | None]
 
 
@@ -89,32 +41,25 @@ def compile_model(model: Any, board: Any, strategy: str) -> CompiledModel:
     plan_json = json.dumps(compiled.plan_json)
     network = mapping.network
     simulated = {row["op"]: row for row in _core.simulate(network, plan, board, False).per_op}
+    costed = {op_id: (kind, features) for op_id, kind, features in _core.op_cost_features(network, plan)}
     names: list[str] = []
     kinds: list[str] = []
-    variants: list[str] = []
-    macs: list[int] = []
-    outputs: list[int] = []
+    features: list[dict[str, float]] = []
     predicted: list[float | None] = []
     for index, op in enumerate(model.ops):
         core_id = mapping.core_op[index]
         names.append(op.name)
         if core_id is None:  # reshape: no work, nothing to calibrate
             kinds.append("reshape")
-            variants.append("reshape")
-            macs.append(0)
-            outputs.append(0)
+            features.append({})
             predicted.append(None)
             continue
-        core_op = network.ops[core_id]
-        kinds.append(kernel_kind(core_op))
-        variants.append(kernel_variant(network, core_op))
-        op_macs, op_outputs = op_features(network, core_op)
-        macs.append(op_macs)
-        outputs.append(op_outputs)
+        kind, op_features = costed[core_id]
+        kinds.append(kind)
+        features.append(op_features)
         row = simulated[core_id]
         predicted.append(float(row["end_cycles"] - row["start_cycles"]))
-    return CompiledModel(model.name, board, strategy, plan, plan_json, blob, names, kinds, variants, macs, outputs,
-                         predicted)
+    return CompiledModel(model.name, board, strategy, plan, plan_json, blob, names, kinds, features, predicted)
 
 
 def load_board(name_or_path: str) -> Any:
@@ -139,6 +84,6 @@ def measurement_job(compiled: CompiledModel, firmware: FirmwareImage, model_name
     return MeasurementJob(model=model_name or compiled.name, board=compiled.board.name,
                           board_version=compiled.board.version, strategy=compiled.strategy, firmware=firmware,
                           op_names=compiled.op_names, kernel_kinds=compiled.kernel_kinds,
-                          kernel_variants=compiled.kernel_variants, blob=compiled.blob,
+                          blob=compiled.blob,
                           plan_json=compiled.plan_json, predicted=compiled.predicted,
-                          op_macs=compiled.op_macs, op_outputs=compiled.op_outputs)
+                          op_features=compiled.op_features)

@@ -66,14 +66,12 @@ class HilOpMeasurement(Base):
     measurement_id: Mapped[int] = mapped_column(sa.ForeignKey("tinyops_hil_measurements.id", ondelete="CASCADE"))
     op_index: Mapped[int]
     op_name: Mapped[str] = mapped_column(sa.String(200))
-    kernel_kind: Mapped[str] = mapped_column(sa.String(40))
-    kernel_variant: Mapped[str] = mapped_column(sa.String(60))  # the firmware kernel (e.g. its DSP 3x3 depthwise)
+    kernel_kind: Mapped[str] = mapped_column(sa.String(40))   # the firmware kernel that ran (the cost model's kind)
     measured: Mapped[int] = mapped_column(sa.BigInteger)      # in the run's unit
     dma_wait: Mapped[int] = mapped_column(sa.BigInteger)
     parts: Mapped[int]
     dma_bytes: Mapped[int] = mapped_column(sa.BigInteger)
-    macs: Mapped[int] = mapped_column(sa.BigInteger, default=0)      # the cost model's features of this op
-    outputs: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    features_json: Mapped[str] = mapped_column(sa.Text, default="{}")  # the cost model's {term: work} of this op
     predicted: Mapped[float | None]                            # the simulator's figure for this op, same unit
     measurement: Mapped[HilMeasurement] = relationship(back_populates="ops")
 

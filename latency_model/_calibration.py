@@ -1,43 +1,54 @@
 """Calibration: fit a board's kernel cost parameters to measured per-op counts, and say how well they predict.
 
-The cost model (core-sim's kernel_cost.hpp) is linear in its parameters, per kernel kind:
+The cost model (kernel_cost.hpp in the C++ core) has one kernel kind per kernel the firmware runs, chosen
+as the firmware's dispatch chooses it, and is linear in named per-kind terms:
 
-    cycles(op) = cycles_per_call * parts + cycles_per_mac * macs + cycles_per_output * outputs
+    cycles(op) = sum over the kind's terms of  value(term) x feature(term, op)
 
-plus, on a board without a DMA engine (QEMU), the synchronous overlay copies the op makes:
-`memcpy_cycles_per_byte * copied_bytes` (a CPU parameter shared by every kind). Costs are non-negative, so
-the fit is non-negative least squares (Eigen, in the C++ core) on relative errors (each row weighted by
-1 / measured), which is what MAPE and the share within +-10% judge. Ops are split by network into a training
-set and a held-out set, per kernel kind, so that no network's ops are on both sides.
+(cycles_per_call x parts, cycles_per_mac x MACs, cycles_per_output x outputs, cycles_per_output_row x rows, ...;
+board.hpp documents every term), plus, on a board without a DMA engine (QEMU), the synchronous overlay copies
+the op makes: `memcpy_cycles_per_byte x copied_bytes` (a CPU parameter shared by every kind). The features
+come from the core (`_core.op_cost_features`), so the fit and the simulator count the same work. Costs are
+non-negative, so the fit is non-negative least squares (Eigen, in the C++ core) on relative errors (each
+row weighted by 1 / measured), which is what MAPE and the share within +-10% judge.
+
+The held-out split is by benchmark case (a network and its shape, under every placement and partition
+factor), drawn with a seed: no case has ops on both sides.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import defaultdict
+import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-KERNEL_KINDS = ("conv2d_1x1", "conv2d_kxk", "depthwise_conv2d", "add", "average_pool", "global_average_pool",
-                "fully_connected", "pad")
-TERMS = ("cycles_per_call", "cycles_per_mac", "cycles_per_output")
 COPY_TERM = "memcpy_cycles_per_byte"
+
+
+def kernel_kinds() -> tuple[str, ...]:
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
+
+    return tuple(_core.kernel_kinds())
+
+
+def kernel_terms(kind: str) -> tuple[str, ...]:
+    from tinyops import _core  # type: ignore[attr-defined]
+
+    return tuple(_core.kernel_terms(kind))
 
 
 @dataclass(frozen=True)
 class OpSample:
-    """One measured op: its kernel kind, the cost model's features, and the measured count."""
+    """One measured op: its kernel kind, the cost model's features (term -> work), and the measured count."""
 
     kernel_kind: str
-    parts: float
-    macs: float
-    outputs: float
+    features: dict[str, float]
     copied_bytes: float
     measured: float
-    network: str  # ops of one network stay on one side of the split
-    kernel_variant: str = ""  # the firmware kernel that ran (e.g. the DSP 3x3 depthwise); "" = kernel_kind
+    case: str  # the benchmark case: all its ops stay on one side of the split
+    network: str = ""  # the measured network (case + placement), for reports
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class Calibration:
     copy_cycles_per_byte: float | None       # None when not fitted
     train_ops: int
     test_ops: int
+    train_cases: int
+    test_cases: int
     mape: float
     within_10pct: float
     per_kind: list[KindReport] = field(default_factory=list)
@@ -63,77 +76,80 @@ class Calibration:
     def predict(self, sample: OpSample) -> float:
         params = self.kernels[sample.kernel_kind]
         copy = (self.copy_cycles_per_byte or 0.0) * sample.copied_bytes
-        return (params["cycles_per_call"] * sample.parts + params["cycles_per_mac"] * sample.macs
-                + params["cycles_per_output"] * sample.outputs + copy)
+        return sum(params.get(term, 0.0) * work for term, work in sample.features.items()) + copy
+
+    def evaluate(self, samples: Sequence[OpSample]) -> tuple[float, float, list[KindReport]]:
+        """MAPE, share within +-10 % and the per-kind figures of these (unseen) samples."""
+        pairs = [(s, self.predict(s)) for s in samples if s.kernel_kind in self.kernels]
+        mape, within = error_figures([(p, s.measured) for s, p in pairs])
+        per_kind = []
+        for kind in sorted({s.kernel_kind for s, _ in pairs}):
+            kind_mape, kind_within = error_figures([(p, s.measured) for s, p in pairs if s.kernel_kind == kind])
+            per_kind.append(KindReport(kind, 0, sum(s.kernel_kind == kind for s, _ in pairs), kind_mape, kind_within))
+        return mape, within, per_kind
 
 
-def split_by_network(samples: list[OpSample], test_every: int = 4) -> tuple[list[OpSample], list[OpSample]]:
-    """Per kernel kind, every `test_every`-th network (in a fixed hash order) is held out."""
-    if test_every < 2:
-        raise ValueError(f"test_every: expected at least 2, got {test_every}")
-    train: list[OpSample] = []
-    test: list[OpSample] = []
-    by_kind: dict[str, list[OpSample]] = defaultdict(list)
-    for s in samples:
-        by_kind[s.kernel_kind].append(s)
-    for kind_samples in by_kind.values():
-        networks = sorted({s.network for s in kind_samples}, key=lambda n: (zlib.crc32(n.encode()), n))
-        held_out = {n for i, n in enumerate(networks) if i % test_every == test_every - 1}
-        for s in kind_samples:
-            (test if s.network in held_out else train).append(s)
-    return train, test
+def split_by_case(samples: Sequence[OpSample], test_share: float = 0.25, seed: int = 0
+                  ) -> tuple[list[OpSample], list[OpSample]]:
+    """Hold out a seeded random `test_share` of the benchmark cases (at least one when there are two)."""
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share: expected a share between 0 and 1, got {test_share}")
+    cases = sorted({s.case for s in samples})
+    random.Random(seed).shuffle(cases)
+    n_test = max(1, round(test_share * len(cases))) if len(cases) > 1 else 0
+    held_out = set(cases[:n_test])
+    return [s for s in samples if s.case not in held_out], [s for s in samples if s.case in held_out]
 
 
-def _error_figures(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+def error_figures(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """(MAPE %, share within +-10 % in %) of (predicted, measured) pairs; NaN when empty."""
     if not pairs:
         return float("nan"), float("nan")
     errors = np.array([abs(p - m) / m for p, m in pairs])
     return float(100 * errors.mean()), float(100 * (errors <= 0.10).mean())
 
 
-def by_variant(samples: list[OpSample]) -> list[OpSample]:
-    """The samples with each firmware kernel variant as its own kind (a finer cost model than the board's)."""
-    return [replace(s, kernel_kind=s.kernel_variant or s.kernel_kind) for s in samples]
-
-
-def fit_kernel_costs(samples: list[OpSample], fit_copy_cost: bool, test_every: int = 4,
-                     kinds: Sequence[str] = KERNEL_KINDS) -> Calibration:
-    """Fit on the training split with NNLS and report on the held-out split. The copy cost is fitted only
-    when asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None). `kinds`: the
-    kinds the samples may have (the board's kernel kinds, or the variants of by_variant())."""
+def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_share: float = 0.25,
+                     seed: int = 0) -> Calibration:
+    """Fit on the training cases with NNLS and report on the held-out cases. The copy cost is fitted only when
+    asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None)."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
+    kinds = kernel_kinds()
     for s in samples:
         if s.kernel_kind not in kinds:
             raise ValueError(f"kernel_kind: expected one of {', '.join(kinds)}, got '{s.kernel_kind}'")
         if not s.measured > 0:
-            raise ValueError(f"measured: expected a positive count, got {s.measured} ({s.network}, {s.kernel_kind})")
-    train, test = split_by_network(samples, test_every)
+            raise ValueError(f"measured: expected a positive count, got {s.measured} ({s.case}, {s.kernel_kind})")
+        unknown = set(s.features) - set(kernel_terms(s.kernel_kind))
+        if unknown:
+            raise ValueError(f"features: {', '.join(sorted(unknown))} are not cost terms of {s.kernel_kind}")
+    train, test = split_by_case(samples, test_share, seed)
     if not train:
         raise ValueError("calibration: no training samples (measure the micro-benchmark set first)")
     fit_copy_cost = fit_copy_cost and any(s.copied_bytes > 0 for s in train)  # no copies: nothing to fit
-    kinds = [k for k in kinds if any(s.kernel_kind == k for s in train)]
-    column = {(k, t): i for i, (k, t) in enumerate((k, t) for k in kinds for t in TERMS)}
-    n_columns = len(column) + (1 if fit_copy_cost else 0)
-    a = np.zeros((len(train), n_columns))
-    b = np.array([s.measured for s in train])
+    fitted_kinds = [k for k in kinds if any(s.kernel_kind == k for s in train)]
+    column = {(k, t): i for i, (k, t) in enumerate((k, t) for k in fitted_kinds for t in kernel_terms(k))}
+    a = np.zeros((len(train), len(column) + (1 if fit_copy_cost else 0)))
+    b = np.array([s.measured for s in train], dtype=float)
     for row, s in enumerate(train):
-        a[row, column[(s.kernel_kind, "cycles_per_call")]] = s.parts
-        a[row, column[(s.kernel_kind, "cycles_per_mac")]] = s.macs
-        a[row, column[(s.kernel_kind, "cycles_per_output")]] = s.outputs
+        for term, work in s.features.items():
+            a[row, column[(s.kernel_kind, term)]] = work
         if fit_copy_cost:
             a[row, -1] = s.copied_bytes
     x, _residual, _iterations = _core.solve_nnls(a, b, 1.0 / b)
     result = Calibration(
-        kernels={k: {t: float(x[column[(k, t)]]) for t in TERMS} for k in kinds},
+        kernels={k: {t: float(x[column[(k, t)]]) for t in kernel_terms(k)} for k in fitted_kinds},
         copy_cycles_per_byte=float(x[-1]) if fit_copy_cost else None,
-        train_ops=len(train), test_ops=0, mape=float("nan"), within_10pct=float("nan"))
+        train_ops=len(train), test_ops=0, train_cases=len({s.case for s in train}),
+        test_cases=len({s.case for s in test}), mape=float("nan"), within_10pct=float("nan"))
     evaluable = [s for s in test if s.kernel_kind in result.kernels]
     result.test_predictions = [(s, result.predict(s)) for s in evaluable]
     result.test_ops = len(evaluable)
-    result.mape, result.within_10pct = _error_figures([(p, s.measured) for s, p in result.test_predictions])
-    for kind in kinds:
-        pairs = [(p, s.measured) for s, p in result.test_predictions if s.kernel_kind == kind]
-        mape, within = _error_figures(pairs)
-        result.per_kind.append(KindReport(kind, sum(s.kernel_kind == kind for s in train), len(pairs), mape, within))
+    result.mape, result.within_10pct, per_kind = result.evaluate(evaluable)
+    tested = {r.kernel_kind: r for r in per_kind}
+    for kind in fitted_kinds:
+        r = tested.get(kind, KindReport(kind, 0, 0, float("nan"), float("nan")))
+        result.per_kind.append(KindReport(kind, sum(s.kernel_kind == kind for s in train), r.test_ops, r.mape,
+                                          r.within_10pct))
     return result

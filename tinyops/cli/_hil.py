@@ -84,38 +84,41 @@ def microbench(
     board: str = typer.Option("qemu-mps2-an500"),
     target: str = typer.Option("qemu", help="qemu | pyocd"),
     repeat: int = typer.Option(1, min=1),
-    every: int = typer.Option(1, min=1, help="keep every n-th network of the set (a quicker subset)"),
-    network_tail: bool = typer.Option(False, help="add tiny-map shapes the nominal-MAC cost model cannot fit yet"),
+    every: int = typer.Option(1, min=1, help="keep every n-th case of the set (a quicker subset)"),
+    partition_sweep: bool = typer.Option(True, help="also plan tinyops with smaller SRAM budgets (more parts)"),
     store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
     probe: str = typer.Option(None),
     pyocd_target: str = typer.Option(None),
     timeout_s: float = typer.Option(60.0),
 ) -> None:
-    """Measure the calibration set (single ops and small blocks under every strategy) on the target."""
-    from tinyops.hil._measure import measure
-    from tinyops.hil._microbench import calibration_set
-    from tinyops.hil._pipeline import compile_model, load_board, measurement_job, runner_firmware
-    from tinyops.compiler import PlanDoesNotFit
+    """Measure the calibration set (single ops, network-tail shapes and blocks, every placement) on the target."""
+    from tinyops.hil._microbench import calibration_set, measure_calibration_set
+    from tinyops.hil._pipeline import load_board
     from tinyops.store import open_store
 
     with user_errors():
         board_obj = load_board(board)
-        firmware = runner_firmware(board_obj.name)
         results_store = open_store(store)
-        benchmarks = calibration_set(every=every, network_tail=network_tail)
-        measured = skipped = 0
+        benchmarks = calibration_set(every=every, partition_sweep=partition_sweep)
         with _open_target(target, board_obj.name, probe, pyocd_target, timeout_s) as tgt:
-            for bench in benchmarks:
-                try:
-                    compiled = compile_model(bench.model, board_obj, bench.strategy)
-                except PlanDoesNotFit as exc:  # e.g. a placement that does not fit: reported, not measured
-                    console.print(f"[yellow]skip[/] {bench.name}: {exc}")
-                    skipped += 1
-                    continue
-                summary = measure(results_store, tgt, measurement_job(compiled, firmware, bench.name), repeat)
-                measured += summary.measured_now > 0
-    console.print(f"calibration set: {len(benchmarks)} networks, {measured} measured now, {skipped} skipped; "
-                  f"store {results_store.url}")
+            run = measure_calibration_set(results_store, tgt, board_obj, benchmarks, repeat)
+    for reason in run.skipped:
+        console.print(f"[yellow]skip[/] {reason}")
+    console.print(f"calibration set: {len(benchmarks)} networks "
+                  f"({len({b.case for b in benchmarks})} cases), {run.measured} measured, {len(run.skipped)} "
+                  f"skipped; store {results_store.url}")
+
+
+def print_calibration(fit, title: str) -> None:  # type: ignore[no-untyped-def]
+    """The held-out figures per kernel kind, with the split sizes."""
+    table = Table(title=f"{title}: held-out {fit.test_ops} ops of {fit.test_cases} cases; trained on "
+                        f"{fit.train_ops} ops of {fit.train_cases} cases")
+    for col in ("kernel", "train ops", "test ops", "MAPE %", "within ±10 %"):
+        table.add_column(col, justify="left" if col == "kernel" else "right")
+    for r in fit.per_kind:
+        table.add_row(r.kernel_kind, str(r.train_ops), str(r.test_ops), f"{r.mape:.2f}", f"{r.within_10pct:.1f} %")
+    table.add_row("all", str(fit.train_ops), str(fit.test_ops), f"{fit.mape:.2f}", f"{fit.within_10pct:.1f} %")
+    console.print(table)
 
 
 def calibrate(
@@ -123,26 +126,19 @@ def calibrate(
     target: str = typer.Option("qemu", help="the target whose measurements to fit"),
     store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
     out: Path = typer.Option(None, help="where to write the new board version (default: ./BOARD-vN.yaml)"),
-    test_every: int = typer.Option(4, min=2, help="hold out every n-th network per kernel kind"),
+    test_share: float = typer.Option(0.25, min=0.01, max=0.99, help="share of benchmark cases held out"),
+    seed: int = typer.Option(0, help="seed of the held-out split"),
     plot: Path = typer.Option(None, help="write the predicted-vs-measured scatter to this PNG"),
 ) -> None:
-    """Fit BOARD's kernel costs to the stored measurements (NNLS) and report on held-out ops."""
+    """Fit BOARD's kernel costs to the stored measurements (NNLS) and report on held-out cases."""
     from tinyops.hil._calibrate import calibrate_board
     from tinyops.store import open_store
 
     with user_errors():
-        report = calibrate_board(open_store(store), board, target, out, test_every)
-    for fit, what in ((report.fit, "the board's kernel kinds (written)"),
-                      (report.variant_fit, "the firmware's kernel variants (diagnostic)")):
-        table = Table(title=f"{report.board} v{report.from_version} -> v{report.to_version} on {target}, held-out "
-                            f"ops, fitted on {what}")
-        for col in ("kernel", "train ops", "test ops", "MAPE %", "within ±10 %"):
-            table.add_column(col, justify="left" if col == "kernel" else "right")
-        for r in fit.per_kind:
-            table.add_row(r.kernel_kind, str(r.train_ops), str(r.test_ops), f"{r.mape:.2f}", f"{r.within_10pct:.1f} %")
-        table.add_row("all", str(fit.train_ops), str(fit.test_ops), f"{fit.mape:.2f}", f"{fit.within_10pct:.1f} %")
-        console.print(table)
-    console.print(json.dumps({k: {t: round(v, 4) for t, v in terms.items()} for k, terms in report.fit.kernels.items()}))
+        report = calibrate_board(open_store(store), board, target, out, test_share, seed)
+    print_calibration(report.fit, f"{report.board} v{report.from_version} -> v{report.to_version} on {target}")
+    console.print(json.dumps({k: {t: round(v, 4) for t, v in terms.items() if v}
+                              for k, terms in report.fit.kernels.items()}))
     console.print(f"wrote {report.path} (version {report.to_version}, provenance fit)")
     if plot is not None:
         from tinyops.hil._plots import plot_calibration_scatter
