@@ -128,7 +128,11 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
 
     for hw, cin, cout in itertools.product((6, 11, 20), (8, 22, 48), (8, 31)):
         make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
-    for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (8, 16), ((3, 8), (8, 16), (16, 8))):
+    for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (8, 15),
+                                                     ((3, 8), (5, 7), (8, 16), (16, 8))):
+        make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
+    # Patches deeper than the DSP kernel's 256 bytes: the reference kernel.
+    for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (6, 9), ((32, 8), (48, 5))):
         make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
     for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 15, 24), (8, 14, 32)):
         make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))

@@ -64,7 +64,6 @@ const char* to_string(CostTerm term) {
     case CostTerm::DeepMac: return "cycles_per_deep_mac";
     case CostTerm::RowVisit: return "cycles_per_row_visit";
     case CostTerm::ChannelRow: return "cycles_per_channel_row";
-    case CostTerm::BorderOutput: return "cycles_per_border_output";
     case CostTerm::BorderTap: return "cycles_per_border_tap";
   }
   return "?";
@@ -78,9 +77,8 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
                                            T::PixelBlock, T::InputGroup, T::OddMac, T::TailMac, T::DeepMac,
                                            T::GatherTap};
   static const std::vector<T> reference{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
-  static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,          T::Output,   T::OutputRow,
-                                            T::OutputPixel, T::Channel,     T::ChannelRow, T::BorderOutput,
-                                            T::BorderTap};
+  static const std::vector<T> depthwise_dsp{T::Call,    T::Mac,        T::Output,   T::OutputRow,
+                                            T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output};
   switch (kind) {

@@ -135,10 +135,9 @@ CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
     case KernelKind::Depthwise3x3Dsp: {
       const double rows_inside = g.row_inside_prefix[size_t(r1)] - g.row_inside_prefix[size_t(r0)];
       const double interior = g.in_w >= 3 ? rows_inside * g.col_inside : 0;
-      f[int(T::Mac)] = outputs * g.macs_per_output;
+      f[int(T::Mac)] = interior * 9 * channels;  // border windows are costed per tap
       f[int(T::Channel)] = channels;
       f[int(T::ChannelRow)] = rows * channels;
-      f[int(T::BorderOutput)] = (pixels - interior) * channels;
       f[int(T::BorderTap)] = (valid_taps - interior * 9) * channels;
       break;
     }

@@ -93,7 +93,8 @@ const char* to_string(KernelKind kind);
 //   cycles_per_call          1: the kernel call and its set-up
 //   cycles_per_mac           multiply-accumulates executed: for DSP convolutions all nominal MACs; for the
 //                            reference kernels and pools those of taps inside the input (padding taps are
-//                            skipped); for a global pool the input elements summed
+//                            skipped; a global pool's are the input elements summed); for the 3x3 DSP
+//                            depthwise those of windows inside the input (clipped ones: border terms)
 //   cycles_per_output        output elements (requantize, clamp, store)
 //   cycles_per_output_row    output rows (row loop overhead)
 //   cycles_per_output_pixel  output pixels (column loop overhead)
@@ -107,13 +108,13 @@ const char* to_string(KernelKind kind);
 //   cycles_per_deep_mac      extra per MAC of tiles whose filter is deeper than 256 (not pre-extended)
 //   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
 //   cycles_per_channel_row   output rows x channels (the 3x3 DSP depthwise loops rows inside channel groups)
-//   cycles_per_border_output extra per output whose 3x3 window is clipped by the input border (DSP depthwise)
-//   cycles_per_border_tap    taps of clipped windows (DSP depthwise: offset added per tap)
+//   cycles_per_border_tap    taps of windows clipped by the input border, x channels (DSP depthwise: the
+//                            offset is added per tap; an interior window's is folded into the bias)
 enum class CostTerm {
   Call, Mac, Output, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, OddMac, TailMac,
-  DeepMac, RowVisit, ChannelRow, BorderOutput, BorderTap
+  DeepMac, RowVisit, ChannelRow, BorderTap
 };
-inline constexpr int kCostTermCount = 17;
+inline constexpr int kCostTermCount = 16;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

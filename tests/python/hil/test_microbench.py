@@ -1,4 +1,5 @@
-"""The calibration set: valid networks, and features that vary independently within each kernel kind."""
+"""The calibration set: valid networks, every firmware kernel covered, features that vary independently within
+each kernel kind (so that NNLS can tell the named terms apart), and a partition-factor sweep."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from tinyops.compiler import evaluate
-from tinyops.compiler._network import to_network
-from tinyops.hil._microbench import STRATEGIES, calibration_set
-from tinyops.hil._pipeline import kernel_kind, op_features
+from tinyops import _core  # type: ignore[attr-defined]
+from tinyops.compiler import PlanDoesNotFit, evaluate
+from tinyops.hil._microbench import STRATEGIES, board_with_sram_budget, calibration_set
+from tinyops.hil._pipeline import compile_model, load_board
+
+BOARD = "qemu-mps2-an500"
 
 
 def test_every_network_is_valid_and_named_uniquely() -> None:
@@ -22,25 +25,38 @@ def test_every_network_is_valid_and_named_uniquely() -> None:
     assert out.shape[-1] == sample.tensors[sample.output].shape[2]
 
 
-def test_each_kernel_kind_varies_macs_per_output_and_outputs() -> None:
-    # The per-MAC and per-output terms are separable only if MACs/output varies within a kind (NNLS would
-    # otherwise split their sum arbitrarily, as test_calibration shows).
-    macs_per_output: dict[str, set[float]] = defaultdict(set)
-    outputs: dict[str, set[int]] = defaultdict(set)
-    for bench in calibration_set(strategies=("internal",)):
-        network = to_network(bench.model).network
-        for op in network.ops:
-            macs, outs = op_features(network, op)
-            macs_per_output[kernel_kind(op)].add(macs / outs)
-            outputs[kernel_kind(op)].add(outs)
-    for kind in ("conv2d_1x1", "conv2d_kxk", "depthwise_conv2d", "average_pool", "fully_connected"):
-        assert len(macs_per_output[kind]) >= 3, kind
-    for kind in ("add", "pad", "conv2d_1x1", "depthwise_conv2d"):
-        assert len(outputs[kind]) >= 4, kind
+def test_features_of_each_kind_are_linearly_independent_and_parts_are_swept() -> None:
+    board = load_board(BOARD)
+    rows: dict[str, list[dict[str, float]]] = defaultdict(list)
+    factors: set[int] = set()
+    for bench in calibration_set(strategies=("internal", "tinyops")):
+        planned_on = board if bench.sram_budget_bytes is None else board_with_sram_budget(board, bench.sram_budget_bytes)
+        try:
+            compiled = compile_model(bench.model, planned_on, bench.strategy)
+        except PlanDoesNotFit:
+            continue
+        for kind, features in zip(compiled.kernel_kinds, compiled.op_features):
+            if features:
+                rows[kind].append(features)
+        factors |= {op.factor for op in compiled.plan.ops}
+    # Every kernel the firmware runs is measured, except the global pool (the compiler emits average pools).
+    assert set(rows) == set(_core.kernel_kinds()) - {"global_average_pool"}
+    for kind, samples in rows.items():
+        # Terms whose feature is never non-zero for this kind's shapes stay at 0 in the fit; the others must
+        # be separable: the feature matrix has full column rank.
+        terms = [t for t in _core.kernel_terms(kind) if any(s.get(t, 0) for s in samples)]
+        matrix = np.array([[s.get(t, 0.0) for t in terms] for s in samples])
+        matrix /= np.maximum(np.abs(matrix).max(axis=0), 1e-12)
+        assert np.linalg.matrix_rank(matrix, tol=1e-9) == len(terms), (kind, terms)
+    assert max(factors) >= 5  # the sweep's smaller SRAM budgets give larger partition factors
 
 
 def test_subset_and_bad_arguments() -> None:
-    assert len(calibration_set(every=4)) < len(calibration_set()) / 3
+    full = calibration_set()
+    quick = calibration_set(every=4)
+    assert len(quick) < len(full) / 3
+    assert {b.case for b in quick} < {b.case for b in full}
+    assert not any(b.sram_budget_bytes for b in calibration_set(partition_sweep=False))
     with pytest.raises(ValueError, match="strategies"):
         calibration_set(strategies=("optimal-ish",))
     with pytest.raises(ValueError, match="every"):

@@ -6,43 +6,55 @@ import math
 
 import pytest
 
-from tinyops.latency_model._calibration import OpSample, fit_kernel_costs, split_by_network
+from tinyops.latency_model._calibration import OpSample, fit_kernel_costs, kernel_terms, split_by_case
 
-TRUE = {"conv2d_1x1": (900.0, 1.5, 4.0), "depthwise_conv2d": (1200.0, 5.0, 10.0)}
+# Two kinds, each with a few of its named terms (the others' features are 0 for these samples).
+TRUE = {"conv2d_1x1": {"cycles_per_call": 900.0, "cycles_per_mac": 1.5, "cycles_per_output": 4.0,
+                       "cycles_per_odd_mac": 0.75},
+        "depthwise_conv2d_reference": {"cycles_per_call": 1200.0, "cycles_per_mac": 5.0, "cycles_per_output": 10.0,
+                                       "cycles_per_row_visit": 3.0}}
 COPY = 0.75
 
 
 def _samples() -> list[OpSample]:
     samples = []
-    for kind, (call, mac, out) in TRUE.items():
+    for kind, terms in TRUE.items():
         for n in range(16):
             h = 4 + 2 * n
             outputs = h * h * (8 + n)
-            # MACs per output must vary within a kind (input channels, kernel sizes), or the per-MAC and
-            # per-output terms cannot be told apart: the micro-benchmark set sweeps both for this reason.
-            macs = outputs * (8 + 3 * (n % 5) if kind == "conv2d_1x1" else (3, 5, 7)[n % 3] ** 2)
-            parts = 1 + n % 3
+            kernel = (3, 5, 7)[n % 3]
+            # Features must vary independently within a kind, or their terms cannot be told apart: the
+            # micro-benchmark set sweeps channels, kernel sizes and odd widths for this reason.
+            features = {"cycles_per_call": 1.0 + n % 3, "cycles_per_output": float(outputs)}
+            if kind == "conv2d_1x1":
+                features["cycles_per_mac"] = float(outputs * (8 + 3 * (n % 5)))
+                features["cycles_per_odd_mac"] = float((n % 4) * h * (8 + n) * 8)
+            else:
+                features["cycles_per_mac"] = float(outputs * kernel ** 2 - n * 40)
+                features["cycles_per_row_visit"] = float(outputs * kernel)
             copied = 0 if n % 2 else h * h * 8
-            cycles = call * parts + mac * macs + out * outputs + COPY * copied
-            samples.append(OpSample(kind, parts, macs, outputs, copied, cycles, network=f"{kind}-net{n}"))
+            cycles = sum(terms[t] * w for t, w in features.items()) + COPY * copied
+            samples.append(OpSample(kind, features, copied, cycles, case=f"{kind}-net{n}"))
     return samples
 
 
-def test_split_keeps_each_network_on_one_side_and_holds_out_a_quarter() -> None:
-    train, test = split_by_network(_samples(), test_every=4)
-    assert {s.network for s in train}.isdisjoint({s.network for s in test})
-    assert len(test) == 8 and len(train) == 24  # 4 of 16 networks per kind
+def test_split_keeps_each_case_on_one_side_and_holds_out_a_quarter() -> None:
+    train, test = split_by_case(_samples(), test_share=0.25, seed=3)
+    assert {s.case for s in train}.isdisjoint({s.case for s in test})
+    assert len({s.case for s in test}) == 8 and len(train) == 24  # 8 of 32 cases
+    assert split_by_case(_samples(), seed=3) == (train, test)  # seeded: the same split again
+    assert split_by_case(_samples(), seed=4) != (train, test)
 
 
 def test_exact_model_is_recovered_and_predicts_held_out_ops_exactly() -> None:
     result = fit_kernel_costs(_samples(), fit_copy_cost=True)
-    for kind, (call, mac, out) in TRUE.items():
-        fitted = result.kernels[kind]
-        assert fitted["cycles_per_call"] == pytest.approx(call, rel=1e-6)
-        assert fitted["cycles_per_mac"] == pytest.approx(mac, rel=1e-6)
-        assert fitted["cycles_per_output"] == pytest.approx(out, rel=1e-6)
+    for kind, terms in TRUE.items():
+        assert set(result.kernels[kind]) == set(kernel_terms(kind))  # every named term of the kind, fitted
+        for term, value in terms.items():
+            assert result.kernels[kind][term] == pytest.approx(value, rel=1e-6)
     assert result.copy_cycles_per_byte == pytest.approx(COPY, rel=1e-6)
-    assert result.test_ops == 8 and result.mape < 1e-6 and result.within_10pct == 100.0
+    assert result.test_ops == 8 and result.test_cases == 8 and result.train_cases == 24
+    assert result.mape < 1e-6 and result.within_10pct == 100.0
 
 
 def test_held_out_figures_are_the_hand_computed_ones() -> None:
@@ -59,6 +71,8 @@ def test_held_out_figures_are_the_hand_computed_ones() -> None:
 
 def test_bad_samples_are_rejected_naming_the_field() -> None:
     with pytest.raises(ValueError, match="kernel_kind"):
-        fit_kernel_costs([OpSample("conv3d", 1, 1, 1, 0, 10, "n")], fit_copy_cost=False)
+        fit_kernel_costs([OpSample("conv3d", {"cycles_per_call": 1}, 0, 10, "n")], fit_copy_cost=False)
     with pytest.raises(ValueError, match="measured"):
-        fit_kernel_costs([OpSample("add", 1, 0, 1, 0, 0, "n")], fit_copy_cost=False)
+        fit_kernel_costs([OpSample("add", {"cycles_per_call": 1}, 0, 0, "n")], fit_copy_cost=False)
+    with pytest.raises(ValueError, match="cycles_per_gather_tap are not cost terms of add"):
+        fit_kernel_costs([OpSample("add", {"cycles_per_gather_tap": 1}, 0, 10, "n")], fit_copy_cost=False)

@@ -43,13 +43,13 @@ def test_board_accessors_carry_provenance(f746: _core.Board) -> None:
 
 def test_calibrated_board_saves_and_reloads(tmp_path: Path, f746: _core.Board) -> None:
     board = _core.load_board(str(CATALOG / "stm32f746g-disco.yaml"), str(CATALOG))
-    board.set_kernel_cost("depthwise_conv2d", "cycles_per_mac", 1.25, "fit", "test run")
+    board.set_kernel_cost("depthwise_conv2d_reference", "cycles_per_mac", 1.25, "fit", "test run")
     board.version += 1
     path = tmp_path / "f746-v2.yaml"
     board.save(str(path))
     back = _core.load_board(str(path), str(CATALOG))
     assert back.version == f746.version + 1
-    fitted = back.kernel_cost("depthwise_conv2d", "cycles_per_mac")
+    fitted = back.kernel_cost("depthwise_conv2d_reference", "cycles_per_mac")
     assert (fitted.value, fitted.source, fitted.ref) == (1.25, "fit", "test run")
 
 
