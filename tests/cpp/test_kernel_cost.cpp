@@ -1,0 +1,106 @@
+// The kernel cost model: the kernel each op runs (the firmware's dispatch, restated) and its features per part,
+// against hand-counted loop iterations of the firmware kernels.
+#include <gtest/gtest.h>
+
+#include "kernel_cases.hpp"
+#include "tinyops/kernel_cost.hpp"
+
+namespace tinyops {
+namespace {
+
+using fixtures::WindowCase;
+using T = CostTerm;
+
+Part rows(int begin, int end, int channels) {
+  Part p;
+  p.out_row_begin = begin, p.out_row_end = end;
+  p.out_channel_begin = 0, p.out_channel_end = channels;
+  return p;
+}
+
+CostFeatures features_of(const WindowCase& c, int row_begin, int row_end) {
+  const Network net = fixtures::one_windowed_op(c);
+  return kernel_features(op_geometry(net, net.ops()[0]), rows(row_begin, row_end, c.out_c));
+}
+
+TEST(KernelKind, FollowsTheFirmwareDispatch) {
+  struct Expect {
+    WindowCase c;
+    KernelKind kind;
+  };
+  const Padding none{}, one{1, 1, 1, 1};
+  for (const Expect& e : {
+           Expect{{OpKind::Conv2D, 8, 8, 300, 8, 1, 2, none}, KernelKind::Conv1x1},        // pointwise: any depth
+           Expect{{OpKind::Conv2D, 8, 8, 28, 8, 3, 1, one}, KernelKind::ConvKxKDsp},       // 3*3*28 = 252 <= 256
+           Expect{{OpKind::Conv2D, 8, 8, 29, 8, 3, 1, one}, KernelKind::ConvKxKReference}, // 261 > 256
+           Expect{{OpKind::Conv2D, 8, 8, 16, 8, 1, 1, one}, KernelKind::ConvKxKDsp},       // padded 1x1: patches
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 12, 12, 3, 2, one}, KernelKind::Depthwise3x3Dsp},
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 14, 14, 3, 1, one}, KernelKind::DepthwiseReference},  // 14 % 4
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 16, 16, 5, 1, {2, 2, 2, 2}}, KernelKind::DepthwiseReference},
+       }) {
+    const Network net = fixtures::one_windowed_op(e.c);
+    EXPECT_EQ(kernel_kind(net, net.ops()[0]), e.kind) << to_string(e.kind) << " in_c " << e.c.in_c;
+  }
+}
+
+TEST(KernelFeatures, DspConvCountsPixelPairsLoneChannelsAndTails) {
+  // 3x3 conv, 5x5x6 -> 5x5x5 ('same'): depth 54 = 13 groups of 4 + 2; per row 2 pixel pairs + 1 lone pixel;
+  // 5 channels = 2 channel pairs + 1 lone channel.
+  const CostFeatures f = features_of({OpKind::Conv2D, 5, 5, 6, 5, 3, 1, {1, 1, 1, 1}}, 1, 3);  // rows 1, 2
+  EXPECT_EQ(f[int(T::Call)], 1);
+  EXPECT_EQ(f[int(T::Output)], 2 * 5 * 5);
+  EXPECT_EQ(f[int(T::Mac)], 2 * 5 * 5 * 54);
+  EXPECT_EQ(f[int(T::OutputRow)], 2);
+  EXPECT_EQ(f[int(T::Channel)], 5);
+  EXPECT_EQ(f[int(T::Weight)], 5 * 54);
+  EXPECT_EQ(f[int(T::PixelBlock)], 2 * 3);              // 2 rows x (2 pairs + 1 lone), one block of 64
+  EXPECT_EQ(f[int(T::InputGroup)], 2 * 2 * 13);         // pairs x groups
+  const double tile_outputs = 2 * 2 * 2 * 4;            // rows x pairs x 2 pixels x 4 paired channels
+  EXPECT_EQ(f[int(T::OddMac)], (50 - tile_outputs) * 54);
+  EXPECT_EQ(f[int(T::TailMac)], tile_outputs * 2);
+  EXPECT_EQ(f[int(T::DeepMac)], 0);
+  EXPECT_EQ(f[int(T::GatherTap)], 2 * 5 * 9);           // every pixel gathers 9 taps
+  EXPECT_EQ(f[int(T::RowVisit)], 0);                    // not a term of this kind
+}
+
+TEST(KernelFeatures, DeepPointwiseFiltersAreNotPreExtended) {
+  const CostFeatures f = features_of({OpKind::Conv2D, 2, 2, 288, 64, 1, 1, {}}, 0, 2);
+  EXPECT_EQ(f[int(T::InputGroup)], 0);
+  EXPECT_EQ(f[int(T::DeepMac)], 2 * 2 * 64 * 288);      // every MAC in 2x2 tiles, depth 288 > 256
+  EXPECT_EQ(f[int(T::GatherTap)], 0);                   // 1x1 reads pixels in place
+}
+
+TEST(KernelFeatures, ReferenceKernelsCountOnlyTapsInsideTheInput) {
+  // 7x7 depthwise on a 2x2 map ('same', pad 3): each output sees the 2x2 input only, 4 taps of 49.
+  const CostFeatures dw = features_of({OpKind::DepthwiseConv2D, 2, 2, 6, 6, 7, 1, {3, 3, 3, 3}}, 0, 2);
+  EXPECT_EQ(dw[int(T::Mac)], 4 * 4 * 6);
+  EXPECT_EQ(dw[int(T::RowVisit)], 4 * 6 * 7);           // the ky loop runs kernel_h times per output
+  // 3x3 conv, stride 1, pad 1 on 4x4: rows 0 and 3 see 2 kernel rows, rows 1, 2 see 3; same for columns.
+  const CostFeatures conv = features_of({OpKind::Conv2D, 4, 4, 32, 3, 3, 1, {1, 1, 1, 1}}, 0, 1);
+  EXPECT_EQ(conv[int(T::Mac)], 2 * (2 + 3 + 3 + 2) * 32 * 3);
+}
+
+TEST(KernelFeatures, DspDepthwiseSeparatesInteriorAndBorderWindows) {
+  // 3x3, stride 1, pad 1 on 4x4x8: interior windows are rows 1-2 x columns 1-2.
+  const WindowCase c{OpKind::DepthwiseConv2D, 4, 4, 8, 8, 3, 1, {1, 1, 1, 1}};
+  const CostFeatures top = features_of(c, 0, 2), all = features_of(c, 0, 4);
+  EXPECT_EQ(top[int(T::Mac)], 2 * 9 * 8);               // row 1's two interior windows
+  EXPECT_EQ(all[int(T::Mac)], 4 * 9 * 8);
+  // Valid taps over all 16 windows: (2+3+3+2)^2 = 100, 36 of them in the 4 interior windows.
+  EXPECT_EQ(all[int(T::BorderTap)], (100 - 36) * 8);
+  EXPECT_EQ(all[int(T::ChannelRow)], 4 * 8);
+  EXPECT_EQ(all[int(T::Channel)], 8);
+}
+
+TEST(KernelCost, ComputeCyclesIsTheDotProductOfTermsAndFeatures) {
+  KernelCost cost;
+  cost.term(T::Call).value = 100;
+  cost.term(T::Mac).value = 0.5;
+  cost.term(T::GatherTap).value = 7;
+  CostFeatures f{};
+  f[int(T::Call)] = 2, f[int(T::Mac)] = 1000, f[int(T::GatherTap)] = 3, f[int(T::Output)] = 50;
+  EXPECT_DOUBLE_EQ(compute_cycles(cost, f), 200 + 500 + 21);
+}
+
+}  // namespace
+}  // namespace tinyops
