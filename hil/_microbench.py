@@ -154,7 +154,7 @@ def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
     kernel's pixel pairs half empty; deep filters skip the pre-extension) and large depthwise kernels on tiny
     maps (most taps fall in the padding, which the reference kernel skips)."""
     nets = []
-    for i, (hw, cin, cout) in enumerate(itertools.product((1, 2, 3), (96, 288), (64, 384))):
+    for i, (hw, cin, cout) in enumerate(itertools.product((1, 2, 3), (96, 288, 480), (64, 384))):
         b = _Builder(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), seed + 2000 + i)
         nets.append((b.name, b.build(b.conv(0, cout, 1))))
     for i, (k, hw, c) in enumerate(itertools.product((3, 5, 7), (2, 4, 7), (48, 144))):

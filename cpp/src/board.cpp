@@ -59,6 +59,7 @@ const char* to_string(CostTerm term) {
     case CostTerm::PixelBlock: return "cycles_per_pixel_block";
     case CostTerm::InputGroup: return "cycles_per_input_group";
     case CostTerm::GatherTap: return "cycles_per_gather_tap";
+    case CostTerm::RawMac: return "cycles_per_raw_mac";
     case CostTerm::OddMac: return "cycles_per_odd_mac";
     case CostTerm::TailMac: return "cycles_per_tail_mac";
     case CostTerm::DeepMac: return "cycles_per_deep_mac";
@@ -71,11 +72,11 @@ const char* to_string(CostTerm term) {
 
 const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   using T = CostTerm;
-  static const std::vector<T> conv_dsp{T::Call, T::Mac, T::Output, T::OutputRow, T::Channel, T::Weight,
-                                       T::PixelBlock, T::InputGroup, T::OddMac, T::TailMac, T::DeepMac};
-  static const std::vector<T> conv_kxk_dsp{T::Call, T::Mac, T::Output, T::OutputRow, T::Channel, T::Weight,
-                                           T::PixelBlock, T::InputGroup, T::OddMac, T::TailMac, T::DeepMac,
-                                           T::GatherTap};
+  static const std::vector<T> conv_dsp{T::Call,       T::Mac,        T::Output, T::OutputRow, T::Channel,
+                                       T::Weight,     T::PixelBlock, T::InputGroup, T::RawMac,  T::OddMac,
+                                       T::TailMac,    T::DeepMac};
+  static const std::vector<T> conv_kxk_dsp{T::Call,    T::Mac,        T::Output,     T::OutputRow,
+                                           T::Channel, T::PixelBlock, T::InputGroup, T::GatherTap};
   static const std::vector<T> reference{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
   static const std::vector<T> depthwise_dsp{T::Call,    T::Mac,        T::Output,   T::OutputRow,
                                             T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap};

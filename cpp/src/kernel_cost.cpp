@@ -19,26 +19,54 @@ bool windowed(KernelKind k) {
   return is_conv(k) || is_depthwise(k) || k == KernelKind::AveragePool || k == KernelKind::GlobalAveragePool;
 }
 
+// The DSP conv2d kernel (conv2d_dsp.cpp). Filters of at most kMaxDspExpandedDepth run the expanded path:
+// output pixels pair in raster order (across row ends); per block of output channels each pair is gathered
+// (KxK patches) and sign-extended once, then every channel pair (an odd last one computed twice) runs the
+// widened loop (1x1 calls of >= kMinPairsToWiden pairs, weights widened to int16 once per call; blocks sized
+// so that the widened weights fit kWidenedWeightWords) or the raw loop (weights sign-extended in the loop).
+// Deeper 1x1 filters run the deep path: pairs within a row, 2x2 tiles sign-extending in the loop, an odd
+// channel or lone pixel one at a time, the input zero point folded into the bias per call.
 void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
   using T = CostTerm;
   const int depth = g.kernel_h * g.kernel_w * g.in_c;
-  const int groups = depth / 4;
-  const bool expanded = groups > 0 && depth <= kMaxDspExpandedDepth;
   const int c = int(channels);
+  const double pixels = rows * g.out_w;
+  if (depth <= kMaxDspExpandedDepth) {
+    const int groups = (depth + 3) / 4;
+    const double pairs = std::ceil(pixels / 2);
+    const bool pointwise = g.kind == KernelKind::Conv1x1;
+    const bool widen = pointwise && groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
+    const int widened_block = kDspWidenedWeightWords / (4 * groups) * 2;
+    const int block = widen && widened_block < kDspConvChannelBlock ? widened_block : kDspConvChannelBlock;
+    const double blocks = std::ceil(channels / block);
+    double computed_channels = 0;  // odd channels of a block are computed twice
+    for (int first = 0; first < c; first += block) computed_channels += double((std::min(block, c - first) + 1) & ~1);
+    const double executed_macs = pairs * 2 * computed_channels * groups * 4;
+    f[int(T::Mac)] = executed_macs;
+    f[int(T::Channel)] = channels;
+    f[int(T::PixelBlock)] = pairs * blocks;
+    f[int(T::InputGroup)] = pairs * blocks * groups;
+    if (pointwise) {
+      f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
+      f[int(T::RawMac)] = widen ? 0 : executed_macs;
+    } else {
+      f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
+    }
+    return;
+  }
   const double blocks = std::ceil(channels / kDspConvChannelBlock);
-  // Channels computed two at a time: pairs within each block of 64 (an odd block leaves one alone).
-  const double tile_channels = double(c / kDspConvChannelBlock * kDspConvChannelBlock + (c % kDspConvChannelBlock) / 2 * 2);
+  double tile_channels = 0;
+  for (int first = 0; first < c; first += kDspConvChannelBlock)
+    tile_channels += double(std::min(kDspConvChannelBlock, c - first) / 2 * 2);
   const double pairs = rows * (g.out_w / 2), lone = rows * (g.out_w % 2);
   const double tile_outputs = pairs * 2 * tile_channels;
-  const double outputs = rows * g.out_w * channels;
+  f[int(T::Mac)] = pixels * channels * depth;
   f[int(T::Channel)] = channels;
   f[int(T::Weight)] = channels * depth;
   f[int(T::PixelBlock)] = (pairs + lone) * blocks;
-  f[int(T::InputGroup)] = expanded ? pairs * blocks * groups : 0;
-  f[int(T::OddMac)] = (outputs - tile_outputs) * depth;
+  f[int(T::DeepMac)] = tile_outputs * (depth / 4 * 4);
   f[int(T::TailMac)] = tile_outputs * (depth % 4);
-  f[int(T::DeepMac)] = expanded || groups == 0 ? 0 : tile_outputs * groups * 4;
-  if (g.kind == KernelKind::ConvKxKDsp) f[int(T::GatherTap)] = rows * g.out_w * blocks * g.kernel_h * g.kernel_w;
+  f[int(T::OddMac)] = (pixels * channels - tile_outputs) * depth;
 }
 
 }  // namespace
@@ -116,7 +144,6 @@ CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   switch (g.kind) {
     case KernelKind::Conv1x1:
     case KernelKind::ConvKxKDsp:
-      f[int(T::Mac)] = outputs * g.macs_per_output;
       conv_dsp_features(g, rows, channels, f);
       break;
     case KernelKind::ConvKxKReference:

@@ -43,31 +43,44 @@ TEST(KernelKind, FollowsTheFirmwareDispatch) {
   }
 }
 
-TEST(KernelFeatures, DspConvCountsPixelPairsLoneChannelsAndTails) {
-  // 3x3 conv, 5x5x6 -> 5x5x5 ('same'): depth 54 = 13 groups of 4 + 2; per row 2 pixel pairs + 1 lone pixel;
-  // 5 channels = 2 channel pairs + 1 lone channel.
-  const CostFeatures f = features_of({OpKind::Conv2D, 5, 5, 6, 5, 3, 1, {1, 1, 1, 1}}, 1, 3);  // rows 1, 2
+TEST(KernelFeatures, DspConvPairsPixelsAcrossRowsAndComputesOddChannelsTwice) {
+  // 3x3 conv, 5x5x6 -> 5x5x5 ('same'), rows 1-2: depth 54 = 14 groups of 4 (rounded up); 10 pixels = 5 pairs
+  // in raster order; 5 channels computed as 6; one block of 32. KxK patches take the raw loop.
+  const CostFeatures f = features_of({OpKind::Conv2D, 5, 5, 6, 5, 3, 1, {1, 1, 1, 1}}, 1, 3);
   EXPECT_EQ(f[int(T::Call)], 1);
   EXPECT_EQ(f[int(T::Output)], 2 * 5 * 5);
-  EXPECT_EQ(f[int(T::Mac)], 2 * 5 * 5 * 54);
+  EXPECT_EQ(f[int(T::Mac)], 5 * 2 * 6 * 14 * 4);
   EXPECT_EQ(f[int(T::OutputRow)], 2);
   EXPECT_EQ(f[int(T::Channel)], 5);
-  EXPECT_EQ(f[int(T::Weight)], 5 * 54);
-  EXPECT_EQ(f[int(T::PixelBlock)], 2 * 3);              // 2 rows x (2 pairs + 1 lone), one block of 64
-  EXPECT_EQ(f[int(T::InputGroup)], 2 * 2 * 13);         // pairs x groups
-  const double tile_outputs = 2 * 2 * 2 * 4;            // rows x pairs x 2 pixels x 4 paired channels
-  EXPECT_EQ(f[int(T::OddMac)], (50 - tile_outputs) * 54);
-  EXPECT_EQ(f[int(T::TailMac)], tile_outputs * 2);
-  EXPECT_EQ(f[int(T::DeepMac)], 0);
-  EXPECT_EQ(f[int(T::GatherTap)], 2 * 5 * 9);           // every pixel gathers 9 taps
+  EXPECT_EQ(f[int(T::PixelBlock)], 5);
+  EXPECT_EQ(f[int(T::InputGroup)], 5 * 14);
+  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);              // every pixel gathers its 9 taps
   EXPECT_EQ(f[int(T::RowVisit)], 0);                    // not a term of this kind
 }
 
-TEST(KernelFeatures, DeepPointwiseFiltersAreNotPreExtended) {
-  const CostFeatures f = features_of({OpKind::Conv2D, 2, 2, 288, 64, 1, 1, {}}, 0, 2);
+TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
+  // 1x1, 4x4x24 -> 10: 6 groups; the whole op is 8 pixel pairs (widened), one row is 2 (raw loop).
+  const WindowCase c{OpKind::Conv2D, 4, 4, 24, 10, 1, 1, {}};
+  const CostFeatures whole = features_of(c, 0, 4), row = features_of(c, 0, 1);
+  EXPECT_EQ(whole[int(T::Mac)], 8 * 2 * 10 * 6 * 4);
+  EXPECT_EQ(whole[int(T::Weight)], 10 * 24);
+  EXPECT_EQ(whole[int(T::RawMac)], 0);
+  EXPECT_EQ(row[int(T::Weight)], 0);
+  EXPECT_EQ(row[int(T::RawMac)], 2 * 2 * 10 * 24);
+  EXPECT_EQ(whole[int(T::GatherTap)], 0);               // 1x1 reads pixels in place
+}
+
+TEST(KernelFeatures, DeepPointwiseFiltersTileWithinRows) {
+  // 1x1, 3x3x480 -> 5: deeper than 384, the deep path: per row 1 pair + 1 lone pixel, 2 channel pairs + 1.
+  const CostFeatures f = features_of({OpKind::Conv2D, 3, 3, 480, 5, 1, 1, {}}, 0, 3);
+  const double tile_outputs = 3 * 2 * 4;
+  EXPECT_EQ(f[int(T::Mac)], 9 * 5 * 480);
+  EXPECT_EQ(f[int(T::DeepMac)], tile_outputs * 480);
+  EXPECT_EQ(f[int(T::TailMac)], 0);
+  EXPECT_EQ(f[int(T::OddMac)], (45 - tile_outputs) * 480);
+  EXPECT_EQ(f[int(T::Weight)], 5 * 480);               // the input zero point folded per call
+  EXPECT_EQ(f[int(T::PixelBlock)], 3 * 2);
   EXPECT_EQ(f[int(T::InputGroup)], 0);
-  EXPECT_EQ(f[int(T::DeepMac)], 2 * 2 * 64 * 288);      // every MAC in 2x2 tiles, depth 288 > 256
-  EXPECT_EQ(f[int(T::GatherTap)], 0);                   // 1x1 reads pixels in place
 }
 
 TEST(KernelFeatures, ReferenceKernelsCountOnlyTapsInsideTheInput) {

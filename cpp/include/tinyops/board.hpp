@@ -91,30 +91,33 @@ const char* to_string(KernelKind kind);
 // value x feature(part). Every value is a cost per unit of work, so it is non-negative (NNLS fits them). The
 // features, per part (kernel_features() in kernel_cost.hpp computes them):
 //   cycles_per_call          1: the kernel call and its set-up
-//   cycles_per_mac           multiply-accumulates executed: for DSP convolutions all nominal MACs; for the
-//                            reference kernels and pools those of taps inside the input (padding taps are
-//                            skipped; a global pool's are the input elements summed); for the 3x3 DSP
+//   cycles_per_mac           multiply-accumulates executed: for DSP convolutions those the kernel computes
+//                            (an odd channel of a block twice, depth rounded up to 4 on the expanded path);
+//                            for the reference kernels and pools those of taps inside the input (padding taps
+//                            are skipped; a global pool's are the input elements summed); for the 3x3 DSP
 //                            depthwise those of windows inside the input (clipped ones: border terms)
 //   cycles_per_output        output elements (requantize, clamp, store)
 //   cycles_per_output_row    output rows (row loop overhead)
 //   cycles_per_output_pixel  output pixels (column loop overhead)
-//   cycles_per_channel       output channels set up per call (DSP kernels: folded bias, requantization)
-//   cycles_per_weight        filter elements summed per call (DSP convolutions fold zp x sum(w) into the bias)
-//   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of 64 output channels (DSP conv)
+//   cycles_per_channel       output channels set up per call (DSP kernels: bias, requantization)
+//   cycles_per_weight        filter elements processed per call (DSP 1x1: widened to int16, or summed into the
+//                            bias for filters deeper than the expanded path takes)
+//   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of output channels (DSP conv)
 //   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
 //   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK)
-//   cycles_per_odd_mac       extra per MAC outside 2x2 (pixel x channel) tiles: an odd last pixel or channel
-//   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels a 2x2 tile does one at a time
-//   cycles_per_deep_mac      extra per MAC of tiles whose filter is deeper than 256 (not pre-extended)
+//   cycles_per_raw_mac       extra per MAC of the raw loop (DSP 1x1 calls too small to widen the weights)
+//   cycles_per_odd_mac       extra per MAC outside 2x2 tiles on the deep path: an odd last pixel or channel
+//   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels of deep-path tiles
+//   cycles_per_deep_mac      extra per MAC of deep-path tiles (weights sign-extended in the loop)
 //   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
 //   cycles_per_channel_row   output rows x channels (the 3x3 DSP depthwise loops rows inside channel groups)
 //   cycles_per_border_tap    taps of windows clipped by the input border, x channels (DSP depthwise: the
 //                            offset is added per tap; an interior window's is folded into the bias)
 enum class CostTerm {
-  Call, Mac, Output, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, OddMac, TailMac,
-  DeepMac, RowVisit, ChannelRow, BorderTap
+  Call, Mac, Output, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
+  TailMac, DeepMac, RowVisit, ChannelRow, BorderTap
 };
-inline constexpr int kCostTermCount = 16;
+inline constexpr int kCostTermCount = 17;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

@@ -19,8 +19,12 @@ namespace tinyops {
 // kernel; 3x3 depthwise convolutions with channels a multiple of 4 run the DSP depthwise kernel (the core
 // has no dilation and depth multiplier 1); everything else runs its reference kernel.
 inline constexpr int kMaxDspConvPatch = 256;          // rt::kMaxConvPatch
-inline constexpr int kMaxDspExpandedDepth = 256;      // conv2d_dsp.cpp kMaxExpandedGroups x 4
-inline constexpr int kDspConvChannelBlock = 64;       // conv2d_dsp.cpp kChannelBlock
+// The DSP conv2d kernel's internal paths (conv2d_dsp.cpp, whose constants these restate).
+inline constexpr int kMaxDspExpandedDepth = 384;      // 4 x kMaxExpandedGroups: deeper 1x1 filters take dot_2x2
+inline constexpr int kDspConvChannelBlock = 32;       // kChannelBlock
+inline constexpr int kMaxDspWidenedGroups = 64;       // kMaxWidenedGroups
+inline constexpr int kDspWidenedWeightWords = 1024;   // kWidenedWeightWords
+inline constexpr int kMinDspPairsToWiden = 4;         // kMinPairsToWiden
 KernelKind kernel_kind(const Network& net, const Op& op);
 
 // What the cost model needs of an op, computed once per op.
