@@ -4,6 +4,7 @@
 
 #include "bindings.hpp"
 #include "tinyops/arch_json.hpp"
+#include "tinyops/error.hpp"
 
 namespace py = pybind11;
 
@@ -37,6 +38,7 @@ void init_network(py::module_& m) {
       .def_property_readonly("padding",
                              [](const Op& op) { return std::array<int, 4>{op.pad.top, op.pad.left, op.pad.bottom, op.pad.right}; })
       .def_property_readonly("act", [](const Op& op) { return std::string(to_string(op.act)); })
+      .def_readonly("slow_requant_share", &Op::slow_requant_share)
       .def_readonly("macs", &Op::macs)
       .def_readonly("weight_bytes", &Op::weight_bytes)
       .def_readonly("bias_bytes", &Op::bias_bytes);
@@ -57,7 +59,9 @@ void init_network(py::module_& m) {
           "add_op",
           [](Network& net, const std::string& kind, const std::string& name, const std::vector<int>& inputs,
              int out_channels, int kernel_h, int kernel_w, int stride, const std::array<int, 4>& padding,
-             const std::string& act) {
+             const std::string& act, double slow_requant_share) {
+            if (!(slow_requant_share >= 0 && slow_requant_share <= 1))
+              throw InputError(name, "slow_requant_share", "a share between 0 and 1");
             Op op;
             op.name = name;
             op.kind = op_kind_from_string(kind);
@@ -67,11 +71,12 @@ void init_network(py::module_& m) {
             op.stride = stride;
             op.pad = Padding{padding[0], padding[1], padding[2], padding[3]};
             op.act = activation_from_string(act);
+            op.slow_requant_share = slow_requant_share;
             return net.add_op(std::move(op), out_channels);
           },
           py::arg("kind"), py::arg("name"), py::arg("inputs"), py::arg("out_channels") = 0, py::arg("kernel_h") = 1,
           py::arg("kernel_w") = 1, py::arg("stride") = 1, py::arg("padding") = std::array<int, 4>{0, 0, 0, 0},
-          py::arg("act") = "none",
+          py::arg("act") = "none", py::arg("slow_requant_share") = 0.0,
           "Append an op; padding is explicit [top, left, bottom, right]. Returns the op id (its output tensor is "
           "ops[id].output).")
       .def("mark_output", &Network::mark_output, py::arg("tensor_id"))

@@ -41,7 +41,10 @@ class MicroBenchmark:
 class _Builder:
     """Appends ops to one network, creating tensors with fixed quantization (values do not change timing)."""
 
-    def __init__(self, name: str, shape: tuple[int, int, int], seed: int) -> None:
+    def __init__(self, name: str, shape: tuple[int, int, int], seed: int, out_scale: float = 0.1) -> None:
+        # out_scale: of weighted ops' outputs. 0.1 gives right shifts of about 9 bits (the kernels' fast
+        # requantization); SLOW_REQUANT_SCALE a left shift (their general path, as ReLU6 layers of real models).
+        self.out_scale = out_scale
         self.rng = np.random.default_rng(seed)
         self.tensors = [QuantizedTensor("input", shape, 0.05, -3)]
         self.ops: list[QuantizedOp] = []
@@ -63,7 +66,7 @@ class _Builder:
         h, w, _ = self.tensors[x].shape
         pad = _same_padding(h, w, kernel, stride)
         out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
-                            (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=0.1)
+                            (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=self.out_scale)
         self._weighted_op(kind, f"{kind.value}{kernel}x{kernel}_{len(self.ops)}", x, out, weight_shape, cout,
                           kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act)
         return out
@@ -91,7 +94,7 @@ class _Builder:
 
     def fully_connected(self, x: int, cout: int) -> int:
         h, w, c = self.tensors[x].shape
-        out = self._tensor((1, 1, cout), scale=0.1)
+        out = self._tensor((1, 1, cout), scale=self.out_scale)
         self._weighted_op(OpKind.FULLY_CONNECTED, f"fc_{len(self.ops)}", x, out, (cout, h * w * c), cout)
         return out
 
@@ -163,6 +166,31 @@ def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
     return nets
 
 
+SLOW_REQUANT_SCALE = 1e-4
+
+
+def _imagenet_layers(seed: int) -> list[tuple[str, QuantizedModel]]:
+    """Layers of the shapes scaled ImageNet networks have (ProxylessNAS / MobileNet at width 0.3-0.5, 64-128 px):
+    wide 1x1 convolutions (several channel blocks, widened weights in smaller blocks), depthwise layers of
+    48-144 channels on 4-32 px maps, and the stem convolution on an RGB image; each with the fast and with the
+    general requantization (real models have both: see SLOW_REQUANT_SCALE)."""
+    shapes: list[tuple[str, tuple[int, int, int], Any]] = []
+    for hw, cin, cout in itertools.product((4, 9, 16, 32), (16, 40, 96, 144), (24, 72, 160)):
+        if hw * hw * max(cin, cout) <= 32 * 32 * 48:  # within reach of the SRAM budget
+            shapes.append((f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, c=cout: b.conv(0, c, 1)))
+    for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (7, 2)), (8, 16, 32), (48, 144)):
+        if hw * hw * c <= 32 * 32 * 48:
+            shapes.append((f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, k=k, s=s: b.depthwise(0, k, s)))
+    for hw, cout, s in itertools.product((32, 64), (8, 16), (1, 2)):
+        shapes.append((f"conv3x3s{s}-{hw}x{hw}x3-{cout}", (hw, hw, 3), lambda b, c=cout, s=s: b.conv(0, c, 3, s)))
+    nets = []
+    for i, ((name, shape, body), slow) in enumerate(itertools.product(shapes, (False, True))):
+        b = _Builder(name + ("-slowq" if slow else ""), shape, seed + 4000 + i,
+                     out_scale=SLOW_REQUANT_SCALE if slow else 0.1)
+        nets.append((b.name, b.build(body(b))))
+    return nets
+
+
 def _blocks(seed: int) -> list[tuple[str, QuantizedModel]]:
     """Inverted-residual blocks (1x1 expand, KxK depthwise, 1x1 project, add), the unit of the search space."""
     nets = []
@@ -194,7 +222,7 @@ def calibration_set(strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, eve
     unknown = set(strategies) - set(STRATEGIES)
     if unknown:
         raise ValueError(f"strategies: expected some of {', '.join(STRATEGIES)}, got {', '.join(sorted(unknown))}")
-    nets = (_single_ops(seed) + _network_tail(seed) + _blocks(seed))[::every]
+    nets = (_single_ops(seed) + _network_tail(seed) + _imagenet_layers(seed) + _blocks(seed))[::every]
     benches = []
     for name, model in nets:
         benches += [MicroBenchmark(f"{name}@{strategy}", model, strategy) for strategy in strategies]

@@ -52,6 +52,7 @@ const char* to_string(CostTerm term) {
     case CostTerm::Call: return "cycles_per_call";
     case CostTerm::Mac: return "cycles_per_mac";
     case CostTerm::Output: return "cycles_per_output";
+    case CostTerm::SlowOutput: return "cycles_per_slow_output";
     case CostTerm::OutputRow: return "cycles_per_output_row";
     case CostTerm::OutputPixel: return "cycles_per_output_pixel";
     case CostTerm::Channel: return "cycles_per_channel";
@@ -72,23 +73,25 @@ const char* to_string(CostTerm term) {
 
 const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   using T = CostTerm;
-  static const std::vector<T> conv_dsp{T::Call,       T::Mac,        T::Output, T::OutputRow, T::Channel,
-                                       T::Weight,     T::PixelBlock, T::InputGroup, T::RawMac,  T::OddMac,
-                                       T::TailMac,    T::DeepMac};
-  static const std::vector<T> conv_kxk_dsp{T::Call,    T::Mac,        T::Output,     T::OutputRow,
+  static const std::vector<T> conv_dsp{T::Call,       T::Mac,        T::Output,     T::SlowOutput, T::OutputRow,
+                                       T::Channel,    T::Weight,     T::PixelBlock, T::InputGroup, T::RawMac,
+                                       T::OddMac,     T::TailMac,    T::DeepMac};
+  static const std::vector<T> conv_kxk_dsp{T::Call,    T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
                                            T::Channel, T::PixelBlock, T::InputGroup, T::GatherTap};
-  static const std::vector<T> reference{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
-  static const std::vector<T> depthwise_dsp{T::Call,    T::Mac,        T::Output,   T::OutputRow,
+  static const std::vector<T> reference{T::Call,      T::Mac,        T::Output,  T::SlowOutput,
+                                        T::OutputRow, T::OutputPixel, T::RowVisit};
+  static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
+  static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
                                             T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
-  static const std::vector<T> dense{T::Call, T::Mac, T::Output};
+  static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {
     case KernelKind::Conv1x1: return conv_dsp;
     case KernelKind::ConvKxKDsp: return conv_kxk_dsp;
     case KernelKind::ConvKxKReference:
-    case KernelKind::DepthwiseReference:
+    case KernelKind::DepthwiseReference: return reference;
     case KernelKind::AveragePool:
-    case KernelKind::GlobalAveragePool: return reference;
+    case KernelKind::GlobalAveragePool: return pool;
     case KernelKind::Depthwise3x3Dsp: return depthwise_dsp;
     case KernelKind::Add:
     case KernelKind::Pad: return elementwise;

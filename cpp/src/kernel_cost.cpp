@@ -100,6 +100,7 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
   g.out_h = out.h, g.out_w = out.w, g.out_c = out.c;
   g.in_h = in.h, g.in_w = in.w, g.in_c = in.c;
   g.kernel_h = op.kernel_h, g.kernel_w = op.kernel_w, g.stride = op.stride;
+  g.slow_requant_share = op.slow_requant_share;
   if (is_conv(g.kind) || is_depthwise(g.kind) || g.kind == KernelKind::FullyConnected)
     g.macs_per_output = double(op.macs) / double(out.elements());
   else if (g.kind == KernelKind::AveragePool || g.kind == KernelKind::GlobalAveragePool)
@@ -131,6 +132,7 @@ CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   const double pixels = rows * g.out_w, outputs = pixels * channels;
   f[int(T::Call)] = 1;
   f[int(T::Output)] = outputs;
+  f[int(T::SlowOutput)] = outputs * g.slow_requant_share;  // 0 for kinds without per-channel requantization
   if (g.kind == KernelKind::FullyConnected) {
     f[int(T::Mac)] = outputs * g.macs_per_output;
     return f;

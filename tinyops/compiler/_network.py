@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tinyops import _core
 from tinyops.compiler._ir import OpKind, QuantizedModel
 
@@ -21,6 +23,20 @@ _CORE_KIND = {
     OpKind.PAD: "pad",
 }
 # The core costs activations; relu_n1_to_1 is a clamp like the others.
+# The int8 kernels requantize a channel on their fast path when its executed shift is a right shift of 1..22
+# bits (firmware/src/kernels/conv2d_dsp.cpp, kMaxFastRightShift); other channels take the general path.
+_FAST_SHIFTS = (-22, -1)
+
+
+def slow_requant_share(shifts: np.ndarray | None) -> float:
+    """Share of an op's output channels requantized on the kernels' general (slower) path; the core's cost
+    model costs their outputs with its own term (Op::slow_requant_share)."""
+    if shifts is None or np.size(shifts) == 0:
+        return 0.0
+    shifts = np.asarray(shifts)
+    return float(((shifts < _FAST_SHIFTS[0]) | (shifts > _FAST_SHIFTS[1])).mean())
+
+
 _CORE_ACT = {"none": "none", "relu": "relu", "relu6": "relu6", "relu_n1_to_1": "none", "hard_swish": "h_swish"}
 
 
@@ -52,7 +68,8 @@ def to_network(model: QuantizedModel) -> NetworkMapping:
         p = op.padding
         core_id = net.add_op(_CORE_KIND[op.kind], op.name, inputs, out_channels=model.tensors[op.output].shape[2],
                              kernel_h=op.kernel[0], kernel_w=op.kernel[1], stride=op.stride[0],
-                             padding=[p.top, p.left, p.bottom, p.right], act=_CORE_ACT[op.activation])
+                             padding=[p.top, p.left, p.bottom, p.right], act=_CORE_ACT[op.activation],
+                             slow_requant_share=slow_requant_share(op.shifts))
         core_op.append(core_id)
         core_tensor[op.output] = net.ops[core_id].output
         got = net.tensors[core_tensor[op.output]].shape

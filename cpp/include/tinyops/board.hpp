@@ -97,6 +97,7 @@ const char* to_string(KernelKind kind);
 //                            are skipped; a global pool's are the input elements summed); for the 3x3 DSP
 //                            depthwise those of windows inside the input (clipped ones: border terms)
 //   cycles_per_output        output elements (requantize, clamp, store)
+//   cycles_per_slow_output   extra per output element requantized on the general path (Op::slow_requant_share)
 //   cycles_per_output_row    output rows (row loop overhead)
 //   cycles_per_output_pixel  output pixels (column loop overhead)
 //   cycles_per_channel       output channels set up per call (DSP kernels: bias, requantization)
@@ -114,10 +115,10 @@ const char* to_string(KernelKind kind);
 //   cycles_per_border_tap    taps of windows clipped by the input border, x channels (DSP depthwise: the
 //                            offset is added per tap; an interior window's is folded into the bias)
 enum class CostTerm {
-  Call, Mac, Output, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
+  Call, Mac, Output, SlowOutput, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
   TailMac, DeepMac, RowVisit, ChannelRow, BorderTap
 };
-inline constexpr int kCostTermCount = 17;
+inline constexpr int kCostTermCount = 18;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

@@ -47,6 +47,10 @@ struct Op {
   int stride = 1;
   Padding pad;
   Activation act = Activation::None;
+  // Share of the output channels whose requantization falls outside the int8 kernels' fast path (a right
+  // shift of 1..22 bits): those take the general, slower requantization. Set by the compiler from the
+  // quantized model; 0 where the quantization is not known (architecture JSON).
+  double slow_requant_share = 0;
   // Derived, filled by Network::add_op. MACs count multiply-accumulates of conv and FC only, as
   // published MAC counts do; element-wise ops and pools are costed by their element counts.
   int64_t macs = 0;
