@@ -78,7 +78,7 @@ struct PlanTables {
 inline PartCost PlanTables::part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const {
   PartCost cost;
   const PartWork work = part_work(g, part);
-  cost.compute = compute_cycles(board.kernels[int(g.kind)], work);
+  cost.compute = compute_cycles(board.kernels[int(g.kind)], kernel_features(g, part));
   for (int k = 0; k < kOperandCount; ++k) {
     const Region& r = part.at[k];
     if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
