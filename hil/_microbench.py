@@ -141,13 +141,13 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
         make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
     for hw, c in itertools.product((8, 14, 20), (16, 24, 64)):
         make(f"add-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, b.conv(x, b.tensors[x].shape[2], 1)))
-    for (k, s), hw, c in itertools.product(((2, 2), (3, 1), (3, 3)), (12, 24), (16, 32)):
+    for (k, s), hw, c in itertools.product(((2, 2), (3, 1), (3, 3)), (9, 12, 24), (8, 16, 32)):
         make(f"pool{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.average_pool(x, k, s))
     for hw, c in itertools.product((4, 7, 10), (64, 160)):  # global pools: the kernel covers the input
         make(f"gpool-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, hw=hw: b.average_pool(x, hw, hw))
     for cin, cout in itertools.product((64, 160, 320), (16, 40, 100)):
         make(f"fc-{cin}-{cout}", (1, 1, cin), lambda b, x, c=cout: b.fully_connected(x, c))
-    for hw, c, amount in itertools.product((12, 24), (16, 48), (1, 2)):
+    for hw, c, amount in itertools.product((7, 12, 17, 24), (8, 16, 24, 48), (1, 2)):
         make(f"pad{amount}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, p=amount: b.pad(x, p))
     return nets
 

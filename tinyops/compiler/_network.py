@@ -24,13 +24,14 @@ _CORE_KIND = {
 }
 # The core costs activations; relu_n1_to_1 is a clamp like the others.
 # The int8 kernels requantize a channel on their fast path when its executed shift is a right shift of 1..22
-# bits (firmware/src/kernels/conv2d_dsp.cpp, kMaxFastRightShift); other channels take the general path.
+# bits (firmware/src/kernels/conv2d_dsp.cpp, kMaxFastRightShift); other channels take a slower one (left
+# shifts, as in most ReLU6 layers of real models, or the general path).
 _FAST_SHIFTS = (-22, -1)
 
 
 def slow_requant_share(shifts: np.ndarray | None) -> float:
-    """Share of an op's output channels requantized on the kernels' general (slower) path; the core's cost
-    model costs their outputs with its own term (Op::slow_requant_share)."""
+    """Share of an op's output channels requantized off the kernels' fast path; the core's cost model costs
+    their outputs with its own term (Op::slow_requant_share)."""
     if shifts is None or np.size(shifts) == 0:
         return 0.0
     shifts = np.asarray(shifts)

@@ -71,9 +71,9 @@ def test_qemu_board_calibration_from_the_micro_benchmarks(tmp_path: Path, pipeli
 
     steps, board, firmware = pipeline
     store = open_store(f"sqlite:///{tmp_path / 'hil.db'}")
-    # Every third case of the calibration set (the benchmark measures all of it): about a minute of QEMU.
+    # Every other case of the calibration set (the benchmark measures all of it): about a minute of QEMU.
     with QemuTarget(timeout_s=60) as target:
-        run = measure_calibration_set(store, target, board, calibration_set(every=3))
+        run = measure_calibration_set(store, target, board, calibration_set(every=2))
     report = calibrate_board(store, BOARD, "qemu", tmp_path / "qemu-v2.yaml")
     fit = report.fit
     print(f"\nQEMU calibration: {run.measured} networks measured; {fit.train_ops} training ops "
