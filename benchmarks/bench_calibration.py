@@ -76,7 +76,8 @@ def main() -> None:
             summary = measure(store, target, measurement_job(before, firmware, f"r064@{strategy}"), repetitions=1)
         ops = [s for s in calibration_samples(store, BOARD, board.version, "qemu") if s.network == f"r064@{strategy}"]
         mape, within, per_kind = fit.evaluate(ops)
-        print_figures(f"r064 ({strategy}), every op held out (the model is never fitted on): {len(ops)} ops",
+        print_figures(f"r064 ({strategy}), every op held out (the model is never fitted on; 'train': the kind's "
+                      f"micro-benchmark training ops): {len(ops)} ops",
                       mape, within, per_kind)
         total_m, total_b, total_a = (sum(summary.per_op_median), sum(p or 0 for p in before.predicted),
                                      sum(p or 0 for p in after.predicted))

@@ -82,10 +82,12 @@ class Calibration:
         """MAPE, share within +-10 % and the per-kind figures of these (unseen) samples."""
         pairs = [(s, self.predict(s)) for s in samples if s.kernel_kind in self.kernels]
         mape, within = error_figures([(p, s.measured) for s, p in pairs])
+        trained = {r.kernel_kind: r.train_ops for r in self.per_kind}
         per_kind = []
         for kind in sorted({s.kernel_kind for s, _ in pairs}):
             kind_mape, kind_within = error_figures([(p, s.measured) for s, p in pairs if s.kernel_kind == kind])
-            per_kind.append(KindReport(kind, 0, sum(s.kernel_kind == kind for s, _ in pairs), kind_mape, kind_within))
+            per_kind.append(KindReport(kind, trained.get(kind, 0), sum(s.kernel_kind == kind for s, _ in pairs),
+                                       kind_mape, kind_within))
         return mape, within, per_kind
 
 
