@@ -54,8 +54,18 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
     staging.push_back(StagingBuffer{buf.region.memory, buf.region.offset, buf.region.end(), int(b)});
     if (buf.region.memory >= 0 && buf.region.memory < kMaxPlanMemories) has_staging[buf.region.memory] = true;
   }
-  geometry.resize(net.ops().size());
-  for (const Op& op : net.ops()) geometry[op.id] = op_geometry(net, op);
+  const size_t n_ops = net.ops().size();
+  geometry.resize(n_ops);
+  geometry_key.resize(n_ops);
+  geometry_known.resize(n_ops, false);
+  for (const Op& op : net.ops()) {
+    const GeometryKey key{op.kind, op.kernel_h, op.kernel_w, op.stride, op.pad, op.slow_requant_share, op.macs,
+                          net.tensor(op.inputs[0]).shape, net.tensor(op.output).shape};
+    if (geometry_known[op.id] && geometry_key[op.id] == key) continue;
+    geometry[op.id] = op_geometry(net, op);
+    geometry_key[op.id] = key;
+    geometry_known[op.id] = true;
+  }
 }
 
 }  // namespace tinyops::sim

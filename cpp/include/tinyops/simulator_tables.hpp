@@ -72,6 +72,20 @@ struct PlanTables {
   std::vector<StagingBuffer> staging;
   bool has_staging[kMaxPlanMemories] = {};
   std::vector<OpGeometry> geometry;  // by op id
+  // Everything op_geometry() reads of an op, per op id: a run on the same network (or on ops of the same
+  // shapes) reuses the geometry instead of recomputing its per-row tables (the optimal planner simulates one
+  // network hundreds of times). Keep it in step with op_geometry() and kernel_kind() (kernel_cost.cpp).
+  struct GeometryKey {
+    OpKind kind = OpKind::Conv2D;
+    int kernel_h = 0, kernel_w = 0, stride = 0;
+    Padding pad;
+    double slow_requant_share = 0;
+    int64_t macs = 0;
+    Shape in, out;
+    bool operator==(const GeometryKey&) const = default;
+  };
+  std::vector<GeometryKey> geometry_key;
+  std::vector<bool> geometry_known;
 };
 
 // Inline: it runs for every part of every plan scored.
