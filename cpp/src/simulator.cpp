@@ -122,7 +122,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
   for (size_t i = 0; i < ops.size(); ++i) {
     const OpPlan& op_plan = ops[i];
     const Op& op = net.op(op_plan.op);
-    const OpGeometry& g = pt.geometry[op.id];
+    const OpGeometry& g = *pt.geometry[op.id];
     OpStats& stats = result_.per_op[i];
     stats.op = op.id;
     stats.parts = int(op_plan.parts.size());

@@ -110,7 +110,7 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
   for (size_t i = 0; i < ops.size(); ++i) {
     const OpPlan& op_plan = ops[i];
     const Op& op = net.op(op_plan.op);
-    const OpGeometry& g = plan_tables_.geometry[op.id];
+    const OpGeometry& g = *plan_tables_.geometry[op.id];
     OpStats& stats = result_.per_op[i];
     stats.op = op.id;
     stats.parts = int(op_plan.parts.size());

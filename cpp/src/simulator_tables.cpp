@@ -22,6 +22,17 @@ BoardTables::BoardTables(const Board& board) {
   }
 }
 
+size_t PlanTables::GeometryKeyHash::operator()(const GeometryKey& k) const {
+  size_t h = size_t(k.kind);
+  auto mix = [&h](int64_t v) { h = (h ^ size_t(v)) * 0x100000001B3ull; };
+  for (int64_t v : {int64_t(k.kernel_h), int64_t(k.kernel_w), int64_t(k.stride), int64_t(k.pad.top),
+                    int64_t(k.pad.bottom), int64_t(k.pad.left), int64_t(k.pad.right), k.macs, int64_t(k.in.h),
+                    int64_t(k.in.w), int64_t(k.in.c), int64_t(k.out.h), int64_t(k.out.w), int64_t(k.out.c)})
+    mix(v);
+  mix(int64_t(std::hash<double>{}(k.slow_requant_share)));
+  return h;
+}
+
 void PlanTables::reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan) {
   if (!plan.fits)
     throw PlanningError("plan " + plan.strategy + " of " + plan.network + " on " + plan.board + " does not fit: " + plan.why);
@@ -54,17 +65,22 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
     staging.push_back(StagingBuffer{buf.region.memory, buf.region.offset, buf.region.end(), int(b)});
     if (buf.region.memory >= 0 && buf.region.memory < kMaxPlanMemories) has_staging[buf.region.memory] = true;
   }
+  if (geometry_store.size() > kMaxCachedGeometries) {
+    geometry_cache.clear();
+    geometry_store.clear();
+    geometry.clear();
+  }
   const size_t n_ops = net.ops().size();
-  geometry.resize(n_ops);
-  geometry_key.resize(n_ops);
-  geometry_known.resize(n_ops, false);
+  geometry.resize(n_ops, nullptr);
+  last_key.resize(n_ops);
   for (const Op& op : net.ops()) {
     const GeometryKey key{op.kind, op.kernel_h, op.kernel_w, op.stride, op.pad, op.slow_requant_share, op.macs,
                           net.tensor(op.inputs[0]).shape, net.tensor(op.output).shape};
-    if (geometry_known[op.id] && geometry_key[op.id] == key) continue;
-    geometry[op.id] = op_geometry(net, op);
-    geometry_key[op.id] = key;
-    geometry_known[op.id] = true;
+    if (geometry[op.id] && last_key[op.id] == key) continue;  // as in the last run (the same network, mostly)
+    auto [it, inserted] = geometry_cache.try_emplace(key, nullptr);
+    if (inserted) it->second = &geometry_store.emplace_back(op_geometry(net, op));
+    geometry[op.id] = it->second;
+    last_key[op.id] = key;
   }
 }
 

@@ -4,6 +4,8 @@
 // the cost of one part. Sharing these keeps the two simulators' cost model one piece of code: they differ
 // only in how they walk the events.
 #include <cstdint>
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include "tinyops/board.hpp"
@@ -52,6 +54,12 @@ struct BoardTables {
 
 // The plan's memories, links and staging buffers resolved against the board, and the op geometries.
 struct PlanTables {
+  // Not copyable: geometry_cache points into this object's geometry_store.
+  PlanTables() = default;
+  PlanTables(const PlanTables&) = delete;
+  PlanTables& operator=(const PlanTables&) = delete;
+  PlanTables(PlanTables&&) = default;
+  PlanTables& operator=(PlanTables&&) = default;
   // Throws PlanningError when the plan does not fit (plan.why), does not match `net`, or names a memory the
   // board lacks.
   void reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan);
@@ -71,10 +79,11 @@ struct PlanTables {
   std::vector<double> link_bpc;
   std::vector<StagingBuffer> staging;
   bool has_staging[kMaxPlanMemories] = {};
-  std::vector<OpGeometry> geometry;  // by op id
-  // Everything op_geometry() reads of an op, per op id: a run on the same network (or on ops of the same
-  // shapes) reuses the geometry instead of recomputing its per-row tables (the optimal planner simulates one
-  // network hundreds of times). Keep it in step with op_geometry() and kernel_kind() (kernel_cost.cpp).
+  std::vector<const OpGeometry*> geometry;  // by op id, into geometry_store
+  // Everything op_geometry() reads of an op: ops with equal keys have equal geometries, so a geometry (with its
+  // per-row tap tables) is computed once per key and reused by every op, plan and network that has it (the
+  // optimal planner simulates one network hundreds of times; a search scores many networks of shared shapes).
+  // Keep it in step with op_geometry() and kernel_kind() (kernel_cost.cpp).
   struct GeometryKey {
     OpKind kind = OpKind::Conv2D;
     int kernel_h = 0, kernel_w = 0, stride = 0;
@@ -84,8 +93,13 @@ struct PlanTables {
     Shape in, out;
     bool operator==(const GeometryKey&) const = default;
   };
-  std::vector<GeometryKey> geometry_key;
-  std::vector<bool> geometry_known;
+  struct GeometryKeyHash {
+    size_t operator()(const GeometryKey& k) const;
+  };
+  static constexpr size_t kMaxCachedGeometries = 4096;  // then the cache starts over
+  std::unordered_map<GeometryKey, const OpGeometry*, GeometryKeyHash> geometry_cache;
+  std::deque<OpGeometry> geometry_store;  // stable addresses
+  std::vector<GeometryKey> last_key;  // by op id: the key of the last run's op (checked before the hash map)
 };
 
 // Inline: it runs for every part of every plan scored.
