@@ -153,7 +153,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
         cpu = ready;
       }
       // 2. The next part's copies, issued ahead, overlap this part's compute.
-      const PartCost cost = pt.part_cost(board_, tables_.dcache_bytes, g, part);
+      const PartCost cost = pt.part_cost(tables_, g, part);
       const bool last = p + 1 == n_parts;
       const Part* next = !last ? &op_plan.parts[p + 1] : i + 1 < ops.size() ? &ops[i + 1].parts.front() : nullptr;
       if (next && next->copy_ahead) {

@@ -139,7 +139,7 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
         cpu_ = ready;
       }
       // 2. The next part's copies, issued ahead, overlap this part's compute.
-      PartCost cost = plan_tables_.part_cost(board_, tables_.dcache_bytes, g, part);
+      PartCost cost = plan_tables_.part_cost(tables_, g, part);
       const Part* next = p + 1 < op_plan.parts.size() ? &op_plan.parts[p + 1]
                          : i + 1 < ops.size()        ? &ops[i + 1].parts.front()
                                                      : nullptr;

@@ -1,5 +1,7 @@
 #include "tinyops/simulator_tables.hpp"
 
+#include <cmath>
+
 #include "tinyops/error.hpp"
 
 namespace tinyops::sim {
@@ -20,6 +22,11 @@ BoardTables::BoardTables(const Board& board) {
     }
     for (int s = 0; s < int(engine.streams.value); ++s) stream_engine.push_back(int(e));
   }
+  for (int k = 0; k < kKernelKindCount; ++k)
+    for (int t = 0; t < kCostTermCount; ++t) {
+      const double cycles = board.kernels[size_t(k)].terms[size_t(t)].value;
+      if (cycles != 0 || !std::isfinite(cycles)) kernel_terms[size_t(k)].push_back(Term{t, cycles});
+    }
 }
 
 size_t PlanTables::GeometryKeyHash::operator()(const GeometryKey& k) const {

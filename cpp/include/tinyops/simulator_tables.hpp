@@ -3,6 +3,7 @@
 // tested against) read from the board and the plan, resolved once per board / per run into flat tables, and
 // the cost of one part. Sharing these keeps the two simulators' cost model one piece of code: they differ
 // only in how they walk the events.
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <unordered_map>
@@ -50,6 +51,18 @@ struct BoardTables {
   std::vector<double> engine_setup, engine_issue;
   std::vector<int> stream_engine;  // per DMA stream (engines' streams in board order): its engine
   double dcache_bytes = 0;
+  // Per kernel kind, the cost terms whose coefficient is not zero, in term order: compute_cycles() over these
+  // alone gives the same sum (a zero coefficient times a finite feature adds a zero), in fewer dependent adds.
+  struct Term {
+    int term;
+    double cycles;
+  };
+  std::array<std::vector<Term>, kKernelKindCount> kernel_terms;
+  double compute_cycles(KernelKind kind, const CostFeatures& f) const {
+    double cycles = 0;
+    for (const Term& t : kernel_terms[int(kind)]) cycles += t.cycles * f[size_t(t.term)];
+    return cycles;
+  }
 };
 
 // The plan's memories, links and staging buffers resolved against the board, and the op geometries.
@@ -70,7 +83,7 @@ struct PlanTables {
       if (s.memory == r.memory && r.offset >= s.begin && r.offset + r.bytes <= s.end) return s.index;
     return -1;
   }
-  PartCost part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const;
+  PartCost part_cost(const BoardTables& board, const OpGeometry& g, const Part& part) const;
 
   int memories = 0;
   std::vector<int> memory_map;  // plan memory -> board memory
@@ -103,10 +116,11 @@ struct PlanTables {
 };
 
 // Inline: it runs for every part of every plan scored.
-inline PartCost PlanTables::part_cost(const Board& board, double dcache_bytes, const OpGeometry& g, const Part& part) const {
+inline PartCost PlanTables::part_cost(const BoardTables& board, const OpGeometry& g, const Part& part) const {
   PartCost cost;
   const PartWork work = part_work(g, part);
-  cost.compute = compute_cycles(board.kernels[int(g.kind)], kernel_features(g, part));
+  const double dcache_bytes = board.dcache_bytes;
+  cost.compute = board.compute_cycles(g.kind, kernel_features(g, part));
   for (int k = 0; k < kOperandCount; ++k) {
     const Region& r = part.at[k];
     if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
