@@ -67,8 +67,9 @@ class _Builder:
         pad = _same_padding(h, w, kernel, stride)
         out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
                             (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=self.out_scale)
+        fused = {"pre_activation_scale": 0.1} if act == "hard_swish" else {}
         self._weighted_op(kind, f"{kind.value}{kernel}x{kernel}_{len(self.ops)}", x, out, weight_shape, cout,
-                          kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act)
+                          kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act, **fused)
         return out
 
     def conv(self, x: int, cout: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
@@ -173,21 +174,25 @@ def _imagenet_layers(seed: int) -> list[tuple[str, QuantizedModel]]:
     """Layers of the shapes scaled ImageNet networks have (ProxylessNAS / MobileNet at width 0.3-0.5, 64-128 px):
     wide 1x1 convolutions (several channel blocks, widened weights in smaller blocks), depthwise layers of
     48-144 channels on 4-32 px maps, and the stem convolution on an RGB image; each with the fast and with the
-    general requantization (real models have both: see SLOW_REQUANT_SCALE)."""
+    general requantization (real models have both: see SLOW_REQUANT_SCALE), and with a fused hard-swish."""
     shapes: list[tuple[str, tuple[int, int, int], Any]] = []
     for hw, cin, cout in itertools.product((4, 9, 16, 32), (16, 40, 96, 144), (24, 72, 160)):
         if hw * hw * max(cin, cout) <= 32 * 32 * 48:  # within reach of the SRAM budget
-            shapes.append((f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, c=cout: b.conv(0, c, 1)))
+            shapes.append((f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin),
+                           lambda b, act, c=cout: b.conv(0, c, 1, act=act)))
     for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (7, 2)), (8, 16, 32), (48, 144)):
         if hw * hw * c <= 32 * 32 * 48:
-            shapes.append((f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, k=k, s=s: b.depthwise(0, k, s)))
+            shapes.append((f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c),
+                           lambda b, act, k=k, s=s: b.depthwise(0, k, s, act=act)))
     for hw, cout, s in itertools.product((32, 64), (8, 16), (1, 2)):
-        shapes.append((f"conv3x3s{s}-{hw}x{hw}x3-{cout}", (hw, hw, 3), lambda b, c=cout, s=s: b.conv(0, c, 3, s)))
+        shapes.append((f"conv3x3s{s}-{hw}x{hw}x3-{cout}", (hw, hw, 3),
+                       lambda b, act, c=cout, s=s: b.conv(0, c, 3, s, act=act)))
+    # Each with the fast requantization, the slower one, and a fused hard-swish (MobileNetV3's activation).
+    variants = (("", 0.1, "relu6"), ("-slowq", SLOW_REQUANT_SCALE, "relu6"), ("-hswish", 0.1, "hard_swish"))
     nets = []
-    for i, ((name, shape, body), slow) in enumerate(itertools.product(shapes, (False, True))):
-        b = _Builder(name + ("-slowq" if slow else ""), shape, seed + 4000 + i,
-                     out_scale=SLOW_REQUANT_SCALE if slow else 0.1)
-        nets.append((b.name, b.build(body(b))))
+    for i, ((name, shape, body), (suffix, out_scale, act)) in enumerate(itertools.product(shapes, variants)):
+        b = _Builder(name + suffix, shape, seed + 4000 + i, out_scale=out_scale)
+        nets.append((b.name, b.build(body(b, act))))
     return nets
 
 

@@ -67,6 +67,8 @@ const char* to_string(CostTerm term) {
     case CostTerm::RowVisit: return "cycles_per_row_visit";
     case CostTerm::ChannelRow: return "cycles_per_channel_row";
     case CostTerm::BorderTap: return "cycles_per_border_tap";
+    case CostTerm::ActivationTable: return "cycles_per_activation_table";
+    case CostTerm::ActivationOutput: return "cycles_per_activation_output";
   }
   return "?";
 }
@@ -75,14 +77,18 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   using T = CostTerm;
   static const std::vector<T> conv_dsp{T::Call,       T::Mac,        T::Output,     T::SlowOutput, T::OutputRow,
                                        T::Channel,    T::Weight,     T::PixelBlock, T::InputGroup, T::RawMac,
-                                       T::OddMac,     T::TailMac,    T::DeepMac};
+                                       T::OddMac,     T::TailMac,    T::DeepMac,    T::ActivationTable,
+                                       T::ActivationOutput};
   static const std::vector<T> conv_kxk_dsp{T::Call,    T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
-                                           T::Channel, T::PixelBlock, T::InputGroup, T::GatherTap};
-  static const std::vector<T> reference{T::Call,      T::Mac,        T::Output,  T::SlowOutput,
-                                        T::OutputRow, T::OutputPixel, T::RowVisit};
+                                           T::Channel, T::PixelBlock, T::InputGroup, T::GatherTap,
+                                           T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> reference{T::Call,      T::Mac,         T::Output,   T::SlowOutput,
+                                        T::OutputRow, T::OutputPixel, T::RowVisit, T::ActivationTable,
+                                        T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
   static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
-                                            T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap};
+                                            T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap,
+                                            T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {

@@ -101,6 +101,7 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
   g.in_h = in.h, g.in_w = in.w, g.in_c = in.c;
   g.kernel_h = op.kernel_h, g.kernel_w = op.kernel_w, g.stride = op.stride;
   g.slow_requant_share = op.slow_requant_share;
+  g.hard_swish = op.act == Activation::HardSwish;
   if (is_conv(g.kind) || is_depthwise(g.kind) || g.kind == KernelKind::FullyConnected)
     g.macs_per_output = double(op.macs) / double(out.elements());
   else if (g.kind == KernelKind::AveragePool || g.kind == KernelKind::GlobalAveragePool)
@@ -133,6 +134,10 @@ CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   f[int(T::Call)] = 1;
   f[int(T::Output)] = outputs;
   f[int(T::SlowOutput)] = outputs * g.slow_requant_share;  // 0 for kinds without per-channel requantization
+  if (g.hard_swish) {  // the executor tabulates it before the op's first part, then looks every output up
+    f[int(T::ActivationTable)] = part.out_row_begin == 0 && part.out_channel_begin == 0 ? 1 : 0;
+    f[int(T::ActivationOutput)] = outputs;
+  }
   if (g.kind == KernelKind::FullyConnected) {
     f[int(T::Mac)] = outputs * g.macs_per_output;
     return f;

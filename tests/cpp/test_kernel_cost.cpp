@@ -105,6 +105,25 @@ TEST(KernelFeatures, DspDepthwiseSeparatesInteriorAndBorderWindows) {
   EXPECT_EQ(all[int(T::Channel)], 8);
 }
 
+TEST(KernelFeatures, FusedHardSwishTabulatesOncePerOpAndLooksEveryOutputUp) {
+  fixtures::WindowCase c{OpKind::Conv2D, 4, 4, 8, 6, 1, 1, {}};
+  Network net = fixtures::one_windowed_op(c);
+  Network swished("swished");
+  const int in = swished.add_input({4, 4, 8});
+  Op op = net.ops()[0];
+  op.inputs = {in};
+  op.act = Activation::HardSwish;
+  swished.mark_output(swished.op(swished.add_op(op, 6)).output);
+  const OpGeometry g = op_geometry(swished, swished.ops()[0]);
+  const CostFeatures first = kernel_features(g, rows(0, 2, 6)), second = kernel_features(g, rows(2, 4, 6));
+  EXPECT_EQ(first[int(T::ActivationTable)], 1);
+  EXPECT_EQ(second[int(T::ActivationTable)], 0);
+  EXPECT_EQ(first[int(T::ActivationOutput)], 2 * 4 * 6);
+  const CostFeatures plain = kernel_features(op_geometry(net, net.ops()[0]), rows(0, 2, 6));
+  EXPECT_EQ(plain[int(T::ActivationTable)], 0);
+  EXPECT_EQ(plain[int(T::ActivationOutput)], 0);
+}
+
 TEST(KernelCost, ComputeCyclesIsTheDotProductOfTermsAndFeatures) {
   KernelCost cost;
   cost.term(T::Call).value = 100;

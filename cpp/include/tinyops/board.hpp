@@ -112,13 +112,15 @@ const char* to_string(KernelKind kind);
 //   cycles_per_deep_mac      extra per MAC of deep-path tiles (weights sign-extended in the loop)
 //   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
 //   cycles_per_channel_row   output rows x channels (the 3x3 DSP depthwise loops rows inside channel groups)
+//   cycles_per_activation_table  1 for the first part of an op with a fused hard-swish (its 256-entry table)
+//   cycles_per_activation_output output elements passed through a fused hard-swish (one table load each)
 //   cycles_per_border_tap    taps of windows clipped by the input border, x channels (DSP depthwise: the
 //                            offset is added per tap; an interior window's is folded into the bias)
 enum class CostTerm {
   Call, Mac, Output, SlowOutput, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
-  TailMac, DeepMac, RowVisit, ChannelRow, BorderTap
+  TailMac, DeepMac, RowVisit, ChannelRow, BorderTap, ActivationTable, ActivationOutput
 };
-inline constexpr int kCostTermCount = 18;
+inline constexpr int kCostTermCount = 20;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

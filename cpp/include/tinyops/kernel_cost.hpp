@@ -35,6 +35,7 @@ struct OpGeometry {
   int kernel_h = 1, kernel_w = 1, stride = 1;
   double macs_per_output = 0;  // nominal accumulations per output element
   double slow_requant_share = 0;  // Op::slow_requant_share
+  bool hard_swish = false;        // a fused hard-swish (the firmware tabulates it per op)
   // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]) and the rows
   // whose whole window is inside (row_inside_prefix[r]); over all output columns, the same two sums.
   std::vector<int> row_taps_prefix, row_inside_prefix;
