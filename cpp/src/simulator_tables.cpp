@@ -37,6 +37,7 @@ size_t PlanTables::GeometryKeyHash::operator()(const GeometryKey& k) const {
                     int64_t(k.in.w), int64_t(k.in.c), int64_t(k.out.h), int64_t(k.out.w), int64_t(k.out.c)})
     mix(v);
   mix(int64_t(std::hash<double>{}(k.slow_requant_share)));
+  mix(int64_t(k.act));
   return h;
 }
 
@@ -81,8 +82,10 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   geometry.resize(n_ops, nullptr);
   last_key.resize(n_ops);
   for (const Op& op : net.ops()) {
-    const GeometryKey key{op.kind, op.kernel_h, op.kernel_w, op.stride, op.pad, op.slow_requant_share, op.macs,
-                          net.tensor(op.inputs[0]).shape, net.tensor(op.output).shape};
+    const GeometryKey key{op.kind,   op.kernel_h, op.kernel_w,
+                          op.stride, op.pad,      op.slow_requant_share,
+                          op.act,    op.macs,     net.tensor(op.inputs[0]).shape,
+                          net.tensor(op.output).shape};
     if (geometry[op.id] && last_key[op.id] == key) continue;  // as in the last run (the same network, mostly)
     auto [it, inserted] = geometry_cache.try_emplace(key, nullptr);
     if (inserted) it->second = &geometry_store.emplace_back(op_geometry(net, op));

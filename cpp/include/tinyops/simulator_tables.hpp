@@ -102,6 +102,7 @@ struct PlanTables {
     int kernel_h = 0, kernel_w = 0, stride = 0;
     Padding pad;
     double slow_requant_share = 0;
+    Activation act = Activation::None;  // a fused hard-swish has its own cost terms
     int64_t macs = 0;
     Shape in, out;
     bool operator==(const GeometryKey&) const = default;
