@@ -45,7 +45,124 @@ OpGeometry op_geometry(const Network& net, const Op& op);
 
 // One value per CostTerm: the part's work in that term's unit (see CostTerm in board.hpp).
 using CostFeatures = std::array<double, kCostTermCount>;
-CostFeatures kernel_features(const OpGeometry& g, const Part& part);
+inline bool is_conv(KernelKind k) {
+  return k == KernelKind::Conv1x1 || k == KernelKind::ConvKxKDsp || k == KernelKind::ConvKxKReference;
+}
+inline bool is_depthwise(KernelKind k) {
+  return k == KernelKind::Depthwise3x3Dsp || k == KernelKind::DepthwiseReference;
+}
+
+namespace detail {
+inline bool windowed(KernelKind k) {
+  return is_conv(k) || is_depthwise(k) || k == KernelKind::AveragePool || k == KernelKind::GlobalAveragePool;
+}
+
+// The DSP conv2d kernel (conv2d_dsp.cpp). Filters of at most kMaxDspExpandedDepth run the expanded path:
+// output pixels pair in raster order (across row ends); per block of output channels each pair is gathered
+// (KxK patches) and sign-extended once, then every channel pair (an odd last one computed twice) runs the
+// widened loop (1x1 calls of >= kMinPairsToWiden pairs, weights widened to int16 once per call; blocks sized
+// so that the widened weights fit kWidenedWeightWords) or the raw loop (weights sign-extended in the loop).
+// Deeper 1x1 filters run the deep path: pairs within a row, 2x2 tiles sign-extending in the loop, an odd
+// channel or lone pixel one at a time, the input zero point folded into the bias per call.
+inline void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
+  using T = CostTerm;
+  const int depth = g.kernel_h * g.kernel_w * g.in_c;
+  const int c = int(channels);
+  const double pixels = rows * g.out_w;
+  if (depth <= kMaxDspExpandedDepth) {
+    const int groups = (depth + 3) / 4;
+    const double pairs = std::ceil(pixels / 2);
+    const bool pointwise = g.kind == KernelKind::Conv1x1;
+    const bool widen = pointwise && groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
+    const int widened_block = kDspWidenedWeightWords / (4 * groups) * 2;
+    const int block = widen && widened_block < kDspConvChannelBlock ? widened_block : kDspConvChannelBlock;
+    const double blocks = std::ceil(channels / block);
+    double computed_channels = 0;  // odd channels of a block are computed twice
+    for (int first = 0; first < c; first += block) computed_channels += double((std::min(block, c - first) + 1) & ~1);
+    const double executed_macs = pairs * 2 * computed_channels * groups * 4;
+    f[int(T::Mac)] = executed_macs;
+    f[int(T::Channel)] = channels;
+    f[int(T::PixelBlock)] = pairs * blocks;
+    f[int(T::InputGroup)] = pairs * blocks * groups;
+    if (pointwise) {
+      f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
+      f[int(T::RawMac)] = widen ? 0 : executed_macs;
+    } else {
+      f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
+    }
+    return;
+  }
+  const double blocks = std::ceil(channels / kDspConvChannelBlock);
+  double tile_channels = 0;
+  for (int first = 0; first < c; first += kDspConvChannelBlock)
+    tile_channels += double(std::min(kDspConvChannelBlock, c - first) / 2 * 2);
+  const double pairs = rows * (g.out_w / 2), lone = rows * (g.out_w % 2);
+  const double tile_outputs = pairs * 2 * tile_channels;
+  f[int(T::Mac)] = pixels * channels * depth;
+  f[int(T::Channel)] = channels;
+  f[int(T::Weight)] = channels * depth;
+  f[int(T::PixelBlock)] = (pairs + lone) * blocks;
+  f[int(T::DeepMac)] = tile_outputs * (depth / 4 * 4);
+  f[int(T::TailMac)] = tile_outputs * (depth % 4);
+  f[int(T::OddMac)] = (pixels * channels - tile_outputs) * depth;
+}
+}  // namespace detail
+
+// Inline: the simulator calls it for every part of every plan it scores.
+inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
+  using T = CostTerm;
+  CostFeatures f{};
+  const int r0 = part.out_row_begin, r1 = part.out_row_end;
+  const double rows = r1 - r0, channels = part.out_channel_end - part.out_channel_begin;
+  const double pixels = rows * g.out_w, outputs = pixels * channels;
+  f[int(T::Call)] = 1;
+  f[int(T::Output)] = outputs;
+  f[int(T::SlowOutput)] = outputs * g.slow_requant_share;  // 0 for kinds without per-channel requantization
+  if (g.hard_swish) {  // the executor tabulates it before the op's first part, then looks every output up
+    f[int(T::ActivationTable)] = part.out_row_begin == 0 && part.out_channel_begin == 0 ? 1 : 0;
+    f[int(T::ActivationOutput)] = outputs;
+  }
+  if (g.kind == KernelKind::FullyConnected) {
+    f[int(T::Mac)] = outputs * g.macs_per_output;
+    return f;
+  }
+  f[int(T::OutputRow)] = rows;
+  f[int(T::OutputPixel)] = pixels;
+  if (!detail::windowed(g.kind)) return f;  // add, pad: no MACs
+  // Taps inside the input, summed over the part's pixels (windows are separable: rows x columns).
+  const double row_taps = g.row_taps_prefix[size_t(r1)] - g.row_taps_prefix[size_t(r0)];
+  const double valid_taps = row_taps * g.col_taps;
+  switch (g.kind) {
+    case KernelKind::Conv1x1:
+    case KernelKind::ConvKxKDsp:
+      detail::conv_dsp_features(g, rows, channels, f);
+      break;
+    case KernelKind::ConvKxKReference:
+      f[int(T::Mac)] = valid_taps * g.in_c * channels;
+      f[int(T::RowVisit)] = outputs * g.kernel_h;
+      break;
+    case KernelKind::DepthwiseReference:
+      f[int(T::Mac)] = valid_taps * channels;
+      f[int(T::RowVisit)] = outputs * g.kernel_h;
+      break;
+    case KernelKind::AveragePool:
+    case KernelKind::GlobalAveragePool:
+      f[int(T::Mac)] = valid_taps * channels;
+      f[int(T::RowVisit)] = row_taps * g.out_w * channels;
+      break;
+    case KernelKind::Depthwise3x3Dsp: {
+      const double rows_inside = g.row_inside_prefix[size_t(r1)] - g.row_inside_prefix[size_t(r0)];
+      const double interior = g.in_w >= 3 ? rows_inside * g.col_inside : 0;
+      f[int(T::Mac)] = interior * 9 * channels;  // border windows are costed per tap
+      f[int(T::Channel)] = channels;
+      f[int(T::ChannelRow)] = rows * channels;
+      f[int(T::BorderTap)] = (valid_taps - interior * 9) * channels;
+      break;
+    }
+    default: break;
+  }
+  return f;
+}
 
 inline double compute_cycles(const KernelCost& c, const CostFeatures& f) {
   double cycles = 0;
@@ -66,13 +183,6 @@ inline PartWork part_work(const OpGeometry& g, const Part& part) {
   w.outputs = w.out_pixels * (part.out_channel_end - part.out_channel_begin);
   w.macs = w.outputs * g.macs_per_output;
   return w;
-}
-
-inline bool is_conv(KernelKind k) {
-  return k == KernelKind::Conv1x1 || k == KernelKind::ConvKxKDsp || k == KernelKind::ConvKxKReference;
-}
-inline bool is_depthwise(KernelKind k) {
-  return k == KernelKind::Depthwise3x3Dsp || k == KernelKind::DepthwiseReference;
 }
 
 // How many times the kernel fetches each byte of `operand` (read in place, `bytes` per part) from a memory.
