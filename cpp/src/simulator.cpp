@@ -77,7 +77,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
     }
     if (t.buffer >= 0 && !copy_out) ready = std::max(ready, buffer_busy_[t.buffer]);
     const int64_t bytes = t.src.bytes;
-    if (pt.memory_cost[src].external || pt.memory_cost[dst].external) {
+    if (pt.touches_external(src, dst)) {
       result_.external_dma_bytes += bytes;
       stats.external_bytes += bytes;
     }
@@ -85,16 +85,12 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
     double start, end;
     if (cpu_copies) {  // no DMA engine: the CPU copies, synchronously
       start = std::max(ready, cpu);
-      end = start + double(bytes) * (memcpy_cpb + pt.memory_cost[src].read_cpb + pt.memory_cost[dst].write_cpb);
+      end = start + pt.cpu_copy_cycles(memcpy_cpb, src, dst, bytes);
       monotone &= bytes >= 0;
       stats.exposed_dma_cycles += end - cpu;
       cpu = end;
     } else {
-      const size_t k = size_t(src) * pt.memories + dst;
-      const int engine = pt.link_engine[k];
-      if (engine < 0)
-        throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " +
-                            board_.name + " has no DMA link between them");
+      const int engine = pt.dma_engine(plan, board_, src, dst);
       const double issue_cycles = tables_.engine_issue[engine];
       cpu += issue_cycles;
       stats.overhead_cycles += issue_cycles;
@@ -104,7 +100,7 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
         if (s.engine == engine && (!best || s.free_at < best->free_at)) best = &s;
       start = std::max(ready, best->free_at);
       const double pressure = sim::dma_pressure(concurrent, src, dst);
-      end = start + (tables_.engine_setup[engine] + double(bytes) / pt.link_bpc[k] * (1 + dma_slowdown * pressure));
+      end = start + pt.dma_cycles(tables_, dma_slowdown, engine, src, dst, bytes, pressure);
       best->free_at = end;
       if (n_active == active_.size()) active_.resize(2 * n_active + 4);
       active_[n_active++] = Active{start, end, src, dst};

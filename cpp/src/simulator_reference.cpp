@@ -51,7 +51,7 @@ double ReferenceSimulator::issue(const Transfer& t, const Op& op, int op_index, 
   }
   if (t.buffer >= 0 && !copy_out) ready = std::max(ready, buffer_busy_[t.buffer]);
   const int64_t bytes = t.src.bytes;
-  if (pt.memory_cost[src].external || pt.memory_cost[dst].external) {
+  if (pt.touches_external(src, dst)) {
     result_.external_dma_bytes += bytes;
     stats.external_bytes += bytes;
   }
@@ -61,17 +61,12 @@ double ReferenceSimulator::issue(const Transfer& t, const Op& op, int op_index, 
   int lane;
   if (streams_.empty()) {  // no DMA engine: the CPU copies, synchronously
     start = std::max(ready, cpu_);
-    end = start + double(bytes) * (board_.cpu.memcpy_cycles_per_byte.value + pt.memory_cost[src].read_cpb +
-                                   pt.memory_cost[dst].write_cpb);
+    end = start + pt.cpu_copy_cycles(board_.cpu.memcpy_cycles_per_byte.value, src, dst, bytes);
     stats.exposed_dma_cycles += end - cpu_;
     cpu_ = end;
     lane = 0;
   } else {
-    const size_t k = size_t(src) * pt.memories + dst;
-    const int engine = pt.link_engine[k];
-    if (engine < 0)
-      throw PlanningError("plan copies " + plan_->memories[src] + " -> " + plan_->memories[dst] + " but board " +
-                          board_.name + " has no DMA link between them");
+    const int engine = pt.dma_engine(*plan_, board_, src, dst);
     // The CPU programs the transfer (and cleans the D-cache lines it covers).
     const double issue_cycles = tables_.engine_issue[engine];
     if (record_ && issue_cycles > 0)
@@ -84,9 +79,7 @@ double ReferenceSimulator::issue(const Transfer& t, const Op& op, int op_index, 
       if (s.engine == engine && (!best || s.free_at < best->free_at)) best = &s;
     start = std::max(ready, best->free_at);
     const double pressure = sim::dma_pressure(concurrent, src, dst);
-    const double duration =
-        tables_.engine_setup[engine] + double(bytes) / pt.link_bpc[k] * (1 + board_.bus.dma_slowdown.value * pressure);
-    end = start + duration;
+    end = start + pt.dma_cycles(tables_, board_.bus.dma_slowdown.value, engine, src, dst, bytes, pressure);
     best->free_at = end;
     lane = 1 + int(best - streams_.data());
     active_.push_back(Active{start, end, src, dst});

@@ -94,4 +94,12 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   }
 }
 
+int PlanTables::dma_engine(const Plan& plan, const Board& board, int src, int dst) const {
+  const int engine = link_engine[size_t(src) * memories + dst];
+  if (engine < 0)
+    throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " +
+                        board.name + " has no DMA link between them");
+  return engine;
+}
+
 }  // namespace tinyops::sim

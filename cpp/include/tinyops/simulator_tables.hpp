@@ -84,6 +84,18 @@ struct PlanTables {
     return -1;
   }
   PartCost part_cost(const BoardTables& board, const OpGeometry& g, const Part& part) const;
+  // The transfer physics both simulators share (a copy of `bytes` from plan memory src to dst).
+  bool touches_external(int src, int dst) const { return memory_cost[src].external || memory_cost[dst].external; }
+  double cpu_copy_cycles(double memcpy_cpb, int src, int dst, int64_t bytes) const {  // no DMA engine
+    return double(bytes) * (memcpy_cpb + memory_cost[src].read_cpb + memory_cost[dst].write_cpb);
+  }
+  // The engine serving src -> dst; throws PlanningError when the board has none.
+  int dma_engine(const Plan& plan, const Board& board, int src, int dst) const;
+  double dma_cycles(const BoardTables& tables, double dma_slowdown, int engine, int src, int dst, int64_t bytes,
+                    double pressure) const {
+    return tables.engine_setup[engine] +
+           double(bytes) / link_bpc[size_t(src) * memories + dst] * (1 + dma_slowdown * pressure);
+  }
 
   int memories = 0;
   std::vector<int> memory_map;  // plan memory -> board memory
