@@ -94,12 +94,9 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   }
 }
 
-int PlanTables::dma_engine(const Plan& plan, const Board& board, int src, int dst) const {
-  const int engine = link_engine[size_t(src) * memories + dst];
-  if (engine < 0)
-    throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " +
-                        board.name + " has no DMA link between them");
-  return engine;
+void PlanTables::throw_no_dma_link(const Plan& plan, const Board& board, int src, int dst) {
+  throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " +
+                      board.name + " has no DMA link between them");
 }
 
 }  // namespace tinyops::sim

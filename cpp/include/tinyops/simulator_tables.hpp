@@ -89,8 +89,13 @@ struct PlanTables {
   double cpu_copy_cycles(double memcpy_cpb, int src, int dst, int64_t bytes) const {  // no DMA engine
     return double(bytes) * (memcpy_cpb + memory_cost[src].read_cpb + memory_cost[dst].write_cpb);
   }
-  // The engine serving src -> dst; throws PlanningError when the board has none.
-  int dma_engine(const Plan& plan, const Board& board, int src, int dst) const;
+  // The engine serving src -> dst; throws PlanningError when the board has none (inline: per transfer).
+  int dma_engine(const Plan& plan, const Board& board, int src, int dst) const {
+    const int engine = link_engine[size_t(src) * memories + dst];
+    if (engine < 0) throw_no_dma_link(plan, board, src, dst);
+    return engine;
+  }
+  [[noreturn]] static void throw_no_dma_link(const Plan& plan, const Board& board, int src, int dst);
   double dma_cycles(const BoardTables& tables, double dma_slowdown, int engine, int src, int dst, int64_t bytes,
                     double pressure) const {
     return tables.engine_setup[engine] +
