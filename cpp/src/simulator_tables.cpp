@@ -1,6 +1,8 @@
 #include "tinyops/simulator_tables.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "tinyops/error.hpp"
 
@@ -29,16 +31,44 @@ BoardTables::BoardTables(const Board& board) {
     }
 }
 
-size_t PlanTables::GeometryKeyHash::operator()(const GeometryKey& k) const {
-  size_t h = size_t(k.kind);
-  auto mix = [&h](int64_t v) { h = (h ^ size_t(v)) * 0x100000001B3ull; };
-  for (int64_t v : {int64_t(k.kernel_h), int64_t(k.kernel_w), int64_t(k.stride), int64_t(k.pad.top),
-                    int64_t(k.pad.bottom), int64_t(k.pad.left), int64_t(k.pad.right), k.macs, int64_t(k.in.h),
-                    int64_t(k.in.w), int64_t(k.in.c), int64_t(k.out.h), int64_t(k.out.w), int64_t(k.out.c)})
-    mix(v);
-  mix(int64_t(std::hash<double>{}(k.slow_requant_share)));
-  mix(int64_t(k.act));
-  return h;
+// Runs for every op of every network scored: the fields are folded into five words that are multiplied
+// independently (no chain of dependent multiplies). Collisions only cost a key comparison.
+uint64_t PlanTables::hash(const GeometryKey& k) {
+  auto word = [](int64_t a, int64_t b, int64_t c, int64_t d) {
+    return uint64_t(a) ^ (uint64_t(b) << 16) ^ (uint64_t(c) << 32) ^ (uint64_t(d) << 48);
+  };
+  const uint64_t layer = word(int64_t(k.kind) | int64_t(k.act) << 8, k.kernel_h | k.kernel_w << 8,
+                              k.stride | k.pad.top << 8, k.pad.bottom | k.pad.left << 8 | int64_t(k.pad.right) << 12);
+  const uint64_t in = word(k.in.h, k.in.w, k.in.c, k.out.h);
+  const uint64_t out = word(k.out.w, k.out.c, 0, 0);
+  uint64_t share = 0;
+  static_assert(sizeof(share) == sizeof(k.slow_requant_share));
+  std::memcpy(&share, &k.slow_requant_share, sizeof(share));
+  const uint64_t h = layer * 0x9E3779B97F4A7C15ull ^ in * 0xC2B2AE3D27D4EB4Full ^ out * 0x165667B19E3779F9ull ^
+                     uint64_t(k.macs) * 0xD6E8FEB86659FD93ull ^ share * 0xFF51AFD7ED558CCDull;
+  return h ^ (h >> 31);
+}
+
+const OpGeometry* PlanTables::cached_geometry(const GeometryKey& key, const Network& net, const Op& op) {
+  const uint64_t h = hash(key);
+  size_t mask = geometry_slots.size() - 1;
+  size_t i = h & mask;
+  for (; !geometry_slots.empty() && geometry_slots[i] >= 0; i = (i + 1) & mask)
+    if (geometry_keys[size_t(geometry_slots[i])] == key) return &geometry_store[size_t(geometry_slots[i])];
+  if (2 * (geometry_keys.size() + 1) > geometry_slots.size()) {  // grow, then find the free slot again
+    geometry_slots.assign(std::max<size_t>(64, 2 * geometry_slots.size()), -1);
+    mask = geometry_slots.size() - 1;
+    for (size_t e = 0; e < geometry_keys.size(); ++e) {
+      size_t j = hash(geometry_keys[e]) & mask;
+      while (geometry_slots[j] >= 0) j = (j + 1) & mask;
+      geometry_slots[j] = int32_t(e);
+    }
+    for (i = h & mask; geometry_slots[i] >= 0;) i = (i + 1) & mask;
+  }
+  const OpGeometry* g = &geometry_store.emplace_back(op_geometry(net, op));  // first: it may throw
+  geometry_slots[i] = int32_t(geometry_keys.size());
+  geometry_keys.push_back(key);
+  return g;
 }
 
 void PlanTables::reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan) {
@@ -50,12 +80,15 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   if (memories > kMaxPlanMemories) throw PlanningError("plan uses more than 8 memories");
   memory_map.resize(memories);
   memory_cost.resize(memories);
+  stalling_memories = 0;
   for (int i = 0; i < memories; ++i) {
     const int m = memory_map[i] = board.memory_index(plan.memories[i]);
     if (m < 0) throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board.name + " does not have");
     const Memory& mem = board.memories[m];
     memory_cost[i] = MemoryCost{mem.read_cycles_per_byte.value, mem.write_cycles_per_byte.value, mem.cached,
                                 mem.kind == MemoryKind::External};
+    const MemoryCost& mc = memory_cost[i];
+    if (mc.read_cpb != 0 || mc.write_cpb != 0 || mc.external) stalling_memories |= 2u << i;
   }
   link_engine.resize(size_t(memories) * memories);
   link_bpc.resize(link_engine.size());
@@ -74,7 +107,8 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
     if (buf.region.memory >= 0 && buf.region.memory < kMaxPlanMemories) has_staging[buf.region.memory] = true;
   }
   if (geometry_store.size() > kMaxCachedGeometries) {
-    geometry_cache.clear();
+    geometry_slots.clear();
+    geometry_keys.clear();
     geometry_store.clear();
     geometry.clear();
   }
@@ -87,9 +121,7 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
                           op.act,    op.macs,     net.tensor(op.inputs[0]).shape,
                           net.tensor(op.output).shape};
     if (geometry[op.id] && last_key[op.id] == key) continue;  // as in the last run (the same network, mostly)
-    auto [it, inserted] = geometry_cache.try_emplace(key, nullptr);
-    if (inserted) it->second = &geometry_store.emplace_back(op_geometry(net, op));
-    geometry[op.id] = it->second;
+    geometry[op.id] = cached_geometry(key, net, op);
     last_key[op.id] = key;
   }
 }

@@ -76,9 +76,11 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
     const bool widen = pointwise && groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
     const int widened_block = kDspWidenedWeightWords / (4 * groups) * 2;
     const int block = widen && widened_block < kDspConvChannelBlock ? widened_block : kDspConvChannelBlock;
+    static_assert(kDspConvChannelBlock % 2 == 0 && kDspWidenedWeightWords % (4 * kMaxDspWidenedGroups) == 0,
+                  "channel blocks are even (widened_block >= 2 whenever widen)");
     const double blocks = std::ceil(channels / block);
-    double computed_channels = 0;  // odd channels of a block are computed twice
-    for (int first = 0; first < c; first += block) computed_channels += double((std::min(block, c - first) + 1) & ~1);
+    // Odd channels of a block are computed twice; blocks are even, so only the last partial block has any.
+    const double computed_channels = double(c / block * block + ((c % block + 1) & ~1));
     const double executed_macs = pairs * 2 * computed_channels * groups * 4;
     f[int(T::Mac)] = executed_macs;
     f[int(T::Channel)] = channels;
@@ -93,9 +95,9 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
     return;
   }
   const double blocks = std::ceil(channels / kDspConvChannelBlock);
-  double tile_channels = 0;
-  for (int first = 0; first < c; first += kDspConvChannelBlock)
-    tile_channels += double(std::min(kDspConvChannelBlock, c - first) / 2 * 2);
+  // Channels in pairs per block (the block is even, so only the last partial block can leave one over).
+  const double tile_channels =
+      double(c / kDspConvChannelBlock * kDspConvChannelBlock + c % kDspConvChannelBlock / 2 * 2);
   const double pairs = rows * (g.out_w / 2), lone = rows * (g.out_w % 2);
   const double tile_outputs = pairs * 2 * tile_channels;
   f[int(T::Mac)] = pixels * channels * depth;

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
 #include <vector>
 
 #include "tinyops/board.hpp"
@@ -67,7 +66,7 @@ struct BoardTables {
 
 // The plan's memories, links and staging buffers resolved against the board, and the op geometries.
 struct PlanTables {
-  // Not copyable: geometry_cache points into this object's geometry_store.
+  // Not copyable: `geometry` points into this object's geometry_store.
   PlanTables() = default;
   PlanTables(const PlanTables&) = delete;
   PlanTables& operator=(const PlanTables&) = delete;
@@ -105,6 +104,9 @@ struct PlanTables {
   int memories = 0;
   std::vector<int> memory_map;  // plan memory -> board memory
   std::vector<MemoryCost> memory_cost;
+  // Bit m + 1: plan memory m costs the CPU something to touch (bit 0, "no memory", stays clear).
+  uint32_t stalling_memories = 0;
+  bool stalls_on(int memory) const { return unsigned(memory + 1) < 32 && (stalling_memories >> (memory + 1)) & 1u; }
   std::vector<int> link_engine;  // [src * memories + dst]
   std::vector<double> link_bpc;
   std::vector<StagingBuffer> staging;
@@ -124,11 +126,14 @@ struct PlanTables {
     Shape in, out;
     bool operator==(const GeometryKey&) const = default;
   };
-  struct GeometryKeyHash {
-    size_t operator()(const GeometryKey& k) const;
-  };
+  static uint64_t hash(const GeometryKey& k);
   static constexpr size_t kMaxCachedGeometries = 4096;  // then the cache starts over
-  std::unordered_map<GeometryKey, const OpGeometry*, GeometryKeyHash> geometry_cache;
+  // The cached geometry of `key`, computed from `op` of `net` when absent.
+  const OpGeometry* cached_geometry(const GeometryKey& key, const Network& net, const Op& op);
+  // An open-addressing table (linear probing, power-of-two size, at most half full) of indices into
+  // geometry_keys / geometry_store: a lookup per op of every network scored, so no modulo and no node chasing.
+  std::vector<int32_t> geometry_slots;
+  std::vector<GeometryKey> geometry_keys;
   std::deque<OpGeometry> geometry_store;  // stable addresses
   std::vector<GeometryKey> last_key;  // by op id: the key of the last run's op (checked before the hash map)
 };
@@ -139,11 +144,11 @@ inline PartCost PlanTables::part_cost(const BoardTables& board, const OpGeometry
   const PartWork work = part_work(g, part);
   const double dcache_bytes = board.dcache_bytes;
   cost.compute = board.compute_cycles(g.kind, kernel_features(g, part));
-  for (int k = 0; k < kOperandCount; ++k) {
+  static_assert(int(Operand::Scratch) == kOperandCount - 1, "the scratch buffer is never read from slow memory");
+  for (int k = 0; k < kOperandCount - 1; ++k) {
     const Region& r = part.at[k];
-    if (!r.present() || r.bytes == 0 || Operand(k) == Operand::Scratch) continue;
+    if (r.bytes == 0 || !stalls_on(r.memory)) continue;  // absent, empty or in SRAM: nothing to count
     const MemoryCost& mc = memory_cost[r.memory];
-    if (mc.read_cpb == 0 && mc.write_cpb == 0 && !mc.external) continue;  // SRAM: nothing to count
     double bytes = double(r.bytes);
     double cycles;
     if (Operand(k) == Operand::Output) {
