@@ -53,21 +53,23 @@ const OpGeometry* PlanTables::cached_geometry(const GeometryKey& key, const Netw
   const uint64_t h = hash(key);
   size_t mask = geometry_slots.size() - 1;
   size_t i = h & mask;
-  for (; !geometry_slots.empty() && geometry_slots[i] >= 0; i = (i + 1) & mask)
-    if (geometry_keys[size_t(geometry_slots[i])] == key) return &geometry_store[size_t(geometry_slots[i])];
-  if (2 * (geometry_keys.size() + 1) > geometry_slots.size()) {  // grow, then find the free slot again
+  for (; !geometry_slots.empty() && geometry_slots[i] >= 0; i = (i + 1) & mask) {
+    const CachedGeometry& e = geometry_entries[size_t(geometry_slots[i])];
+    if (e.key == key) return e.geometry;
+  }
+  if (2 * (geometry_entries.size() + 1) > geometry_slots.size()) {  // grow, then find the free slot again
     geometry_slots.assign(std::max<size_t>(64, 2 * geometry_slots.size()), -1);
     mask = geometry_slots.size() - 1;
-    for (size_t e = 0; e < geometry_keys.size(); ++e) {
-      size_t j = hash(geometry_keys[e]) & mask;
+    for (size_t e = 0; e < geometry_entries.size(); ++e) {
+      size_t j = hash(geometry_entries[e].key) & mask;
       while (geometry_slots[j] >= 0) j = (j + 1) & mask;
       geometry_slots[j] = int32_t(e);
     }
     for (i = h & mask; geometry_slots[i] >= 0;) i = (i + 1) & mask;
   }
   const OpGeometry* g = &geometry_store.emplace_back(op_geometry(net, op));  // first: it may throw
-  geometry_slots[i] = int32_t(geometry_keys.size());
-  geometry_keys.push_back(key);
+  geometry_slots[i] = int32_t(geometry_entries.size());
+  geometry_entries.push_back(CachedGeometry{key, g});
   return g;
 }
 
@@ -108,7 +110,7 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   }
   if (geometry_store.size() > kMaxCachedGeometries) {
     geometry_slots.clear();
-    geometry_keys.clear();
+    geometry_entries.clear();
     geometry_store.clear();
     geometry.clear();
   }

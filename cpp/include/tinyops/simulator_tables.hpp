@@ -16,6 +16,7 @@
 namespace tinyops::sim {
 
 inline constexpr int kMaxPlanMemories = 8;
+static_assert(kMaxPlanMemories < 31, "PlanTables::stalling_memories holds a bit per plan memory, and bit 31 for none");
 
 // What a part costs the CPU, apart from waiting: kernel cycles and the memory stalls of operands it reads or
 // writes in place (before bus contention), by plan memory.
@@ -106,7 +107,8 @@ struct PlanTables {
   std::vector<MemoryCost> memory_cost;
   // Bit m + 1: plan memory m costs the CPU something to touch (bit 0, "no memory", stays clear).
   uint32_t stalling_memories = 0;
-  bool stalls_on(int memory) const { return unsigned(memory + 1) < 32 && (stalling_memories >> (memory + 1)) & 1u; }
+  // (& 31: a region of no memory, or a malformed negative index, lands on a bit that is never set.)
+  bool stalls_on(int memory) const { return (stalling_memories >> ((memory + 1) & 31)) & 1u; }
   std::vector<int> link_engine;  // [src * memories + dst]
   std::vector<double> link_bpc;
   std::vector<StagingBuffer> staging;
@@ -131,9 +133,13 @@ struct PlanTables {
   // The cached geometry of `key`, computed from `op` of `net` when absent.
   const OpGeometry* cached_geometry(const GeometryKey& key, const Network& net, const Op& op);
   // An open-addressing table (linear probing, power-of-two size, at most half full) of indices into
-  // geometry_keys / geometry_store: a lookup per op of every network scored, so no modulo and no node chasing.
+  // geometry_entries: a lookup per op of every network scored, so no modulo and no node chasing.
   std::vector<int32_t> geometry_slots;
-  std::vector<GeometryKey> geometry_keys;
+  struct CachedGeometry {
+    GeometryKey key;
+    const OpGeometry* geometry;  // into geometry_store
+  };
+  std::vector<CachedGeometry> geometry_entries;
   std::deque<OpGeometry> geometry_store;  // stable addresses
   std::vector<GeometryKey> last_key;  // by op id: the key of the last run's op (checked before the hash map)
 };
