@@ -14,20 +14,26 @@ namespace tinyops {
 
 std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
                                        const Board& board) {
-  for (const std::string& s : strategies) {
-    bool known = false;
-    for (const PlannerEntry& e : planners()) known |= (s == e.name);
-    if (!known) make_plan(Network(), board, s);  // throws the unknown-strategy InputError
-  }
+  // One plan (and planner scratch) per strategy, rewritten network after network: steady-state planning then
+  // reuses their storage instead of allocating every op's parts again.
+  struct Slot {
+    const PlannerEntry* planner;
+    Plan plan;
+    PlannerScratch scratch;
+  };
+  std::vector<Slot> slots;
+  slots.reserve(strategies.size());
+  for (const std::string& s : strategies) slots.push_back(Slot{&planner(s), {}, {}});  // throws for an unknown one
   Simulator sim(board);
   std::vector<BatchScore> out;
   out.reserve(nets.size() * strategies.size());
   for (size_t a = 0; a < nets.size(); ++a) {
-    for (const std::string& s : strategies) {
+    for (size_t k = 0; k < strategies.size(); ++k) {
       BatchScore score;
       score.arch = int(a);
-      score.strategy = s;
-      Plan plan = make_plan(*nets[a], board, s);
+      score.strategy = strategies[k];
+      Plan& plan = slots[k].plan;
+      make_plan_into(*slots[k].planner, *nets[a], board, plan, slots[k].scratch);
       score.fits = plan.fits;
       if (plan.fits) {
         const SimResult& r = sim.run(*nets[a], plan, false);

@@ -14,36 +14,49 @@ Lifetime tensor_lifetime(const Network& net, const Tensor& t) {
 }
 
 ArenaLayout plan_arena(const Network& net, int64_t alignment) {
+  ArenaScratch scratch;
+  plan_arena(net, scratch, alignment);
+  return std::move(scratch.layout);
+}
+
+void plan_arena(const Network& net, ArenaScratch& scratch, int64_t alignment) {
   const auto& tensors = net.tensors();
   const size_t n = tensors.size();
-  ArenaLayout layout;
+  ArenaLayout& layout = scratch.layout;
   layout.offsets.assign(n, 0);
-  std::vector<int64_t> bytes(n);
+  layout.peak_bytes = 0;
+  std::vector<int64_t>& bytes = scratch.bytes;
+  bytes.resize(n);
   for (const Tensor& t : tensors) bytes[t.id] = t.shape.bytes();
-  std::vector<int> order(n);
+  std::vector<int>& order = scratch.order;
+  order.resize(n);
   std::iota(order.begin(), order.end(), 0);
   // Largest first; ties by id so the layout is deterministic.
   std::sort(order.begin(), order.end(), [&](int a, int b) { return bytes[a] != bytes[b] ? bytes[a] > bytes[b] : a < b; });
 
   // Which tensors are alive during each op (flat, op by op), so the placed tensors whose lifetime overlaps the
   // next tensor's are gathered from the few ops it spans instead of testing every placed tensor.
-  std::vector<Lifetime> life(n);
+  std::vector<Lifetime>& life = scratch.life;
+  life.resize(n);
   const int n_ops = int(net.ops().size());
-  std::vector<int> alive_begin(size_t(n_ops) + 1, 0), alive(0);
+  std::vector<int>& alive_begin = scratch.alive_begin;
+  std::vector<int>& alive = scratch.alive;
+  alive_begin.assign(size_t(n_ops) + 1, 0);
   for (const Tensor& t : tensors) {
     life[t.id] = tensor_lifetime(net, t);
     for (int op = life[t.id].first_op; op <= std::min(life[t.id].last_op, n_ops - 1); ++op) ++alive_begin[op + 1];
   }
   for (int op = 0; op < n_ops; ++op) alive_begin[op + 1] += alive_begin[op];
   alive.resize(size_t(alive_begin[n_ops]));
-  {
-    std::vector<int> fill(alive_begin.begin(), alive_begin.end() - 1);
-    for (const Tensor& t : tensors)
-      for (int op = life[t.id].first_op; op <= std::min(life[t.id].last_op, n_ops - 1); ++op) alive[fill[op]++] = t.id;
-  }
-  std::vector<char> placed(n, 0);
-  std::vector<int> seen(n, -1);  // the tensor whose gathering last saw it
-  std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of placed tensors alive at the same time
+  std::vector<int>& fill = scratch.fill;
+  fill.assign(alive_begin.begin(), alive_begin.end() - 1);
+  for (const Tensor& t : tensors)
+    for (int op = life[t.id].first_op; op <= std::min(life[t.id].last_op, n_ops - 1); ++op) alive[fill[op]++] = t.id;
+  std::vector<char>& placed = scratch.placed;
+  placed.assign(n, 0);
+  std::vector<int>& seen = scratch.seen;
+  seen.assign(n, -1);  // the tensor whose gathering last saw it
+  auto& busy = scratch.busy;  // [begin, end) of placed tensors alive at the same time
   for (int id : order) {
     const int64_t size = align_to(bytes[id], alignment);
     busy.clear();
@@ -64,7 +77,6 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment) {
     layout.peak_bytes = std::max(layout.peak_bytes, offset + size);
     placed[id] = 1;
   }
-  return layout;
 }
 
 int64_t place_params(const Network& net, int memory, int64_t offset, std::vector<std::array<Region, 3>>& out,

@@ -7,8 +7,8 @@
 namespace tinyops {
 
 OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers,
-                               int64_t output_bytes)
-    : net_(net), plan_(plan), sizes_(buffers), output_bytes_(output_bytes) {
+                               int64_t output_bytes, SpareParts* spare)
+    : net_(net), plan_(plan), sizes_(buffers), output_bytes_(output_bytes), spare_(spare) {
   const Memory& sram = board.memory(board.sram_memory);
   sram_ = plan_.add_memory(sram.name, int64_t(sram.size_bytes.value));
   plan_.sram_memory = sram_;
@@ -34,37 +34,21 @@ OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& pla
                         " of board " + board.name + " (" + std::to_string(plan_.memory_sizes[sram_]) + " bytes)");
 }
 
-Region OverlayPlanner::slice(int tensor, int64_t offset, int64_t bytes) const {
-  const Region& home = plan_.tensor_home.at(tensor);
-  return Region{home.memory, home.offset + offset, bytes};
-}
-
-Region OverlayPlanner::rows_of(int tensor, int begin, int end) const {
-  const Shape& s = net_.tensor(tensor).shape;
-  const int64_t row = int64_t(s.w) * s.c;
-  return slice(tensor, begin * row, (end - begin) * row);
-}
-
-Region OverlayPlanner::in_buffer(int buffer, int64_t bytes) const {
-  const Region& b = plan_.buffers.at(buffer).region;
-  return Region{b.memory, b.offset, bytes};
-}
-
 bool OverlayPlanner::can_prefetch(int tensor, int rows) const {
   if (!previous_.overlay) return false;  // only an overlay op's last part issues the next op's first copy
   if (tensor != previous_.out_tensor) return true;  // an older tensor: complete
   return !previous_.full_before_last && rows <= previous_.rows_done;
 }
 
-void OverlayPlanner::keep_in_place(int op, const std::string& label) {
-  plan_.ops.at(op).strategy = label;  // the base plan's parts stay; nothing reads the overlay buffers
+void OverlayPlanner::keep_in_place(int op, std::string_view label) {
+  add_whole_op(plan_, net_, net_.op(op), label, spare_);  // nothing reads the overlay buffers
   previous_ = Previous{};
 }
 
 // Filter, bias and quant params: copied into their buffers when the op starts (the previous op's last part may
 // still read them, so never ahead) if they fit, else read in place from their home.
 void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights) {
-  const auto& home = plan_.op_params.at(op.id);
+  const auto& home = plan_.op_params[op.id];
   first.copy_when_due.reserve(first.copy_when_due.size() + 4);  // weights, bias, quant in two halves
   auto stage = [&](Operand operand, const Region& src, int buffer, int64_t capacity) {
     if (!src.present()) return;
@@ -96,20 +80,28 @@ bool OverlayPlanner::output_overlay_fits(int op_id, const std::vector<RowPart>& 
   return true;
 }
 
-void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>& rows, const std::string& label,
+void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>& rows, std::string_view label,
                                bool output_overlay) {
   if (output_overlay && !output_overlay_fits(op_id, rows))
     throw PlanningError("op " + std::to_string(op_id) + ": output parts do not fit the output buffers");
   const Op& op = net_.op(op_id);
-  const Shape& out = net_.tensor(op.output).shape;
-  OpPlan o;
-  o.op = op_id;
-  o.strategy = label;
+  OpPlan& o = plan_.ops.at(op_id);
+  reset_op_plan(o, op_id, label, rows.size(), spare_);  // rewritten in place: its parts' storage reused
   o.partitioning = Partitioning::Rows;
   o.factor = factor;
   o.output_overlay = output_overlay;
-  o.parts.resize(rows.size());
   const int64_t scratch = receptive_field_bytes(net_, op);
+  const bool two_inputs = op.inputs.size() > 1;
+  auto row_bytes = [&](int tensor) {
+    const Shape& s = net_.tensor(tensor).shape;
+    return int64_t(s.w) * s.c;
+  };
+  const Shape& out = net_.tensor(op.output).shape;
+  const Region& in_home = plan_.tensor_home[op.inputs[0]];
+  const Region& in2_home = plan_.tensor_home[op.inputs[two_inputs ? 1 : 0]];
+  const Region& out_home = plan_.tensor_home[op.output];
+  const int64_t in_row = row_bytes(op.inputs[0]), in2_row = row_bytes(op.inputs[two_inputs ? 1 : 0]);
+  const int64_t out_row = int64_t(out.w) * out.c;
   for (size_t p = 0; p < rows.size(); ++p) {
     const RowPart& r = rows[p];
     Part& part = o.parts[p];
@@ -120,18 +112,17 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     part.out_channel_begin = 0;
     part.out_channel_end = out.c;
     const int buffer = input_[parity_];
-    const Region src = rows_of(op.inputs[0], r.in_begin, r.in_end);
-    part.copy_in.reserve(op.inputs.size());
+    const Region src = rows_of(in_home, in_row, r.in_begin, r.in_end);
     part.at[int(Operand::Input)] = in_buffer(buffer, src.bytes);
     part.copy_in.push_back(Transfer{Operand::Input, src, part.at[int(Operand::Input)], buffer});
-    if (op.inputs.size() > 1) {  // add: the second input's part into filter / im2col, alternating
+    if (two_inputs) {  // add: the second input's part into filter / im2col, alternating
       const int second = parity_ == 0 ? filter_ : im2col_;
-      const Region src2 = rows_of(op.inputs[1], r.in_begin, r.in_end);
+      const Region src2 = rows_of(in2_home, in2_row, r.in_begin, r.in_end);
       part.at[int(Operand::Input2)] = in_buffer(second, src2.bytes);
       part.copy_in.push_back(Transfer{Operand::Input2, src2, part.at[int(Operand::Input2)], second});
     }
     if (scratch > 0) part.at[int(Operand::Scratch)] = in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes));
-    const Region home = rows_of(op.output, r.out_begin, r.out_end);
+    const Region home = rows_of(out_home, out_row, r.out_begin, r.out_end);
     if (output_overlay) {  // written to SRAM, copied out while the next part computes
       part.at[int(Operand::Output)] = in_buffer(output_[output_parity_], home.bytes);
       part.copy_out.push_back(Transfer{Operand::Output, part.at[int(Operand::Output)], home, -1});
@@ -139,11 +130,10 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     } else {
       part.at[int(Operand::Output)] = home;
     }
-    part.copy_ahead = p > 0 || (op.inputs.size() == 1 && can_prefetch(op.inputs[0], r.in_end));
+    part.copy_ahead = p > 0 || (!two_inputs && can_prefetch(op.inputs[0], r.in_end));
     parity_ ^= 1;
   }
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/true);
-  plan_.ops.at(op_id) = std::move(o);
   previous_ = Previous{true, op.output, rows.back().out_begin, false};
 }
 
@@ -159,17 +149,16 @@ bool OverlayPlanner::channels_fit(int op_id, int parts) const {
          per_channel * per_part <= std::min(sizes_.filter_bytes, sizes_.im2col_bytes);
 }
 
-void OverlayPlanner::plan_channels(int op_id, int parts, const std::string& label) {
+void OverlayPlanner::plan_channels(int op_id, int parts, std::string_view label) {
   if (!channels_fit(op_id, parts)) throw PlanningError("op " + std::to_string(op_id) + " cannot stream its weights");
   const Op& op = net_.op(op_id);
   const Shape& out = net_.tensor(op.output).shape;
-  const auto& home = plan_.op_params.at(op_id);
+  const auto& home = plan_.op_params[op_id];
   const int channels = out.c;
   const int per_part = (channels + parts - 1) / parts;
   const int64_t per_channel = op.weight_bytes / channels;
-  OpPlan o;
-  o.op = op_id;
-  o.strategy = label;
+  OpPlan& o = plan_.ops.at(op_id);
+  reset_op_plan(o, op_id, label, size_t((channels + per_part - 1) / per_part), spare_);
   o.partitioning = Partitioning::OutputChannels;
   o.factor = parts;
   const int in = op.inputs[0];
@@ -177,7 +166,7 @@ void OverlayPlanner::plan_channels(int op_id, int parts, const std::string& labe
   const Region input = in_buffer(buffer, net_.tensor(in).shape.bytes());
   for (int c = 0, p = 0; c < channels; c += per_part, ++p) {
     const int end = std::min(channels, c + per_part);
-    Part part;
+    Part& part = o.parts[size_t(p)];
     part.in_row_begin = 0;
     part.in_row_end = net_.tensor(in).shape.h;
     part.out_row_begin = 0;
@@ -189,14 +178,12 @@ void OverlayPlanner::plan_channels(int op_id, int parts, const std::string& labe
     const Region src{home[kParamWeights].memory, home[kParamWeights].offset + c * per_channel, (end - c) * per_channel};
     part.at[int(Operand::Weights)] = in_buffer(filters, src.bytes);
     (p == 0 ? part.copy_when_due : part.copy_in).push_back(Transfer{Operand::Weights, src, part.at[int(Operand::Weights)], filters});
-    if (p == 0) part.copy_in.push_back(Transfer{Operand::Input, plan_.tensor_home.at(in), input, buffer});
+    if (p == 0) part.copy_in.push_back(Transfer{Operand::Input, plan_.tensor_home[in], input, buffer});
     // Channels are the innermost dimension: a part writes a strided slice of the whole output.
-    part.at[int(Operand::Output)] = plan_.tensor_home.at(op.output);
+    part.at[int(Operand::Output)] = plan_.tensor_home[op.output];
     part.copy_ahead = p > 0 || can_prefetch(in, net_.tensor(in).shape.h);
-    o.parts.push_back(std::move(part));
   }
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/false);  // placed per part
-  plan_.ops.at(op_id) = std::move(o);
   parity_ ^= 1;
   previous_ = Previous{true, op.output, 0, true};
 }

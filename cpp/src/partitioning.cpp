@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 
 #include "tinyops/error.hpp"
 
@@ -175,19 +173,22 @@ namespace {
 // part memoized per factor (a MobileNet has ~60 ops but only ~15 distinct geometries).
 class FactorSearch {
  public:
-  explicit FactorSearch(const Network& net) {
-    std::map<std::pair<int, int64_t>, int> class_index;
+  using OpClass = FactorSearchScratch::OpClass;
+
+  FactorSearch(const Network& net, FactorSearchScratch& scratch) : s_(scratch) {
+    s_.op_class.clear();
+    s_.classes.clear();
+    s_.geometries.clear();
+    s_.least_first_rows.clear();
+    for (std::vector<int>& m : s_.memo) m.clear();
     for (const Op& op : net.ops()) {
       const RowGeometry g = row_geometry(net, op);
       if (g.rule == RowRule::Whole) {
-        op_class_.push_back(-1);
+        s_.op_class.push_back(-1);
         continue;
       }
-      const Shape& in = net.tensor(op.inputs.at(0)).shape;
-      const auto key = std::make_pair(geometry_index(g), int64_t(in.w) * in.c);
-      auto [it, inserted] = class_index.emplace(key, int(classes_.size()));
-      if (inserted) classes_.push_back(OpClass{key.first, key.second});
-      op_class_.push_back(it->second);
+      const Shape& in = net.tensor(op.inputs[0]).shape;
+      s_.op_class.push_back(index_of(s_.classes, OpClass{geometry_index(g), int64_t(in.w) * in.c}));
       if (op.kind == OpKind::Conv2D || op.kind == OpKind::DepthwiseConv2D) {
         max_field_bytes_ = std::max(max_field_bytes_, receptive_field_bytes(net, op));
         max_bias_bytes_ = std::max(max_bias_bytes_, op.bias_bytes);
@@ -195,52 +196,56 @@ class FactorSearch {
     }
   }
 
-  // The partitioning for trial factor `factor`; the per-op parts only `with_parts` (the accepted factor).
-  RowPartitioning evaluate(int factor, bool with_parts) {
-    RowPartitioning r;
+  // The partitioning for trial factor `factor` into `r`, without the per-op parts (add_parts: the accepted one).
+  void evaluate(int factor, RowPartitioning& r) {
     r.network_factor = factor;
     int64_t network_largest = 0;
-    for (const OpClass& c : classes_) network_largest = std::max(network_largest, c.row_bytes * rows(c.geometry, factor));
-    std::vector<int> class_factor(classes_.size(), factor);
+    for (const OpClass& c : s_.classes) network_largest = std::max(network_largest, c.row_bytes * rows(c.geometry, factor));
+    s_.class_factor.assign(s_.classes.size(), factor);
     int64_t largest = 0;
-    for (size_t k = 0; k < classes_.size(); ++k) {
-      const OpClass& c = classes_[k];
+    for (size_t k = 0; k < s_.classes.size(); ++k) {
+      const OpClass& c = s_.classes[k];
       for (int j = 2; j < factor; ++j) {
         // The first part's rows bound the largest part's from below: a factor it rules out needs no partitioning.
-        if (c.row_bytes * first_part_rows(geometries_[c.geometry], j) > network_largest) continue;
+        if (c.row_bytes * first_part_rows(s_.geometries[c.geometry], j) > network_largest) continue;
         if (c.row_bytes * rows(c.geometry, j) <= network_largest) {
-          class_factor[k] = j;
+          s_.class_factor[k] = j;
           break;
         }
       }
-      largest = std::max(largest, c.row_bytes * rows(c.geometry, class_factor[k]));
+      largest = std::max(largest, c.row_bytes * rows(c.geometry, s_.class_factor[k]));
     }
     r.largest_part_bytes = largest;
     r.buffers = buffers_for(largest);
-    if (with_parts) {
-      r.op_factor.assign(op_class_.size(), 0);
-      r.parts.resize(op_class_.size());
-      for (size_t i = 0; i < op_class_.size(); ++i) {
-        const int k = op_class_[i];
-        if (k < 0) continue;
-        r.op_factor[i] = class_factor[k];
-        r.parts[i] = partition_rows(geometries_[classes_[k].geometry], class_factor[k]);
-      }
-    }
-    return r;
   }
 
-  // A lower bound of evaluate(factor).buffers.total_bytes() without partitioning anything: whatever factor
+  // The per-op factors and parts of the trial evaluate() last computed, into `r`.
+  void add_parts(RowPartitioning& r) {
+    const size_t n = s_.op_class.size();
+    r.op_factor.assign(n, 0);
+    r.parts.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const int k = s_.op_class[i];
+      if (k < 0) {
+        r.parts[i].clear();
+        continue;
+      }
+      r.op_factor[i] = s_.class_factor[k];
+      partition_rows(s_.geometries[s_.classes[k].geometry], s_.class_factor[k], r.parts[i]);
+    }
+  }
+
+  // A lower bound of evaluate(factor)'s buffers.total_bytes() without partitioning anything: whatever factor
   // from 2 to `factor` a class ends up with, its largest part is no smaller than its smallest first part over
   // those factors. Call it for factor = 2, 3, ... in turn (it keeps those minima).
   int64_t need_lower_bound(int factor) {
-    if (least_first_rows_.size() != classes_.size() || factor == 2)
-      least_first_rows_.assign(classes_.size(), std::numeric_limits<int>::max());
+    if (s_.least_first_rows.size() != s_.classes.size() || factor == 2)
+      s_.least_first_rows.assign(s_.classes.size(), std::numeric_limits<int>::max());
     int64_t largest = 0;
-    for (size_t k = 0; k < classes_.size(); ++k) {
-      const OpClass& c = classes_[k];
-      least_first_rows_[k] = std::min(least_first_rows_[k], first_part_rows(geometries_[c.geometry], factor));
-      largest = std::max(largest, c.row_bytes * least_first_rows_[k]);
+    for (size_t k = 0; k < s_.classes.size(); ++k) {
+      const OpClass& c = s_.classes[k];
+      s_.least_first_rows[k] = std::min(s_.least_first_rows[k], first_part_rows(s_.geometries[c.geometry], factor));
+      largest = std::max(largest, c.row_bytes * s_.least_first_rows[k]);
     }
     return buffers_for(largest).total_bytes();
   }
@@ -256,37 +261,30 @@ class FactorSearch {
     return b;
   }
 
-  struct OpClass {  // ops whose parts have the same rows and the same bytes a row
-    int geometry = 0;
-    int64_t row_bytes = 0;
-  };
+  // The index of `value` in `values`, appended when absent.
+  template <typename T>
+  static int index_of(std::vector<T>& values, const T& value) {
+    auto it = std::find(values.begin(), values.end(), value);
+    if (it != values.end()) return int(it - values.begin());
+    values.push_back(value);
+    return int(values.size()) - 1;
+  }
 
   int geometry_index(const RowGeometry& g) {
-    const auto key = std::make_tuple(int(g.rule), g.in_rows, g.out_rows, g.kernel_rows, g.stride, g.pad_top,
-                                     g.pad_bottom);
-    auto [it, inserted] = index_.emplace(key, int(geometries_.size()));
-    if (inserted) {
-      geometries_.push_back(g);
-      memo_.emplace_back();
-    }
-    return it->second;
+    const int i = index_of(s_.geometries, g);
+    if (s_.memo.size() < s_.geometries.size()) s_.memo.resize(s_.geometries.size());
+    return i;
   }
 
   // The largest part's rows of `geometry` at `factor`, memoized.
   int64_t rows(int geometry, int factor) {
-    std::vector<int>& m = memo_[geometry];
+    std::vector<int>& m = s_.memo[geometry];
     if (int(m.size()) <= factor) m.resize(factor + 1, -1);
-    if (m[factor] < 0) m[factor] = largest_part_rows(geometries_[geometry], factor, scratch_);
+    if (m[factor] < 0) m[factor] = largest_part_rows(s_.geometries[geometry], factor, s_.parts);
     return m[factor];
   }
 
-  std::vector<int> op_class_;  // per op: its class, -1 when not partitioned
-  std::vector<OpClass> classes_;
-  std::vector<RowGeometry> geometries_;
-  std::vector<std::vector<int>> memo_;  // [geometry][factor]: largest part rows, -1 until computed
-  std::vector<RowPart> scratch_;
-  std::vector<int> least_first_rows_;  // per class: need_lower_bound's running minimum
-  std::map<std::tuple<int, int, int, int, int, int, int>, int> index_;
+  FactorSearchScratch& s_;
   int64_t max_field_bytes_ = 0;
   int64_t max_bias_bytes_ = 0;
 };
@@ -296,22 +294,37 @@ class FactorSearch {
 RowPartitioning partition_network(const Network& net, int factor) {
   if (factor < 2 || factor > kMaxPartitionFactor)
     throw std::invalid_argument("network partition factor must be in 2.." + std::to_string(kMaxPartitionFactor));
-  return FactorSearch(net).evaluate(factor, true);
+  FactorSearchScratch scratch;
+  FactorSearch search(net, scratch);
+  RowPartitioning r;
+  search.evaluate(factor, r);
+  search.add_parts(r);
+  return r;
 }
 
 RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_bytes) {
-  FactorSearch search(net);
+  FactorSearchScratch scratch;
+  RowPartitioning r;
+  choose_row_partitioning(net, sram_budget_bytes, r, scratch);
+  return r;
+}
+
+void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
+                             FactorSearchScratch& scratch) {
+  FactorSearch search(net, scratch);
   for (int f = 2; f <= kMaxPartitionFactor; ++f) {
     // A factor whose buffers cannot fit even with every part as small as its first is passed over unpartitioned
     // (its exact need is larger still): most of the factors below the one that fits.
     if (search.need_lower_bound(f) > sram_budget_bytes) continue;
-    if (search.evaluate(f, false).buffers.total_bytes() <= sram_budget_bytes) return search.evaluate(f, true);
+    search.evaluate(f, out);
+    if (out.buffers.total_bytes() <= sram_budget_bytes) return search.add_parts(out);
   }
   // None fits: the smallest exact need over all factors, for the message.
   int64_t smallest_need = -1;
   int smallest_factor = 0;
   for (int f = 2; f <= kMaxPartitionFactor; ++f) {
-    const int64_t need = search.evaluate(f, false).buffers.total_bytes();
+    search.evaluate(f, out);
+    const int64_t need = out.buffers.total_bytes();
     if (smallest_need < 0 || need < smallest_need) {
       smallest_need = need;
       smallest_factor = f;

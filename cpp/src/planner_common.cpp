@@ -1,5 +1,7 @@
 // Building blocks shared by the planners: plan header, memories, arena, whole-op parts.
+#include <array>
 #include <string>
+#include <utility>
 
 #include "tinyops/memory_planner.hpp"
 #include "tinyops/planner.hpp"
@@ -23,17 +25,64 @@ int use_memory(Plan& plan, const Board& board, int board_memory) {
 
 Plan start_plan(const Network& net, const Board& board, const std::string& strategy) {
   Plan plan;
+  start_plan(plan, net, board, strategy);
+  return plan;
+}
+
+void start_plan(Plan& plan, const Network& net, const Board& board, const std::string& strategy) {
+  // Copy-assigning a default (empty) container keeps the target's storage (so fields added to Plan later are
+  // reset too); the ops are moved aside first as that would destroy them.
+  static const Plan kDefaultPlan;
+  std::vector<OpPlan> ops = std::move(plan.ops);
+  plan = kDefaultPlan;
+  plan.ops = std::move(ops);  // entries kept: their parts' storage is rewritten, not reallocated
   plan.network = net.name();
   plan.board = board.name;
   plan.board_version = board.version;
   plan.strategy = strategy;
   plan.sram_memory = use_memory(plan, board, board.memory_index(board.sram_memory));
   plan.sram_budget_bytes = int64_t(board.sram_budget_bytes.value);
-  return plan;
+}
+
+void reset_op_plan(OpPlan& o, int op, std::string_view strategy, size_t n_parts, SpareParts* spare) {
+  // Copy-assigning a default (empty) container keeps the target's storage; the parts are moved aside first
+  // as that would destroy them.
+  static const OpPlan kDefaultOp;
+  static const Part kDefaultPart;
+  std::vector<Part> parts = std::move(o.parts);
+  o = kDefaultOp;
+  o.op = op;
+  o.strategy = strategy;
+  if (spare) {
+    while (parts.size() > n_parts) {
+      spare->push_back(std::move(parts.back()));
+      parts.pop_back();
+    }
+    while (parts.size() < n_parts && !spare->empty()) {
+      parts.push_back(std::move(spare->back()));
+      spare->pop_back();
+    }
+  }
+  parts.resize(n_parts);
+  for (Part& part : parts) part = kDefaultPart;
+  o.parts = std::move(parts);
+}
+
+void resize_ops(Plan& plan, size_t n_ops, SpareParts* spare) {
+  if (spare)
+    for (size_t i = n_ops; i < plan.ops.size(); ++i)
+      for (Part& part : plan.ops[i].parts) spare->push_back(std::move(part));
+  plan.ops.resize(n_ops);
 }
 
 int64_t place_arena(Plan& plan, const Network& net, int memory, int64_t offset) {
-  ArenaLayout layout = plan_arena(net);
+  ArenaScratch scratch;
+  return place_arena(plan, net, memory, offset, scratch);
+}
+
+int64_t place_arena(Plan& plan, const Network& net, int memory, int64_t offset, ArenaScratch& scratch) {
+  plan_arena(net, scratch);
+  const ArenaLayout& layout = scratch.layout;
   plan.tensor_home.assign(net.tensors().size(), {});
   for (const Tensor& t : net.tensors())
     plan.tensor_home[t.id] = Region{memory, offset + layout.offsets[t.id], t.shape.bytes()};
@@ -56,22 +105,25 @@ void fill_whole_op_part(const Plan& plan, const Network& net, const Op& op, Part
   part.out_row_end = out.h;
   part.out_channel_begin = 0;
   part.out_channel_end = out.c;
-  part.at[int(Operand::Input)] = plan.tensor_home.at(op.inputs[0]);
-  if (op.inputs.size() > 1) part.at[int(Operand::Input2)] = plan.tensor_home.at(op.inputs[1]);
-  part.at[int(Operand::Weights)] = plan.op_params.at(op.id)[kParamWeights];
-  part.at[int(Operand::Bias)] = plan.op_params.at(op.id)[kParamBias];
-  part.at[int(Operand::Quant)] = plan.op_params.at(op.id)[kParamQuant];
-  part.at[int(Operand::Output)] = plan.tensor_home.at(op.output);
+  // Ids come from the network the plan was placed for (tensor_home and op_params sized by it).
+  part.at[int(Operand::Input)] = plan.tensor_home[op.inputs[0]];
+  if (op.inputs.size() > 1) part.at[int(Operand::Input2)] = plan.tensor_home[op.inputs[1]];
+  const std::array<Region, 3>& params = plan.op_params[op.id];
+  part.at[int(Operand::Weights)] = params[kParamWeights];
+  part.at[int(Operand::Bias)] = params[kParamBias];
+  part.at[int(Operand::Quant)] = params[kParamQuant];
+  part.at[int(Operand::Output)] = plan.tensor_home[op.output];
 }
 
-void add_whole_ops(Plan& plan, const Network& net, const std::string& strategy) {
-  plan.ops.reserve(plan.ops.size() + net.ops().size());
-  for (const Op& op : net.ops()) {
-    OpPlan& o = plan.ops.emplace_back();
-    o.op = op.id;
-    o.strategy = strategy;
-    fill_whole_op_part(plan, net, op, o.parts.emplace_back());
-  }
+void add_whole_op(Plan& plan, const Network& net, const Op& op, std::string_view strategy, SpareParts* spare) {
+  OpPlan& o = plan.ops.at(op.id);
+  reset_op_plan(o, op.id, strategy, 1, spare);
+  fill_whole_op_part(plan, net, op, o.parts.front());
+}
+
+void add_whole_ops(Plan& plan, const Network& net, std::string_view strategy, SpareParts* spare) {
+  resize_ops(plan, net.ops().size(), spare);
+  for (const Op& op : net.ops()) add_whole_op(plan, net, op, strategy, spare);
 }
 
 Plan& not_fitting(Plan& plan, const std::string& why) {

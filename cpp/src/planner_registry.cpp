@@ -8,9 +8,10 @@ namespace tinyops {
 
 const std::vector<PlannerEntry>& planners() {
   static const std::vector<PlannerEntry> table = {
-      {"internal", plan_internal, "activations in internal SRAM, weights in internal flash"},
-      {"external", plan_external, "arena and weights in external memory, read in place through the cache"},
-      {"tinyops", plan_tinyops, "published TinyOps: row parts DMA-copied into ping-pong SRAM overlays"},
+      {"internal", plan_internal, "activations in internal SRAM, weights in internal flash", plan_internal_into},
+      {"external", plan_external, "arena and weights in external memory, read in place through the cache",
+       plan_external_into},
+      {"tinyops", plan_tinyops, "published TinyOps: row parts DMA-copied into ping-pong SRAM overlays", plan_tinyops_into},
       {"optimal", plan_optimal, "per op the fastest of row parts, in place, weight streaming (simulated)"},
   };
   return table;
@@ -23,8 +24,25 @@ std::vector<std::string> planner_names() {
 }
 
 Plan make_plan(const Network& net, const Board& board, const std::string& strategy) {
+  return planner(strategy).fn(net, board);
+}
+
+void make_plan_into(const Network& net, const Board& board, const std::string& strategy, Plan& out,
+                    PlannerScratch& scratch) {
+  make_plan_into(planner(strategy), net, board, out, scratch);
+}
+
+void make_plan_into(const PlannerEntry& planner, const Network& net, const Board& board, Plan& out,
+                    PlannerScratch& scratch) {
+  if (planner.into)
+    planner.into(net, board, out, scratch);
+  else
+    out = planner.fn(net, board);
+}
+
+const PlannerEntry& planner(const std::string& strategy) {
   for (const PlannerEntry& e : planners())
-    if (strategy == e.name) return e.fn(net, board);
+    if (strategy == e.name) return e;
   std::string names;
   for (const PlannerEntry& e : planners()) names += (names.empty() ? "" : ", ") + std::string(e.name);
   throw InputError("strategy", strategy, "unknown strategy (expected one of: " + names + ")");

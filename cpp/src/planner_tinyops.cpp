@@ -17,8 +17,16 @@ int64_t overlay_budget(const Board& board, const Plan& base) {
 }  // namespace
 
 RowPartitioning tinyops_partitioning(const Network& net, const Board& board, const Plan& base) {
+  RowPartitioning rows;
+  FactorSearchScratch scratch;
+  tinyops_partitioning(net, board, base, rows, scratch);
+  return rows;
+}
+
+void tinyops_partitioning(const Network& net, const Board& board, const Plan& base, RowPartitioning& out,
+                          FactorSearchScratch& scratch) {
   try {
-    return choose_row_partitioning(net, overlay_budget(board, base));
+    choose_row_partitioning(net, overlay_budget(board, base), out, scratch);
   } catch (const PlanningError& e) {
     const int64_t used = base.peak_sram_bytes();
     throw PlanningError(std::string(e.what()) + " on board " + board.name +
@@ -27,7 +35,14 @@ RowPartitioning tinyops_partitioning(const Network& net, const Board& board, con
 }
 
 Plan plan_row_overlays(const Network& net, const Board& board, Plan plan, const RowPartitioning& rows) {
-  OverlayPlanner overlays(net, board, plan, rows.buffers);
+  add_row_overlays(net, board, plan, rows);
+  return plan;
+}
+
+void add_row_overlays(const Network& net, const Board& board, Plan& plan, const RowPartitioning& rows,
+                      SpareParts* spare) {
+  resize_ops(plan, net.ops().size(), spare);
+  OverlayPlanner overlays(net, board, plan, rows.buffers, 0, spare);
   for (const Op& op : net.ops()) {
     if (rows.parts[op.id].empty())
       overlays.keep_in_place(op.id, "tinyops:in_place");
@@ -35,7 +50,6 @@ Plan plan_row_overlays(const Network& net, const Board& board, Plan plan, const 
       overlays.plan_rows(op.id, rows.op_factor[op.id], rows.parts[op.id], "tinyops:rows");
   }
   plan.strategy = "tinyops";
-  return plan;
 }
 
 OverlayStart start_overlay_plan(const Network& net, const Board& board, const std::string& strategy) {
@@ -50,11 +64,18 @@ OverlayStart start_overlay_plan(const Network& net, const Board& board, const st
   return start;
 }
 
-Plan plan_tinyops(const Network& net, const Board& board) {
-  OverlayStart start = start_overlay_plan(net, board, "tinyops");
-  if (!start.base.fits) return start.base;
-  if (!start.rows) return not_fitting(start.base, start.why_not);
-  return plan_row_overlays(net, board, std::move(start.base), *start.rows);
+Plan plan_tinyops(const Network& net, const Board& board) { return plan_value<plan_tinyops_into>(net, board); }
+
+void plan_tinyops_into(const Network& net, const Board& board, Plan& plan, PlannerScratch& scratch) {
+  // The external placement without its whole-op parts: the overlay planner writes every op.
+  if (!place_in_external(net, board, "tinyops", plan, scratch)) return;
+  try {
+    tinyops_partitioning(net, board, plan, scratch.rows, scratch.search);
+  } catch (const PlanningError& e) {
+    not_fitting(plan, e.what());
+    return;
+  }
+  add_row_overlays(net, board, plan, scratch.rows, &scratch.spare_parts);
 }
 
 }  // namespace tinyops

@@ -3,6 +3,7 @@
 // TFLite Micro's GreedyMemoryPlanner does) and sequential placement of weights, biases and quant params.
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "tinyops/network.hpp"
@@ -36,6 +37,18 @@ struct ArenaLayout {
 // Tensors are placed largest first, each at the lowest aligned offset that overlaps no already-placed tensor
 // whose lifetime overlaps its own.
 ArenaLayout plan_arena(const Network& net, int64_t alignment = kArenaAlignment);
+
+// plan_arena's working storage and result, reused from one network to the next (a batch plans thousands).
+struct ArenaScratch {
+  ArenaLayout layout;  // the result
+  std::vector<int64_t> bytes;
+  std::vector<int> order, alive_begin, alive, fill, seen;
+  std::vector<Lifetime> life;
+  std::vector<char> placed;
+  std::vector<std::pair<int64_t, int64_t>> busy;
+};
+// The same layout into `scratch.layout`.
+void plan_arena(const Network& net, ArenaScratch& scratch, int64_t alignment = kArenaAlignment);
 
 // Weights, bias and quant params of every op, one after another from `offset` in `memory` (a plan memory
 // index); returns the end offset. Ops without an operand get an absent region.

@@ -3,12 +3,14 @@
 // buffers once, then writes one op at a time, in network order, deciding the ping-pong buffer of each part and
 // whether an op's first part can be copied ahead while the previous op's last part computes.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tinyops/board.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/partitioning.hpp"
 #include "tinyops/plan.hpp"
+#include "tinyops/planner.hpp"
 
 namespace tinyops {
 
@@ -25,23 +27,25 @@ inline constexpr const char* kOutputPongBuffer = "output_pong";
 class OverlayPlanner {
  public:
   // Adds the board's SRAM memory to `plan` and the overlay buffers after whatever SRAM the plan already uses;
-  // with output_bytes > 0 also two ping-pong output buffers of that size (output overlays).
+  // with output_bytes > 0 also two ping-pong output buffers of that size (output overlays). plan.ops must have
+  // an entry per op (the base plan's, or storage to reuse): each op is rewritten by one of the calls below;
+  // parts they drop go to `spare` and parts they add come from there (see reset_op_plan).
   OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers,
-                 int64_t output_bytes = 0);
+                 int64_t output_bytes = 0, SpareParts* spare = nullptr);
 
-  // The op keeps the base plan's parts (operands read in place), relabelled `label`.
-  void keep_in_place(int op, const std::string& label);
+  // The op runs whole, its operands read in place (the base plan's part), labelled `label`.
+  void keep_in_place(int op, std::string_view label);
   // Row parts: input parts into the ping-pong buffers (an add's second input into filter / im2col), params
   // copied into their buffers when they fit, outputs written straight to the output's home or, with
   // `output_overlay`, into the output buffers and copied out by DMA while the next part computes.
-  void plan_rows(int op, int factor, const std::vector<RowPart>& parts, const std::string& label,
+  void plan_rows(int op, int factor, const std::vector<RowPart>& parts, std::string_view label,
                  bool output_overlay = false);
   // Whether every part's output fits an output buffer.
   bool output_overlay_fits(int op, const std::vector<RowPart>& parts) const;
   // Output-channel parts (weight streaming): the whole input copied once into the ping buffer, each part's
   // filters, bias and quant params into alternating buffers (filter / im2col) while the previous part computes.
   // Requires channel_parts' weights to fit the filter buffer and the input the ping buffer.
-  void plan_channels(int op, int parts, const std::string& label);
+  void plan_channels(int op, int parts, std::string_view label);
   // Whether plan_channels can run `op` in `parts` parts with the buffers this planner has.
   bool channels_fit(int op, int parts) const;
 
@@ -55,9 +59,14 @@ class OverlayPlanner {
     bool full_before_last = false;  // channel-partitioned: no row is complete until the last part
   };
 
-  Region slice(int tensor, int64_t offset, int64_t bytes) const;
-  Region rows_of(int tensor, int begin, int end) const;
-  Region in_buffer(int buffer, int64_t bytes) const;
+  // Rows [begin, end) of a tensor at `home` whose rows are `row_bytes` long.
+  static Region rows_of(const Region& home, int64_t row_bytes, int begin, int end) {
+    return Region{home.memory, home.offset + begin * row_bytes, (end - begin) * row_bytes};
+  }
+  Region in_buffer(int buffer, int64_t bytes) const {
+    const Region& b = plan_.buffers[buffer].region;
+    return Region{b.memory, b.offset, bytes};
+  }
   // Whether the next op's first part (reading `tensor` rows [0, rows)) may be copied ahead.
   bool can_prefetch(int tensor, int rows) const;
   void copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights);
@@ -70,6 +79,7 @@ class OverlayPlanner {
   int filter_ = -1, im2col_ = -1, bias_ = -1, quant_ = -1;
   int output_[2] = {-1, -1};
   int64_t output_bytes_ = 0;
+  SpareParts* spare_ = nullptr;
   int parity_ = 0;         // which input buffer the next part uses
   int output_parity_ = 0;  // which output buffer the next overlaid part writes
   Previous previous_;

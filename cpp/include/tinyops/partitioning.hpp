@@ -27,6 +27,7 @@ struct RowGeometry {
   int stride = 1;
   int pad_top = 0;
   int pad_bottom = 0;
+  bool operator==(const RowGeometry&) const = default;
 };
 
 // One part of a row-partitioned op: the input rows copied into SRAM and the output rows computed from them.
@@ -94,6 +95,26 @@ RowPartitioning partition_network(const Network& net, int factor);
 // The first factor f = 2, 3, ... 223 whose buffers fit `sram_budget_bytes`. Throws PlanningError naming the
 // budget and the smallest buffer total any factor needs when none fits.
 RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_bytes);
+
+// The factor search's working storage, reused from one network to the next (a batch partitions thousands).
+struct FactorSearchScratch {
+  struct OpClass {  // ops whose parts have the same rows and the same bytes a row
+    int geometry = 0;
+    int64_t row_bytes = 0;
+    bool operator==(const OpClass&) const = default;
+  };
+  std::vector<int> op_class;  // per op: its class, -1 when not partitioned
+  std::vector<OpClass> classes;
+  // The distinct geometries, found by a linear scan: a MobileNet has ~15, fewer than a map's node allocations.
+  std::vector<RowGeometry> geometries;
+  std::vector<std::vector<int>> memo;  // [geometry][factor]: largest part rows, -1 until computed
+  std::vector<RowPart> parts;          // partition_rows' output while measuring
+  std::vector<int> least_first_rows;   // per class: the lower bound's running minimum
+  std::vector<int> class_factor;       // per class: its factor in the last evaluated trial
+};
+// The same into `out`, reusing its storage and `scratch`'s.
+void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
+                             FactorSearchScratch& scratch);
 
 // Bytes of the receptive-field scratch a conv / depthwise kernel needs: kh x kw x in_channels x 4 for conv
 // (int16 im2col columns, two at a time), kh x kw x channels x 2 for depthwise; 0 for other ops.

@@ -14,6 +14,7 @@
 #include "tinyops/network.hpp"
 #include "tinyops/partitioning.hpp"
 #include "tinyops/plan.hpp"
+#include "tinyops/planner.hpp"
 
 namespace tinyops {
 
@@ -21,13 +22,19 @@ namespace tinyops {
 // SRAM budget the plan comes back with fits = false and `why` naming the budget and the smallest need
 // (simulate() then throws PlanningError with that message).
 Plan plan_tinyops(const Network& net, const Board& board);
+void plan_tinyops_into(const Network& net, const Board& board, Plan& out, PlannerScratch& scratch);
 
 // The published overlay plan of `net` for a given row partitioning, on `base` (an `external` plan of `net`
 // on `board`: tensor homes and op params in external memory).
 Plan plan_row_overlays(const Network& net, const Board& board, Plan base, const RowPartitioning& rows);
+// The same, rewriting `plan` (the base, with or without its ops) in place; `spare`: see reset_op_plan.
+void add_row_overlays(const Network& net, const Board& board, Plan& plan, const RowPartitioning& rows,
+                      SpareParts* spare = nullptr);
 
 // The partition of `net` the tinyops plan uses on `board` (its SRAM budget, less what `base` already uses).
 RowPartitioning tinyops_partitioning(const Network& net, const Board& board, const Plan& base);
+void tinyops_partitioning(const Network& net, const Board& board, const Plan& base, RowPartitioning& out,
+                          FactorSearchScratch& scratch);
 
 // Where the overlay planners start: the `external` plan labelled `strategy` and, when the base fits and some
 // partition factor fits the budget, the tinyops partitioning on it (else `why_not` says why).
