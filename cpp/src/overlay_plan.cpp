@@ -40,6 +40,8 @@ bool OverlayPlanner::can_prefetch(int tensor, int rows) const {
   return !previous_.full_before_last && rows <= previous_.rows_done;
 }
 
+bool OverlayPlanner::resident(int tensor) const { return plan_.tensor_home.at(tensor).memory == sram_; }
+
 void OverlayPlanner::keep_in_place(int op, std::string_view label) {
   add_whole_op(plan_, net_, net_.op(op), label, spare_);  // nothing reads the overlay buffers
   previous_ = Previous{};
@@ -73,7 +75,8 @@ void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_
 }
 
 bool OverlayPlanner::output_overlay_fits(int op_id, const std::vector<RowPart>& parts) const {
-  if (output_bytes_ <= 0) return false;
+  // A resident output is written in SRAM already: staging it in SRAM too would only add a copy.
+  if (output_bytes_ <= 0 || resident(net_.op(op_id).output)) return false;
   const Shape& out = net_.tensor(net_.op(op_id).output).shape;
   for (const RowPart& p : parts)
     if (int64_t(p.out_rows()) * out.w * out.c > output_bytes_) return false;
@@ -111,16 +114,19 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     part.out_row_end = r.out_end;
     part.out_channel_begin = 0;
     part.out_channel_end = out.c;
-    const int buffer = input_[parity_];
-    const Region src = rows_of(in_home, in_row, r.in_begin, r.in_end);
-    part.at[int(Operand::Input)] = in_buffer(buffer, src.bytes);
-    part.copy_in.push_back(Transfer{Operand::Input, src, part.at[int(Operand::Input)], buffer});
-    if (two_inputs) {  // add: the second input's part into filter / im2col, alternating
-      const int second = parity_ == 0 ? filter_ : im2col_;
-      const Region src2 = rows_of(in2_home, in2_row, r.in_begin, r.in_end);
-      part.at[int(Operand::Input2)] = in_buffer(second, src2.bytes);
-      part.copy_in.push_back(Transfer{Operand::Input2, src2, part.at[int(Operand::Input2)], second});
-    }
+    // An input part is copied into `buffer`, unless the input is resident (its home in SRAM): read in place.
+    auto stage_input = [&](Operand operand, const Region& in, int64_t row, int buffer) {
+      const Region src = rows_of(in, row, r.in_begin, r.in_end);
+      if (in.memory == sram_) {
+        part.at[int(operand)] = src;
+        return;
+      }
+      part.at[int(operand)] = in_buffer(buffer, src.bytes);
+      part.copy_in.push_back(Transfer{operand, src, part.at[int(operand)], buffer});
+    };
+    stage_input(Operand::Input, in_home, in_row, input_[parity_]);
+    // add: the second input's part into filter / im2col, alternating
+    if (two_inputs) stage_input(Operand::Input2, in2_home, in2_row, parity_ == 0 ? filter_ : im2col_);
     if (scratch > 0) part.at[int(Operand::Scratch)] = in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes));
     const Region home = rows_of(out_home, out_row, r.out_begin, r.out_end);
     if (output_overlay) {  // written to SRAM, copied out while the next part computes
@@ -130,7 +136,7 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     } else {
       part.at[int(Operand::Output)] = home;
     }
-    part.copy_ahead = p > 0 || (!two_inputs && can_prefetch(op.inputs[0], r.in_end));
+    part.copy_ahead = !part.copy_in.empty() && (p > 0 || (!two_inputs && can_prefetch(op.inputs[0], r.in_end)));
     parity_ ^= 1;
   }
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/true);
@@ -145,7 +151,7 @@ bool OverlayPlanner::channels_fit(int op_id, int parts) const {
   if (parts < 2 || parts > channels) return false;
   const int per_part = (channels + parts - 1) / parts;
   const int64_t per_channel = op.weight_bytes / channels;
-  return net_.tensor(op.inputs[0]).shape.bytes() <= sizes_.input_bytes &&
+  return (resident(op.inputs[0]) || net_.tensor(op.inputs[0]).shape.bytes() <= sizes_.input_bytes) &&
          per_channel * per_part <= std::min(sizes_.filter_bytes, sizes_.im2col_bytes);
 }
 
@@ -163,7 +169,8 @@ void OverlayPlanner::plan_channels(int op_id, int parts, std::string_view label)
   o.factor = parts;
   const int in = op.inputs[0];
   const int buffer = input_[parity_];
-  const Region input = in_buffer(buffer, net_.tensor(in).shape.bytes());
+  const bool copy_input = !resident(in);  // a resident input is read in place
+  const Region input = copy_input ? in_buffer(buffer, net_.tensor(in).shape.bytes()) : plan_.tensor_home[in];
   for (int c = 0, p = 0; c < channels; c += per_part, ++p) {
     const int end = std::min(channels, c + per_part);
     Part& part = o.parts[size_t(p)];
@@ -178,10 +185,10 @@ void OverlayPlanner::plan_channels(int op_id, int parts, std::string_view label)
     const Region src{home[kParamWeights].memory, home[kParamWeights].offset + c * per_channel, (end - c) * per_channel};
     part.at[int(Operand::Weights)] = in_buffer(filters, src.bytes);
     (p == 0 ? part.copy_when_due : part.copy_in).push_back(Transfer{Operand::Weights, src, part.at[int(Operand::Weights)], filters});
-    if (p == 0) part.copy_in.push_back(Transfer{Operand::Input, plan_.tensor_home[in], input, buffer});
+    if (p == 0 && copy_input) part.copy_in.push_back(Transfer{Operand::Input, plan_.tensor_home[in], input, buffer});
     // Channels are the innermost dimension: a part writes a strided slice of the whole output.
     part.at[int(Operand::Output)] = plan_.tensor_home[op.output];
-    part.copy_ahead = p > 0 || can_prefetch(in, net_.tensor(in).shape.h);
+    part.copy_ahead = p > 0 || (copy_input && can_prefetch(in, net_.tensor(in).shape.h));
   }
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/false);  // placed per part
   parity_ ^= 1;

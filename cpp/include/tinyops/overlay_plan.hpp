@@ -33,7 +33,7 @@ class OverlayPlanner {
   OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers,
                  int64_t output_bytes = 0, SpareParts* spare = nullptr);
 
-  // The op runs whole, its operands read in place (the base plan's part), labelled `label`.
+  // The op runs whole, its operands read in place at their homes (SRAM for a resident tensor), labelled `label`.
   void keep_in_place(int op, std::string_view label);
   // Row parts: input parts into the ping-pong buffers (an add's second input into filter / im2col), params
   // copied into their buffers when they fit, outputs written straight to the output's home or, with
@@ -50,6 +50,8 @@ class OverlayPlanner {
   bool channels_fit(int op, int parts) const;
 
   const OverlayBuffers& buffers() const { return sizes_; }
+  // Whether `tensor` lives in SRAM (resident, see planner_optimal): parts read / write it in place, no copies.
+  bool resident(int tensor) const;
 
  private:
   struct Previous {

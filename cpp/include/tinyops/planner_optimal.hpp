@@ -8,6 +8,8 @@
 //     input copied once, filter slices streamed through two ping-pong buffers,
 //   - output overlays (opt-in, OptimalOptions): row parts written to two SRAM output buffers (from the SRAM the
 //     tinyops buffers leave free under the budget) and DMA-copied out while the next part computes,
+//   - keeping activations resident in the SRAM that is still free (resident_tensors.hpp): ops read and write
+//     them in place, without copies or external-memory stalls,
 // with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
 // plan (same buffers) and accepts changes only when the simulator says the whole network gets faster, so it
 // is never slower than `tinyops` and never over the SRAM budget.
@@ -21,6 +23,9 @@ struct OptimalOptions {
   // Off by default: the firmware executor (firmware/BLOB_FORMAT.md v1) writes outputs straight to their home,
   // so a plan with output overlays would be scored for a schedule the firmware does not run.
   bool output_overlays = false;
+  // Activations kept resident in the SRAM the overlay buffers leave free (read and written in place, no copies);
+  // the firmware runs them as tensors of its internal arena (BLOB_FORMAT.md, tensor record `memory` 1).
+  bool resident_tensors = true;
 };
 
 // When the overlay buffers do not fit the SRAM budget at all, every op runs in place (the `external` plan,
