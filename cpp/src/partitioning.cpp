@@ -1,7 +1,6 @@
 #include "tinyops/partitioning.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -179,7 +178,6 @@ class FactorSearch {
     s_.op_class.clear();
     s_.classes.clear();
     s_.geometries.clear();
-    s_.least_first_rows.clear();
     for (std::vector<int>& m : s_.memo) m.clear();
     for (const Op& op : net.ops()) {
       const RowGeometry g = row_geometry(net, op);
@@ -224,6 +222,7 @@ class FactorSearch {
     const size_t n = s_.op_class.size();
     r.op_factor.assign(n, 0);
     r.parts.resize(n);
+    s_.class_first_op.assign(s_.classes.size(), -1);
     for (size_t i = 0; i < n; ++i) {
       const int k = s_.op_class[i];
       if (k < 0) {
@@ -231,23 +230,38 @@ class FactorSearch {
         continue;
       }
       r.op_factor[i] = s_.class_factor[k];
+      int& first = s_.class_first_op[k];
+      if (first >= 0) {  // the same parts as an earlier op of its class
+        r.parts[i] = r.parts[first];
+        continue;
+      }
+      first = int(i);
       partition_rows(s_.geometries[s_.classes[k].geometry], s_.class_factor[k], r.parts[i]);
     }
   }
 
-  // A lower bound of evaluate(factor)'s buffers.total_bytes() without partitioning anything: whatever factor
-  // from 2 to `factor` a class ends up with, its largest part is no smaller than its smallest first part over
-  // those factors. Call it for factor = 2, 3, ... in turn (it keeps those minima).
-  int64_t need_lower_bound(int factor) {
-    if (s_.least_first_rows.size() != s_.classes.size() || factor == 2)
-      s_.least_first_rows.assign(s_.classes.size(), std::numeric_limits<int>::max());
-    int64_t largest = 0;
-    for (size_t k = 0; k < s_.classes.size(); ++k) {
-      const OpClass& c = s_.classes[k];
-      s_.least_first_rows[k] = std::min(s_.least_first_rows[k], first_part_rows(s_.geometries[c.geometry], factor));
-      largest = std::max(largest, c.row_bytes * s_.least_first_rows[k]);
+  // The first factor whose buffers may fit `budget` judging by a lower bound of their need: whatever factor
+  // from 2 to f a class ends up with, its largest part is no smaller than its smallest first part over those
+  // factors. Every factor before it needs more than the budget and is passed over without partitioning anything
+  // (most of the factors below the one that fits). kMaxPartitionFactor + 1 when none may fit.
+  int first_candidate_factor(int64_t budget) const {
+    // The buffers grow with the largest part: the largest part they allow within the budget, by bisection.
+    if (buffers_for(0).total_bytes() > budget) return kMaxPartitionFactor + 1;
+    int64_t allowed = 0, too_large = budget + 1;  // buffers_for(allowed) fits, buffers_for(too_large) does not
+    while (too_large - allowed > 1) {
+      const int64_t mid = allowed + (too_large - allowed) / 2;
+      (buffers_for(mid).total_bytes() <= budget ? allowed : too_large) = mid;
     }
-    return buffers_for(largest).total_bytes();
+    // Each class is within `allowed` from the first factor whose first part is (the minimum over the factors up
+    // to f can only fall); the bound passes from the factor where the last class does.
+    int factor = 2;
+    for (const OpClass& c : s_.classes) {
+      const RowGeometry& g = s_.geometries[c.geometry];
+      int f = 2;
+      while (f <= kMaxPartitionFactor && c.row_bytes * first_part_rows(g, f) > allowed) ++f;
+      factor = std::max(factor, f);
+    }
+    return factor;
   }
 
  private:
@@ -312,10 +326,7 @@ RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_
 void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
                              FactorSearchScratch& scratch) {
   FactorSearch search(net, scratch);
-  for (int f = 2; f <= kMaxPartitionFactor; ++f) {
-    // A factor whose buffers cannot fit even with every part as small as its first is passed over unpartitioned
-    // (its exact need is larger still): most of the factors below the one that fits.
-    if (search.need_lower_bound(f) > sram_budget_bytes) continue;
+  for (int f = search.first_candidate_factor(sram_budget_bytes); f <= kMaxPartitionFactor; ++f) {
     search.evaluate(f, out);
     if (out.buffers.total_bytes() <= sram_budget_bytes) return search.add_parts(out);
   }

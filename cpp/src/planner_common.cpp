@@ -44,11 +44,28 @@ void start_plan(Plan& plan, const Network& net, const Board& board, const std::s
   plan.sram_budget_bytes = int64_t(board.sram_budget_bytes.value);
 }
 
+namespace {
+
+// `part` back to a default Part, keeping its copy lists' storage. Field by field (copy-assigning a default Part
+// costs a vector assignment per list, per part): a field added to Part must be reset here too, which the
+// reuse test (test_plan_into.cpp) checks for the fields the planners set.
+void reset_part(Part& part) {
+  part.in_row_begin = part.in_row_end = 0;
+  part.out_row_begin = part.out_row_end = 0;
+  part.out_channel_begin = part.out_channel_end = 0;
+  part.at.fill(Region{});
+  part.copy_in.clear();
+  part.copy_when_due.clear();
+  part.copy_out.clear();
+  part.copy_ahead = false;
+}
+
+}  // namespace
+
 void reset_op_plan(OpPlan& o, int op, std::string_view strategy, size_t n_parts, SpareParts* spare) {
-  // Copy-assigning a default (empty) container keeps the target's storage; the parts are moved aside first
-  // as that would destroy them.
+  // Copy-assigning a default OpPlan keeps the storage of its string; the parts are moved aside first as that
+  // would destroy them.
   static const OpPlan kDefaultOp;
-  static const Part kDefaultPart;
   std::vector<Part> parts = std::move(o.parts);
   o = kDefaultOp;
   o.op = op;
@@ -64,7 +81,7 @@ void reset_op_plan(OpPlan& o, int op, std::string_view strategy, size_t n_parts,
     }
   }
   parts.resize(n_parts);
-  for (Part& part : parts) part = kDefaultPart;
+  for (Part& part : parts) reset_part(part);
   o.parts = std::move(parts);
 }
 

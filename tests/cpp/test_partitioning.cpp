@@ -1,9 +1,14 @@
-// Row partitioning as the published TinyOps runtime computes it: hand-computed parts and buffers, and a
-// property sweep (every output row produced exactly once, from input rows the part actually holds).
+// Row partitioning as the published TinyOps runtime computes it: hand-computed parts and buffers, a property
+// sweep (every output row produced exactly once, from input rows the part actually holds), and the factor
+// search against exhaustive evaluation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
 #include <string>
+#include <vector>
 
+#include "tinyops/arch_json.hpp"
 #include "tinyops/error.hpp"
 #include "tinyops/partitioning.hpp"
 
@@ -260,4 +265,44 @@ TEST(RowPartitioning, FirstPartRowsMatchTheFirstPartEverywhere) {
             }
           }
   EXPECT_GT(checked, 100000);
+}
+
+TEST(RowPartitioning, ChosenFactorIsTheFirstWhoseExactNeedFits) {
+  // The factor search skips factors by a lower bound of their need; what it returns must be exactly the first
+  // factor whose exact need (partition_network) fits, with that factor's per-op parts, for budgets at and just
+  // under the needs of many factors, on the example networks in turn (one scratch reused across them).
+  const nlohmann::json golden =
+      read_json_file(std::string(TINYOPS_SOURCE_DIR) + "/tests/cpp/data/simulator_golden.json");
+  FactorSearchScratch scratch;
+  RowPartitioning chosen;
+  int checked = 0, refused = 0;
+  for (const auto& [name, arch] : golden.at("networks").items()) {
+    SCOPED_TRACE(name);
+    const Network net = network_from_arch(arch, name);
+    std::vector<int64_t> need(kMaxPartitionFactor + 1, 0);
+    int64_t least = std::numeric_limits<int64_t>::max();
+    for (int f = 2; f <= kMaxPartitionFactor; ++f) least = std::min(least, need[f] = partition_network(net, f).buffers.total_bytes());
+    std::vector<int64_t> budgets = {least - 1};
+    for (int f : {2, 3, 4, 5, 7, 9, 12, 16, 20, 25, 30, 40, 60, 100, 223}) budgets.insert(budgets.end(), {need[f], need[f] - 1});
+    for (int64_t budget : budgets) {
+      int expected = 0;
+      for (int f = 2; f <= kMaxPartitionFactor && !expected; ++f)
+        if (need[f] <= budget) expected = f;
+      SCOPED_TRACE("budget " + std::to_string(budget));
+      if (!expected) {
+        EXPECT_THROW(choose_row_partitioning(net, budget, chosen, scratch), PlanningError);
+        ++refused;
+        continue;
+      }
+      choose_row_partitioning(net, budget, chosen, scratch);
+      const RowPartitioning exact = partition_network(net, expected);
+      EXPECT_EQ(chosen.network_factor, expected);
+      EXPECT_EQ(chosen.buffers, exact.buffers);
+      EXPECT_EQ(chosen.op_factor, exact.op_factor);
+      EXPECT_EQ(chosen.parts, exact.parts);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(refused, 0);
 }

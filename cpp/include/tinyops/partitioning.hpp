@@ -109,8 +109,8 @@ struct FactorSearchScratch {
   std::vector<RowGeometry> geometries;
   std::vector<std::vector<int>> memo;  // [geometry][factor]: largest part rows, -1 until computed
   std::vector<RowPart> parts;          // partition_rows' output while measuring
-  std::vector<int> least_first_rows;   // per class: the lower bound's running minimum
   std::vector<int> class_factor;       // per class: its factor in the last evaluated trial
+  std::vector<int> class_first_op;     // per class: the first op whose parts are built (the others copy them)
 };
 // The same into `out`, reusing its storage and `scratch`'s.
 void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
