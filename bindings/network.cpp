@@ -91,7 +91,7 @@ void init_network(py::module_& m) {
   m.def(
       "network_from_arch_json",
       [](const std::string& text, const std::string& source) {
-        return network_from_arch(nlohmann::json::parse(text), source);
+        return network_from_arch_text(text, source);
       },
       py::arg("text"), py::arg("source") = "<arch>", "Build a Network from ProxylessNASNets JSON text.");
   m.def(

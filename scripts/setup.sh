@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   # host C++ core: Eigen (calibration least squares), spdlog (logging), nlohmann-json and yaml-cpp (parsing), GoogleTest
   libeigen3-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev googletest
+  # simdjson: architecture JSON read in the scoring path (~25x faster than nlohmann's DOM)
+  libsimdjson-dev
   # firmware: the Cortex-M toolchain and the emulator CI runs it on
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev libstdc++-arm-none-eabi-newlib qemu-system-arm gdb-multiarch
   # fuzzing the blob loader (libFuzzer ships with clang)

@@ -55,14 +55,7 @@ std::vector<Network> networks_from_arch_texts(const std::vector<std::string>& te
   std::vector<Network> nets;
   nets.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
-    const std::string source = "archs[" + std::to_string(i) + "]";
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(texts[i]);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(source, "(text)", std::string("expected valid JSON: ") + e.what());
-    }
-    nets.push_back(network_from_arch(j, source));
+    nets.push_back(network_from_arch_text(texts[i], "archs[" + std::to_string(i) + "]"));
   }
   return nets;
 }

@@ -121,3 +121,43 @@ TEST(ArchJsonErrors, NegativeSizesAndUnsupportedFeatures) {
   arch["resolution"] = 0;
   EXPECT_THROW(network_from_arch(arch), InputError);
 }
+
+// The text path (what files, the batch scorer and Python use) gives the same network and names its errors.
+TEST(ArchJsonText, SameNetworkAsTheParsedDocument) {
+  const json arch = tiny_arch();
+  const Network from_text = network_from_arch_text(arch.dump(2), "net.json");
+  const Network from_doc = network_from_arch(arch);
+  ASSERT_EQ(from_text.ops().size(), from_doc.ops().size());
+  EXPECT_EQ(from_text.total_macs(), from_doc.total_macs());
+  EXPECT_EQ(from_text.param_count(), from_doc.param_count());
+}
+
+TEST(ArchJsonText, InvalidJsonDuplicateKeysAndWrongValues) {
+  auto error_of = [](const std::string& text) {
+    try {
+      network_from_arch_text(text, "net.json");
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.source(), "net.json");
+      return e.field() + ": " + e.what();
+    }
+    ADD_FAILURE() << "no error for " << text;
+    return std::string();
+  };
+  EXPECT_NE(error_of("{\"resolution\": 32,").find("is not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of("[1, 2]").find("(top level)"), std::string::npos);
+  std::string text = tiny_arch().dump();
+  text.insert(1, "\"resolution\": 64, ");  // twice: which one would count is not the user's guess to make
+  EXPECT_NE(error_of(text).find("duplicate key"), std::string::npos);
+  json arch = tiny_arch();
+  arch["first_conv"]["dilation"] = 2;
+  EXPECT_NE(error_of(arch.dump()).find("expected 1 (dilated convolutions are not supported), got 2"), std::string::npos);
+  arch = tiny_arch();
+  arch["first_conv"]["ops_order"] = "bn_act_weight";
+  EXPECT_NE(error_of(arch.dump()).find("expected \"weight_bn_act\""), std::string::npos);
+  arch = tiny_arch();
+  arch["blocks"][0]["mobile_inverted_conv"]["expand_ratio"] = "6";
+  EXPECT_NE(error_of(arch.dump()).find("blocks[0].mobile_inverted_conv.expand_ratio"), std::string::npos);
+  arch = tiny_arch();
+  arch["blocks"] = 3;
+  EXPECT_NE(error_of(arch.dump()).find("blocks: expected a list of blocks"), std::string::npos);
+}

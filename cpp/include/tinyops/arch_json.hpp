@@ -3,12 +3,14 @@
 // Unknown keys and unsupported features are errors naming the source and the JSON path.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "tinyops/network.hpp"
 
 namespace tinyops {
 
 // `source` names the origin in error messages (a file path, or "<dict>").
+Network network_from_arch_text(std::string_view text, const std::string& source = "<arch>");
 Network network_from_arch(const nlohmann::json& arch, const std::string& source = "<arch>");
 Network load_arch_file(const std::string& path);
 nlohmann::json read_json_file(const std::string& path);
