@@ -7,6 +7,7 @@
 #include <span>
 #include <sstream>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <simdjson.h>
@@ -25,15 +26,15 @@ using Keys = std::span<const std::string_view>;
 // an architecture took to read; simdjson parses one in ~3 µs).
 class Node {
  public:
-  // `source` must outlive the node (it is the caller's, held by reference).
-  Node(element e, const std::string& source, std::string path) : e_(e), source_(source), path_(std::move(path)) {}
+  // The document's root. `source` must outlive the node (it is the caller's, held by reference).
+  Node(element e, const std::string& source) : e_(e), source_(source) {}
 
   [[noreturn]] void fail(std::string_view field, const std::string& expected) const {
     throw InputError(source_, join(field), expected);
   }
-  [[noreturn]] void fail_here(const std::string& expected) const { throw InputError(source_, path_, expected); }
+  [[noreturn]] void fail_here(const std::string& expected) const { throw InputError(source_, path(), expected); }
   void require_object() const {
-    if (!e_.is_object()) throw InputError(source_, path_.empty() ? "(top level)" : path_, "expected an object");
+    if (!e_.is_object()) throw InputError(source_, parent_ ? path() : "(top level)", "expected an object");
   }
   // Every key must be one of `allowed`, and appear once.
   void check_keys(Keys allowed) const {
@@ -58,12 +59,14 @@ class Node {
     const auto v = e_[key];
     return !v.error() && !v.value_unsafe().is_null();
   }
-  Node child(std::string_view key) const { return Node(value(key), source_, join(key)); }
+  // `key` must outlive the child (the reader's keys are literals).
+  Node child(std::string_view key) const { return Node(value(key), *this, key, kNoIndex); }
   bool is_array() const { return e_.is_array(); }
+  element raw() const { return e_; }
   template <typename Visit>
   void for_each_item(Visit visit) const {
     size_t i = 0;
-    for (const element item : simdjson::dom::array(e_)) visit(Node(item, source_, path_ + "[" + std::to_string(i++) + "]"));
+    for (const element item : simdjson::dom::array(e_)) visit(Node(item, *this, {}, i++));
   }
 
   int positive_int(std::string_view key) const {
@@ -114,8 +117,10 @@ class Node {
     if (has(key) && (value(key).get_string().get(s) || s != wanted))
       fail_value(key, "\"" + std::string(wanted) + "\"", why);
   }
-  void expect_name(const std::string& wanted) const {
-    if (string("name") != wanted) fail("name", "expected \"" + wanted + "\", got \"" + string("name") + "\"");
+  void expect_name(std::string_view wanted) const {
+    std::string_view name;
+    if (value("name").get_string().get(name) || name != wanted)
+      fail("name", "expected \"" + std::string(wanted) + "\", got " + dump(value("name")));
   }
 
  private:
@@ -129,12 +134,26 @@ class Node {
     return v.value_unsafe();
   }
   std::string join(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    const std::string p = path();
+    return p.empty() ? std::string(key) : p + "." + std::string(key);
+  }
+
+  static constexpr size_t kNoIndex = size_t(-1);
+  Node(element e, const Node& parent, std::string_view key, size_t index)
+      : e_(e), source_(parent.source_), parent_(&parent), key_(key), index_(index) {}
+  // The path as errors print it ("blocks[1].mobile_inverted_conv"), built only for an error: the nodes of a
+  // valid document never need it.
+  std::string path() const {
+    if (!parent_) return "";
+    if (index_ != kNoIndex) return parent_->path() + "[" + std::to_string(index_) + "]";
+    return parent_->join(key_);
   }
 
   element e_;
   const std::string& source_;
-  std::string path_;
+  const Node* parent_ = nullptr;  // outlives this node
+  std::string_view key_;
+  size_t index_ = kNoIndex;
 };
 
 constexpr std::string_view kConvKeys[] = {"name", "kernel_size", "stride", "dilation", "groups", "bias", "has_shuffle",
@@ -191,7 +210,7 @@ class Builder {
     op.pad = Padding{k / 2, k / 2, k / 2, k / 2};  // PyTorch semantics of the ProxylessNAS code
     op.act = act;
     const int in_c = channels();
-    net_.add_op(op, out);
+    net_.add_op(std::move(op), out);
     current_ = net_.output();
     const int64_t per_filter = kind == OpKind::Conv2D ? int64_t(k) * k * in_c : int64_t(k) * k;
     net_.add_param_count(per_filter * out + (bias ? out : 0) + (bn ? 2 * out : 0));
@@ -236,7 +255,7 @@ class Builder {
       add.name = next_name("add");
       add.kind = OpKind::Add;
       add.inputs = {residual_in, current_};
-      net_.add_op(add, out);
+      net_.add_op(std::move(add), out);
       current_ = net_.output();
     }
   }
@@ -246,7 +265,7 @@ class Builder {
     op.name = next_name("gap");
     op.kind = OpKind::GlobalAveragePool;
     op.inputs = {current_};
-    net_.add_op(op, 0);
+    net_.add_op(std::move(op), 0);
     current_ = net_.output();
   }
 
@@ -265,7 +284,7 @@ class Builder {
     op.inputs = {current_};
     op.act = node.activation("act_func");
     const bool bias = node.boolean("bias", true);
-    net_.add_op(op, out);
+    net_.add_op(std::move(op), out);
     net_.add_param_count(int64_t(net_.tensor(current_).shape.elements()) * out + (bias ? out : 0));
     current_ = net_.output();
   }
@@ -285,7 +304,7 @@ Network network_from_arch_text(std::string_view text, const std::string& source)
   element doc;
   if (const auto error = parser.parse(text.data(), text.size()).get(doc))
     throw InputError(source, "(json)", std::string("is not valid JSON: ") + simdjson::error_message(error));
-  const Node root(doc, source, "");
+  const Node root(doc, source);
   root.check_keys(kRootKeys);
   if (root.has("name")) root.expect_name("ProxylessNASNets");
   const int resolution = root.positive_int("resolution");
@@ -298,6 +317,7 @@ Network network_from_arch_text(std::string_view text, const std::string& source)
   b.conv_layer(first);
   const Node blocks = root.child("blocks");
   if (!blocks.is_array()) blocks.fail_here("expected a list of blocks");
+  net.reserve(4 * simdjson::dom::array(blocks.raw()).size() + 8);  // at most 4 ops a block, and the ends
   blocks.for_each_item([&](const Node& block) { b.mb_block(block); });
   if (root.has("feature_mix_layer")) b.conv_layer(root.child("feature_mix_layer"));
   b.global_pool();

@@ -144,9 +144,9 @@ int Network::add_op(Op op, int out_channels) {
     if (src.first_use < 0) src.first_use = op.id;
     src.last_use = op.id;
   }
-  tensors_.push_back(t);
-  ops_.push_back(std::move(op));
   output_ = t.id;
+  tensors_.push_back(std::move(t));
+  ops_.push_back(std::move(op));
   return ops_.back().id;
 }
 

@@ -81,6 +81,11 @@ class Network {
   int64_t weight_bytes() const;           // int8 weights + int32 biases + quant params
   int64_t param_count() const { return param_count_; }  // PyTorch-style count (BN affine included)
   void add_param_count(int64_t n) { param_count_ += n; }
+  // Room for `ops` ops and their output tensors (a reader that knows the count saves the regrowth).
+  void reserve(size_t ops) {
+    ops_.reserve(ops);
+    tensors_.reserve(ops + 1);
+  }
 
  private:
   std::string name_;
