@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +101,12 @@ class SimulationResult:
                 "sram_budget_bytes": int(self.plan.sram_budget_bytes), "external_bytes": self.external_bytes}
 
 
+_JSON_OBJECT = re.compile(r"\s*\{")  # a str that is JSON text rather than a path (matched without a copy)
+
+
 def _is_prebuilt(arch: object) -> bool:
     """A core Network, or JSON text already serialized (passed to C++ as is, parsed there without the GIL)."""
-    return isinstance(arch, _core.Network) or (isinstance(arch, str) and arch.lstrip().startswith("{"))
+    return isinstance(arch, _core.Network) or (isinstance(arch, str) and _JSON_OBJECT.match(arch) is not None)
 
 
 def plan(arch: NetworkLike, board: BoardLike = DEFAULT_BOARD, strategy: str = "tinyops") -> _core.Plan:

@@ -51,7 +51,7 @@ std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, 
   return out;
 }
 
-std::vector<Network> networks_from_arch_texts(const std::vector<std::string>& texts) {
+std::vector<Network> networks_from_arch_texts(const std::vector<std::string_view>& texts) {
   std::vector<Network> nets;
   nets.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -82,7 +82,7 @@ double time_score_arch_texts(const std::vector<std::string>& texts, const std::v
   double best = std::numeric_limits<double>::infinity();
   for (int r = 0; r < std::max(1, repeats); ++r) {
     auto t0 = Clock::now();
-    std::vector<Network> nets = networks_from_arch_texts(texts);
+    std::vector<Network> nets = networks_from_arch_texts(std::vector<std::string_view>(texts.begin(), texts.end()));
     std::vector<const Network*> ptrs;
     for (const Network& n : nets) ptrs.push_back(&n);
     volatile size_t sink = score_networks(ptrs, strategies, board).size();

@@ -3,6 +3,7 @@
 // work timed in a pure C++ loop, so a benchmark can compare the Python batch call against it.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tinyops/board.hpp"
@@ -26,7 +27,7 @@ struct BatchScore {
 std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
                                        const Board& board);
 // Architectures as ProxylessNASNets JSON texts; an invalid one is an InputError naming "archs[i]".
-std::vector<Network> networks_from_arch_texts(const std::vector<std::string>& texts);
+std::vector<Network> networks_from_arch_texts(const std::vector<std::string_view>& texts);
 
 // Seconds per pass of score_networks over prebuilt `nets` (plan + simulate), best of `repeats` passes.
 double time_score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,

@@ -89,7 +89,7 @@ def test_batch_matches_single_simulations(f746: _core.Board) -> None:
     texts = [json.dumps(a) for a in archs]
     nets = [load_arch(a) for a in archs]
     columns = _core.score_batch([texts[0], nets[1]], ["internal", "external"], f746)
-    assert columns["arch"] == [0, 0, 1, 1]
+    assert columns["arch"].tolist() == [0, 0, 1, 1]
     for row in range(4):
         net = nets[columns["arch"][row]]
         plan = _core.plan(net, f746, columns["strategy"][row])
@@ -113,7 +113,7 @@ def test_batch_runs_in_parallel_threads(f746: _core.Board) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert len(results) == 3 and all(r["latency_ms"] == results[0]["latency_ms"] for r in results)
+    assert len(results) == 3 and all(r["latency_ms"].tolist() == results[0]["latency_ms"].tolist() for r in results)
 
 
 def test_cpp_timed_loops_return_positive_seconds(f746: _core.Board, mbv2: _core.Network) -> None:
