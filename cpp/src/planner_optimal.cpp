@@ -68,7 +68,9 @@ class OptimalSearch {
     bool overlays = false;
     for (const Choice& c : choices_) overlays |= c.overlay;
     if (!overlays) output_bytes_ = 0;  // no op writes them: leave the SRAM free
-    return build(choices_, resident_);
+    Plan plan;
+    build(plan, choices_, resident_);
+    return plan;
   }
 
  private:
@@ -193,6 +195,12 @@ class OptimalSearch {
     return !resident_.empty();
   }
 
+  static Plan plan_header(const Plan& plan) {
+    Plan header = plan;
+    header.ops.clear();
+    return header;
+  }
+
   // SRAM the tinyops buffers leave free becomes two output buffers (output overlays), when worth having.
   static int64_t spare_output_bytes(const Board& board, const Plan& base, const RowPartitioning& rows) {
     const int64_t spare =
@@ -261,9 +269,14 @@ class OptimalSearch {
     return true;
   }
 
-  Plan build(const std::vector<Choice>& choices, const ResidentTensors& resident) {
-    Plan plan = base_;
-    OverlayPlanner overlays(net_, board_, plan, rows_.buffers, output_bytes_);
+  // The plan for `choices` written into `plan`, reusing its storage: the search builds hundreds of plans of one
+  // network, and allocating each one's parts and copy lists afresh cost several times the simulation.
+  void build(Plan& plan, const std::vector<Choice>& choices, const ResidentTensors& resident) {
+    std::vector<OpPlan> ops = std::move(plan.ops);  // every op is rewritten below (parts reused or spared)
+    plan = header_;  // copy-assigning keeps the storage of its vectors
+    plan.ops = std::move(ops);
+    plan.ops.resize(base_.ops.size());
+    OverlayPlanner overlays(net_, board_, plan, rows_.buffers, output_bytes_, &spare_parts_);
     resident.place(plan, plan.sram_memory, align_up(plan.peak_sram_bytes()));  // after the overlay buffers
     for (const Op& op : net_.ops()) {
       const Choice& c = choices[op.id];
@@ -279,7 +292,6 @@ class OptimalSearch {
       }
     }
     plan.strategy = "optimal";
-    return plan;
   }
 
   // Simulates `choices` with `resident`; if that beats `total`, it becomes the kept plan's total and spans.
@@ -295,7 +307,8 @@ class OptimalSearch {
   // Total cycles of the plan for `choices`; `start`/`end` receive each op's CPU-lane span.
   double simulate(const std::vector<Choice>& choices, const ResidentTensors& resident, std::vector<double>& start,
                   std::vector<double>& end) {
-    const SimResult& r = sim_.run(net_, build(choices, resident));
+    build(trial_plan_, choices, resident);
+    const SimResult& r = sim_.run(net_, trial_plan_);
     start.resize(r.per_op.size());
     end.resize(r.per_op.size());
     for (size_t i = 0; i < r.per_op.size(); ++i) start[i] = r.per_op[i].start, end[i] = r.per_op[i].end;
@@ -305,6 +318,9 @@ class OptimalSearch {
   const Network& net_;
   const Board& board_;
   Plan base_;
+  Plan header_ = plan_header(base_);  // base_ but its ops
+  Plan trial_plan_;                   // the plans simulated, built in one storage
+  SpareParts spare_parts_;
   RowPartitioning rows_;
   Simulator sim_;
   std::vector<Choice> choices_;
