@@ -47,8 +47,8 @@ void start_plan(Plan& plan, const Network& net, const Board& board, const std::s
 namespace {
 
 // `part` back to a default Part, keeping its copy lists' storage. Field by field (copy-assigning a default Part
-// costs a vector assignment per list, per part): a field added to Part must be reset here too, which the
-// reuse test (test_plan_into.cpp) checks for the fields the planners set.
+// costs a vector assignment per list, per part): a field added to Part (or OpPlan, in reset_op_plan) must be
+// reset here too, which the reuse test (test_plan_into.cpp) checks for the fields the planners set.
 void reset_part(Part& part) {
   part.in_row_begin = part.in_row_end = 0;
   part.out_row_begin = part.out_row_end = 0;
@@ -63,13 +63,13 @@ void reset_part(Part& part) {
 }  // namespace
 
 void reset_op_plan(OpPlan& o, int op, std::string_view strategy, size_t n_parts, SpareParts* spare) {
-  // Copy-assigning a default OpPlan keeps the storage of its string; the parts are moved aside first as that
-  // would destroy them.
-  static const OpPlan kDefaultOp;
-  std::vector<Part> parts = std::move(o.parts);
-  o = kDefaultOp;
+  // Field by field, as reset_part (assigning a default OpPlan would destroy the parts).
   o.op = op;
   o.strategy = strategy;
+  o.partitioning = Partitioning::None;
+  o.factor = 1;
+  o.output_overlay = false;
+  std::vector<Part>& parts = o.parts;
   if (spare) {
     while (parts.size() > n_parts) {
       spare->push_back(std::move(parts.back()));
@@ -82,7 +82,6 @@ void reset_op_plan(OpPlan& o, int op, std::string_view strategy, size_t n_parts,
   }
   parts.resize(n_parts);
   for (Part& part : parts) reset_part(part);
-  o.parts = std::move(parts);
 }
 
 void resize_ops(Plan& plan, size_t n_ops, SpareParts* spare) {

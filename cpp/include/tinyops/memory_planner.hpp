@@ -41,9 +41,10 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment = kArenaAlignment);
 // plan_arena's working storage and result, reused from one network to the next (a batch plans thousands).
 struct ArenaScratch {
   ArenaLayout layout;  // the result
-  std::vector<int64_t> bytes;
-  std::vector<int> order, alive_begin, alive, fill, seen;
-  std::vector<Lifetime> life;
+  std::vector<int64_t> size;                // per tensor: aligned bytes
+  std::vector<std::pair<int64_t, int>> order;  // (-bytes, id): sorted, the placement order
+  std::vector<int> alive_begin, alive, fill, seen;
+  std::vector<Lifetime> life;               // per tensor, clamped to the network's ops
   std::vector<char> placed;
   std::vector<std::pair<int64_t, int64_t>> busy;
 };
