@@ -1,6 +1,7 @@
 #include "tinyops/partitioning.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -169,7 +170,8 @@ int64_t align_up(int64_t bytes, int64_t alignment) { return (bytes + alignment -
 namespace {
 
 // The factor search of the published runtime over one network, with each distinct op geometry's largest
-// part memoized per factor (a MobileNet has ~60 ops but only ~15 distinct geometries).
+// part memoized per factor (a MobileNet has ~60 ops but only ~15 distinct geometries; the memo is kept for
+// the next network).
 class FactorSearch {
  public:
   using OpClass = FactorSearchScratch::OpClass;
@@ -177,8 +179,11 @@ class FactorSearch {
   FactorSearch(const Network& net, FactorSearchScratch& scratch) : s_(scratch) {
     s_.op_class.clear();
     s_.classes.clear();
-    s_.geometries.clear();
-    for (std::vector<int>& m : s_.memo) m.clear();
+    if (s_.geometries.size() >= FactorSearchScratch::kMaxKeptGeometries) {
+      s_.geometries.clear();
+      s_.memo.clear();
+      s_.geometry_slots.clear();
+    }
     for (const Op& op : net.ops()) {
       const RowGeometry g = row_geometry(net, op);
       if (g.rule == RowRule::Whole) {
@@ -284,10 +289,32 @@ class FactorSearch {
     return int(values.size()) - 1;
   }
 
+  static size_t hash(const RowGeometry& g) {
+    uint64_t h = uint64_t(g.rule);
+    for (int v : {g.in_rows, g.out_rows, g.kernel_rows, g.stride, g.pad_top, g.pad_bottom})
+      h = (h ^ uint32_t(v)) * 0x9E3779B97F4A7C15ull;
+    return size_t(h ^ (h >> 29));
+  }
+
   int geometry_index(const RowGeometry& g) {
-    const int i = index_of(s_.geometries, g);
-    if (s_.memo.size() < s_.geometries.size()) s_.memo.resize(s_.geometries.size());
-    return i;
+    std::vector<int>& slots = s_.geometry_slots;
+    if (slots.size() < 2 * (s_.geometries.size() + 1)) {  // grow and re-insert what is kept
+      slots.assign(std::max<size_t>(64, 2 * slots.size()), -1);
+      for (size_t i = 0; i < s_.geometries.size(); ++i) {
+        size_t j = hash(s_.geometries[i]) & (slots.size() - 1);
+        while (slots[j] >= 0) j = (j + 1) & (slots.size() - 1);
+        slots[j] = int(i);
+      }
+    }
+    for (size_t j = hash(g) & (slots.size() - 1);; j = (j + 1) & (slots.size() - 1)) {
+      if (slots[j] < 0) {
+        slots[j] = int(s_.geometries.size());
+        s_.geometries.push_back(g);
+        s_.memo.emplace_back();
+        return slots[j];
+      }
+      if (s_.geometries[size_t(slots[j])] == g) return slots[j];
+    }
   }
 
   // The largest part's rows of `geometry` at `factor`, memoized.

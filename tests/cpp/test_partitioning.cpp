@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "net_fixture.hpp"
 #include "tinyops/arch_json.hpp"
 #include "tinyops/error.hpp"
 #include "tinyops/partitioning.hpp"
@@ -305,4 +306,24 @@ TEST(RowPartitioning, ChosenFactorIsTheFirstWhoseExactNeedFits) {
   }
   EXPECT_GT(checked, 100);
   EXPECT_GT(refused, 0);
+}
+
+TEST(RowPartitioning, GeometriesKeptAcrossNetworksUntilTheLimitAreForgottenSafely) {
+  // The scratch keeps every geometry it has seen (with its memoized part rows) up to kMaxKeptGeometries, then
+  // starts afresh: networks of as many distinct heights as that and more, scored with one scratch, each choose
+  // what a fresh scratch chooses.
+  FactorSearchScratch kept;
+  RowPartitioning with_kept;
+  const int heights = int(FactorSearchScratch::kMaxKeptGeometries) + 200;
+  for (int h = 4; h < 4 + heights; ++h) {
+    const Network net = fixtures::one_conv(h, 2, 1, 1);
+    const int64_t budget = 4 * 2 * (h / 3 + 3) + 2048;  // roughly a third of the rows a part
+    RowPartitioning fresh_result;
+    FactorSearchScratch fresh;
+    choose_row_partitioning(net, budget, fresh_result, fresh);
+    choose_row_partitioning(net, budget, with_kept, kept);
+    ASSERT_EQ(with_kept.network_factor, fresh_result.network_factor) << "height " << h;
+    ASSERT_EQ(with_kept.parts, fresh_result.parts) << "height " << h;
+  }
+  EXPECT_LE(kept.geometries.size(), FactorSearchScratch::kMaxKeptGeometries);
 }

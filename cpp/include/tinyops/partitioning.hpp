@@ -105,8 +105,12 @@ struct FactorSearchScratch {
   };
   std::vector<int> op_class;  // per op: its class, -1 when not partitioned
   std::vector<OpClass> classes;
-  // The distinct geometries, found by a linear scan: a MobileNet has ~15, fewer than a map's node allocations.
+  // The distinct geometries seen, kept from one network to the next with their memoized part rows (a pure
+  // function of the geometry: networks of one search share most of their geometries), found through an
+  // open-addressing table of their indices. Cleared when kMaxKeptGeometries accumulate.
+  static constexpr size_t kMaxKeptGeometries = 4096;
   std::vector<RowGeometry> geometries;
+  std::vector<int> geometry_slots;     // -1: empty; a power of two, more than twice the geometries
   std::vector<std::vector<int>> memo;  // [geometry][factor]: largest part rows, -1 until computed
   std::vector<RowPart> parts;          // partition_rows' output while measuring
   std::vector<int> class_factor;       // per class: its factor in the last evaluated trial
