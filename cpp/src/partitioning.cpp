@@ -289,11 +289,14 @@ class FactorSearch {
     return int(values.size()) - 1;
   }
 
+  // Two independent multiplies (a chain of one per field costs more than the lookup it serves).
   static size_t hash(const RowGeometry& g) {
-    uint64_t h = uint64_t(g.rule);
-    for (int v : {g.in_rows, g.out_rows, g.kernel_rows, g.stride, g.pad_top, g.pad_bottom})
-      h = (h ^ uint32_t(v)) * 0x9E3779B97F4A7C15ull;
-    return size_t(h ^ (h >> 29));
+    const uint64_t rows = uint64_t(uint32_t(g.in_rows)) << 32 | uint32_t(g.out_rows);
+    const uint64_t window = uint64_t(g.rule) << 56 ^ uint64_t(uint32_t(g.kernel_rows)) << 40 ^
+                            uint64_t(uint32_t(g.stride)) << 32 ^ uint64_t(uint32_t(g.pad_top)) << 16 ^
+                            uint32_t(g.pad_bottom);
+    const uint64_t h = rows * 0x9E3779B97F4A7C15ull ^ window * 0xC2B2AE3D27D4EB4Full;
+    return size_t(h ^ (h >> 32));
   }
 
   int geometry_index(const RowGeometry& g) {
