@@ -29,13 +29,15 @@ Plan start_plan(const Network& net, const Board& board, const std::string& strat
   return plan;
 }
 
-void start_plan(Plan& plan, const Network& net, const Board& board, const std::string& strategy) {
+void start_plan(Plan& plan, const Network& net, const Board& board, const std::string& strategy,
+                PlannerScratch* scratch) {
   // Copy-assigning a default (empty) container keeps the target's storage (so fields added to Plan later are
   // reset too); the ops are moved aside first as that would destroy them.
   static const Plan kDefaultPlan;
   std::vector<OpPlan> ops = std::move(plan.ops);
   plan = kDefaultPlan;
   plan.ops = std::move(ops);  // entries kept: their parts' storage is rewritten, not reallocated
+  if (scratch && plan.ops.empty()) plan.ops.swap(scratch->spare_ops);
   plan.network = net.name();
   plan.board = board.name;
   plan.board_version = board.version;
@@ -142,7 +144,8 @@ void add_whole_ops(Plan& plan, const Network& net, std::string_view strategy, Sp
   for (const Op& op : net.ops()) add_whole_op(plan, net, op, strategy, spare);
 }
 
-Plan& not_fitting(Plan& plan, const std::string& why) {
+Plan& not_fitting(Plan& plan, const std::string& why, PlannerScratch* scratch) {
+  if (scratch && scratch->spare_ops.empty()) scratch->spare_ops.swap(plan.ops);
   plan.fits = false;
   plan.why = why;
   plan.buffers.clear();

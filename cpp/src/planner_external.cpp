@@ -14,10 +14,10 @@ void plan_external_into(const Network& net, const Board& board, Plan& plan, Plan
 
 bool place_in_external(const Network& net, const Board& board, const std::string& strategy, Plan& plan,
                        PlannerScratch& scratch) {
-  start_plan(plan, net, board, strategy);
+  start_plan(plan, net, board, strategy, &scratch);
   const int ext_board = board.first_memory_of_kind(MemoryKind::External);
   if (ext_board < 0) {
-    not_fitting(plan, "board " + board.name + " has no external memory");
+    not_fitting(plan, "board " + board.name + " has no external memory", &scratch);
     return false;
   }
   const int ext = use_memory(plan, board, ext_board);
@@ -27,7 +27,8 @@ bool place_in_external(const Network& net, const Board& board, const std::string
   const int64_t size = plan.memory_sizes[ext];
   if (end > size) {
     not_fitting(plan, "arena + weights need " + format_bytes(end) + " > " + format_bytes(size) + " of external memory (" +
-                          board.memories[ext_board].name + ", short by " + format_bytes(end - size) + ")");
+                          board.memories[ext_board].name + ", short by " + format_bytes(end - size) + ")",
+                &scratch);
     return false;
   }
   return true;

@@ -8,10 +8,10 @@ namespace tinyops {
 Plan plan_internal(const Network& net, const Board& board) { return plan_value<plan_internal_into>(net, board); }
 
 void plan_internal_into(const Network& net, const Board& board, Plan& plan, PlannerScratch& scratch) {
-  start_plan(plan, net, board, "internal");
+  start_plan(plan, net, board, "internal", &scratch);
   const int flash_board = board.first_memory_of_kind(MemoryKind::Flash);
   if (flash_board < 0) {
-    not_fitting(plan, "board " + board.name + " has no internal flash for the weights");
+    not_fitting(plan, "board " + board.name + " has no internal flash for the weights", &scratch);
     return;
   }
   const int flash = use_memory(plan, board, flash_board);
@@ -28,7 +28,7 @@ void plan_internal_into(const Network& net, const Board& board, Plan& plan, Plan
            " of internal flash (" + board.memories[flash_board].name + ", short by " +
            format_bytes(weights_end - flash_size) + ")";
   if (!why.empty()) {
-    not_fitting(plan, why);
+    not_fitting(plan, why, &scratch);
     return;
   }
   add_whole_ops(plan, net, "internal", &scratch.spare_parts);

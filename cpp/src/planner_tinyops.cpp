@@ -72,7 +72,7 @@ void plan_tinyops_into(const Network& net, const Board& board, Plan& plan, Plann
   try {
     tinyops_partitioning(net, board, plan, scratch.rows, scratch.search);
   } catch (const PlanningError& e) {
-    not_fitting(plan, e.what());
+    not_fitting(plan, e.what(), &scratch);
     return;
   }
   add_row_overlays(net, board, plan, scratch.rows, &scratch.spare_parts);

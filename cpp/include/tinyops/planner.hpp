@@ -26,6 +26,7 @@ struct PlannerScratch {
   FactorSearchScratch search;
   RowPartitioning rows;
   SpareParts spare_parts;
+  std::vector<OpPlan> spare_ops;  // the ops of a plan that did not fit, kept for the next one (see not_fitting)
 };
 
 using PlannerFn = Plan (*)(const Network&, const Board&);
@@ -78,8 +79,10 @@ bool place_in_external(const Network& net, const Board& board, const std::string
 // A plan header for `board`: name, version, strategy, and the SRAM memory with its budget.
 Plan start_plan(const Network& net, const Board& board, const std::string& strategy);
 // The same into `plan`, every field reset but the storage of its containers kept; plan.ops keeps its entries
-// as storage for the planner, which then rewrites every op (reset_op_plan) or calls not_fitting.
-void start_plan(Plan& plan, const Network& net, const Board& board, const std::string& strategy);
+// (or takes scratch->spare_ops' when it has none) as storage for the planner, which then rewrites every op
+// (reset_op_plan) or calls not_fitting.
+void start_plan(Plan& plan, const Network& net, const Board& board, const std::string& strategy,
+                PlannerScratch* scratch = nullptr);
 // Rewrites `o` as the plan of op `op` with `n_parts` default parts, keeping the storage of its parts and their
 // copy lists (parts it drops go to `spare`, parts it adds come from there first).
 void reset_op_plan(OpPlan& o, int op, std::string_view strategy, size_t n_parts, SpareParts* spare = nullptr);
@@ -99,8 +102,9 @@ void fill_whole_op_part(const Plan& plan, const Network& net, const Op& op, Part
 void add_whole_op(Plan& plan, const Network& net, const Op& op, std::string_view strategy, SpareParts* spare = nullptr);
 // Sets plan.ops to every op of `net` as one whole part, labelled `strategy`.
 void add_whole_ops(Plan& plan, const Network& net, std::string_view strategy, SpareParts* spare = nullptr);
-// Marks the plan as not fitting: clears placement and ops, keeps the header, records why.
-Plan& not_fitting(Plan& plan, const std::string& why);
+// Marks the plan as not fitting: clears placement and ops, keeps the header, records why. With `scratch`, the
+// ops (and their parts' storage) are kept in scratch->spare_ops for the next plan instead of destroyed.
+Plan& not_fitting(Plan& plan, const std::string& why, PlannerScratch* scratch = nullptr);
 // "1,204,224 B" style formatting for messages.
 std::string format_bytes(int64_t bytes);
 
