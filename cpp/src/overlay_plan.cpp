@@ -6,6 +6,26 @@
 
 namespace tinyops {
 
+namespace {
+
+// Regions and copies are written member by member: one built as a temporary and copied is stored in pieces and
+// reloaded whole, a store-forwarding stall per write that cost more than the rest of the part's planning.
+void set_region(Region& to, const Region& from) {
+  to.memory = from.memory;
+  to.offset = from.offset;
+  to.bytes = from.bytes;
+}
+
+void append_copy(std::vector<Transfer>& list, Operand operand, const Region& src, const Region& dst, int buffer) {
+  Transfer& t = list.emplace_back();
+  t.operand = operand;
+  set_region(t.src, src);
+  set_region(t.dst, dst);
+  t.buffer = buffer;
+}
+
+}  // namespace
+
 OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& plan, const OverlayBuffers& buffers,
                                int64_t output_bytes, SpareParts* spare)
     : net_(net), plan_(plan), sizes_(buffers), output_bytes_(output_bytes), spare_(spare) {
@@ -59,15 +79,15 @@ void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_
       at = in_buffer(buffer, src.bytes);
       if (operand == Operand::Quant) {  // multipliers and shifts: two copies into the two quant buffers
         const int64_t half = src.bytes / 2;
-        first.copy_when_due.push_back(Transfer{operand, Region{src.memory, src.offset, half},
-                                               Region{at.memory, at.offset, half}, buffer});
-        first.copy_when_due.push_back(Transfer{operand, Region{src.memory, src.offset + half, src.bytes - half},
-                                               Region{at.memory, at.offset + half, src.bytes - half}, buffer});
+        append_copy(first.copy_when_due, operand, Region{src.memory, src.offset, half},
+                    Region{at.memory, at.offset, half}, buffer);
+        append_copy(first.copy_when_due, operand, Region{src.memory, src.offset + half, src.bytes - half},
+                    Region{at.memory, at.offset + half, src.bytes - half}, buffer);
       } else {
-        first.copy_when_due.push_back(Transfer{operand, src, at, buffer});
+        append_copy(first.copy_when_due, operand, src, at, buffer);
       }
     }
-    for (size_t p = 0; p < n_parts; ++p) all[p].at[int(operand)] = at;
+    for (size_t p = 0; p < n_parts; ++p) set_region(all[p].at[int(operand)], at);
   };
   if (weights) stage(Operand::Weights, home[kParamWeights], filter_, sizes_.filter_bytes);
   stage(Operand::Bias, home[kParamBias], bias_, sizes_.bias_bytes);
@@ -118,23 +138,23 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     auto stage_input = [&](Operand operand, const Region& in, int64_t row, int buffer) {
       const Region src = rows_of(in, row, r.in_begin, r.in_end);
       if (in.memory == sram_) {
-        part.at[int(operand)] = src;
+        set_region(part.at[int(operand)], src);
         return;
       }
-      part.at[int(operand)] = in_buffer(buffer, src.bytes);
-      part.copy_in.push_back(Transfer{operand, src, part.at[int(operand)], buffer});
+      set_region(part.at[int(operand)], in_buffer(buffer, src.bytes));
+      append_copy(part.copy_in, operand, src, part.at[int(operand)], buffer);
     };
     stage_input(Operand::Input, in_home, in_row, input_[parity_]);
     // add: the second input's part into filter / im2col, alternating
     if (two_inputs) stage_input(Operand::Input2, in2_home, in2_row, parity_ == 0 ? filter_ : im2col_);
-    if (scratch > 0) part.at[int(Operand::Scratch)] = in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes));
+    if (scratch > 0) set_region(part.at[int(Operand::Scratch)], in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes)));
     const Region home = rows_of(out_home, out_row, r.out_begin, r.out_end);
     if (output_overlay) {  // written to SRAM, copied out while the next part computes
-      part.at[int(Operand::Output)] = in_buffer(output_[output_parity_], home.bytes);
-      part.copy_out.push_back(Transfer{Operand::Output, part.at[int(Operand::Output)], home, -1});
+      set_region(part.at[int(Operand::Output)], in_buffer(output_[output_parity_], home.bytes));
+      append_copy(part.copy_out, Operand::Output, part.at[int(Operand::Output)], home, -1);
       output_parity_ ^= 1;
     } else {
-      part.at[int(Operand::Output)] = home;
+      set_region(part.at[int(Operand::Output)], home);
     }
     part.copy_ahead = !part.copy_in.empty() && (p > 0 || (!two_inputs && can_prefetch(op.inputs[0], r.in_end)));
     parity_ ^= 1;
@@ -180,12 +200,12 @@ void OverlayPlanner::plan_channels(int op_id, int parts, std::string_view label)
     part.out_row_end = out.h;
     part.out_channel_begin = c;
     part.out_channel_end = end;
-    part.at[int(Operand::Input)] = input;
+    set_region(part.at[int(Operand::Input)], input);
     const int filters = p % 2 == 0 ? filter_ : im2col_;
     const Region src{home[kParamWeights].memory, home[kParamWeights].offset + c * per_channel, (end - c) * per_channel};
-    part.at[int(Operand::Weights)] = in_buffer(filters, src.bytes);
-    (p == 0 ? part.copy_when_due : part.copy_in).push_back(Transfer{Operand::Weights, src, part.at[int(Operand::Weights)], filters});
-    if (p == 0 && copy_input) part.copy_in.push_back(Transfer{Operand::Input, plan_.tensor_home[in], input, buffer});
+    set_region(part.at[int(Operand::Weights)], in_buffer(filters, src.bytes));
+    append_copy(p == 0 ? part.copy_when_due : part.copy_in, Operand::Weights, src, part.at[int(Operand::Weights)], filters);
+    if (p == 0 && copy_input) append_copy(part.copy_in, Operand::Input, plan_.tensor_home[in], input, buffer);
     // Channels are the innermost dimension: a part writes a strided slice of the whole output.
     part.at[int(Operand::Output)] = plan_.tensor_home[op.output];
     part.copy_ahead = p > 0 || (copy_input && can_prefetch(in, net_.tensor(in).shape.h));
