@@ -38,10 +38,16 @@ RowGeometry row_geometry(const Network& net, const Op& op) {
 
 namespace {
 
+// a / s and a % s (truncating, as the operators do) for a stride s: strides are almost always 1 or 2, where
+// these are a move or a shift instead of an integer division, which is most of partitioning's cost.
+inline int div_stride(int a, int s) { return s == 1 ? a : s == 2 ? a / 2 : a / s; }
+inline int mod_stride(int a, int s) { return s == 1 ? 0 : s == 2 ? a % 2 : a % s; }
+
 // Rows dealt out `group` at a time round-robin over at most `factor` parts: part i gets one group more than
 // the parts after the first (groups % parts); none when not even one group exists.
 struct Deal {
-  Deal(int rows, int group, int factor) : group(group), groups(rows / group), parts(std::min(groups, factor)) {}
+  Deal(int rows, int group, int factor)
+      : group(group), groups(div_stride(rows, group)), parts(std::min(groups, factor)) {}
   int size(int i) const { return (groups / parts + (i < groups % parts ? 1 : 0)) * group; }
   int group, groups, parts;
 };
@@ -56,10 +62,10 @@ void whole(const RowGeometry& g, std::vector<RowPart>& out) {
 void partition_window(const RowGeometry& g, int factor, std::vector<RowPart>& parts) {
   const int s = g.stride, k = g.kernel_rows;
   if (k >= g.in_rows) return whole(g, parts);
-  const int lead = g.pad_top % s;  // rows before the first stride-aligned window start
+  const int lead = mod_stride(g.pad_top, s);  // rows before the first stride-aligned window start
   const Deal deal(g.in_rows - lead, s, factor);
   if (deal.parts <= 0) return whole(g, parts);  // fewer rows than one stride: nothing to split
-  const int leftover = (g.in_rows - lead) % s;  // the rows left over go to the last part
+  const int leftover = mod_stride(g.in_rows - lead, s);  // the rows left over go to the last part
 
   parts.clear();
   int start = 0, produced = 0;
@@ -67,9 +73,10 @@ void partition_window(const RowGeometry& g, int factor, std::vector<RowPart>& pa
     const int left = g.out_rows - produced;
     if (left <= 0) break;  // this part and the ones after it would produce nothing
     const int size = deal.size(i) + (i == 0 ? lead : 0) + (i + 1 == deal.parts ? leftover : 0);
-    const int window_starts = size / s + 1;
+    const int window_starts = div_stride(size, s) + 1;
     // The last window start the part owns, counted from its first row as the runtime does (ignoring padding).
-    const int last_start = start + size - size % s - (size % s == 0 ? s : 0);
+    const int size_mod = mod_stride(size, s);
+    const int last_start = start + size - size_mod - (size_mod == 0 ? s : 0);
     const int last_end = last_start + k;
     int end = last_end, pad_rows = 0;
     if (last_end > g.in_rows) {  // the halo runs past the input: clamp, the kernel pads below
@@ -81,7 +88,7 @@ void partition_window(const RowGeometry& g, int factor, std::vector<RowPart>& pa
     // The runtime's "rest of the output" padding ignores the first part's top padding, so when the first part
     // alone reaches the bottom (e.g. 5x5 stride 2 on 6 rows) it would compute one row past the output; the
     // part computes only the rows that exist.
-    const int out = std::min(left, (end - start + pad_rows + pad_top - k) / s + 1);
+    const int out = std::min(left, div_stride(end - start + pad_rows + pad_top - k, s) + 1);
     parts.push_back(RowPart{start, end, produced, produced + out, pad_top});
     produced += out;
     start += size;
@@ -149,12 +156,13 @@ int first_part_rows(const RowGeometry& g, int factor) {
   }
   const int s = g.stride, k = g.kernel_rows;
   if (k >= g.in_rows) return whole_rows;
-  const int lead = g.pad_top % s;
+  const int lead = mod_stride(g.pad_top, s);
   const Deal deal(g.in_rows - lead, s, factor);
   if (deal.parts <= 0) return whole_rows;
   // As partition_window computes part 0 (always kept: it is the first to produce rows).
-  const int size = deal.size(0) + lead + (deal.parts == 1 ? (g.in_rows - lead) % s : 0);
-  const int last_start = size - size % s - (size % s == 0 ? s : 0);
+  const int size = deal.size(0) + lead + (deal.parts == 1 ? mod_stride(g.in_rows - lead, s) : 0);
+  const int size_mod = mod_stride(size, s);
+  const int last_start = size - size_mod - (size_mod == 0 ? s : 0);
   return std::min(last_start + k, g.in_rows);
 }
 
