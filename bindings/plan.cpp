@@ -36,6 +36,19 @@ void init_plan(py::module_& m) {
                               py::arg("size_bytes") = b.region.bytes));
         return out;
       })
+      .def_property_readonly(
+          "sram_memory", [](const Plan& p) -> py::object {
+            return p.sram_memory >= 0 ? py::cast(p.memories.at(p.sram_memory)) : py::none();
+          },
+          "Name of the memory whose budget the plan respects (None for a plan that does not fit).")
+      .def_property_readonly(
+          "tensor_memory",
+          [](const Plan& p) {
+            py::list out;
+            for (const Region& r : p.tensor_home) out.append(r.present() ? py::cast(p.memories.at(r.memory)) : py::none());
+            return out;
+          },
+          "Per tensor id: the name of the memory where the activation lives between ops (None: no home).")
       .def("to_json", &plan_to_json_text, py::arg("indent") = -1)
       .def_static("from_json", &plan_from_json_text, py::arg("text"), py::arg("source") = "<plan>")
       .def("validate", [](const Plan& p, const Network& net) { validate_plan(p, net); }, py::arg("network"))

@@ -130,7 +130,26 @@ def simulate(
     if not the_plan.fits:
         return SimulationResult(net, brd, the_plan, None, pd.DataFrame(), pd.DataFrame(), label)
     raw = _core.simulate(net, the_plan, brd, timeline)
-    return SimulationResult(net, brd, the_plan, raw, pd.DataFrame(raw.per_op), pd.DataFrame(raw.timeline), label)
+    return SimulationResult(net, brd, the_plan, raw, _per_op_frame(net, the_plan, raw.per_op),
+                            pd.DataFrame(raw.timeline), label)
+
+
+def _per_op_frame(net: _core.Network, the_plan: _core.Plan, rows: list[dict]) -> pd.DataFrame:
+    """The simulator's per-op rows, with how the plan runs each op: its strategy label (e.g. "tinyops:rows")
+    and which of its activations live in the SRAM memory between ops ("in", "out", "in+out" or "")."""
+    frame = pd.DataFrame(rows)
+    label = {o.op: o.strategy for o in the_plan.ops}
+    memory, sram = the_plan.tensor_memory, the_plan.sram_memory
+
+    def resident(op_id: int) -> str:
+        op = net.ops[op_id]
+        marks = [name for name, tensors in (("in", op.inputs), ("out", [op.output]))
+                 if any(memory[t] == sram for t in tensors)]
+        return "+".join(marks)
+
+    frame["plan"] = [label[i] for i in frame["op"]]
+    frame["resident"] = [resident(i) for i in frame["op"]]
+    return frame
 
 
 def score_batch(

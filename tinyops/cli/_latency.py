@@ -69,12 +69,13 @@ def _kb(n: float) -> str:
 def _per_op_table(result: Any) -> Table:
     table = Table(title=f"{result.label} on {result.board.name}, {result.strategy}: "
                         f"{result.latency_ms:.3f} ms, peak SRAM {_kb(result.peak_sram_bytes)} KB")
-    cols = ("op", "name", "kind", "parts", "compute", "exposed DMA", "stall", "ext KB")
+    cols = ("op", "name", "kind", "plan", "parts", "in SRAM", "compute", "exposed DMA", "stall", "ext KB")
     for col in cols:
-        table.add_column(col, justify="left" if col in ("name", "kind") else "right")
+        table.add_column(col, justify="left" if col in ("name", "kind", "plan", "in SRAM") else "right")
     for row in result.per_op.itertuples():
-        table.add_row(str(row.op), row.name, row.kind, str(row.parts), f"{row.compute_cycles:,.0f}",
-                      f"{row.exposed_dma_cycles:,.0f}", f"{row.stall_cycles:,.0f}", _kb(row.external_bytes))
+        table.add_row(str(row.op), row.name, row.kind, row.plan.split(":")[-1], str(row.parts), row.resident,
+                      f"{row.compute_cycles:,.0f}", f"{row.exposed_dma_cycles:,.0f}", f"{row.stall_cycles:,.0f}",
+                      _kb(row.external_bytes))
     return table
 
 

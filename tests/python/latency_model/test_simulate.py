@@ -81,3 +81,22 @@ def test_every_strategy_scores_the_examples(strategy: str) -> None:
     if result.fits:
         assert result.peak_sram_bytes <= load_board().sram_budget_bytes or strategy == "external"
         assert result.latency_ms > 0
+
+
+def test_per_op_says_how_each_op_runs_and_what_stays_in_sram() -> None:
+    arch = examples.BUILTIN["mbv2-w0.35-r144"]()
+    internal = simulate(arch, "stm32f746g-disco", "internal", timeline=False)
+    assert set(internal.per_op["plan"]) == {"internal"}
+    assert (internal.per_op["resident"] == "in+out").all()  # the whole arena is in SRAM
+    tinyops = simulate(arch, "stm32f746g-disco", "tinyops", timeline=False)
+    assert set(tinyops.per_op["plan"]) <= {"tinyops:rows", "tinyops:in_place"}
+    assert (tinyops.per_op["resident"] == "").all()  # the published scheme keeps every activation in SDRAM
+    optimal = simulate(arch, "stm32f746g-disco", "optimal", timeline=False)
+    memory = optimal.plan.tensor_memory
+    resident = {t for t, m in enumerate(memory) if m == optimal.plan.sram_memory}
+    assert resident, "optimal keeps some activations in SRAM on this network"
+    net = load_arch(arch)
+    for row in optimal.per_op.itertuples():
+        op = net.ops[row.op]
+        assert ("out" in row.resident) == (op.output in resident)
+        assert row.plan.startswith("optimal:")
