@@ -34,7 +34,7 @@ NETWORKS = {
 }
 
 
-def best_of(fn, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
+def best_of(fn, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -66,9 +66,9 @@ def main() -> None:
                 sim_us.append(_core.time_simulate_cpp(net, p, board, runs) * 1e6)
                 ref_us.append(_core.time_simulate_cpp(net, p, board, runs, reference=True) * 1e6)
         prebuilt = networks * args.copies
-        prebuilt_cpp_s = _core.time_score_networks_cpp(prebuilt, [strategy], board, 3) / len(prebuilt)
+        prebuilt_cpp_s = _core.time_score_networks_cpp(prebuilt, [strategy], board, 5) / len(prebuilt)
         prebuilt_s = best_of(lambda: score_batch(prebuilt, board, [strategy])) / len(prebuilt)
-        cpp_s = _core.time_score_batch_cpp(texts, [strategy], board, 3) / len(texts)
+        cpp_s = _core.time_score_batch_cpp(texts, [strategy], board, 5) / len(texts)
         py_s = best_of(lambda: score_batch(texts, board, [strategy])) / len(texts)
         table.add_row(strategy, f"{sum(sim_us) / len(sim_us):.2f}" if sim_us else "-",
                       f"{sum(ref_us) / len(ref_us):.2f}" if ref_us else "-", f"{prebuilt_cpp_s * 1e6:.2f}",
