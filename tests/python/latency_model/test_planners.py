@@ -42,7 +42,7 @@ def test_every_op_records_its_choice(f746: _core.Board) -> None:
 
 def test_budget_too_small_names_budget_and_need() -> None:
     text = (CATALOG / "stm32f746g-disco.yaml").read_text()
-    board = _core.board_from_yaml(text.replace("value: 319900", "value: 4000"), "small-f746")
+    board = _core.board_from_yaml(text.replace("value: 304128", "value: 4000"), "small-f746")
     net = load_arch(examples.builtin("mbv3-w0.55-r128"))
     plan = _core.plan(net, board, "tinyops")
     assert not plan.fits

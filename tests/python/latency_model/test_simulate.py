@@ -84,7 +84,7 @@ def test_every_strategy_scores_the_examples(strategy: str) -> None:
 
 
 def test_per_op_says_how_each_op_runs_and_what_stays_in_sram() -> None:
-    arch = examples.BUILTIN["mbv2-w0.35-r144"]()
+    arch = examples.mobilenet_v2(0.35, 128)  # r144's activation arena exceeds the F746's SRAM budget: not internal
     internal = simulate(arch, "stm32f746g-disco", "internal", timeline=False)
     assert set(internal.per_op["plan"]) == {"internal"}
     assert (internal.per_op["resident"] == "in+out").all()  # the whole arena is in SRAM
