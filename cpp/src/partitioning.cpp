@@ -190,7 +190,7 @@ class FactorSearch {
     if (s_.geometries.size() >= FactorSearchScratch::kMaxKeptGeometries) {
       s_.geometries.clear();
       s_.memo.clear();
-      s_.geometry_slots.clear();
+      s_.geometry_index.clear();
     }
     for (const Op& op : net.ops()) {
       const RowGeometry g = row_geometry(net, op);
@@ -298,34 +298,24 @@ class FactorSearch {
   }
 
   // Two independent multiplies (a chain of one per field costs more than the lookup it serves).
-  static size_t hash(const RowGeometry& g) {
+  static uint64_t hash(const RowGeometry& g) {
     const uint64_t rows = uint64_t(uint32_t(g.in_rows)) << 32 | uint32_t(g.out_rows);
     const uint64_t window = uint64_t(g.rule) << 56 ^ uint64_t(uint32_t(g.kernel_rows)) << 40 ^
                             uint64_t(uint32_t(g.stride)) << 32 ^ uint64_t(uint32_t(g.pad_top)) << 16 ^
                             uint32_t(g.pad_bottom);
     const uint64_t h = rows * 0x9E3779B97F4A7C15ull ^ window * 0xC2B2AE3D27D4EB4Full;
-    return size_t(h ^ (h >> 32));
+    return h ^ (h >> 32);
   }
 
   int geometry_index(const RowGeometry& g) {
-    std::vector<int>& slots = s_.geometry_slots;
-    if (slots.size() < 2 * (s_.geometries.size() + 1)) {  // grow and re-insert what is kept
-      slots.assign(std::max<size_t>(64, 2 * slots.size()), -1);
-      for (size_t i = 0; i < s_.geometries.size(); ++i) {
-        size_t j = hash(s_.geometries[i]) & (slots.size() - 1);
-        while (slots[j] >= 0) j = (j + 1) & (slots.size() - 1);
-        slots[j] = int(i);
-      }
-    }
-    for (size_t j = hash(g) & (slots.size() - 1);; j = (j + 1) & (slots.size() - 1)) {
-      if (slots[j] < 0) {
-        slots[j] = int(s_.geometries.size());
-        s_.geometries.push_back(g);
-        s_.memo.emplace_back();
-        return slots[j];
-      }
-      if (s_.geometries[size_t(slots[j])] == g) return slots[j];
-    }
+    const uint64_t h = hash(g);
+    const int found = s_.geometry_index.find(h, [&](int e) { return s_.geometries[size_t(e)] == g; });
+    if (found >= 0) return found;
+    const int entry = int(s_.geometries.size());
+    s_.geometry_index.insert(h, entry, [&](int e) { return hash(s_.geometries[size_t(e)]); });
+    s_.geometries.push_back(g);
+    s_.memo.emplace_back();
+    return entry;
   }
 
   // The largest part's rows of `geometry` at `factor`, memoized.

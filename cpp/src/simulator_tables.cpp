@@ -51,24 +51,10 @@ uint64_t PlanTables::hash(const GeometryKey& k) {
 
 const OpGeometry* PlanTables::cached_geometry(const GeometryKey& key, const Network& net, const Op& op) {
   const uint64_t h = hash(key);
-  size_t mask = geometry_slots.size() - 1;
-  size_t i = h & mask;
-  for (; !geometry_slots.empty() && geometry_slots[i] >= 0; i = (i + 1) & mask) {
-    const CachedGeometry& e = geometry_entries[size_t(geometry_slots[i])];
-    if (e.key == key) return e.geometry;
-  }
-  if (2 * (geometry_entries.size() + 1) > geometry_slots.size()) {  // grow, then find the free slot again
-    geometry_slots.assign(std::max<size_t>(64, 2 * geometry_slots.size()), -1);
-    mask = geometry_slots.size() - 1;
-    for (size_t e = 0; e < geometry_entries.size(); ++e) {
-      size_t j = hash(geometry_entries[e].key) & mask;
-      while (geometry_slots[j] >= 0) j = (j + 1) & mask;
-      geometry_slots[j] = int32_t(e);
-    }
-    for (i = h & mask; geometry_slots[i] >= 0;) i = (i + 1) & mask;
-  }
+  const int found = geometry_index.find(h, [&](int e) { return geometry_entries[size_t(e)].key == key; });
+  if (found >= 0) return geometry_entries[size_t(found)].geometry;
   const OpGeometry* g = &geometry_store.emplace_back(op_geometry(net, op));  // first: it may throw
-  geometry_slots[i] = int32_t(geometry_entries.size());
+  geometry_index.insert(h, int(geometry_entries.size()), [&](int e) { return hash(geometry_entries[size_t(e)].key); });
   geometry_entries.push_back(CachedGeometry{key, g});
   return g;
 }
@@ -109,7 +95,7 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
     if (buf.region.memory >= 0 && buf.region.memory < kMaxPlanMemories) has_staging[buf.region.memory] = true;
   }
   if (geometry_store.size() > kMaxCachedGeometries) {
-    geometry_slots.clear();
+    geometry_index.clear();
     geometry_entries.clear();
     geometry_store.clear();
     geometry.clear();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tinyops/flat_index.hpp"
 #include "tinyops/network.hpp"
 
 namespace tinyops {
@@ -110,7 +111,7 @@ struct FactorSearchScratch {
   // open-addressing table of their indices. Cleared when kMaxKeptGeometries accumulate.
   static constexpr size_t kMaxKeptGeometries = 4096;
   std::vector<RowGeometry> geometries;
-  std::vector<int> geometry_slots;     // -1: empty; a power of two, more than twice the geometries
+  FlatIndex geometry_index;            // over geometries
   std::vector<std::vector<int>> memo;  // [geometry][factor]: largest part rows, -1 until computed
   std::vector<RowPart> parts;          // partition_rows' output while measuring
   std::vector<int> class_factor;       // per class: its factor in the last evaluated trial

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tinyops/board.hpp"
+#include "tinyops/flat_index.hpp"
 #include "tinyops/kernel_cost.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/plan.hpp"
@@ -132,9 +133,7 @@ struct PlanTables {
   static constexpr size_t kMaxCachedGeometries = 4096;  // then the cache starts over
   // The cached geometry of `key`, computed from `op` of `net` when absent.
   const OpGeometry* cached_geometry(const GeometryKey& key, const Network& net, const Op& op);
-  // An open-addressing table (linear probing, power-of-two size, at most half full) of indices into
-  // geometry_entries: a lookup per op of every network scored, so no modulo and no node chasing.
-  std::vector<int32_t> geometry_slots;
+  FlatIndex geometry_index;  // over geometry_entries
   struct CachedGeometry {
     GeometryKey key;
     const OpGeometry* geometry;  // into geometry_store
