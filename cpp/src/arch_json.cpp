@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string_view>
@@ -55,10 +56,13 @@ class Node {
       seen |= bit;
     }
   }
-  bool has(std::string_view key) const {
+  // The value of `key`, or nothing when it is absent or null (one scan of the object).
+  std::optional<element> present(std::string_view key) const {
     const auto v = e_[key];
-    return !v.error() && !v.value_unsafe().is_null();
+    if (v.error() || v.value_unsafe().is_null()) return std::nullopt;
+    return v.value_unsafe();
   }
+  bool has(std::string_view key) const { return present(key).has_value(); }
   // `key` must outlive the child (the reader's keys are literals).
   Node child(std::string_view key) const { return Node(value(key), *this, key, kNoIndex); }
   bool is_array() const { return e_.is_array(); }
@@ -82,22 +86,17 @@ class Node {
     return d;
   }
   bool boolean(std::string_view key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const element v = value(key);
-    bool b = false;
-    if (v.get_bool().get(b)) fail(key, "expected true or false, got " + dump(v));
+    const auto v = present(key);
+    bool b = fallback;
+    if (v && v->get_bool().get(b)) fail(key, "expected true or false, got " + dump(*v));
     return b;
   }
-  std::string string(std::string_view key) const {
-    const element v = value(key);
-    std::string_view s;
-    if (v.get_string().get(s)) fail(key, "expected a string, got " + dump(v));
-    return std::string(s);
-  }
+  std::string string(std::string_view key) const { return std::string(string_view(key, value(key))); }
   Activation activation(std::string_view key) const {
-    if (!has(key)) return Activation::None;
+    const auto v = present(key);
+    if (!v) return Activation::None;
     try {
-      return activation_from_string(string(key));
+      return activation_from_string(std::string(string_view(key, *v)));
     } catch (const std::invalid_argument& e) {
       fail(key, e.what());
     }
@@ -105,27 +104,35 @@ class Node {
   // The key, when present and not null, must hold `wanted` (a number equal to it, for numbers).
   void expect_value(std::string_view key, int64_t wanted, const std::string& why) const {
     double d = 0;
-    if (has(key) && (value(key).get_double().get(d) || d != double(wanted)))
-      fail_value(key, std::to_string(wanted), why);
+    if (const auto v = present(key); v && (v->get_double().get(d) || d != double(wanted)))
+      fail_value(key, *v, std::to_string(wanted), why);
   }
   void expect_value(std::string_view key, bool wanted, const std::string& why) const {
     bool b = false;
-    if (has(key) && (value(key).get_bool().get(b) || b != wanted)) fail_value(key, wanted ? "true" : "false", why);
+    if (const auto v = present(key); v && (v->get_bool().get(b) || b != wanted))
+      fail_value(key, *v, wanted ? "true" : "false", why);
   }
   void expect_value(std::string_view key, const char* wanted, const std::string& why) const {
     std::string_view s;
-    if (has(key) && (value(key).get_string().get(s) || s != wanted))
-      fail_value(key, "\"" + std::string(wanted) + "\"", why);
+    if (const auto v = present(key); v && (v->get_string().get(s) || s != wanted))
+      fail_value(key, *v, "\"" + std::string(wanted) + "\"", why);
   }
   void expect_name(std::string_view wanted) const {
+    const element v = value("name");
     std::string_view name;
-    if (value("name").get_string().get(name) || name != wanted)
-      fail("name", "expected \"" + std::string(wanted) + "\", got " + dump(value("name")));
+    if (v.get_string().get(name) || name != wanted)
+      fail("name", "expected \"" + std::string(wanted) + "\", got " + dump(v));
   }
 
  private:
-  [[noreturn]] void fail_value(std::string_view key, const std::string& wanted, const std::string& why) const {
-    fail(key, "expected " + wanted + " (" + why + "), got " + dump(value(key)));
+  std::string_view string_view(std::string_view key, const element& v) const {
+    std::string_view s;
+    if (v.get_string().get(s)) fail(key, "expected a string, got " + dump(v));
+    return s;
+  }
+  [[noreturn]] void fail_value(std::string_view key, const element& got, const std::string& wanted,
+                               const std::string& why) const {
+    fail(key, "expected " + wanted + " (" + why + "), got " + dump(got));
   }
   static std::string dump(const element& v) { return simdjson::minify(v); }
   element value(std::string_view key) const {
