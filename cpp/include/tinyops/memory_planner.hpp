@@ -1,6 +1,7 @@
 #pragma once
 // Static memory layout: the activation arena (greedy by size, a tensor's bytes reused after its last use, as
 // TFLite Micro's GreedyMemoryPlanner does) and sequential placement of weights, biases and quant params.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -27,7 +28,10 @@ struct Lifetime {
   int last_op = 0;
   bool overlaps(const Lifetime& o) const { return first_op <= o.last_op && o.first_op <= last_op; }
 };
-Lifetime tensor_lifetime(const Network& net, const Tensor& t);
+inline Lifetime tensor_lifetime(const Network& net, const Tensor& t) {
+  const int last = int(net.ops().size()) - 1;
+  return Lifetime{std::max(t.producer, 0), (t.is_network_output || t.last_use < 0) ? last : t.last_use};
+}
 
 struct ArenaLayout {
   std::vector<int64_t> offsets;  // per tensor id, relative to the arena start
@@ -41,12 +45,16 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment = kArenaAlignment);
 // plan_arena's working storage and result, reused from one network to the next (a batch plans thousands).
 struct ArenaScratch {
   ArenaLayout layout;  // the result
-  std::vector<int64_t> size;                // per tensor: aligned bytes
-  std::vector<std::pair<int64_t, int>> order;  // (-bytes, id): sorted, the placement order
-  std::vector<int> alive_begin, alive, fill, seen;
-  std::vector<Lifetime> life;               // per tensor, clamped to the network's ops
+  std::vector<int64_t> size;   // per tensor: aligned bytes
+  std::vector<Lifetime> life;  // per tensor, clamped to the network's ops
+  std::vector<int64_t> order;  // the placement order (see plan_arena)
+  // Per op: the tensors whose lifetime starts during it, and the placed ones carried into it (flat, op by op).
+  std::vector<int> start_begin, by_start, carried_begin, carried, fill;
   std::vector<char> placed;
-  std::vector<std::pair<int64_t, int64_t>> busy;
+  struct Interval {
+    int64_t begin, end;
+  };
+  std::vector<Interval> busy;
 };
 // The same layout into `scratch.layout`.
 void plan_arena(const Network& net, ArenaScratch& scratch, int64_t alignment = kArenaAlignment);
