@@ -185,12 +185,16 @@ class FactorSearch {
   using OpClass = FactorSearchScratch::OpClass;
 
   FactorSearch(const Network& net, FactorSearchScratch& scratch) : s_(scratch) {
+    for (const OpClass& c : s_.classes) s_.geometry_class[size_t(c.geometry)] = -1;  // the last network's
     s_.op_class.clear();
     s_.classes.clear();
-    if (s_.geometries.size() >= FactorSearchScratch::kMaxKeptGeometries) {
+    if (s_.geometries.size() >= FactorSearchScratch::kMaxKeptGeometries ||
+        s_.kept_parts.size() >= FactorSearchScratch::kMaxKeptParts) {
       s_.geometries.clear();
       s_.memo.clear();
       s_.geometry_index.clear();
+      s_.kept_parts.clear();
+      s_.geometry_class.clear();
     }
     for (const Op& op : net.ops()) {
       const RowGeometry g = row_geometry(net, op);
@@ -199,7 +203,7 @@ class FactorSearch {
         continue;
       }
       const Shape& in = net.tensor(op.inputs[0]).shape;
-      s_.op_class.push_back(index_of(s_.classes, OpClass{geometry_index(g), int64_t(in.w) * in.c}));
+      s_.op_class.push_back(class_of(geometry_index(g), int64_t(in.w) * in.c));
       if (op.kind == OpKind::Conv2D || op.kind == OpKind::DepthwiseConv2D) {
         max_field_bytes_ = std::max(max_field_bytes_, receptive_field_bytes(net, op));
         max_bias_bytes_ = std::max(max_bias_bytes_, op.bias_bytes);
@@ -218,7 +222,7 @@ class FactorSearch {
       const OpClass& c = s_.classes[k];
       for (int j = 2; j < factor; ++j) {
         // The first part's rows bound the largest part's from below: a factor it rules out needs no partitioning.
-        if (c.row_bytes * first_part_rows(s_.geometries[c.geometry], j) > network_largest) continue;
+        if (c.row_bytes * first_rows(c.geometry, j) > network_largest) continue;
         if (c.row_bytes * rows(c.geometry, j) <= network_largest) {
           s_.class_factor[k] = j;
           break;
@@ -230,26 +234,21 @@ class FactorSearch {
     r.buffers = buffers_for(largest);
   }
 
-  // The per-op factors and parts of the trial evaluate() last computed, into `r`.
+  // The per-op factors and parts of the trial evaluate() last computed, into `r`: copies of the parts kept for
+  // the op's geometry at its factor, built the first time any op (of any network) needs them.
   void add_parts(RowPartitioning& r) {
     const size_t n = s_.op_class.size();
     r.op_factor.assign(n, 0);
     r.parts.resize(n);
-    s_.class_first_op.assign(s_.classes.size(), -1);
     for (size_t i = 0; i < n; ++i) {
       const int k = s_.op_class[i];
       if (k < 0) {
         r.parts[i].clear();
         continue;
       }
-      r.op_factor[i] = s_.class_factor[k];
-      int& first = s_.class_first_op[k];
-      if (first >= 0) {  // the same parts as an earlier op of its class
-        r.parts[i] = r.parts[first];
-        continue;
-      }
-      first = int(i);
-      partition_rows(s_.geometries[s_.classes[k].geometry], s_.class_factor[k], r.parts[i]);
+      const int factor = r.op_factor[i] = s_.class_factor[size_t(k)];
+      const Memo& m = with_parts(s_.classes[size_t(k)].geometry, factor);
+      r.parts[i].assign(s_.kept_parts.begin() + m.parts_begin, s_.kept_parts.begin() + m.parts_end);
     }
   }
 
@@ -257,7 +256,7 @@ class FactorSearch {
   // from 2 to f a class ends up with, its largest part is no smaller than its smallest first part over those
   // factors. Every factor before it needs more than the budget and is passed over without partitioning anything
   // (most of the factors below the one that fits). kMaxPartitionFactor + 1 when none may fit.
-  int first_candidate_factor(int64_t budget) const {
+  int first_candidate_factor(int64_t budget) {
     // The buffers grow with the largest part: the largest part they allow within the budget, by bisection.
     if (buffers_for(0).total_bytes() > budget) return kMaxPartitionFactor + 1;
     int64_t allowed = 0, too_large = budget + 1;  // buffers_for(allowed) fits, buffers_for(too_large) does not
@@ -269,9 +268,8 @@ class FactorSearch {
     // to f can only fall); the bound passes from the factor where the last class does.
     int factor = 2;
     for (const OpClass& c : s_.classes) {
-      const RowGeometry& g = s_.geometries[c.geometry];
       int f = 2;
-      while (f <= kMaxPartitionFactor && c.row_bytes * first_part_rows(g, f) > allowed) ++f;
+      while (f <= kMaxPartitionFactor && c.row_bytes * first_rows(c.geometry, f) > allowed) ++f;
       factor = std::max(factor, f);
     }
     return factor;
@@ -288,13 +286,13 @@ class FactorSearch {
     return b;
   }
 
-  // The index of `value` in `values`, appended when absent.
-  template <typename T>
-  static int index_of(std::vector<T>& values, const T& value) {
-    auto it = std::find(values.begin(), values.end(), value);
-    if (it != values.end()) return int(it - values.begin());
-    values.push_back(value);
-    return int(values.size()) - 1;
+  // The class of the network's ops of geometry `geometry` and `row_bytes`, added when new.
+  int class_of(int geometry, int64_t row_bytes) {
+    int& first = s_.geometry_class[size_t(geometry)];
+    for (int k = first; k >= 0; k = s_.classes[size_t(k)].next)
+      if (s_.classes[size_t(k)].row_bytes == row_bytes) return k;
+    s_.classes.push_back(OpClass{geometry, row_bytes, first});
+    return first = int(s_.classes.size()) - 1;
   }
 
   // Two independent multiplies (a chain of one per field costs more than the lookup it serves).
@@ -315,15 +313,41 @@ class FactorSearch {
     s_.geometry_index.insert(h, entry, [&](int e) { return hash(s_.geometries[size_t(e)]); });
     s_.geometries.push_back(g);
     s_.memo.emplace_back();
+    s_.geometry_class.push_back(-1);
     return entry;
+  }
+
+  using Memo = FactorSearchScratch::Memo;
+  Memo& memo(int geometry, int factor) {
+    std::vector<Memo>& m = s_.memo[size_t(geometry)];
+    if (int(m.size()) <= factor) m.resize(size_t(factor) + 1);
+    return m[size_t(factor)];
   }
 
   // The largest part's rows of `geometry` at `factor`, memoized.
   int64_t rows(int geometry, int factor) {
-    std::vector<int>& m = s_.memo[geometry];
-    if (int(m.size()) <= factor) m.resize(factor + 1, -1);
-    if (m[factor] < 0) m[factor] = largest_part_rows(s_.geometries[geometry], factor, s_.parts);
-    return m[factor];
+    int& rows = memo(geometry, factor).largest_rows;
+    if (rows < 0) rows = largest_part_rows(s_.geometries[size_t(geometry)], factor, s_.parts);
+    return rows;
+  }
+
+  // first_part_rows of `geometry` at `factor`, memoized (it divides: the memo is quicker).
+  int64_t first_rows(int geometry, int factor) {
+    int& rows = memo(geometry, factor).first_rows;
+    if (rows < 0) rows = first_part_rows(s_.geometries[size_t(geometry)], factor);
+    return rows;
+  }
+
+  // The memo of `geometry` at `factor` with its parts kept.
+  const Memo& with_parts(int geometry, int factor) {
+    Memo& m = memo(geometry, factor);
+    if (m.parts_begin < 0) {
+      partition_rows(s_.geometries[size_t(geometry)], factor, s_.parts);
+      m.parts_begin = int(s_.kept_parts.size());
+      s_.kept_parts.insert(s_.kept_parts.end(), s_.parts.begin(), s_.parts.end());
+      m.parts_end = int(s_.kept_parts.size());
+    }
+    return m;
   }
 
   FactorSearchScratch& s_;

@@ -327,3 +327,25 @@ TEST(RowPartitioning, GeometriesKeptAcrossNetworksUntilTheLimitAreForgottenSafel
   }
   EXPECT_LE(kept.geometries.size(), FactorSearchScratch::kMaxKeptGeometries);
 }
+
+TEST(RowPartitioning, PartsKeptAcrossNetworksUntilTheLimitAreForgottenSafely) {
+  // The parts kept per geometry and factor (copied into each op's result) are dropped with the geometries once
+  // kMaxKeptParts accumulate: tall single convs partitioned 100-odd ways each, scored with one scratch, each get
+  // the parts a fresh scratch gives, across two clearings.
+  FactorSearchScratch kept;
+  RowPartitioning with_kept, fresh_result;
+  int forgotten = 0;
+  for (int h = 2000; forgotten < 2; ++h) {
+    ASSERT_LT(h, 20000) << "the kept parts were never forgotten";
+    const Network net = fixtures::one_conv(h, 2, 1, 1);
+    const int64_t budget = partition_network(net, 150).buffers.total_bytes();
+    FactorSearchScratch fresh;
+    choose_row_partitioning(net, budget, fresh_result, fresh);
+    const size_t before = kept.kept_parts.size();
+    choose_row_partitioning(net, budget, with_kept, kept);
+    if (kept.kept_parts.size() < before) ++forgotten;
+    ASSERT_EQ(with_kept.op_factor, fresh_result.op_factor) << "height " << h;
+    ASSERT_EQ(with_kept.parts, fresh_result.parts) << "height " << h;
+    ASSERT_LE(kept.kept_parts.size(), FactorSearchScratch::kMaxKeptParts + kMaxPartitionFactor);
+  }
+}

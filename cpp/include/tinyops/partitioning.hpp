@@ -102,20 +102,30 @@ struct FactorSearchScratch {
   struct OpClass {  // ops whose parts have the same rows and the same bytes a row
     int geometry = 0;
     int64_t row_bytes = 0;
+    int next = -1;  // the next class of the network with the same geometry, -1 for none
     bool operator==(const OpClass&) const = default;
   };
   std::vector<int> op_class;  // per op: its class, -1 when not partitioned
   std::vector<OpClass> classes;
-  // The distinct geometries seen, kept from one network to the next with their memoized part rows (a pure
-  // function of the geometry: networks of one search share most of their geometries), found through an
-  // open-addressing table of their indices. Cleared when kMaxKeptGeometries accumulate.
+  // The distinct geometries seen, kept from one network to the next with their memoized part rows and parts (a
+  // pure function of the geometry and factor: networks of one search share most of their geometries), found
+  // through an open-addressing table of their indices. Cleared when kMaxKeptGeometries accumulate or the kept
+  // parts reach kMaxKeptParts (~5 MB).
   static constexpr size_t kMaxKeptGeometries = 4096;
+  static constexpr size_t kMaxKeptParts = size_t(1) << 18;
   std::vector<RowGeometry> geometries;
-  FlatIndex geometry_index;            // over geometries
-  std::vector<std::vector<int>> memo;  // [geometry][factor]: largest part rows, -1 until computed
-  std::vector<RowPart> parts;          // partition_rows' output while measuring
-  std::vector<int> class_factor;       // per class: its factor in the last evaluated trial
-  std::vector<int> class_first_op;     // per class: the first op whose parts are built (the others copy them)
+  FlatIndex geometry_index;  // over geometries
+  struct Memo {              // one geometry at one factor
+    int largest_rows = -1;   // -1 until computed
+    int first_rows = -1;     // first_part_rows; -1 until computed
+    int parts_begin = -1;    // its parts in kept_parts, [parts_begin, parts_end); -1 until an op is given them
+    int parts_end = -1;
+  };
+  std::vector<std::vector<Memo>> memo;  // [geometry][factor]
+  std::vector<RowPart> kept_parts;
+  std::vector<int> geometry_class;  // [geometry]: the network's first class of it, -1 for none
+  std::vector<RowPart> parts;       // partition_rows' output while measuring
+  std::vector<int> class_factor;    // per class: its factor in the last evaluated trial
 };
 // The same into `out`, reusing its storage and `scratch`'s.
 void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
