@@ -173,8 +173,6 @@ int64_t receptive_field_bytes(const Network& net, const Op& op) {
   return 0;
 }
 
-int64_t align_up(int64_t bytes, int64_t alignment) { return (bytes + alignment - 1) / alignment * alignment; }
-
 namespace {
 
 // The factor search of the published runtime over one network, with each distinct op geometry's largest
