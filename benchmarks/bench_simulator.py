@@ -3,10 +3,10 @@
 Prints, per strategy (figures, not assertions):
   - simulate: a prebuilt plan scored in a C++ loop (µs per network, the quickest of 10 chunks of runs), and the
     same by the plain ReferenceSimulator that the fast Simulator is checked against bit for bit (its speed-up);
-  - plan + simulate of prebuilt Networks in a C++ loop, and through the Python batch call `score_batch` (µs per
-    network);
+  - plan + simulate of prebuilt Networks by one BatchScorer in a C++ loop, and through one Python `Scorer`
+    (µs per network; best of 5 passes over the batch: the first warms them up, as a search's first batch does);
   - JSON -> Network -> plan -> score in a C++ loop (µs per network, networks/s), and the same batch through
-    `score_batch` (GIL released) with its ratio to the C++ loop.
+    `Scorer.score` (GIL released) with its ratio to the C++ loop.
 Targets (issue 2): fixed strategies ≥ 100,000 networks/s on one core (≤ 10 µs each); optimal ≤ 2 ms per
 network; the Python batch call within 1.5x of the C++ loop.
 
@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tinyops import _core
-from tinyops.latency_model import examples, load_arch, load_board, plan, score_batch, strategies
+from tinyops.latency_model import Scorer, examples, load_arch, load_board, plan, strategies
 
 NETWORKS = {
     "mbv2-w1.00-r224": examples.mobilenet_v2(1.0, 224),
@@ -67,9 +67,10 @@ def main() -> None:
                 ref_us.append(_core.time_simulate_cpp(net, p, board, runs, reference=True) * 1e6)
         prebuilt = networks * args.copies
         prebuilt_cpp_s = _core.time_score_networks_cpp(prebuilt, [strategy], board, 5) / len(prebuilt)
-        prebuilt_s = best_of(lambda: score_batch(prebuilt, board, [strategy])) / len(prebuilt)
+        scorer = Scorer(board, [strategy])
+        prebuilt_s = best_of(lambda: scorer.score(prebuilt)) / len(prebuilt)
         cpp_s = _core.time_score_batch_cpp(texts, [strategy], board, 5) / len(texts)
-        py_s = best_of(lambda: score_batch(texts, board, [strategy])) / len(texts)
+        py_s = best_of(lambda: scorer.score(texts)) / len(texts)
         table.add_row(strategy, f"{sum(sim_us) / len(sim_us):.2f}" if sim_us else "-",
                       f"{sum(ref_us) / len(ref_us):.2f}" if ref_us else "-", f"{prebuilt_cpp_s * 1e6:.2f}",
                       f"{prebuilt_s * 1e6:.2f}",

@@ -60,6 +60,39 @@ std::vector<const Network*> gather(const py::list& archs, std::vector<std::strin
   return nets;
 }
 
+// BatchScorer::score on Python items (JSON texts parsed with the GIL released, or prebuilt Networks); numeric
+// columns as numpy arrays: pandas builds its frame from them at half the cost of lists.
+py::dict score_columns(BatchScorer& scorer, const py::list& archs) {
+  std::vector<std::string_view> texts;
+  std::vector<int> slot;
+  std::vector<py::object> held;  // the strs `texts` points into
+  std::vector<const Network*> nets = gather(archs, texts, slot, held);
+  std::vector<BatchScore> scores;
+  {
+    py::gil_scoped_release release;
+    std::vector<Network> parsed = networks_from_arch_texts(texts);
+    for (size_t k = 0; k < parsed.size(); ++k) nets[slot[k]] = &parsed[k];
+    scores = scorer.score(nets);
+  }
+  const size_t n = scores.size();
+  py::array_t<int64_t> arch(n), sram(n), ext(n);
+  py::array_t<bool> fits(n);
+  py::array_t<double> latency(n), cycles(n);
+  py::list strategy(n), why(n);
+  for (size_t i = 0; i < n; ++i) {
+    const BatchScore& s = scores[i];
+    arch.mutable_at(i) = s.arch, fits.mutable_at(i) = s.fits;
+    latency.mutable_at(i) = s.latency_ms, cycles.mutable_at(i) = s.total_cycles;
+    sram.mutable_at(i) = s.peak_sram_bytes, ext.mutable_at(i) = s.external_bytes;
+    strategy[i] = s.strategy, why[i] = s.why;
+  }
+  py::dict out;
+  out["arch"] = arch, out["strategy"] = strategy, out["fits"] = fits, out["why"] = why;
+  out["latency_ms"] = latency, out["total_cycles"] = cycles;
+  out["peak_sram_bytes"] = sram, out["external_bytes"] = ext;
+  return out;
+}
+
 }  // namespace
 
 void init_simulate(py::module_& m) {
@@ -90,42 +123,19 @@ void init_simulate(py::module_& m) {
       py::arg("network"), py::arg("plan"), py::arg("board"), py::arg("timeline") = true,
       "Simulate a plan: a SimResult whose .per_op and .timeline are lists of dicts (one per op / event).");
 
+  py::class_<BatchScorer>(m, "BatchScorer")
+      .def(py::init<const Board&, const std::vector<std::string>&>(), py::arg("board"), py::arg("strategies"))
+      .def("score", &score_columns, py::arg("archs"),
+           "Score architectures (ProxylessNASNets JSON texts or Networks) x the strategies with the GIL released; "
+           "columns as numpy arrays (strategy, why: lists; arch-major rows; latency_ms is NaN where the plan does "
+           "not fit). What it learns about op shapes is kept for the next call.");
   m.def(
       "score_batch",
       [](const py::list& archs, const std::vector<std::string>& strategies, const Board& board) {
-        std::vector<std::string_view> texts;
-        std::vector<int> slot;
-        std::vector<py::object> held;  // the strs `texts` points into
-        std::vector<const Network*> nets = gather(archs, texts, slot, held);
-        std::vector<BatchScore> scores;
-        {
-          py::gil_scoped_release release;
-          std::vector<Network> parsed = networks_from_arch_texts(texts);
-          for (size_t k = 0; k < parsed.size(); ++k) nets[slot[k]] = &parsed[k];
-          scores = score_networks(nets, strategies, board);
-        }
-        // Numeric columns as numpy arrays: pandas builds its frame from them at half the cost of lists.
-        const size_t n = scores.size();
-        py::array_t<int64_t> arch(n), sram(n), ext(n);
-        py::array_t<bool> fits(n);
-        py::array_t<double> latency(n), cycles(n);
-        py::list strategy(n), why(n);
-        for (size_t i = 0; i < n; ++i) {
-          const BatchScore& s = scores[i];
-          arch.mutable_at(i) = s.arch, fits.mutable_at(i) = s.fits;
-          latency.mutable_at(i) = s.latency_ms, cycles.mutable_at(i) = s.total_cycles;
-          sram.mutable_at(i) = s.peak_sram_bytes, ext.mutable_at(i) = s.external_bytes;
-          strategy[i] = s.strategy, why[i] = s.why;
-        }
-        py::dict out;
-        out["arch"] = arch, out["strategy"] = strategy, out["fits"] = fits, out["why"] = why;
-        out["latency_ms"] = latency, out["total_cycles"] = cycles;
-        out["peak_sram_bytes"] = sram, out["external_bytes"] = ext;
-        return out;
+        BatchScorer scorer(board, strategies);
+        return score_columns(scorer, archs);
       },
-      py::arg("archs"), py::arg("strategies"), py::arg("board"),
-      "Score architectures (ProxylessNASNets JSON texts or Networks) x strategies with the GIL released; columns "
-      "as numpy arrays (strategy, why: lists; arch-major rows; latency_ms is NaN where the plan does not fit).");
+      py::arg("archs"), py::arg("strategies"), py::arg("board"), "BatchScorer(board, strategies).score(archs).");
 
   m.def(
       "time_score_batch_cpp",

@@ -152,18 +152,31 @@ def _per_op_frame(net: _core.Network, the_plan: _core.Plan, rows: list[dict]) ->
     return frame
 
 
+class Scorer:
+    """Scores batches of architectures x strategies on one board, call after call, in C++ with the GIL released.
+
+    It keeps what it learns about op shapes (geometries, partitions, tinyops' compiled ops) from one call to the
+    next, so a search that scores a batch per step pays the warm-up once: hold one per board. `score(archs)`
+    returns one row per (arch index, strategy): fits, why, latency_ms (NaN where it does not fit),
+    total_cycles, peak_sram_bytes, external_bytes.
+    """
+
+    def __init__(self, board: BoardLike = DEFAULT_BOARD, strategy_names: Sequence[str] | None = None) -> None:
+        names = list(strategy_names) if strategy_names is not None else strategies()
+        for name in names:
+            _check_strategy(name)
+        self._scorer = _core.BatchScorer(_board(board), names)
+
+    def score(self, archs: Sequence[NetworkLike]) -> pd.DataFrame:
+        """Score architectures (dicts, paths, JSON texts or Networks)."""
+        items = [a if _is_prebuilt(a) else arch_to_json_text(a)[0] for a in archs]
+        return pd.DataFrame(self._scorer.score(items))
+
+
 def score_batch(
     archs: Sequence[NetworkLike],
     board: BoardLike = DEFAULT_BOARD,
     strategy_names: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Score many architectures (dicts, paths, JSON texts or Networks) x strategies in C++, GIL released.
-
-    One row per (arch index, strategy): fits, why, latency_ms (NaN where it does not fit), total_cycles,
-    peak_sram_bytes, external_bytes.
-    """
-    names = list(strategy_names) if strategy_names is not None else strategies()
-    for name in names:
-        _check_strategy(name)
-    items = [a if _is_prebuilt(a) else arch_to_json_text(a)[0] for a in archs]
-    return pd.DataFrame(_core.score_batch(items, names, _board(board)))
+    """One batch: `Scorer(board, strategy_names).score(archs)` (see Scorer; hold a Scorer to score many)."""
+    return Scorer(board, strategy_names).score(archs)

@@ -3,52 +3,71 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "tinyops/arch_json.hpp"
 #include "tinyops/error.hpp"
 #include "tinyops/planner.hpp"
 #include "tinyops/simulator.hpp"
 #include "tinyops/simulator_reference.hpp"
+#include "tinyops/tinyops_scorer.hpp"
 
 namespace tinyops {
 
-std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
-                                       const Board& board) {
-  // One plan (and planner scratch) per strategy, rewritten network after network: steady-state planning then
-  // reuses their storage instead of allocating every op's parts again.
-  struct Slot {
-    const PlannerEntry* planner;
-    Plan plan;
-    PlannerScratch scratch;
-  };
-  std::vector<Slot> slots;
-  slots.reserve(strategies.size());
-  for (const std::string& s : strategies) slots.push_back(Slot{&planner(s), {}, {}});  // throws for an unknown one
-  Simulator sim(board);
+// One plan (and planner scratch) per strategy, rewritten network after network: steady-state planning then
+// reuses their storage instead of allocating every op's parts again. `tinyops` has a scorer of its own that
+// gives the same figures without writing the plans (tinyops_scorer.hpp).
+struct BatchScorer::Slot {
+  const PlannerEntry* planner;
+  Plan plan;
+  PlannerScratch scratch;
+  std::unique_ptr<TinyopsScorer> scorer;
+};
+
+BatchScorer::BatchScorer(const Board& board, const std::vector<std::string>& strategies)
+    : board_(board), strategies_(strategies), sim_(std::make_unique<Simulator>(board_)) {
+  for (const std::string& s : strategies_) {
+    slots_.push_back(std::make_unique<Slot>(Slot{&planner(s), {}, {}, nullptr}));  // throws for an unknown one
+    if (s == "tinyops") slots_.back()->scorer = std::make_unique<TinyopsScorer>(board_);
+  }
+}
+
+BatchScorer::~BatchScorer() = default;
+
+std::vector<BatchScore> BatchScorer::score(const std::vector<const Network*>& nets) {
+  const std::lock_guard<std::mutex> lock(busy_);
   std::vector<BatchScore> out;
-  out.reserve(nets.size() * strategies.size());
+  out.reserve(nets.size() * strategies_.size());
   for (size_t a = 0; a < nets.size(); ++a) {
-    for (size_t k = 0; k < strategies.size(); ++k) {
-      BatchScore score;
+    for (size_t k = 0; k < strategies_.size(); ++k) {
+      Slot& slot = *slots_[k];
+      BatchScore& score = out.emplace_back();
       score.arch = int(a);
-      score.strategy = strategies[k];
-      Plan& plan = slots[k].plan;
-      make_plan_into(*slots[k].planner, *nets[a], board, plan, slots[k].scratch);
-      score.fits = plan.fits;
-      if (plan.fits) {
-        const SimResult& r = sim.run(*nets[a], plan, false);
-        score.latency_ms = r.latency_ms;
-        score.total_cycles = r.total_cycles;
-        score.peak_sram_bytes = r.peak_sram_bytes;
-        score.external_bytes = r.external_bytes();
+      score.strategy = strategies_[k];
+      if (slot.scorer) {
+        slot.scorer->score(*nets[a], score);
       } else {
-        score.why = plan.why;
-        score.latency_ms = score.total_cycles = std::numeric_limits<double>::quiet_NaN();
+        make_plan_into(*slot.planner, *nets[a], board_, slot.plan, slot.scratch);
+        score.fits = slot.plan.fits;
+        if (slot.plan.fits) {
+          const SimResult& r = sim_->run(*nets[a], slot.plan, false);
+          score.latency_ms = r.latency_ms;
+          score.total_cycles = r.total_cycles;
+          score.peak_sram_bytes = r.peak_sram_bytes;
+          score.external_bytes = r.external_bytes();
+        } else {
+          score.why = slot.plan.why;
+        }
       }
-      out.push_back(std::move(score));
+      if (!score.fits) score.latency_ms = score.total_cycles = std::numeric_limits<double>::quiet_NaN();
     }
   }
   return out;
+}
+
+std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
+                                       const Board& board) {
+  return BatchScorer(board, strategies).score(nets);
 }
 
 std::vector<Network> networks_from_arch_texts(const std::vector<std::string_view>& texts) {
@@ -67,10 +86,11 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 double time_score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
                            const Board& board, int repeats) {
+  BatchScorer scorer(board, strategies);
   double best = std::numeric_limits<double>::infinity();
   for (int r = 0; r < std::max(1, repeats); ++r) {
     auto t0 = Clock::now();
-    volatile size_t sink = score_networks(nets, strategies, board).size();
+    volatile size_t sink = scorer.score(nets).size();
     (void)sink;
     best = std::min(best, seconds_since(t0));
   }
@@ -79,13 +99,14 @@ double time_score_networks(const std::vector<const Network*>& nets, const std::v
 
 double time_score_arch_texts(const std::vector<std::string>& texts, const std::vector<std::string>& strategies,
                              const Board& board, int repeats) {
+  BatchScorer scorer(board, strategies);
   double best = std::numeric_limits<double>::infinity();
   for (int r = 0; r < std::max(1, repeats); ++r) {
     auto t0 = Clock::now();
     std::vector<Network> nets = networks_from_arch_texts(std::vector<std::string_view>(texts.begin(), texts.end()));
     std::vector<const Network*> ptrs;
     for (const Network& n : nets) ptrs.push_back(&n);
-    volatile size_t sink = score_networks(ptrs, strategies, board).size();
+    volatile size_t sink = scorer.score(ptrs).size();
     (void)sink;
     best = std::min(best, seconds_since(t0));
   }

@@ -56,28 +56,29 @@ OverlayPlanner::OverlayPlanner(const Network& net, const Board& board, Plan& pla
                         " of board " + board.name + " (" + std::to_string(plan_.memory_sizes[sram_]) + " bytes)");
 }
 
-bool OverlayPlanner::can_prefetch(int tensor, int rows) const {
-  if (!previous_.overlay) return false;  // only an overlay op's last part issues the next op's first copy
-  if (tensor != previous_.out_tensor) return true;  // an older tensor: complete
-  return !previous_.full_before_last && rows <= previous_.rows_done;
-}
-
 bool OverlayPlanner::resident(int tensor) const { return plan_.tensor_home.at(tensor).memory == sram_; }
 
 void OverlayPlanner::keep_in_place(int op, std::string_view label) {
   add_whole_op(plan_, net_, net_.op(op), label, spare_);  // nothing reads the overlay buffers
-  previous_ = Previous{};
+  skip_in_place();
 }
+
+void OverlayPlanner::skip_rows(int op_id, std::span<const RowPart> parts) {
+  parity_ ^= int(parts.size() & 1);  // plan_rows flips it once per part
+  finish_rows(net_.op(op_id), parts);
+}
+
+
 
 // Filter, bias and quant params: copied into their buffers when the op starts (the previous op's last part may
 // still read them, so never ahead) if they fit, else read in place from their home.
 void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights) {
   const auto& home = plan_.op_params[op.id];
   first.copy_when_due.reserve(first.copy_when_due.size() + 4);  // weights, bias, quant in two halves
-  auto stage = [&](Operand operand, const Region& src, int buffer, int64_t capacity) {
+  auto stage = [&](Operand operand, const Region& src, int buffer, int param) {
     if (!src.present()) return;
     Region at = src;
-    if (fits_buffer(src.bytes, capacity)) {
+    if (stages_param(param, src.bytes)) {
       at = in_buffer(buffer, src.bytes);
       if (operand == Operand::Quant) {  // multipliers and shifts: two copies into the two quant buffers
         const int64_t half = src.bytes / 2;
@@ -91,12 +92,12 @@ void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_
     }
     for (size_t p = 0; p < n_parts; ++p) set_region(all[p].at[int(operand)], at);
   };
-  if (weights) stage(Operand::Weights, home[kParamWeights], filter_, sizes_.filter_bytes);
-  stage(Operand::Bias, home[kParamBias], bias_, sizes_.bias_bytes);
-  stage(Operand::Quant, home[kParamQuant], quant_, 2 * sizes_.quant_bytes);
+  if (weights) stage(Operand::Weights, home[kParamWeights], filter_, kParamWeights);
+  stage(Operand::Bias, home[kParamBias], bias_, kParamBias);
+  stage(Operand::Quant, home[kParamQuant], quant_, kParamQuant);
 }
 
-bool OverlayPlanner::output_overlay_fits(int op_id, const std::vector<RowPart>& parts) const {
+bool OverlayPlanner::output_overlay_fits(int op_id, std::span<const RowPart> parts) const {
   // A resident output is written in SRAM already: staging it in SRAM too would only add a copy.
   if (output_bytes_ <= 0 || resident(net_.op(op_id).output)) return false;
   const Shape& out = net_.tensor(net_.op(op_id).output).shape;
@@ -105,7 +106,7 @@ bool OverlayPlanner::output_overlay_fits(int op_id, const std::vector<RowPart>& 
   return true;
 }
 
-void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>& rows, std::string_view label,
+void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> rows, std::string_view label,
                                bool output_overlay) {
   if (output_overlay && !output_overlay_fits(op_id, rows))
     throw PlanningError("op " + std::to_string(op_id) + ": output parts do not fit the output buffers");
@@ -127,6 +128,7 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
   const Region& out_home = plan_.tensor_home[op.output];
   const int64_t in_row = row_bytes(op.inputs[0]), in2_row = row_bytes(op.inputs[two_inputs ? 1 : 0]);
   const int64_t out_row = int64_t(out.w) * out.c;
+  const bool first_ahead = row_start(op_id, rows).first_ahead;
   for (size_t p = 0; p < rows.size(); ++p) {
     const RowPart& r = rows[p];
     Part& part = o.parts[p];
@@ -158,11 +160,11 @@ void OverlayPlanner::plan_rows(int op_id, int factor, const std::vector<RowPart>
     } else {
       set_region(part.at[int(Operand::Output)], home);
     }
-    part.copy_ahead = !part.copy_in.empty() && (p > 0 || (!two_inputs && can_prefetch(op.inputs[0], r.in_end)));
+    part.copy_ahead = !part.copy_in.empty() && (p > 0 || first_ahead);
     parity_ ^= 1;
   }
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/true);
-  previous_ = Previous{true, op.output, rows.back().out_begin, false};
+  finish_rows(op, rows);
 }
 
 bool OverlayPlanner::channels_fit(int op_id, int parts) const {

@@ -232,21 +232,30 @@ class FactorSearch {
     r.buffers = buffers_for(largest);
   }
 
-  // The per-op factors and parts of the trial evaluate() last computed, into `r`: copies of the parts kept for
-  // the op's geometry at its factor, built the first time any op (of any network) needs them.
-  void add_parts(RowPartitioning& r) {
+  // The per-op factors and parts of the trial evaluate() last computed, into `r`: the parts kept for the op's
+  // geometry at its factor (built the first time any op of any network needs them), copied or as ranges.
+  void add_parts(RowPartitioning& r, bool copy_parts) {
     const size_t n = s_.op_class.size();
     r.op_factor.assign(n, 0);
-    r.parts.resize(n);
+    if (copy_parts) {
+      r.parts.resize(n);
+      r.kept_range.clear();
+    } else {
+      r.parts.clear();
+      r.kept_range.assign(n, {0, 0});
+    }
     for (size_t i = 0; i < n; ++i) {
       const int k = s_.op_class[i];
       if (k < 0) {
-        r.parts[i].clear();
+        if (copy_parts) r.parts[i].clear();
         continue;
       }
       const int factor = r.op_factor[i] = s_.class_factor[size_t(k)];
       const Memo& m = with_parts(s_.classes[size_t(k)].geometry, factor);
-      r.parts[i].assign(s_.kept_parts.begin() + m.parts_begin, s_.kept_parts.begin() + m.parts_end);
+      if (copy_parts)
+        r.parts[i].assign(s_.kept_parts.begin() + m.parts_begin, s_.kept_parts.begin() + m.parts_end);
+      else
+        r.kept_range[i] = {m.parts_begin, m.parts_end};
     }
   }
 
@@ -362,7 +371,7 @@ RowPartitioning partition_network(const Network& net, int factor) {
   FactorSearch search(net, scratch);
   RowPartitioning r;
   search.evaluate(factor, r);
-  search.add_parts(r);
+  search.add_parts(r, true);
   return r;
 }
 
@@ -374,11 +383,11 @@ RowPartitioning choose_row_partitioning(const Network& net, int64_t sram_budget_
 }
 
 void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
-                             FactorSearchScratch& scratch) {
+                             FactorSearchScratch& scratch, bool copy_parts) {
   FactorSearch search(net, scratch);
   for (int f = search.first_candidate_factor(sram_budget_bytes); f <= kMaxPartitionFactor; ++f) {
     search.evaluate(f, out);
-    if (out.buffers.total_bytes() <= sram_budget_bytes) return search.add_parts(out);
+    if (out.buffers.total_bytes() <= sram_budget_bytes) return search.add_parts(out, copy_parts);
   }
   // None fits: the smallest exact need over all factors, for the message.
   int64_t smallest_need = -1;

@@ -24,9 +24,9 @@ RowPartitioning tinyops_partitioning(const Network& net, const Board& board, con
 }
 
 void tinyops_partitioning(const Network& net, const Board& board, const Plan& base, RowPartitioning& out,
-                          FactorSearchScratch& scratch) {
+                          FactorSearchScratch& scratch, bool copy_parts) {
   try {
-    choose_row_partitioning(net, overlay_budget(board, base), out, scratch);
+    choose_row_partitioning(net, overlay_budget(board, base), out, scratch, copy_parts);
   } catch (const PlanningError& e) {
     const int64_t used = base.peak_sram_bytes();
     throw PlanningError(std::string(e.what()) + " on board " + board.name +
@@ -66,16 +66,20 @@ OverlayStart start_overlay_plan(const Network& net, const Board& board, const st
 
 Plan plan_tinyops(const Network& net, const Board& board) { return plan_value<plan_tinyops_into>(net, board); }
 
-void plan_tinyops_into(const Network& net, const Board& board, Plan& plan, PlannerScratch& scratch) {
+bool start_tinyops_plan(const Network& net, const Board& board, Plan& plan, PlannerScratch& scratch, bool copy_parts) {
   // The external placement without its whole-op parts: the overlay planner writes every op.
-  if (!place_in_external(net, board, "tinyops", plan, scratch)) return;
+  if (!place_in_external(net, board, "tinyops", plan, scratch)) return false;
   try {
-    tinyops_partitioning(net, board, plan, scratch.rows, scratch.search);
+    tinyops_partitioning(net, board, plan, scratch.rows, scratch.search, copy_parts);
   } catch (const PlanningError& e) {
     not_fitting(plan, e.what(), &scratch);
-    return;
+    return false;
   }
-  add_row_overlays(net, board, plan, scratch.rows, &scratch.spare_parts);
+  return true;
+}
+
+void plan_tinyops_into(const Network& net, const Board& board, Plan& plan, PlannerScratch& scratch) {
+  if (start_tinyops_plan(net, board, plan, scratch)) add_row_overlays(net, board, plan, scratch.rows, &scratch.spare_parts);
 }
 
 }  // namespace tinyops

@@ -150,7 +150,8 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
                       active_.end());
       const double nominal = cost.compute + cost.stall;
       const double stall = cost.stall + sim::stall_contention(cost, active_.data(), active_.data() + active_.size(),
-                                                              plan_tables_.memories, board_.bus.cpu_stall_increase.value,
+                                                              sim::all_memories(plan_tables_.memories),
+                                                              board_.bus.cpu_stall_increase.value,
                                                               cpu_, nominal);
       const double start = cpu_;
       cpu_ += cost.compute + stall;

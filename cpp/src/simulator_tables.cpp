@@ -22,6 +22,7 @@ BoardTables::BoardTables(const Board& board) {
       size_t k = size_t(board.memory_index(l.from)) * memory_count + board.memory_index(l.to);
       if (link_engine[k] < 0) link_engine[k] = int(e), link_bpc[k] = l.bytes_per_cycle.value;
     }
+    engine_streams.push_back(StreamRange{int(stream_engine.size()), int(engine.streams.value)});
     for (int s = 0; s < int(engine.streams.value); ++s) stream_engine.push_back(int(e));
   }
   for (int k = 0; k < kKernelKindCount; ++k)
@@ -59,7 +60,8 @@ const OpGeometry* PlanTables::cached_geometry(const GeometryKey& key, const Netw
   return g;
 }
 
-void PlanTables::reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan) {
+void PlanTables::reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan,
+                       bool geometries) {
   if (!plan.fits)
     throw PlanningError("plan " + plan.strategy + " of " + plan.network + " on " + plan.board + " does not fit: " + plan.why);
   if (plan.ops.size() != net.ops().size() || plan.tensor_home.size() != net.tensors().size())
@@ -100,14 +102,12 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
     geometry_store.clear();
     geometry.clear();
   }
+  if (!geometries) return;
   const size_t n_ops = net.ops().size();
   geometry.resize(n_ops, nullptr);
   last_key.resize(n_ops);
   for (const Op& op : net.ops()) {
-    const GeometryKey key{op.kind,   op.kernel_h, op.kernel_w,
-                          op.stride, op.pad,      op.slow_requant_share,
-                          op.act,    op.macs,     net.tensor(op.inputs[0]).shape,
-                          net.tensor(op.output).shape};
+    const GeometryKey key = geometry_key(net, op);
     if (geometry[op.id] && last_key[op.id] == key) continue;  // as in the last run (the same network, mostly)
     geometry[op.id] = cached_geometry(key, net, op);
     last_key[op.id] = key;

@@ -72,6 +72,15 @@ TEST(Board, ZeroBandwidthIsRejected) {
                      "dma[0].links[0].bytes_per_cycle.value", "positive");
 }
 
+TEST(Board, InfiniteOrNanNumbersAreRejected) {
+  // Every cost and size is a finite number: YAML's .inf / .nan, and numbers too large for a double, are read as
+  // strings (the fast simulator relies on finite board costs; see Simulator).
+  expect_input_error(tiny_board_with("value: 1000000", "value: .inf"), "cpu.clock_hz.value", "expected a number");
+  expect_input_error(tiny_board_with("bytes_per_cycle: {value: 4", "bytes_per_cycle: {value: .nan"),
+                     "dma[0].links[0].bytes_per_cycle.value", "expected a number");
+  expect_input_error(tiny_board_with("value: 1000000", "value: 1e999"), "cpu.clock_hz.value", "expected a number");
+}
+
 TEST(Board, BudgetMustFitItsMemory) {
   expect_input_error(tiny_board_with("budget_bytes: {value: 60000", "budget_bytes: {value: 70000"), "sram.budget_bytes.value",
                      "at most the size of memory sram");

@@ -38,16 +38,38 @@ class OverlayPlanner {
   // Row parts: input parts into the ping-pong buffers (an add's second input into filter / im2col), params
   // copied into their buffers when they fit, outputs written straight to the output's home or, with
   // `output_overlay`, into the output buffers and copied out by DMA while the next part computes.
-  void plan_rows(int op, int factor, const std::vector<RowPart>& parts, std::string_view label,
+  void plan_rows(int op, int factor, std::span<const RowPart> parts, std::string_view label,
                  bool output_overlay = false);
   // Whether every part's output fits an output buffer.
-  bool output_overlay_fits(int op, const std::vector<RowPart>& parts) const;
+  bool output_overlay_fits(int op, std::span<const RowPart> parts) const;
   // Output-channel parts (weight streaming): the whole input copied once into the ping buffer, each part's
   // filters, bias and quant params into alternating buffers (filter / im2col) while the previous part computes.
   // Requires channel_parts' weights to fit the filter buffer and the input the ping buffer.
   void plan_channels(int op, int parts, std::string_view label);
   // Whether plan_channels can run `op` in `parts` parts with the buffers this planner has.
   bool channels_fit(int op, int parts) const;
+
+  // What plan_rows decides for an op from the planner's state rather than from the op's shapes and homes: the
+  // input buffer its first part uses and whether that part is copied ahead (tinyops_scorer.hpp keys the ops it
+  // compiles once by these).
+  struct RowStart {
+    int parity = 0;
+    bool first_ahead = false;  // when its input is copied at all
+  };
+  RowStart row_start(int op_id, std::span<const RowPart> parts) const {
+    const Op& op = net_.op(op_id);
+    // An add's first part is never copied ahead: its second input may be the tensor the previous op writes.
+    return RowStart{parity_, op.inputs.size() == 1 && can_prefetch(op.inputs[0], parts.front().in_end)};
+  }
+  // The planner's state as plan_rows / keep_in_place leave it, without writing the op (its plan is known).
+  void skip_rows(int op, std::span<const RowPart> parts);
+  void skip_in_place() { previous_ = Previous{}; }
+  // Whether op params of `bytes` (weights, bias or quant: kParamWeights...) are copied into their buffer; if
+  // not, parts read them in place.
+  bool stages_param(int param, int64_t bytes) const {
+    const int64_t capacity[3] = {sizes_.filter_bytes, sizes_.bias_bytes, 2 * sizes_.quant_bytes};
+    return fits_buffer(bytes, capacity[param]);
+  }
 
   const OverlayBuffers& buffers() const { return sizes_; }
   // Whether `tensor` lives in SRAM (resident, see planner_optimal): parts read / write it in place, no copies.
@@ -70,8 +92,15 @@ class OverlayPlanner {
     return Region{b.memory, b.offset, bytes};
   }
   // Whether the next op's first part (reading `tensor` rows [0, rows)) may be copied ahead.
-  bool can_prefetch(int tensor, int rows) const;
+  bool can_prefetch(int tensor, int rows) const {
+    if (!previous_.overlay) return false;  // only an overlay op's last part issues the next op's first copy
+    if (tensor != previous_.out_tensor) return true;  // an older tensor: complete
+    return !previous_.full_before_last && rows <= previous_.rows_done;
+  }
   void copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights);
+  void finish_rows(const Op& op, std::span<const RowPart> parts) {
+    previous_ = Previous{true, op.output, parts.back().out_begin, false};
+  }
 
   const Network& net_;
   Plan& plan_;

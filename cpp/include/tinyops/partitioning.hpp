@@ -5,6 +5,8 @@
 // Everything here is a pure function of the network's shapes: the `tinyops` planner turns the result into a
 // Plan, and the `optimal` planner reuses the same part geometry for the ops it keeps row-partitioned.
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "tinyops/flat_index.hpp"
@@ -91,6 +93,9 @@ struct RowPartitioning {
   std::vector<int> op_factor;               // per op: its smallest factor whose parts fit; 0: not partitioned
   std::vector<std::vector<RowPart>> parts;  // per op; empty for ops that are not partitioned
   OverlayBuffers buffers;
+  // Left by choose_row_partitioning(..., copy_parts = false) instead of `parts` (then empty): per op, its parts
+  // as a range of the scratch's kept parts, read through op_parts() until the scratch partitions again.
+  std::vector<std::pair<int, int>> kept_range;
 };
 
 // Partitions every op with `factor`, takes the largest part, gives each op the smallest factor (from 2)
@@ -131,9 +136,16 @@ struct FactorSearchScratch {
   std::vector<RowPart> parts;       // partition_rows' output while measuring
   std::vector<int> class_factor;    // per class: its factor in the last evaluated trial
 };
-// The same into `out`, reusing its storage and `scratch`'s.
+// The same into `out`, reusing its storage and `scratch`'s; without `copy_parts`, the per-op parts stay in the
+// scratch (RowPartitioning::kept_range) for a caller that reads only a few of them.
 void choose_row_partitioning(const Network& net, int64_t sram_budget_bytes, RowPartitioning& out,
-                             FactorSearchScratch& scratch);
+                             FactorSearchScratch& scratch, bool copy_parts = true);
+// The parts of op `op` in `r`, copied or kept in `scratch`.
+inline std::span<const RowPart> op_parts(const RowPartitioning& r, const FactorSearchScratch& scratch, int op) {
+  if (!r.parts.empty()) return r.parts[size_t(op)];
+  const auto [begin, end] = r.kept_range[size_t(op)];
+  return {scratch.kept_parts.data() + begin, size_t(end - begin)};
+}
 
 // Bytes of the receptive-field scratch a conv / depthwise kernel needs: kh x kw x in_channels x 4 for conv
 // (int16 im2col columns, two at a time), kh x kw x channels x 2 for depthwise; 0 for other ops.

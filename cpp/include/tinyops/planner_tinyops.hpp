@@ -23,6 +23,11 @@ namespace tinyops {
 // (simulate() then throws PlanningError with that message).
 Plan plan_tinyops(const Network& net, const Board& board);
 void plan_tinyops_into(const Network& net, const Board& board, Plan& out, PlannerScratch& scratch);
+// Its first half: the external placement (no ops yet) and the partitioning in scratch.rows (see
+// choose_row_partitioning for `copy_parts`); false, with `out` marked not fitting, when either does not fit.
+// add_row_overlays(..., scratch.rows) then writes the ops.
+bool start_tinyops_plan(const Network& net, const Board& board, Plan& out, PlannerScratch& scratch,
+                        bool copy_parts = true);
 
 // The published overlay plan of `net` for a given row partitioning, on `base` (an `external` plan of `net`
 // on `board`: tensor homes and op params in external memory).
@@ -34,7 +39,7 @@ void add_row_overlays(const Network& net, const Board& board, Plan& plan, const 
 // The partition of `net` the tinyops plan uses on `board` (its SRAM budget, less what `base` already uses).
 RowPartitioning tinyops_partitioning(const Network& net, const Board& board, const Plan& base);
 void tinyops_partitioning(const Network& net, const Board& board, const Plan& base, RowPartitioning& out,
-                          FactorSearchScratch& scratch);
+                          FactorSearchScratch& scratch, bool copy_parts = true);
 
 // Where the overlay planners start: the `external` plan labelled `strategy` and, when the base fits and some
 // partition factor fits the budget, the tinyops partitioning on it (else `why_not` says why).

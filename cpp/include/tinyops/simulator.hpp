@@ -20,6 +20,7 @@
 #include "tinyops/kernel_cost.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/plan.hpp"
+#include "tinyops/simulator_program.hpp"
 #include "tinyops/simulator_tables.hpp"
 
 namespace tinyops {
@@ -81,13 +82,34 @@ class Simulator {
   const SimResult& run(const Network& net, const Plan& plan, bool record_timeline = false);
   const Board& board() const { return board_; }
 
+  // The fast path in two halves, for a scorer that compiles ops itself (tinyops_scorer.hpp) instead of handing
+  // over a whole plan. prepare() resolves the plan's memories and buffers (it reads the plan's header and
+  // buffers, not its ops); run_compiled() then walks the compiled ops, one Step per op in
+  // network order, and fills the result's totals (not per_op). False when a cost is negative, so that the
+  // clock could run backwards: the fast walk is then not exact and the caller must simulate the plan.
+  struct Step {
+    const sim::CompiledOp* op;
+    int op_id;
+    int input, input2, output;  // the op's tensors (input2: -1 when it has one input)
+  };
+  void prepare(const Network& net, const Plan& plan);
+  // The geometry of `op` (of the prepared network), from the simulator's cache.
+  const OpGeometry& geometry(const Network& net, const Op& op);
+  const sim::PlanTables& plan_tables() const { return plan_tables_; }
+  const sim::BoardTables& board_tables() const { return tables_; }
+  bool run_compiled(const Network& net, const std::vector<Step>& steps);
+  const SimResult& result() const { return result_; }
+
  private:
   struct Stream {
     int engine = 0;
     double free_at = 0;
   };
 
-  void reset(const Network& net, const Plan& plan);
+  void reset(const Network& net, const Plan& plan, bool geometries = true);
+  // The event walk over a plan's ops or compiled ones (see simulator.cpp); false when the clock ran backwards.
+  template <bool kStats, typename Ops>
+  bool walk(const Network& net, const Ops& ops);
   const SimResult& reference_run(const Network& net, const Plan& plan, bool record_timeline);
 
   Board board_;

@@ -4,6 +4,7 @@
 // the cost of one part. Sharing these keeps the two simulators' cost model one piece of code: they differ
 // only in how they walk the events.
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -43,6 +44,10 @@ struct Active {  // a DMA transfer in flight (for bus contention)
   int src, dst;  // plan memory indices
 };
 
+struct StreamRange {  // an engine's DMA streams: consecutive in BoardTables::stream_engine
+  int first = 0, count = 0;
+};
+
 // The board's DMA links and engines, by board memory index.
 struct BoardTables {
   explicit BoardTables(const Board& board);
@@ -51,6 +56,7 @@ struct BoardTables {
   std::vector<double> link_bpc;    // bytes per cycle of that link
   std::vector<double> engine_setup, engine_issue;
   std::vector<int> stream_engine;  // per DMA stream (engines' streams in board order): its engine
+  std::vector<StreamRange> engine_streams;  // per engine
   double dcache_bytes = 0;
   // Per kernel kind, the cost terms whose coefficient is not zero, in term order: compute_cycles() over these
   // alone gives the same sum (a zero coefficient times a finite feature adds a zero), in fewer dependent adds.
@@ -76,7 +82,9 @@ struct PlanTables {
   PlanTables& operator=(PlanTables&&) = default;
   // Throws PlanningError when the plan does not fit (plan.why), does not match `net`, or names a memory the
   // board lacks.
-  void reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan);
+  // Without `geometries`, `geometry` is left as it is: the caller looks up the ones it needs (cached_geometry).
+  void reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan,
+             bool geometries = true);
   // The staging buffer holding `r`, -1 if none (the first in plan order).
   int buffer_of(const Region& r) const {
     if (r.memory < 0 || r.memory >= kMaxPlanMemories || !has_staging[r.memory]) return -1;
@@ -129,6 +137,10 @@ struct PlanTables {
     Shape in, out;
     bool operator==(const GeometryKey&) const = default;
   };
+  static GeometryKey geometry_key(const Network& net, const Op& op) {
+    return GeometryKey{op.kind, op.kernel_h, op.kernel_w, op.stride, op.pad, op.slow_requant_share, op.act, op.macs,
+                       net.tensor(op.inputs[0]).shape, net.tensor(op.output).shape};
+  }
   static uint64_t hash(const GeometryKey& k);
   static constexpr size_t kMaxCachedGeometries = 4096;  // then the cache starts over
   // The cached geometry of `key`, computed from `op` of `net` when absent.
@@ -171,13 +183,14 @@ inline PartCost PlanTables::part_cost(const BoardTables& board, const OpGeometry
 
 // Extra stall cycles of a part running [start, start + nominal) while the transfers in [begin, end) use the
 // memories it stalls on: each memory's stall grows by cpu_stall_increase x the fraction of the part overlapped.
-inline double stall_contention(const PartCost& cost, const Active* begin, const Active* end, int memories,
+// `memories`: a bit per plan memory to look at (all of them, or only those the part is known to stall on).
+inline double stall_contention(const PartCost& cost, const Active* begin, const Active* end, uint32_t memories,
                                double cpu_stall_increase, double start, double nominal) {
   if (cost.stall <= 0 || begin == end || nominal <= 0) return 0;
   double extra = 0;
   const double part_end = start + nominal;
-  for (int m = 0; m < memories; ++m) {
-    if (cost.stall_by_memory[m] <= 0) continue;
+  for (int m = 0; memories >> m; ++m) {
+    if (!(memories >> m & 1u) || cost.stall_by_memory[m] <= 0) continue;
     double overlap = 0;
     for (const Active* a = begin; a != end; ++a)
       if (a->src == m || a->dst == m) overlap += std::max(0.0, std::min(part_end, a->end) - std::max(start, a->start));
@@ -186,6 +199,7 @@ inline double stall_contention(const PartCost& cost, const Active* begin, const 
   }
   return extra;
 }
+inline uint32_t all_memories(int memories) { return (1u << memories) - 1; }
 
 // The DMA slowdown factor's input: the share of the concurrent part's time the CPU stalls on src or dst.
 inline double dma_pressure(const PartCost* concurrent, int src, int dst) {

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tinyops.latency_model import (
+    Scorer,
     board_names,
     examples,
     load_arch,
@@ -66,6 +67,20 @@ def test_batch_matches_one_by_one() -> None:
     assert list(table["arch"]) == [0, 1]
     for i, arch in enumerate(archs):
         assert table["latency_ms"][i] == pytest.approx(simulate(arch, "stm32f746g-disco", "external").latency_ms)
+
+
+def test_scorer_keeps_answering_the_same_across_calls() -> None:
+    archs = [examples.builtin(name) for name in ("mbv3-w0.55-r128", "mbv2-w0.35-r144", "mnasnet-w0.50-r160")]
+    scorer = Scorer("stm32f746g-disco", ["tinyops", "external"])
+    first = scorer.score(archs)
+    again = scorer.score(list(reversed(archs)))  # every op shape seen before: reused
+    fresh = score_batch(archs, "stm32f746g-disco", ["tinyops", "external"])
+    assert first["total_cycles"].tolist() == fresh["total_cycles"].tolist()
+    for row in range(len(first)):
+        mirrored = (len(archs) - 1 - first["arch"][row]) * 2 + (0 if first["strategy"][row] == "tinyops" else 1)
+        assert again["total_cycles"][mirrored] == first["total_cycles"][row]
+    with pytest.raises(ValueError, match="unknown strategy 'fastest'"):
+        Scorer("stm32f746g-disco", ["fastest"])
 
 
 def test_unknown_strategy_and_board_are_clear_errors() -> None:
