@@ -170,7 +170,7 @@ class Scorer:
     def score(self, archs: Sequence[NetworkLike]) -> pd.DataFrame:
         """Score architectures (dicts, paths, JSON texts or Networks)."""
         items = [a if _is_prebuilt(a) else arch_to_json_text(a)[0] for a in archs]
-        return pd.DataFrame(self._scorer.score(items))
+        return pd.DataFrame(self._scorer.score(items), copy=False)  # the columns are fresh arrays: no copy needed
 
 
 def score_batch(
