@@ -63,6 +63,10 @@ struct OpView {
   int id;
   int input, input2, output;  // tensor ids; input2 -1 when the op has one input
   const OpGeometry* geometry;  // (a plan's ops are costed as they are walked)
+  // The tensor a copy waits for, by its sim::waited_input() (a branch: predicted, it costs less than a load).
+  static int waited(int wait_input, const OpView& op) {
+    return wait_input == 1 ? op.input : wait_input == 2 ? op.input2 : -1;
+  }
 };
 
 // The two kinds of ops the walk times. A plan's ops, costed and resolved as they are walked (a plan is mostly
@@ -88,7 +92,7 @@ struct PlanOps {
   static std::span<const Transfer> copy_out(const Part& part) { return part.copy_out; }
   // A copy's facts, worked out where the walk needs them (compile_op works them out once for a compiled op).
   static int wait_tensor(const Transfer& t, const OpView& op) {
-    return t.operand == Operand::Input ? op.input : t.operand == Operand::Input2 ? op.input2 : -1;
+    return OpView::waited(sim::waited_input(t.operand, op.input2 >= 0), op);
   }
   static int buffer(const Transfer& t) { return t.buffer; }
   static int src(const Transfer& t) { return t.src.memory; }
@@ -102,7 +106,7 @@ struct PlanOps {
   double issue_cycles(const Transfer&, int engine) const { return tables.engine_issue[size_t(engine)]; }
   double setup_cycles(const Transfer&, int engine) const { return tables.engine_setup[size_t(engine)]; }
   sim::StreamRange streams(const Transfer&, int engine) const { return tables.engine_streams[size_t(engine)]; }
-  double link_cycles(const Transfer& t) const { return sim::link_cycles(pt, t.src.memory, t.dst.memory, t.src.bytes); }
+  double link_cycles(const Transfer& t) const { return pt.link_cycles(t.src.memory, t.dst.memory, t.src.bytes); }
   int source_buffer(const Transfer& t) const { return pt.buffer_of(t.src); }
   // What a copy issued during a part reads to know how busy the part keeps the bus (see dma_pressure).
   static const PartCost* pressure_source(const Part&, const PartCost& cost) { return &cost; }
@@ -135,9 +139,7 @@ struct CompiledOps {
   std::pair<int64_t, int64_t> external_bytes(size_t i) const {
     return {steps[i].op->external_dma_bytes, steps[i].op->external_cpu_bytes};
   }
-  static int wait_tensor(const sim::CompiledTransfer& t, const OpView& op) {
-    return t.wait_input == 1 ? op.input : t.wait_input == 2 ? op.input2 : -1;
-  }
+  static int wait_tensor(const sim::CompiledTransfer& t, const OpView& op) { return OpView::waited(t.wait_input, op); }
   static int buffer(const sim::CompiledTransfer& t) { return t.buffer; }
   static int src(const sim::CompiledTransfer& t) { return t.src; }
   static int dst(const sim::CompiledTransfer& t) { return t.dst; }
@@ -230,7 +232,7 @@ bool Simulator::walk(const Network& net, const Ops& ops) {
       const double best_free = streams[best].free_at;
       start = std::max(ready, best_free);
       const double pressure = ops.pressure(concurrent, src, dst);
-      end = start + (ops.setup_cycles(t, engine) + ops.link_cycles(t) * (1 + dma_slowdown * pressure));
+      end = start + sim::dma_time(ops.setup_cycles(t, engine), ops.link_cycles(t), dma_slowdown, pressure);
       streams[best].free_at = end;
       if (n_active == active_.size()) active_.resize(2 * n_active + 4);
       active_[n_active++] = Active{start, end, src, dst};

@@ -4,17 +4,10 @@ namespace tinyops::sim {
 
 namespace {
 
-// The tensor a copy of `operand` waits for: op's first input for Input, its second for Input2; -1: none.
-int wait_tensor(Operand operand, const Op& op) {
-  if (operand == Operand::Input) return op.inputs[0];
-  if (operand == Operand::Input2 && op.inputs.size() > 1) return op.inputs[1];
-  return -1;
-}
-
 CompiledTransfer compile_transfer(const PlanTables& pt, const BoardTables& tables, const Board& board,
                                   const Plan& plan, const Op& op, const Transfer& t, bool copy_out) {
   CompiledTransfer c;
-  c.wait_input = wait_tensor(t.operand, op) < 0 ? 0 : t.operand == Operand::Input ? 1 : 2;
+  c.wait_input = waited_input(t.operand, op.inputs.size() > 1);
   c.buffer = t.buffer;
   c.source_buffer = copy_out ? pt.buffer_of(t.src) : -1;
   c.src = t.src.memory;
@@ -28,7 +21,7 @@ CompiledTransfer compile_transfer(const PlanTables& pt, const BoardTables& table
     c.streams = tables.engine_streams[size_t(c.engine)];
     c.issue_cycles = tables.engine_issue[size_t(c.engine)];
     c.setup_cycles = tables.engine_setup[size_t(c.engine)];
-    c.link_cycles = link_cycles(pt, c.src, c.dst, c.bytes);
+    c.link_cycles = pt.link_cycles(c.src, c.dst, c.bytes);
   }
   return c;
 }

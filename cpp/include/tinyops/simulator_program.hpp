@@ -18,9 +18,7 @@ namespace tinyops::sim {
 
 // One copy of a compiled op, its facts worked out once (Simulator::run works them out as it walks a plan).
 struct CompiledTransfer {
-  // What it waits for besides the CPU: the op's first (1: it copies the Input operand) or second (2) input
-  // tensor, none (0).
-  int wait_input = 0;
+  int wait_input = 0;  // see waited_input()
   int buffer = -1;         // the buffer it names: waited for (but by a copy-out), busy until it lands; -1: none
   int source_buffer = -1;  // a copy-out's: the staging buffer it drains (busy until it has landed)
   int src = 0, dst = 0;    // plan memories
@@ -29,7 +27,7 @@ struct CompiledTransfer {
   double issue_cycles = 0, setup_cycles = 0;
   int64_t bytes = 0;
   bool external = false;   // to or from an external memory
-  double link_cycles = 0;  // see link_cycles()
+  double link_cycles = 0;  // see PlanTables::link_cycles
   double cpu_cycles = 0;   // on a board without DMA: the CPU's copy
 };
 
@@ -57,9 +55,10 @@ struct CompiledOp {
   int64_t external_cpu_bytes = 0;  // read or written there by its parts in place
 };
 
-// Cycles a DMA copy of `bytes` from plan memory src to dst takes on its link, before bus slowdown.
-inline double link_cycles(const PlanTables& pt, int src, int dst, int64_t bytes) {
-  return double(bytes) / pt.link_bpc[size_t(src) * pt.memories + dst];
+// What a copy of `operand` waits for besides the CPU, as CompiledTransfer::wait_input: its op's first input (1),
+// its second (2: an add's Input2), none (0).
+inline int waited_input(Operand operand, bool two_inputs) {
+  return operand == Operand::Input ? 1 : operand == Operand::Input2 && two_inputs ? 2 : 0;
 }
 
 // With copies out: the output buffer the part waits for before it computes (-1: none).

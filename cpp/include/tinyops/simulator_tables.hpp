@@ -48,6 +48,11 @@ struct StreamRange {  // an engine's DMA streams: consecutive in BoardTables::st
   int first = 0, count = 0;
 };
 
+// A DMA copy's time: its engine's set-up, then its link time slowed by the bus pressure (see dma_pressure).
+inline double dma_time(double setup_cycles, double link_cycles, double dma_slowdown, double pressure) {
+  return setup_cycles + link_cycles * (1 + dma_slowdown * pressure);
+}
+
 // The board's DMA links and engines, by board memory index.
 struct BoardTables {
   explicit BoardTables(const Board& board);
@@ -105,10 +110,13 @@ struct PlanTables {
     return engine;
   }
   [[noreturn]] static void throw_no_dma_link(const Plan& plan, const Board& board, int src, int dst);
+  // Cycles a DMA copy of `bytes` from plan memory src to dst spends on its link, before bus slowdown.
+  double link_cycles(int src, int dst, int64_t bytes) const {
+    return double(bytes) / link_bpc[size_t(src) * memories + dst];
+  }
   double dma_cycles(const BoardTables& tables, double dma_slowdown, int engine, int src, int dst, int64_t bytes,
                     double pressure) const {
-    return tables.engine_setup[engine] +
-           double(bytes) / link_bpc[size_t(src) * memories + dst] * (1 + dma_slowdown * pressure);
+    return dma_time(tables.engine_setup[engine], link_cycles(src, dst, bytes), dma_slowdown, pressure);
   }
 
   int memories = 0;
