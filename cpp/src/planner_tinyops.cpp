@@ -34,11 +34,6 @@ void tinyops_partitioning(const Network& net, const Board& board, const Plan& ba
   }
 }
 
-Plan plan_row_overlays(const Network& net, const Board& board, Plan plan, const RowPartitioning& rows) {
-  add_row_overlays(net, board, plan, rows);
-  return plan;
-}
-
 void add_row_overlays(const Network& net, const Board& board, Plan& plan, const RowPartitioning& rows,
                       SpareParts* spare) {
   resize_ops(plan, net.ops().size(), spare);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data_paths.hpp"
 #include "board_fixture.hpp"
 #include "tinyops/board.hpp"
 #include "tinyops/error.hpp"
@@ -13,7 +14,7 @@ using tinyops::fixtures::tiny_board_with;
 
 namespace {
 
-std::string catalog_dir() { return std::string(TINYOPS_SOURCE_DIR) + "/latency_model/boards"; }
+const std::string& catalog_dir() { return fixtures::kCatalog; }
 
 // Loading `text` fails with an InputError naming `source` and `field`, whose message contains `expected`.
 void expect_input_error(const std::string& text, const std::string& field, const std::string& expected) {

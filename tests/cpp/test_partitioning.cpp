@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data_paths.hpp"
 #include "net_fixture.hpp"
 #include "tinyops/arch_json.hpp"
 #include "tinyops/error.hpp"
@@ -273,7 +274,7 @@ TEST(RowPartitioning, ChosenFactorIsTheFirstWhoseExactNeedFits) {
   // factor whose exact need (partition_network) fits, with that factor's per-op parts, for budgets at and just
   // under the needs of many factors, on the example networks in turn (one scratch reused across them).
   const nlohmann::json golden =
-      read_json_file(std::string(TINYOPS_SOURCE_DIR) + "/tests/cpp/data/simulator_golden.json");
+      read_json_file(fixtures::kGolden);
   FactorSearchScratch scratch;
   RowPartitioning chosen;
   int checked = 0, refused = 0;

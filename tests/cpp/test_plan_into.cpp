@@ -5,27 +5,22 @@
 #include <string>
 #include <vector>
 
+#include "data_paths.hpp"
 #include "tinyops/arch_json.hpp"
 #include "tinyops/batch.hpp"
 #include "tinyops/planner.hpp"
 #include "tinyops/error.hpp"
 
 using namespace tinyops;
+using tinyops::fixtures::kCatalog;
 
 namespace {
-
-const std::string kGolden = std::string(TINYOPS_SOURCE_DIR) + "/tests/cpp/data/simulator_golden.json";
-const std::string kCatalog = std::string(TINYOPS_SOURCE_DIR) + "/latency_model/boards";
 
 // The golden file's example networks, in an order that alternates large and small ones (more ops, then fewer,
 // then more: stale ops and parts in the reused plan must never leak into the next one).
 std::vector<Network> example_networks() {
-  const nlohmann::json golden = read_json_file(kGolden);
-  std::vector<Network> nets;
-  for (const char* name : {"mbv2-w1.00-r224", "mbv3-w0.35-r96", "mnasnet-w1.00-r224", "mbv3-w0.55-r128",
-                           "mbv2-w0.35-r144", "mbv3-w1.00-r224", "mnasnet-w0.50-r160", "mbv2-w1.00-r224"})
-    nets.push_back(network_from_arch(golden.at("networks").at(name), name));
-  return nets;
+  return fixtures::golden_networks({"mbv2-w1.00-r224", "mbv3-w0.35-r96", "mnasnet-w1.00-r224", "mbv3-w0.55-r128",
+                                    "mbv2-w0.35-r144", "mbv3-w1.00-r224", "mnasnet-w0.50-r160", "mbv2-w1.00-r224"});
 }
 
 }  // namespace

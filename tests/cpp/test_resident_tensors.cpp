@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "data_paths.hpp"
 #include "tinyops/arch_json.hpp"
 #include "tinyops/overlay_plan.hpp"
 #include "tinyops/planner.hpp"
@@ -13,10 +14,10 @@
 #include "tinyops/simulator.hpp"
 
 using namespace tinyops;
+using tinyops::fixtures::kCatalog;
 
 namespace {
 
-const std::string kCatalog = std::string(TINYOPS_SOURCE_DIR) + "/latency_model/boards";
 const std::string kMbv3 = std::string(TINYOPS_SHARED_DIR) + "/models/arch/mbv3-w1.00-r224.json";
 
 Board f746() { return load_board("stm32f746g-disco", kCatalog); }

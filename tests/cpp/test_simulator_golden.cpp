@@ -9,16 +9,16 @@
 #include <map>
 #include <string>
 
+#include "data_paths.hpp"
 #include "sim_compare.hpp"
 #include "tinyops/arch_json.hpp"
 #include "tinyops/planner.hpp"
 
 using namespace tinyops;
+using tinyops::fixtures::kCatalog;
+using tinyops::fixtures::kGolden;
 
 namespace {
-
-const std::string kGolden = std::string(TINYOPS_SOURCE_DIR) + "/tests/cpp/data/simulator_golden.json";
-const std::string kCatalog = std::string(TINYOPS_SOURCE_DIR) + "/latency_model/boards";
 
 // The plain sum of a per-op column and the sum weighted by op position (i + 1), in op order, as the
 // generator computes them.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data_paths.hpp"
 #include "tinyops/arch_json.hpp"
 #include "tinyops/batch.hpp"
 #include "tinyops/error.hpp"
@@ -14,11 +15,10 @@
 #include "tinyops/tinyops_scorer.hpp"
 
 using namespace tinyops;
+using tinyops::fixtures::kCatalog;
+using tinyops::fixtures::kGolden;
 
 namespace {
-
-const std::string kGolden = std::string(TINYOPS_SOURCE_DIR) + "/tests/cpp/data/simulator_golden.json";
-const std::string kCatalog = std::string(TINYOPS_SOURCE_DIR) + "/latency_model/boards";
 
 // The golden file's networks and, from each, narrower / wider and smaller / larger variants: many shapes, many
 // of them shared between networks (the case the scorer's reuse is for).
@@ -95,7 +95,7 @@ TEST(TinyopsScorer, FallsBackToTheFullSimulationWhenCostsRunTheClockBackwards) {
   expect_scores_equal_planned_ones(networks(), board, 1);
 }
 
-TEST(TinyopsScorer, BatchUsesItAndAgreesWithTheOtherStrategiesPath) {
+TEST(TinyopsScorer, BatchScoresEqualPlannedAndSimulatedOnes) {
   const std::vector<Network> nets = networks();
   const Board board = load_board("stm32f746g-disco", kCatalog);
   std::vector<const Network*> ptrs;

@@ -37,7 +37,6 @@ class BatchScorer {
   BatchScorer& operator=(const BatchScorer&) = delete;
   // Plans and simulates every network under every strategy (timeline off). Row order: arch-major.
   std::vector<BatchScore> score(const std::vector<const Network*>& nets);
-  const Board& board() const { return board_; }
 
  private:
   struct Slot;

@@ -25,14 +25,13 @@ Plan plan_tinyops(const Network& net, const Board& board);
 void plan_tinyops_into(const Network& net, const Board& board, Plan& out, PlannerScratch& scratch);
 // Its first half: the external placement (no ops yet) and the partitioning in scratch.rows (see
 // choose_row_partitioning for `copy_parts`); false, with `out` marked not fitting, when either does not fit.
-// add_row_overlays(..., scratch.rows) then writes the ops.
+// With copy_parts, add_row_overlays(..., scratch.rows) then writes the ops (it reads rows.parts).
 bool start_tinyops_plan(const Network& net, const Board& board, Plan& out, PlannerScratch& scratch,
                         bool copy_parts = true);
 
-// The published overlay plan of `net` for a given row partitioning, on `base` (an `external` plan of `net`
-// on `board`: tensor homes and op params in external memory).
-Plan plan_row_overlays(const Network& net, const Board& board, Plan base, const RowPartitioning& rows);
-// The same, rewriting `plan` (the base, with or without its ops) in place; `spare`: see reset_op_plan.
+// The published overlay plan of `net` for a given row partitioning, written into `plan`: an `external` plan of
+// `net` on `board` (tensor homes and op params in external memory), with or without its ops; `spare`: see
+// reset_op_plan.
 void add_row_overlays(const Network& net, const Board& board, Plan& plan, const RowPartitioning& rows,
                       SpareParts* spare = nullptr);
 
