@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -337,9 +338,10 @@ class OptimalSearch {
 
 }  // namespace
 
-Plan plan_optimal(const Network& net, const Board& board) { return plan_optimal(net, board, OptimalOptions{}); }
+namespace {
 
-Plan plan_optimal(const Network& net, const Board& board, const OptimalOptions& options) {
+// The overlay search: from the tinyops plan, per-op changes kept only when the simulator says they pay.
+Plan search_overlay_plan(const Network& net, const Board& board, const OptimalOptions& options) {
   OverlayStart start = start_overlay_plan(net, board, "optimal");
   if (!start.base.fits) return start.base;
   if (!start.rows) {  // no overlay fits: every op in place, nothing to copy into
@@ -347,6 +349,31 @@ Plan plan_optimal(const Network& net, const Board& board, const OptimalOptions& 
     return start.base;
   }
   return OptimalSearch(net, board, std::move(start.base), std::move(*start.rows), options).run();
+}
+
+}  // namespace
+
+Plan plan_optimal(const Network& net, const Board& board) { return plan_optimal(net, board, OptimalOptions{}); }
+
+Plan plan_optimal(const Network& net, const Board& board, const OptimalOptions& options) {
+  Plan best = search_overlay_plan(net, board, options);
+  if (!options.fixed_strategies) return best;
+  // Dominance by construction: the search explores the overlay space only (arena and weights in external
+  // memory), so a fixed strategy that fits the same budget may still be faster (mostly `internal`, whose
+  // weights sit in internal flash). The fastest plan of all is kept; ties keep the search's.
+  Simulator sim(board);
+  double best_cycles = best.fits ? sim.run(net, best).total_cycles : std::numeric_limits<double>::infinity();
+  for (const char* strategy : kDominatedStrategies) {
+    Plan fixed = make_plan(net, board, strategy);
+    if (!fixed.fits) continue;
+    const double cycles = sim.run(net, fixed).total_cycles;
+    if (cycles >= best_cycles) continue;
+    best_cycles = cycles;
+    fixed.strategy = "optimal";
+    for (OpPlan& o : fixed.ops) o.strategy = "optimal:" + o.strategy;
+    best = std::move(fixed);
+  }
+  return best;
 }
 
 }  // namespace tinyops

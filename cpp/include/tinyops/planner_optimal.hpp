@@ -12,7 +12,8 @@
 //     them in place, without copies or external-memory stalls,
 // with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
 // plan (same buffers) and accepts changes only when the simulator says the whole network gets faster, so it
-// is never slower than `tinyops` and never over the SRAM budget.
+// is never slower than `tinyops` and never over the SRAM budget. Last, the fixed strategies' plans that fit are
+// simulated too and the fastest plan of all is returned: never slower than `internal`, `external` or `tinyops`.
 #include "tinyops/board.hpp"
 #include "tinyops/network.hpp"
 #include "tinyops/plan.hpp"
@@ -26,7 +27,13 @@ struct OptimalOptions {
   // Activations kept resident in the SRAM the overlay buffers leave free (read and written in place, no copies);
   // the firmware runs them as tensors of its internal arena (BLOB_FORMAT.md, tensor record `memory` 1).
   bool resident_tensors = true;
+  // The fixed strategies (kDominatedStrategies) planned too, and the fastest plan that fits kept, relabelled
+  // "optimal" (ops "optimal:<its label>"): `optimal` is then never slower than any of them by construction.
+  bool fixed_strategies = true;
 };
+
+// The strategies `optimal` is never slower than (when they fit the same board and budget).
+inline constexpr const char* kDominatedStrategies[] = {"internal", "external", "tinyops"};
 
 // When the overlay buffers do not fit the SRAM budget at all, every op runs in place (the `external` plan,
 // relabelled): that plan needs no SRAM, so `optimal` always has a plan when `external` has one.
