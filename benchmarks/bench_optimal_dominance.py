@@ -1,0 +1,57 @@
+"""Is `optimal` ever slower than a fixed strategy that fits? The sweep of issue 11, as a new user would try it.
+
+Every example family (MobileNetV2, MobileNetV3, MNASNet: latency_model/examples.py) at widths 0.2-1.0 and
+resolutions 64-224 on the F746, F469 and F769 discovery boards: 324 networks. Per board it prints how many
+networks fit some strategy, in how many `optimal` is slower than the fastest fitting fixed strategy (internal,
+external, tinyops; target 0), the worst ratio optimal / best fixed, and which strategy `optimal`'s plan came from.
+
+    python benchmarks/bench_optimal_dominance.py [--boards B ...] [--list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+
+from tinyops.latency_model import dominance, family_grid, load_board, optimal_origin, plan
+
+BOARDS = ["stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco"]
+WIDTHS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+RESOLUTIONS = [64, 112, 160, 224]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--boards", nargs="+", default=BOARDS)
+    parser.add_argument("--list", action="store_true", help="print every network where optimal loses")
+    args = parser.parse_args()
+    archs = family_grid(WIDTHS, RESOLUTIONS)
+    print(f"{len(archs)} networks per board: {', '.join(sorted({n.split('-')[0] for n in archs}))} x widths "
+          f"{WIDTHS[0]}-{WIDTHS[-1]} x resolutions {RESOLUTIONS[0]}-{RESOLUTIONS[-1]}")
+    print(f"{'board':18} {'fit':>4} {'loses':>5} {'worst opt/best':>14} {'at':20}  "
+          "fastest fixed strategy (networks) | optimal's plan from (networks)")
+    total_losses = 0
+    for name in args.boards:
+        board = load_board(name)
+        frame = dominance(archs, board)
+        fitting = frame[frame["best_fixed"] != ""]
+        losing = fitting[fitting["loses"]]
+        total_losses += len(losing)
+        worst = fitting.loc[fitting["ratio"].idxmax()] if len(fitting) else None
+        best = Counter(fitting["best_fixed"])
+        origin = Counter(optimal_origin(plan(archs[n], board, "optimal")) for n in fitting["network"])
+        print(f"{name:18} {len(fitting):4d} {len(losing):5d} "
+              f"{(worst['ratio'] if worst is not None else float('nan')):14.4f} "
+              f"{(worst['network'] if worst is not None else '-'):20}  "
+              + ", ".join(f"{s} {n}" for s, n in sorted(best.items())) + " | "
+              + ", ".join(f"{s} {n}" for s, n in sorted(origin.items())))
+        if args.list:
+            for row in losing.itertuples():
+                print(f"    {row.network}: optimal {row.optimal_ms:.2f} ms > {row.best_fixed} {row.best_fixed_ms:.2f} ms")
+    print(f"networks where optimal is slower than a fitting strategy: {total_losses} (target 0)")
+    return 1 if total_losses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
