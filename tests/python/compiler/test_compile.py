@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from compiler_fixtures import board_without_flash_room
 from typer.testing import CliRunner
 
 from tinyops import _core
@@ -87,21 +88,10 @@ def test_unknown_strategy_is_one_clear_error(r064_path: Path, tmp_path: Path) ->
     assert result.exit_code == 2 and "fastest" in " ".join(result.output.split())
 
 
-def _without_internal_flash_room(board: str) -> _core.Board:
-    """`board` with 64 KB of flash: `internal` cannot hold r064's weights, so `optimal` keeps its own search's
-    plan (on the real F746 `internal` is faster for r064, and `optimal` is then the internal plan)."""
-    from tinyops.latency_model import BOARDS_DIR
-
-    path = BOARDS_DIR / f"{board}.yaml"
-    text = path.read_text()
-    assert text.count("value: 1048576") == 1, f"{path}: expected one 1 MB size (the flash)"
-    return _core.board_from_yaml(text.replace("value: 1048576", "value: 65536"), f"{path} (flash 64 KB)")
-
-
 @pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
 @pytest.mark.parametrize("board", ["stm32f746g-disco", "stm32f469i-disco"])
 def test_optimal_plans_with_channel_parts_are_bit_exact(board: str, r064_model, r064_path: Path, r064_inputs) -> None:
-    c = compile_model(r064_model, _without_internal_flash_room(board) if board == "stm32f746g-disco" else board,
+    c = compile_model(r064_model, board_without_flash_room(board) if board == "stm32f746g-disco" else board,
                       "optimal")
     assert any(o["partitioning"] == "output_channels" and len(o["parts"]) > 1 for o in c.plan_json["ops"])
     got = HostRuntime(c.blob).run(r064_inputs[:3]).reshape(3, -1)
