@@ -20,10 +20,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from elftools.elf.elffile import ELFFile
-
 from tinyops.compiler import compile_model
-from tinyops.compiler._qemu import QEMU_PORTS, input_slot_bytes, parse_console, runner_elf
+from tinyops.compiler._ports import qemu_port, runner_slots
+from tinyops.compiler._qemu import input_slot_bytes, parse_console, runner_elf
+from tinyops.hil import FirmwareImage
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = REPO.parent / "shared/models/tflite/proxyless-w0.30-r064_int8.tflite"
@@ -32,17 +32,15 @@ MARKERS = ("tinyops_run_begin", "tinyops_run_end")
 
 
 def marker_addresses(elf: Path) -> list[int]:
-    with elf.open("rb") as stream:
-        symtab = ELFFile(stream).get_section_by_name(".symtab")
-        found = [symtab.get_symbol_by_name(name) for name in MARKERS]
-    if not all(found):
+    image = FirmwareImage(elf)
+    if not all(image.has_symbol(name) for name in MARKERS):
         sys.exit(f"bench_partition_overhead_qemu: {elf} has no {' / '.join(MARKERS)} (rebuild the runner)")
-    return [symbols[0]["st_value"] & ~1 for symbols in found]
+    return [image.symbol(name)[0] for name in MARKERS]
 
 
 def count_run(blob: bytes, image: np.ndarray, elf: Path, plugin: Path) -> tuple[int, np.ndarray, list[dict[str, int]]]:
     """Instructions between the run markers, the output and the per-op console records of one run."""
-    machine, blob_slot, input_slot = QEMU_PORTS[PORT]
+    machine, slots = qemu_port(PORT).machine, runner_slots(elf)
     begin, end = marker_addresses(elf)
     with tempfile.TemporaryDirectory() as tmp:
         blob_path, input_path, report = Path(tmp) / "model.blob", Path(tmp) / "input.bin", Path(tmp) / "count.txt"
@@ -51,8 +49,8 @@ def count_run(blob: bytes, image: np.ndarray, elf: Path, plugin: Path) -> tuple[
         done = subprocess.run(
             ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
              "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
-             "-device", f"loader,file={blob_path},addr={blob_slot:#x}",
-             "-device", f"loader,file={input_path},addr={input_slot:#x}",
+             "-device", f"loader,file={blob_path},addr={slots.blob:#x}",
+             "-device", f"loader,file={input_path},addr={slots.input:#x}",
              "-plugin", f"{plugin},mark=begin:{begin:#x},mark=end:{end:#x},outfile={report}"],
             capture_output=True, text=True, timeout=600)
         if done.returncode != 0:

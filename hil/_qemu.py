@@ -17,17 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tinyops.compiler._ports import qemu_port
 from tinyops.hil._elf import FirmwareImage
 from tinyops.hil._errors import TargetError, TargetTimeout
 from tinyops.hil._gdb_remote import GdbRemote
 from tinyops.hil._target import Target
 
-# The QEMU machine each QEMU port runs on.
-QEMU_MACHINES = {"qemu-mps2-an500": "mps2-an500", "qemu-mps2-an505": "mps2-an505"}
 _REGISTER_NUMBERS = {"r0": 0, "sp": 13, "pc": 15}
-# Under -icount shift=0 one instruction is one virtual ns, so a tick of the port's CMSDK timer is a fixed
-# number of instructions: 40 at the an500's 25 MHz, 50 at the an505's 20 MHz (firmware/README.md).
-INSTRUCTIONS_PER_TICK = {"qemu-mps2-an500": 40, "qemu-mps2-an505": 50}
 
 
 def _free_tcp_port() -> int:
@@ -44,14 +40,13 @@ class QemuProcess:
 
     def __init__(self, port: str = "qemu-mps2-an500", plugin: Path | None = None, plugin_args: str = "",
                  qemu: str = "qemu-system-arm") -> None:
-        if port not in QEMU_MACHINES:
-            raise ValueError(f"port: expected one of {', '.join(QEMU_MACHINES)}, got '{port}'")
+        machine = qemu_port(port).machine  # ValueError naming the QEMU ports for any other
         executable = shutil.which(qemu)
         if executable is None:
             raise TargetError(f"{qemu}: not found (scripts/setup.sh installs Debian's qemu-system-arm)")
         self.port = port
         self.gdb_port = _free_tcp_port()
-        command = [executable, "-M", QEMU_MACHINES[port], "-nographic", "-monitor", "none", "-serial", "null",
+        command = [executable, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
                    "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
                    "-gdb", f"tcp:127.0.0.1:{self.gdb_port}", "-S"]
         if plugin is not None:
@@ -113,7 +108,8 @@ class QemuTarget(Target):
         return self._gdb
 
     def measured_unit(self) -> tuple[str, int]:
-        return "instructions", INSTRUCTIONS_PER_TICK[self.machine.port]
+        # Under -icount shift=0 a tick of the port's timer is a fixed number of instructions (firmware/README.md).
+        return "instructions", qemu_port(self.machine.port).instructions_per_tick
 
     # -- probe primitives over the GDB stub ---------------------------------------------------------------
     def _write_memory(self, address: int, data: bytes) -> None:

@@ -15,9 +15,12 @@ def board_names() -> list[str]:
     return sorted(name for name, _ in _core.list_boards(str(BOARDS_DIR)))
 
 
-def load_board(name_or_path: str | Path = DEFAULT_BOARD) -> _core.Board:
-    """Load and validate a board by catalog name (e.g. 'stm32f746g-disco') or YAML path.
+def load_board(board: str | Path | _core.Board = DEFAULT_BOARD) -> _core.Board:
+    """Load and validate a board by catalog name (e.g. 'stm32f746g-disco') or YAML path; a Board is returned as
+    it is. The one board loader: the compiler, hil and the CLI all call it.
 
     Errors (ValueError) name the file, the key and what was expected.
     """
-    return _core.load_board(str(name_or_path), str(BOARDS_DIR))
+    if isinstance(board, _core.Board):
+        return board
+    return _core.load_board(str(board), str(BOARDS_DIR))

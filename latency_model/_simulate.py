@@ -25,10 +25,6 @@ def strategies() -> list[str]:
     return list(_core.strategies())
 
 
-def _board(board: BoardLike) -> _core.Board:
-    return board if isinstance(board, _core.Board) else load_board(board)
-
-
 def _network(arch: NetworkLike) -> _core.Network:
     return arch if isinstance(arch, _core.Network) else load_arch(arch)
 
@@ -112,7 +108,7 @@ def _is_prebuilt(arch: object) -> bool:
 def plan(arch: NetworkLike, board: BoardLike = DEFAULT_BOARD, strategy: str = "tinyops") -> _core.Plan:
     """Plan `arch` on `board` with one of the strategies of DESIGN.md (see `_core.strategies()`)."""
     _check_strategy(strategy)
-    return _core.plan(_network(arch), _board(board), strategy)
+    return _core.plan(_network(arch), load_board(board), strategy)
 
 
 def simulate(
@@ -125,7 +121,7 @@ def simulate(
     label: str = "",
 ) -> SimulationResult:
     """Plan (unless `with_plan` is given) and simulate; per-op breakdown and timeline as DataFrames."""
-    net, brd = _network(arch), _board(board)
+    net, brd = _network(arch), load_board(board)
     the_plan = with_plan if with_plan is not None else plan(net, brd, strategy)
     if not the_plan.fits:
         return SimulationResult(net, brd, the_plan, None, pd.DataFrame(), pd.DataFrame(), label)
@@ -165,7 +161,7 @@ class Scorer:
         names = list(strategy_names) if strategy_names is not None else strategies()
         for name in names:
             _check_strategy(name)
-        self._scorer = _core.BatchScorer(_board(board), names)
+        self._scorer = _core.BatchScorer(load_board(board), names)
 
     def score(self, archs: Sequence[NetworkLike]) -> pd.DataFrame:
         """Score architectures (dicts, paths, JSON texts or Networks)."""

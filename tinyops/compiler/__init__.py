@@ -7,7 +7,8 @@ Public API:
 - :class:`QuantizedModel`, :class:`QuantizedOp`, :class:`QuantizedTensor`, :class:`OpKind`, :class:`Padding`:
   the IR; :func:`derive_integer_params` computes TFLite's multipliers/shifts/clamps once.
 - :func:`evaluate`: the numpy reference evaluator of the IR (bit-exact with TFLite's reference kernels).
-- :func:`compile_model`: IR -> the core's plan (board, strategy) -> model blob, with a plan report.
+- :func:`compile_model`: IR -> the core's plan (board, strategy) -> model blob, with a plan report and per op
+  the core's prediction (:class:`OpPrediction`: what hil measures against).
 - :class:`HostRuntime`: the firmware runtime on the host (``tinyops._core``): batches through a blob.
 """
 
@@ -19,7 +20,7 @@ from tinyops.compiler._ir import (
     QuantizedTensor,
     derive_integer_params,
 )
-from tinyops.compiler._compile import CompiledModel, PlanDoesNotFit, compile_model
+from tinyops.compiler._compile import CompiledModel, OpPrediction, PlanDoesNotFit, compile_model
 from tinyops.compiler._handoff import load_any, load_model, save_model
 from tinyops.compiler._quant import quantize_multiplier
 from tinyops.compiler._reference import evaluate
@@ -30,6 +31,7 @@ __all__ = [
     "CompiledModel",
     "HostRuntime",
     "OpKind",
+    "OpPrediction",
     "Padding",
     "QuantizedModel",
     "QuantizedOp",

@@ -1,13 +1,15 @@
 """model (.tflite or handoff .npz) + board + strategy -> the core's plan -> blob, and the plan report.
 
 The plan comes from the C++ core (``tinyops._core.plan``), the one planner; this module only maps the IR
-onto the core's Network, asks for the plan and serializes both into the blob.
+onto the core's Network, asks for the plan, serializes both into the blob and asks the core's simulator what
+that plan costs per op. hil measures through this same pipeline (tinyops.hil._pipeline).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,16 @@ from tinyops.compiler._blob import BlobLayout, write_blob
 from tinyops.compiler._handoff import load_any
 from tinyops.compiler._ir import QuantizedModel
 from tinyops.compiler._network import NetworkMapping, to_network
+
+
+@dataclass(frozen=True)
+class OpPrediction:
+    """One op of the model (the IR's order, as the firmware runs and reports them) as the core scores its plan."""
+
+    name: str
+    kernel_kind: str                # the firmware kernel it runs (the core's kernel_kind); "reshape": an alias
+    features: dict[str, float]      # the cost model's {term: work} over its parts (empty for an alias)
+    predicted_cycles: float | None  # its span in the simulated plan (None for an alias: no work)
 
 
 @dataclass
@@ -26,6 +38,52 @@ class CompiledModel:
     blob: bytes
     layout: BlobLayout
     predicted_ms: float | None = None
+    board: Any = None         # tinyops._core.Board the plan was made for
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def strategy(self) -> str:
+        return str(self.plan_json["strategy"])
+
+    @cached_property
+    def op_predictions(self) -> list[OpPrediction]:
+        """Per op of the model, what the core predicts for the plan in the blob (what hil compares with the
+        measured per-op counts and calibrates against)."""
+        from tinyops import _core
+
+        network = self.mapping.network
+        simulated = {row["op"]: row for row in _core.simulate(network, self.plan, self.board, False).per_op}
+        costed = {op_id: (kind, features) for op_id, kind, features in _core.op_cost_features(network, self.plan)}
+        out = []
+        for index, op in enumerate(self.model.ops):
+            core_id = self.mapping.core_op[index]
+            if core_id is None:  # reshape: no work, nothing to calibrate
+                out.append(OpPrediction(op.name, "reshape", {}, None))
+                continue
+            kind, features = costed[core_id]
+            row = simulated[core_id]
+            out.append(OpPrediction(op.name, kind, features, float(row["end_cycles"] - row["start_cycles"])))
+        return out
+
+    # Per-op columns of op_predictions.
+    @property
+    def op_names(self) -> list[str]:
+        return [p.name for p in self.op_predictions]
+
+    @property
+    def kernel_kinds(self) -> list[str]:
+        return [p.kernel_kind for p in self.op_predictions]
+
+    @property
+    def op_features(self) -> list[dict[str, float]]:
+        return [p.features for p in self.op_predictions]
+
+    @property
+    def predicted(self) -> list[float | None]:
+        return [p.predicted_cycles for p in self.op_predictions]
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``<name>.blob``, ``<name>.plan.json`` and ``<name>.report.json`` into ``out_dir``."""
@@ -60,15 +118,6 @@ class CompiledModel:
         }
 
 
-def _board(board: str | Path | Any) -> Any:
-    """A core Board: given, or loaded by catalog name (latency_model/boards) or YAML path."""
-    if not isinstance(board, (str, Path)):
-        return board
-    from tinyops import _core, latency_model
-
-    return _core.load_board(str(board), str(Path(latency_model.__file__).parent / "boards"))
-
-
 class PlanDoesNotFit(RuntimeError):
     """The strategy's plan does not fit the board; the message carries the planner's numbers."""
 
@@ -76,15 +125,16 @@ class PlanDoesNotFit(RuntimeError):
 def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, strategy: str) -> CompiledModel:
     """Plan ``model`` on ``board`` with ``strategy`` and build its blob (PlanDoesNotFit if it cannot)."""
     from tinyops import _core
+    from tinyops.latency_model import load_board
 
     if not isinstance(model, QuantizedModel):
         model = load_any(model)
     mapping = to_network(model)
-    board_obj = _board(board)
+    board_obj = load_board(board)
     plan = _core.plan(mapping.network, board_obj, strategy)
     if not plan.fits:
         raise PlanDoesNotFit(f"{model.name}: strategy {strategy} does not fit on {plan.board}: {plan.why}")
     plan_json = json.loads(plan.to_json())
     blob, layout = write_blob(model, mapping, plan_json)
     predicted_ms = float(_core.simulate(mapping.network, plan, board_obj, False).latency_ms)
-    return CompiledModel(model, mapping, plan, plan_json, blob, layout, predicted_ms)
+    return CompiledModel(model, mapping, plan, plan_json, blob, layout, predicted_ms, board_obj)

@@ -1,9 +1,9 @@
 """Run a model blob on the firmware runner under QEMU (firmware/README.md, "The runner").
 
-The runner image is fw-ports' ``runner.elf`` for a QEMU port, built here with the same CMake commands as
-``firmware/Makefile.inc`` when it is missing. The blob goes into the port's blob slot and one input image
-(with its "TOIN" header) into the input slot through QEMU's generic loader; the runner's console gives the
-per-op counts and the output tensor.
+The runner image is a QEMU port's ``runner.elf`` (``_ports.runner_elf``: built with firmware/Makefile.inc's
+CMake commands when it is missing). The blob goes into the runner's blob slot and one input image (with its
+"TOIN" header) into its input slot, both read from the ELF's symbols, through QEMU's generic loader; the
+runner's console gives the per-op counts and the output tensor.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-# QEMU machine, blob slot and input slot of each QEMU port (the ports' linker scripts).
-QEMU_PORTS = {
-    "qemu-mps2-an500": ("mps2-an500", 0x60000000, 0x60700000),
-    "qemu-mps2-an505": ("mps2-an505", 0x80000000, 0x80700000),
-}
+from tinyops.compiler._ports import REPO, qemu_port, runner_elf, runner_slots
+
+__all__ = ["REPO", "QemuRun", "input_slot_bytes", "parse_console", "run_blob_in_qemu", "runner_elf"]
+
 INPUT_MAGIC = 0x4E494F54  # "TOIN"
 EXIT_MEANING = {0: "ran", 1: "blob rejected", 2: "run failed", 3: "unexpected exception", 4: "DMA error",
                 5: "bad input header"}
@@ -37,37 +35,6 @@ class QemuRun:
     total: int
     unit: str
     console: str
-
-
-def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:
-    """The runner image of ``port``, configured and built into build/fw-<port> if it is not there yet."""
-    if port not in QEMU_PORTS:
-        raise ValueError(f"port: expected one of {', '.join(QEMU_PORTS)}, got {port!r}")
-    build = (build_root or REPO / "build") / f"fw-{port}"
-    elf = build / "runner.elf"
-    source = REPO / "firmware" / "ports" / port
-    if not source.is_dir():
-        raise FileNotFoundError(f"{source}: no such firmware port in this tree")
-    cmake = shutil.which("cmake", path=str(REPO / ".venv" / "bin")) or shutil.which("cmake")
-    ninja = shutil.which("ninja", path=str(REPO / ".venv" / "bin")) or shutil.which("ninja")
-    if cmake is None or ninja is None:
-        raise RuntimeError("building the firmware needs cmake and ninja (make setup installs them)")
-    if not (build / "build.ninja").is_file() or not elf.is_file():  # (re)configure: the runner target appears
-        # only once the runtime core is in the tree
-        _check(subprocess.run([cmake, "-S", str(source), "-B", str(build), "-G", "Ninja",
-                               f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
-                              capture_output=True, text=True), "configuring the firmware")
-    _check(subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
-           "building the firmware runner")
-    if not elf.is_file():
-        raise RuntimeError(f"{elf}: the firmware build made no runner image")
-    return elf
-
-
-def _check(done: subprocess.CompletedProcess, what: str) -> None:
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{tail}")
 
 
 def input_slot_bytes(image: np.ndarray) -> bytes:
@@ -88,12 +55,11 @@ def parse_console(console: str) -> tuple[np.ndarray, list[dict[str, int]], int, 
 def run_blob_in_qemu(blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an500", elf: Path | None = None,
                      timeout_s: float = 300.0) -> QemuRun:
     """Run one int8 image through ``blob`` on the runner under QEMU (``-icount shift=0``: deterministic)."""
-    machine, blob_slot, input_slot = QEMU_PORTS[port] if port in QEMU_PORTS else (None, 0, 0)
-    if machine is None:
-        raise ValueError(f"port: expected one of {', '.join(QEMU_PORTS)}, got {port!r}")
-    if len(blob) > input_slot - blob_slot:
-        raise ValueError(f"blob of {len(blob):,} B exceeds the {port} blob slot ({input_slot - blob_slot:,} B)")
+    machine = qemu_port(port).machine
     elf = elf or runner_elf(port)
+    slots = runner_slots(elf)
+    if len(blob) > slots.blob_bytes:
+        raise ValueError(f"blob of {len(blob):,} B exceeds the {port} blob slot ({slots.blob_bytes:,} B, {elf})")
     qemu = shutil.which("qemu-system-arm")
     if qemu is None:
         raise RuntimeError("qemu-system-arm is not installed (scripts/setup.sh installs it)")
@@ -101,10 +67,13 @@ def run_blob_in_qemu(blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an50
         blob_path, input_path = Path(tmp) / "model.blob", Path(tmp) / "input.bin"
         blob_path.write_bytes(blob)
         input_path.write_bytes(input_slot_bytes(image))
+        if input_path.stat().st_size > slots.input_bytes:
+            raise ValueError(f"input image of {input_path.stat().st_size:,} B exceeds the {port} input slot "
+                             f"({slots.input_bytes:,} B, {elf})")
         cmd = [qemu, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
-               "-device", f"loader,file={blob_path},addr={blob_slot:#x}",
-               "-device", f"loader,file={input_path},addr={input_slot:#x}"]
+               "-device", f"loader,file={blob_path},addr={slots.blob:#x}",
+               "-device", f"loader,file={input_path},addr={slots.input:#x}"]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:

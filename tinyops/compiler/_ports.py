@@ -1,0 +1,106 @@
+"""The firmware ports as the host sees them (firmware/ports/<port>): the one runner finder and the one QEMU port
+table, used by the compiler's QEMU runs, hil's targets and the benchmarks.
+
+What a runner image says about itself is read from its ELF symbols (pyelftools, tinyops.hil's FirmwareImage):
+the blob and input slots are where the port's linker script puts `__tinyops_blob_start` / `__tinyops_blob_end`
+and `__tinyops_input_start` / `__tinyops_input_end`. Only what no ELF records is written here: the QEMU machine a
+port runs on (the port's CMakeLists.txt names it for CTest) and its timer's instructions per tick.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]  # editable install: the repository
+PORTS_DIR = REPO / "firmware" / "ports"
+# A runner image built elsewhere: the directory holding runner.elf (taken as it is, never built).
+FIRMWARE_BUILD_ENV = "TINYOPS_FIRMWARE_BUILD"
+
+
+@dataclass(frozen=True)
+class QemuPort:
+    machine: str                 # qemu-system-arm -M
+    instructions_per_tick: int   # under -icount shift=0 one instruction is one virtual ns: 1e9 / the timer's Hz
+
+
+QEMU_PORTS: dict[str, QemuPort] = {
+    "qemu-mps2-an500": QemuPort("mps2-an500", 40),  # CMSDK timer at 25 MHz
+    "qemu-mps2-an505": QemuPort("mps2-an505", 50),  # at 20 MHz
+}
+
+
+def qemu_port(port: str) -> QemuPort:
+    """The QEMU facts of `port`; ValueError naming the QEMU ports for any other."""
+    try:
+        return QEMU_PORTS[port]
+    except KeyError:
+        raise ValueError(f"port: expected a QEMU port ({', '.join(QEMU_PORTS)}), got {port!r}") from None
+
+
+def firmware_ports() -> list[str]:
+    """The ports of this tree that build a runner (firmware/ports/<port>/CMakeLists.txt), sorted."""
+    return sorted(p.name for p in PORTS_DIR.iterdir() if (p / "CMakeLists.txt").is_file()) if PORTS_DIR.is_dir() else []
+
+
+@dataclass(frozen=True)
+class RunnerSlots:
+    """Where a runner image expects the model blob and the input image (its linker script's symbols)."""
+
+    blob: int
+    blob_bytes: int
+    input: int
+    input_bytes: int
+
+
+def runner_slots(elf: str | Path) -> RunnerSlots:
+    """The blob and input slots of a runner image, from its ELF symbols."""
+    from tinyops.hil._elf import FirmwareImage  # the one ELF reader
+
+    image = FirmwareImage(elf)
+    blob, blob_end, first, end = (image.symbol(f"__tinyops_{name}")[0]
+                                  for name in ("blob_start", "blob_end", "input_start", "input_end"))
+    if not blob < blob_end <= first < end:
+        raise ValueError(f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x})")
+    return RunnerSlots(blob, blob_end - blob, first, end - first)
+
+
+def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:
+    """The runner image of `port`: $TINYOPS_FIRMWARE_BUILD/runner.elf when that is set, else build/fw-<port>/
+    runner.elf, configured and built with firmware/Makefile.inc's CMake commands when it is not there yet."""
+    if os.environ.get(FIRMWARE_BUILD_ENV):
+        elf = Path(os.environ[FIRMWARE_BUILD_ENV]) / "runner.elf"
+        if not elf.is_file():
+            raise FileNotFoundError(f"{elf}: no runner image (${FIRMWARE_BUILD_ENV} names the directory holding it)")
+        return elf
+    source = PORTS_DIR / port
+    if port not in firmware_ports():
+        raise ValueError(f"port: expected one of {', '.join(firmware_ports())}, got {port!r} (no {source})")
+    build = (build_root or REPO / "build") / f"fw-{port}"
+    elf = build / "runner.elf"
+    cmake = shutil.which("cmake", path=str(REPO / ".venv" / "bin")) or shutil.which("cmake")
+    ninja = shutil.which("ninja", path=str(REPO / ".venv" / "bin")) or shutil.which("ninja")
+    if cmake is None or ninja is None:
+        if elf.is_file():
+            return elf
+        raise FileNotFoundError(f"{elf}: the {port} runner is not built, and building it needs cmake and ninja "
+                                "(make setup installs them)")
+    if not (build / "build.ninja").is_file() or not elf.is_file():  # (re)configure: the runner target appears
+        # only once the runtime core is in the tree
+        _check(subprocess.run([cmake, "-S", str(source), "-B", str(build), "-G", "Ninja",
+                               f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
+                              capture_output=True, text=True), f"configuring the {port} firmware")
+    _check(subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
+           f"building the {port} runner")
+    if not elf.is_file():
+        raise RuntimeError(f"{elf}: the firmware build made no runner image")
+    return elf
+
+
+def _check(done: subprocess.CompletedProcess, what: str) -> None:
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{tail}")
