@@ -14,10 +14,9 @@ import json
 from pathlib import Path
 
 from tinyops import _core
-from tinyops.latency_model import examples
+from tinyops.latency_model import examples, load_board
 
 REPO = Path(__file__).resolve().parents[1]
-CATALOG = REPO / "latency_model" / "boards"
 SHARED_MBV3 = REPO.parent / "shared" / "models" / "arch" / "mbv3-w1.00-r224.json"
 STRATEGIES = ["external", "tinyops", "optimal"]
 
@@ -27,7 +26,7 @@ def main() -> None:
     parser.add_argument("--board", default="stm32f746g-disco")
     parser.add_argument("--repeats", type=int, default=5, help="timed passes (best kept)")
     args = parser.parse_args()
-    board = _core.load_board(args.board, str(CATALOG))
+    board = load_board(args.board)
 
     archs = {name: json.dumps(examples.builtin(name)) for name in examples.BUILTIN}
     if SHARED_MBV3.is_file():
