@@ -3,7 +3,9 @@
 Every example family (MobileNetV2, MobileNetV3, MNASNet: latency_model/examples.py) at widths 0.2-1.0 and
 resolutions 64-224 on the F746, F469 and F769 discovery boards: 324 networks. Per board it prints how many
 networks fit some strategy, in how many `optimal` is slower than the fastest fitting fixed strategy (internal,
-external, tinyops; target 0), the worst ratio optimal / best fixed, and which strategy `optimal`'s plan came from.
+external, tinyops; target 0), the worst ratio optimal / best fixed, which strategy `optimal`'s plan came from,
+and the same count and worst ratio for optimal's own search alone (`_core.plan_optimal(..., fixed_strategies=
+False)`: what `optimal` returned before it kept a faster fixed strategy's plan).
 
     python benchmarks/bench_optimal_dominance.py [--boards B ...] [--list]
 """
@@ -14,11 +16,19 @@ import argparse
 import sys
 from collections import Counter
 
-from tinyops.latency_model import dominance, family_grid, load_board, optimal_origin, plan
+from tinyops import _core
+from tinyops.latency_model import dominance, family_grid, load_arch, load_board, optimal_origin, plan
 
 BOARDS = ["stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco"]
 WIDTHS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 RESOLUTIONS = [64, 112, 160, 224]
+
+
+def search_alone_ms(arch: dict, board: _core.Board) -> float:
+    """The latency of optimal's own search plan, without the fixed strategies' plans."""
+    net = load_arch(arch)
+    searched = _core.plan_optimal(net, board, fixed_strategies=False)
+    return _core.simulate(net, searched, board, False).latency_ms if searched.fits else float("nan")
 
 
 def main() -> int:
@@ -30,7 +40,7 @@ def main() -> int:
     print(f"{len(archs)} networks per board: {', '.join(sorted({n.split('-')[0] for n in archs}))} x widths "
           f"{WIDTHS[0]}-{WIDTHS[-1]} x resolutions {RESOLUTIONS[0]}-{RESOLUTIONS[-1]}")
     print(f"{'board':18} {'fit':>4} {'loses':>5} {'worst opt/best':>14} {'at':20}  "
-          "fastest fixed strategy (networks) | optimal's plan from (networks)")
+          "search alone: loses, worst | fastest fixed strategy (networks) | optimal's plan from (networks)")
     total_losses = 0
     for name in args.boards:
         board = load_board(name)
@@ -41,9 +51,11 @@ def main() -> int:
         worst = fitting.loc[fitting["ratio"].idxmax()] if len(fitting) else None
         best = Counter(fitting["best_fixed"])
         origin = Counter(optimal_origin(plan(archs[n], board, "optimal")) for n in fitting["network"])
+        alone = [search_alone_ms(archs[row.network], board) / row.best_fixed_ms for row in fitting.itertuples()]
         print(f"{name:18} {len(fitting):4d} {len(losing):5d} "
               f"{(worst['ratio'] if worst is not None else float('nan')):14.4f} "
               f"{(worst['network'] if worst is not None else '-'):20}  "
+              f"{sum(r > 1 for r in alone):4d}, {max(alone, default=float('nan')):.4f} | "
               + ", ".join(f"{s} {n}" for s, n in sorted(best.items())) + " | "
               + ", ".join(f"{s} {n}" for s, n in sorted(origin.items())))
         if args.list:

@@ -4,6 +4,7 @@
 
 #include "bindings.hpp"
 #include "tinyops/planner.hpp"
+#include "tinyops/planner_optimal.hpp"
 
 namespace py = pybind11;
 
@@ -59,6 +60,16 @@ void init_plan(py::module_& m) {
   m.def("plan", &make_plan, py::arg("network"), py::arg("board"), py::arg("strategy"),
         "Plan `network` on `board` with a strategy (see strategies()). A plan that does not fit has fits=False and why.");
   m.def("strategies", &planner_names);
+  m.def(
+      "plan_optimal",
+      [](const Network& net, const Board& board, bool fixed_strategies) {
+        OptimalOptions options;
+        options.fixed_strategies = fixed_strategies;
+        return plan_optimal(net, board, options);
+      },
+      py::arg("network"), py::arg("board"), py::arg("fixed_strategies") = true,
+      "The optimal plan; fixed_strategies=False: its own search's plan only, without keeping a faster fixed "
+      "strategy's (what the dominance benchmark compares against).");
 }
 
 }  // namespace tinyops::bindings

@@ -40,3 +40,18 @@ def test_optimal_keeps_the_internal_plan_where_internal_is_fastest() -> None:
     big = examples.mobilenet_v3(1.0, 224)
     assert optimal_origin(plan(big, board, "optimal")) == "search"
     assert simulate(big, board, "optimal").latency_ms < simulate(big, board, "tinyops").latency_ms
+
+
+@pytest.mark.parametrize("board", ["stm32f746g-disco", "stm32f769i-disco"])
+def test_the_subset_holds_networks_the_search_alone_loses(board: str) -> None:
+    """Without keeping a faster fixed strategy's plan, optimal's own search loses somewhere in the subset: the
+    dominance test above would fail on it."""
+    brd = load_board(board)
+    frame = dominance(SUBSET, brd)
+    losses = []
+    for row in frame[frame["best_fixed"] == "internal"].itertuples():
+        net = load_arch(SUBSET[row.network])
+        searched = _core.plan_optimal(net, brd, fixed_strategies=False)
+        if _core.simulate(net, searched, brd, False).latency_ms > row.best_fixed_ms:
+            losses.append(row.network)
+    assert losses, "no network of the subset where the search alone is slower than internal"
