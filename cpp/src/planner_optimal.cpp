@@ -336,10 +336,6 @@ class OptimalSearch {
   OverlayPlanner probe_{net_, board_, probe_plan_, rows_.buffers, output_bytes_};  // answers *_fits
 };
 
-}  // namespace
-
-namespace {
-
 // The overlay search: from the tinyops plan, per-op changes kept only when the simulator says they pay.
 Plan search_overlay_plan(const Network& net, const Board& board, const OptimalOptions& options) {
   OverlayStart start = start_overlay_plan(net, board, "optimal");
