@@ -1,0 +1,275 @@
+"""The ops of squeeze-and-excite, classifier heads and branching models (issue 13): each written into a
+small .tflite model here, imported, and evaluated by the numpy reference bit-exact against TFLite Micro and
+LiteRT; the importer's errors for unsupported operators and truncated files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tflite
+from tflite_builder import (
+    Builder,
+    concatenation_options,
+    conv_options,
+    fc_options,
+    mul_options,
+    pool_options,
+    random_constants,
+    reducer_options,
+    reshape_options,
+    softmax_options,
+)
+
+from tinyops.compiler import _interpreters, evaluate, import_tflite
+from tinyops.compiler._reference import dequantize_output, quantize_input
+
+OP = tflite.BuiltinOperator
+UNIT = (1 / 256, -128)  # TFLite's fixed int8 output quantization of LOGISTIC and SOFTMAX
+ALL_VALUES = np.arange(-128, 128, dtype=np.int8).reshape(1, 16, 16, 1)
+
+
+def _write(tmp_path: Path, b: Builder, name: str) -> Path:
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(b.finish())
+    return path
+
+
+def _check(path: Path, images: np.ndarray, kinds: list[str] | None = None, min_distinct: int = 3):
+    """Import ``path``; the reference evaluator's outputs equal TFLite Micro's and LiteRT's, bit for bit."""
+    model = import_tflite(path)
+    if kinds is not None:
+        assert [op.kind.value for op in model.ops] == kinds
+    expected = _interpreters.tflite_micro(path)(images)
+    np.testing.assert_array_equal(_interpreters.litert(path)(images), expected, err_msg="litert vs tflite-micro")
+    got = evaluate(model, images).reshape(len(images), -1)
+    np.testing.assert_array_equal(got, expected, err_msg="reference vs tflite-micro")
+    assert len(np.unique(expected)) >= min_distinct  # not a constant
+    return model
+
+
+def _images(shape: tuple[int, ...], n: int = 4, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(-128, 128, size=(n, *shape), dtype=np.int8)
+
+
+# ---- squeeze-and-excite: MEAN, MUL, LOGISTIC ---------------------------------------------------------------
+
+def _squeeze_excite(tmp_path: Path, keep_dims: bool, mean_quant: tuple[float, int], seed: int = 0) -> Path:
+    """8x8x16 -> MEAN (rows, cols) -> conv 1x1 (4) relu -> conv 1x1 (16) -> LOGISTIC -> MUL with the input."""
+    b = Builder()
+    weights, bias = random_constants(b, np.random.default_rng(seed))
+    x = b.activation((1, 8, 8, 16), 0.05, -3, "input")
+    m = b.activation((1, 1, 1, 16) if keep_dims else (1, 16), *mean_quant, "mean")
+    b.op(OP.MEAN, [x, b.constant(np.array([1, 2], np.int32))], m, reducer_options(keep_dims))
+    if not keep_dims:
+        m4 = b.activation((1, 1, 1, 16), *mean_quant, "mean4")
+        b.op(OP.RESHAPE, [m], m4, reshape_options([1, 1, 1, 16]))
+        m = m4
+    r = b.activation((1, 1, 1, 4), 0.02, -128, "reduce")
+    b.op(OP.CONV_2D, [m, weights((4, 1, 1, 16), 4, 0), bias(4)], r, conv_options(1, "VALID", "relu"))
+    e = b.activation((1, 1, 1, 16), 0.06, 2, "expand")
+    b.op(OP.CONV_2D, [r, weights((16, 1, 1, 4), 16, 0), bias(16)], e, conv_options(1, "VALID", "none"))
+    g = b.activation((1, 1, 1, 16), *UNIT, "gate")
+    b.op(OP.LOGISTIC, [e], g)
+    y = b.activation((1, 8, 8, 16), 0.03, -5, "output")
+    b.op(OP.MUL, [x, g], y, mul_options())
+    b.input, b.output = x, y
+    return _write(tmp_path, b, f"se_{keep_dims}_{mean_quant[0]}")
+
+
+@pytest.mark.parametrize("keep_dims", [True, False])
+@pytest.mark.parametrize("mean_quant", [(0.05, -3), (0.01, 7)])  # same as the input (plain mean) or requantized
+def test_squeeze_excite_matches_tflite(tmp_path: Path, keep_dims: bool, mean_quant: tuple[float, int]) -> None:
+    path = _squeeze_excite(tmp_path, keep_dims, mean_quant)
+    model = _check(path, _images((8, 8, 16)), min_distinct=50)
+    assert [op.kind.value for op in model.ops if op.kind.value != "reshape"] == [
+        "mean", "conv2d", "conv2d", "logistic", "mul"]
+    values = evaluate(model, _images((8, 8, 16))[0], keep_intermediates=True)
+    tensors = _interpreters.litert_tensors(path, _images((8, 8, 16))[0])
+    for op in model.ops:  # every intermediate (the mean, the gate), not only the output
+        name = model.tensors[op.output].name
+        np.testing.assert_array_equal(values[op.output], tensors[name].reshape(values[op.output].shape), err_msg=name)
+
+
+@pytest.mark.parametrize("act", ["none", "relu6"])
+def test_mul_of_equal_shapes_matches_tflite(tmp_path: Path, act: str) -> None:
+    b = Builder()
+    weights, bias = random_constants(b, np.random.default_rng(3))
+    x = b.activation((1, 5, 6, 8), 0.04, 10, "input")
+    c = b.activation((1, 5, 6, 8), 0.05, -7)
+    b.op(OP.CONV_2D, [x, weights((8, 1, 1, 8), 8, 0), bias(8)], c, conv_options(1, "VALID", "none"))
+    y = b.activation((1, 5, 6, 8), 0.02, -20, "output")
+    b.op(OP.MUL, [x, c], y, mul_options(act))
+    b.input, b.output = x, y
+    _check(_write(tmp_path, b, f"mul_{act}"), _images((5, 6, 8)), ["conv2d", "mul"], min_distinct=30)
+
+
+@pytest.mark.parametrize("scale, zero_point", [(0.05, 3), (0.004, -7), (0.2, -128), (0.5, 20)])
+def test_logistic_of_every_int8_value_matches_tflite(tmp_path: Path, scale: float, zero_point: int) -> None:
+    b = Builder()
+    x = b.activation((1, 16, 16, 1), scale, zero_point, "input")
+    y = b.activation((1, 16, 16, 1), *UNIT, "output")
+    b.op(OP.LOGISTIC, [x], y)
+    b.input, b.output = x, y
+    _check(_write(tmp_path, b, "logistic"), ALL_VALUES, ["logistic"], min_distinct=10)
+
+
+@pytest.mark.parametrize("scale, zero_point, out_scale, out_zero_point", [
+    (0.05, 3, 0.03, -20), (0.004, -7, 0.002, 11), (0.1, -128, 0.1, -128), (0.5, 0, 0.05, -100)])
+def test_standalone_hard_swish_of_every_int8_value_matches_tflite(tmp_path: Path, scale: float, zero_point: int,
+                                                                  out_scale: float, out_zero_point: int) -> None:
+    """HARD_SWISH on the model input (no convolution to fuse it into): an op of its own."""
+    b = Builder()
+    x = b.activation((1, 16, 16, 1), scale, zero_point, "input")
+    y = b.activation((1, 16, 16, 1), out_scale, out_zero_point, "output")
+    b.op(OP.HARD_SWISH, [x], y)
+    b.input, b.output = x, y
+    _check(_write(tmp_path, b, "hswish"), ALL_VALUES, ["hard_swish"], min_distinct=20)
+
+
+# ---- classifier heads: SOFTMAX --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scale, zero_point, beta", [(0.2, 3, 1.0), (0.05, -10, 1.0), (1.5, 0, 1.0), (0.1, 5, 0.5)])
+def test_softmax_after_fully_connected_matches_tflite(tmp_path: Path, scale: float, zero_point: int,
+                                                      beta: float) -> None:
+    b = Builder()
+    rng = np.random.default_rng(5)
+    _, bias = random_constants(b, rng)
+    x = b.activation((1, 1, 1, 24), 0.05, 0, "input")
+    logits = b.activation((1, 10), scale, zero_point, "logits")
+    w = b.constant(rng.integers(-127, 128, size=(10, 24), dtype=np.int8), [0.01], 0)
+    b.op(OP.FULLY_CONNECTED, [x, w, bias(10)], logits, fc_options("none"))
+    y = b.activation((1, 10), *UNIT, "probabilities")
+    b.op(OP.SOFTMAX, [logits], y, softmax_options(beta))
+    b.input, b.output = x, y
+    _check(_write(tmp_path, b, "softmax"), _images((1, 1, 24), n=16), ["fully_connected", "softmax"],
+           min_distinct=10)
+
+
+def test_softmax_over_channels_of_a_feature_map_matches_tflite(tmp_path: Path) -> None:
+    b = Builder()
+    x = b.activation((1, 3, 4, 12), 0.1, -2, "input")
+    y = b.activation((1, 3, 4, 12), *UNIT, "output")
+    b.op(OP.SOFTMAX, [x], y, softmax_options(1.0))
+    b.input, b.output = x, y
+    _check(_write(tmp_path, b, "softmax4d"), _images((3, 4, 12)), ["softmax"], min_distinct=20)
+
+
+# ---- MAX_POOL_2D, CONCATENATION -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel, stride, padding, act", [
+    (3, 2, "SAME", "none"), (2, 2, "VALID", "none"), (3, 1, "SAME", "relu6"), (3, 2, "VALID", "relu")])
+def test_max_pool_matches_tflite(tmp_path: Path, kernel: int, stride: int, padding: str, act: str) -> None:
+    b = Builder()
+    x = b.activation((1, 9, 10, 6), 0.02, -5, "input")
+    out = {"SAME": (-(-9 // stride), -(-10 // stride)),
+           "VALID": ((9 - kernel) // stride + 1, (10 - kernel) // stride + 1)}
+    y = b.activation((1, *out[padding], 6), 0.02, -5, "output")
+    b.op(OP.MAX_POOL_2D, [x], y, pool_options(kernel, stride, padding, act))
+    b.input, b.output = x, y
+    _check(_write(tmp_path, b, "maxpool"), _images((9, 10, 6)), ["max_pool2d"], min_distinct=20)
+
+
+@pytest.mark.parametrize("axis", [3, -1])
+def test_concatenation_of_branches_matches_tflite(tmp_path: Path, axis: int) -> None:
+    """Three branches (two convolutions and the input itself) joined along channels, then a convolution."""
+    b = Builder()
+    weights, bias = random_constants(b, np.random.default_rng(7))
+    q = (0.05, -3)
+    x = b.activation((1, 6, 6, 4), *q, "input")
+    c1 = b.activation((1, 6, 6, 8), *q, "branch1")
+    b.op(OP.CONV_2D, [x, weights((8, 1, 1, 4), 8, 0), bias(8)], c1, conv_options(1, "VALID", "none"))
+    c2 = b.activation((1, 6, 6, 5), *q, "branch2")
+    b.op(OP.CONV_2D, [x, weights((5, 3, 3, 4), 5, 0), bias(5)], c2, conv_options(1, "SAME", "relu"))
+    cat = b.activation((1, 6, 6, 17), *q, "concat")
+    b.op(OP.CONCATENATION, [c1, x, c2], cat, concatenation_options(axis))
+    y = b.activation((1, 6, 6, 8), 0.1, 0, "output")
+    b.op(OP.CONV_2D, [cat, weights((8, 1, 1, 17), 8, 0), bias(8)], y, conv_options(1, "VALID", "none"))
+    b.input, b.output = x, y
+    model = _check(_write(tmp_path, b, "concat"), _images((6, 6, 4)), ["conv2d", "conv2d", "concatenation", "conv2d"],
+                   min_distinct=30)
+    assert model.ops[2].inputs == [model.ops[0].output, model.input, model.ops[1].output]
+
+
+def test_concatenation_with_different_quantization_is_refused(tmp_path: Path) -> None:
+    b = Builder()
+    x = b.activation((1, 2, 2, 3), 0.05, 0, "input")
+    y = b.activation((1, 2, 2, 6), 0.1, 0, "joined")
+    b.op(OP.CONCATENATION, [x, x], y, concatenation_options(3))
+    b.input, b.output = x, y
+    with pytest.raises(ValueError, match=r"concat_q\.tflite: ops\[0\] \(joined, concatenation\)\.output "
+                                         r"quantization: concatenation must keep the input's scale"):
+        import_tflite(_write(tmp_path, b, "concat_q"))
+
+
+# ---- float model edges: QUANTIZE / DEQUANTIZE --------------------------------------------------------------
+
+def test_float_edges_import_as_the_int8_core(tmp_path: Path) -> None:
+    b = Builder()
+    weights, bias = random_constants(b, np.random.default_rng(9))
+    f_in = b.float_tensor((1, 6, 6, 3), "image")
+    x = b.activation((1, 6, 6, 3), 0.02, 4, "quantized")
+    b.op(OP.QUANTIZE, [f_in], x)
+    c = b.activation((1, 6, 6, 4), 0.05, -10, "conv")
+    b.op(OP.CONV_2D, [x, weights((4, 3, 3, 3), 4, 0), bias(4)], c, conv_options(1, "SAME", "relu"))
+    f_out = b.float_tensor((1, 6, 6, 4), "scores")
+    b.op(OP.DEQUANTIZE, [c], f_out)
+    b.input, b.output = f_in, f_out
+    path = _write(tmp_path, b, "float_edges")
+    model = import_tflite(path)
+    assert (model.float_input, model.float_output) == (True, True)
+    assert [op.kind.value for op in model.ops] == ["conv2d"]
+    assert (model.tensors[model.input].name, model.tensors[model.output].name) == ("quantized", "conv")
+    images = np.random.default_rng(1).uniform(-3, 3, size=(4, 6, 6, 3)).astype(np.float32)
+    images[0, 0, 0, :] = [0.01, -0.01, 0.03]  # exactly half a step: rounding half away from zero
+    expected = _interpreters.tflite_micro(path)(images)
+    assert expected.dtype == np.float32
+    np.testing.assert_array_equal(_interpreters.litert(path)(images), expected)
+    got = dequantize_output(model, evaluate(model, quantize_input(model, images)))
+    np.testing.assert_array_equal(got.reshape(len(images), -1), expected)
+
+
+# ---- importer errors ---------------------------------------------------------------------------------------
+
+def test_every_unsupported_operator_is_named_in_one_error(tmp_path: Path) -> None:
+    b = Builder()
+    x = b.activation((1, 4, 4, 2), 0.1, 0, "input")
+    t1 = b.activation((1, 4, 4, 2), 1 / 128, 0)
+    b.op(OP.TANH, [x], t1)
+    t2 = b.activation((1, 4, 4, 2), 0.1, 0)
+    b.op(OP.RELU, [t1], t2)
+    t3 = b.activation((1, 4, 4, 2), 1 / 128, 0)
+    b.op(OP.TANH, [t2], t3)
+    b.input, b.output = x, t3
+    with pytest.raises(ValueError, match=r"many\.tflite: operators: 2 unsupported: TANH \(operators 0, 2\); "
+                                         r"RELU \(operator 1\) \(supported: CONV_2D"):
+        import_tflite(_write(tmp_path, b, "many"))
+
+
+def test_truncated_and_foreign_files_name_the_file(tmp_path: Path) -> None:
+    b = Builder()
+    x = b.activation((1, 4, 4, 2), 0.1, 0, "input")
+    y = b.activation((1, 4, 4, 2), 0.1, 0, "output")
+    b.op(OP.MAX_POOL_2D, [x], y, pool_options(1, 1, "VALID"))
+    b.input, b.output = x, y
+    whole = b.finish()
+    for cut in (8, len(whole) // 3, len(whole) // 2, len(whole) - 40):
+        path = tmp_path / f"cut{cut}.tflite"
+        path.write_bytes(whole[:cut])
+        with pytest.raises(ValueError, match=rf"cut{cut}\.tflite: (truncated or corrupt|not a)"):
+            import_tflite(path)
+    text = tmp_path / "notes.tflite"
+    text.write_text("these are not the flatbuffers you are looking for\n" * 4)
+    with pytest.raises(ValueError, match=r"notes\.tflite: not a"):
+        import_tflite(text)
+
+
+def test_compile_names_every_op_the_blob_cannot_hold_yet(tmp_path: Path) -> None:
+    from tinyops.compiler import UnsupportedOp, compile_model
+
+    path = _squeeze_excite(tmp_path, True, (0.01, 7))
+    with pytest.raises(UnsupportedOp, match=r"se_True_0\.01\.tflite: the model blob cannot hold 3 op\(s\) yet: "
+                                            r"mean \(ops\[0\] mean\); logistic \(ops\[3\] gate\); "
+                                            r"mul \(ops\[4\] output\)"):
+        compile_model(import_tflite(path), "stm32f746g-disco", "tinyops")
