@@ -6,7 +6,7 @@ generator, so everything the toolkit scores or trains is in one format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -109,8 +109,11 @@ def mobilenet_v2(width_mult: float = 1.0, resolution: int = 224, num_classes: in
                       resolution=resolution, num_classes=num_classes)
 
 
-def mobilenet_v3(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> dict[str, Any]:
-    return build_arch(MOBILENET_V3_STAGES, first_channels=16, feature_mix_channels=960, final_channels=1280,
+def mobilenet_v3(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000,
+                 se: bool = False) -> dict[str, Any]:
+    """MobileNetV3-Large; with `se`, squeeze-and-excitation in the stages the paper puts it in (40, 112, 160)."""
+    stages = [replace(s, se=se and s.out_channels in (40, 112, 160)) for s in MOBILENET_V3_STAGES]
+    return build_arch(stages, first_channels=16, feature_mix_channels=960, final_channels=1280,
                       width_mult=width_mult, resolution=resolution, num_classes=num_classes,
                       first_act="h_swish", head_act="h_swish", first_block=Stage(16, 1, 1, 3, 1.0, "relu"))
 
