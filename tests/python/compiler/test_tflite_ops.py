@@ -273,3 +273,98 @@ def test_compile_names_every_op_the_blob_cannot_hold_yet(tmp_path: Path) -> None
                                             r"mean \(ops\[0\] mean\); logistic \(ops\[3\] gate\); "
                                             r"mul \(ops\[4\] output\)"):
         compile_model(import_tflite(path), "stm32f746g-disco", "tinyops")
+
+
+# ---- a MobileNetV3-Large-style model with squeeze-and-excite, end to end ----------------------------------
+
+def _mbv3_se_model(path: Path, seed: int = 0) -> Path:
+    """24x24x3 -> conv 3x3 s2 + HARD_SWISH -> [expand 1x1 relu, depthwise 5x5 s1 relu, SE (MEAN, conv relu,
+    conv RELU_N1_TO_1 = the folded hard-sigmoid, MUL), project 1x1] + ADD -> [expand 1x1, HARD_SWISH,
+    depthwise 3x3 s2, HARD_SWISH, SE, project] -> conv 1x1 + HARD_SWISH -> MEAN -> FC 10 -> SOFTMAX."""
+    b = Builder()
+    weights, bias = random_constants(b, np.random.default_rng(seed))
+
+    def conv(src: int, shape: tuple[int, int, int], cin: int, k: int, stride: int, act: str, q: tuple[float, int],
+             name: str = "") -> int:
+        dst = b.activation((1, *shape), *q, name)
+        b.op(OP.CONV_2D, [src, weights((shape[2], k, k, cin), shape[2], 0), bias(shape[2])], dst,
+             conv_options(stride, "SAME", act))
+        return dst
+
+    def depthwise(src: int, shape: tuple[int, int, int], k: int, stride: int, act: str, q: tuple[float, int]) -> int:
+        from tflite_builder import depthwise_options
+
+        dst = b.activation((1, *shape), *q)
+        b.op(OP.DEPTHWISE_CONV_2D, [src, weights((1, k, k, shape[2]), shape[2], 3), bias(shape[2])], dst,
+             depthwise_options(stride, "SAME", act, 1))
+        return dst
+
+    def hard_swish(src: int, shape: tuple[int, int, int], q: tuple[float, int]) -> int:
+        dst = b.activation((1, *shape), *q)
+        b.op(OP.HARD_SWISH, [src], dst)
+        return dst
+
+    def squeeze_excite(src: int, shape: tuple[int, int, int], q: tuple[float, int]) -> int:
+        c = shape[2]
+        pooled = b.activation((1, 1, 1, c), 0.03, -60)
+        b.op(OP.MEAN, [src, b.constant(np.array([1, 2], np.int32))], pooled, reducer_options(True))
+        reduced = conv(pooled, (1, 1, 8), c, 1, 1, "relu", (0.02, -128))
+        gate = b.activation((1, 1, 1, c), 1 / 255, -128)  # a [0, 1] range: RELU_N1_TO_1 clamps to it
+        b.op(OP.CONV_2D, [reduced, weights((c, 1, 1, 8), c, 0), bias(c)], gate,
+             _options_n1_to_1())
+        out = b.activation((1, *shape), *q)
+        b.op(OP.MUL, [src, gate], out, mul_options())
+        return out
+
+    x = b.activation((1, 24, 24, 3), 0.02, 0, "input")
+    stem = hard_swish(conv(x, (12, 12, 16), 3, 3, 2, "none", (0.08, 4)), (12, 12, 16), (0.05, -90))
+    e1 = conv(stem, (12, 12, 48), 16, 1, 1, "relu", (0.04, -128))
+    d1 = depthwise(e1, (12, 12, 48), 5, 1, "relu", (0.05, -128))
+    s1 = squeeze_excite(d1, (12, 12, 48), (0.04, -128))
+    p1 = conv(s1, (12, 12, 16), 48, 1, 1, "none", (0.06, 3))
+    r1 = b.activation((1, 12, 12, 16), 0.07, -20)
+    b.op(OP.ADD, [stem, p1], r1, _add_none())
+    e2 = hard_swish(conv(r1, (12, 12, 64), 16, 1, 1, "none", (0.06, 5)), (12, 12, 64), (0.04, -100))
+    d2 = hard_swish(depthwise(e2, (6, 6, 64), 3, 2, "none", (0.05, 2)), (6, 6, 64), (0.03, -110))
+    s2 = squeeze_excite(d2, (6, 6, 64), (0.02, -110))
+    p2 = conv(s2, (6, 6, 24), 64, 1, 1, "none", (0.05, 0))
+    head = hard_swish(conv(p2, (6, 6, 96), 24, 1, 1, "none", (0.06, -8)), (6, 6, 96), (0.04, -100))
+    pooled = b.activation((1, 96), 0.02, -100)
+    b.op(OP.MEAN, [head, b.constant(np.array([1, 2], np.int32))], pooled, reducer_options(False))
+    logits = b.activation((1, 10), 0.03, 0, "logits")
+    fc_w = b.constant(np.random.default_rng(seed + 1).integers(-127, 128, size=(10, 96), dtype=np.int8), [0.01], 0)
+    b.op(OP.FULLY_CONNECTED, [pooled, fc_w, bias(10)], logits, fc_options("none"))
+    y = b.activation((1, 10), *UNIT, "probabilities")
+    b.op(OP.SOFTMAX, [logits], y, softmax_options(1.0))
+    b.input, b.output = x, y
+    path.write_bytes(b.finish())
+    return path
+
+
+def _options_n1_to_1():  # type: ignore[no-untyped-def]
+    import tflite_builder
+
+    return tflite_builder._options("Conv2DOptions", Padding=tflite.Padding.VALID, StrideW=1, StrideH=1,
+                                   FusedActivationFunction=tflite.ActivationFunctionType.RELU_N1_TO_1,
+                                   DilationWFactor=1, DilationHFactor=1)
+
+
+def _add_none():  # type: ignore[no-untyped-def]
+    from tflite_builder import add_options
+
+    return add_options("none")
+
+
+def test_mobilenet_v3_style_model_with_squeeze_excite_matches_tflite(tmp_path: Path) -> None:
+    path = _mbv3_se_model(tmp_path / "mbv3_se.tflite")
+    model = import_tflite(path)
+    counts = model.op_counts()
+    assert counts["mean"] == 3 and counts["mul"] == 2 and "hard_swish" not in counts  # every hard-swish fused
+    assert counts["softmax"] == 1
+    images = _images((24, 24, 3), n=6, seed=4)
+    _check(path, images, min_distinct=10)
+    tensors = _interpreters.litert_tensors(path, images[0])
+    values = evaluate(model, images[0], keep_intermediates=True)
+    for op in model.ops:  # every intermediate, the SE gates and products included
+        name = model.tensors[op.output].name
+        np.testing.assert_array_equal(values[op.output], tensors[name].reshape(values[op.output].shape), err_msg=name)
