@@ -368,3 +368,19 @@ def test_mobilenet_v3_style_model_with_squeeze_excite_matches_tflite(tmp_path: P
     for op in model.ops:  # every intermediate, the SE gates and products included
         name = model.tensors[op.output].name
         np.testing.assert_array_equal(values[op.output], tensors[name].reshape(values[op.output].shape), err_msg=name)
+
+
+def test_handoff_files_keep_the_new_ops_beta_and_float_edges(tmp_path: Path) -> None:
+    from tinyops.compiler import derive_integer_params, load_model, save_model
+
+    model = import_tflite(_mbv3_se_model(tmp_path / "mbv3_se.tflite"))
+    model.ops[-1].beta = 0.5  # softmax
+    derive_integer_params(model)
+    again = load_model(save_model(model, tmp_path / "mbv3_se.npz"))
+    assert [(op.kind, op.beta, op.op_params) for op in again.ops] == [(op.kind, op.beta, op.op_params)
+                                                                       for op in model.ops]
+    images = _images((24, 24, 3), n=2, seed=5)
+    np.testing.assert_array_equal(evaluate(again, images), evaluate(model, images))
+    model.float_input = model.float_output = True
+    again = load_model(save_model(model, tmp_path / "edges.npz"))
+    assert (again.float_input, again.float_output) == (True, True)
