@@ -86,7 +86,9 @@ BLOB_OP_KINDS = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.ADD, OpKind.AVER
 
 def check_blob_op_kinds(model: QuantizedModel) -> None:
     """UnsupportedOp naming every op of ``model`` the blob cannot hold (kind, name and index), at once."""
-    missing = [f"{op.kind.value} (ops[{k}] {op.name})" for k, op in enumerate(model.ops) if op.kind not in BLOB_OP_KINDS]
+    constant = {i for i, t in enumerate(model.tensors) if t.data is not None}
+    missing = [f"{op.kind.value}{' with a constant operand' if constant & set(op.inputs) else ''} (ops[{k}] {op.name})"
+               for k, op in enumerate(model.ops) if op.kind not in BLOB_OP_KINDS or constant & set(op.inputs)]
     if missing:
         raise UnsupportedOp(f"{model.source}: the model blob cannot hold {len(missing)} op(s) yet: "
                             f"{'; '.join(missing)} (it holds {', '.join(k.value for k in BLOB_OP_KINDS)})")

@@ -54,6 +54,10 @@ def model_to_json(model: QuantizedModel) -> dict[str, Any]:
 def save_model(model: QuantizedModel, path: str | Path) -> Path:
     """Write ``model`` to ``path`` (an ``.npz``; the suffix is added if missing)."""
     model.validate()
+    constants = [t.name for t in model.tensors if t.data is not None]
+    if constants:
+        raise ValueError(f"{model.source}: tensors {constants}: the handoff format (version {VERSION}) holds no "
+                         "constant operands")
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")

@@ -61,6 +61,9 @@ class QuantizedTensor:
     shape: tuple[int, int, int]
     scale: float
     zero_point: int
+    # A constant operand (int8, of `shape`): add's or mul's second input in TFLite exports, e.g. Keras'
+    # hard-sigmoid, relu6(x + 3) * (1/6). None for activations.
+    data: np.ndarray | None = None
 
     @property
     def bytes(self) -> int:
@@ -140,10 +143,13 @@ class QuantizedModel:
                 fail(f"tensors[{i}] ({t.name}).zero_point", f"expected -128 ... 127, got {t.zero_point}")
             if not (np.isfinite(t.scale) and t.scale > 0):
                 fail(f"tensors[{i}] ({t.name}).scale", f"expected a positive finite scale, got {t.scale}")
+            if t.data is not None and (t.data.dtype != np.int8 or t.data.shape != tuple(t.shape)):
+                fail(f"tensors[{i}] ({t.name}).data", f"expected int8 of shape {tuple(t.shape)}, got "
+                                                      f"{t.data.dtype} {t.data.shape}")
         for label, idx in (("input", self.input), ("output", self.output)):
             if not 0 <= idx < n:
                 fail(label, f"expected a tensor index below {n}, got {idx}")
-        produced = {self.input}
+        produced = {self.input} | {i for i, t in enumerate(self.tensors) if t.data is not None}
         for k, op in enumerate(self.ops):
             where = f"ops[{k}] ({op.name}, {op.kind.value})"
             for j in list(op.inputs) + [op.output]:
@@ -217,8 +223,9 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:
             fail("weight_zero_point", "expected 0 (symmetric weights) outside fully connected")
     elif op.weights is not None or op.bias is not None:
         fail("weights", f"{op.kind.value} takes no weights or bias")
-    if op.kind == OpKind.ADD and (tensors[op.inputs[1]].shape != x or y != x):
-        fail("inputs", f"add needs equal shapes, got {x}, {tensors[op.inputs[1]].shape} -> {y}")
+    if op.kind == OpKind.ADD and (tensors[op.inputs[1]].shape not in (x, (1, 1, x[2]), (1, 1, 1)) or y != x):
+        fail("inputs", f"add needs equal shapes or a (1, 1, C) / (1, 1, 1) second input, got {x}, "
+                       f"{tensors[op.inputs[1]].shape} -> {y}")
     if op.kind == OpKind.AVERAGE_POOL2D and y[2] != x[2]:
         fail("output shape", "average pool keeps the channel count")
     if op.kind == OpKind.PAD:
@@ -246,8 +253,9 @@ def _validate_new_op(op: QuantizedOp, tensors: list[QuantizedTensor], x: tuple[i
         fail("activation", f"{op.kind.value} takes no fused activation")
     if op.kind == OpKind.MUL:
         x2 = tensors[op.inputs[1]].shape
-        if y != x or x2 not in (x, (1, 1, x[2])):
-            fail("inputs", f"mul needs the second input equal-shaped or (1, 1, {x[2]}), got {x} x {x2} -> {y}")
+        if y != x or x2 not in (x, (1, 1, x[2]), (1, 1, 1)):
+            fail("inputs", f"mul needs the second input equal-shaped, (1, 1, {x[2]}) or (1, 1, 1), got {x} x {x2} "
+                           f"-> {y}")
     if op.kind == OpKind.MEAN and y != (1, 1, x[2]):
         fail("output shape", f"mean over rows and columns of {x} gives (1, 1, {x[2]}), got {y}")
     if op.kind in (OpKind.LOGISTIC, OpKind.HARD_SWISH, OpKind.SOFTMAX) and y != x:

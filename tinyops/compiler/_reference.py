@@ -193,6 +193,7 @@ def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: b
         raise ValueError(f"{model.source}: input: expected int8 of shape (N, {', '.join(map(str, want))}), "
                          f"got {inputs.dtype} {inputs.shape}")
     values = {model.input: batch}
+    values.update({i: t.data[None] for i, t in enumerate(model.tensors) if t.data is not None})  # constants
     for op in model.ops:
         values[op.output] = _run_op(model, op, values)
     if keep_intermediates:

@@ -4,7 +4,8 @@ Supported: one subgraph, batch 1, int8 activations with per-tensor quantization,
 DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, MAX_POOL_2D, FULLY_CONNECTED, PAD and RESHAPE with TFLite's SAME/VALID
 padding turned into the explicit padding TFLite computes; HARD_SWISH (fused into the convolution right before
 it where it alone reads that convolution's output, else an op of its own); MUL (equal shapes or a (1, 1, C)
-second input), MEAN over rows and columns, LOGISTIC, SOFTMAX and CONCATENATION along channels; QUANTIZE of a
+second input), MEAN over rows and columns, LOGISTIC, SOFTMAX and CONCATENATION along channels; ADD and MUL with an
+int8 constant operand (a scalar or per channel: Keras' hard-sigmoid, relu6(x + 3) * (1/6)); QUANTIZE of a
 float32 model input and DEQUANTIZE to a float32 model output (the edges of a float-interface model: the IR is
 the int8 core, ``float_input``/``float_output`` recorded). Unsupported operators are one ValueError naming them
 all; anything else wrong is a ValueError naming the op or tensor.
@@ -122,9 +123,9 @@ class _Reader:
         where = f"tensor {index} ({self.tensor_name(index)})"
         if t.Type() != tflite.TensorType.INT8:
             raise self.fail(where, f"expected an int8 activation, got TensorType {t.Type()}")
-        if self.model.Buffers(t.Buffer()).DataLength() > 0:
-            raise self.fail(where, "a constant where an activation is expected (constant operands of "
-                                   "element-wise ops are not supported)")
+        if self.is_constant(index):
+            raise self.fail(where, "a constant where an activation is expected (constants are supported as "
+                                   "the operand of ADD and MUL only)")
         dims = self.dims(index)
         if len(dims) == 4 and dims[0] == 1:
             shape = (dims[1], dims[2], dims[3])
@@ -140,6 +141,38 @@ class _Reader:
         self.ir_index[index] = len(self.tensors)
         self.tensors.append(QuantizedTensor(self.tensor_name(index), shape, float(scales[0]), int(zps[0])))
         return self.ir_index[index]
+
+    def is_constant(self, index: int) -> bool:
+        return self.model.Buffers(self.graph.Tensors(index).Buffer()).DataLength() > 0
+
+    def constant_operand(self, index: int) -> int:
+        """The IR index of an int8 constant operand (a scalar, [C] or [1, 1, 1, C]), created on first use."""
+        if index in self.ir_index:
+            return self.ir_index[index]
+        where = f"tensor {index} ({self.tensor_name(index)})"
+        data = self.constant(index, np.int8)
+        if data.size == 1:
+            shape = (1, 1, 1)
+        elif data.ndim in (1, 4) and data.shape[:-1] in ((), (1, 1, 1)):
+            shape = (1, 1, data.shape[-1])
+        else:
+            raise self.fail(where, f"expected a constant scalar, [C] or [1, 1, 1, C], got shape {list(data.shape)}")
+        scales, zps, _ = self.quant(index)
+        if len(scales) != 1:
+            raise self.fail(where, f"expected per-tensor quantization, got {len(scales)} scales")
+        self.ir_index[index] = len(self.tensors)
+        self.tensors.append(QuantizedTensor(self.tensor_name(index), shape, float(scales[0]), int(zps[0]),
+                                            data=np.ascontiguousarray(data.reshape(shape))))
+        return self.ir_index[index]
+
+    def operands(self, where: str, first: int, second: int) -> list[int]:
+        """ADD's / MUL's inputs, a constant one second (both ops are symmetric in their inputs)."""
+        if self.is_constant(first) and self.is_constant(second):
+            raise self.fail(where, "both inputs are constants")
+        if self.is_constant(first):
+            first, second = second, first
+        second_ir = self.constant_operand(second) if self.is_constant(second) else self.activation(second)
+        return [self.activation(first), second_ir]
 
     def weight_scales(self, index: int, channels: int, channel_dim: int) -> np.ndarray:
         scales, zps, dim = self.quant(index)
@@ -184,9 +217,14 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
     out_index = int(op.OutputsAsNumpy()[0])
     name = r.tensor_name(out_index)
     where = f"operator {k} ({_OPERATOR_NAMES.get(code, code)}, output {name})"
-    x = r.activation(int(inputs[0]))
+    if kind in (OpKind.ADD, OpKind.MUL):
+        x, second = r.operands(where, int(inputs[0]), int(inputs[1]))
+    else:
+        x = r.activation(int(inputs[0]))
     in_shape = r.tensors[x].shape
     result = QuantizedOp(kind=kind, name=name, inputs=[x], output=-1)
+    if kind in (OpKind.ADD, OpKind.MUL):
+        result.inputs.append(second)
 
     if kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D, OpKind.MAX_POOL2D):
         if kind == OpKind.CONV2D:
@@ -240,7 +278,6 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
         result.activation = _activation(r, where, o.FusedActivationFunction())
     elif kind == OpKind.ADD:
         o = _options(op, tflite.AddOptions)
-        result.inputs.append(r.activation(int(inputs[1])))
         result.activation = _activation(r, where, o.FusedActivationFunction())
     elif kind == OpKind.PAD:
         all_pads = r.constant(int(inputs[1]), np.int32)
@@ -262,7 +299,6 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
 def _convert_new_op(r: _Reader, where: str, op, kind: OpKind, inputs: np.ndarray, result: QuantizedOp) -> None:
     """The options of MUL, MEAN, SOFTMAX and CONCATENATION."""
     if kind == OpKind.MUL:
-        result.inputs.append(r.activation(int(inputs[1])))
         result.activation = _activation(r, where, _options(op, tflite.MulOptions).FusedActivationFunction())
     elif kind == OpKind.MEAN:
         rank = len(r.dims(int(inputs[0])))

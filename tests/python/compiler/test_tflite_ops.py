@@ -384,3 +384,54 @@ def test_handoff_files_keep_the_new_ops_beta_and_float_edges(tmp_path: Path) -> 
     model.float_input = model.float_output = True
     again = load_model(save_model(model, tmp_path / "edges.npz"))
     assert (again.float_input, again.float_output) == (True, True)
+
+
+# ---- constant operands: Keras' hard-sigmoid, relu6(x + 3) * (1/6) -------------------------------------------
+
+def _keras_squeeze_excite(path: Path, constant_first: bool) -> Path:
+    """SE as Keras' MobileNetV3 exports it: MEAN -> conv relu -> conv -> ADD(+3, fused RELU6) -> MUL(* 1/6)
+    -> MUL with the features. The constants are int8 scalars with their own quantization."""
+    b = Builder()
+    weights, bias = random_constants(b, np.random.default_rng(11))
+    x = b.activation((1, 8, 8, 16), 0.05, -3, "input")
+    m = b.activation((1, 1, 1, 16), 0.01, 7, "mean")
+    b.op(OP.MEAN, [x, b.constant(np.array([1, 2], np.int32))], m, reducer_options(True))
+    r = b.activation((1, 1, 1, 4), 0.02, -128, "reduce")
+    b.op(OP.CONV_2D, [m, weights((4, 1, 1, 16), 4, 0), bias(4)], r, conv_options(1, "VALID", "relu"))
+    e = b.activation((1, 1, 1, 16), 0.06, 2, "expand")
+    b.op(OP.CONV_2D, [r, weights((16, 1, 1, 4), 16, 0), bias(16)], e, conv_options(1, "VALID", "none"))
+    three = b.constant(np.array(127, np.int8).reshape(()), [3 / 127], 0)
+    shifted = b.activation((1, 1, 1, 16), 6 / 255, -128, "relu6_x_plus_3")
+    b.op(OP.ADD, [three, e] if constant_first else [e, three], shifted, _add_relu6())
+    sixth = b.constant(np.array([127], np.int8), [1 / 6 / 127], 0)
+    gate = b.activation((1, 1, 1, 16), 1 / 255, -128, "gate")
+    b.op(OP.MUL, [sixth, shifted] if constant_first else [shifted, sixth], gate, mul_options())
+    y = b.activation((1, 8, 8, 16), 0.03, -5, "output")
+    b.op(OP.MUL, [x, gate], y, mul_options())
+    b.input, b.output = x, y
+    path.write_bytes(b.finish())
+    return path
+
+
+def _add_relu6():  # type: ignore[no-untyped-def]
+    from tflite_builder import add_options
+
+    return add_options("relu6")
+
+
+@pytest.mark.parametrize("constant_first", [False, True])
+def test_keras_hard_sigmoid_with_constant_operands_matches_tflite(tmp_path: Path, constant_first: bool) -> None:
+    from tinyops.compiler import UnsupportedOp, compile_model, save_model
+
+    path = _keras_squeeze_excite(tmp_path / "keras_se.tflite", constant_first)
+    model = _check(path, _images((8, 8, 16)), ["mean", "conv2d", "conv2d", "add", "mul", "mul"], min_distinct=50)
+    constants = [t for t in model.tensors if t.data is not None]
+    assert [(t.shape, int(t.data.reshape(-1)[0])) for t in constants] == [((1, 1, 1), 127), ((1, 1, 1), 127)]
+    assert [model.tensors[i].data is not None for i in model.ops[3].inputs] == [False, True]  # constant second
+    values = evaluate(model, _images((8, 8, 16))[0], keep_intermediates=True)
+    gate = values[model.ops[4].output]
+    assert gate.min() >= -128 and len(np.unique(gate)) > 5  # a real [0, 1] gate
+    with pytest.raises(UnsupportedOp, match=r"add with a constant operand \(ops\[3\] relu6_x_plus_3\)"):
+        compile_model(model, "stm32f746g-disco", "tinyops")
+    with pytest.raises(ValueError, match="holds no constant operands"):
+        save_model(model, tmp_path / "keras_se.npz")
