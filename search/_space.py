@@ -118,7 +118,12 @@ class SearchSpace:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def to_json(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.describe().items()}
+        """The bounds as JSON; squeeze_excite only when it differs from the default (a study stored before it
+        existed keeps its identity)."""
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in self.describe().items()}
+        if self.squeeze_excite == (False,):
+            del data["squeeze_excite"]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SearchSpace:
