@@ -18,7 +18,8 @@ void init_network(py::module_& m) {
       .value("average_pool", OpKind::AveragePool)
       .value("global_average_pool", OpKind::GlobalAveragePool)
       .value("fully_connected", OpKind::FullyConnected)
-      .value("pad", OpKind::Pad);
+      .value("pad", OpKind::Pad)
+      .value("mul", OpKind::Mul);
   py::class_<Shape>(m, "Shape")
       .def_readonly("h", &Shape::h)
       .def_readonly("w", &Shape::w)

@@ -6,7 +6,7 @@ generator, so everything the toolkit scores or trains is in one format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -26,6 +26,7 @@ class Stage:
     kernel_size: int = 3
     expand_ratio: float = 6.0
     act: str = "relu6"
+    se: bool = False  # squeeze-and-excitation in every block of the stage (MobileNetV3)
 
 
 def _conv_layer(cin: int, cout: int, k: int, stride: int, act: str | None) -> dict[str, Any]:
@@ -34,13 +35,13 @@ def _conv_layer(cin: int, cout: int, k: int, stride: int, act: str | None) -> di
             "dropout_rate": 0, "ops_order": "weight_bn_act"}
 
 
-def _block(cin: int, cout: int, k: int, stride: int, expand: float, act: str) -> dict[str, Any]:
+def _block(cin: int, cout: int, k: int, stride: int, expand: float, act: str, se: bool = False) -> dict[str, Any]:
     residual = stride == 1 and cin == cout
     return {
         "name": "MobileInvertedResidualBlock",
         "mobile_inverted_conv": {"name": "MBInvertedConvLayer", "in_channels": cin, "out_channels": cout,
                                  "kernel_size": k, "stride": stride, "expand_ratio": expand, "mid_channels": None,
-                                 "act_func": act, "use_se": False},
+                                 "act_func": act, "use_se": se},
         "shortcut": {"name": "IdentityLayer", "in_channels": cin, "out_channels": cout, "use_bn": False,
                      "act_func": None, "dropout_rate": 0, "ops_order": "weight_bn_act"} if residual else None,
     }
@@ -73,7 +74,7 @@ def build_arch(
         cout = width(stage.out_channels)
         for i in range(stage.depth):
             arch["blocks"].append(_block(cin, cout, stage.kernel_size, stage.stride if i == 0 else 1,
-                                         stage.expand_ratio, stage.act))
+                                         stage.expand_ratio, stage.act, stage.se))
             cin = cout
     if feature_mix_channels:
         arch["feature_mix_layer"] = _conv_layer(cin, width(feature_mix_channels), 1, 1, head_act)
@@ -108,8 +109,11 @@ def mobilenet_v2(width_mult: float = 1.0, resolution: int = 224, num_classes: in
                       resolution=resolution, num_classes=num_classes)
 
 
-def mobilenet_v3(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> dict[str, Any]:
-    return build_arch(MOBILENET_V3_STAGES, first_channels=16, feature_mix_channels=960, final_channels=1280,
+def mobilenet_v3(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000,
+                 se: bool = False) -> dict[str, Any]:
+    """MobileNetV3-Large; with `se`, squeeze-and-excitation in the stages the paper puts it in (40, 112, 160)."""
+    stages = [replace(s, se=se and s.out_channels in (40, 112, 160)) for s in MOBILENET_V3_STAGES]
+    return build_arch(stages, first_channels=16, feature_mix_channels=960, final_channels=1280,
                       width_mult=width_mult, resolution=resolution, num_classes=num_classes,
                       first_act="h_swish", head_act="h_swish", first_block=Stage(16, 1, 1, 3, 1.0, "relu"))
 

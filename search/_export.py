@@ -54,7 +54,8 @@ def _flashed_accuracy(quantized, board: str, strategy: str, val: Any, resolution
     A model whose plan does not fit that strategy has no blob; its int8 accuracy then comes from the
     compiler's numpy reference evaluator (same integer arithmetic), and the method says why.
     """
-    from tinyops.compiler import PlanDoesNotFit
+    from tinyops.compiler import PlanDoesNotFit, UnsupportedOp
+    from tinyops.compiler._compile import BLOB_OP_KINDS
     from tinyops.search._handoff import HOST_RUNTIME_METHOD, compile_for, int8_accuracy, int8_logits, \
         reference_runner, top1
 
@@ -63,6 +64,10 @@ def _flashed_accuracy(quantized, board: str, strategy: str, val: Any, resolution
     except PlanDoesNotFit as exc:
         accuracy = top1(*int8_logits(reference_runner(quantized), quantized, val, resolution, channels))
         return accuracy, f"compiler numpy reference (no {strategy} blob: the plan does not fit {board})"
+    except UnsupportedOp:  # squeeze-and-excite's mean and mul: not in blob v1
+        accuracy = top1(*int8_logits(reference_runner(quantized), quantized, val, resolution, channels))
+        kinds = sorted({op.kind.value for op in quantized.ops} - {k.value for k in BLOB_OP_KINDS})
+        return accuracy, f"compiler numpy reference (no blob yet for {', '.join(kinds)})"
     files.update(compiled.write(tmp))
     accuracy = int8_accuracy(compiled.blob, quantized, val, resolution, channels)
     return accuracy, HOST_RUNTIME_METHOD.format(strategy=strategy, board=board)

@@ -5,7 +5,9 @@ strategy (`tinyops.compiler.compile_model`, the blob `tinyops export` writes) an
 host runtime (the firmware's loader, executor and kernels in `tinyops._core`) on the evaluation images. The
 compiler's numpy reference evaluator runs the same IR with TFLite's integer arithmetic; the tests check that
 both give the same logits bit for bit. Hard-swish (MobileNetV3-style family) is handed off as TFLite's
-HARD_SWISH fused into the conv before it, with that conv's own calibrated output as its int8 input. A network
+HARD_SWISH fused into the conv before it, with that conv's own calibrated output as its int8 input.
+Squeeze-and-excite is MEAN -> conv (relu) -> conv (relu_n1_to_1: the hard-sigmoid folded in by the quantizer)
+-> MUL; the model blob cannot hold MEAN and MUL yet, so such models are evaluated by the numpy reference. A network
 the IR cannot express falls back to simulated quantization, and the record names the method.
 """
 
@@ -20,11 +22,12 @@ from torch import nn
 
 from tinyops.search._data import ImageSplit, batches
 from tinyops.search._quantize import QuantizedNet, activation_params
-from tinyops.search._torch_model import ConvBnAct
+from tinyops.search._torch_model import ConvBnAct, SqueezeExcite
 
 # What the int8 record's method says (the store keeps 128 characters).
 HOST_RUNTIME_METHOD = "host runtime on the {strategy} blob for {board}"
-_ACT_NAMES = {nn.Identity: "none", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Hardswish: "hard_swish"}
+_ACT_NAMES = {nn.Identity: "none", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Hardswish: "hard_swish",
+              nn.Hardtanh: "relu_n1_to_1"}
 
 
 class HandoffUnsupported(ValueError):
@@ -55,6 +58,8 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
     def conv_unit(unit: ConvBnAct, label: str, src: int) -> int:
         conv, act = unit[0], unit[-1]
         act_name = _ACT_NAMES.get(type(act))
+        if type(act) is nn.Hardtanh and (act.min_val, act.max_val) != (0.0, 1.0):
+            act_name = None  # only the folded hard-sigmoid's clamp to [0, 1], whose tensor range starts at 0
         if act_name is None:
             raise HandoffUnsupported(f"{label}: activation {type(act).__name__} is not in the compiler's IR "
                                      "(expected none, relu, relu6 or hardswish)")
@@ -78,12 +83,22 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
         ops.append(op)
         return dst
 
+    def se_unit(se: SqueezeExcite, label: str, src: int) -> int:
+        c = tensors[src].shape[2]
+        pooled = tensor(f"{label}.pool", (1, 1, c), f"{label}.pool")
+        ops.append(QuantizedOp(OpKind.MEAN, f"{label}.pool", [src], pooled))
+        gate = conv_unit(se.expand, f"{label}.expand", conv_unit(se.reduce, f"{label}.reduce", pooled))
+        dst = tensor(label, tensors[src].shape, label)
+        ops.append(QuantizedOp(OpKind.MUL, f"{label}.mul", [src, gate], dst))
+        return dst
+
     current = tensor("input", (model.resolution, model.resolution, model.in_channels), "input")
     current = conv_unit(model.first_conv, "first_conv", current)
     for i, block in enumerate(model.blocks):
         block_in = current
         for j, unit in enumerate(block.body):
-            current = conv_unit(unit, f"blocks.{i}.body.{j}", current)
+            unit_of = se_unit if isinstance(unit, SqueezeExcite) else conv_unit
+            current = unit_of(unit, f"blocks.{i}.body.{j}", current)
         if block.has_shortcut:
             dst = tensor(f"blocks.{i}", tensors[current].shape, f"blocks.{i}")
             ops.append(QuantizedOp(OpKind.ADD, f"blocks.{i}.add", [block_in, current], dst))

@@ -1,9 +1,12 @@
 """Int8 post-training quantization of a trained candidate (TFLite semantics, as DESIGN.md fixes them).
 
-Steps: fold every BatchNorm into the conv before it (the conv gains a bias); quantize weights per output
+Steps: fold every BatchNorm into the conv before it (the conv gains a bias), and squeeze-and-excite's
+hard-sigmoid into its expand conv (weights and bias / 6, bias + 1/2, then a clamp to [0, 1]: TFLite's
+RELU_N1_TO_1 on a tensor whose range is [0, 1]); quantize weights per output
 channel, symmetric, to int8 in [-127, 127]; calibrate every activation tensor the int8 runtime holds (the
 network input, each conv's output after its fused activation, each residual add, the pooled features and the
-logits; before a hard-swish also the conv's own output, as TFLite holds it) on N batches by min/max, per tensor,
+logits; before a hard-swish also the conv's own output, as TFLite holds it; in squeeze-and-excite the pooled
+features, the gate and the product) on N batches by min/max, per tensor,
 asymmetric (scale and zero point, the range always holding 0).
 
 `QuantizedNet.evaluate` measures int8 accuracy by *simulated quantization*: weights and activations are
@@ -25,7 +28,7 @@ import torch
 from torch import nn
 
 from tinyops.search._data import ImageSplit, batches
-from tinyops.search._torch_model import ArchNet, ConvBnAct, InvertedResidual
+from tinyops.search._torch_model import ArchNet, ConvBnAct, InvertedResidual, SqueezeExcite
 
 INT8_METHOD = "simulated-quantization"
 
@@ -47,7 +50,19 @@ def fold_batchnorm(model: ArchNet) -> ArchNet:
             new_conv.bias.copy_(bn.bias.detach() + (old_bias - bn.running_mean) * gamma)
         unit[0] = new_conv
         unit[1] = nn.Identity()
+    for se in folded.modules():
+        if isinstance(se, SqueezeExcite) and isinstance(se.expand[-1], nn.Hardsigmoid):
+            fold_hard_sigmoid(se.expand)
     return folded
+
+
+def fold_hard_sigmoid(unit: ConvBnAct) -> None:
+    """conv + hard-sigmoid -> conv' + clamp(0, 1), equal in float: hard_sigmoid(y) = clamp(y / 6 + 1/2, 0, 1)."""
+    conv = unit[0]
+    with torch.no_grad():
+        conv.weight.div_(6.0)
+        conv.bias.div_(6.0).add_(0.5)
+    unit[-1] = nn.Hardtanh(0.0, 1.0)
 
 
 def quantize_weights_per_channel(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,6 +106,9 @@ class QuantizedNet:
                 # TFLite's HARD_SWISH is an op of its own: its input (the conv's output) is an int8 tensor too.
                 points[f"{name}.0"] = module[0]
             if isinstance(module, ConvBnAct) or (isinstance(module, InvertedResidual) and module.has_shortcut):
+                points[name] = module
+            if isinstance(module, SqueezeExcite):  # TFLite's MEAN and MUL outputs
+                points[f"{name}.pool"] = module.pool
                 points[name] = module
         points["pool"] = self.model.pool
         points["classifier"] = self.model.classifier

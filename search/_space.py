@@ -12,7 +12,9 @@ Bounds (defaults of `SearchSpace`, all documented in its fields):
 - input resolution: 32 ... 64 by default (small enough to train on a CPU); ImageNet-scale bounds such as
   ``IMAGENET_RESOLUTIONS`` are a constructor argument
 - per stage: depth 1 ... 4, kernel size 3/5/7, expansion ratio 3/4/6 (the family keeps its channels, strides
-  and activations)
+  and activations), and squeeze-and-excitation (MobileNetV3's SE) when ``squeeze_excite`` allows both values:
+  by default ``(False,)``, no SE and no extra parameter; ``(False, True)`` samples it per stage, ``(True,)``
+  puts it in every block
 """
 
 from __future__ import annotations
@@ -61,11 +63,13 @@ class SearchSpace:
     depths: tuple[int, ...] = (1, 2, 3, 4)
     kernel_sizes: tuple[int, ...] = (3, 5, 7)
     expand_ratios: tuple[float, ...] = (3.0, 4.0, 6.0)
+    squeeze_excite: tuple[bool, ...] = (False,)
     num_classes: int = 10
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("families", "width_mults", "resolutions", "depths", "kernel_sizes", "expand_ratios"):
+        for name in ("families", "width_mults", "resolutions", "depths", "kernel_sizes", "expand_ratios",
+                     "squeeze_excite"):
             if not getattr(self, name):
                 raise ValueError(f"search space: {name}: expected at least one value")
         unknown = [f for f in self.families if f not in FAMILIES]
@@ -75,6 +79,8 @@ class SearchSpace:
             raise ValueError(f"search space: kernel_sizes: expected odd positive sizes, got {self.kernel_sizes}")
         if any(d <= 0 for d in self.depths) or any(r < 16 for r in self.resolutions):
             raise ValueError("search space: depths must be >= 1 and resolutions >= 16")
+        if any(not isinstance(v, bool) for v in self.squeeze_excite):
+            raise ValueError(f"search space: squeeze_excite: expected true/false values, got {self.squeeze_excite}")
         if any(w <= 0 for w in self.width_mults) or any(e < 1 for e in self.expand_ratios):
             raise ValueError("search space: width_mults must be > 0 and expand_ratios >= 1")
 
@@ -93,6 +99,9 @@ class SearchSpace:
                 depth=trial.suggest_categorical(f"{prefix}_depth", list(self.depths)),
                 kernel_size=trial.suggest_categorical(f"{prefix}_kernel", list(self.kernel_sizes)),
                 expand_ratio=trial.suggest_categorical(f"{prefix}_expand", list(self.expand_ratios)),
+                # One allowed value: no parameter (a space without the choice samples exactly as before).
+                se=(trial.suggest_categorical(f"{prefix}_se", list(self.squeeze_excite))
+                    if len(self.squeeze_excite) > 1 else self.squeeze_excite[0]),
             ))
         return examples.build_arch(
             stages, first_channels=family.first_channels, feature_mix_channels=family.feature_mix_channels,
@@ -109,7 +118,12 @@ class SearchSpace:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def to_json(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.describe().items()}
+        """The bounds as JSON; squeeze_excite only when it differs from the default (a study stored before it
+        existed keeps its identity)."""
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in self.describe().items()}
+        if self.squeeze_excite == (False,):
+            del data["squeeze_excite"]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SearchSpace:

@@ -2,8 +2,11 @@
 
 The semantics follow the core's reader (cpp/src/arch_json.cpp): `ConvLayer` is conv + BN + activation with
 padding k//2; `MBInvertedConvLayer` is [1x1 expand + BN + act] (skipped when expand_ratio is 1 and no
-mid_channels), depthwise kxk + BN + act, 1x1 project + BN; an identity shortcut adds the block input;
+mid_channels), depthwise kxk + BN + act, [squeeze-and-excite when use_se], 1x1 project + BN; an identity
+shortcut adds the block input;
 `ZeroLayer` blocks are skipped; `feature_mix_layer` runs before global average pooling, `final_conv` after.
+Squeeze-and-excite is MobileNetV3's (Once-for-All's SEModule): average pool -> 1x1 conv to
+make_divisible(C // 4) with bias, ReLU -> 1x1 conv back with bias, hard-sigmoid -> the features times that gate.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import torch
 from torch import nn
 
 from tinyops.latency_model import ArchLike
+from tinyops.latency_model.examples import make_divisible
 from tinyops.latency_model._arch import arch_to_json_text
 
 _ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     None: nn.Identity, "none": nn.Identity, "": nn.Identity,
     "relu": nn.ReLU, "relu6": nn.ReLU6, "h_swish": nn.Hardswish, "hswish": nn.Hardswish, "hard_swish": nn.Hardswish,
+    "h_sigmoid": nn.Hardsigmoid,
 }
 
 
@@ -48,6 +53,20 @@ class ConvBnAct(nn.Sequential):
         super().__init__(*layers)
 
 
+class SqueezeExcite(nn.Module):
+    """x * hard_sigmoid(expand(relu(reduce(mean(x))))), the gate broadcast over rows and columns."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        reduced = make_divisible(channels // 4)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.reduce = ConvBnAct(channels, reduced, 1, act="relu", bias=True, use_bn=False)
+        self.expand = ConvBnAct(reduced, channels, 1, act="h_sigmoid", bias=True, use_bn=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.expand(self.reduce(self.pool(x)))
+
+
 class InvertedResidual(nn.Module):
     def __init__(self, conf: Mapping[str, Any], has_shortcut: bool) -> None:
         super().__init__()
@@ -61,6 +80,8 @@ class InvertedResidual(nn.Module):
         else:
             mid = cin
         layers.append(ConvBnAct(mid, mid, k, stride, groups=mid, act=act))
+        if conf.get("use_se"):
+            layers.append(SqueezeExcite(mid))
         layers.append(ConvBnAct(mid, cout, 1, act=None))
         self.body = nn.Sequential(*layers)
         self.has_shortcut = has_shortcut

@@ -233,7 +233,6 @@ class Builder {
       return;  // the block is skipped: identity
     }
     m.expect_name("MBInvertedConvLayer");
-    if (m.boolean("use_se", false)) m.fail("use_se", "squeeze-and-excitation is not supported (expected false)");
     check_in_channels(m, "in_channels");
     const int in_c = channels();
     const int k = m.positive_int("kernel_size");
@@ -250,6 +249,7 @@ class Builder {
       mid = in_c;
     }
     conv(OpKind::DepthwiseConv2D, k, stride, mid, act, false, true);
+    if (m.boolean("use_se", false)) squeeze_excite(mid);
     conv(OpKind::Conv2D, 1, 1, out, Activation::None, false, true);
     if (block.has("shortcut")) {
       const Node s = block.child("shortcut");
@@ -265,6 +265,23 @@ class Builder {
       net_.add_op(std::move(add), out);
       current_ = net_.output();
     }
+  }
+
+  // MobileNetV3's squeeze-and-excite (Once-for-All's SEModule, reduction 4): mean over rows and columns ->
+  // 1x1 conv to make_divisible(channels / 4, 8) with bias, ReLU -> 1x1 conv back with bias, hard-sigmoid ->
+  // the block's features times that gate, channel by channel.
+  void squeeze_excite(int channels) {
+    const int features = current_;
+    global_pool();
+    const int reduced = make_divisible(double(channels / 4), 8);
+    conv(OpKind::Conv2D, 1, 1, reduced, Activation::ReLU, true, false);
+    conv(OpKind::Conv2D, 1, 1, channels, Activation::HardSigmoid, true, false);
+    Op mul;
+    mul.name = next_name("se_mul");
+    mul.kind = OpKind::Mul;
+    mul.inputs = {features, current_};
+    net_.add_op(std::move(mul), channels);
+    current_ = net_.output();
   }
 
   void global_pool() {
@@ -324,7 +341,7 @@ Network network_from_arch_text(std::string_view text, const std::string& source)
   b.conv_layer(first);
   const Node blocks = root.child("blocks");
   if (!blocks.is_array()) blocks.fail_here("expected a list of blocks");
-  net.reserve(4 * simdjson::dom::array(blocks.raw()).size() + 8);  // at most 4 ops a block, and the ends
+  net.reserve(8 * simdjson::dom::array(blocks.raw()).size() + 8);  // at most 8 ops a block (4 with SE), the ends
   blocks.for_each_item([&](const Node& block) { b.mb_block(block); });
   if (root.has("feature_mix_layer")) b.conv_layer(root.child("feature_mix_layer"));
   b.global_pool();

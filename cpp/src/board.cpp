@@ -43,6 +43,7 @@ const char* to_string(KernelKind kind) {
     case KernelKind::GlobalAveragePool: return "global_average_pool";
     case KernelKind::FullyConnected: return "fully_connected";
     case KernelKind::Pad: return "pad";
+    case KernelKind::Mul: return "mul";
   }
   return "?";
 }
@@ -100,6 +101,7 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
     case KernelKind::GlobalAveragePool: return pool;
     case KernelKind::Depthwise3x3Dsp: return depthwise_dsp;
     case KernelKind::Add:
+    case KernelKind::Mul:
     case KernelKind::Pad: return elementwise;
     case KernelKind::FullyConnected: return dense;
   }
@@ -247,7 +249,7 @@ Board read_board(const StrictReader& r) {
   StrictReader kernels = r.at("kernels");
   kernels.expect_keys({"conv2d_1x1", "conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_3x3_dsp",
                        "depthwise_conv2d_reference", "add", "average_pool", "global_average_pool", "fully_connected",
-                       "pad"});
+                       "pad", "mul"});
   for (int k = 0; k < kKernelKindCount; ++k) {
     const std::vector<CostTerm>& terms = kernel_terms(KernelKind(k));
     StrictReader c = kernels.at(to_string(KernelKind(k)));

@@ -34,6 +34,7 @@ KernelKind kernel_kind(const Network& net, const Op& op) {
     case OpKind::GlobalAveragePool: return KernelKind::GlobalAveragePool;
     case OpKind::FullyConnected: return KernelKind::FullyConnected;
     case OpKind::Pad: return KernelKind::Pad;
+    case OpKind::Mul: return KernelKind::Mul;
   }
   return KernelKind::Conv1x1;
 }
@@ -47,7 +48,7 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
   g.in_h = in.h, g.in_w = in.w, g.in_c = in.c;
   g.kernel_h = op.kernel_h, g.kernel_w = op.kernel_w, g.stride = op.stride;
   g.slow_requant_share = op.slow_requant_share;
-  g.hard_swish = op.act == Activation::HardSwish;
+  g.hard_swish = op.act == Activation::HardSwish || op.act == Activation::HardSigmoid;
   if (is_conv(g.kind) || is_depthwise(g.kind) || g.kind == KernelKind::FullyConnected)
     g.macs_per_output = double(op.macs) / double(out.elements());
   else if (g.kind == KernelKind::AveragePool || g.kind == KernelKind::GlobalAveragePool)

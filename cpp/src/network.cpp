@@ -13,6 +13,7 @@ const char* to_string(OpKind kind) {
     case OpKind::GlobalAveragePool: return "global_average_pool";
     case OpKind::FullyConnected: return "fully_connected";
     case OpKind::Pad: return "pad";
+    case OpKind::Mul: return "mul";
   }
   return "?";
 }
@@ -23,13 +24,14 @@ const char* to_string(Activation act) {
     case Activation::ReLU: return "relu";
     case Activation::ReLU6: return "relu6";
     case Activation::HardSwish: return "h_swish";
+    case Activation::HardSigmoid: return "h_sigmoid";
   }
   return "?";
 }
 
 OpKind op_kind_from_string(const std::string& name) {
   for (OpKind k : {OpKind::Conv2D, OpKind::DepthwiseConv2D, OpKind::Add, OpKind::AveragePool,
-                   OpKind::GlobalAveragePool, OpKind::FullyConnected, OpKind::Pad}) {
+                   OpKind::GlobalAveragePool, OpKind::FullyConnected, OpKind::Pad, OpKind::Mul}) {
     if (name == to_string(k)) return k;
   }
   throw std::invalid_argument("unknown op kind '" + name + "'");
@@ -40,7 +42,8 @@ Activation activation_from_string(const std::string& name) {
   if (name == "relu") return Activation::ReLU;
   if (name == "relu6") return Activation::ReLU6;
   if (name == "h_swish" || name == "hswish" || name == "hard_swish") return Activation::HardSwish;
-  throw std::invalid_argument("unknown activation '" + name + "' (expected none, relu, relu6 or h_swish)");
+  if (name == "h_sigmoid" || name == "hsigmoid" || name == "hard_sigmoid") return Activation::HardSigmoid;
+  throw std::invalid_argument("unknown activation '" + name + "' (expected none, relu, relu6, h_swish or h_sigmoid)");
 }
 
 int same_out_size(int in, int stride) { return (in + stride - 1) / stride; }
@@ -114,6 +117,15 @@ int Network::add_op(Op op, int out_channels) {
         throw std::invalid_argument(op.name + ": add inputs have different shapes");
       out = in;
       break;
+    case OpKind::Mul: {
+      if (op.inputs.size() != 2) throw std::invalid_argument(op.name + ": mul takes two inputs");
+      const Shape& gate = tensors_[op.inputs[1]].shape;
+      if (!(gate == in) && !(gate == Shape{1, 1, in.c}))
+        throw std::invalid_argument(op.name + ": mul's second input must have the first's shape or (1, 1, " +
+                                    std::to_string(in.c) + ")");
+      out = in;
+      break;
+    }
     case OpKind::AveragePool:
       out = {spatial(in.h, op.kernel_h, op.pad.top, op.pad.bottom),
              spatial(in.w, op.kernel_w, op.pad.left, op.pad.right), in.c};

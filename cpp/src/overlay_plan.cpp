@@ -118,6 +118,7 @@ void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> r
   o.output_overlay = output_overlay;
   const int64_t scratch = receptive_field_bytes(net_, op);
   const bool two_inputs = op.inputs.size() > 1;
+  const bool broadcast = two_inputs && !(net_.tensor(op.inputs[1]).shape == net_.tensor(op.inputs[0]).shape);
   auto row_bytes = [&](int tensor) {
     const Shape& s = net_.tensor(tensor).shape;
     return int64_t(s.w) * s.c;
@@ -139,8 +140,8 @@ void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> r
     part.out_channel_begin = 0;
     part.out_channel_end = out.c;
     // An input part is copied into `buffer`, unless the input is resident (its home in SRAM): read in place.
-    auto stage_input = [&](Operand operand, const Region& in, int64_t row, int buffer) {
-      const Region src = rows_of(in, row, r.in_begin, r.in_end);
+    auto stage_input = [&](Operand operand, const Region& in, int64_t row, int buffer, int begin, int end) {
+      const Region src = rows_of(in, row, begin, end);
       if (in.memory == sram_) {
         set_region(part.at[int(operand)], src);
         return;
@@ -148,9 +149,11 @@ void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> r
       set_region(part.at[int(operand)], in_buffer(buffer, src.bytes));
       append_copy(part.copy_in, operand, src, part.at[int(operand)], buffer);
     };
-    stage_input(Operand::Input, in_home, in_row, input_[parity_]);
-    // add: the second input's part into filter / im2col, alternating
-    if (two_inputs) stage_input(Operand::Input2, in2_home, in2_row, parity_ == 0 ? filter_ : im2col_);
+    stage_input(Operand::Input, in_home, in_row, input_[parity_], r.in_begin, r.in_end);
+    // add, mul: the second input's part into filter / im2col, alternating; a broadcast (1, 1, C) gate whole
+    if (two_inputs)
+      stage_input(Operand::Input2, in2_home, in2_row, parity_ == 0 ? filter_ : im2col_, broadcast ? 0 : r.in_begin,
+                  broadcast ? 1 : r.in_end);
     if (scratch > 0) set_region(part.at[int(Operand::Scratch)], in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes)));
     const Region home = rows_of(out_home, out_row, r.out_begin, r.out_end);
     if (output_overlay) {  // written to SRAM, copied out while the next part computes

@@ -14,7 +14,8 @@ RowRule row_rule(OpKind kind) {
     case OpKind::Conv2D:
     case OpKind::DepthwiseConv2D:
     case OpKind::AveragePool: return RowRule::Window;
-    case OpKind::Add: return RowRule::Elementwise;
+    case OpKind::Add:
+    case OpKind::Mul: return RowRule::Elementwise;
     case OpKind::Pad: return RowRule::Pad;
     case OpKind::GlobalAveragePool:
     case OpKind::FullyConnected: return RowRule::Whole;

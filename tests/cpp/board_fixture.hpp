@@ -69,6 +69,7 @@ kernels:
   global_average_pool: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 1, source: fit, ref: "t"}, cycles_per_call: {value: 10, source: fit, ref: "t"}}
   fully_connected: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 1, source: fit, ref: "t"}, cycles_per_call: {value: 10, source: fit, ref: "t"}}
   pad: {cycles_per_mac: {value: 0, source: fit, ref: "t"}, cycles_per_output: {value: 1, source: fit, ref: "t"}, cycles_per_call: {value: 10, source: fit, ref: "t"}}
+  mul: {cycles_per_mac: {value: 0, source: fit, ref: "t"}, cycles_per_output: {value: 1, source: fit, ref: "t"}, cycles_per_call: {value: 10, source: fit, ref: "t"}}
 )";
 
 // The tiny board YAML with the first occurrence of `from` replaced by `to`.

@@ -115,7 +115,7 @@ TEST(ArchJsonErrors, NegativeSizesAndUnsupportedFeatures) {
   arch["first_conv"]["out_channels"] = -8;
   EXPECT_THROW(network_from_arch(arch), InputError);
   arch = tiny_arch();
-  arch["blocks"][0]["mobile_inverted_conv"]["use_se"] = true;
+  arch["blocks"][0]["mobile_inverted_conv"]["use_se"] = 1;  // SE is supported (test_squeeze_excite.cpp); as a bool
   EXPECT_THROW(network_from_arch(arch), InputError);
   arch = tiny_arch();
   arch["resolution"] = 0;

@@ -41,6 +41,7 @@ def search(
     train_images: Optional[int] = typer.Option(6000, help="training images per trial"),
     resolutions: str = typer.Option("32,40,48,56,64", help="input resolutions to search, comma-separated"),
     widths: str = typer.Option("0.25,0.35,0.5,0.75,1.0", help="width multipliers to search, comma-separated"),
+    se: bool = typer.Option(False, "--se", help="sample squeeze-and-excitation per stage (MobileNetV3's SE)"),
     threads: int = typer.Option(1, help="PyTorch CPU threads of this worker"),
     heartbeat_s: int = typer.Option(10, help="heartbeat interval; a silent worker's trial fails after 3x"),
     no_prune: bool = typer.Option(False, "--no-prune", help="train every feasible trial to the end"),
@@ -57,7 +58,9 @@ def search(
             board=board, design_space=space, trials=trials, storage=storage, study_name=study, data_dir=data,
             sampler=sampler, seed=seed, sram_objective=sram_objective,
             limits=Limits(max_latency_ms, int(max_sram_kb * 1024) if max_sram_kb is not None else None),
-            space=SearchSpace(width_mults=width_mults, resolutions=res), short=_train_config(steps, train_images, seed), prune=not no_prune,
+            space=SearchSpace(width_mults=width_mults, resolutions=res,
+                              squeeze_excite=(False, True) if se else (False,)),
+            short=_train_config(steps, train_images, seed), prune=not no_prune,
             heartbeat_interval_s=heartbeat_s, grace_period_s=3 * heartbeat_s, threads=threads)
         summary = _run_with_progress(config)
     console.print(f"study [bold]{summary.study_name}[/] in {summary.storage}: {summary.finished} finished "

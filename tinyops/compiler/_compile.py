@@ -15,7 +15,7 @@ from typing import Any
 
 from tinyops.compiler._blob import BlobLayout, write_blob
 from tinyops.compiler._handoff import load_any
-from tinyops.compiler._ir import QuantizedModel
+from tinyops.compiler._ir import OpKind, QuantizedModel
 from tinyops.compiler._network import NetworkMapping, to_network
 
 
@@ -122,6 +122,27 @@ class PlanDoesNotFit(RuntimeError):
     """The strategy's plan does not fit the board; the message carries the planner's numbers."""
 
 
+class UnsupportedOp(ValueError):
+    """The model holds ops the model blob cannot carry yet; the message names each of them."""
+
+
+# The op kinds the model blob (BLOB_FORMAT.md, v1) and the firmware executor run. The ops of issue 13 (mul,
+# mean, logistic, standalone hard-swish, softmax, max pool, concatenation) import and evaluate, and reach the
+# blob with its next version.
+BLOB_OP_KINDS = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.ADD, OpKind.AVERAGE_POOL2D,
+                 OpKind.FULLY_CONNECTED, OpKind.PAD, OpKind.RESHAPE)
+
+
+def check_blob_op_kinds(model: QuantizedModel) -> None:
+    """UnsupportedOp naming every op of ``model`` the blob cannot hold (kind, name and index), at once."""
+    constant = {i for i, t in enumerate(model.tensors) if t.data is not None}
+    missing = [f"{op.kind.value}{' with a constant operand' if constant & set(op.inputs) else ''} (ops[{k}] {op.name})"
+               for k, op in enumerate(model.ops) if op.kind not in BLOB_OP_KINDS or constant & set(op.inputs)]
+    if missing:
+        raise UnsupportedOp(f"{model.source}: the model blob cannot hold {len(missing)} op(s) yet: "
+                            f"{'; '.join(missing)} (it holds {', '.join(k.value for k in BLOB_OP_KINDS)})")
+
+
 def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, strategy: str) -> CompiledModel:
     """Plan ``model`` on ``board`` with ``strategy`` and build its blob (PlanDoesNotFit if it cannot)."""
     from tinyops import _core
@@ -129,6 +150,7 @@ def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, s
 
     if not isinstance(model, QuantizedModel):
         model = load_any(model)
+    check_blob_op_kinds(model)
     mapping = to_network(model)
     board_obj = load_board(board)
     plan = _core.plan(mapping.network, board_obj, strategy)

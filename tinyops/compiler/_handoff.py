@@ -20,10 +20,11 @@ FORMAT = "tinyops-quantized-model"
 VERSION = 1
 _JSON_KEY = "model_json"
 _ARRAYS = {"weights": np.int8, "weight_scales": np.float32, "bias": np.int32}
-_MODEL_KEYS = {"format", "version", "name", "input", "output", "metadata", "tensors", "ops"}
+_MODEL_KEYS = {"format", "version", "name", "input", "output", "metadata", "tensors", "ops", "float_input",
+               "float_output"}
 _TENSOR_KEYS = {"name", "shape", "scale", "zero_point"}
 _OP_KEYS = {"kind", "name", "inputs", "output", "kernel", "stride", "dilation", "padding", "activation",
-            "depth_multiplier", "weight_zero_point", "pre_activation_scale", "pre_activation_zero_point"}
+            "depth_multiplier", "weight_zero_point", "pre_activation_scale", "pre_activation_zero_point", "beta"}
 
 
 def model_to_json(model: QuantizedModel) -> dict[str, Any]:
@@ -34,6 +35,8 @@ def model_to_json(model: QuantizedModel) -> dict[str, Any]:
         "input": model.input,
         "output": model.output,
         "metadata": dict(model.metadata),
+        **({"float_input": True} if model.float_input else {}),
+        **({"float_output": True} if model.float_output else {}),
         "tensors": [{"name": t.name, "shape": list(t.shape), "scale": float(np.float32(t.scale)),
                      "zero_point": int(t.zero_point)} for t in model.tensors],
         "ops": [{"kind": op.kind.value, "name": op.name, "inputs": list(op.inputs), "output": op.output,
@@ -43,13 +46,18 @@ def model_to_json(model: QuantizedModel) -> dict[str, Any]:
                  "weight_zero_point": op.weight_zero_point,
                  **({"pre_activation_scale": float(np.float32(op.pre_activation_scale)),
                      "pre_activation_zero_point": op.pre_activation_zero_point}
-                    if op.activation == "hard_swish" else {})} for op in model.ops],
+                    if op.activation == "hard_swish" else {}),
+                 **({"beta": float(np.float32(op.beta))} if op.kind == OpKind.SOFTMAX else {})} for op in model.ops],
     }
 
 
 def save_model(model: QuantizedModel, path: str | Path) -> Path:
     """Write ``model`` to ``path`` (an ``.npz``; the suffix is added if missing)."""
     model.validate()
+    constants = [t.name for t in model.tensors if t.data is not None]
+    if constants:
+        raise ValueError(f"{model.source}: tensors {constants}: the handoff format (version {VERSION}) holds no "
+                         "constant operands")
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
@@ -106,7 +114,7 @@ class _Checker:
 
 def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> QuantizedModel:
     c = _Checker(source)
-    doc = c.keys(doc, "model", _MODEL_KEYS, _MODEL_KEYS - {"metadata"})
+    doc = c.keys(doc, "model", _MODEL_KEYS, _MODEL_KEYS - {"metadata", "float_input", "float_output"})
     if doc["format"] != FORMAT:
         raise c.fail("format", f"expected {FORMAT!r}, got {doc['format']!r}")
     if doc["version"] != VERSION:
@@ -144,7 +152,8 @@ def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> Qua
                          pre_activation_scale=c.number(o.get("pre_activation_scale", 0.0),
                                                        f"{where}.pre_activation_scale"),
                          pre_activation_zero_point=c.int(o.get("pre_activation_zero_point", 0),
-                                                         f"{where}.pre_activation_zero_point"))
+                                                         f"{where}.pre_activation_zero_point"),
+                         beta=c.number(o.get("beta", 1.0), f"{where}.beta"))
         for field, dtype in _ARRAYS.items():
             key = f"ops/{k}/{field}"
             if key in arrays:
@@ -155,9 +164,13 @@ def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> Qua
     metadata = doc.get("metadata", {})
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise c.fail("metadata", "expected an object of strings")
+    for key in ("float_input", "float_output"):
+        if not isinstance(doc.get(key, False), bool):
+            raise c.fail(key, f"expected true or false, got {doc[key]!r}")
     model = QuantizedModel(name=c.str(doc["name"], "name"), tensors=tensors, ops=ops,
                            input=c.int(doc["input"], "input"), output=c.int(doc["output"], "output"),
-                           source=source, metadata=metadata)
+                           source=source, metadata=metadata,
+                           float_input=doc.get("float_input", False), float_output=doc.get("float_output", False))
     return derive_integer_params(model)
 
 

@@ -24,6 +24,14 @@ class OpKind(str, Enum):
     FULLY_CONNECTED = "fully_connected"
     PAD = "pad"
     RESHAPE = "reshape"
+    # The ops of squeeze-and-excite, classifier heads and branching models (issue 13).
+    MUL = "mul"                       # element-wise, the second input equal-shaped or (1, 1, C) broadcast
+    MEAN = "mean"                     # over rows and columns: (H, W, C) -> (1, 1, C)
+    LOGISTIC = "logistic"
+    HARD_SWISH = "hard_swish"         # standalone (after anything but a convolution it is fused into)
+    SOFTMAX = "softmax"               # over channels
+    MAX_POOL2D = "max_pool2d"
+    CONCATENATION = "concatenation"   # along channels
 
 
 # hard_swish: TFLite's HARD_SWISH after a convolution without activation, fused into the convolution (its
@@ -31,7 +39,10 @@ class OpKind(str, Enum):
 ACTIVATIONS = ("none", "relu", "relu6", "relu_n1_to_1", "hard_swish")
 _HARD_SWISH_OPS = ("conv2d", "depthwise_conv2d")
 _WEIGHTED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.FULLY_CONNECTED)
-_WINDOWED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
+_WINDOWED = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D, OpKind.MAX_POOL2D)
+# TFLite fixes the output quantization of these int8 ops: scale 1/256, zero point -128.
+_UNIT_INTERVAL_OUTPUT = (OpKind.LOGISTIC, OpKind.SOFTMAX)
+_SAME_QUANTIZATION = (OpKind.AVERAGE_POOL2D, OpKind.RESHAPE, OpKind.PAD, OpKind.MAX_POOL2D, OpKind.CONCATENATION)
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,9 @@ class QuantizedTensor:
     shape: tuple[int, int, int]
     scale: float
     zero_point: int
+    # A constant operand (int8, of `shape`): add's or mul's second input in TFLite exports, e.g. Keras'
+    # hard-sigmoid, relu6(x + 3) * (1/6). None for activations.
+    data: np.ndarray | None = None
 
     @property
     def bytes(self) -> int:
@@ -78,6 +92,7 @@ class QuantizedOp:
     bias: np.ndarray | None = None             # int32, one per output channel
     pre_activation_scale: float = 0.0          # hard_swish only: the convolution's own output quantization
     pre_activation_zero_point: int = 0
+    beta: float = 1.0                          # softmax only
     # Derived by derive_integer_params (never set by a front end).
     multipliers: np.ndarray | None = None      # int32 Q31 per output channel
     shifts: np.ndarray | None = None           # int32 executed shifts (> 0 = left), -31 ... 31
@@ -85,6 +100,9 @@ class QuantizedOp:
     act_max: int = 127
     add_params: tuple[int, ...] = ()           # input1 m/s, input2 m/s, output m/s
     hard_swish_params: tuple[int, ...] = ()    # reluish Q15 m/exponent, output Q15 m/exponent
+    # mul, mean: (multiplier, executed shift); logistic: (input multiplier, input left shift, input radius);
+    # softmax: (input beta multiplier, input beta left shift, diff_min).
+    op_params: tuple[int, ...] = ()
 
     @property
     def out_channels(self) -> int:
@@ -100,6 +118,11 @@ class QuantizedModel:
     output: int
     source: str = "<model>"            # file it came from, for messages
     metadata: dict[str, str] = field(default_factory=dict)
+    # A float model edge (TFLite QUANTIZE of a float32 input / DEQUANTIZE to a float32 output): the int8 core
+    # is what the IR holds; the edge quantizes with the input tensor's and dequantizes with the output
+    # tensor's scale and zero point (quantize_input / dequantize_output).
+    float_input: bool = False
+    float_output: bool = False
 
     def op_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -120,10 +143,13 @@ class QuantizedModel:
                 fail(f"tensors[{i}] ({t.name}).zero_point", f"expected -128 ... 127, got {t.zero_point}")
             if not (np.isfinite(t.scale) and t.scale > 0):
                 fail(f"tensors[{i}] ({t.name}).scale", f"expected a positive finite scale, got {t.scale}")
+            if t.data is not None and (t.data.dtype != np.int8 or t.data.shape != tuple(t.shape)):
+                fail(f"tensors[{i}] ({t.name}).data", f"expected int8 of shape {tuple(t.shape)}, got "
+                                                      f"{t.data.dtype} {t.data.shape}")
         for label, idx in (("input", self.input), ("output", self.output)):
             if not 0 <= idx < n:
                 fail(label, f"expected a tensor index below {n}, got {idx}")
-        produced = {self.input}
+        produced = {self.input} | {i for i, t in enumerate(self.tensors) if t.data is not None}
         for k, op in enumerate(self.ops):
             where = f"ops[{k}] ({op.name}, {op.kind.value})"
             for j in list(op.inputs) + [op.output]:
@@ -143,9 +169,13 @@ def _conv_out(size: int, kernel: int, stride: int, dilation: int, before: int, a
 
 
 def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:  # noqa: C901 - one table
-    expected_inputs = 2 if op.kind == OpKind.ADD else 1
-    if len(op.inputs) != expected_inputs:
-        fail("inputs", f"expected {expected_inputs} input(s), got {len(op.inputs)}")
+    if op.kind == OpKind.CONCATENATION:
+        if len(op.inputs) < 1:
+            fail("inputs", "expected at least one input")
+    else:
+        expected_inputs = 2 if op.kind in (OpKind.ADD, OpKind.MUL) else 1
+        if len(op.inputs) != expected_inputs:
+            fail("inputs", f"expected {expected_inputs} input(s), got {len(op.inputs)}")
     if op.activation not in ACTIVATIONS:
         fail("activation", f"expected one of {ACTIVATIONS}, got {op.activation!r}")
     if op.activation == "hard_swish":
@@ -193,8 +223,9 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:
             fail("weight_zero_point", "expected 0 (symmetric weights) outside fully connected")
     elif op.weights is not None or op.bias is not None:
         fail("weights", f"{op.kind.value} takes no weights or bias")
-    if op.kind == OpKind.ADD and (tensors[op.inputs[1]].shape != x or y != x):
-        fail("inputs", f"add needs equal shapes, got {x}, {tensors[op.inputs[1]].shape} -> {y}")
+    if op.kind == OpKind.ADD and (tensors[op.inputs[1]].shape not in (x, (1, 1, x[2]), (1, 1, 1)) or y != x):
+        fail("inputs", f"add needs equal shapes or a (1, 1, C) / (1, 1, 1) second input, got {x}, "
+                       f"{tensors[op.inputs[1]].shape} -> {y}")
     if op.kind == OpKind.AVERAGE_POOL2D and y[2] != x[2]:
         fail("output shape", "average pool keeps the channel count")
     if op.kind == OpKind.PAD:
@@ -203,10 +234,43 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:
             fail("padding", f"input {x} padded by {p} does not give the output {y}")
     if op.kind == OpKind.RESHAPE and int(np.prod(x)) != int(np.prod(y)):
         fail("output shape", f"reshape must keep the element count ({x} -> {y})")
-    if op.kind in (OpKind.AVERAGE_POOL2D, OpKind.RESHAPE, OpKind.PAD):
-        tin, tout = tensors[op.inputs[0]], tensors[op.output]
-        if tin.zero_point != tout.zero_point or np.float32(tin.scale) != np.float32(tout.scale):
-            fail("output quantization", f"{op.kind.value} must keep the input's scale and zero point")
+    if op.kind in _SAME_QUANTIZATION:
+        tout = tensors[op.output]
+        for j in op.inputs:
+            tin = tensors[j]
+            if tin.zero_point != tout.zero_point or np.float32(tin.scale) != np.float32(tout.scale):
+                fail("output quantization", f"{op.kind.value} must keep the input's scale and zero point "
+                                            f"(input {tin.name}: {tin.scale}/{tin.zero_point}, output "
+                                            f"{tout.scale}/{tout.zero_point})")
+    _validate_new_op(op, tensors, x, y, fail)
+
+
+def _validate_new_op(op: QuantizedOp, tensors: list[QuantizedTensor], x: tuple[int, int, int],
+                     y: tuple[int, int, int], fail) -> None:
+    """Shapes and fixed quantizations of the issue-13 ops."""
+    if op.activation != "none" and op.kind not in (*_WEIGHTED, OpKind.ADD, OpKind.AVERAGE_POOL2D, OpKind.MUL,
+                                                   OpKind.MAX_POOL2D, OpKind.CONCATENATION):
+        fail("activation", f"{op.kind.value} takes no fused activation")
+    if op.kind == OpKind.MUL:
+        x2 = tensors[op.inputs[1]].shape
+        if y != x or x2 not in (x, (1, 1, x[2]), (1, 1, 1)):
+            fail("inputs", f"mul needs the second input equal-shaped, (1, 1, {x[2]}) or (1, 1, 1), got {x} x {x2} "
+                           f"-> {y}")
+    if op.kind == OpKind.MEAN and y != (1, 1, x[2]):
+        fail("output shape", f"mean over rows and columns of {x} gives (1, 1, {x[2]}), got {y}")
+    if op.kind in (OpKind.LOGISTIC, OpKind.HARD_SWISH, OpKind.SOFTMAX) and y != x:
+        fail("output shape", f"{op.kind.value} keeps the shape {x}, got {y}")
+    if op.kind in _UNIT_INTERVAL_OUTPUT:
+        out = tensors[op.output]
+        if out.zero_point != -128 or np.float32(out.scale) != np.float32(1 / 256):
+            fail("output quantization", f"int8 {op.kind.value} needs scale 1/256 and zero point -128 (TFLite), "
+                                        f"got {out.scale}/{out.zero_point}")
+    if op.kind == OpKind.SOFTMAX and not (np.isfinite(op.beta) and op.beta > 0):
+        fail("beta", f"expected a positive finite beta, got {op.beta}")
+    if op.kind == OpKind.CONCATENATION:
+        shapes = [tensors[j].shape for j in op.inputs]
+        if any(s[:2] != y[:2] for s in shapes) or sum(s[2] for s in shapes) != y[2]:
+            fail("inputs", f"concatenation along channels of {shapes} does not give {y}")
 
 
 def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
@@ -230,4 +294,22 @@ def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
                                                                        conv_scale)
         elif op.kind == OpKind.ADD:
             op.add_params = _quant.add_params(t[op.inputs[0]].scale, t[op.inputs[1]].scale, out.scale)
+        try:
+            _derive_new_op(op, t)
+        except ValueError as exc:
+            raise ValueError(f"{model.source}: {op.name}: {exc}") from None
     return model
+
+
+def _derive_new_op(op: QuantizedOp, t: list[QuantizedTensor]) -> None:
+    x, out = t[op.inputs[0]], t[op.output]
+    if op.kind == OpKind.MUL:
+        op.op_params = _quant.mul_params(x.scale, t[op.inputs[1]].scale, out.scale)
+    elif op.kind == OpKind.MEAN:
+        op.op_params = _quant.mean_params(x.scale, out.scale, x.shape[0] * x.shape[1])
+    elif op.kind == OpKind.LOGISTIC:
+        op.op_params = _quant.logistic_params(x.scale)
+    elif op.kind == OpKind.SOFTMAX:
+        op.op_params = _quant.softmax_params(op.beta, x.scale)
+    elif op.kind == OpKind.HARD_SWISH:
+        op.hard_swish_params = _quant.hard_swish_params(x.scale, out.scale)

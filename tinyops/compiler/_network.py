@@ -62,6 +62,8 @@ def to_network(model: QuantizedModel) -> NetworkMapping:
             core_tensor[op.output] = inputs[0]
             core_op.append(None)
             continue
+        if op.kind not in _CORE_KIND:
+            raise ValueError(f"{where}: the core does not plan {op.kind.value} ops")
         if op.stride[0] != op.stride[1]:
             raise ValueError(f"{where}: stride: the core plans square strides only, got {op.stride}")
         if op.dilation != (1, 1):

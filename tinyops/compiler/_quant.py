@@ -203,3 +203,58 @@ def hard_swish(x: np.ndarray, input_zero_point: int, output_zero_point: int,
     truncated = np.where((reluish == -(1 << 15)) & (preshift_output == -(1 << 15)), (1 << 15) - 1, truncated)
     out = rounding_divide_by_pot(truncated, np.int64(-output_exponent)) + output_zero_point
     return np.clip(out, -128, 127).astype(np.int8)
+
+
+# ---- parameters of the element-wise and reduction ops (TFLite's Prepare of each) -------------------------
+
+def mul_params(input1_scale: float, input2_scale: float, output_scale: float) -> tuple[int, int]:
+    """int8 MUL: (multiplier, executed shift) of (double)s1 * (double)s2 / (double)s_out (mul_common.cc)."""
+    s1, s2, s_out = (float(np.float32(s)) for s in (input1_scale, input2_scale, output_scale))
+    return quantize_multiplier_executed(s1 * s2 / s_out)
+
+
+def mean_params(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """int8 MEAN over ``count`` elements: TFLite's QuantizedMeanOrSum multiplier (input / output scale)
+    with the 1/count factor folded in as it does: multiplier * 2^shift / count, shift = floor(log2(count))
+    capped at 32 and at 31 + the output shift. Returns (multiplier, executed shift)."""
+    multiplier, shift = quantize_multiplier(float(np.float32(input_scale)) / float(np.float32(output_scale)))
+    log2_count = min(count.bit_length() - 1, 32, 31 + shift)
+    if count < 1 or log2_count < 0:
+        raise ValueError(f"mean over {count} elements with input/output scales {input_scale!r}/{output_scale!r}: "
+                         "outside what TFLite's int8 kernel represents")
+    return (multiplier << log2_count) // count, executed_shift(shift - log2_count)
+
+
+def logistic_params(input_scale: float) -> tuple[int, int, int]:
+    """int8 LOGISTIC (``logistic_common.cc``): input in Q4.27 by (multiplier, left shift) and the input
+    radius beyond which the output saturates. Output quantization is fixed: scale 1/256, zero point -128."""
+    input_integer_bits = 4
+    real = float(np.float32(input_scale)) * float(1 << (31 - input_integer_bits))
+    mantissa, left_shift = math.frexp(real)
+    multiplier = _tflite_round(mantissa * (1 << 31))
+    if multiplier >= 1 << 31 or not -31 <= left_shift <= 31:
+        raise ValueError(f"logistic input scale {input_scale!r} is outside what TFLite's int8 kernel represents")
+    return multiplier, left_shift, _input_radius(input_integer_bits, left_shift)
+
+
+def _input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
+    """TFLite's CalculateInputRadius (every factor a power of two or small: exact in double)."""
+    max_input_rescaled = (((1 << input_integer_bits) - 1) * 2.0 ** (total_signed_bits - input_integer_bits)
+                          / 2.0 ** input_left_shift)
+    return int(math.floor(max_input_rescaled))
+
+
+SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
+SOFTMAX_ACCUMULATION_INTEGER_BITS = 12
+
+
+def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
+    """int8 SOFTMAX (``softmax_common.cc``, PreprocessSoftmaxScaling): (multiplier, left shift, diff_min).
+    Output quantization is fixed: scale 1/256, zero point -128."""
+    real = min(float(np.float32(beta)) * float(np.float32(input_scale))
+               * float(1 << (31 - SOFTMAX_SCALED_DIFF_INTEGER_BITS)), float((1 << 31) - 1))
+    if real <= 1.0:
+        raise ValueError(f"softmax beta * input scale {real / (1 << 26)!r} is too small for TFLite's int8 kernel "
+                         "(QuantizeMultiplierGreaterThanOne)")
+    multiplier, left_shift = quantize_multiplier(real)
+    return multiplier, left_shift, -_input_radius(SOFTMAX_SCALED_DIFF_INTEGER_BITS, left_shift)

@@ -1,13 +1,19 @@
 """`.tflite` front end: reads the flatbuffer with the PyPI ``tflite`` package (no TensorFlow) into the IR.
 
 Supported: one subgraph, batch 1, int8 activations with per-tensor quantization, ops CONV_2D,
-DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, FULLY_CONNECTED, PAD and RESHAPE with TFLite's SAME/VALID padding
-turned into the explicit padding TFLite computes, and HARD_SWISH right after a convolution (fused into it).
-Anything else is a ValueError naming the op or tensor.
+DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, MAX_POOL_2D, FULLY_CONNECTED, PAD and RESHAPE with TFLite's SAME/VALID
+padding turned into the explicit padding TFLite computes; HARD_SWISH (fused into the convolution right before
+it where it alone reads that convolution's output, else an op of its own); MUL (equal shapes or a (1, 1, C)
+second input), MEAN over rows and columns, LOGISTIC, SOFTMAX and CONCATENATION along channels; ADD and MUL with an
+int8 constant operand (a scalar or per channel: Keras' hard-sigmoid, relu6(x + 3) * (1/6)); QUANTIZE of a
+float32 model input and DEQUANTIZE to a float32 model output (the edges of a float-interface model: the IR is
+the int8 core, ``float_input``/``float_output`` recorded). Unsupported operators are one ValueError naming them
+all; anything else wrong is a ValueError naming the op or tensor.
 """
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +36,15 @@ _SUPPORTED = {
     tflite.BuiltinOperator.FULLY_CONNECTED: OpKind.FULLY_CONNECTED,
     tflite.BuiltinOperator.PAD: OpKind.PAD,
     tflite.BuiltinOperator.RESHAPE: OpKind.RESHAPE,
+    tflite.BuiltinOperator.MUL: OpKind.MUL,
+    tflite.BuiltinOperator.MEAN: OpKind.MEAN,
+    tflite.BuiltinOperator.LOGISTIC: OpKind.LOGISTIC,
+    tflite.BuiltinOperator.SOFTMAX: OpKind.SOFTMAX,
+    tflite.BuiltinOperator.MAX_POOL_2D: OpKind.MAX_POOL2D,
+    tflite.BuiltinOperator.CONCATENATION: OpKind.CONCATENATION,
+    tflite.BuiltinOperator.HARD_SWISH: OpKind.HARD_SWISH,
 }
+_EDGES = (tflite.BuiltinOperator.QUANTIZE, tflite.BuiltinOperator.DEQUANTIZE)
 
 
 def tflite_padding(padding: int, in_size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int, int]:
@@ -70,6 +84,10 @@ class _Reader:
     def tensor_name(self, index: int) -> str:
         return self.graph.Tensors(index).Name().decode(errors="replace")
 
+    def dims(self, index: int) -> list[int]:
+        t = self.graph.Tensors(index)
+        return [int(d) for d in t.ShapeAsNumpy()] if t.ShapeLength() else []
+
     def quant(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
         q = self.graph.Tensors(index).Quantization()
         if q is None or q.ScaleLength() == 0:
@@ -105,7 +123,10 @@ class _Reader:
         where = f"tensor {index} ({self.tensor_name(index)})"
         if t.Type() != tflite.TensorType.INT8:
             raise self.fail(where, f"expected an int8 activation, got TensorType {t.Type()}")
-        dims = [int(d) for d in t.ShapeAsNumpy()] if t.ShapeLength() else []
+        if self.is_constant(index):
+            raise self.fail(where, "a constant where an activation is expected (constants are supported as "
+                                   "the operand of ADD and MUL only)")
+        dims = self.dims(index)
         if len(dims) == 4 and dims[0] == 1:
             shape = (dims[1], dims[2], dims[3])
         elif len(dims) == 2 and dims[0] == 1:
@@ -120,6 +141,38 @@ class _Reader:
         self.ir_index[index] = len(self.tensors)
         self.tensors.append(QuantizedTensor(self.tensor_name(index), shape, float(scales[0]), int(zps[0])))
         return self.ir_index[index]
+
+    def is_constant(self, index: int) -> bool:
+        return self.model.Buffers(self.graph.Tensors(index).Buffer()).DataLength() > 0
+
+    def constant_operand(self, index: int) -> int:
+        """The IR index of an int8 constant operand (a scalar, [C] or [1, 1, 1, C]), created on first use."""
+        if index in self.ir_index:
+            return self.ir_index[index]
+        where = f"tensor {index} ({self.tensor_name(index)})"
+        data = self.constant(index, np.int8)
+        if data.size == 1:
+            shape = (1, 1, 1)
+        elif data.ndim in (1, 4) and data.shape[:-1] in ((), (1, 1, 1)):
+            shape = (1, 1, data.shape[-1])
+        else:
+            raise self.fail(where, f"expected a constant scalar, [C] or [1, 1, 1, C], got shape {list(data.shape)}")
+        scales, zps, _ = self.quant(index)
+        if len(scales) != 1:
+            raise self.fail(where, f"expected per-tensor quantization, got {len(scales)} scales")
+        self.ir_index[index] = len(self.tensors)
+        self.tensors.append(QuantizedTensor(self.tensor_name(index), shape, float(scales[0]), int(zps[0]),
+                                            data=np.ascontiguousarray(data.reshape(shape))))
+        return self.ir_index[index]
+
+    def operands(self, where: str, first: int, second: int) -> list[int]:
+        """ADD's / MUL's inputs, a constant one second (both ops are symmetric in their inputs)."""
+        if self.is_constant(first) and self.is_constant(second):
+            raise self.fail(where, "both inputs are constants")
+        if self.is_constant(first):
+            first, second = second, first
+        second_ir = self.constant_operand(second) if self.is_constant(second) else self.activation(second)
+        return [self.activation(first), second_ir]
 
     def weight_scales(self, index: int, channels: int, channel_dim: int) -> np.ndarray:
         scales, zps, dim = self.quant(index)
@@ -164,11 +217,16 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
     out_index = int(op.OutputsAsNumpy()[0])
     name = r.tensor_name(out_index)
     where = f"operator {k} ({_OPERATOR_NAMES.get(code, code)}, output {name})"
-    x = r.activation(int(inputs[0]))
+    if kind in (OpKind.ADD, OpKind.MUL):
+        x, second = r.operands(where, int(inputs[0]), int(inputs[1]))
+    else:
+        x = r.activation(int(inputs[0]))
     in_shape = r.tensors[x].shape
     result = QuantizedOp(kind=kind, name=name, inputs=[x], output=-1)
+    if kind in (OpKind.ADD, OpKind.MUL):
+        result.inputs.append(second)
 
-    if kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D):
+    if kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D, OpKind.MAX_POOL2D):
         if kind == OpKind.CONV2D:
             o = _options(op, tflite.Conv2DOptions)
             weights = r.constant(int(inputs[1]), np.int8)
@@ -220,7 +278,6 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
         result.activation = _activation(r, where, o.FusedActivationFunction())
     elif kind == OpKind.ADD:
         o = _options(op, tflite.AddOptions)
-        result.inputs.append(r.activation(int(inputs[1])))
         result.activation = _activation(r, where, o.FusedActivationFunction())
     elif kind == OpKind.PAD:
         all_pads = r.constant(int(inputs[1]), np.int32)
@@ -232,22 +289,46 @@ def _convert_op(r: _Reader, k: int, op, code: int) -> QuantizedOp:  # noqa: C901
         if np.any(pads[2]):
             raise r.fail(where, "padding the channel dimension is not supported")
         result.padding = Padding(int(pads[0][0]), int(pads[1][0]), int(pads[0][1]), int(pads[1][1]))
-    # RESHAPE: nothing beyond the shapes.
+    else:
+        _convert_new_op(r, where, op, kind, inputs, result)
+    # RESHAPE, LOGISTIC, HARD_SWISH: nothing beyond the shapes.
     result.output = r.activation(out_index)
     return result
 
 
-def _fuse_hard_swish(r: _Reader, k: int, op, ops: list[QuantizedOp], readers: dict[int, int]) -> None:
+def _convert_new_op(r: _Reader, where: str, op, kind: OpKind, inputs: np.ndarray, result: QuantizedOp) -> None:
+    """The options of MUL, MEAN, SOFTMAX and CONCATENATION."""
+    if kind == OpKind.MUL:
+        result.activation = _activation(r, where, _options(op, tflite.MulOptions).FusedActivationFunction())
+    elif kind == OpKind.MEAN:
+        rank = len(r.dims(int(inputs[0])))
+        axes = sorted({int(a) % rank for a in r.constant(int(inputs[1]), np.int32).reshape(-1)}) if rank else []
+        if rank != 4 or axes != [1, 2]:
+            raise r.fail(where, f"supported over rows and columns of a 4-D input only (axes [1, 2]), got axes "
+                                f"{r.constant(int(inputs[1]), np.int32).reshape(-1).tolist()} of a {rank}-D input")
+    elif kind == OpKind.SOFTMAX:
+        result.beta = float(_options(op, tflite.SoftmaxOptions).Beta())
+    elif kind == OpKind.CONCATENATION:
+        o = _options(op, tflite.ConcatenationOptions)
+        rank = len(r.dims(int(inputs[0])))
+        if o.Axis() % max(rank, 1) != rank - 1:
+            raise r.fail(where, f"supported along the channel (last) axis only, got axis {o.Axis()} of a "
+                                f"{rank}-D input")
+        result.inputs.extend(r.activation(int(i)) for i in inputs[1:])
+        result.activation = _activation(r, where, o.FusedActivationFunction())
+
+
+def _fuse_hard_swish(r: _Reader, k: int, op, ops: list[QuantizedOp], readers: dict[int, int]) -> bool:
     """HARD_SWISH that alone reads the output of the convolution just before it (without a fused activation)
     becomes that convolution's fused activation: the convolution's IR output takes the HARD_SWISH output's
-    name and quantization, its own quantization stays as the pre-activation one."""
+    name and quantization, its own quantization stays as the pre-activation one. False (nothing changed)
+    where it cannot be fused: it is then an op of its own."""
     source, target = int(op.InputsAsNumpy()[0]), int(op.OutputsAsNumpy()[0])
     where = f"operator {k} (HARD_SWISH, output {r.tensor_name(target)})"
     previous = ops[-1] if ops else None
     if (previous is None or r.ir_index.get(source) != previous.output or previous.activation != "none"
             or previous.kind not in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D) or readers.get(source, 0) != 1):
-        raise r.fail(where, "supported only right after a CONV_2D or DEPTHWISE_CONV_2D without fused activation "
-                            "whose output only the HARD_SWISH reads")
+        return False
     pre = r.tensors[previous.output]
     appended = r.activation(target)  # validated and appended last
     out = r.tensors.pop(appended)
@@ -258,6 +339,53 @@ def _fuse_hard_swish(r: _Reader, k: int, op, ops: list[QuantizedOp], readers: di
     del r.ir_index[source]
     previous.activation = "hard_swish"
     previous.pre_activation_scale, previous.pre_activation_zero_point = pre.scale, pre.zero_point
+    return True
+
+
+def _opcode(r: _Reader, op) -> int:
+    opcode = r.model.OperatorCodes(op.OpcodeIndex())
+    return max(opcode.BuiltinCode(), opcode.DeprecatedBuiltinCode())
+
+
+def _edges(r: _Reader) -> tuple[int | None, int | None, list[str]]:
+    """The QUANTIZE reading a float32 model input and the DEQUANTIZE writing a float32 model output (operator
+    indices, None where the edge is int8), and the QUANTIZE/DEQUANTIZE operators elsewhere (unsupported)."""
+    g = r.graph
+    graph_in, graph_out = int(g.Inputs(0)), int(g.Outputs(0))
+    quantize = dequantize = None
+    others = []
+    for k in range(g.OperatorsLength()):
+        op = g.Operators(k)
+        code = _opcode(r, op)
+        if code not in _EDGES:
+            continue
+        if code == tflite.BuiltinOperator.QUANTIZE and int(op.InputsAsNumpy()[0]) == graph_in:
+            quantize = k
+        elif code == tflite.BuiltinOperator.DEQUANTIZE and int(op.OutputsAsNumpy()[0]) == graph_out:
+            dequantize = k
+        else:
+            others.append(f"{_OPERATOR_NAMES[code]} (operator {k}, not at a float model edge)")
+    for index, edge, what in ((graph_in, quantize, "QUANTIZE"), (graph_out, dequantize, "DEQUANTIZE")):
+        kind = g.Tensors(index).Type()
+        if kind == tflite.TensorType.FLOAT32 and edge is None:
+            raise r.fail(f"tensor {index} ({r.tensor_name(index)})", f"a float32 model edge needs a {what} "
+                                                                     "right at it")
+    return quantize, dequantize, others
+
+
+def _unsupported(r: _Reader, edge_others: list[str]) -> None:
+    """One error naming every unsupported operator of the model (with the operators it occurs at)."""
+    where: dict[str, list[int]] = {}
+    for k in range(r.graph.OperatorsLength()):
+        code = _opcode(r, r.graph.Operators(k))
+        if code not in _SUPPORTED and code not in _EDGES:
+            where.setdefault(str(_OPERATOR_NAMES.get(code, f"custom or unknown operator code {code}")), []).append(k)
+    found = [f"{name} (operator{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))})" for name, ks in where.items()]
+    found += edge_others
+    if found:
+        supported = ", ".join(_OPERATOR_NAMES[c] for c in _SUPPORTED)
+        raise r.fail("operators", f"{len(found)} unsupported: {'; '.join(found)} (supported: {supported}; "
+                                  "QUANTIZE/DEQUANTIZE at float32 model edges)")
 
 
 def import_tflite(path: str | Path) -> QuantizedModel:
@@ -266,31 +394,42 @@ def import_tflite(path: str | Path) -> QuantizedModel:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
     r = _Reader(path)
+    try:
+        return _import(r)
+    except (struct.error, IndexError, UnicodeDecodeError, TypeError, AttributeError, OverflowError) as exc:
+        # The flatbuffers reader follows offsets without checking them: a truncated or corrupt file fails here.
+        raise ValueError(f"{path}: truncated or corrupt .tflite file ({len(r.buf)} bytes; the flatbuffer reader "
+                         f"failed: {type(exc).__name__}: {exc})") from None
+
+
+def _import(r: _Reader) -> QuantizedModel:
+    path = r.path
     g = r.graph
     if g.InputsLength() != 1 or g.OutputsLength() != 1:
         raise r.fail("subgraph", f"expected one input and one output, got {g.InputsLength()} and {g.OutputsLength()}")
-    network_input = r.activation(int(g.Inputs(0)))
-    readers: dict[int, int] = {int(g.Outputs(0)): 1}  # tensor -> how many ops (and the graph output) read it
+    quantize, dequantize, edge_others = _edges(r)
+    _unsupported(r, edge_others)
+    input_index = int(g.Operators(quantize).OutputsAsNumpy()[0]) if quantize is not None else int(g.Inputs(0))
+    output_index = int(g.Operators(dequantize).InputsAsNumpy()[0]) if dequantize is not None else int(g.Outputs(0))
+    network_input = r.activation(input_index)
+    readers: dict[int, int] = {output_index: 1}  # tensor -> how many ops (and the graph output) read it
     for k in range(g.OperatorsLength()):
-        for i in g.Operators(k).InputsAsNumpy():
-            readers[int(i)] = readers.get(int(i), 0) + 1
+        if k != dequantize:
+            for i in g.Operators(k).InputsAsNumpy():
+                readers[int(i)] = readers.get(int(i), 0) + 1
     ops: list[QuantizedOp] = []
     for k in range(g.OperatorsLength()):
-        op = g.Operators(k)
-        opcode = r.model.OperatorCodes(op.OpcodeIndex())
-        code = max(opcode.BuiltinCode(), opcode.DeprecatedBuiltinCode())
-        if code == tflite.BuiltinOperator.HARD_SWISH:
-            _fuse_hard_swish(r, k, op, ops, readers)
+        if k in (quantize, dequantize):
             continue
-        if code not in _SUPPORTED:
-            raise r.fail(f"operator {k}", f"unsupported operator {_OPERATOR_NAMES.get(code, code)} (supported: "
-                                          f"{', '.join(_OPERATOR_NAMES[c] for c in _SUPPORTED)}, and HARD_SWISH "
-                                          "after a convolution)")
+        op = g.Operators(k)
+        code = _opcode(r, op)
+        if code == tflite.BuiltinOperator.HARD_SWISH and _fuse_hard_swish(r, k, op, ops, readers):
+            continue
         ops.append(_convert_op(r, k, op, code))
-    output_index = int(g.Outputs(0))
     if output_index not in r.ir_index:
         raise r.fail("subgraph output", f"tensor {output_index} is not produced by any operator")
     model = QuantizedModel(name=path.stem, tensors=r.tensors, ops=ops, input=network_input,
                            output=r.ir_index[output_index], source=str(path),
-                           metadata={"front_end": "tflite", "file": path.name})
+                           metadata={"front_end": "tflite", "file": path.name},
+                           float_input=quantize is not None, float_output=dequantize is not None)
     return derive_integer_params(model)

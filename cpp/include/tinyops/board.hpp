@@ -79,12 +79,12 @@ struct BusContention {
 //   conv2d_kxk_reference        deeper patches: the portable reference kernel
 //   depthwise_conv2d_3x3_dsp    3x3 depthwise with channels a multiple of 4: the DSP kernel
 //   depthwise_conv2d_reference  every other depthwise convolution: the reference kernel
-//   add, average_pool, global_average_pool, fully_connected, pad: one kernel each
+//   add, average_pool, global_average_pool, fully_connected, pad, mul: one kernel each
 enum class KernelKind {
   Conv1x1, ConvKxKDsp, ConvKxKReference, Depthwise3x3Dsp, DepthwiseReference, Add, AveragePool, GlobalAveragePool,
-  FullyConnected, Pad
+  FullyConnected, Pad, Mul
 };
-inline constexpr int kKernelKindCount = 10;
+inline constexpr int kKernelKindCount = 11;
 const char* to_string(KernelKind kind);
 
 // The named, linear terms of the kernel cost model: cycles(part) = sum over the kind's terms of

@@ -35,7 +35,7 @@ struct OpGeometry {
   int kernel_h = 1, kernel_w = 1, stride = 1;
   double macs_per_output = 0;  // nominal accumulations per output element
   double slow_requant_share = 0;  // Op::slow_requant_share
-  bool hard_swish = false;        // a fused hard-swish (the firmware tabulates it per op)
+  bool hard_swish = false;        // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
   // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]) and the rows
   // whose whole window is inside (row_inside_prefix[r]); over all output columns, the same two sums.
   std::vector<int> row_taps_prefix, row_inside_prefix;
@@ -130,7 +130,7 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   }
   f[int(T::OutputRow)] = rows;
   f[int(T::OutputPixel)] = pixels;
-  if (!detail::windowed(g.kind)) return f;  // add, pad: no MACs
+  if (!detail::windowed(g.kind)) return f;  // add, mul, pad: no MACs
   // Taps inside the input, summed over the part's pixels (windows are separable: rows x columns).
   const double row_taps = g.row_taps_prefix[size_t(r1)] - g.row_taps_prefix[size_t(r0)];
   const double valid_taps = row_taps * g.col_taps;

@@ -6,13 +6,15 @@
 
 namespace tinyops {
 
-enum class OpKind { Conv2D, DepthwiseConv2D, Add, AveragePool, GlobalAveragePool, FullyConnected, Pad };
-enum class Activation { None, ReLU, ReLU6, HardSwish };
+// Mul: element-wise product of the first input and the second, which is equal-shaped or (1, 1, C) broadcast over
+// rows and columns (squeeze-and-excite's gate).
+enum class OpKind { Conv2D, DepthwiseConv2D, Add, AveragePool, GlobalAveragePool, FullyConnected, Pad, Mul };
+enum class Activation { None, ReLU, ReLU6, HardSwish, HardSigmoid };
 
 const char* to_string(OpKind kind);
 const char* to_string(Activation act);
 OpKind op_kind_from_string(const std::string& name);        // throws std::invalid_argument
-Activation activation_from_string(const std::string& name);  // "none"/"relu"/"relu6"/"h_swish"
+Activation activation_from_string(const std::string& name);  // "none"/"relu"/"relu6"/"h_swish"/"h_sigmoid"
 
 struct Shape {
   int h = 0, w = 0, c = 0;

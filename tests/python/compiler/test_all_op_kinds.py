@@ -82,5 +82,5 @@ def test_unsupported_operator_is_named(tmp_path: Path) -> None:
     b.op(tflite.BuiltinOperator.TANH, [x], y)
     path = tmp_path / "tanh.tflite"
     path.write_bytes(b.finish())
-    with pytest.raises(ValueError, match=r"tanh\.tflite: operator 0: unsupported operator TANH"):
+    with pytest.raises(ValueError, match=r"tanh\.tflite: operators: 1 unsupported: TANH \(operator 0\)"):
         import_tflite(path)

@@ -16,7 +16,8 @@ import tflite
 # the modules themselves.
 _fb = {name: importlib.import_module(f"tflite.{name}") for name in (
     "Buffer", "Tensor", "QuantizationParameters", "Operator", "OperatorCode", "SubGraph", "Model", "Conv2DOptions",
-    "DepthwiseConv2DOptions", "Pool2DOptions", "AddOptions", "FullyConnectedOptions", "PadOptions", "ReshapeOptions")}
+    "DepthwiseConv2DOptions", "Pool2DOptions", "AddOptions", "FullyConnectedOptions", "PadOptions", "ReshapeOptions", "MulOptions",
+    "ReducerOptions", "SoftmaxOptions", "ConcatenationOptions")}
 _ACT = {"none": 0, "relu": 1, "relu6": 3}
 
 
@@ -32,6 +33,12 @@ class Builder:
     def activation(self, shape: tuple[int, ...], scale: float, zero_point: int, name: str = "") -> int:
         self.tensors.append({"shape": shape, "type": tflite.TensorType.INT8, "scales": [scale],
                              "zps": [zero_point], "data": None, "name": name or f"t{len(self.tensors)}"})
+        return len(self.tensors) - 1
+
+    def float_tensor(self, shape: tuple[int, ...], name: str = "") -> int:
+        """A float32 tensor (the interface of a float-edged model), without quantization."""
+        self.tensors.append({"shape": shape, "type": tflite.TensorType.FLOAT32, "scales": None, "zps": [],
+                             "data": None, "name": name or f"f{len(self.tensors)}"})
         return len(self.tensors) - 1
 
     def constant(self, array: np.ndarray, scales: list[float] | None = None, dim: int = 0) -> int:
@@ -185,6 +192,22 @@ def add_options(act: str):
 
 def fc_options(act: str):
     return _options("FullyConnectedOptions", FusedActivationFunction=_ACT[act])
+
+
+def mul_options(act: str = "none"):
+    return _options("MulOptions", FusedActivationFunction=_ACT[act])
+
+
+def reducer_options(keep_dims: bool):
+    return _options("ReducerOptions", KeepDims=keep_dims)
+
+
+def softmax_options(beta: float):
+    return _options("SoftmaxOptions", Beta=beta)
+
+
+def concatenation_options(axis: int, act: str = "none"):
+    return _options("ConcatenationOptions", Axis=axis, FusedActivationFunction=_ACT[act])
 
 
 def pad_options():

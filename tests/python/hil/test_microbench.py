@@ -39,8 +39,9 @@ def test_features_of_each_kind_are_linearly_independent_and_parts_are_swept() ->
             if features:
                 rows[kind].append(features)
         factors |= {op.factor for op in compiled.plan.ops}
-    # Every kernel the firmware runs is measured, except the global pool (the compiler emits average pools).
-    assert set(rows) == set(_core.kernel_kinds()) - {"global_average_pool"}
+    # Every kernel the firmware runs is measured, except the global pool (the compiler emits average pools) and
+    # mul (squeeze-and-excite's: its kernel is not in blob v1 yet, so it cannot be measured).
+    assert set(rows) == set(_core.kernel_kinds()) - {"global_average_pool", "mul"}
     for kind, samples in rows.items():
         # Terms whose feature is never non-zero for this kind's shapes stay at 0 in the fit; the others must
         # be separable: the feature matrix has full column rank.

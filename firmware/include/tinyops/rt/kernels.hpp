@@ -96,6 +96,34 @@ void hard_swish_region(const HardSwishParams& p, const OutputRegion& region);
 // evaluations) and each of its parts then costs one load per value (hard_swish_region_lut).
 void hard_swish_table(const HardSwishParams& p, int8_t table[256]);
 void hard_swish_region_lut(const int8_t table[256], const OutputRegion& region);
+// The ops of squeeze-and-excite, classifier heads and branches (issue 13). Not yet in the blob (v1) and
+// executor; each is checked bit-exact against the compiler's numpy reference (tests/firmware/data).
+// mul (TFLite's int8 MUL): in2 has in1's shape, or is a (1, 1, C) gate broadcast over rows and columns.
+struct MulParams {
+  int32_t multiplier, shift;
+  int32_t act_min, act_max;
+};
+void mul_reference(const MulParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+// mean over rows and columns (TFLite's QuantizedMeanOrSum, 1/count folded into multiplier and shift): `in`
+// holds every row; `out` is (1, 1, C).
+void mean_reference(int32_t multiplier, int32_t shift, const InputRows& in, const OutputRegion& out);
+// max pool: the window's elements inside the input (padding never wins), clamped; keeps the quantization.
+void max_pool2d_reference(const WindowGeometry& g, const InputRows& in, const OutputRegion& out);
+// concatenation along channels of `count` inputs sharing the output's quantization (clamped to act range).
+void concatenation_reference(const InputRows* inputs, int count, int32_t act_min, int32_t act_max,
+                             const OutputRegion& out);
+// logistic (TFLite's reference_integer_ops::Logistic): output scale 1/256, zero point -128.
+struct LogisticParams {
+  int32_t input_zero_point;
+  int32_t input_multiplier, input_left_shift, input_range_radius;
+};
+void logistic_reference(const LogisticParams& p, const int8_t* in, int8_t* out, int count);
+// softmax over the last `depth` values of each of `rows` rows (TFLite's reference_ops::Softmax, int8 in and
+// out): output scale 1/256, zero point -128.
+struct SoftmaxParams {
+  int32_t input_multiplier, input_left_shift, diff_min;
+};
+void softmax_reference(const SoftmaxParams& p, const int8_t* in, int8_t* out, int rows, int depth);
 // Reshape: copies `bytes` unless source and destination are the same storage.
 void reshape_reference(const int8_t* in, int8_t* out, uint32_t bytes);
 
