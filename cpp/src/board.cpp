@@ -36,7 +36,7 @@ const char* to_string(KernelKind kind) {
     case KernelKind::Conv1x1: return "conv2d_1x1";
     case KernelKind::ConvKxKDsp: return "conv2d_kxk_dsp";
     case KernelKind::ConvKxKReference: return "conv2d_kxk_reference";
-    case KernelKind::Depthwise3x3Dsp: return "depthwise_conv2d_3x3_dsp";
+    case KernelKind::DepthwiseDsp: return "depthwise_conv2d_dsp";
     case KernelKind::DepthwiseReference: return "depthwise_conv2d_reference";
     case KernelKind::Add: return "add";
     case KernelKind::AveragePool: return "average_pool";
@@ -66,7 +66,6 @@ const char* to_string(CostTerm term) {
     case CostTerm::DeepMac: return "cycles_per_deep_mac";
     case CostTerm::RowVisit: return "cycles_per_row_visit";
     case CostTerm::ChannelRow: return "cycles_per_channel_row";
-    case CostTerm::BorderTap: return "cycles_per_border_tap";
     case CostTerm::ActivationTable: return "cycles_per_activation_table";
     case CostTerm::ActivationOutput: return "cycles_per_activation_output";
   }
@@ -87,7 +86,7 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
                                         T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
   static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
-                                            T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap,
+                                            T::OutputPixel, T::Channel, T::ChannelRow, T::GatherTap,
                                             T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
@@ -98,7 +97,7 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
     case KernelKind::DepthwiseReference: return reference;
     case KernelKind::AveragePool:
     case KernelKind::GlobalAveragePool: return pool;
-    case KernelKind::Depthwise3x3Dsp: return depthwise_dsp;
+    case KernelKind::DepthwiseDsp: return depthwise_dsp;
     case KernelKind::Add:
     case KernelKind::Pad: return elementwise;
     case KernelKind::FullyConnected: return dense;
@@ -245,7 +244,7 @@ Board read_board(const StrictReader& r) {
   b.bus.cpu_stall_increase = quantity(bus, "cpu_stall_increase", Bound::NonNegative);
   b.bus.dma_slowdown = quantity(bus, "dma_slowdown", Bound::NonNegative);
   StrictReader kernels = r.at("kernels");
-  kernels.expect_keys({"conv2d_1x1", "conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_3x3_dsp",
+  kernels.expect_keys({"conv2d_1x1", "conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_dsp",
                        "depthwise_conv2d_reference", "add", "average_pool", "global_average_pool", "fully_connected",
                        "pad"});
   for (int k = 0; k < kKernelKindCount; ++k) {

@@ -2,7 +2,7 @@
 // definitions of the DSP instructions, this image runs the real ones (and the hand-written SMLAD loops that
 // only optimized Cortex-M builds contain). Randomized shapes — 1x1 convolutions from 1 to 600 input
 // channels (every widened-block split and the deep fallback), small-patch 3x3/5x5 convolutions, depthwise
-// 3x3 — with odd pixel counts, odd channel counts and depth % 4 tails, each run whole and as row x
+// 3x3/5x5/7x7 — with odd pixel counts, odd channel counts and depth % 4 tails, each run whole and as row x
 // channel parts the way the executor runs them. Exits 0 when every case matches.
 #include <stdint.h>
 #include <string.h>
@@ -95,7 +95,7 @@ void check(const Shape& s) {
                              full ? -128 : uniform(-128, -20), full ? 127 : uniform(20, 127)};
   const bool conv = s.kind == Kind::kConv;
   const Kernel reference = conv ? rt::conv2d_reference : rt::depthwise_conv2d_reference;
-  const Kernel optimized = conv ? rt::conv2d_dsp : rt::depthwise_conv2d_3x3_dsp;
+  const Kernel optimized = conv ? rt::conv2d_dsp : rt::depthwise_conv2d_dsp;
   const int bytes = s.out_height() * s.out_width() * s.out_channels;
   run(reference, s, g, in_zp, out_zp, 1, 1, expected);
   const int row_parts = 1 + cases % 3, channel_parts = conv ? 1 + cases % 4 : 1;
@@ -137,9 +137,9 @@ int main() {
     const int kernel = i % 3 == 0 ? 5 : 3;
     check(random_shape(Kind::kConv, kernel, uniform(1, rt::kMaxConvPatch / (kernel * kernel)), uniform(1, 40)));
   }
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 120; ++i) {  // depthwise 3x3, 5x5 and 7x7: strides 1-2, paddings 0..k/2, maps 1..9 px
     const int channels = 4 * uniform(1, 16);
-    check(random_shape(Kind::kDepthwise, 3, channels, channels));
+    check(random_shape(Kind::kDepthwise, 3 + 2 * (i % 3), channels, channels));
   }
   print("kernel_check: ");
   print_u32(static_cast<uint32_t>(cases));

@@ -152,15 +152,35 @@ TEST(Conv2dDsp, FirstLayerShape) {
   EXPECT_EQ(run_whole(conv2d_dsp, c), run_whole(conv2d_reference, c));
 }
 
-TEST(DepthwiseConv2dDsp, Matches3x3Reference) {
+// 3x3, 5x5 and 7x7, strides 1 and 2, paddings 0..k/2 on each side, maps of k-1 to 9 px (windows clipped on
+// every side), every requantization path, whole and in 1-5 row parts (each given only its input rows).
+TEST(DepthwiseConv2dDsp, MatchesReferenceForEveryKernelSize) {
   std::mt19937 rng(14);
-  for (int i = 0; i < 300; ++i) {
-    const int channels = 4 * std::uniform_int_distribution<int>(1, 12)(rng);
-    const Case c = random_case(rng, 3, 3, 1 + i % 2, channels, channels, true);
-    ASSERT_TRUE(depthwise_conv2d_3x3_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
+  for (int i = 0; i < 450; ++i) {
+    const int k = 3 + 2 * (i % 3), channels = 4 * std::uniform_int_distribution<int>(1, 12)(rng);
+    Case c = random_case(rng, k, k, 1 + i / 3 % 2, channels, channels, true);
+    vary_requantization(c, i / 6, rng);
+    ASSERT_TRUE(depthwise_conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
     const auto expected = run_whole(depthwise_conv2d_reference, c);
-    ASSERT_EQ(run_whole(depthwise_conv2d_3x3_dsp, c), expected) << "case " << i;
-    ASSERT_EQ(run_in_parts(depthwise_conv2d_3x3_dsp, c, 1 + i % 5, 1, true), expected) << "parts, case " << i;
+    ASSERT_EQ(run_whole(depthwise_conv2d_dsp, c), expected) << "case " << i << " k " << k;
+    ASSERT_EQ(run_in_parts(depthwise_conv2d_dsp, c, 1 + i % 5, 1, true), expected) << "parts, case " << i << " k " << k;
+  }
+}
+
+// The layer shapes of real models: maps wider than a kernel's column strip, TFLite SAME padding.
+TEST(DepthwiseConv2dDsp, MatchesReferenceOnModelShapes) {
+  std::mt19937 rng(18);
+  for (const int k : {3, 5, 7}) {
+    for (const int stride : {1, 2}) {
+      Case c = random_case(rng, k, k, stride, 16, 16, true);
+      c.h = 13, c.w = 120;
+      const int out = (c.w + stride - 1) / stride, total = (out - 1) * stride + k - c.w;
+      c.pt = c.pl = total / 2, c.ho = (c.h + stride - 1) / stride, c.wo = out;
+      c.input = test::random_bytes(rng, static_cast<size_t>(c.h * c.w * c.cin));
+      const auto expected = run_whole(depthwise_conv2d_reference, c);
+      ASSERT_EQ(run_whole(depthwise_conv2d_dsp, c), expected) << "k " << k << " stride " << stride;
+      ASSERT_EQ(run_in_parts(depthwise_conv2d_dsp, c, 3, 1, true), expected) << "parts, k " << k << " stride " << stride;
+    }
   }
 }
 
@@ -169,9 +189,15 @@ TEST(Dispatch, FallsBackToReferenceOutsideTheOptimizedShapes) {
   const Case big = random_case(rng, 3, 3, 1, 40, 5, false);  // 3*3*40 > kMaxConvPatch
   EXPECT_FALSE(conv2d_dsp_applies(geometry_of(big), test::whole_input(big.input, big.h, big.w, big.cin, 0)));
   EXPECT_EQ(run_whole(conv2d, big), run_whole(conv2d_reference, big));
-  const Case odd = random_case(rng, 3, 3, 1, 6, 6, true);  // channels not a multiple of 4
-  EXPECT_FALSE(depthwise_conv2d_3x3_dsp_applies(geometry_of(odd), test::whole_input(odd.input, odd.h, odd.w, odd.cin, 0)));
+  const Case odd = random_case(rng, 5, 5, 1, 6, 6, true);  // channels not a multiple of 4
+  EXPECT_FALSE(depthwise_conv2d_dsp_applies(geometry_of(odd), test::whole_input(odd.input, odd.h, odd.w, odd.cin, 0)));
   EXPECT_EQ(run_whole(depthwise_conv2d, odd), run_whole(depthwise_conv2d_reference, odd));
+  const Case even_kernel = random_case(rng, 4, 4, 1, 8, 8, true);  // only 3x3, 5x5 and 7x7 have a DSP kernel
+  EXPECT_FALSE(depthwise_conv2d_dsp_applies(geometry_of(even_kernel), test::whole_input(even_kernel.input, 4, 4, 8, 0)));
+  EXPECT_EQ(run_whole(depthwise_conv2d, even_kernel), run_whole(depthwise_conv2d_reference, even_kernel));
+  WindowGeometry dilated = geometry_of(even_kernel);
+  dilated.kernel_h = dilated.kernel_w = 3, dilated.dilation_h = 2;
+  EXPECT_FALSE(depthwise_conv2d_dsp_applies(dilated, test::whole_input(even_kernel.input, 4, 4, 8, 0)));
 }
 
 TEST(DspIntrinsics, PortableDefinitionsFollowTheInstructionSemantics) {

@@ -73,10 +73,13 @@ void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, 
 
 void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
                                 const OutputRegion& out);
-// 3x3, dilation 1, depth multiplier 1, channels a multiple of 4: 4 channels per step with SMLABB/SMLATT.
-bool depthwise_conv2d_3x3_dsp_applies(const WindowGeometry& g, const InputRows& in);
-void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
-                              const OutputRegion& out);
+// 3x3, 5x5 or 7x7, any stride and padding, dilation 1, depth multiplier 1, channels a multiple of 4:
+// 4 channels per step with SMLABB/SMLATT over a ring of K gathered, sign-extended input rows (stack scratch:
+// kDepthwiseDspRingWords words, 4 KB; maps wider than the ring holds run in column strips).
+inline constexpr int kDepthwiseDspRingWords = 1024;
+bool depthwise_conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
+void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
+                          const OutputRegion& out);
 void depthwise_conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 
 // Fully connected: the input's rows flattened (h*w*c = Cin); weights_zero_point is TFLite's -filter_offset.
