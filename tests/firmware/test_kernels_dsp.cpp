@@ -184,6 +184,41 @@ TEST(DepthwiseConv2dDsp, MatchesReferenceOnModelShapes) {
   }
 }
 
+// Add: TFLite's parameters (Q31 multipliers, input shifts 0 and below, output shifts of any sign) over random
+// zero points, activation ranges and odd element counts, whole and by rows; add() takes the reference path
+// when a shift is not a right shift, and an output written over an input (in place) is the same.
+TEST(AddDsp, MatchesReference) {
+  std::mt19937 rng(19);
+  std::uniform_int_distribution<int32_t> mult(1 << 30, INT32_MAX), zp(-128, 127), dim(1, 9);
+  std::uniform_int_distribution<int> input_shift(-31, 0), output_shift(-31, 2);
+  for (int i = 0; i < 400; ++i) {
+    const int h = dim(rng), w = dim(rng), c = dim(rng) * (i % 2 ? 4 : 1);
+    const auto a = test::random_bytes(rng, static_cast<size_t>(h * w * c));
+    const auto b = test::random_bytes(rng, static_cast<size_t>(h * w * c));
+    AddParams p{mult(rng), input_shift(rng), mult(rng), input_shift(rng), mult(rng), output_shift(rng), -128, 127};
+    if (i % 7 == 0) p.input1_multiplier = 1 << 30, p.input1_shift = 0, p.input2_shift = -1, p.output_shift = -19;  // r064's
+    if (i % 3 == 1) p.act_min = std::uniform_int_distribution<int>(-128, -20)(rng), p.act_max = 127 + p.act_min / 4;
+    const int32_t zp1 = zp(rng), zp2 = zp(rng), zp_out = zp(rng);
+    std::vector<int8_t> expected(a.size(), 0x55), actual(a.size(), 0x55);
+    add_reference(p, test::whole_input(a, h, w, c, zp1), test::whole_input(b, h, w, c, zp2),
+                  test::whole_output(expected, h, w, c, zp_out));
+    ASSERT_EQ(add_dsp_applies(p), p.output_shift <= 0) << "case " << i;
+    const int parts = 1 + i % 3;
+    for (int part = 0; part < parts; ++part) {
+      const int r0 = h * part / parts, r1 = h * (part + 1) / parts;
+      const size_t offset = static_cast<size_t>(r0 * w * c);
+      const InputRows in1{a.data() + offset, h, w, c, r0, r1, zp1}, in2{b.data() + offset, h, w, c, r0, r1, zp2};
+      add(p, in1, in2, OutputRegion{actual.data() + offset, h, w, c, r0, r1, 0, c, zp_out});
+    }
+    ASSERT_EQ(actual, expected) << "case " << i << " shifts " << p.input1_shift << " " << p.input2_shift << " "
+                                << p.output_shift;
+    std::vector<int8_t> in_place = a;
+    add(p, test::whole_input(in_place, h, w, c, zp1), test::whole_input(b, h, w, c, zp2),
+        test::whole_output(in_place, h, w, c, zp_out));
+    ASSERT_EQ(in_place, expected) << "in place, case " << i;
+  }
+}
+
 TEST(Dispatch, FallsBackToReferenceOutsideTheOptimizedShapes) {
   std::mt19937 rng(15);
   const Case big = random_case(rng, 3, 3, 1, 40, 5, false);  // 3*3*40 > kMaxConvPatch

@@ -87,6 +87,11 @@ void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_
                                int32_t act_min, int32_t act_max, const OutputRegion& out);
 
 void add_reference(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+// No rescaling a left shift (as TFLite's Prepare makes them, but for a tiny output scale): each on the short
+// requantization path, four elements per step; add() dispatches.
+bool add_dsp_applies(const AddParams& p);
+void add_dsp(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+void add(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
 void average_pool2d_reference(const WindowGeometry& g, const InputRows& in, const OutputRegion& out);
 // Pad: output rows/columns outside the input (offset by pad_top/pad_left) get the output zero point.
 void pad_reference(int pad_top, int pad_left, const InputRows& in, const OutputRegion& out);
