@@ -66,6 +66,7 @@ const char* to_string(CostTerm term) {
     case CostTerm::DeepMac: return "cycles_per_deep_mac";
     case CostTerm::RowVisit: return "cycles_per_row_visit";
     case CostTerm::ChannelRow: return "cycles_per_channel_row";
+    case CostTerm::BorderTap: return "cycles_per_border_tap";
     case CostTerm::ActivationTable: return "cycles_per_activation_table";
     case CostTerm::ActivationOutput: return "cycles_per_activation_output";
   }
@@ -87,7 +88,7 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
   static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
                                             T::OutputPixel, T::Channel, T::ChannelRow, T::GatherTap,
-                                            T::ActivationTable, T::ActivationOutput};
+                                            T::BorderTap, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {

@@ -112,6 +112,13 @@ TEST(KernelFeatures, DspDepthwiseGathersRowsOnceAndRunsEveryTap) {
   EXPECT_EQ(wide[int(T::GatherTap)], 11 * 175 * 4);
   EXPECT_EQ(wide[int(T::ChannelRow)], 3 * 4 * 3);
   EXPECT_EQ(wide[int(T::Mac)], 3 * 80 * 49 * 4);
+  EXPECT_EQ(wide[int(T::BorderTap)], 0);
+  // 5x5, pad 2 on 4x4x8 (narrower than the kernel): no ring; rows see 3, 4, 4, 3 taps, and so do columns.
+  const CostFeatures tiny = features_of({OpKind::DepthwiseConv2D, 4, 4, 8, 8, 5, 1, {2, 2, 2, 2}}, 0, 4);
+  EXPECT_EQ(tiny[int(T::BorderTap)], 14 * 14 * 8);
+  EXPECT_EQ(tiny[int(T::Mac)], 0);
+  EXPECT_EQ(tiny[int(T::GatherTap)], 0);
+  EXPECT_EQ(tiny[int(T::ChannelRow)], 4 * 8);
 }
 
 TEST(KernelFeatures, FusedHardSwishTabulatesOncePerOpAndLooksEveryOutputUp) {

@@ -95,7 +95,8 @@ const char* to_string(KernelKind kind);
 //                            (an odd channel of a block twice, depth rounded up to 4 on the expanded path);
 //                            for the reference kernels and pools those of taps inside the input (padding taps
 //                            are skipped; a global pool's are the input elements summed); for the DSP
-//                            depthwise every tap of every window (padding taps multiply gathered zeros)
+//                            depthwise every tap of every window (padding taps multiply gathered zeros),
+//                            except on maps smaller than its kernel (border taps)
 //   cycles_per_output        output elements (requantize, clamp, store)
 //   cycles_per_slow_output   extra per output element requantized on the general path (Op::slow_requant_share)
 //   cycles_per_output_row    output rows (row loop overhead)
@@ -114,13 +115,15 @@ const char* to_string(KernelKind kind);
 //   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
 //   cycles_per_channel_row   output rows x channels x column strips (the DSP depthwise loops rows inside
 //                            channel groups and strips)
+//   cycles_per_border_tap    DSP depthwise on a map narrower or shorter than its kernel: the taps inside the
+//                            map x channels (read in place, the offset added per tap)
 //   cycles_per_activation_table  1 for the first part of an op with a fused hard-swish (its 256-entry table)
 //   cycles_per_activation_output output elements passed through a fused hard-swish (one table load each)
 enum class CostTerm {
   Call, Mac, Output, SlowOutput, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
-  TailMac, DeepMac, RowVisit, ChannelRow, ActivationTable, ActivationOutput
+  TailMac, DeepMac, RowVisit, ChannelRow, BorderTap, ActivationTable, ActivationOutput
 };
-inline constexpr int kCostTermCount = 19;
+inline constexpr int kCostTermCount = 20;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

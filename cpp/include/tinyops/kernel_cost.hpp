@@ -157,12 +157,17 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
       // Per channel group and column strip, the input rows the part's windows span are gathered once into the
       // kernel's row ring (padding as zeros); every window then runs all its K*K taps.
       const int k = g.kernel_h, ring_columns = kDepthwiseDspRingWords / (2 * k);
+      f[int(T::Channel)] = channels;
+      if (g.in_w < k || g.in_h < k) {  // a map smaller than the kernel: its taps inside, read in place
+        f[int(T::BorderTap)] = valid_taps * channels;
+        f[int(T::ChannelRow)] = rows * channels;
+        break;
+      }
       const int strip_width = (ring_columns - k) / g.stride + 1;
       const int strips = (g.out_w + strip_width - 1) / strip_width;
       const double gathered_rows = (rows - 1) * std::min(g.stride, k) + k;
       const double gathered_columns = double(g.out_w - strips) * g.stride + double(strips) * k;
       f[int(T::Mac)] = outputs * k * k;
-      f[int(T::Channel)] = channels;
       f[int(T::ChannelRow)] = rows * channels * strips;
       f[int(T::GatherTap)] = gathered_rows * gathered_columns * channels;
       break;

@@ -75,7 +75,8 @@ void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, co
                                 const OutputRegion& out);
 // 3x3, 5x5 or 7x7, any stride and padding, dilation 1, depth multiplier 1, channels a multiple of 4:
 // 4 channels per step with SMLABB/SMLATT over a ring of K gathered, sign-extended input rows (stack scratch:
-// kDepthwiseDspRingWords words, 4 KB; maps wider than the ring holds run in column strips).
+// kDepthwiseDspRingWords words, 4 KB; maps wider than the ring holds run in column strips). Maps narrower or
+// shorter than the kernel skip the ring (only the taps inside the map, read in place).
 inline constexpr int kDepthwiseDspRingWords = 1024;
 bool depthwise_conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
 void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
