@@ -18,10 +18,6 @@
 namespace tinyops::rt {
 namespace {
 
-struct Accumulators {
-  int32_t c0, c1, c2, c3;
-};
-
 constexpr int kNoRow = -0x7FFFFFFF - 1;  // a ring slot that holds no row yet
 inline int min_int(int a, int b) { return a < b ? a : b; }
 inline int max_int(int a, int b) { return a > b ? a : b; }
@@ -46,6 +42,66 @@ void gather_row(const InputRows& in, int y, int ch, int x_first, int columns, ui
   for (; j < columns; ++j) dst[2 * j] = dst[2 * j + 1] = 0;
 }
 
+// The requantization of a group's 4 channels, on the path all four can take (as conv2d_dsp's blocks). kFast:
+// each on the bounded path (ChannelRequant) with a right shift e <= 22, the output zero point joining the
+// rounding term: ((h + 2^(e-1) - [h < 0]) >> e) + zp = (h + 2^(e-1) + zp * 2^e - [h < 0]) >> e, with
+// |h| < 2^30 and |zp * 2^e| <= 2^29 (no overflow). kLeftShift: shifts in [0, 31] (most of the released r064
+// model's) need no rounding shift: ((acc << s) * m + 2^30) >> 31, the shift wrapping as in TFLite. kGeneral:
+// requantize_channel per channel.
+struct GroupRequant {
+  enum class Path { kFast, kLeftShift, kGeneral };
+  ChannelRequant q[4];
+  int32_t offset[4];
+  Path path;
+  int32_t zp, lo, hi;
+
+  GroupRequant(const ChannelData& c, int ch, const int32_t (&bias)[4], int64_t abs_weight_sum, int32_t zero_point,
+               int32_t act_min, int32_t act_max)
+      : zp(zero_point), lo(act_min), hi(act_max) {
+    bool fast = true, left = true;
+    for (int i = 0; i < 4; ++i) {
+      q[i] = ChannelRequant::make(c.multipliers[ch + i], c.shifts[ch + i], bias[i], abs_weight_sum);
+      const bool channel_fast = q[i].bounded && q[i].right_shift <= 22;
+      offset[i] = channel_fast ? (1 + 2 * zero_point) * (1 << (q[i].right_shift - 1)) : 0;
+      fast = fast && channel_fast;
+      left = left && static_cast<uint32_t>(q[i].shift) <= 31;
+    }
+    path = fast ? Path::kFast : (left ? Path::kLeftShift : Path::kGeneral);
+  }
+  int32_t fast(int32_t acc, int i) const {
+    const int32_t high = dsp::smmulr(acc * 2, q[i].multiplier);
+    return (high + offset[i] - static_cast<int32_t>(static_cast<uint32_t>(high) >> 31)) >> q[i].right_shift;
+  }
+  int32_t left_shift(int32_t acc, int i) const {
+    const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc) << q[i].shift);
+    const int32_t v = static_cast<int32_t>((static_cast<int64_t>(shifted) * q[i].multiplier + (1 << 30)) >> 31);
+    return wrapping_add(v, zp);
+  }
+  // The 4 channels of one pixel (one branch on the path per pixel).
+  void store(const int32_t (&acc)[4], int8_t* px) const {
+    if (path == Path::kFast) {
+      for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(clamp_i32(fast(acc[i], i), lo, hi));
+    } else if (path == Path::kLeftShift) {
+      for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(clamp_i32(left_shift(acc[i], i), lo, hi));
+    } else {
+      for (int i = 0; i < 4; ++i) px[i] = requantize_channel(acc[i], q[i], zp, lo, hi);
+    }
+  }
+  // Channels i and i + 2 of one pixel (one branch on the path for both).
+  void store_pair(int32_t acc_low, int32_t acc_high, int i, int8_t* px) const {
+    if (path == Path::kFast) {
+      px[i] = static_cast<int8_t>(clamp_i32(fast(acc_low, i), lo, hi));
+      px[i + 2] = static_cast<int8_t>(clamp_i32(fast(acc_high, i + 2), lo, hi));
+    } else if (path == Path::kLeftShift) {
+      px[i] = static_cast<int8_t>(clamp_i32(left_shift(acc_low, i), lo, hi));
+      px[i + 2] = static_cast<int8_t>(clamp_i32(left_shift(acc_high, i + 2), lo, hi));
+    } else {
+      px[i] = requantize_channel(acc_low, q[i], zp, lo, hi);
+      px[i + 2] = requantize_channel(acc_high, q[i + 2], zp, lo, hi);
+    }
+  }
+};
+
 template <int K>
 void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const ChannelData& c,
                    const OutputRegion& output) {
@@ -60,13 +116,12 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
   const int strip_width = (kRingColumns - K) / stride_w + 1;  // output columns per strip
   const int32_t input_offset = -in.zero_point;
   const uint32_t offset_pair = (static_cast<uint32_t>(input_offset) & 0xFFFFu) * 0x10001u;
-  const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
   const bool direct = in.width < K || in.height < K;
   uint32_t ring[K * 2 * kRingColumns];
   for (int ch = out.channel_begin; ch < out.channel_end; ch += 4) {
     const int8_t* w = c.weights + ch;
-    Accumulators bias{0, 0, 0, 0};
-    if (c.bias) bias = {c.bias[ch], c.bias[ch + 1], c.bias[ch + 2], c.bias[ch + 3]};
+    int32_t bias[4] = {0, 0, 0, 0};
+    if (c.bias) bias[0] = c.bias[ch], bias[1] = c.bias[ch + 1], bias[2] = c.bias[ch + 2], bias[3] = c.bias[ch + 3];
     // The group's K*K weight words, sign-extended once: even channels, odd channels per tap.
     uint32_t weights[2 * kTaps];
     for (int t = 0; t < kTaps; ++t) {
@@ -75,16 +130,7 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
       weights[2 * t + 1] = dsp::sxtb16_ror8(w32);
     }
     constexpr int64_t kAbsSum = int64_t{kTaps} * 128;  // a bound on sum|w| of a channel
-    const ChannelRequant q[4] = {ChannelRequant::make(c.multipliers[ch], c.shifts[ch], bias.c0, kAbsSum),
-                                 ChannelRequant::make(c.multipliers[ch + 1], c.shifts[ch + 1], bias.c1, kAbsSum),
-                                 ChannelRequant::make(c.multipliers[ch + 2], c.shifts[ch + 2], bias.c2, kAbsSum),
-                                 ChannelRequant::make(c.multipliers[ch + 3], c.shifts[ch + 3], bias.c3, kAbsSum)};
-    auto store = [&](int8_t* px, const Accumulators& acc) {
-      px[0] = requantize_channel(acc.c0, q[0], zp, lo, hi);
-      px[1] = requantize_channel(acc.c1, q[1], zp, lo, hi);
-      px[2] = requantize_channel(acc.c2, q[2], zp, lo, hi);
-      px[3] = requantize_channel(acc.c3, q[3], zp, lo, hi);
-    };
+    const GroupRequant requant(c, ch, bias, kAbsSum, out.zero_point, g.act_min, g.act_max);
     if (direct) {  // a map narrower or shorter than the kernel: only the taps inside it, read in place
       for (int oy = out.row_begin; oy < out.row_end; ++oy) {
         const int in_y0 = oy * stride_h - g.pad_top;
@@ -93,7 +139,7 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
         for (int ox = 0; ox < out.width; ++ox, out_px += out.channels) {
           const int in_x0 = ox * stride_w - g.pad_left;
           const int kx_begin = max_int(0, -in_x0), kx_end = min_int(K, in.width - in_x0);
-          Accumulators acc = bias;
+          int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
           for (int ky = ky_begin; ky < ky_end; ++ky) {
             const int8_t* x = in.row(in_y0 + ky) + (in_x0 + kx_begin) * in.channels + ch;
             const uint32_t* w_row = weights + 2 * ky * K;
@@ -104,13 +150,13 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
               const uint32_t x_even = dsp::sadd16(dsp::sxtb16(x32), offset_pair);
               const uint32_t x_odd = dsp::sadd16(dsp::sxtb16_ror8(x32), offset_pair);
               const uint32_t w_even = w_row[2 * kx], w_odd = w_row[2 * kx + 1];
-              acc.c0 = dsp::smlabb(x_even, w_even, acc.c0);
-              acc.c2 = dsp::smlatt(x_even, w_even, acc.c2);
-              acc.c1 = dsp::smlabb(x_odd, w_odd, acc.c1);
-              acc.c3 = dsp::smlatt(x_odd, w_odd, acc.c3);
+              acc[0] = dsp::smlabb(x_even, w_even, acc[0]);
+              acc[2] = dsp::smlatt(x_even, w_even, acc[2]);
+              acc[1] = dsp::smlabb(x_odd, w_odd, acc[1]);
+              acc[3] = dsp::smlatt(x_odd, w_odd, acc[3]);
             }
           }
-          store(out_px, acc);
+          requant.store(acc, out_px);
         }
       }
       continue;
@@ -135,13 +181,15 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
           rows[ky] = dst;
         }
         int8_t* out_px = out.row(oy) + ox_begin * out.channels + ch;
-        const int32_t bias_words[4] = {bias.c0, bias.c1, bias.c2, bias.c3};
         for (int ox = ox_begin, x = 0; ox < ox_end; ++ox, x += 2 * stride_w, out_px += out.channels) {
           // Even channels (ch, ch + 2), then odd ones (ch + 1, ch + 3): two accumulators live at a time, so
           // the unrolled window keeps its row pointers and operands in registers.
+          // 3x3: the four sums stay in registers, one requantization branch per pixel; larger windows need
+          // the registers, so each half stores its two channels.
+          int32_t sums[4];
 #pragma GCC unroll 2
           for (int half = 0; half < 2; ++half) {
-            int32_t acc_low = bias_words[half], acc_high = bias_words[half + 2];
+            int32_t acc_low = bias[half], acc_high = bias[half + 2];
 #pragma GCC unroll 7
             for (int ky = 0; ky < K; ++ky) {
               const uint32_t* row = rows[ky] + x + half;
@@ -152,9 +200,13 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
                 acc_high = dsp::smlatt(row[2 * kx], w[2 * kx], acc_high);
               }
             }
-            out_px[half] = requantize_channel(acc_low, q[half], zp, lo, hi);
-            out_px[half + 2] = requantize_channel(acc_high, q[half + 2], zp, lo, hi);
+            if constexpr (K == 3) {
+              sums[half] = acc_low, sums[half + 2] = acc_high;
+            } else {
+              requant.store_pair(acc_low, acc_high, half, out_px);
+            }
           }
+          if constexpr (K == 3) requant.store(sums, out_px);
         }
       }
     }
