@@ -102,6 +102,42 @@ struct GroupRequant {
   }
 };
 
+// One channel group on a map narrower or shorter than the kernel: each window runs only its taps inside the
+// map, reading the input in place and adding the offset per tap. (g, in, out by value: see depthwise_dsp.)
+template <int K>
+void direct_windows(const WindowGeometry g, const InputRows in, const OutputRegion out, int ch,
+                    const int32_t (&bias)[4], const uint32_t* weights, uint32_t offset_pair,
+                    const GroupRequant& requant) {
+  const int stride_h = g.stride_h, stride_w = g.stride_w;
+  for (int oy = out.row_begin; oy < out.row_end; ++oy) {
+    const int in_y0 = oy * stride_h - g.pad_top;
+    const int ky_begin = max_int(0, -in_y0), ky_end = min_int(K, in.height - in_y0);
+    int8_t* out_px = out.row(oy) + ch;
+    for (int ox = 0; ox < out.width; ++ox, out_px += out.channels) {
+      const int in_x0 = ox * stride_w - g.pad_left;
+      const int kx_begin = max_int(0, -in_x0), kx_end = min_int(K, in.width - in_x0);
+      int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+      for (int ky = ky_begin; ky < ky_end; ++ky) {
+        const int8_t* x = in.row(in_y0 + ky) + (in_x0 + kx_begin) * in.channels + ch;
+        const uint32_t* w_row = weights + 2 * ky * K;
+        // Not unrolled: a loop over the few taps inside beats per-pixel set-up of unrolled offsets.
+#pragma GCC unroll 1
+        for (int kx = kx_begin; kx < kx_end; ++kx, x += in.channels) {
+          const uint32_t x32 = dsp::load32(x);
+          const uint32_t x_even = dsp::sadd16(dsp::sxtb16(x32), offset_pair);
+          const uint32_t x_odd = dsp::sadd16(dsp::sxtb16_ror8(x32), offset_pair);
+          const uint32_t w_even = w_row[2 * kx], w_odd = w_row[2 * kx + 1];
+          acc[0] = dsp::smlabb(x_even, w_even, acc[0]);
+          acc[2] = dsp::smlatt(x_even, w_even, acc[2]);
+          acc[1] = dsp::smlabb(x_odd, w_odd, acc[1]);
+          acc[3] = dsp::smlatt(x_odd, w_odd, acc[3]);
+        }
+      }
+      requant.store(acc, out_px);
+    }
+  }
+}
+
 template <int K>
 void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const ChannelData& c,
                    const OutputRegion& output) {
@@ -131,34 +167,8 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
     }
     constexpr int64_t kAbsSum = int64_t{kTaps} * 128;  // a bound on sum|w| of a channel
     const GroupRequant requant(c, ch, bias, kAbsSum, out.zero_point, g.act_min, g.act_max);
-    if (direct) {  // a map narrower or shorter than the kernel: only the taps inside it, read in place
-      for (int oy = out.row_begin; oy < out.row_end; ++oy) {
-        const int in_y0 = oy * stride_h - g.pad_top;
-        const int ky_begin = max_int(0, -in_y0), ky_end = min_int(K, in.height - in_y0);
-        int8_t* out_px = out.row(oy) + ch;
-        for (int ox = 0; ox < out.width; ++ox, out_px += out.channels) {
-          const int in_x0 = ox * stride_w - g.pad_left;
-          const int kx_begin = max_int(0, -in_x0), kx_end = min_int(K, in.width - in_x0);
-          int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
-          for (int ky = ky_begin; ky < ky_end; ++ky) {
-            const int8_t* x = in.row(in_y0 + ky) + (in_x0 + kx_begin) * in.channels + ch;
-            const uint32_t* w_row = weights + 2 * ky * K;
-            // Not unrolled: a loop over the few taps inside beats per-pixel set-up of unrolled offsets.
-#pragma GCC unroll 1
-            for (int kx = kx_begin; kx < kx_end; ++kx, x += in.channels) {
-              const uint32_t x32 = dsp::load32(x);
-              const uint32_t x_even = dsp::sadd16(dsp::sxtb16(x32), offset_pair);
-              const uint32_t x_odd = dsp::sadd16(dsp::sxtb16_ror8(x32), offset_pair);
-              const uint32_t w_even = w_row[2 * kx], w_odd = w_row[2 * kx + 1];
-              acc[0] = dsp::smlabb(x_even, w_even, acc[0]);
-              acc[2] = dsp::smlatt(x_even, w_even, acc[2]);
-              acc[1] = dsp::smlabb(x_odd, w_odd, acc[1]);
-              acc[3] = dsp::smlatt(x_odd, w_odd, acc[3]);
-            }
-          }
-          requant.store(acc, out_px);
-        }
-      }
+    if (direct) {
+      direct_windows<K>(g, in, out, ch, bias, weights, offset_pair, requant);
       continue;
     }
     for (int ox_begin = 0; ox_begin < out.width; ox_begin += strip_width) {
