@@ -19,7 +19,7 @@ SourceKind source_from_string(const std::string& name) {
 KernelKind kernel_from_string(const std::string& name) {
   for (int k = 0; k < kKernelKindCount; ++k)
     if (name == to_string(KernelKind(k))) return KernelKind(k);
-  throw InputError("kernel", name, "expected a kernel kind such as conv2d_1x1, depthwise_conv2d_3x3_dsp, add");
+  throw InputError("kernel", name, "expected a kernel kind such as conv2d_1x1, depthwise_conv2d_dsp, add");
 }
 
 Quantity& kernel_term(Board& b, const std::string& kernel, const std::string& term) {

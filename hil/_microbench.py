@@ -5,7 +5,7 @@ tinyops) and, for the tinyops row-partitioned overlays, under a sweep of SRAM bu
 choose larger partition factors. Shapes sweep what the features of every kernel kind depend on: input
 channels and kernel sizes (MACs per output), spatial sizes and output channels (outputs, rows, pixel pairs),
 odd widths and channel counts (the DSP kernels' lone pixels and channels), channels that are not a multiple
-of 4 (the reference depthwise kernel), and the network tail (1-3 px maps, where most taps fall in padding).
+of 4 (the reference depthwise kernel), maps wider than the DSP depthwise kernel's column strip, and the network tail (1-3 px maps, where most taps fall in padding).
 Every op is kept above a few thousand instructions, so that the QEMU port's 40-instruction timer tick is at
 most about 1 % of what is measured. Networks are the compiler's IR (`tinyops.compiler.QuantizedModel`) with seeded random int8 weights: timing
 does not depend on the values, and a seed makes every benchmark reproducible.
@@ -138,8 +138,10 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
     # Patches deeper than the DSP kernel's 256 bytes: the reference kernel.
     for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (6, 9), ((32, 8), (48, 5))):
         make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
-    for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 15, 24), (8, 14, 32)):
+    for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 15, 24), (6, 14, 32)):
         make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
+    for k, s in ((5, 1), (7, 1), (7, 2)):  # maps wider than the DSP depthwise kernel's ring: two column strips
+        make(f"dw{k}x{k}s{s}-6x100x8", (6, 100, 8), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
     for hw, c in itertools.product((8, 14, 20), (16, 24, 64)):
         make(f"add-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, b.conv(x, b.tensors[x].shape[2], 1)))
     for (k, s), hw, c in itertools.product(((2, 2), (3, 1), (3, 3)), (9, 12, 24), (8, 16, 32)):

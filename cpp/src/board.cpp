@@ -36,7 +36,7 @@ const char* to_string(KernelKind kind) {
     case KernelKind::Conv1x1: return "conv2d_1x1";
     case KernelKind::ConvKxKDsp: return "conv2d_kxk_dsp";
     case KernelKind::ConvKxKReference: return "conv2d_kxk_reference";
-    case KernelKind::Depthwise3x3Dsp: return "depthwise_conv2d_3x3_dsp";
+    case KernelKind::DepthwiseDsp: return "depthwise_conv2d_dsp";
     case KernelKind::DepthwiseReference: return "depthwise_conv2d_reference";
     case KernelKind::Add: return "add";
     case KernelKind::AveragePool: return "average_pool";
@@ -88,8 +88,8 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
                                         T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
   static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
-                                            T::OutputPixel, T::Channel, T::ChannelRow, T::BorderTap,
-                                            T::ActivationTable, T::ActivationOutput};
+                                            T::OutputPixel, T::Channel, T::ChannelRow, T::GatherTap,
+                                            T::BorderTap, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {
@@ -99,7 +99,7 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
     case KernelKind::DepthwiseReference: return reference;
     case KernelKind::AveragePool:
     case KernelKind::GlobalAveragePool: return pool;
-    case KernelKind::Depthwise3x3Dsp: return depthwise_dsp;
+    case KernelKind::DepthwiseDsp: return depthwise_dsp;
     case KernelKind::Add:
     case KernelKind::Mul:
     case KernelKind::Pad: return elementwise;
@@ -247,7 +247,7 @@ Board read_board(const StrictReader& r) {
   b.bus.cpu_stall_increase = quantity(bus, "cpu_stall_increase", Bound::NonNegative);
   b.bus.dma_slowdown = quantity(bus, "dma_slowdown", Bound::NonNegative);
   StrictReader kernels = r.at("kernels");
-  kernels.expect_keys({"conv2d_1x1", "conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_3x3_dsp",
+  kernels.expect_keys({"conv2d_1x1", "conv2d_kxk_dsp", "conv2d_kxk_reference", "depthwise_conv2d_dsp",
                        "depthwise_conv2d_reference", "add", "average_pool", "global_average_pool", "fully_connected",
                        "pad", "mul"});
   for (int k = 0; k < kKernelKindCount; ++k) {

@@ -4,15 +4,10 @@ namespace tinyops {
 namespace {
 
 // Along one axis: for output index o the window starts at o * stride - pad; how many of its `kernel` taps
-// fall inside [0, size), and whether all do.
-struct AxisTap {
-  int taps;
-  bool inside;
-};
-AxisTap axis_tap(int o, int size, int kernel, int stride, int pad) {
+// fall inside [0, size).
+int axis_taps(int o, int size, int kernel, int stride, int pad) {
   const int begin = o * stride - pad;
-  const int taps = std::max(0, std::min(begin + kernel, size) - std::max(begin, 0));
-  return {taps, begin >= 0 && begin + kernel <= size};
+  return std::max(0, std::min(begin + kernel, size) - std::max(begin, 0));
 }
 
 }  // namespace
@@ -26,9 +21,11 @@ KernelKind kernel_kind(const Network& net, const Op& op) {
       return op.kernel_h * op.kernel_w * in_c <= kMaxDspConvPatch ? KernelKind::ConvKxKDsp
                                                                   : KernelKind::ConvKxKReference;
     }
-    case OpKind::DepthwiseConv2D:
-      return op.kernel_h == 3 && op.kernel_w == 3 && in_c % 4 == 0 ? KernelKind::Depthwise3x3Dsp
-                                                                   : KernelKind::DepthwiseReference;
+    case OpKind::DepthwiseConv2D: {
+      const int k = op.kernel_h;
+      const bool dsp = op.kernel_w == k && (k == 3 || k == 5 || k == 7) && in_c % 4 == 0;
+      return dsp ? KernelKind::DepthwiseDsp : KernelKind::DepthwiseReference;
+    }
     case OpKind::Add: return KernelKind::Add;
     case OpKind::AveragePool: return KernelKind::AveragePool;
     case OpKind::GlobalAveragePool: return KernelKind::GlobalAveragePool;
@@ -57,17 +54,9 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
     const bool global = g.kind == KernelKind::GlobalAveragePool;
     const int stride = global ? 1 : op.stride, pad_top = global ? 0 : op.pad.top, pad_left = global ? 0 : op.pad.left;
     g.row_taps_prefix.assign(size_t(out.h) + 1, 0);
-    g.row_inside_prefix.assign(size_t(out.h) + 1, 0);
-    for (int o = 0; o < out.h; ++o) {
-      const AxisTap t = axis_tap(o, in.h, op.kernel_h, stride, pad_top);
-      g.row_taps_prefix[size_t(o) + 1] = g.row_taps_prefix[size_t(o)] + t.taps;
-      g.row_inside_prefix[size_t(o) + 1] = g.row_inside_prefix[size_t(o)] + (t.inside ? 1 : 0);
-    }
-    for (int o = 0; o < out.w; ++o) {
-      const AxisTap t = axis_tap(o, in.w, op.kernel_w, stride, pad_left);
-      g.col_taps += t.taps;
-      g.col_inside += t.inside ? 1 : 0;
-    }
+    for (int o = 0; o < out.h; ++o)
+      g.row_taps_prefix[size_t(o) + 1] = g.row_taps_prefix[size_t(o)] + axis_taps(o, in.h, op.kernel_h, stride, pad_top);
+    for (int o = 0; o < out.w; ++o) g.col_taps += axis_taps(o, in.w, op.kernel_w, stride, pad_left);
   }
   return g;
 }

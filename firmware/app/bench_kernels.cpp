@@ -1,4 +1,4 @@
-// Kernel benchmark firmware: runs the conv 1x1, depthwise 3x3 and first-layer 3x3 stride-2 kernels of
+// Kernel benchmark firmware: runs the conv 1x1, depthwise 3x3/5x5/7x7 and first-layer 3x3 stride-2 kernels of
 // the runtime on the shapes of benchmarks/bench_kernels_qemu.py, reference then optimized, each between
 // calls of tinyops_bench_begin() / tinyops_bench_end(). The instruction-counting QEMU plugin marks those
 // two functions, so the difference of the counts is the kernel's instructions. Checks that both
@@ -97,7 +97,7 @@ void run_case(const Case& c) {
     if (c.kind == Kind::kConv) {
       optimized ? rt::conv2d_dsp(g, in, data, out) : rt::conv2d_reference(g, in, data, out);
     } else {
-      optimized ? rt::depthwise_conv2d_3x3_dsp(g, in, data, out) : rt::depthwise_conv2d_reference(g, in, data, out);
+      optimized ? rt::depthwise_conv2d_dsp(g, in, data, out) : rt::depthwise_conv2d_reference(g, in, data, out);
     }
     tinyops_bench_end();
   }
@@ -121,13 +121,19 @@ int main() {
       {"conv1x1_6x6x160_960", Kind::kConv, 6, 6, 160, 960, 1, 1},
       {"dw3x3_24x24x96_s1", Kind::kDepthwise, 24, 24, 96, 96, 3, 1},
       {"dw3x3_48x48x48_s2", Kind::kDepthwise, 48, 48, 48, 48, 3, 2},
+      {"dw5x5_24x24x96_s1", Kind::kDepthwise, 24, 24, 96, 96, 5, 1},
+      {"dw5x5_48x48x48_s2", Kind::kDepthwise, 48, 48, 48, 48, 5, 2},
+      {"dw7x7_24x24x96_s1", Kind::kDepthwise, 24, 24, 96, 96, 7, 1},
+      {"dw7x7_48x48x48_s2", Kind::kDepthwise, 48, 48, 48, 48, 7, 2},
       {"conv3x3_64x64x3_16_s2", Kind::kConv, 64, 64, 3, 16, 3, 2},
   };
   for (const Case& c : cases) {
     const bool dsp_applies = c.kind == Kind::kConv
                                  ? rt::conv2d_dsp_applies({c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127},
                                                           {input, c.height, c.width, c.in_channels, 0, c.height, 0})
-                                 : true;
+                                 : rt::depthwise_conv2d_dsp_applies(
+                                       {c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127},
+                                       {input, c.height, c.width, c.in_channels, 0, c.height, 0});
     if (!dsp_applies) {
       print("bench: no optimized kernel for ");
       print(c.name);

@@ -2,7 +2,7 @@
 // definitions of the DSP instructions, this image runs the real ones (and the hand-written SMLAD loops that
 // only optimized Cortex-M builds contain). Randomized shapes — 1x1 convolutions from 1 to 600 input
 // channels (every widened-block split and the deep fallback), small-patch 3x3/5x5 convolutions, depthwise
-// 3x3 — with odd pixel counts, odd channel counts and depth % 4 tails, each run whole and as row x
+// 3x3/5x5/7x7, add — with odd pixel counts, odd channel counts and depth % 4 tails, each run whole and as row x
 // channel parts the way the executor runs them. Exits 0 when every case matches.
 #include <stdint.h>
 #include <string.h>
@@ -95,7 +95,7 @@ void check(const Shape& s) {
                              full ? -128 : uniform(-128, -20), full ? 127 : uniform(20, 127)};
   const bool conv = s.kind == Kind::kConv;
   const Kernel reference = conv ? rt::conv2d_reference : rt::depthwise_conv2d_reference;
-  const Kernel optimized = conv ? rt::conv2d_dsp : rt::depthwise_conv2d_3x3_dsp;
+  const Kernel optimized = conv ? rt::conv2d_dsp : rt::depthwise_conv2d_dsp;
   const int bytes = s.out_height() * s.out_width() * s.out_channels;
   run(reference, s, g, in_zp, out_zp, 1, 1, expected);
   const int row_parts = 1 + cases % 3, channel_parts = conv ? 1 + cases % 4 : 1;
@@ -114,6 +114,28 @@ void check(const Shape& s) {
     print_u32(static_cast<uint32_t>(f));
     print(" ");
   }
+  print("\n");
+}
+
+// Add: TFLite-like parameters (input shifts 0 and below, output shifts of either sign), random zero points
+// and element counts; add() (the optimized path where its shifts allow) against add_reference, whole tensor.
+void check_add() {
+  const int h = uniform(1, kMaxSide), w = uniform(1, kMaxSide), c = uniform(1, 64);
+  const int count = h * w * c;
+  for (int i = 0; i < count; ++i) input[i] = static_cast<int8_t>(next_random());
+  for (int i = 0; i < count; ++i) weights[i] = static_cast<int8_t>(next_random());  // the second input
+  auto multiplier = [] { return static_cast<int32_t>((1u << 30) + next_random() % (1u << 30)); };
+  const rt::AddParams p{multiplier(), uniform(-31, 0), multiplier(), uniform(-31, 0), multiplier(),
+                        cases % 5 == 4 ? uniform(1, 2) : uniform(-31, 0), cases % 2 ? -128 : uniform(-128, -20), 127};
+  const int32_t zp1 = uniform(-128, 127), zp2 = uniform(-128, 127), zp_out = uniform(-128, 127);
+  const rt::InputRows in1{input, h, w, c, 0, h, zp1}, in2{weights, h, w, c, 0, h, zp2};
+  rt::add_reference(p, in1, in2, {expected, h, w, c, 0, h, 0, c, zp_out});
+  rt::add(p, in1, in2, {actual, h, w, c, 0, h, 0, c, zp_out});
+  ++cases;
+  if (memcmp(expected, actual, static_cast<size_t>(count)) == 0) return;
+  ++failures;
+  print("kernel_check: MISMATCH add ");
+  print_u32(static_cast<uint32_t>(count));
   print("\n");
 }
 
@@ -137,10 +159,11 @@ int main() {
     const int kernel = i % 3 == 0 ? 5 : 3;
     check(random_shape(Kind::kConv, kernel, uniform(1, rt::kMaxConvPatch / (kernel * kernel)), uniform(1, 40)));
   }
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 120; ++i) {  // depthwise 3x3, 5x5 and 7x7: strides 1-2, paddings 0..k/2, maps 1..9 px
     const int channels = 4 * uniform(1, 16);
-    check(random_shape(Kind::kDepthwise, 3, channels, channels));
+    check(random_shape(Kind::kDepthwise, 3 + 2 * (i % 3), channels, channels));
   }
+  for (int i = 0; i < 60; ++i) check_add();
   print("kernel_check: ");
   print_u32(static_cast<uint32_t>(cases));
   print(" cases, ");

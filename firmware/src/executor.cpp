@@ -159,7 +159,7 @@ void compute(const OpContext& c, const PartRecord& part, const FillState& in_sta
     case OpKind::kAdd: {
       const AddParams p{op.params[0], op.params[1], op.params[2], op.params[3], op.params[4], op.params[5],
                         op.act_min, op.act_max};
-      add_reference(p, in[0], in[1], out);
+      add(p, in[0], in[1], out);
       break;
     }
     case OpKind::kAveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;

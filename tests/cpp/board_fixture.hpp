@@ -62,7 +62,7 @@ kernels:
   conv2d_1x1: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 2, source: fit, ref: "t"}, cycles_per_call: {value: 100, source: fit, ref: "t"}}
   conv2d_kxk_dsp: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 2, source: fit, ref: "t"}, cycles_per_call: {value: 100, source: fit, ref: "t"}}
   conv2d_kxk_reference: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 2, source: fit, ref: "t"}, cycles_per_call: {value: 100, source: fit, ref: "t"}}
-  depthwise_conv2d_3x3_dsp: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 2, source: fit, ref: "t"}, cycles_per_call: {value: 100, source: fit, ref: "t"}}
+  depthwise_conv2d_dsp: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 2, source: fit, ref: "t"}, cycles_per_call: {value: 100, source: fit, ref: "t"}}
   depthwise_conv2d_reference: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 2, source: fit, ref: "t"}, cycles_per_call: {value: 100, source: fit, ref: "t"}}
   add: {cycles_per_mac: {value: 0, source: fit, ref: "t"}, cycles_per_output: {value: 1, source: fit, ref: "t"}, cycles_per_call: {value: 10, source: fit, ref: "t"}}
   average_pool: {cycles_per_mac: {value: 1, source: fit, ref: "t"}, cycles_per_output: {value: 1, source: fit, ref: "t"}, cycles_per_call: {value: 10, source: fit, ref: "t"}}

@@ -1,5 +1,5 @@
 // The cost model's kernel selector (kernel_kind, host core) against the firmware's own dispatch predicates
-// (conv2d_dsp_applies, depthwise_conv2d_3x3_dsp_applies): on shapes either side of every rule, the kind the
+// (conv2d_dsp_applies, depthwise_conv2d_dsp_applies): on shapes either side of every rule, the kind the
 // core costs is the kernel the firmware runs.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@ namespace {
 
 TEST(FirmwareDispatch, TheCostModelCostsTheKernelTheFirmwareRuns) {
   static_assert(kMaxDspConvPatch == rt::kMaxConvPatch, "the DSP conv patch limit moved in the firmware");
+  static_assert(kDepthwiseDspRingWords == rt::kDepthwiseDspRingWords, "the DSP depthwise ring moved in the firmware");
   int cases = 0;
   for (OpKind kind : {OpKind::Conv2D, OpKind::DepthwiseConv2D})
     for (int kernel : {1, 3, 5, 7})
@@ -30,8 +31,8 @@ TEST(FirmwareDispatch, TheCostModelCostsTheKernelTheFirmwareRuns) {
               EXPECT_EQ(costed != KernelKind::ConvKxKReference, dsp) << kernel << "x" << kernel << " c" << channels;
               EXPECT_EQ(costed == KernelKind::Conv1x1, kernel == 1 && pad == 0);
             } else {
-              const bool dsp = rt::depthwise_conv2d_3x3_dsp_applies(g, in);
-              EXPECT_EQ(costed == KernelKind::Depthwise3x3Dsp, dsp) << kernel << "x" << kernel << " c" << channels;
+              const bool dsp = rt::depthwise_conv2d_dsp_applies(g, in);
+              EXPECT_EQ(costed == KernelKind::DepthwiseDsp, dsp) << kernel << "x" << kernel << " c" << channels;
             }
             ++cases;
           }

@@ -34,9 +34,11 @@ TEST(KernelKind, FollowsTheFirmwareDispatch) {
            Expect{{OpKind::Conv2D, 8, 8, 28, 8, 3, 1, one}, KernelKind::ConvKxKDsp},       // 3*3*28 = 252 <= 256
            Expect{{OpKind::Conv2D, 8, 8, 29, 8, 3, 1, one}, KernelKind::ConvKxKReference}, // 261 > 256
            Expect{{OpKind::Conv2D, 8, 8, 16, 8, 1, 1, one}, KernelKind::ConvKxKDsp},       // padded 1x1: patches
-           Expect{{OpKind::DepthwiseConv2D, 8, 8, 12, 12, 3, 2, one}, KernelKind::Depthwise3x3Dsp},
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 12, 12, 3, 2, one}, KernelKind::DepthwiseDsp},
            Expect{{OpKind::DepthwiseConv2D, 8, 8, 14, 14, 3, 1, one}, KernelKind::DepthwiseReference},  // 14 % 4
-           Expect{{OpKind::DepthwiseConv2D, 8, 8, 16, 16, 5, 1, {2, 2, 2, 2}}, KernelKind::DepthwiseReference},
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 16, 16, 5, 1, {2, 2, 2, 2}}, KernelKind::DepthwiseDsp},
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 16, 16, 7, 2, {3, 3, 3, 3}}, KernelKind::DepthwiseDsp},
+           Expect{{OpKind::DepthwiseConv2D, 8, 8, 14, 14, 5, 1, {2, 2, 2, 2}}, KernelKind::DepthwiseReference},
        }) {
     const Network net = fixtures::one_windowed_op(e.c);
     EXPECT_EQ(kernel_kind(net, net.ops()[0]), e.kind) << to_string(e.kind) << " in_c " << e.c.in_c;
@@ -93,16 +95,30 @@ TEST(KernelFeatures, ReferenceKernelsCountOnlyTapsInsideTheInput) {
   EXPECT_EQ(conv[int(T::Mac)], 2 * (2 + 3 + 3 + 2) * 32 * 3);
 }
 
-TEST(KernelFeatures, DspDepthwiseSeparatesInteriorAndBorderWindows) {
-  // 3x3, stride 1, pad 1 on 4x4x8: interior windows are rows 1-2 x columns 1-2.
+TEST(KernelFeatures, DspDepthwiseGathersRowsOnceAndRunsEveryTap) {
+  // 3x3, stride 1, pad 1 on 4x4x8, output rows 0-1: all 9 taps of 8 windows x 8 channels; input rows -1..2
+  // (the padding row as zeros) x columns -1..4 gathered; one strip (the ring holds 170 columns of 3 rows).
   const WindowCase c{OpKind::DepthwiseConv2D, 4, 4, 8, 8, 3, 1, {1, 1, 1, 1}};
   const CostFeatures top = features_of(c, 0, 2), all = features_of(c, 0, 4);
-  EXPECT_EQ(top[int(T::Mac)], 2 * 9 * 8);               // row 1's two interior windows
-  EXPECT_EQ(all[int(T::Mac)], 4 * 9 * 8);
-  // Valid taps over all 16 windows: (2+3+3+2)^2 = 100, 36 of them in the 4 interior windows.
-  EXPECT_EQ(all[int(T::BorderTap)], (100 - 36) * 8);
+  EXPECT_EQ(top[int(T::Mac)], 2 * 4 * 9 * 8);
+  EXPECT_EQ(top[int(T::GatherTap)], 4 * 6 * 8);
+  EXPECT_EQ(all[int(T::GatherTap)], 6 * 6 * 8);
   EXPECT_EQ(all[int(T::ChannelRow)], 4 * 8);
   EXPECT_EQ(all[int(T::Channel)], 8);
+  // 7x7, stride 2 on 160 columns ('same': 80 outputs): the ring holds 1024 / 14 = 73 columns, so strips of
+  // (73 - 7) / 2 + 1 = 34 outputs: 34, 34 and 12, gathering 73 + 73 + 29 = 175 columns; rows 0-2 gather
+  // 2 * 2 + 7 = 11 input rows.
+  const CostFeatures wide = features_of({OpKind::DepthwiseConv2D, 10, 160, 4, 4, 7, 2, {2, 2, 3, 3}}, 0, 3);
+  EXPECT_EQ(wide[int(T::GatherTap)], 11 * 175 * 4);
+  EXPECT_EQ(wide[int(T::ChannelRow)], 3 * 4 * 3);
+  EXPECT_EQ(wide[int(T::Mac)], 3 * 80 * 49 * 4);
+  EXPECT_EQ(wide[int(T::BorderTap)], 0);
+  // 5x5, pad 2 on 4x4x8 (narrower than the kernel): no ring; rows see 3, 4, 4, 3 taps, and so do columns.
+  const CostFeatures tiny = features_of({OpKind::DepthwiseConv2D, 4, 4, 8, 8, 5, 1, {2, 2, 2, 2}}, 0, 4);
+  EXPECT_EQ(tiny[int(T::BorderTap)], 14 * 14 * 8);
+  EXPECT_EQ(tiny[int(T::Mac)], 0);
+  EXPECT_EQ(tiny[int(T::GatherTap)], 0);
+  EXPECT_EQ(tiny[int(T::ChannelRow)], 4 * 8);
 }
 
 TEST(KernelFeatures, FusedHardSwishTabulatesOncePerOpAndLooksEveryOutputUp) {

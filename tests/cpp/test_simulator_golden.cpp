@@ -119,7 +119,7 @@ TEST(SimulatorGolden, CostsRunningTheClockBackwardsFallBackToTheReference) {
   // kernel cost breaks that, and the fast path must still agree with the reference (it reruns it).
   const nlohmann::json golden = read_json_file(kGolden);
   Board board = load_board("stm32f746g-disco", kCatalog);
-  for (KernelKind kind : {KernelKind::Depthwise3x3Dsp, KernelKind::DepthwiseReference})
+  for (KernelKind kind : {KernelKind::DepthwiseDsp, KernelKind::DepthwiseReference})
     board.kernels[int(kind)].term(CostTerm::Call).value = -5e5;
   const Network net = network_from_arch(golden.at("networks").at("mbv2-w0.35-r144"), "mbv2-w0.35-r144");
   for (const std::string& strategy : {"external", "tinyops"}) {

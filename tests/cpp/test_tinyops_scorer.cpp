@@ -90,7 +90,7 @@ TEST(TinyopsScorer, ReusesCompiledOpsAcrossNetworks) {
 TEST(TinyopsScorer, FallsBackToTheFullSimulationWhenCostsRunTheClockBackwards) {
   // A Board edited in code with a negative kernel cost: the compiled walk cannot be trusted (see Simulator).
   Board board = load_board("stm32f746g-disco", kCatalog);
-  for (KernelKind kind : {KernelKind::Depthwise3x3Dsp, KernelKind::DepthwiseReference})
+  for (KernelKind kind : {KernelKind::DepthwiseDsp, KernelKind::DepthwiseReference})
     board.kernels[int(kind)].term(CostTerm::Call).value = -5e5;
   expect_scores_equal_planned_ones(networks(), board, 1);
 }

@@ -152,15 +152,70 @@ TEST(Conv2dDsp, FirstLayerShape) {
   EXPECT_EQ(run_whole(conv2d_dsp, c), run_whole(conv2d_reference, c));
 }
 
-TEST(DepthwiseConv2dDsp, Matches3x3Reference) {
+// 3x3, 5x5 and 7x7, strides 1 and 2, paddings 0..k/2 on each side, maps of k-1 to 9 px (windows clipped on
+// every side), every requantization path, whole and in 1-5 row parts (each given only its input rows).
+TEST(DepthwiseConv2dDsp, MatchesReferenceForEveryKernelSize) {
   std::mt19937 rng(14);
-  for (int i = 0; i < 300; ++i) {
-    const int channels = 4 * std::uniform_int_distribution<int>(1, 12)(rng);
-    const Case c = random_case(rng, 3, 3, 1 + i % 2, channels, channels, true);
-    ASSERT_TRUE(depthwise_conv2d_3x3_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
+  for (int i = 0; i < 450; ++i) {
+    const int k = 3 + 2 * (i % 3), channels = 4 * std::uniform_int_distribution<int>(1, 12)(rng);
+    Case c = random_case(rng, k, k, 1 + i / 3 % 2, channels, channels, true);
+    vary_requantization(c, i / 6, rng);
+    ASSERT_TRUE(depthwise_conv2d_dsp_applies(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp)));
     const auto expected = run_whole(depthwise_conv2d_reference, c);
-    ASSERT_EQ(run_whole(depthwise_conv2d_3x3_dsp, c), expected) << "case " << i;
-    ASSERT_EQ(run_in_parts(depthwise_conv2d_3x3_dsp, c, 1 + i % 5, 1, true), expected) << "parts, case " << i;
+    ASSERT_EQ(run_whole(depthwise_conv2d_dsp, c), expected) << "case " << i << " k " << k;
+    ASSERT_EQ(run_in_parts(depthwise_conv2d_dsp, c, 1 + i % 5, 1, true), expected) << "parts, case " << i << " k " << k;
+  }
+}
+
+// The layer shapes of real models: maps wider than a kernel's column strip, TFLite SAME padding.
+TEST(DepthwiseConv2dDsp, MatchesReferenceOnModelShapes) {
+  std::mt19937 rng(18);
+  for (const int k : {3, 5, 7}) {
+    for (const int stride : {1, 2}) {
+      Case c = random_case(rng, k, k, stride, 16, 16, true);
+      c.h = 13, c.w = 120;
+      const int out = (c.w + stride - 1) / stride, total = (out - 1) * stride + k - c.w;
+      c.pt = c.pl = total / 2, c.ho = (c.h + stride - 1) / stride, c.wo = out;
+      c.input = test::random_bytes(rng, static_cast<size_t>(c.h * c.w * c.cin));
+      const auto expected = run_whole(depthwise_conv2d_reference, c);
+      ASSERT_EQ(run_whole(depthwise_conv2d_dsp, c), expected) << "k " << k << " stride " << stride;
+      ASSERT_EQ(run_in_parts(depthwise_conv2d_dsp, c, 3, 1, true), expected) << "parts, k " << k << " stride " << stride;
+    }
+  }
+}
+
+// Add: TFLite's parameters (Q31 multipliers, input shifts 0 and below, output shifts of any sign) over random
+// zero points, activation ranges and odd element counts, whole and by rows; add() takes the reference path
+// when a shift is not a right shift, and an output written over an input (in place) is the same.
+TEST(AddDsp, MatchesReference) {
+  std::mt19937 rng(19);
+  std::uniform_int_distribution<int32_t> mult(1 << 30, INT32_MAX), zp(-128, 127), dim(1, 9);
+  std::uniform_int_distribution<int> input_shift(-31, 0), output_shift(-31, 2);
+  for (int i = 0; i < 400; ++i) {
+    const int h = dim(rng), w = dim(rng), c = dim(rng) * (i % 2 ? 4 : 1);
+    const auto a = test::random_bytes(rng, static_cast<size_t>(h * w * c));
+    const auto b = test::random_bytes(rng, static_cast<size_t>(h * w * c));
+    AddParams p{mult(rng), input_shift(rng), mult(rng), input_shift(rng), mult(rng), output_shift(rng), -128, 127};
+    if (i % 7 == 0) p.input1_multiplier = 1 << 30, p.input1_shift = 0, p.input2_shift = -1, p.output_shift = -19;  // r064's
+    if (i % 3 == 1) p.act_min = std::uniform_int_distribution<int>(-128, -20)(rng), p.act_max = 127 + p.act_min / 4;
+    const int32_t zp1 = zp(rng), zp2 = zp(rng), zp_out = zp(rng);
+    std::vector<int8_t> expected(a.size(), 0x55), actual(a.size(), 0x55);
+    add_reference(p, test::whole_input(a, h, w, c, zp1), test::whole_input(b, h, w, c, zp2),
+                  test::whole_output(expected, h, w, c, zp_out));
+    ASSERT_EQ(add_dsp_applies(p), p.output_shift <= 0) << "case " << i;
+    const int parts = 1 + i % 3;
+    for (int part = 0; part < parts; ++part) {
+      const int r0 = h * part / parts, r1 = h * (part + 1) / parts;
+      const size_t offset = static_cast<size_t>(r0 * w * c);
+      const InputRows in1{a.data() + offset, h, w, c, r0, r1, zp1}, in2{b.data() + offset, h, w, c, r0, r1, zp2};
+      add(p, in1, in2, OutputRegion{actual.data() + offset, h, w, c, r0, r1, 0, c, zp_out});
+    }
+    ASSERT_EQ(actual, expected) << "case " << i << " shifts " << p.input1_shift << " " << p.input2_shift << " "
+                                << p.output_shift;
+    std::vector<int8_t> in_place = a;
+    add(p, test::whole_input(in_place, h, w, c, zp1), test::whole_input(b, h, w, c, zp2),
+        test::whole_output(in_place, h, w, c, zp_out));
+    ASSERT_EQ(in_place, expected) << "in place, case " << i;
   }
 }
 
@@ -169,9 +224,15 @@ TEST(Dispatch, FallsBackToReferenceOutsideTheOptimizedShapes) {
   const Case big = random_case(rng, 3, 3, 1, 40, 5, false);  // 3*3*40 > kMaxConvPatch
   EXPECT_FALSE(conv2d_dsp_applies(geometry_of(big), test::whole_input(big.input, big.h, big.w, big.cin, 0)));
   EXPECT_EQ(run_whole(conv2d, big), run_whole(conv2d_reference, big));
-  const Case odd = random_case(rng, 3, 3, 1, 6, 6, true);  // channels not a multiple of 4
-  EXPECT_FALSE(depthwise_conv2d_3x3_dsp_applies(geometry_of(odd), test::whole_input(odd.input, odd.h, odd.w, odd.cin, 0)));
+  const Case odd = random_case(rng, 5, 5, 1, 6, 6, true);  // channels not a multiple of 4
+  EXPECT_FALSE(depthwise_conv2d_dsp_applies(geometry_of(odd), test::whole_input(odd.input, odd.h, odd.w, odd.cin, 0)));
   EXPECT_EQ(run_whole(depthwise_conv2d, odd), run_whole(depthwise_conv2d_reference, odd));
+  const Case even_kernel = random_case(rng, 4, 4, 1, 8, 8, true);  // only 3x3, 5x5 and 7x7 have a DSP kernel
+  EXPECT_FALSE(depthwise_conv2d_dsp_applies(geometry_of(even_kernel), test::whole_input(even_kernel.input, 4, 4, 8, 0)));
+  EXPECT_EQ(run_whole(depthwise_conv2d, even_kernel), run_whole(depthwise_conv2d_reference, even_kernel));
+  WindowGeometry dilated = geometry_of(even_kernel);
+  dilated.kernel_h = dilated.kernel_w = 3, dilated.dilation_h = 2;
+  EXPECT_FALSE(depthwise_conv2d_dsp_applies(dilated, test::whole_input(even_kernel.input, 4, 4, 8, 0)));
 }
 
 TEST(DspIntrinsics, PortableDefinitionsFollowTheInstructionSemantics) {

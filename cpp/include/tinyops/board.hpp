@@ -73,15 +73,15 @@ struct BusContention {
 
 // Kernel kinds of the cost model: one per kernel the firmware runs, so that one set of parameters costs one
 // loop nest. kernel_kind() (kernel_cost.hpp) picks the kind an op runs exactly as the firmware's dispatch
-// does (firmware/src/kernels: conv2d_dsp_applies, depthwise_conv2d_3x3_dsp_applies):
+// does (firmware/src/kernels: conv2d_dsp_applies, depthwise_conv2d_dsp_applies):
 //   conv2d_1x1                  pointwise (1x1, no padding, any stride): the DSP kernel, pixels read in place
 //   conv2d_kxk_dsp              other convolutions with kh*kw*Cin <= 256: the DSP kernel on gathered patches
 //   conv2d_kxk_reference        deeper patches: the portable reference kernel
-//   depthwise_conv2d_3x3_dsp    3x3 depthwise with channels a multiple of 4: the DSP kernel
+//   depthwise_conv2d_dsp        3x3, 5x5 and 7x7 depthwise with channels a multiple of 4: the DSP kernel
 //   depthwise_conv2d_reference  every other depthwise convolution: the reference kernel
 //   add, average_pool, global_average_pool, fully_connected, pad, mul: one kernel each
 enum class KernelKind {
-  Conv1x1, ConvKxKDsp, ConvKxKReference, Depthwise3x3Dsp, DepthwiseReference, Add, AveragePool, GlobalAveragePool,
+  Conv1x1, ConvKxKDsp, ConvKxKReference, DepthwiseDsp, DepthwiseReference, Add, AveragePool, GlobalAveragePool,
   FullyConnected, Pad, Mul
 };
 inline constexpr int kKernelKindCount = 11;
@@ -94,8 +94,9 @@ const char* to_string(KernelKind kind);
 //   cycles_per_mac           multiply-accumulates executed: for DSP convolutions those the kernel computes
 //                            (an odd channel of a block twice, depth rounded up to 4 on the expanded path);
 //                            for the reference kernels and pools those of taps inside the input (padding taps
-//                            are skipped; a global pool's are the input elements summed); for the 3x3 DSP
-//                            depthwise those of windows inside the input (clipped ones: border terms)
+//                            are skipped; a global pool's are the input elements summed); for the DSP
+//                            depthwise every tap of every window (padding taps multiply gathered zeros),
+//                            except on maps smaller than its kernel (border taps)
 //   cycles_per_output        output elements (requantize, clamp, store)
 //   cycles_per_slow_output   extra per output element requantized on the general path (Op::slow_requant_share)
 //   cycles_per_output_row    output rows (row loop overhead)
@@ -105,17 +106,19 @@ const char* to_string(KernelKind kind);
 //                            bias for filters deeper than the expanded path takes)
 //   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of output channels (DSP conv)
 //   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
-//   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK)
+//   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK); DSP
+//                            depthwise: input elements gathered (sign-extended or zero-padded) into its row ring
 //   cycles_per_raw_mac       extra per MAC of the raw loop (DSP 1x1 calls too small to widen the weights)
 //   cycles_per_odd_mac       extra per MAC outside 2x2 tiles on the deep path: an odd last pixel or channel
 //   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels of deep-path tiles
 //   cycles_per_deep_mac      extra per MAC of deep-path tiles (weights sign-extended in the loop)
 //   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
-//   cycles_per_channel_row   output rows x channels (the 3x3 DSP depthwise loops rows inside channel groups)
+//   cycles_per_channel_row   output rows x channels x column strips (the DSP depthwise loops rows inside
+//                            channel groups and strips)
+//   cycles_per_border_tap    DSP depthwise on a map narrower or shorter than its kernel: the taps inside the
+//                            map x channels (read in place, the offset added per tap)
 //   cycles_per_activation_table  1 for the first part of an op with a fused hard-swish (its 256-entry table)
 //   cycles_per_activation_output output elements passed through a fused hard-swish (one table load each)
-//   cycles_per_border_tap    taps of windows clipped by the input border, x channels (DSP depthwise: the
-//                            offset is added per tap; an interior window's is folded into the bias)
 enum class CostTerm {
   Call, Mac, Output, SlowOutput, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
   TailMac, DeepMac, RowVisit, ChannelRow, BorderTap, ActivationTable, ActivationOutput

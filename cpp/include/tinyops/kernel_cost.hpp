@@ -16,9 +16,10 @@ namespace tinyops {
 
 // The firmware's dispatch (firmware/src/kernels: conv2d(), depthwise_conv2d()), restated on the core's IR:
 // pointwise convolutions (1x1, no padding) and patches of at most kMaxDspConvPatch bytes run the DSP conv2d
-// kernel; 3x3 depthwise convolutions with channels a multiple of 4 run the DSP depthwise kernel (the core
-// has no dilation and depth multiplier 1); everything else runs its reference kernel.
+// kernel; 3x3, 5x5 and 7x7 depthwise convolutions with channels a multiple of 4 run the DSP depthwise kernel
+// (the core has no dilation and depth multiplier 1); everything else runs its reference kernel.
 inline constexpr int kMaxDspConvPatch = 256;          // rt::kMaxConvPatch
+inline constexpr int kDepthwiseDspRingWords = 1024;   // rt::kDepthwiseDspRingWords: its column strips
 // The DSP conv2d kernel's internal paths (conv2d_dsp.cpp, whose constants these restate).
 inline constexpr int kMaxDspExpandedDepth = 384;      // 4 x kMaxExpandedGroups: deeper 1x1 filters take dot_2x2
 inline constexpr int kDspConvChannelBlock = 32;       // kChannelBlock
@@ -36,10 +37,10 @@ struct OpGeometry {
   double macs_per_output = 0;  // nominal accumulations per output element
   double slow_requant_share = 0;  // Op::slow_requant_share
   bool hard_swish = false;        // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
-  // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]) and the rows
-  // whose whole window is inside (row_inside_prefix[r]); over all output columns, the same two sums.
-  std::vector<int> row_taps_prefix, row_inside_prefix;
-  int col_taps = 0, col_inside = 0;
+  // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]); over all
+  // output columns, the kernel columns inside the input (col_taps).
+  std::vector<int> row_taps_prefix;
+  int col_taps = 0;
 };
 OpGeometry op_geometry(const Network& net, const Op& op);
 
@@ -49,7 +50,7 @@ inline bool is_conv(KernelKind k) {
   return k == KernelKind::Conv1x1 || k == KernelKind::ConvKxKDsp || k == KernelKind::ConvKxKReference;
 }
 inline bool is_depthwise(KernelKind k) {
-  return k == KernelKind::Depthwise3x3Dsp || k == KernelKind::DepthwiseReference;
+  return k == KernelKind::DepthwiseDsp || k == KernelKind::DepthwiseReference;
 }
 
 namespace detail {
@@ -152,13 +153,23 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
       f[int(T::Mac)] = valid_taps * channels;
       f[int(T::RowVisit)] = row_taps * g.out_w * channels;
       break;
-    case KernelKind::Depthwise3x3Dsp: {
-      const double rows_inside = g.row_inside_prefix[size_t(r1)] - g.row_inside_prefix[size_t(r0)];
-      const double interior = g.in_w >= 3 ? rows_inside * g.col_inside : 0;
-      f[int(T::Mac)] = interior * 9 * channels;  // border windows are costed per tap
+    case KernelKind::DepthwiseDsp: {
+      // Per channel group and column strip, the input rows the part's windows span are gathered once into the
+      // kernel's row ring (padding as zeros); every window then runs all its K*K taps.
+      const int k = g.kernel_h, ring_columns = kDepthwiseDspRingWords / (2 * k);
       f[int(T::Channel)] = channels;
-      f[int(T::ChannelRow)] = rows * channels;
-      f[int(T::BorderTap)] = (valid_taps - interior * 9) * channels;
+      if (g.in_w < k || g.in_h < k) {  // a map smaller than the kernel: its taps inside, read in place
+        f[int(T::BorderTap)] = valid_taps * channels;
+        f[int(T::ChannelRow)] = rows * channels;
+        break;
+      }
+      const int strip_width = (ring_columns - k) / g.stride + 1;
+      const int strips = (g.out_w + strip_width - 1) / strip_width;
+      const double gathered_rows = (rows - 1) * std::min(g.stride, k) + k;
+      const double gathered_columns = double(g.out_w - strips) * g.stride + double(strips) * k;
+      f[int(T::Mac)] = outputs * k * k;
+      f[int(T::ChannelRow)] = rows * channels * strips;
+      f[int(T::GatherTap)] = gathered_rows * gathered_columns * channels;
       break;
     }
     default: break;

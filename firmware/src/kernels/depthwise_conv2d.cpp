@@ -35,8 +35,8 @@ void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, co
 }
 
 void depthwise_conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
-  if (depthwise_conv2d_3x3_dsp_applies(g, in)) {
-    depthwise_conv2d_3x3_dsp(g, in, c, out);
+  if (depthwise_conv2d_dsp_applies(g, in)) {
+    depthwise_conv2d_dsp(g, in, c, out);
   } else {
     depthwise_conv2d_reference(g, in, c, out);
   }

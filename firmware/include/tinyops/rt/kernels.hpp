@@ -73,10 +73,14 @@ void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, 
 
 void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
                                 const OutputRegion& out);
-// 3x3, dilation 1, depth multiplier 1, channels a multiple of 4: 4 channels per step with SMLABB/SMLATT.
-bool depthwise_conv2d_3x3_dsp_applies(const WindowGeometry& g, const InputRows& in);
-void depthwise_conv2d_3x3_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
-                              const OutputRegion& out);
+// 3x3, 5x5 or 7x7, any stride and padding, dilation 1, depth multiplier 1, channels a multiple of 4:
+// 4 channels per step with SMLABB/SMLATT over a ring of K gathered, sign-extended input rows (stack scratch:
+// kDepthwiseDspRingWords words, 4 KB; maps wider than the ring holds run in column strips). Maps narrower or
+// shorter than the kernel skip the ring (only the taps inside the map, read in place).
+inline constexpr int kDepthwiseDspRingWords = 1024;
+bool depthwise_conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
+void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
+                          const OutputRegion& out);
 void depthwise_conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 
 // Fully connected: the input's rows flattened (h*w*c = Cin); weights_zero_point is TFLite's -filter_offset.
@@ -84,6 +88,11 @@ void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_
                                int32_t act_min, int32_t act_max, const OutputRegion& out);
 
 void add_reference(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+// No rescaling a left shift (as TFLite's Prepare makes them, but for a tiny output scale): each on the short
+// requantization path, four elements per step; add() dispatches.
+bool add_dsp_applies(const AddParams& p);
+void add_dsp(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+void add(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
 void average_pool2d_reference(const WindowGeometry& g, const InputRows& in, const OutputRegion& out);
 // Pad: output rows/columns outside the input (offset by pad_top/pad_left) get the output zero point.
 void pad_reference(int pad_top, int pad_left, const InputRows& in, const OutputRegion& out);

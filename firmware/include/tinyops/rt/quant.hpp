@@ -49,7 +49,8 @@ inline int32_t multiply_by_quantized_multiplier_fast(int32_t x, int32_t multipli
   const int left_shift = s.left, right_shift = s.right;
   const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
   const int32_t high = static_cast<int32_t>((static_cast<int64_t>(shifted) * multiplier + (1 << 30)) >> 31);
-  return rounding_divide_by_pot(high, right_shift);
+  // A left shift (as in the released r064 model) leaves nothing to round: skip the rounding's 6-7 instructions.
+  return right_shift == 0 ? high : rounding_divide_by_pot(high, right_shift);
 }
 
 // Accumulation wraps modulo 2^32 as the int32 arithmetic of TFLite's kernels does on every target; written
