@@ -11,7 +11,7 @@ CORE_SOURCES := $(shell find cpp bindings firmware -name '*.cpp' -o -name '*.hpp
 
 setup: .venv/.installed
 
-.venv/.requirements-stamp: requirements.txt scripts/setup.sh
+.venv/.requirements-stamp: pyproject.toml scripts/setup.sh
 	scripts/setup.sh
 
 # The package, installed editable: Python edits take effect at once, C++ edits re-run this rule.
