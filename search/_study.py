@@ -185,14 +185,6 @@ def study_identity(study: optuna.Study) -> dict[str, Any]:
     return identity
 
 
-@dataclass
-class TrialTiming:
-    """Seconds spent in one trial outside training (sampling, core scoring, records) and in training."""
-
-    search_s: float = 0.0
-    training_s: float = 0.0
-
-
 class Objective:
     """The trial function; built once per worker (data loaded, board loaded, store open)."""
 
