@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 #include "tinyops/overlay_plan.hpp"
 #include "tinyops/partitioning.hpp"
 #include "tinyops/planner.hpp"
@@ -343,6 +344,8 @@ Plan plan_optimal(const Network& net, const Board& board, const OptimalOptions& 
   OverlayStart start = start_overlay_plan(net, board, "optimal");
   if (!start.base.fits) return start.base;
   if (!start.rows) {  // no overlay fits: every op in place, nothing to copy into
+    log::planner().debug("optimal: {} on {}: no overlay buffers fit ({}): every op in place", net.name(), board.name,
+                         start.why_not);
     for (OpPlan& o : start.base.ops) o.strategy = "optimal:in_place";
     return start.base;
   }
