@@ -5,15 +5,12 @@ with; nothing re-plans downstream."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tinyops.hil._elf import FirmwareImage
 from tinyops.hil._measure import MeasurementJob
 
-REPO_ROOT = Path(__file__).resolve().parents[1]  # editable install: hil/ sits in the repository
 
 
 @dataclass
@@ -70,13 +67,11 @@ def load_board(name_or_path: str) -> Any:
 
 
 def runner_firmware(port: str) -> FirmwareImage:
-    """The port's runner ELF, as `make test` builds it (build/fw-<port>/runner.elf) or $TINYOPS_FIRMWARE_BUILD."""
-    build = Path(os.environ.get("TINYOPS_FIRMWARE_BUILD", REPO_ROOT / "build" / f"fw-{port}"))
-    elf = build / "runner.elf"
-    if not elf.is_file():
-        raise FileNotFoundError(f"{elf}: the {port} runner is not built (make -f firmware/Makefile.inc "
-                                "firmware-build builds it)")
-    return FirmwareImage(elf)
+    """The port's runner ELF, found or built (a checkout's build/fw-<port>, $TINYOPS_FIRMWARE_BUILD, or the user
+    cache of an installed package: ``tinyops._firmware``)."""
+    from tinyops import _firmware
+
+    return FirmwareImage(_firmware.runner_elf(port))
 
 
 def measurement_job(compiled: CompiledModel, firmware: FirmwareImage, model_name: str | None = None

@@ -1,7 +1,7 @@
 """Run a model blob on the firmware runner under QEMU (firmware/README.md, "The runner").
 
-The runner image is fw-ports' ``runner.elf`` for a QEMU port, built here with the same CMake commands as
-``firmware/Makefile.inc`` when it is missing. The blob goes into the port's blob slot and one input image
+The runner image is fw-ports' ``runner.elf`` for a QEMU port, built with the same CMake commands as
+``firmware/Makefile.inc`` when it is missing (in a checkout's build/, or the user cache: ``tinyops._firmware``). The blob goes into the port's blob slot and one input image
 (with its "TOIN" header) into the input slot through QEMU's generic loader; the runner's console gives the
 per-op counts and the output tensor.
 """
@@ -19,7 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+from tinyops import _firmware
+
+# The directory that holds firmware/: the checkout's root, or the installed package (tinyops._firmware).
+REPO = _firmware.source_checkout() or _firmware.PACKAGE
 # QEMU machine, blob slot and input slot of each QEMU port (the ports' linker scripts).
 QEMU_PORTS = {
     "qemu-mps2-an500": ("mps2-an500", 0x60000000, 0x60700000),
@@ -40,34 +43,10 @@ class QemuRun:
 
 
 def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:
-    """The runner image of ``port``, configured and built into build/fw-<port> if it is not there yet."""
+    """The runner image of a QEMU ``port``, built if missing (where: ``tinyops._firmware``)."""
     if port not in QEMU_PORTS:
         raise ValueError(f"port: expected one of {', '.join(QEMU_PORTS)}, got {port!r}")
-    build = (build_root or REPO / "build") / f"fw-{port}"
-    elf = build / "runner.elf"
-    source = REPO / "firmware" / "ports" / port
-    if not source.is_dir():
-        raise FileNotFoundError(f"{source}: no such firmware port in this tree")
-    cmake = shutil.which("cmake", path=str(REPO / ".venv" / "bin")) or shutil.which("cmake")
-    ninja = shutil.which("ninja", path=str(REPO / ".venv" / "bin")) or shutil.which("ninja")
-    if cmake is None or ninja is None:
-        raise RuntimeError("building the firmware needs cmake and ninja (make setup installs them)")
-    if not (build / "build.ninja").is_file() or not elf.is_file():  # (re)configure: the runner target appears
-        # only once the runtime core is in the tree
-        _check(subprocess.run([cmake, "-S", str(source), "-B", str(build), "-G", "Ninja",
-                               f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
-                              capture_output=True, text=True), "configuring the firmware")
-    _check(subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
-           "building the firmware runner")
-    if not elf.is_file():
-        raise RuntimeError(f"{elf}: the firmware build made no runner image")
-    return elf
-
-
-def _check(done: subprocess.CompletedProcess, what: str) -> None:
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{tail}")
+    return _firmware.runner_elf(port, build_root)
 
 
 def input_slot_bytes(image: np.ndarray) -> bytes:
