@@ -12,6 +12,7 @@ the IR cannot express falls back to simulated quantization, and the record names
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
 
     def tensor(label: str, shape: tuple[int, int, int], range_name: str) -> int:
         scale, zero_point = activation_params(*qnet.ranges[range_name])
-        tensors.append(QuantizedTensor(label, tuple(int(d) for d in shape), float(np.float32(scale)), zero_point))
+        tensors.append(QuantizedTensor(label, (int(shape[0]), int(shape[1]), int(shape[2])), float(np.float32(scale)), zero_point))
         return len(tensors) - 1
 
     def conv_unit(unit: ConvBnAct, label: str, src: int) -> int:
@@ -142,7 +143,7 @@ def reference_runner(quantized_model) -> Callable[[np.ndarray], np.ndarray]:  # 
     """The compiler's numpy reference evaluator of the IR as a batch function."""
     from tinyops.compiler import evaluate
 
-    return lambda images: evaluate(quantized_model, images)
+    return lambda images: cast(np.ndarray, evaluate(quantized_model, images))  # without intermediates: an array
 
 
 def host_runtime_runner(blob: bytes, threads: int | None = None) -> Callable[[np.ndarray], np.ndarray]:

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 import sqlalchemy as sa
@@ -95,8 +95,9 @@ class SearchConfig:
     def resolved_study_name(self) -> str:
         return self.study_name or f"{self.board}-{self.design_space}"
 
-    def directions(self) -> list[str]:
-        return ["maximize", "minimize"] + (["minimize"] if self.sram_objective else [])
+    def directions(self) -> list[Literal["minimize", "maximize"]]:
+        directions: list[Literal["minimize", "maximize"]] = ["maximize", "minimize"]
+        return directions + ["minimize"] if self.sram_objective else directions
 
     def study_identity(self) -> dict[str, Any]:
         """What every worker of one study must agree on (stored as the study's user attributes)."""
