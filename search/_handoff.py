@@ -12,7 +12,6 @@ the IR cannot express falls back to simulated quantization, and the record names
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +142,7 @@ def reference_runner(quantized_model) -> Callable[[np.ndarray], np.ndarray]:  # 
     """The compiler's numpy reference evaluator of the IR as a batch function."""
     from tinyops.compiler import evaluate
 
-    return lambda images: cast(np.ndarray, evaluate(quantized_model, images))  # without intermediates: an array
+    return lambda images: evaluate(quantized_model, images)
 
 
 def host_runtime_runner(blob: bytes, threads: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
