@@ -39,7 +39,8 @@ lint: setup
 lint-style:
 	$(RUFF) check --no-cache .
 	$(RUFF) format --no-cache --check .
-	$(CLANG_FORMAT) --dry-run --Werror $(CXX_STYLE_FILES)
+	@echo "$(CLANG_FORMAT) --dry-run --Werror ($(words $(CXX_STYLE_FILES)) C++ files of $(CXX_STYLE_DIRS))"
+	@$(CLANG_FORMAT) --dry-run --Werror $(CXX_STYLE_FILES)
 
 lint-types:
 	$(PY) -m mypy
@@ -47,7 +48,8 @@ lint-types:
 format: setup
 	$(RUFF) check --fix .
 	$(RUFF) format .
-	$(CLANG_FORMAT) -i $(CXX_STYLE_FILES)
+	@echo "$(CLANG_FORMAT) -i ($(words $(CXX_STYLE_FILES)) C++ files of $(CXX_STYLE_DIRS))"
+	@$(CLANG_FORMAT) -i $(CXX_STYLE_FILES)
 
 build/cpp/build.ninja: .venv/.requirements-stamp
 	$(CMAKE) -S . -B build/cpp $(CMAKE_HOST_FLAGS) -DCMAKE_BUILD_TYPE=RelWithDebInfo
