@@ -7,11 +7,11 @@ CMAKE := .venv/bin/cmake
 CMAKE_HOST_FLAGS := -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath .venv/bin/ninja)
 CORE_SOURCES := $(shell find cpp bindings firmware -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' -o -name CMakeLists.txt 2>/dev/null) CMakeLists.txt pyproject.toml
 
-.PHONY: setup demo test test-cpp test-asan test-firmware test-python bench clean
+.PHONY: setup demo test lint lint-style lint-types format test-cpp test-asan test-firmware test-python bench clean
 
 setup: .venv/.installed
 
-.venv/.requirements-stamp: requirements.txt scripts/setup.sh
+.venv/.requirements-stamp: pyproject.toml scripts/setup.sh
 	scripts/setup.sh
 
 # The package, installed editable: Python edits take effect at once, C++ edits re-run this rule.
@@ -23,7 +23,33 @@ setup: .venv/.installed
 demo: setup
 	.venv/bin/tinyops demo
 
-test: test-cpp test-asan test-firmware test-python
+test: lint test-cpp test-asan test-firmware test-python
+
+# Style (pyproject.toml's [tool.ruff] and [tool.mypy], .clang-format), also run by .pre-commit-config.yaml.
+# lint-style and lint-types take their tools from RUFF, CLANG_FORMAT and PY, and need no set-up of their own:
+# tests/python/test_style.py runs them in a temporary copy of the tree holding a deliberately bad file.
+RUFF ?= .venv/bin/ruff
+CLANG_FORMAT ?= clang-format
+CXX_STYLE_DIRS := cpp bindings firmware tests/cpp tests/firmware
+CXX_STYLE_FILES = $(shell find $(CXX_STYLE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' \) | sort)
+
+lint: setup
+	$(MAKE) --no-print-directory lint-style lint-types
+
+lint-style:
+	$(RUFF) check --no-cache .
+	$(RUFF) format --no-cache --check .
+	@echo "$(CLANG_FORMAT) --dry-run --Werror ($(words $(CXX_STYLE_FILES)) C++ files of $(CXX_STYLE_DIRS))"
+	@$(CLANG_FORMAT) --dry-run --Werror $(CXX_STYLE_FILES)
+
+lint-types:
+	$(PY) -m mypy
+
+format: setup
+	$(RUFF) check --fix .
+	$(RUFF) format .
+	@echo "$(CLANG_FORMAT) -i ($(words $(CXX_STYLE_FILES)) C++ files of $(CXX_STYLE_DIRS))"
+	@$(CLANG_FORMAT) -i $(CXX_STYLE_FILES)
 
 build/cpp/build.ninja: .venv/.requirements-stamp
 	$(CMAKE) -S . -B build/cpp $(CMAKE_HOST_FLAGS) -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -72,9 +72,9 @@ def main() -> None:
         prebuilt = networks * args.copies
         prebuilt_cpp_s = _core.time_score_networks_cpp(prebuilt, [strategy], board, 5) / len(prebuilt)
         scorer = Scorer(board, [strategy])
-        prebuilt_s = best_of(lambda: scorer.score(prebuilt)) / len(prebuilt)
+        prebuilt_s = best_of(lambda s=scorer, nets=prebuilt: s.score(nets)) / len(prebuilt)
         cpp_s = _core.time_score_batch_cpp(texts, [strategy], board, 5) / len(texts)
-        py_s = best_of(lambda: scorer.score(texts)) / len(texts)
+        py_s = best_of(lambda s=scorer: s.score(texts)) / len(texts)
         plan_sim_us[strategy] = prebuilt_cpp_s * 1e6
         ratios["JSON"] = max(ratios["JSON"], py_s / cpp_s)
         ratios["prebuilt"] = max(ratios["prebuilt"], prebuilt_s / prebuilt_cpp_s)

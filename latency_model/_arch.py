@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from tinyops import _core
 
-ArchLike = Union[str, Path, dict[str, Any]]
+ArchLike: TypeAlias = str | Path | dict[str, Any]
 
 
 def arch_to_json_text(arch: ArchLike) -> tuple[str, str]:

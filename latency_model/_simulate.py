@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -16,8 +16,8 @@ from tinyops.latency_model._arch import ArchLike, arch_to_json_text, load_arch
 from tinyops.latency_model._boards import DEFAULT_BOARD, load_board
 from tinyops.latency_model._plot import plot_timeline as _plot_timeline
 
-BoardLike = Union[str, Path, _core.Board]
-NetworkLike = Union[ArchLike, _core.Network]
+BoardLike: TypeAlias = str | Path | _core.Board
+NetworkLike: TypeAlias = ArchLike | _core.Network
 
 
 def strategies() -> list[str]:

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
+  # style checks of `make lint` (C++ and firmware formatting)
+  clang-format
   # host C++ core: Eigen (calibration least squares), spdlog (logging), nlohmann-json and yaml-cpp (parsing), GoogleTest
   libeigen3-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev googletest
   # simdjson: architecture JSON read in the scoring path (~25x faster than nlohmann's DOM)
@@ -32,11 +34,27 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
+# The Python dependencies, read from pyproject.toml (their one source): the build requirements (the editable
+# build runs without isolation), the dependencies and every extra. Installed again only when that list changes.
+requirements=$(python3 - <<'PY'
+import tomllib
+with open("pyproject.toml", "rb") as f:
+    project = tomllib.load(f)
+reqs = project["build-system"]["requires"] + project["project"]["dependencies"]
+for extra in project["project"].get("optional-dependencies", {}).values():
+    reqs += extra
+print("\n".join(dict.fromkeys(reqs)))
+PY
+)
 stamp=.venv/.requirements-stamp
-if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$requirements" ]; then
   .venv/bin/pip install -q --upgrade pip
-  # The CPU build of PyTorch that lies on disk; it must come first, or a dependency pulls a CUDA build.
-  .venv/bin/pip install -q torch==2.13.0
-  .venv/bin/pip install -q -r requirements.txt
-  touch "$stamp"
+  # The CPU build of PyTorch that lies on disk (pinned in the search extra); it must come first, or a
+  # dependency pulls a CUDA build.
+  mapfile -t torch < <(grep -E '^torch\b' <<<"$requirements")
+  [ ${#torch[@]} -eq 0 ] || .venv/bin/pip install -q "${torch[@]}"
+  mapfile -t reqs <<<"$requirements"
+  .venv/bin/pip install -q "${reqs[@]}"
+  printf '%s' "$requirements" > "$stamp"
 fi
+touch "$stamp"  # newer than pyproject.toml: make's stamp rule is satisfied until the file changes again

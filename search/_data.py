@@ -109,11 +109,11 @@ def _load_image(path: Path, size: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
+        with Image.open(path) as opened:
+            img = opened.convert("RGB")
             w, h = img.size
             scale = size / min(w, h)
-            img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
+            img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.Resampling.BILINEAR)
             w, h = img.size
             left, top = (w - size) // 2, (h - size) // 2
             img = img.crop((left, top, left + size, top + size))
@@ -127,7 +127,7 @@ def _scan_tree(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
     if not classes:
         raise ValueError(f"{root}: expected ImageFolder layout (one sub-directory of images per class), "
                          "found no class directories")
-    samples = []
+    samples: list[tuple[Path, int]] = []
     for label, name in enumerate(classes):
         files = sorted(p for p in (root / name).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:

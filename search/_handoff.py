@@ -52,7 +52,7 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
 
     def tensor(label: str, shape: tuple[int, int, int], range_name: str) -> int:
         scale, zero_point = activation_params(*qnet.ranges[range_name])
-        tensors.append(QuantizedTensor(label, tuple(int(d) for d in shape), float(np.float32(scale)), zero_point))
+        tensors.append(QuantizedTensor(label, (int(shape[0]), int(shape[1]), int(shape[2])), float(np.float32(scale)), zero_point))
         return len(tensors) - 1
 
     def conv_unit(unit: ConvBnAct, label: str, src: int) -> int:

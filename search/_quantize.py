@@ -40,10 +40,12 @@ def fold_batchnorm(model: ArchNet) -> ArchNet:
         if not isinstance(unit, ConvBnAct) or not isinstance(unit[1], nn.BatchNorm2d):
             continue
         conv, bn = unit[0], unit[1]
+        assert bn.running_var is not None and bn.running_mean is not None  # tracked: built by the model builder
         std = torch.sqrt(bn.running_var + bn.eps)
         gamma = bn.weight.detach() / std
         new_conv = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                              groups=conv.groups, bias=True)
+        assert new_conv.bias is not None  # bias=True
         with torch.no_grad():
             new_conv.weight.copy_(conv.weight * gamma.reshape(-1, 1, 1, 1))
             old_bias = conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
@@ -200,7 +202,7 @@ class QuantizedNet:
                     "weights": "per-channel symmetric int8", "activation_quantization": "per-tensor asymmetric int8"}
         tmp = path.with_suffix(".npz.tmp")
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds like allow_pickle
         tmp.replace(path)
         path.with_suffix(".json").write_text(json.dumps(manifest, indent=1))
         return path

@@ -131,4 +131,5 @@ class SearchSpace:
         unknown = set(data) - fields
         if unknown:
             raise ValueError(f"search space: unknown keys {sorted(unknown)} (expected some of {sorted(fields)})")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)

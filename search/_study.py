@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 import sqlalchemy as sa
@@ -95,8 +95,9 @@ class SearchConfig:
     def resolved_study_name(self) -> str:
         return self.study_name or f"{self.board}-{self.design_space}"
 
-    def directions(self) -> list[str]:
-        return ["maximize", "minimize"] + (["minimize"] if self.sram_objective else [])
+    def directions(self) -> list[Literal["minimize", "maximize"]]:
+        directions: list[Literal["minimize", "maximize"]] = ["maximize", "minimize"]
+        return directions + ["minimize"] if self.sram_objective else directions
 
     def study_identity(self) -> dict[str, Any]:
         """What every worker of one study must agree on (stored as the study's user attributes)."""
@@ -183,14 +184,6 @@ def study_identity(study: optuna.Study) -> dict[str, Any]:
     if identity is None:
         raise ValueError(f"study '{study.study_name}' was not created by `tinyops search`")
     return identity
-
-
-@dataclass
-class TrialTiming:
-    """Seconds spent in one trial outside training (sampling, core scoring, records) and in training."""
-
-    search_s: float = 0.0
-    training_s: float = 0.0
 
 
 class Objective:

@@ -4,4 +4,9 @@ Subpackages: :mod:`tinyops.latency_model` (boards, planners, simulator), :mod:`t
 search), :mod:`tinyops.hil` (hardware in the loop). The C++ core is :mod:`tinyops._core`.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("tinyops")  # pyproject.toml's, the one place the version is written
+except _metadata.PackageNotFoundError:  # the sources imported without being installed
+    __version__ = "0+unknown"

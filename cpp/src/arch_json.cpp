@@ -6,7 +6,6 @@
 #include <fstream>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -363,14 +362,6 @@ json read_json_file(const std::string& path) {
   } catch (const json::parse_error& e) {
     throw InputError(path, "(file)", std::string("is not valid JSON: ") + e.what());
   }
-}
-
-Network load_arch_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "(file)", "cannot be opened for reading");
-  std::stringstream text;
-  text << in.rdbuf();
-  return network_from_arch_text(text.str(), path);
 }
 
 int make_divisible(double value, int divisor) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 #include "tinyops/strict_reader.hpp"
 #include "tinyops/yaml_document.hpp"
 
@@ -280,6 +281,10 @@ Board board_from_yaml_text(const std::string& text, const std::string& source) {
   return read_board(StrictReader(doc, source));
 }
 
-Board load_board_file(const std::string& path) { return board_from_yaml_text(read_text_file(path), path); }
+Board load_board_file(const std::string& path) {
+  Board board = board_from_yaml_text(read_text_file(path), path);
+  log::board().debug("read {} (parameter version {}) from {}", board.name, board.version, path);
+  return board;
+}
 
 }  // namespace tinyops

@@ -8,6 +8,7 @@
 
 #include "tinyops/board.hpp"
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 
 namespace tinyops {
 namespace {
@@ -96,6 +97,7 @@ void write_board_yaml(const Board& board, const std::string& path) {
   if (!out) throw InputError(path, "(file)", "expected a writable path");
   out << "# Written by tinyops (board parameter version " << board.version << ").\n" << text;
   if (!out) throw InputError(path, "(file)", "write failed");
+  log::board().info("wrote {} (parameter version {}) to {}", board.name, board.version, path);
 }
 
 std::vector<CatalogEntry> list_board_catalog(const std::string& catalog_dir) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 
 namespace tinyops {
 namespace {
@@ -55,7 +56,11 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a_in, const Eigen::VectorXd& b_in, 
   // Scale every column to unit norm so that one tolerance fits all parameters; x_j = y_j / scale_j.
   Eigen::VectorXd scale = a.colwise().norm().transpose();
   for (Eigen::Index j = 0; j < n; ++j)
-    if (scale(j) == 0.0) scale(j) = 1.0;  // an all-zero column: its parameter stays at 0
+    if (scale(j) == 0.0) {  // an all-zero column: its parameter stays at 0
+      scale(j) = 1.0;
+      log::calibration().warn("NNLS: parameter {} of {} is exercised by no measurement (an all-zero column): "
+                              "it stays 0", j, n);
+    }
   a = a * scale.cwiseInverse().asDiagonal();
 
   const double eps = std::numeric_limits<double>::epsilon();
@@ -103,6 +108,9 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a_in, const Eigen::VectorXd& b_in, 
   result.x = y.cwiseQuotient(scale).cwiseMax(0.0);
   result.residual_norm = (a * y - b).norm();
   result.iterations = iterations;
+  log::calibration().debug("NNLS: {} measurements x {} parameters, {} active-set changes, residual norm {:.6g}, "
+                           "{} parameters held at 0", m, n, iterations, result.residual_norm,
+                           (result.x.array() == 0.0).count());
   return result;
 }
 

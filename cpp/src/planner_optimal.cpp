@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 #include "tinyops/overlay_plan.hpp"
 #include "tinyops/partitioning.hpp"
 #include "tinyops/planner.hpp"
@@ -341,6 +342,8 @@ Plan search_overlay_plan(const Network& net, const Board& board, const OptimalOp
   OverlayStart start = start_overlay_plan(net, board, "optimal");
   if (!start.base.fits) return start.base;
   if (!start.rows) {  // no overlay fits: every op in place, nothing to copy into
+    log::planner().debug("optimal: {} on {}: no overlay buffers fit ({}): every op in place", net.name(), board.name,
+                         start.why_not);
     for (OpPlan& o : start.base.ops) o.strategy = "optimal:in_place";
     return start.base;
   }

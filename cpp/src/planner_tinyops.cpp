@@ -3,6 +3,7 @@
 #include <string>
 
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 #include "tinyops/overlay_plan.hpp"
 #include "tinyops/planner.hpp"
 
@@ -27,6 +28,11 @@ void tinyops_partitioning(const Network& net, const Board& board, const Plan& ba
                           FactorSearchScratch& scratch, bool copy_parts) {
   try {
     choose_row_partitioning(net, overlay_budget(board, base), out, scratch, copy_parts);
+    spdlog::logger& log = log::planner();
+    if (log.should_log(spdlog::level::debug))
+      log.debug("{} on {}: row factor {} (largest part {} B), overlay buffers {} of {} B left by the arena",
+                net.name(), board.name, out.network_factor, out.largest_part_bytes, out.buffers.total_bytes(),
+                overlay_budget(board, base));
   } catch (const PlanningError& e) {
     const int64_t used = base.peak_sram_bytes();
     throw PlanningError(std::string(e.what()) + " on board " + board.name +

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "tinyops/error.hpp"
+#include "tinyops/log.hpp"
 #include "tinyops/simulator_reference.hpp"
 
 namespace tinyops {
@@ -163,7 +164,11 @@ struct CompiledOps {
 const SimResult& Simulator::run(const Network& net, const Plan& plan, bool record_timeline) {
   if (record_timeline) return reference_run(net, plan, true);
   reset(net, plan);
-  if (!walk<true>(net, PlanOps{plan, plan_tables_, tables_, board_})) return reference_run(net, plan, false);
+  if (!walk<true>(net, PlanOps{plan, plan_tables_, tables_, board_})) {
+    log::simulator().warn("{} plan of {} on {}: a cost ran the fast walk's clock backwards; simulated by the "
+                          "reference instead", plan.strategy, net.name(), board_.name);
+    return reference_run(net, plan, false);
+  }
   return result_;
 }
 

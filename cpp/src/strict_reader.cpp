@@ -61,10 +61,6 @@ std::string StrictReader::str(const std::string& key) const {
   return v.get<std::string>();
 }
 
-std::string StrictReader::str_or(const std::string& key, const std::string& fallback) const {
-  return has(key) ? str(key) : fallback;
-}
-
 bool StrictReader::boolean(const std::string& key) const {
   const auto& v = at(key).raw();
   if (!v.is_boolean()) fail(key, "expected true or false, got " + v.dump());

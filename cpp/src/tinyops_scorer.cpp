@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "tinyops/log.hpp"
 #include "tinyops/overlay_plan.hpp"
 #include "tinyops/planner_tinyops.hpp"
 
@@ -125,6 +126,8 @@ void TinyopsScorer::score(const Network& net, BatchScore& out) {
   }
   const SimResult* r = &sim_.result();
   if (!sim_.run_compiled(net, steps_)) {  // a cost ran the clock backwards: the plan, simulated in full
+    log::scorer().warn("tinyops scorer: {} on {}: a cost ran the clock backwards; planned and simulated in full",
+                       net.name(), board_.name);
     plan_tinyops_into(net, board_, plan_, scratch_);
     r = &sim_.run(net, plan_, false);
   }

@@ -17,8 +17,34 @@ app = typer.Typer(
 )
 
 
+_LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical", "off")
+
+
+def _log_level(level: str | None) -> str | None:
+    if level is not None:
+        if level not in _LOG_LEVELS:
+            raise typer.BadParameter(f"expected one of {', '.join(_LOG_LEVELS)}, got {level!r}")
+        from tinyops import _core
+
+        _core.set_log_level(level)
+    return level
+
+
+def _version(show: bool) -> None:
+    if show:
+        from tinyops import __version__
+
+        typer.echo(f"tinyops {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    log_level: str = typer.Option(None, "--log-level", callback=_log_level, metavar="LEVEL",
+                                  help=f"the C++ core's log level on stderr: {', '.join(_LOG_LEVELS)} "
+                                       "(default: $TINYOPS_LOG, else warn)"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
+) -> None:
     """TinyOps: plan, simulate, search, compile and measure CNNs on microcontrollers."""
 
 

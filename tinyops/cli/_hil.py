@@ -37,7 +37,7 @@ def run(
     model: Path = typer.Argument(..., help="int8 .tflite model or the search's handoff .npz"),
     board: str = typer.Option("qemu-mps2-an500", help="board of the catalog (its name is the firmware port)"),
     target: str = typer.Option("qemu", help="qemu | pyocd"),
-    strategy: str = typer.Option("tinyops", help="planning strategy (tinyops strategies lists them)"),
+    strategy: str = typer.Option("tinyops", help="internal, external, tinyops or optimal"),
     repeat: int = typer.Option(3, min=1, help="repetitions (K); missing ones are measured, stored ones kept"),
     store: str = typer.Option(None, help="results store URL (default: ./tinyops.db)"),
     probe: str = typer.Option(None, help="pyOCD probe unique id, or remote:HOST:PORT for `pyocd server`"),

@@ -183,7 +183,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         core_op = mapping.core_op[k]
         out_shape = model.tensors[op.output].shape
         if core_op is None:  # reshape: one in-place part, storage shared with its input
-            op_plan = {"partitioning": "none", "strategy": "alias", "parts": [
+            op_plan: dict[str, Any] = {"partitioning": "none", "strategy": "alias", "parts": [
                 {"in_rows": [0, model.tensors[op.inputs[0]].shape[0]], "out_rows": [0, out_shape[0]],
                  "out_channels": [0, out_shape[2]]}]}
         elif core_op not in op_plans:
@@ -200,7 +200,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
             part_count += 1
 
     ops = b""
-    staging = _weight_staging(buffers, arenas)
+    weight_staging = _weight_staging(buffers, arenas)
     unexpressed = {"prefetches": 0, "output overlays": 0}
     for k, (op, op_plan, overlays, first, count) in enumerate(decided):
         flags = 0
@@ -209,7 +209,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         elif k + 1 < len(decided) and decided[k + 1][1]["parts"][0].get("copy_ahead", False):
             unexpressed["prefetches"] += 1
         unexpressed["output overlays"] += bool(op_plan.get("output_overlay", False))
-        weight_overlays = (_weight_overlays(model, op, op_plan, staging)
+        weight_overlays = (_weight_overlays(model, op, op_plan, weight_staging)
                            if op_plan["partitioning"] in ("rows", "output_channels") else [])
         if weight_overlays:
             flags |= FLAG_COPY_WEIGHTS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def save_model(model: QuantizedModel, path: str | Path) -> Path:
             if value is not None:
                 arrays[f"ops/{k}/{field}"] = np.ascontiguousarray(value, dtype=dtype)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds like allow_pickle
     return path
 
 
@@ -90,6 +90,12 @@ class _Checker:
             raise self.fail(f"{where}.{sorted(missing)[0]}", "missing")
         return obj
 
+    @overload
+    def ints(self, value: Any, where: str, count: Literal[2]) -> tuple[int, int]: ...
+    @overload
+    def ints(self, value: Any, where: str, count: Literal[3]) -> tuple[int, int, int]: ...
+    @overload
+    def ints(self, value: Any, where: str, count: int) -> tuple[int, ...]: ...
     def ints(self, value: Any, where: str, count: int) -> tuple[int, ...]:
         if (not isinstance(value, list) or len(value) != count
                 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):

@@ -8,8 +8,10 @@ checks every shape, dtype and index so that bad input is one clear error naming 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NoReturn
 
 import numpy as np
 
@@ -132,7 +134,7 @@ class QuantizedModel:
 
     def validate(self) -> None:
         """Raise ValueError naming the op and field for anything inconsistent."""
-        def fail(where: str, what: str) -> None:
+        def fail(where: str, what: str) -> NoReturn:
             raise ValueError(f"{self.source}: {where}: {what}")
 
         n = len(self.tensors)
@@ -159,7 +161,10 @@ class QuantizedModel:
                 if j not in produced:
                     fail(where, f"input tensor {j} ({self.tensors[j].name}) is read before any op writes it")
             produced.add(op.output)
-            _validate_op(op, self.tensors, lambda field_, what, w=where: fail(f"{w}.{field_}", what))
+            def fail_op(field_: str, what: str, w: str = where) -> NoReturn:
+                fail(f"{w}.{field_}", what)
+
+            _validate_op(op, self.tensors, fail_op)
         if self.output not in produced:
             fail("output", f"tensor {self.output} is never written")
 
@@ -168,7 +173,7 @@ def _conv_out(size: int, kernel: int, stride: int, dilation: int, before: int, a
     return (size + before + after - ((kernel - 1) * dilation + 1)) // stride + 1
 
 
-def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail) -> None:  # noqa: C901 - one table
+def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail: Callable[[str, str], NoReturn]) -> None:  # noqa: C901 - one table
     if op.kind == OpKind.CONCATENATION:
         if len(op.inputs) < 1:
             fail("inputs", "expected at least one input")
@@ -290,6 +295,7 @@ def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
             except ValueError as exc:
                 raise ValueError(f"{model.source}: {op.name}: {exc}") from None
         if op.kind in _WEIGHTED:
+            assert op.weight_scales is not None  # validate()
             op.multipliers, op.shifts = _quant.per_channel_multipliers(t[op.inputs[0]].scale, op.weight_scales,
                                                                        conv_scale)
         elif op.kind == OpKind.ADD:

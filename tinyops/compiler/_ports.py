@@ -10,13 +10,13 @@ port runs on (the port's CMakeLists.txt names it for CTest) and its timer's inst
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]  # editable install: the repository
-PORTS_DIR = REPO / "firmware" / "ports"
+from tinyops import _firmware
+
+# The directory that holds firmware/: a source checkout's root, or the installed package (tinyops._firmware).
+REPO = _firmware.source_checkout() or _firmware.PACKAGE
 # A runner image built elsewhere: the directory holding runner.elf (taken as it is, never built).
 FIRMWARE_BUILD_ENV = "TINYOPS_FIRMWARE_BUILD"
 
@@ -43,7 +43,7 @@ def qemu_port(port: str) -> QemuPort:
 
 def firmware_ports() -> list[str]:
     """The ports of this tree that build a runner (firmware/ports/<port>/CMakeLists.txt), sorted."""
-    return sorted(p.name for p in PORTS_DIR.iterdir() if (p / "CMakeLists.txt").is_file()) if PORTS_DIR.is_dir() else []
+    return _firmware.ports()
 
 
 @dataclass(frozen=True)
@@ -69,38 +69,12 @@ def runner_slots(elf: str | Path) -> RunnerSlots:
 
 
 def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:
-    """The runner image of `port`: $TINYOPS_FIRMWARE_BUILD/runner.elf when that is set, else build/fw-<port>/
-    runner.elf, configured and built with firmware/Makefile.inc's CMake commands when it is not there yet."""
-    if os.environ.get(FIRMWARE_BUILD_ENV):
+    """The runner image of `port`: $TINYOPS_FIRMWARE_BUILD/runner.elf when that is set (taken as it is, never
+    built), else found or built where tinyops._firmware keeps builds (a checkout's build/fw-<port>, or the user
+    cache of an installed package)."""
+    if os.environ.get(FIRMWARE_BUILD_ENV) and build_root is None:
         elf = Path(os.environ[FIRMWARE_BUILD_ENV]) / "runner.elf"
         if not elf.is_file():
             raise FileNotFoundError(f"{elf}: no runner image (${FIRMWARE_BUILD_ENV} names the directory holding it)")
         return elf
-    source = PORTS_DIR / port
-    if port not in firmware_ports():
-        raise ValueError(f"port: expected one of {', '.join(firmware_ports())}, got {port!r} (no {source})")
-    build = (build_root or REPO / "build") / f"fw-{port}"
-    elf = build / "runner.elf"
-    cmake = shutil.which("cmake", path=str(REPO / ".venv" / "bin")) or shutil.which("cmake")
-    ninja = shutil.which("ninja", path=str(REPO / ".venv" / "bin")) or shutil.which("ninja")
-    if cmake is None or ninja is None:
-        if elf.is_file():
-            return elf
-        raise FileNotFoundError(f"{elf}: the {port} runner is not built, and building it needs cmake and ninja "
-                                "(make setup installs them)")
-    if not (build / "build.ninja").is_file() or not elf.is_file():  # (re)configure: the runner target appears
-        # only once the runtime core is in the tree
-        _check(subprocess.run([cmake, "-S", str(source), "-B", str(build), "-G", "Ninja",
-                               f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
-                              capture_output=True, text=True), f"configuring the {port} firmware")
-    _check(subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
-           f"building the {port} runner")
-    if not elf.is_file():
-        raise RuntimeError(f"{elf}: the firmware build made no runner image")
-    return elf
-
-
-def _check(done: subprocess.CompletedProcess, what: str) -> None:
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{tail}")
+    return _firmware.runner_elf(port, build_root)

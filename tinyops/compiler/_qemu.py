@@ -1,6 +1,6 @@
 """Run a model blob on the firmware runner under QEMU (firmware/README.md, "The runner").
 
-The runner image is a QEMU port's ``runner.elf`` (``_ports.runner_elf``: built with firmware/Makefile.inc's
+The runner image is a QEMU port's ``runner.elf`` (``_ports.runner_elf``: found or built by ``tinyops._firmware``, in a checkout's build/ or the user cache, with firmware/Makefile.inc's
 CMake commands when it is missing). The blob goes into the runner's blob slot and one input image (with its
 "TOIN" header) into its input slot, both read from the ELF's symbols, through QEMU's generic loader; the
 runner's console gives the per-op counts and the output tensor.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
@@ -156,7 +157,7 @@ def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray) -> np.nd
     return np.where(overflow, INT32_MAX, high)
 
 
-def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+def rounding_divide_by_pot(x: np.ndarray, exponent: npt.ArrayLike) -> np.ndarray:
     """gemmlowp's RoundingDivideByPOT: arithmetic right shift rounding half away from zero."""
     exponent = np.asarray(exponent, dtype=np.int64)
     mask = (np.int64(1) << exponent) - 1
@@ -165,7 +166,7 @@ def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     return (x >> exponent) + (remainder > threshold)
 
 
-def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: npt.ArrayLike, shift: npt.ArrayLike) -> np.ndarray:
     """TFLite's ``MultiplyByQuantizedMultiplier`` (double rounding) with executed shifts in -31 ... 31."""
     x = _wrap_int32(np.asarray(x, dtype=np.int64))
     shift = np.asarray(shift, dtype=np.int64)
@@ -184,7 +185,7 @@ def _srdhm_i16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
 
 
 def hard_swish(x: np.ndarray, input_zero_point: int, output_zero_point: int,
-               params: tuple[int, int, int, int]) -> np.ndarray:
+               params: tuple[int, ...]) -> np.ndarray:
     """TFLite's reference int8 HardSwish (the 16-bit fixed-point form) on an int8 array."""
     reluish_multiplier, reluish_exponent, output_multiplier, output_exponent = params
     hires = (x.astype(np.int64) - input_zero_point) * 128

@@ -7,6 +7,8 @@ search (batched: inputs N x H x W x C). It is written for clarity, not speed; th
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -34,6 +36,7 @@ def _windows(x: np.ndarray, op: QuantizedOp, out_hw: tuple[int, int], fill: int 
 
 
 def _requantize(acc: np.ndarray, op: QuantizedOp, zero_point: int) -> np.ndarray:
+    assert op.bias is not None and op.multipliers is not None and op.shifts is not None  # validated, derived
     acc = acc + op.bias.astype(np.int64)
     if op.activation == "hard_swish":  # to the pre-activation tensor, then TFLite's HARD_SWISH
         pre = multiply_by_quantized_multiplier(acc, op.multipliers, op.shifts) + op.pre_activation_zero_point
@@ -50,16 +53,19 @@ def _run_op(model: QuantizedModel, op: QuantizedOp, values: dict[int, np.ndarray
     zp_in, zp_out = t[op.inputs[0]].zero_point, t[op.output].zero_point
     out_shape = (n, *t[op.output].shape)
     if op.kind == OpKind.CONV2D:
+        assert op.weights is not None  # validate(): weighted ops have weights
         win = _windows(x.astype(np.int64) - zp_in, op, out_shape[1:3])
         acc = np.tensordot(win, op.weights.astype(np.int64), axes=([3, 4, 5], [1, 2, 3]))
         return _requantize(acc, op, zp_out)
     if op.kind == OpKind.DEPTHWISE_CONV2D:
+        assert op.weights is not None
         win = _windows(x.astype(np.int64) - zp_in, op, out_shape[1:3])
         if op.depth_multiplier > 1:
             win = np.repeat(win, op.depth_multiplier, axis=-1)
         acc = np.einsum("nhwyxc,yxc->nhwc", win, op.weights.astype(np.int64))
         return _requantize(acc, op, zp_out)
     if op.kind == OpKind.FULLY_CONNECTED:
+        assert op.weights is not None
         flat = x.reshape(n, -1).astype(np.int64) - zp_in
         acc = flat @ (op.weights.astype(np.int64) - op.weight_zero_point).T
         return _requantize(acc, op, zp_out).reshape(out_shape)
@@ -178,6 +184,12 @@ def dequantize_output(model: QuantizedModel, values: np.ndarray) -> np.ndarray:
     return (float(np.float32(t.scale)) * (np.asarray(values, np.float64) - t.zero_point)).astype(np.float32)
 
 
+@overload
+def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: Literal[False] = False
+             ) -> np.ndarray: ...
+@overload
+def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: Literal[True]
+             ) -> dict[int, np.ndarray]: ...
 def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: bool = False
              ) -> np.ndarray | dict[int, np.ndarray]:
     """Run int8 ``inputs`` (N x H x W x C, or one H x W x C image) through the model.

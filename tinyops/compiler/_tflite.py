@@ -98,7 +98,8 @@ class _Reader:
     def constant(self, index: int, dtype: type) -> np.ndarray:
         t = self.graph.Tensors(index)
         where = f"tensor {index} ({self.tensor_name(index)})"
-        expected = {np.int8: tflite.TensorType.INT8, np.int32: tflite.TensorType.INT32}[dtype]
+        types: dict[object, int] = {np.int8: tflite.TensorType.INT8, np.int32: tflite.TensorType.INT32}
+        expected = types[dtype]
         if t.Type() != expected:
             raise self.fail(where, f"expected type {np.dtype(dtype).name}, got TensorType {t.Type()}")
         buffer = self.model.Buffers(t.Buffer())

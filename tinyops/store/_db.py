@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,8 +13,29 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
+# The entry-point group through which the store's clients register the modules that define their tables
+# (pyproject.toml, [project.entry-points."tinyops.store_tables"]): the store imports none of its clients.
+TABLES_ENTRY_POINTS = "tinyops.store_tables"
+
+
 class Base(DeclarativeBase):
     """Declarative base of every project table; table names are prefixed `tinyops_` to sit beside Optuna's."""
+
+
+def load_registered_tables() -> list[str]:
+    """Import every module registered under TABLES_ENTRY_POINTS, so that `Base.metadata` holds their tables.
+
+    Returns the registered names. A registered module that cannot be imported is an error naming it.
+    """
+    names = []
+    for entry in metadata.entry_points(group=TABLES_ENTRY_POINTS):
+        try:
+            entry.load()
+        except ImportError as exc:
+            raise RuntimeError(f"results store: the tables registered as '{entry.name}' ({entry.value}) cannot "
+                               f"be imported: {exc}") from exc
+        names.append(entry.name)
+    return names
 
 
 def default_url(path: str | Path = "tinyops.db") -> str:
@@ -64,9 +86,7 @@ def open_store(url: str | None = None) -> Store:
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    # Import the modules that define tables so that create_all sees them all.
-    from tinyops.store import _tables  # noqa: F401
-
+    load_registered_tables()
     try:
         Base.metadata.create_all(engine)
     except sa.exc.OperationalError as exc:

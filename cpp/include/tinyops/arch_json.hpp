@@ -12,7 +12,6 @@ namespace tinyops {
 // `source` names the origin in error messages (a file path, or "<dict>").
 Network network_from_arch_text(std::string_view text, const std::string& source = "<arch>");
 Network network_from_arch(const nlohmann::json& arch, const std::string& source = "<arch>");
-Network load_arch_file(const std::string& path);
 nlohmann::json read_json_file(const std::string& path);
 
 // Width multiplier and resolution applied the way MCUNet/OFA derive variants: every channel count

@@ -31,7 +31,6 @@ class StrictReader {
   std::vector<StrictReader> items() const;
 
   std::string str(const std::string& key) const;
-  std::string str_or(const std::string& key, const std::string& fallback) const;
   bool boolean(const std::string& key) const;
   int64_t integer(const std::string& key, int64_t min, int64_t max) const;
   double number(const std::string& key) const;
