@@ -4,6 +4,6 @@ Each area defines its tables in its own module on the shared declarative `Base`;
 whatever is missing. Every write is one committed transaction, so a killed process loses nothing committed.
 """
 
-from tinyops.store._db import Base, Store, default_url, open_store
+from tinyops.store._db import Base, Store, default_store_path, default_url, open_store, store_url
 
-__all__ = ["Base", "Store", "default_url", "open_store"]
+__all__ = ["Base", "Store", "default_store_path", "default_url", "open_store", "store_url"]
