@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import yaml
 from tinyops.hil._measure import calibration_samples, measured_versions
 from tinyops.hil._pipeline import load_board
 from tinyops.hil._store import HilCalibration
+from tinyops.latency_model import BOARDS_DIR
 from tinyops.latency_model._calibration import (Calibration, OpSample, Undetermined, UnderdeterminedFit,
                                                 fit_kernel_costs)
 from tinyops.store import Store
@@ -43,6 +45,37 @@ def fitted_board_yaml(board_yaml: str, fit: Calibration, ref: str) -> str:
         doc["cpu"]["memcpy_cycles_per_byte"] = {"value": round(fit.copy_cycles_per_byte, 6), "source": "fit",
                                                 "ref": ref}
     return yaml.safe_dump(doc, sort_keys=False, width=120)
+
+
+def _q(value: Any, source: str, ref: str) -> str:
+    return f"{{value: {value}, source: {source}, ref: {json.dumps(ref, ensure_ascii=False)}}}"
+
+
+def fitted_board_text(board_text: str, fit: Calibration, ref: str) -> str:
+    """The board file's own text with the version incremented, the copy cost and every kernel term the fit
+    determined replaced (provenance `fit`), in the catalog's layout: comments and the other sections stay
+    as written, the kernels section is rewritten one term a line (kinds and terms the fit leaves keep their
+    values). Files of another layout fall back to `fitted_board_yaml`."""
+    doc = yaml.safe_load(board_text)
+    lines = board_text.splitlines()
+    top = [i for i, line in enumerate(lines) if re.match(r"^[a-z_]+:", line)]
+    version = [i for i in top if lines[i].startswith("version:")]
+    kernels = [i for i in top if lines[i] == "kernels:"]
+    copy = [i for i, line in enumerate(lines) if re.match(r"^  memcpy_cycles_per_byte: \{.*\}\s*$", line)]
+    if len(version) != 1 or len(kernels) != 1 or len(copy) != 1:
+        return fitted_board_yaml(board_text, fit, ref)
+    end = next((i for i in top if i > kernels[0]), len(lines))
+    lines[version[0]] = f"version: {int(doc['version']) + 1}"
+    if fit.copy_cycles_per_byte is not None:
+        lines[copy[0]] = f"  memcpy_cycles_per_byte: {_q(round(fit.copy_cycles_per_byte, 6), 'fit', ref)}"
+    body = ["kernels:"]
+    for kind, terms in doc["kernels"].items():
+        body.append(f"  {kind}:")
+        fitted = fit.kernels.get(kind, {})
+        for term in dict.fromkeys([*terms, *fitted]):
+            q = ({"value": round(fitted[term], 6), "source": "fit", "ref": ref} if term in fitted else terms[term])
+            body.append(f"    {term}: {_q(q['value'], q['source'], q['ref'])}")
+    return "\n".join(lines[:kernels[0]] + body + lines[end:]) + "\n"
 
 
 def microbench_command(board: str, target: str, store: Store) -> str:
@@ -94,7 +127,9 @@ def calibrate_board(store: Store, board_name: str, target: str, out: Path | None
                 f"no held-out ops (one case; training MAPE {train_mape:.2f} %)")
     ref = (f"NNLS fit to {fit.train_ops} per-op {unit} ({fit.train_cases} cases) measured on {target} (board "
            f"v{board.version}); {held_out}" + (f"; {ref_note}" if ref_note else ""))
-    text = fitted_board_yaml(board.to_yaml(), fit, ref)
+    source = Path(board_name) if Path(board_name).suffix in (".yaml", ".yml") else BOARDS_DIR / f"{board.name}.yaml"
+    text = fitted_board_text(source.read_text(), fit, ref) if source.is_file() else \
+        fitted_board_yaml(board.to_yaml(), fit, ref)
     path = out or Path(f"{board.name}-v{board.version + 1}.yaml")
     new_board = _core.board_from_yaml(text, str(path))  # the new version validates like any board file
     try:

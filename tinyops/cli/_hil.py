@@ -128,6 +128,14 @@ def print_calibration(fit, title: str) -> None:  # type: ignore[no-untyped-def]
     console.print(table)
 
 
+def _catalog_note(board: str, target: str) -> str:
+    """What a catalog board's fitted numbers say about how they were made (and are remade)."""
+    note = f"`tinyops calibrate --board {board} --target {target} --write-catalog`"
+    if board.startswith("qemu-"):
+        note += "; `make calibrate-qemu-boards` measures the calibration set and refreshes the QEMU boards"
+    return note
+
+
 def calibrate(
     board: str = typer.Option("qemu-mps2-an500"),
     target: str = typer.Option("qemu", help="the target whose measurements to fit"),
@@ -151,7 +159,7 @@ def calibrate(
         console.print(f"store: {results_store.url}")
         report = calibrate_board(results_store, board, target, BOARDS_DIR / f"{board}.yaml" if write_catalog else out,
                                  test_share, seed,
-                                 ref_note="written by `tinyops calibrate --write-catalog`" if write_catalog else "")
+                                 ref_note=_catalog_note(board, target) if write_catalog else "")
     if report.not_fitted:
         console.print(f"[yellow]not fitted (kept from v{report.from_version}):[/] {report.not_fitted}")
     if report.fit.held_out:
