@@ -51,9 +51,9 @@ def _q(value: Any, source: str, ref: str) -> str:
     return f"{{value: {value}, source: {source}, ref: {json.dumps(ref, ensure_ascii=False)}}}"
 
 
-def fitted_board_text(board_text: str, fit: Calibration, ref: str) -> str:
+def fitted_board_text(board_text: str, fit: Calibration, ref: str, source: str = "fit") -> str:
     """The board file's own text with the version incremented, the copy cost and every kernel term the fit
-    determined replaced (provenance `fit`), in the catalog's layout: comments and the other sections stay
+    determined replaced (provenance `source`), in the catalog's layout: comments and the other sections stay
     as written, the kernels section is rewritten one term a line (kinds and terms the fit leaves keep their
     values). Files of another layout fall back to `fitted_board_yaml`."""
     doc = yaml.safe_load(board_text)
@@ -73,7 +73,10 @@ def fitted_board_text(board_text: str, fit: Calibration, ref: str) -> str:
         body.append(f"  {kind}:")
         fitted = fit.kernels.get(kind, {})
         for term in dict.fromkeys([*terms, *fitted]):
-            q = ({"value": round(fitted[term], 6), "source": "fit", "ref": ref} if term in fitted else terms[term])
+            q = terms.get(term, {})
+            if term in fitted:  # a replaced estimate stays on record in the ref
+                was = f" (replaces the estimate {q['value']})" if q.get("source") == "estimate" and q["value"] else ""
+                q = {"value": round(fitted[term], 6), "source": source, "ref": ref + was}
             body.append(f"    {term}: {_q(q['value'], q['source'], q['ref'])}")
     return "\n".join(lines[:kernels[0]] + body + lines[end:]) + "\n"
 

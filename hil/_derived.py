@@ -225,3 +225,56 @@ def derived_samples(every: int = 1, mcpus: tuple[str, ...] = MCPUS, on_case=None
         if on_case is not None:
             on_case(bench.name, kind, run)
     return samples
+
+
+def core_mcpu(board: object) -> str:
+    """The llvm-mca CPU of a board's core (cpu.core: cortex-m7, cortex-m4 or cortex-m4f)."""
+    import yaml
+
+    core = str(yaml.safe_load(board.to_yaml())["cpu"]["core"])  # type: ignore[attr-defined]
+    for mcpu in MCPUS:
+        if core.startswith(mcpu):
+            return mcpu
+    raise ValueError(f"{board.name}: cpu.core '{core}': cycles can be derived for {', '.join(MCPUS)} only")  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DerivedBoard:
+    board: str
+    mcpu: str
+    path: Path
+    fit: object  # latency_model._calibration.Calibration
+
+
+def derive_boards(board_names: list[str], every: int, out_dir: Path | None, ref_note: str = "",
+                  test_share: float = 0.25, seed: int = 0) -> list[DerivedBoard]:
+    """Derive the kernel costs of real boards (Cortex-M7 / M4) and write each board's next version, with
+    provenance `derived`, to `out_dir` (None: over the catalog's file)."""
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
+    from tinyops.hil._calibrate import fitted_board_text
+    from tinyops.hil._pipeline import load_board
+    from tinyops.latency_model import BOARDS_DIR
+    from tinyops.latency_model._calibration import fit_kernel_costs
+
+    boards = [load_board(name) for name in board_names]
+    mcpus = tuple(dict.fromkeys(core_mcpu(b) for b in boards))
+    samples = derived_samples(every, mcpus)
+    fits = {mcpu: fit_kernel_costs(samples[mcpu], fit_copy_cost=False, test_share=test_share, seed=seed,
+                                   skip_undetermined=True) for mcpu in mcpus}
+    written = []
+    for board in boards:
+        mcpu = core_mcpu(board)
+        fit = fits[mcpu]
+        ref = (f"derived: {mcpu} cycles of the firmware's own code = executions per basic block (QEMU mps2-an500, "
+               f"insn_count plugin, run window) x the block's cycles in llvm-mca -mcpu={mcpu} (LLVM's scheduling "
+               f"model); NNLS fit to {fit.train_ops} single-op cases (every {every}th of the calibration set, "
+               f"operands in zero-wait SRAM; the board's memories add their wait states as stalls); held-out "
+               f"{fit.test_ops} ops: MAPE {fit.mape:.2f} %" + (f"; {ref_note}" if ref_note else ""))
+        source = BOARDS_DIR / f"{board.name}.yaml"
+        text = fitted_board_text(source.read_text(), fit, ref, source="derived")  # type: ignore[arg-type]
+        path = (out_dir / f"{board.name}-v{board.version + 1}.yaml") if out_dir is not None else source
+        _core.board_from_yaml(text, str(path))  # the new version validates like any board file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(DerivedBoard(board.name, mcpu, path, fit))
+    return written

@@ -146,12 +146,19 @@ def calibrate(
     test_share: float = typer.Option(0.25, min=0.01, max=0.99, help="share of benchmark cases held out"),
     seed: int = typer.Option(0, help="seed of the held-out split"),
     plot: Path = typer.Option(None, help="write the predicted-vs-measured scatter to this PNG"),
+    derived: bool = typer.Option(False, help="instead: derive the kernel cycles of Cortex-M7/M4 boards (a "
+                                             "comma-separated --board list) from QEMU execution counts x llvm-mca; "
+                                             "provenance derived; --out is then a directory"),
+    derived_every: int = typer.Option(1, min=1, help="with --derived: every n-th single-op case"),
 ) -> None:
     """Fit BOARD's kernel costs to the stored measurements (NNLS) and report on held-out cases."""
     from tinyops.hil._calibrate import calibrate_board
     from tinyops.latency_model import BOARDS_DIR
     from tinyops.store import open_store
 
+    if derived:
+        _derive(board.split(","), derived_every, None if write_catalog else (out or Path(".")), test_share, seed)
+        return
     with user_errors():
         if write_catalog and out is not None:
             raise ValueError("--write-catalog and --out: give one (--write-catalog writes the catalog's file)")
@@ -178,6 +185,18 @@ def calibrate(
 
         plot_calibration_scatter(report.fit, plot, report.unit)
         console.print(f"wrote {plot}")
+
+
+def _derive(boards: list[str], every: int, out_dir: Path | None, test_share: float, seed: int) -> None:
+    from tinyops.hil._derived import derive_boards
+
+    with user_errors():
+        note = (f"`tinyops calibrate --derived --board {','.join(boards)} --derived-every {every} --write-catalog`"
+                if out_dir is None else "")
+        written = derive_boards(boards, every, out_dir, note, test_share, seed)
+    for result in written:
+        print_calibration(result.fit, f"{result.board}: {result.mcpu} cycles derived")
+        console.print(f"wrote {result.path} (provenance derived)")
 
 
 def register(app: typer.Typer) -> None:
