@@ -7,7 +7,7 @@ CMAKE := .venv/bin/cmake
 CMAKE_HOST_FLAGS := -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath .venv/bin/ninja)
 CORE_SOURCES := $(shell find cpp bindings firmware -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' -o -name CMakeLists.txt 2>/dev/null) CMakeLists.txt pyproject.toml
 
-.PHONY: setup demo test lint lint-style lint-types format test-cpp test-asan test-firmware test-python bench clean
+.PHONY: setup demo test lint lint-style lint-types format test-cpp test-asan test-firmware test-python bench calibrate-qemu-boards clean
 
 setup: .venv/.installed
 
@@ -75,6 +75,18 @@ test-python: setup
 
 bench: setup
 	$(PY) benchmarks/bench_simulator.py
+
+# The catalog's fitted QEMU boards: measure the whole calibration set on each emulated board (resumable: the
+# store keeps finished runs), fit, write latency_model/boards/BOARD.yaml (version + 1), regenerate the
+# simulator golden file. tests/python/hil/test_shipped_qemu_boards.py says when this is due.
+QEMU_BOARDS := qemu-mps2-an500 qemu-mps2-an505
+calibrate-qemu-boards: setup
+	$(MAKE) -f firmware/Makefile.inc firmware-build
+	@set -e; mkdir -p build/calibration; for board in $(QEMU_BOARDS); do \
+	  .venv/bin/tinyops hil microbench --board $$board --store build/calibration/$$board.db; \
+	  .venv/bin/tinyops calibrate --board $$board --store build/calibration/$$board.db --write-catalog; \
+	done
+	$(PY) tests/cpp/data/make_simulator_golden.py
 
 clean:
 	rm -rf build .venv/.installed

@@ -11,9 +11,10 @@ namespace tinyops::bindings {
 namespace {
 
 SourceKind source_from_string(const std::string& name) {
-  for (SourceKind k : {SourceKind::Datasheet, SourceKind::Measurement, SourceKind::Fit, SourceKind::Estimate})
+  for (SourceKind k : {SourceKind::Datasheet, SourceKind::Measurement, SourceKind::Fit, SourceKind::Estimate,
+                       SourceKind::Derived})
     if (name == to_string(k)) return k;
-  throw InputError("source", name, "expected datasheet, measurement, fit or estimate");
+  throw InputError("source", name, "expected datasheet, measurement, fit, estimate or derived");
 }
 
 KernelKind kernel_from_string(const std::string& name) {

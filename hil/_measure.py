@@ -163,10 +163,27 @@ def calibration_samples(store: Store, board: str, board_version: int, target: st
     samples = []
     for (_run, _op), reps in sorted(grouped.items()):
         first = reps[0]
-        features = json.loads(first.features_json or "{}")
+        try:
+            features = json.loads(first.features_json or "{}")
+            if not isinstance(features, dict) or not all(isinstance(v, (int, float)) for v in features.values()):
+                raise ValueError("expected an object of numbers")
+        except ValueError as exc:
+            raise ValueError(f"store {store.url}: run {first.id} ({first.model}) op {first.op_index}: features_json "
+                             f"is not the cost model's {{term: work}} ({exc})") from None
         if first.kernel_kind not in kinds or not features:
             continue
         measured = sorted(r.measured for r in reps)[len(reps) // 2]
         samples.append(OpSample(kernel_kind=first.kernel_kind, features=features, copied_bytes=first.dma_bytes,
                                 measured=measured, case=first.model.split("@")[0], network=first.model))
     return samples
+
+
+def measured_versions(store: Store, board: str) -> list[tuple[int, str, int]]:
+    """(board version, target, runs) of the completed runs of `board` in the store: what a calibration could use."""
+    with store.session() as session:
+        rows = session.execute(
+            sa.select(HilRun.board_version, HilRun.target, sa.func.count(sa.distinct(HilRun.id)))
+            .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
+            .filter(HilRun.board == board, HilMeasurement.ok.is_(True))
+            .group_by(HilRun.board_version, HilRun.target).order_by(HilRun.board_version, HilRun.target)).all()
+    return [(int(v), str(t), int(n)) for v, t, n in rows]

@@ -56,8 +56,6 @@ class PyocdTarget(Target):
 
         from pyocd.target import TARGET
 
-        if probe_id is not None and probe_id.startswith("qemugdb:"):
-            import tinyops.hil._qemu_probe  # noqa: F401  (registers the QEMU-backed probe and its target type)
         if target_name not in TARGET and not (options or {}).get("pack") and not pack_installed(target_name):
             raise TargetError(f"pyocd: target '{target_name}' is not builtin to pyOCD and no installed CMSIS pack "
                               f"provides it: run `pyocd pack install {target_name}` once")

@@ -1,10 +1,10 @@
 """A pyOCD debug-probe plugin backed by QEMU's GDB stub, so CI drives the pyOCD target through pyOCD's own API.
 
 With it, `PyocdTarget("tinyops_mps2_an500", probe_id="qemugdb:127.0.0.1:PORT")` runs exactly the code a board
-run does: ConnectHelper finds this probe by its id prefix (importing this module registers it in pyOCD's probe
-table under `qemugdb`, as a `pyocd.probe` plugin would be; an entry point cannot be used, as pyOCD loads
-those while it is itself importing, which an import of this module starts), pyOCD discovers the DP, the MEM-AP, the ROM table and the Cortex-M core, FileProgrammer writes the
-ELF, and reset, halt, breakpoints, core registers and memory reads go through pyOCD's CortexM/FPB classes.
+run does: ConnectHelper finds this probe by its id prefix (pyOCD loads it through its `pyocd.probe` entry point,
+tinyops.hil._qemu_plugin, which also adds the target type), pyOCD discovers the DP, the MEM-AP, the ROM table and
+the Cortex-M core, FileProgrammer writes the ELF, and reset, halt, breakpoints, core registers and memory reads
+go through pyOCD's CortexM/FPB classes. Import pyOCD before this module (pyOCD loads it while importing itself).
 
 QEMU has no debug access port and models none of the debug registers, so this probe presents what a probe
 sees on silicon and maps it onto the GDB protocol:
@@ -367,17 +367,3 @@ class Mps2An500(CoreSightTarget):
 
     def __init__(self, session: Any) -> None:
         super().__init__(session, self.MEMORY_MAP)
-
-
-TARGET_NAME = "tinyops_mps2_an500"
-
-
-def _register() -> None:
-    from pyocd.probe.aggregator import PROBE_CLASSES
-    from pyocd.target import TARGET
-
-    PROBE_CLASSES.setdefault("qemugdb", QemuGdbProbe)
-    TARGET.setdefault(TARGET_NAME, Mps2An500)
-
-
-_register()

@@ -88,7 +88,7 @@ class HilCalibration(Base):
     target: Mapped[str] = mapped_column(sa.String(20))
     train_ops: Mapped[int]
     test_ops: Mapped[int]
-    mape: Mapped[float]
-    within_10pct: Mapped[float]
+    mape: Mapped[float | None]                                # held-out figures; None when nothing was held out
+    within_10pct: Mapped[float | None]
     report_json: Mapped[str] = mapped_column(sa.Text)         # per kernel kind figures and the parameters
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)

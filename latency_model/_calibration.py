@@ -60,9 +60,29 @@ class KindReport:
     within_10pct: float    # share of held-out ops within +-10 % of measured, percent
 
 
+@dataclass(frozen=True)
+class Undetermined:
+    """A kernel kind whose training ops do not pin down its cost terms (fewer independent ops than terms)."""
+
+    kernel_kind: str
+    ops: int
+    rank: int     # independent rows among the kind's training ops
+    terms: int    # the kind's terms that these ops exercise
+
+
+class UnderdeterminedFit(ValueError):
+    """The measurements cannot determine every kind they hold; `kinds` says which and by how much."""
+
+    def __init__(self, kinds: list[Undetermined]) -> None:
+        self.kinds = kinds
+        super().__init__("calibration: the measured ops do not determine " + ", ".join(
+            f"{k.kernel_kind} ({k.ops} ops, {k.rank} independent, {k.terms} terms)" for k in kinds))
+
+
 @dataclass
 class Calibration:
-    kernels: dict[str, dict[str, float]]     # kind -> term -> fitted value (kinds with training data only)
+    kernels: dict[str, dict[str, float]]     # kind -> term -> fitted value (kinds with training data, and of
+                                             # each only the terms its training ops exercise)
     copy_cycles_per_byte: float | None       # None when not fitted
     train_ops: int
     test_ops: int
@@ -72,6 +92,12 @@ class Calibration:
     within_10pct: float
     per_kind: list[KindReport] = field(default_factory=list)
     test_predictions: list[tuple[OpSample, float]] = field(default_factory=list)
+    undetermined: list[Undetermined] = field(default_factory=list)  # kinds left unfitted (skip_undetermined)
+
+    @property
+    def held_out(self) -> bool:
+        """Whether any op was held out of the fit (no: one case only, every op trained on)."""
+        return self.test_ops > 0
 
     def predict(self, sample: OpSample) -> float:
         params = self.kernels[sample.kernel_kind]
@@ -111,10 +137,26 @@ def error_figures(pairs: list[tuple[float, float]]) -> tuple[float, float]:
     return float(100 * errors.mean()), float(100 * (errors <= 0.10).mean())
 
 
+def _undetermined(train: Sequence[OpSample], exercised: dict[str, list[str]]) -> list[Undetermined]:
+    """The kinds whose training ops leave a combination of their terms free (the kind's relative-error rows
+    have lower rank than the terms they exercise)."""
+    missing = []
+    for kind, terms in exercised.items():
+        rows = np.array([[s.features.get(t, 0.0) / s.measured for t in terms] for s in train if s.kernel_kind == kind])
+        rank = int(np.linalg.matrix_rank(rows / np.abs(rows).max(axis=0)))  # columns scaled: counts differ by 1e6
+        if rank < len(terms):
+            missing.append(Undetermined(kind, len(rows), rank, len(terms)))
+    return missing
+
+
 def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_share: float = 0.25,
-                     seed: int = 0) -> Calibration:
+                     seed: int = 0, skip_undetermined: bool = False) -> Calibration:
     """Fit on the training cases with NNLS and report on the held-out cases. The copy cost is fitted only when
-    asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None)."""
+    asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None).
+
+    A kind whose training ops do not determine its terms raises UnderdeterminedFit, or, with
+    `skip_undetermined`, is left out of the fit and listed in `undetermined` (UnderdeterminedFit still when
+    no kind is left)."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
     kinds = kernel_kinds()
@@ -131,20 +173,32 @@ def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_shar
         raise ValueError("calibration: no training samples (measure the micro-benchmark set first)")
     fit_copy_cost = fit_copy_cost and any(s.copied_bytes > 0 for s in train)  # no copies: nothing to fit
     fitted_kinds = [k for k in kinds if any(s.kernel_kind == k for s in train)]
-    column = {(k, t): i for i, (k, t) in enumerate((k, t) for k in fitted_kinds for t in kernel_terms(k))}
+    # Only the terms some training op exercises are fitted: a term no op has work for keeps the board's value.
+    exercised = {k: [t for t in kernel_terms(k) if any(s.kernel_kind == k and s.features.get(t) for s in train)]
+                 for k in fitted_kinds}
+    undetermined = _undetermined(train, exercised)
+    if undetermined and (not skip_undetermined or len(undetermined) == len(fitted_kinds)):
+        raise UnderdeterminedFit(undetermined)
+    if undetermined:
+        left_out = {u.kernel_kind for u in undetermined}
+        train = [s for s in train if s.kernel_kind not in left_out]
+        fitted_kinds = [k for k in fitted_kinds if k not in left_out]
+    column = {(k, t): i for i, (k, t) in enumerate((k, t) for k in fitted_kinds for t in exercised[k])}
     a = np.zeros((len(train), len(column) + (1 if fit_copy_cost else 0)))
     b = np.array([s.measured for s in train], dtype=float)
     for row, s in enumerate(train):
         for term, work in s.features.items():
-            a[row, column[(s.kernel_kind, term)]] = work
+            if work:
+                a[row, column[(s.kernel_kind, term)]] = work
         if fit_copy_cost:
             a[row, -1] = s.copied_bytes
     x, _residual, _iterations = _core.solve_nnls(a, b, 1.0 / b)
     result = Calibration(
-        kernels={k: {t: float(x[column[(k, t)]]) for t in kernel_terms(k)} for k in fitted_kinds},
+        kernels={k: {t: float(x[column[(k, t)]]) for t in exercised[k]} for k in fitted_kinds},
         copy_cycles_per_byte=float(x[-1]) if fit_copy_cost else None,
         train_ops=len(train), test_ops=0, train_cases=len({s.case for s in train}),
-        test_cases=len({s.case for s in test}), mape=float("nan"), within_10pct=float("nan"))
+        test_cases=len({s.case for s in test}), mape=float("nan"), within_10pct=float("nan"),
+        undetermined=undetermined)
     evaluable = [s for s in test if s.kernel_kind in result.kernels]
     result.test_predictions = [(s, result.predict(s)) for s in evaluable]
     result.test_ops = len(evaluable)

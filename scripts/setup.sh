@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev libstdc++-arm-none-eabi-newlib qemu-system-arm gdb-multiarch
   # fuzzing the blob loader (libFuzzer ships with clang)
   clang libclang-rt-14-dev
+  # llvm-mca: Cortex-M7/M4 cycles derived from LLVM's scheduling models (tinyops.hil._derived)
+  llvm
   # search: the default data set and the multi-worker storage
   dataset-fashion-mnist postgresql
 )

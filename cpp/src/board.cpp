@@ -19,6 +19,7 @@ const char* to_string(SourceKind kind) {
     case SourceKind::Measurement: return "measurement";
     case SourceKind::Fit: return "fit";
     case SourceKind::Estimate: return "estimate";
+    case SourceKind::Derived: return "derived";
   }
   return "?";
 }
@@ -129,13 +130,13 @@ int Board::first_memory_of_kind(MemoryKind kind) const {
 
 namespace {
 
-const std::vector<std::string> kSourceNames = {"datasheet", "measurement", "fit", "estimate"};
+const std::vector<std::string> kSourceNames = {"datasheet", "measurement", "fit", "estimate", "derived"};
 const std::vector<std::string> kMemoryKindNames = {"internal", "external", "flash"};
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 enum class Bound { NonNegative, Positive };
 
-// A number with provenance: {value: X, source: datasheet|measurement|fit|estimate, ref: "where from"}.
+// A number with provenance: {value: X, source: datasheet|measurement|fit|estimate|derived, ref: "where from"}.
 Quantity quantity(const StrictReader& parent, const std::string& key, Bound bound, bool integral = false,
                   double max = kInf) {
   StrictReader r = parent.at(key);

@@ -100,6 +100,7 @@ TEST(Board, YamlRoundTripKeepsEveryNumberAndItsProvenance) {
   Board b = board_from_yaml_text(kTinyBoardYaml, "tiny.yaml");
   b.version = 4;
   b.kernels[int(KernelKind::Conv1x1)].term(CostTerm::Mac) = Quantity{0.8125, SourceKind::Fit, "calibration run 7"};
+  b.kernels[int(KernelKind::Conv1x1)].term(CostTerm::Output) = Quantity{12.5, SourceKind::Derived, "llvm-mca cortex-m7"};
   auto path = std::filesystem::temp_directory_path() / "tinyops_test_board_roundtrip.yaml";
   write_board_yaml(b, path.string());
   Board back = load_board_file(path.string());
@@ -111,7 +112,8 @@ TEST(Board, YamlRoundTripKeepsEveryNumberAndItsProvenance) {
 TEST(Board, CatalogHoldsTheBoardsOfTheDesign) {
   std::vector<std::string> names;
   for (const CatalogEntry& e : list_board_catalog(catalog_dir())) names.push_back(e.name);
-  for (const char* wanted : {"stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco", "stm32h747i-disco", "qemu-mps2-an500"})
+  for (const char* wanted : {"stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco", "stm32h747i-disco", "qemu-mps2-an500",
+                            "qemu-mps2-an505"})
     EXPECT_NE(std::find(names.begin(), names.end(), wanted), names.end()) << wanted;
   for (const CatalogEntry& e : list_board_catalog(catalog_dir())) {
     Board b = load_board(e.name, catalog_dir());

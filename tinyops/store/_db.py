@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -38,8 +39,23 @@ def load_registered_tables() -> list[str]:
     return names
 
 
-def default_url(path: str | Path = "tinyops.db") -> str:
-    return f"sqlite:///{Path(path).resolve()}"
+def default_store_path() -> Path:
+    """Where the store lives unless a URL is given: the user data directory, not the current one
+    ($XDG_DATA_HOME/tinyops/tinyops.db, by default ~/.local/share/tinyops/tinyops.db on Linux)."""
+    return Path(platformdirs.user_data_dir("tinyops", appauthor=False)) / "tinyops.db"
+
+
+def default_url(path: str | Path | None = None) -> str:
+    """The SQLite URL of `path` (default: `default_store_path()`)."""
+    return f"sqlite:///{Path(path if path is not None else default_store_path()).expanduser().resolve()}"
+
+
+def store_url(url_or_path: str | Path | None) -> str:
+    """A database URL as given, a path to a SQLite file as its URL, or None as the default store's URL."""
+    if url_or_path is None or str(url_or_path) == "":
+        return default_url()
+    text = str(url_or_path)
+    return text if "://" in text else default_url(text)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -77,19 +93,41 @@ class Store:
             session.close()
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open (and create the missing tables of) the store at `url`; default: ./tinyops.db.
+def _sqlite_file(url: sa.engine.URL) -> Path | None:
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+        else None
 
-    Raises ValueError with the URL when the database cannot be reached.
+
+def open_store(url: str | Path | None = None) -> Store:
+    """Open (and create the missing tables of) the store at `url`: a database URL or a SQLite file path;
+    default: `default_store_path()` (its directory is created).
+
+    Raises ValueError naming the store when the URL is not a database URL, the database cannot be reached,
+    or the file is not a database.
     """
-    url = url or default_url()
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    url = store_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+        sqlite_file = _sqlite_file(parsed)
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise ValueError(f"store '{url}': not a database URL this installation can open (expected "
+                         f"sqlite:///PATH, a file path or postgresql://...; {exc})") from None
+    if sqlite_file is not None:
+        if url == default_url():
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        if not sqlite_file.parent.is_dir():
+            raise ValueError(f"store {sqlite_file}: directory {sqlite_file.parent} does not exist")
+        if sqlite_file.is_dir():
+            raise ValueError(f"store {sqlite_file}: is a directory, not a SQLite file")
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     load_registered_tables()
+    shown = engine.url.render_as_string(hide_password=True)
     try:
         Base.metadata.create_all(engine)
     except sa.exc.OperationalError as exc:
-        raise ValueError(f"storage {engine.url.render_as_string(hide_password=True)}: cannot be reached "
-                         f"({str(exc.orig).strip().splitlines()[0]})") from None
+        raise ValueError(f"storage {shown}: cannot be reached ({str(exc.orig).strip().splitlines()[0]})") from None
+    except sa.exc.DatabaseError as exc:  # e.g. SQLite's "file is not a database"
+        raise ValueError(f"store {shown}: not a results store ({str(exc.orig).strip().splitlines()[0]})") from None
     return Store(engine)

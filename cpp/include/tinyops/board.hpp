@@ -9,7 +9,7 @@
 
 namespace tinyops {
 
-enum class SourceKind { Datasheet, Measurement, Fit, Estimate };
+enum class SourceKind { Datasheet, Measurement, Fit, Estimate, Derived };
 const char* to_string(SourceKind kind);
 
 // A number and where it comes from ("datasheet" + "RM0385 §2.2", "estimate" + "to be calibrated", ...).

@@ -10,6 +10,8 @@
  *                       function called before and after each op); repeatable
  * profile=N             also report the N most executed instruction addresses (a flat profile to
  *                       read beside `objdump -d`); per address, however often its code is retranslated
+ * window=FROM:TO        with profile=N: count only what executed between the first executions of the
+ *                       marks named FROM and TO (e.g. the runner's run marks; the loader left out)
  * outfile=PATH          where the report goes (default: QEMU's log, i.e. stderr)
  *
  * Addresses have bit 0 cleared (an ELF symbol of a Thumb function has it set). Report, one item a line:
@@ -93,6 +95,17 @@ struct profile_slot {
 enum { kProfileSlots = 1 << 20 };
 static struct profile_slot *profile;
 static size_t profile_top;
+/* window=FROM:TO: the profile's counts snapshotted at the first execution of each of the two marks. */
+static char window_names[2][kNameBytes];
+static uint64_t *window_snapshots[2];
+static bool windowed;
+
+static void snapshot_profile(int which) {
+  if (window_snapshots[which]) return; /* the first execution only */
+  window_snapshots[which] = malloc(kProfileSlots * sizeof(uint64_t));
+  if (!window_snapshots[which]) abort();
+  for (size_t i = 0; i < kProfileSlots; ++i) window_snapshots[which][i] = profile[i].count;
+}
 
 static uint64_t *profile_counter(uint64_t address) {
   size_t i = (size_t)((address >> 1) * 0x9E3779B97F4A7C15ull >> 44) & (kProfileSlots - 1);
@@ -122,6 +135,11 @@ static void on_mark(unsigned int vcpu_index, void *userdata) {
   hits[hit_count].mark = (uint32_t)(uintptr_t)userdata;
   hits[hit_count].total = total_count;
   ++hit_count;
+  if (windowed) {
+    for (int w = 0; w < 2; ++w) {
+      if (strcmp(marks[(uint32_t)(uintptr_t)userdata].name, window_names[w]) == 0) snapshot_profile(w);
+    }
+  }
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -179,6 +197,17 @@ static void on_plugin_exit(qemu_plugin_id_t id, void *userdata) {
     const uint32_t m = hits[h].mark;
     snprintf(line, sizeof line, "mark %.63s %" PRIu64 " %" PRIu64 "\n", marks[m].name, sequence[m]++, hits[h].total);
     emit(file, line);
+  }
+  if (profile && windowed) {
+    if (!window_snapshots[0] || !window_snapshots[1]) {
+      fprintf(stderr, "insn_count: window=%s:%s: a mark of the window never executed\n", window_names[0],
+              window_names[1]);
+      if (file) fclose(file);
+      return;
+    }
+    for (size_t i = 0; i < kProfileSlots; ++i) {
+      profile[i].count = window_snapshots[1][i] - window_snapshots[0][i];
+    }
   }
   if (profile) {
     qsort(profile, kProfileSlots, sizeof *profile, by_count_descending);
@@ -249,12 +278,25 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       }
       profile = calloc(kProfileSlots, sizeof *profile);
       if (!profile) return -1;
+    } else if (strncmp(argument, "window=", 7) == 0) {
+      const char *rest = split_name(argument, argument + 7, window_names[0]);
+      if (!rest || *rest == '\0' || strlen(rest) >= kNameBytes) {
+        fprintf(stderr, "insn_count: %s: expected window=FROM:TO (two mark names)\n", argument);
+        return -1;
+      }
+      strcpy(window_names[1], rest);
+      windowed = true;
     } else if (strncmp(argument, "outfile=", 8) == 0 && argument[8] != '\0') {
       outfile = strdup(argument + 8);
     } else {
-      fprintf(stderr, "insn_count: unknown argument '%s' (expected range=, mark=, profile= or outfile=)\n", argument);
+      fprintf(stderr, "insn_count: unknown argument '%s' (expected range=, mark=, profile=, window= or outfile=)\n",
+              argument);
       return -1;
     }
+  }
+  if (windowed && !profile) {
+    fprintf(stderr, "insn_count: window= needs profile=N\n");
+    return -1;
   }
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
   qemu_plugin_register_atexit_cb(id, on_plugin_exit, NULL);

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tinyops.hil import FirmwareFault, FirmwareImage, QemuProcess, QemuTarget, TargetError, TargetTimeout
-from tinyops.hil._qemu_probe import TARGET_NAME
+from tinyops.hil._qemu_plugin import TARGET_NAME
 from tinyops.hil._pyocd import DEMCR, DEMCR_TRCENA, PACK_TARGETS, PYOCD_TARGETS, PyocdTarget, pack_installed
 
 
@@ -47,6 +47,28 @@ def test_every_board_target_is_builtin_or_a_documented_pack() -> None:
 
     for board, name in PYOCD_TARGETS.items():
         assert (name in TARGET) != (name in PACK_TARGETS), f"{board}: {name} must be builtin xor a pack target"
+
+
+def test_pyocd_finds_the_qemu_probe_through_its_entry_point() -> None:
+    # A fresh interpreter that imports only pyOCD: the probe and its target type come from the `pyocd.probe`
+    # entry point (pyproject.toml), not from any import of ours patching pyOCD's tables.
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    (entry,) = [e for e in entry_points(group="pyocd.probe") if e.name == "qemugdb"]
+    assert entry.value == "tinyops.hil._qemu_plugin:qemugdb_plugin"
+    script = ("import sys\n"
+              "assert not any(m.startswith('tinyops') for m in sys.modules)\n"
+              "from pyocd.probe.aggregator import PROBE_CLASSES\n"
+              "from pyocd.target import TARGET\n"
+              "from pyocd.core.helpers import ConnectHelper\n"
+              "probe = PROBE_CLASSES['qemugdb']\n"
+              f"print(probe.__module__, probe.__name__, TARGET['{TARGET_NAME}'].__name__)\n"
+              "found = ConnectHelper.get_all_connected_probes(blocking=False, unique_id='qemugdb:127.0.0.1:1')\n"
+              "print(type(found[0]).__name__, found[0].unique_id)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["tinyops.hil._qemu_probe", "QemuGdbProbe", "Mps2An500", "QemuGdbProbe", "127.0.0.1:1"]
 
 
 # Through QEMU: the `qemugdb` probe plugin puts QEMU's GDB stub behind pyOCD's DebugProbe API, so connect,
@@ -106,10 +128,12 @@ def test_remote_probe_through_pyocd_server(fixture_elf: Path) -> None:
     # `pyocd server`'s own DebugProbeServer, serving the QEMU-backed probe on loopback; the target reaches it
     # with a remote:HOST:PORT id through the same ConnectHelper call a local probe takes.
     from pyocd.core.session import Session
+    from pyocd.probe.aggregator import PROBE_CLASSES
     from pyocd.probe.tcp_probe_server import DebugProbeServer
 
     from tinyops.hil._qemu import _free_tcp_port
-    from tinyops.hil._qemu_probe import QemuGdbProbe
+
+    QemuGdbProbe = PROBE_CLASSES["qemugdb"]  # noqa: N806  (the class pyOCD loaded through the entry point)
 
     firmware = FirmwareImage(fixture_elf)
     with QemuProcess() as machine:

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from tinyops.latency_model._calibration import OpSample, fit_kernel_costs, kernel_terms, split_by_case
+from tinyops.latency_model._calibration import (OpSample, UnderdeterminedFit, fit_kernel_costs, kernel_terms,
+                                                split_by_case)
 
 # Two kinds, each with a few of its named terms (the others' features are 0 for these samples).
 TRUE = {"conv2d_1x1": {"cycles_per_call": 900.0, "cycles_per_mac": 1.5, "cycles_per_output": 4.0,
@@ -49,7 +50,8 @@ def test_split_keeps_each_case_on_one_side_and_holds_out_a_quarter() -> None:
 def test_exact_model_is_recovered_and_predicts_held_out_ops_exactly() -> None:
     result = fit_kernel_costs(_samples(), fit_copy_cost=True)
     for kind, terms in TRUE.items():
-        assert set(result.kernels[kind]) == set(kernel_terms(kind))  # every named term of the kind, fitted
+        assert set(result.kernels[kind]) == set(terms)  # the terms the ops exercise; the others keep the board's
+        assert set(terms) < set(kernel_terms(kind))
         for term, value in terms.items():
             assert result.kernels[kind][term] == pytest.approx(value, rel=1e-6)
     assert result.copy_cycles_per_byte == pytest.approx(COPY, rel=1e-6)
@@ -76,3 +78,14 @@ def test_bad_samples_are_rejected_naming_the_field() -> None:
         fit_kernel_costs([OpSample("add", {"cycles_per_call": 1}, 0, 0, "n")], fit_copy_cost=False)
     with pytest.raises(ValueError, match="cycles_per_gather_tap are not cost terms of add"):
         fit_kernel_costs([OpSample("add", {"cycles_per_gather_tap": 1}, 0, 10, "n")], fit_copy_cost=False)
+
+
+def test_kind_whose_ops_leave_terms_free_is_named_not_fitted() -> None:
+    # Three ops of one shape family: mac and output work are proportional, so their split is not determined.
+    samples = [OpSample("conv2d_1x1", {"cycles_per_call": 1.0, "cycles_per_mac": 64.0 * n, "cycles_per_output": 8.0 * n},
+                        0, 100 + 90.0 * n, f"case{n}") for n in (1, 2, 3, 4, 5, 6, 7, 8)]
+    with pytest.raises(UnderdeterminedFit) as err:
+        fit_kernel_costs(samples, fit_copy_cost=False)
+    (kind,) = err.value.kinds
+    assert (kind.kernel_kind, kind.rank, kind.terms) == ("conv2d_1x1", 2, 3) and kind.ops == 6
+    assert "conv2d_1x1 (6 ops, 2 independent, 3 terms)" in str(err.value)
