@@ -22,7 +22,8 @@ namespace {
 // The blob's transfers on the port's DMA streams, with the time spent waiting for them and the bytes moved.
 class Dma {
  public:
-  explicit Dma(const Model& model) : model_(model), transfers_(model.plan().transfers()) {
+  explicit Dma(const Model& model)
+      : model_(model), transfers_(model.plan().transfers()), waits_(model.plan().transfer_waits()) {
     const int port_streams = port::dma_streams();
     streams_ = port_streams < 1 ? 1 : (port_streams > int(kMaxStreams) ? int(kMaxStreams) : port_streams);
     for (int32_t& t : in_flight_) t = -1;
@@ -33,7 +34,7 @@ class Dma {
     while (next_ < transfers_->size()) {
       const fb::Transfer& t = *transfers_->Get(next_);
       if (t.issue_part() != issue_part || t.issue() != point) return;
-      if (t.after() >= 0) wait_for(uint32_t(t.after()), result);
+      for (uint32_t w = 0; w < t.wait_count(); ++w) wait_for(waits_->Get(t.wait_first() + w), result);
       const int stream = t.stream() % streams_;
       if (in_flight_[stream] >= 0) wait_stream(stream, result);
       port::dma_start(stream, model_.address(t.dst()), model_.address(t.src()), t.src().bytes());
@@ -61,6 +62,7 @@ class Dma {
   }
   const Model& model_;
   const flatbuffers::Vector<const fb::Transfer*>* transfers_;
+  const flatbuffers::Vector<uint32_t>* waits_;
   uint32_t next_ = 0;
   int streams_ = 1;
   int32_t in_flight_[kMaxStreams];  // the transfer each stream is copying, -1 when idle

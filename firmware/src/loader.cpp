@@ -168,7 +168,13 @@ class Loader {
       const uint64_t issue = uint64_t{t.issue_part()} * 3 + static_cast<uint8_t>(t.issue());
       if (issue < previous_issue) return check_.fail(Status::kBadTransfer, "transfer", i, "issue_part/issue (out of order)");
       previous_issue = issue;
-      if (t.after() < -1 || t.after() >= int64_t{i}) return check_.fail(Status::kBadTransfer, "transfer", i, "after");
+      const uint32_t waits = m_.transfer_waits() ? m_.transfer_waits()->size() : 0;
+      if (t.wait_count() && !range_inside(t.wait_first(), t.wait_count(), waits))
+        return check_.fail(Status::kBadTransfer, "transfer", i, "wait_first/wait_count");
+      for (uint32_t w = 0; w < t.wait_count(); ++w) {
+        if (m_.transfer_waits()->Get(t.wait_first() + w) >= i)
+          return check_.fail(Status::kBadTransfer, "transfer", i, "transfer_waits (not an earlier transfer)");
+      }
       if (t.buffer() < -1 || (t.buffer() >= 0 && (!m_.buffers() || uint32_t(t.buffer()) >= m_.buffers()->size())))
         return check_.fail(Status::kBadTransfer, "transfer", i, "buffer");
       if (t.src().bytes() != t.dst().bytes() || t.src().bytes() == 0)

@@ -1,5 +1,6 @@
 // The executor: a network run in place and the same network partitioned (rows, output channels, weight
-// overlays, prefetches) give the same bits; the results struct records every op.
+// copies, copies issued ahead and across ops, an output overlay) give the same bits; the results struct
+// records every op.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -75,16 +76,16 @@ TEST(Executor, RecordsEveryOpInTheResults) {
   EXPECT_EQ(r.magic, kResultsMagic);
   EXPECT_EQ(r.version, kResultsVersion);
   EXPECT_EQ(r.status, 0);
-  EXPECT_EQ(r.op_count, l.model.header().op_count);
+  EXPECT_EQ(r.op_count, l.model.op_count());
   EXPECT_STREQ(r.cycles_unit, "ns");
   EXPECT_GE(r.run_count, 1u);
   uint32_t parts = 0, dma_bytes = 0;
   for (uint32_t i = 0; i < r.op_count; ++i) {
-    EXPECT_EQ(r.ops[i].parts, l.model.op(i).part_count) << "op " << i;
+    EXPECT_EQ(r.ops[i].parts, l.model.plan().ops()->Get(i)->parts()->size()) << "op " << i;
     parts += r.ops[i].parts;
     dma_bytes += r.ops[i].dma_bytes;
   }
-  EXPECT_EQ(parts, l.model.header().part_count);
+  EXPECT_EQ(parts, l.model.part_count());
   EXPECT_GT(dma_bytes, 0u);
 }
 

@@ -6,8 +6,8 @@ transfer. The writer serializes the plan verbatim: its memories, buffers, tensor
 where each operand is read and written, and every transfer, in the order the executor issues them (the
 simulator's order). It decides nothing: the only things it derives are the device addresses of the plan's
 memory ranges (the memory map), and which earlier transfers a part or a copy must wait for, by the simulator's
-own rules (a part waits for its copies and for output copies into the tensors it reads; a copy into a buffer
-waits for an output copy still reading that buffer).
+own rules (a part waits for its copies and for output copies into the tensors it reads; a copy waits for
+output copies still reading the buffer it fills or still writing the rows it reads).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class _Transfer:
     dst: tuple[int, int, int]
     buffer: int
     stream: int = 0
-    after: int = -1
+    waits: list[int] = field(default_factory=list)  # earlier transfers to land before it is issued
 
 
 class _Plan:
@@ -230,18 +230,21 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
         by_issue.setdefault(t.issue_part, []).append(i)
     waits: list[list[int]] = []
     homes = plan.doc["tensor_home"]
-    for g, (k, p, part) in enumerate(parts):
-        for i in by_issue.get(g, []):
+
+    def issue(indices: list[int]) -> None:
+        """A copy waits for output copies still reading the buffer it fills or writing the bytes it reads."""
+        nonlocal pending_out
+        for i in indices:
             t = transfers[i]
             if t.list_code == CopyList.CopyOut:
                 continue
             b = t.buffer if t.buffer >= 0 else buffer_of(t.dst)
-            readers = [j for j in pending_out if b >= 0 and buffer_of(transfers[j].src) == b]
-            if readers:
-                t.after = readers[-1]
-                pending_out = [j for j in pending_out if j not in readers]
-            if t.issue == IssuePoint.Due:
-                continue
+            t.waits = [j for j in pending_out if (b >= 0 and buffer_of(transfers[j].src) == b)
+                       or _overlaps(transfers[j].dst, t.src)]
+            pending_out = [j for j in pending_out if j not in t.waits]
+
+    for g, (k, p, part) in enumerate(parts):
+        issue([i for i in by_issue.get(g, []) if transfers[i].issue == IssuePoint.Due])
         own = [i for i, t in enumerate(transfers) if t.part == g and t.list_code != CopyList.CopyOut]
         op = model.ops[k]
         inputs = [plan.region(homes[mapping.core_tensor[x]], f"tensor_home[{mapping.core_tensor[x]}]")
@@ -253,6 +256,7 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
         wait = sorted(set(own + feeds + busy))
         pending_out = [j for j in pending_out if j not in wait]
         waits.append(wait)
+        issue([i for i in by_issue.get(g, []) if transfers[i].issue == IssuePoint.Ahead])
         pending_out += [i for i in by_issue.get(g, []) if transfers[i].list_code == CopyList.CopyOut]
     return transfers, waits
 
@@ -370,10 +374,19 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     for m, space, off, size, space_off in reversed(segments):
         Segment.CreateSegment(b, m, space, off, size, space_off)
     segments_vec = b.EndVector()
+    transfer_waits: list[int] = []
+    wait_first = []
+    for t in transfers:
+        wait_first.append(len(transfer_waits))
+        transfer_waits += t.waits
+    Model.StartTransferWaitsVector(b, len(transfer_waits))
+    for x in reversed(transfer_waits):
+        b.PrependUint32(x)
+    transfer_waits_vec = b.EndVector()
     Model.StartTransfersVector(b, len(transfers))
-    for t in reversed(transfers):
+    for t, first in zip(reversed(transfers), reversed(wait_first)):
         Transfer.CreateTransfer(b, OPERAND_CODE[t.operand], t.list_code, t.issue, t.stream, t.buffer, t.op,
-                                t.part, t.issue_part, t.after, *(t.src), *(t.dst))
+                                t.part, t.issue_part, first, len(t.waits), *(t.src), *(t.dst))
     transfers_vec = b.EndVector()
     strings = {key: b.CreateString(str(plan.get(key, ""))) for key in ("network", "board", "strategy")}
     Model.Start(b)
@@ -392,6 +405,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     Model.AddTensors(b, tensors_vec)
     Model.AddOps(b, ops_vec)
     Model.AddTransfers(b, transfers_vec)
+    Model.AddTransferWaits(b, transfer_waits_vec)
     Model.AddInput(b, model.input)
     Model.AddOutput(b, model.output)
     Model.AddConstants(b, constants_vec)

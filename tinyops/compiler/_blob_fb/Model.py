@@ -206,7 +206,7 @@ class Model(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
         if o != 0:
             x = self._tab.Vector(o)
-            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 44
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 48
             from tinyops.compiler._blob_fb.Transfer import Transfer
             obj = Transfer()
             obj.Init(self._tab.Bytes, x)
@@ -226,22 +226,49 @@ class Model(object):
         return o == 0
 
     # Model
-    def Input(self):
+    def TransferWaits(self, j):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
         if o != 0:
-            return self._tab.Get(flatbuffers.number_types.Uint16Flags, o + self._tab.Pos)
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
         return 0
 
     # Model
-    def Output(self):
+    def TransferWaitsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Uint32Flags, o)
+        return 0
+
+    # Model
+    def TransferWaitsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Model
+    def TransferWaitsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        return o == 0
+
+    # Model
+    def Input(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Uint16Flags, o + self._tab.Pos)
         return 0
 
     # Model
-    def Constants(self, j):
+    def Output(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint16Flags, o + self._tab.Pos)
+        return 0
+
+    # Model
+    def Constants(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
         if o != 0:
             a = self._tab.Vector(o)
             return self._tab.Get(flatbuffers.number_types.Uint8Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 1))
@@ -249,31 +276,31 @@ class Model(object):
 
     # Model
     def ConstantsAsNumpy(self):
-        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
         if o != 0:
             return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Uint8Flags, o)
         return 0
 
     # Model
     def ConstantsLength(self):
-        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
         if o != 0:
             return self._tab.VectorLen(o)
         return 0
 
     # Model
     def ConstantsIsNone(self):
-        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
         return o == 0
 
     # Model
     def PredictedMs(self):
-        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(38))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
         return 0.0
 
-def ModelStart(builder): builder.StartObject(17)
+def ModelStart(builder): builder.StartObject(18)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddNetwork(builder, network): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(network), 0)
@@ -330,22 +357,28 @@ def StartOpsVector(builder, numElems):
 def ModelAddTransfers(builder, transfers): builder.PrependUOffsetTRelativeSlot(12, flatbuffers.number_types.UOffsetTFlags.py_type(transfers), 0)
 def AddTransfers(builder, transfers):
     return ModelAddTransfers(builder, transfers)
-def ModelStartTransfersVector(builder, numElems): return builder.StartVector(44, numElems, 4)
+def ModelStartTransfersVector(builder, numElems): return builder.StartVector(48, numElems, 4)
 def StartTransfersVector(builder, numElems):
     return ModelStartTransfersVector(builder, numElems)
-def ModelAddInput(builder, input): builder.PrependUint16Slot(13, input, 0)
+def ModelAddTransferWaits(builder, transferWaits): builder.PrependUOffsetTRelativeSlot(13, flatbuffers.number_types.UOffsetTFlags.py_type(transferWaits), 0)
+def AddTransferWaits(builder, transferWaits):
+    return ModelAddTransferWaits(builder, transferWaits)
+def ModelStartTransferWaitsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartTransferWaitsVector(builder, numElems):
+    return ModelStartTransferWaitsVector(builder, numElems)
+def ModelAddInput(builder, input): builder.PrependUint16Slot(14, input, 0)
 def AddInput(builder, input):
     return ModelAddInput(builder, input)
-def ModelAddOutput(builder, output): builder.PrependUint16Slot(14, output, 0)
+def ModelAddOutput(builder, output): builder.PrependUint16Slot(15, output, 0)
 def AddOutput(builder, output):
     return ModelAddOutput(builder, output)
-def ModelAddConstants(builder, constants): builder.PrependUOffsetTRelativeSlot(15, flatbuffers.number_types.UOffsetTFlags.py_type(constants), 0)
+def ModelAddConstants(builder, constants): builder.PrependUOffsetTRelativeSlot(16, flatbuffers.number_types.UOffsetTFlags.py_type(constants), 0)
 def AddConstants(builder, constants):
     return ModelAddConstants(builder, constants)
 def ModelStartConstantsVector(builder, numElems): return builder.StartVector(1, numElems, 1)
 def StartConstantsVector(builder, numElems):
     return ModelStartConstantsVector(builder, numElems)
-def ModelAddPredictedMs(builder, predictedMs): builder.PrependFloat32Slot(16, predictedMs, 0.0)
+def ModelAddPredictedMs(builder, predictedMs): builder.PrependFloat32Slot(17, predictedMs, 0.0)
 def AddPredictedMs(builder, predictedMs):
     return ModelAddPredictedMs(builder, predictedMs)
 def ModelEnd(builder): return builder.EndObject()

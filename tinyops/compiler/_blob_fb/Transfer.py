@@ -11,7 +11,7 @@ class Transfer(object):
 
     @classmethod
     def SizeOf(cls):
-        return 44
+        return 48
 
     # Transfer
     def Init(self, buf, pos):
@@ -34,20 +34,22 @@ class Transfer(object):
     # Transfer
     def IssuePart(self): return self._tab.Get(flatbuffers.number_types.Uint32Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(12))
     # Transfer
-    def After(self): return self._tab.Get(flatbuffers.number_types.Int32Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(16))
+    def WaitFirst(self): return self._tab.Get(flatbuffers.number_types.Uint32Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(16))
+    # Transfer
+    def WaitCount(self): return self._tab.Get(flatbuffers.number_types.Uint16Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(20))
     # Transfer
     def Src(self, obj):
-        obj.Init(self._tab.Bytes, self._tab.Pos + 20)
+        obj.Init(self._tab.Bytes, self._tab.Pos + 24)
         return obj
 
     # Transfer
     def Dst(self, obj):
-        obj.Init(self._tab.Bytes, self._tab.Pos + 32)
+        obj.Init(self._tab.Bytes, self._tab.Pos + 36)
         return obj
 
 
-def CreateTransfer(builder, operand, list, issue, stream, buffer, op, part, issuePart, after, src_memory, src_offset, src_bytes, dst_memory, dst_offset, dst_bytes):
-    builder.Prep(4, 44)
+def CreateTransfer(builder, operand, list, issue, stream, buffer, op, part, issuePart, waitFirst, waitCount, src_memory, src_offset, src_bytes, dst_memory, dst_offset, dst_bytes):
+    builder.Prep(4, 48)
     builder.Prep(4, 12)
     builder.PrependUint32(dst_bytes)
     builder.PrependUint32(dst_offset)
@@ -58,7 +60,9 @@ def CreateTransfer(builder, operand, list, issue, stream, buffer, op, part, issu
     builder.PrependUint32(src_offset)
     builder.Pad(2)
     builder.PrependInt16(src_memory)
-    builder.PrependInt32(after)
+    builder.Pad(2)
+    builder.PrependUint16(waitCount)
+    builder.PrependUint32(waitFirst)
     builder.PrependUint32(issuePart)
     builder.PrependUint32(part)
     builder.PrependUint16(op)

@@ -441,7 +441,9 @@ FLATBUFFERS_MANUALLY_ALIGNED_STRUCT(4) Transfer FLATBUFFERS_FINAL_CLASS {
   uint16_t op_;
   uint32_t part_;
   uint32_t issue_part_;
-  int32_t after_;
+  uint32_t wait_first_;
+  uint16_t wait_count_;
+  int16_t padding0__;
   tinyops::rt::fb::Region src_;
   tinyops::rt::fb::Region dst_;
 
@@ -456,11 +458,14 @@ FLATBUFFERS_MANUALLY_ALIGNED_STRUCT(4) Transfer FLATBUFFERS_FINAL_CLASS {
         op_(0),
         part_(0),
         issue_part_(0),
-        after_(0),
+        wait_first_(0),
+        wait_count_(0),
+        padding0__(0),
         src_(),
         dst_() {
+    (void)padding0__;
   }
-  Transfer(tinyops::rt::fb::Operand _operand, tinyops::rt::fb::CopyList _list, tinyops::rt::fb::IssuePoint _issue, uint8_t _stream, int16_t _buffer, uint16_t _op, uint32_t _part, uint32_t _issue_part, int32_t _after, const tinyops::rt::fb::Region &_src, const tinyops::rt::fb::Region &_dst)
+  Transfer(tinyops::rt::fb::Operand _operand, tinyops::rt::fb::CopyList _list, tinyops::rt::fb::IssuePoint _issue, uint8_t _stream, int16_t _buffer, uint16_t _op, uint32_t _part, uint32_t _issue_part, uint32_t _wait_first, uint16_t _wait_count, const tinyops::rt::fb::Region &_src, const tinyops::rt::fb::Region &_dst)
       : operand_(flatbuffers::EndianScalar(static_cast<uint8_t>(_operand))),
         list_(flatbuffers::EndianScalar(static_cast<uint8_t>(_list))),
         issue_(flatbuffers::EndianScalar(static_cast<uint8_t>(_issue))),
@@ -469,9 +474,12 @@ FLATBUFFERS_MANUALLY_ALIGNED_STRUCT(4) Transfer FLATBUFFERS_FINAL_CLASS {
         op_(flatbuffers::EndianScalar(_op)),
         part_(flatbuffers::EndianScalar(_part)),
         issue_part_(flatbuffers::EndianScalar(_issue_part)),
-        after_(flatbuffers::EndianScalar(_after)),
+        wait_first_(flatbuffers::EndianScalar(_wait_first)),
+        wait_count_(flatbuffers::EndianScalar(_wait_count)),
+        padding0__(0),
         src_(_src),
         dst_(_dst) {
+    (void)padding0__;
   }
   tinyops::rt::fb::Operand operand() const {
     return static_cast<tinyops::rt::fb::Operand>(flatbuffers::EndianScalar(operand_));
@@ -497,8 +505,11 @@ FLATBUFFERS_MANUALLY_ALIGNED_STRUCT(4) Transfer FLATBUFFERS_FINAL_CLASS {
   uint32_t issue_part() const {
     return flatbuffers::EndianScalar(issue_part_);
   }
-  int32_t after() const {
-    return flatbuffers::EndianScalar(after_);
+  uint32_t wait_first() const {
+    return flatbuffers::EndianScalar(wait_first_);
+  }
+  uint16_t wait_count() const {
+    return flatbuffers::EndianScalar(wait_count_);
   }
   const tinyops::rt::fb::Region &src() const {
     return src_;
@@ -507,7 +518,7 @@ FLATBUFFERS_MANUALLY_ALIGNED_STRUCT(4) Transfer FLATBUFFERS_FINAL_CLASS {
     return dst_;
   }
 };
-FLATBUFFERS_STRUCT_END(Transfer, 44);
+FLATBUFFERS_STRUCT_END(Transfer, 48);
 
 struct Transfer::Traits {
   using type = Transfer;
@@ -1423,10 +1434,11 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_TENSORS = 24,
     VT_OPS = 26,
     VT_TRANSFERS = 28,
-    VT_INPUT = 30,
-    VT_OUTPUT = 32,
-    VT_CONSTANTS = 34,
-    VT_PREDICTED_MS = 36
+    VT_TRANSFER_WAITS = 30,
+    VT_INPUT = 32,
+    VT_OUTPUT = 34,
+    VT_CONSTANTS = 36,
+    VT_PREDICTED_MS = 38
   };
   const flatbuffers::String *network() const {
     return GetPointer<const flatbuffers::String *>(VT_NETWORK);
@@ -1466,6 +1478,9 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   }
   const flatbuffers::Vector<const tinyops::rt::fb::Transfer *> *transfers() const {
     return GetPointer<const flatbuffers::Vector<const tinyops::rt::fb::Transfer *> *>(VT_TRANSFERS);
+  }
+  const flatbuffers::Vector<uint32_t> *transfer_waits() const {
+    return GetPointer<const flatbuffers::Vector<uint32_t> *>(VT_TRANSFER_WAITS);
   }
   uint16_t input() const {
     return GetField<uint16_t>(VT_INPUT, 0);
@@ -1507,6 +1522,8 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            verifier.VerifyVectorOfTables(ops()) &&
            VerifyOffset(verifier, VT_TRANSFERS) &&
            verifier.VerifyVector(transfers()) &&
+           VerifyOffset(verifier, VT_TRANSFER_WAITS) &&
+           verifier.VerifyVector(transfer_waits()) &&
            VerifyField<uint16_t>(verifier, VT_INPUT, 2) &&
            VerifyField<uint16_t>(verifier, VT_OUTPUT, 2) &&
            VerifyOffset(verifier, VT_CONSTANTS) &&
@@ -1559,6 +1576,9 @@ struct ModelBuilder {
   void add_transfers(flatbuffers::Offset<flatbuffers::Vector<const tinyops::rt::fb::Transfer *>> transfers) {
     fbb_.AddOffset(Model::VT_TRANSFERS, transfers);
   }
+  void add_transfer_waits(flatbuffers::Offset<flatbuffers::Vector<uint32_t>> transfer_waits) {
+    fbb_.AddOffset(Model::VT_TRANSFER_WAITS, transfer_waits);
+  }
   void add_input(uint16_t input) {
     fbb_.AddElement<uint16_t>(Model::VT_INPUT, input, 0);
   }
@@ -1601,6 +1621,7 @@ inline flatbuffers::Offset<Model> CreateModel(
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Tensor>>> tensors = 0,
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Op>>> ops = 0,
     flatbuffers::Offset<flatbuffers::Vector<const tinyops::rt::fb::Transfer *>> transfers = 0,
+    flatbuffers::Offset<flatbuffers::Vector<uint32_t>> transfer_waits = 0,
     uint16_t input = 0,
     uint16_t output = 0,
     flatbuffers::Offset<flatbuffers::Vector<uint8_t>> constants = 0,
@@ -1608,6 +1629,7 @@ inline flatbuffers::Offset<Model> CreateModel(
   ModelBuilder builder_(_fbb);
   builder_.add_predicted_ms(predicted_ms);
   builder_.add_constants(constants);
+  builder_.add_transfer_waits(transfer_waits);
   builder_.add_transfers(transfers);
   builder_.add_ops(ops);
   builder_.add_tensors(tensors);
@@ -1646,6 +1668,7 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
     const std::vector<flatbuffers::Offset<tinyops::rt::fb::Tensor>> *tensors = nullptr,
     const std::vector<flatbuffers::Offset<tinyops::rt::fb::Op>> *ops = nullptr,
     const std::vector<tinyops::rt::fb::Transfer> *transfers = nullptr,
+    const std::vector<uint32_t> *transfer_waits = nullptr,
     uint16_t input = 0,
     uint16_t output = 0,
     const std::vector<uint8_t> *constants = nullptr,
@@ -1659,6 +1682,7 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
   auto tensors__ = tensors ? _fbb.CreateVector<flatbuffers::Offset<tinyops::rt::fb::Tensor>>(*tensors) : 0;
   auto ops__ = ops ? _fbb.CreateVector<flatbuffers::Offset<tinyops::rt::fb::Op>>(*ops) : 0;
   auto transfers__ = transfers ? _fbb.CreateVectorOfStructs<tinyops::rt::fb::Transfer>(*transfers) : 0;
+  auto transfer_waits__ = transfer_waits ? _fbb.CreateVector<uint32_t>(*transfer_waits) : 0;
   if (constants) { _fbb.ForceVectorAlignment(constants->size(), sizeof(uint8_t), 16); }
   auto constants__ = constants ? _fbb.CreateVector<uint8_t>(*constants) : 0;
   return tinyops::rt::fb::CreateModel(
@@ -1676,6 +1700,7 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
       tensors__,
       ops__,
       transfers__,
+      transfer_waits__,
       input,
       output,
       constants__,
