@@ -47,10 +47,11 @@ def one_part_plan(model: QuantizedModel, internal_input: bool = False) -> tuple[
         src, dst = model.tensors[op.inputs[0]].shape, model.tensors[op.output].shape
         if mapping.core_op[k] is not None:
             at = {name: r for name, r in params[k].items()}
-            at["input"] = homes[op.inputs[0]]
+            home = [homes[mapping.core_tensor[x]] for x in (*op.inputs, op.output)]
+            at["input"] = home[0]
             if len(op.inputs) > 1:
-                at["input2"] = homes[op.inputs[1]]
-            at["output"] = homes[op.output]
+                at["input2"] = home[1]
+            at["output"] = home[-1]
             ops.append({"op": k, "strategy": "external", "partitioning": "none", "factor": 1,
                         "output_overlay": False,
                         "parts": [{"in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tinyops import _core
 from tinyops.cli import app
+from tinyops.compiler._blob import OPERANDS, read_blob
 from tinyops.compiler import HostRuntime, _interpreters, compile_model, host_runtime_available
 
 BOARD = "qemu-mps2-an500"
@@ -38,11 +39,10 @@ def test_the_published_and_our_strategies_fit(compiled: dict) -> None:
     tinyops = compiled["tinyops"]
     assert any(o["partitioning"] == "rows" and len(o["parts"]) > 1 for o in tinyops.plan_json["ops"])
     assert tinyops.layout.part_count > len(tinyops.model.ops)  # the partitioned run is really partitioned
-    header = struct.unpack_from("<IHHIIIHHIIIIIIIHHII", tinyops.blob, 0)
-    records = [tinyops.blob[header[8] + 128 * k: header[8] + 128 * (k + 1)] for k in range(header[7])]
-    input_overlays = [struct.unpack_from("<II", r, 92)[1] for r in records]
-    assert sum(1 for size in input_overlays if size > 0) > 10  # inputs staged through SRAM, as planned
-    assert sum(1 for r in records if r[2] & 1) > 10  # and weights, biases, quant params too
+    m = read_blob(tinyops.blob)
+    operands = Counter(OPERANDS[m.Transfers(i).Operand()] for i in range(m.TransfersLength()))
+    assert operands["input"] > 10  # inputs staged through SRAM, as planned
+    assert min(operands["weights"], operands["bias"], operands["quant"]) > 10  # and weights, biases, quant params
 
 
 @pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
