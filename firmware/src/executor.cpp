@@ -84,6 +84,23 @@ HardSwishParams hard_swish_params(const fb::Op& op, int32_t output_zero_point) {
 
 const fb::Region& at(const fb::Part& part, Operand operand) { return *part.at()->Get(static_cast<uint32_t>(operand)); }
 
+// A fully connected op whose plan holds one multiplier and shift for all channels (the core plans TFLite's
+// per-tensor quantization): the per-channel kernel runs on chunks of channels with the pair repeated.
+void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+  constexpr int kChunk = 32;
+  int32_t multipliers[kChunk], shifts[kChunk];
+  for (int k = 0; k < kChunk; ++k) multipliers[k] = c.multipliers[0], shifts[k] = c.shifts[0];
+  const int depth = in.height * in.width * in.channels;
+  for (int c0 = out.channel_begin; c0 < out.channel_end; c0 += kChunk) {
+    const int k = c0 - out.channel_begin;
+    OutputRegion chunk = out;
+    chunk.channel_begin = c0;
+    chunk.channel_end = c0 + kChunk < out.channel_end ? c0 + kChunk : out.channel_end;
+    const ChannelData slice{c.weights + k * depth, c.bias ? c.bias + k : nullptr, multipliers, shifts};
+    fully_connected_reference(in, slice, op.weights_zero_point(), op.act_min(), op.act_max(), chunk);
+  }
+}
+
 // Runs the kernel of one part on its operands where the plan puts them. `hard_swish_lut`: the op's fused
 // hard-swish tabulated (null when the op has none).
 void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* hard_swish_lut) {
@@ -102,9 +119,9 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
     // Weights: the part's channel slice starts the region; bias and quant regions hold every channel.
     const uint8_t* bias = model.address(at(part, Operand::Bias));
     const uint8_t* quant = model.address(at(part, Operand::Quant));
-    const uint32_t first = 4u * part.channel_begin();
+    const uint32_t first = plan::per_tensor_quant(op, at(part, Operand::Quant)) ? 0 : 4u * part.channel_begin();
     channel = ChannelData{reinterpret_cast<const int8_t*>(model.address(at(part, Operand::Weights))),
-                          bias ? reinterpret_cast<const int32_t*>(bias + first) : nullptr,
+                          bias ? reinterpret_cast<const int32_t*>(bias + 4u * part.channel_begin()) : nullptr,
                           reinterpret_cast<const int32_t*>(quant + first),
                           reinterpret_cast<const int32_t*>(quant + at(part, Operand::Quant).bytes() / 2 + first)};
   }
@@ -117,7 +134,11 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
     case OpKind::Conv2d: conv2d(geometry(op), in[0], channel, kernel_out); break;
     case OpKind::DepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, kernel_out); break;
     case OpKind::FullyConnected:
-      fully_connected_reference(in[0], channel, op.weights_zero_point(), op.act_min(), op.act_max(), out);
+      if (plan::per_tensor_quant(op, at(part, Operand::Quant))) {
+        fully_connected_per_tensor(op, in[0], channel, out);
+      } else {
+        fully_connected_reference(in[0], channel, op.weights_zero_point(), op.act_min(), op.act_max(), out);
+      }
       break;
     case OpKind::Add: {
       const auto& p = *op.add_params();

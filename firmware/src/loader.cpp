@@ -207,8 +207,9 @@ class Loader {
   }
 
   bool quant_params(uint32_t i, const fb::Op& op, uint32_t channels) {
-    if (!param(i, op.bias(), 4ull * channels, true, true, "bias") || !param(i, op.quant(), 8ull * channels, false, true, "quant"))
-      return false;
+    if (!param(i, op.bias(), 4ull * channels, true, true, "bias")) return false;
+    if (op.quant() && plan::per_tensor_quant(op, *op.quant())) channels = 1;
+    if (!param(i, op.quant(), 8ull * channels, false, true, "quant")) return false;
     Placed p{};
     place(*op.quant(), p);
     const uint8_t* q = m_.constants()->data() + p.offset;
@@ -404,7 +405,8 @@ class Loader {
     }
     const fb::Region* q = at.Get(static_cast<uint32_t>(Operand::Quant));
     if (!region(q, false, true, "part", g, "at[quant]")) return false;
-    if (q->bytes() != 8ull * out.channels()) return check_.fail(Status::kOverlayTooSmall, "part", g, "at[quant]");
+    if (q->bytes() != (plan::per_tensor_quant(op, *op.quant()) ? 8ull : 8ull * out.channels()))
+      return check_.fail(Status::kOverlayTooSmall, "part", g, "at[quant]");
     return true;
   }
 

@@ -53,6 +53,12 @@ inline uint32_t filter_bytes(const fb::Op& op, const fb::Tensor& input) {
   return 0;
 }
 
+// A fully connected op's quant params may be per tensor (one multiplier, one shift: 8 bytes), as the core
+// plans TFLite's fully connected layers; every other op has one pair per output channel.
+inline bool per_tensor_quant(const fb::Op& op, const fb::Region& quant) {
+  return op.kind() == OpKind::FullyConnected && quant.bytes() == 8;
+}
+
 inline uint32_t row_bytes(const fb::Tensor& t) { return uint32_t{t.width()} * t.channels(); }
 
 }  // namespace tinyops::rt::plan

@@ -141,12 +141,19 @@ def _segments(plan: _Plan, arena_regions: list[tuple[int, int, int]],
     return rows, constants
 
 
-def _param_arrays(op: QuantizedOp) -> dict[str, bytes]:
-    """The bytes each constant param holds: weights, bias, quant = multipliers then shifts (the plan's layout)."""
+def _param_arrays(op: QuantizedOp, quant_bytes: int | None = None) -> dict[str, bytes]:
+    """The bytes each constant param holds: weights, bias, quant = multipliers then shifts (the plan's layout).
+
+    A fully connected op the plan gives one quant pair (8 bytes: the core plans TFLite's per-tensor fully
+    connected) stores that pair, if its per-channel arrays repeat one value."""
     def le(a: np.ndarray | None) -> bytes:
         return b"" if a is None else np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
 
-    return {"weights": le(op.weights), "bias": le(op.bias), "quant": le(op.multipliers) + le(op.shifts)}
+    m, s = op.multipliers, op.shifts
+    if (op.kind == OpKind.FULLY_CONNECTED and quant_bytes == 8 and m is not None and m.size > 1
+            and np.all(m == m[0]) and np.all(s == s[0])):
+        m, s = m[:1], s[:1]
+    return {"weights": le(op.weights), "bias": le(op.bias), "quant": le(m) + le(s)}
 
 
 def _op_plans(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -287,8 +294,8 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     param_homes: list[dict[str, tuple[int, int, int]]] = []
     for k, op in enumerate(model.ops):
         core_op = mapping.core_op[k]
-        arrays = _param_arrays(op)
         entry = plan["op_params"][core_op] if core_op is not None and core_op < len(plan["op_params"]) else {}
+        arrays = _param_arrays(op, (entry.get("quant") or {}).get("bytes"))
         homes_k = {}
         for name in PARAMS:
             r = p.region(entry.get(name), f"op_params[{core_op}].{name}")
@@ -309,7 +316,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     segments, constants_bytes = _segments(p, arena_regions, [r for h in param_homes for r in h.values()])
     constants = bytearray(constants_bytes)
     for op, homes_k in zip(model.ops, param_homes):
-        arrays = _param_arrays(op)
+        arrays = _param_arrays(op, homes_k["quant"][2] if "quant" in homes_k else None)
         for name, (m, off, size) in homes_k.items():
             seg = next(s for s in segments if s[0] == m and s[1] == Space.Constants)
             at = seg[4] + off - seg[2]
