@@ -29,7 +29,6 @@ struct BlobHeader {
 };
 static_assert(sizeof(BlobHeader) == 16, "BlobHeader layout");
 
-namespace fb = ::tinyops::rt::fb;
 using OpKind = fb::OpKind;
 using Operand = fb::Operand;
 
