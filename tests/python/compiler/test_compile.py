@@ -94,3 +94,19 @@ def test_optimal_plans_with_channel_parts_are_bit_exact(board: str, r064_model, 
     assert any(o["partitioning"] == "output_channels" and len(o["parts"]) > 1 for o in c.plan_json["ops"])
     got = HostRuntime(c.blob).run(r064_inputs[:3]).reshape(3, -1)
     np.testing.assert_array_equal(got, _interpreters.tflite_micro(r064_path)(r064_inputs[:3]))
+
+
+@pytest.mark.parametrize("strategy", ["tinyops", "optimal"])
+def test_plans_with_two_dma_streams_run_bit_exact_on_the_an505_pl081(r064_model, r064_path: Path, r064_inputs,
+                                                                     strategy: str) -> None:
+    """A plan made for the F746 (two DMA2 streams, copies issued ahead and across ops) run by the an505 runner,
+    whose PL081 copies while the CPU computes: the executor's issue/wait order is what keeps it exact."""
+    import tinyops.compiler._qemu as qemu
+
+    if shutil.which("qemu-system-arm") is None or not (qemu.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file():
+        pytest.skip("QEMU or the firmware runtime is absent")
+    compiled = compile_model(r064_model, "stm32f746g-disco", strategy)
+    image = r064_inputs[0]
+    run = qemu.run_blob_in_qemu(compiled.blob, image, port="qemu-mps2-an505", elf=qemu.runner_elf("qemu-mps2-an505"))
+    np.testing.assert_array_equal(run.output, _interpreters.tflite_micro(r064_path)(image[None])[0])
+    assert sum(op["dma_bytes"] for op in run.ops) > 0
