@@ -448,9 +448,13 @@ class Loader {
       covered += uint64_t(part.out_row_end() - part.out_row_begin()) * (part.channel_end() - part.channel_begin());
       if (!part_regions(g, op, part, in, in2, out)) return false;
       if (part.waits()) {
+        // A part waits only for transfers issued by the time it waits (at or before its own Due point).
         for (uint32_t w = 0; w < part.waits()->size(); ++w) {
-          if (!m_.transfers() || part.waits()->Get(w) >= m_.transfers()->size())
-            return check_.fail(Status::kBadTransfer, "part", g, "waits");
+          const uint32_t t = part.waits()->Get(w);
+          if (!m_.transfers() || t >= m_.transfers()->size()) return check_.fail(Status::kBadTransfer, "part", g, "waits");
+          const fb::Transfer& x = *m_.transfers()->Get(t);
+          if (x.issue_part() > g || (x.issue_part() == g && x.issue() != fb::IssuePoint::Due))
+            return check_.fail(Status::kBadTransfer, "part", g, "waits (a transfer not issued yet)");
         }
       }
     }
