@@ -181,13 +181,14 @@ const fb::Region kAbsent(-1, 0, 0);
 struct Net {
   Plan plan;
   std::mt19937 rng;
-  bool partitioned;
-  int parts;
+  bool partitioned = false;
+  int parts = 1;
   int parity = 0;           // the input buffer the next part uses
   int out_parity = 0;       // the output buffer the next overlaid part writes
   bool previous_overlay = false;
   int previous_output = -1;
-  int16_t in_buf[2], in2_buf[2], filter_buf[2], bias_buf, quant_buf, out_buf[2];
+  int16_t in_buf[2] = {-1, -1}, in2_buf[2] = {-1, -1}, filter_buf[2] = {-1, -1}, out_buf[2] = {-1, -1};
+  int16_t bias_buf = -1, quant_buf = -1;
 
   uint16_t tensor(int h, int w, int c) {
     const int32_t zp = std::uniform_int_distribution<int>(-128, 127)(rng);
@@ -336,8 +337,14 @@ struct Net {
   }
 };
 
+PlanOp plan_op(OpKind kind, std::vector<uint16_t> inputs, uint16_t output) {
+  PlanOp op;
+  op.kind = kind, op.inputs = std::move(inputs), op.output = output;
+  return op;
+}
+
 PlanOp window_op(OpKind kind, uint16_t in, uint16_t out, int k, int stride, int pad_top, int pad_bottom) {
-  PlanOp op{kind, {in}, out};
+  PlanOp op = plan_op(kind, {in}, out);
   op.kernel = k, op.stride = stride;
   op.dilation = kind == OpKind::AveragePool2d ? 0 : 1;
   op.pad_top = op.pad_left = pad_top;
@@ -349,7 +356,8 @@ PlanOp window_op(OpKind kind, uint16_t in, uint16_t out, int k, int stride, int 
 }  // namespace
 
 Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
-  Net n{Plan{}, std::mt19937(seed), partitioned, parts};
+  Net n;
+  n.rng.seed(seed), n.partitioned = partitioned, n.parts = parts;
   const uint16_t x = n.tensor(16, 16, 3);
   const uint16_t c1 = n.tensor(8, 8, 8);   // conv 3x3 / 2, SAME: pads 0 top, 1 bottom
   const uint16_t q1 = n.tensor(8, 8, 8);   // conv 1x1 on c1 (a branch, so that the next op can prefetch)
@@ -391,17 +399,17 @@ Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
   PlanOp pw = window_op(OpKind::Conv2d, d1, p1, 1, 1, 0, 0);
   n.channel_data(pw, 8 * 8, 8);
   n.add(pw, true);
-  PlanOp add{OpKind::Add, {q1, p1}, a1};
+  PlanOp add = plan_op(OpKind::Add, {q1, p1}, a1);
   add.add_params = {1 << 30, -1, 1 << 30, -2, 1 << 30, -19};
   n.add(add);
-  PlanOp pad{OpKind::Pad, {a1}, pd};
+  PlanOp pad = plan_op(OpKind::Pad, {a1}, pd);
   pad.pad_top = pad.pad_left = pad.pad_bottom = pad.pad_right = 1;
   n.add(pad);
   n.add(window_op(OpKind::AveragePool2d, pd, ap, 2, 2, 0, 0));
-  PlanOp reshape{OpKind::Reshape, {ap}, rs};
+  PlanOp reshape = plan_op(OpKind::Reshape, {ap}, rs);
   n.whole(reshape);
   plan.ops.push_back(reshape);
-  PlanOp dense{OpKind::FullyConnected, {rs}, fc};
+  PlanOp dense = plan_op(OpKind::FullyConnected, {rs}, fc);
   n.channel_data(dense, 200 * 10, 10);
   n.add(dense, true);
   plan.input = x, plan.output = fc;

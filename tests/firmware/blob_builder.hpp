@@ -28,9 +28,9 @@ struct PlanPart {
 };
 
 struct PlanOp {
-  OpKind kind;
+  OpKind kind = OpKind::Invalid;
   std::vector<uint16_t> inputs;
-  uint16_t output;
+  uint16_t output = 0;
   int kernel = 0, stride = 0, dilation = 0, depth_multiplier = 0;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int act_min = -128, act_max = 127;
