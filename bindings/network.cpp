@@ -60,7 +60,7 @@ void init_network(py::module_& m) {
           "add_op",
           [](Network& net, const std::string& kind, const std::string& name, const std::vector<int>& inputs,
              int out_channels, int kernel_h, int kernel_w, int stride, const std::array<int, 4>& padding,
-             const std::string& act, double slow_requant_share) {
+             const std::string& act, double slow_requant_share, bool per_channel_quant) {
             if (!(slow_requant_share >= 0 && slow_requant_share <= 1))
               throw InputError(name, "slow_requant_share", "a share between 0 and 1");
             Op op;
@@ -73,12 +73,14 @@ void init_network(py::module_& m) {
             op.pad = Padding{padding[0], padding[1], padding[2], padding[3]};
             op.act = activation_from_string(act);
             op.slow_requant_share = slow_requant_share;
+            op.per_channel_quant = per_channel_quant;
             return net.add_op(std::move(op), out_channels);
           },
           py::arg("kind"), py::arg("name"), py::arg("inputs"), py::arg("out_channels") = 0, py::arg("kernel_h") = 1,
           py::arg("kernel_w") = 1, py::arg("stride") = 1, py::arg("padding") = std::array<int, 4>{0, 0, 0, 0},
-          py::arg("act") = "none", py::arg("slow_requant_share") = 0.0,
-          "Append an op; padding is explicit [top, left, bottom, right]. Returns the op id (its output tensor is "
+          py::arg("act") = "none", py::arg("slow_requant_share") = 0.0, py::arg("per_channel_quant") = false,
+          "Append an op; padding is explicit [top, left, bottom, right]; per_channel_quant: a fully connected "
+          "op's quant params per output channel (else one pair, TFLite's per tensor). Returns the op id (its output tensor is "
           "ops[id].output).")
       .def("mark_output", &Network::mark_output, py::arg("tensor_id"))
       .def_property_readonly("name", &Network::name)

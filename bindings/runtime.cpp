@@ -34,18 +34,17 @@ class HostRuntime {
     blob_bytes_ = uint32_t(bytes.size());
     blob_.assign((bytes.size() + 3) / 4, 0);
     std::memcpy(blob_.data(), bytes.data(), bytes.size());
-    if (bytes.size() >= sizeof header_) std::memcpy(&header_, blob_.data(), sizeof header_);
     workers_.push_back(load());  // throws with the loader's reason
   }
 
   uint32_t input_bytes() const { return workers_[0]->model.input_bytes(); }
   uint32_t output_bytes() const { return workers_[0]->model.output_bytes(); }
   std::vector<int> shape(uint16_t index) const {
-    const rt::TensorRecord t = workers_[0]->model.tensor(index);
-    return {t.height, t.width, t.channels};
+    const rt::fb::Tensor& t = workers_[0]->model.tensor(index);
+    return {t.height(), t.width(), t.channels()};
   }
-  std::vector<int> input_shape() const { return shape(workers_[0]->model.header().input_tensor); }
-  std::vector<int> output_shape() const { return shape(workers_[0]->model.header().output_tensor); }
+  std::vector<int> input_shape() const { return shape(workers_[0]->model.input_tensor()); }
+  std::vector<int> output_shape() const { return shape(workers_[0]->model.output_tensor()); }
 
   // images: N x (input bytes) int8, C-contiguous. Returns N x (output bytes). Images are dealt out in
   // contiguous chunks to `threads` workers, each with its own arenas.
@@ -103,14 +102,16 @@ class HostRuntime {
 
   std::unique_ptr<Worker> load() const {
     auto w = std::make_unique<Worker>();
-    // Arena sizes come from the header; the loader re-checks them against everything else.
-    w->external.assign(header_.external_arena_bytes / 4 + 1, 0);
-    w->internal.assign(header_.internal_arena_bytes / 4 + 1, 0);
-    const rt::Arenas arenas{reinterpret_cast<uint8_t*>(w->external.data()), uint32_t(w->external.size() * 4),
-                            reinterpret_cast<uint8_t*>(w->internal.data()), uint32_t(w->internal.size() * 4)};
+    // Arena sizes come from the blob; the loader re-checks them against everything else.
     rt::LoadError error{};
     const auto* raw = reinterpret_cast<const uint8_t*>(blob_.data());
-    const rt::Status status = rt::load_model(raw, blob_bytes_, arenas, &w->model, &error);
+    uint32_t external_bytes = 0, internal_bytes = 0;
+    rt::Status status = rt::blob_arena_bytes(raw, blob_bytes_, &external_bytes, &internal_bytes, &error);
+    w->external.assign(external_bytes / 4 + 1, 0);
+    w->internal.assign(internal_bytes / 4 + 1, 0);
+    const rt::Arenas arenas{reinterpret_cast<uint8_t*>(w->external.data()), uint32_t(w->external.size() * 4),
+                            reinterpret_cast<uint8_t*>(w->internal.data()), uint32_t(w->internal.size() * 4)};
+    if (status == rt::Status::kOk) status = rt::load_model(raw, blob_bytes_, arenas, &w->model, &error);
     if (status != rt::Status::kOk) {
       throw std::invalid_argument(std::string("model blob rejected: ") + rt::to_string(status) + " at " +
                                   (error.table ? error.table : "?") + "[" + std::to_string(error.index) + "]." +
@@ -121,7 +122,6 @@ class HostRuntime {
 
   std::vector<uint32_t> blob_;
   uint32_t blob_bytes_ = 0;
-  rt::BlobHeader header_{};
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

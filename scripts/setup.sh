@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
   libsimdjson-dev
   # firmware: the Cortex-M toolchain and the emulator CI runs it on
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev libstdc++-arm-none-eabi-newlib qemu-system-arm gdb-multiarch
+  # the model blob's schema compiler and FlatBuffers' header-only C++ runtime (firmware/schema/blob.fbs)
+  flatbuffers-compiler libflatbuffers-dev
   # fuzzing the blob loader (libFuzzer ships with clang)
   clang libclang-rt-14-dev
   # llvm-mca: Cortex-M7/M4 cycles derived from LLVM's scheduling models (tinyops.hil._derived)

@@ -109,7 +109,7 @@ int Network::add_op(Op op, int out_channels) {
       op.macs = in.elements() * out_channels;
       op.weight_bytes = in.elements() * out_channels;
       op.bias_bytes = 4 * int64_t(out_channels);
-      op.quant_bytes = 8;
+      op.quant_bytes = op.per_channel_quant ? 8 * int64_t(out_channels) : 8;
       break;
     case OpKind::Add:
       if (op.inputs.size() != 2) throw std::invalid_argument(op.name + ": add takes two inputs");

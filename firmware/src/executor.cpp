@@ -1,7 +1,12 @@
-// The executor: runs a loaded model op by op and part by part. For each part: wait for its overlay copies,
-// start the copies of the next part (or, on an op's last part, the next op's first input part), compute,
-// go on. Copies go through the port's DMA seam; one stream takes one copy at a time, so a fill of several
-// arrays queues them (waiting between them) and leaves its largest copy in flight while the CPU computes.
+// The executor: runs a loaded model's plan exactly as the blob lists it. The blob's transfers are in issue
+// order, each with the part and the point it is issued at; for every part the executor
+//   1. issues the transfers due at this part (copies not issued ahead, and those issued only when due),
+//   2. waits for the transfers the part lists in `waits`,
+//   3. issues the transfers listed ahead (the next part's copies, overlapping this part's compute),
+//   4. computes the part, its operands where the part's `at` regions say,
+//   5. issues the output copies of the part (output overlays).
+// Copies go through the port's DMA seam; a stream takes one copy at a time (a copy onto a busy stream waits
+// for the one in flight), so "wait for transfer t" is a wait on its stream while t is the copy in flight.
 #include <string.h>
 
 #include "plan_geometry.hpp"
@@ -14,157 +19,137 @@ tinyops::rt::Results tinyops_results;  // declared extern "C" in results.hpp; ze
 namespace tinyops::rt {
 namespace {
 
-constexpr int kInputStream = 0;
-
-// Copies on the port's DMA streams, with the time spent waiting for them and the bytes moved.
+// The blob's transfers on the port's DMA streams, with the time spent waiting for them and the bytes moved.
 class Dma {
  public:
-  Dma() : streams_(port::dma_streams() > 1 ? 2 : 1) {}
-  int weight_stream() const { return streams_ - 1; }
-  void copy(int stream, void* dst, const void* src, uint32_t bytes, OpResult& result) {
-    if (bytes == 0) return;
-    if (busy_[stream]) wait(stream, result);
-    port::dma_start(stream, dst, src, bytes);
-    busy_[stream] = true;
-    result.dma_bytes += bytes;
+  explicit Dma(const Model& model)
+      : model_(model), transfers_(model.plan().transfers()), waits_(model.plan().transfer_waits()) {
+    const int port_streams = port::dma_streams();
+    streams_ = port_streams < 1 ? 1 : (port_streams > int(kMaxStreams) ? int(kMaxStreams) : port_streams);
+    for (int32_t& t : in_flight_) t = -1;
+  }
+  // Issues every transfer up to (issue_part, point) that has not been issued yet.
+  void issue_until(uint32_t issue_part, fb::IssuePoint point, OpResult& result) {
+    if (!transfers_) return;
+    while (next_ < transfers_->size()) {
+      const fb::Transfer& t = *transfers_->Get(next_);
+      if (t.issue_part() != issue_part || t.issue() != point) return;
+      for (uint32_t w = 0; w < t.wait_count(); ++w) wait_for(waits_->Get(t.wait_first() + w), result);
+      const int stream = t.stream() % streams_;
+      if (in_flight_[stream] >= 0) wait_stream(stream, result);
+      port::dma_start(stream, model_.address(t.dst()), model_.address(t.src()), t.src().bytes());
+      in_flight_[stream] = int32_t(next_);
+      result.dma_bytes += t.src().bytes();
+      ++next_;
+    }
+  }
+  void wait_for(uint32_t transfer, OpResult& result) {
+    const int stream = transfers_->Get(transfer)->stream() % streams_;
+    if (in_flight_[stream] == int32_t(transfer)) wait_stream(stream, result);
   }
   void wait_all(OpResult& result) {
     for (int s = 0; s < streams_; ++s) {
-      if (busy_[s]) wait(s, result);
+      if (in_flight_[s] >= 0) wait_stream(s, result);
     }
   }
 
  private:
-  void wait(int stream, OpResult& result) {
+  void wait_stream(int stream, OpResult& result) {
     const uint32_t t0 = port::cycles();
     port::dma_wait(stream);
     result.dma_wait_cycles += port::cycles() - t0;
-    busy_[stream] = false;
+    in_flight_[stream] = -1;
   }
-  int streams_;
-  bool busy_[2] = {false, false};
+  const Model& model_;
+  const flatbuffers::Vector<const fb::Transfer*>* transfers_;
+  const flatbuffers::Vector<uint32_t>* waits_;
+  uint32_t next_ = 0;
+  int streams_ = 1;
+  int32_t in_flight_[kMaxStreams];  // the transfer each stream is copying, -1 when idle
 };
 
-// Which overlay buffer holds what: a buffer is refilled only when the content a part needs changes.
-struct FillState {
-  int fills = 0;
-  int begin = -1, end = -1;  // the row (input) or channel (weights) range of the last fill
-  int buffer = 0;            // buffer index of the last fill
-};
-
-struct OpContext {
-  const Model& model;
-  OpRecord op;
-  TensorRecord inputs[2];
-  TensorRecord output;
-  Dma& dma;
-  OpResult& result;
-};
-
-OpContext context(const Model& model, uint32_t index, Dma& dma, OpResult& result) {
-  const OpRecord op = model.op(index);
-  const TensorRecord first = model.tensor(op.inputs[0]);
-  const TensorRecord second = plan::input_count(op.kind) == 2 ? model.tensor(op.inputs[1]) : first;
-  return OpContext{model, op, {first, second}, model.tensor(op.output), dma, result};
+WindowGeometry geometry(const fb::Op& op) {
+  const bool dilated = op.kind() != OpKind::AveragePool2d;
+  return WindowGeometry{op.kernel_h(), op.kernel_w(), op.stride_h(), op.stride_w(), dilated ? op.dilation_h() : 1,
+                        dilated ? op.dilation_w() : 1, op.pad_top(), op.pad_left(), op.depth_multiplier(),
+                        op.act_min(), op.act_max()};
 }
 
-uint8_t* overlay(const Model& model, const ArenaRef& ref) { return model.internal_arena() + ref.offset; }
+// The fused hard-swish of a convolution (BLOB_FORMAT.md, FusedActivation::HardSwish).
+HardSwishParams hard_swish_params(const fb::Op& op, int32_t output_zero_point) {
+  return HardSwishParams{op.pre_activation_zero_point(), output_zero_point,
+                         static_cast<int16_t>(op.reluish_multiplier()), static_cast<int16_t>(op.hs_output_multiplier()),
+                         op.reluish_exponent(), op.hs_output_exponent()};
+}
 
-// Copies the input rows of `part` into the next input buffer unless the last fill holds them already.
-void fill_inputs(const OpContext& c, const PartRecord& part, FillState& state) {
-  if (state.fills > 0 && state.begin == part.input_row_begin && state.end == part.input_row_end) return;
-  state.buffer = state.fills % 2;
-  uint8_t* dst = overlay(c.model, c.op.input_overlays[state.buffer]);
-  const int count = plan::input_count(c.op.kind);
-  for (int k = 0; k < count; ++k) {
-    const TensorRecord& t = c.inputs[k];
-    const uint32_t row_bytes = uint32_t{t.width} * t.channels;
-    const uint32_t bytes = plan::input_rows_bytes(t, part.input_row_begin, part.input_row_end);
-    // The second input of an add goes to the other stream, so that both copies are in flight together.
-    const int stream = k == 0 ? kInputStream : c.dma.weight_stream();
-    c.dma.copy(stream, dst, c.model.tensor_data(t) + part.input_row_begin * row_bytes, bytes, c.result);
-    dst += plan::align4(bytes);
+const fb::Region& at(const fb::Part& part, Operand operand) { return *part.at()->Get(static_cast<uint32_t>(operand)); }
+
+// A fully connected op whose plan holds one multiplier and shift for all channels (the core plans TFLite's
+// per-tensor quantization): the per-channel kernel runs on chunks of channels with the pair repeated.
+void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+  constexpr int kChunk = 32;
+  int32_t multipliers[kChunk], shifts[kChunk];
+  for (int k = 0; k < kChunk; ++k) multipliers[k] = c.multipliers[0], shifts[k] = c.shifts[0];
+  const int depth = in.height * in.width * in.channels;
+  for (int c0 = out.channel_begin; c0 < out.channel_end; c0 += kChunk) {
+    const int k = c0 - out.channel_begin;
+    OutputRegion chunk = out;
+    chunk.channel_begin = c0;
+    chunk.channel_end = c0 + kChunk < out.channel_end ? c0 + kChunk : out.channel_end;
+    const ChannelData slice{c.weights + k * depth, c.bias ? c.bias + k : nullptr, multipliers, shifts};
+    fully_connected_reference(in, slice, op.weights_zero_point(), op.act_min(), op.act_max(), chunk);
   }
-  state.begin = part.input_row_begin, state.end = part.input_row_end;
-  ++state.fills;
 }
 
-void fill_weights(const OpContext& c, const PartRecord& part, FillState& state) {
-  if (state.fills > 0 && state.begin == part.channel_begin && state.end == part.channel_end) return;
-  state.buffer = state.fills % 2;
-  uint8_t* dst = overlay(c.model, c.op.weight_overlays[state.buffer]);
-  const plan::WeightSlice s = plan::weight_slice(c.op, c.inputs[0], part.channel_begin, part.channel_end);
-  const uint8_t* data = c.model.data(DataRef{0, 0});
-  // The small per-channel arrays first, the weights last: their copy is the one left in flight.
-  static const int kOrder[4] = {1, 2, 3, 0};
-  for (int k : kOrder) c.dma.copy(c.dma.weight_stream(), dst + s.target[k], data + s.source[k], s.bytes[k], c.result);
-  state.begin = part.channel_begin, state.end = part.channel_end;
-  ++state.fills;
-}
-
-WindowGeometry geometry(const OpRecord& op) {
-  const bool dilated = op.kind != static_cast<uint8_t>(OpKind::kAveragePool2d);
-  return WindowGeometry{op.kernel_h, op.kernel_w, op.stride_h, op.stride_w, dilated ? op.dilation_h : 1,
-                        dilated ? op.dilation_w : 1, op.pad_top, op.pad_left, op.depth_multiplier,
-                        op.act_min, op.act_max};
-}
-
-// The fused hard-swish of a convolution (BLOB_FORMAT.md, FusedActivation::kHardSwish).
-HardSwishParams hard_swish_params(const OpRecord& op, int32_t output_zero_point) {
-  return HardSwishParams{op.params[1], output_zero_point, static_cast<int16_t>(op.params[2]),
-                         static_cast<int16_t>(op.params[4]), op.params[3], op.params[5]};
-}
-
-// Runs the kernel of one part on its operands, in overlays or in place. `hard_swish_lut`: the op's fused
+// Runs the kernel of one part on its operands where the plan puts them. `hard_swish_lut`: the op's fused
 // hard-swish tabulated (null when the op has none).
-void compute(const OpContext& c, const PartRecord& part, const FillState& in_state, const FillState& w_state,
-             const int8_t* hard_swish_lut) {
-  const OpRecord& op = c.op;
-  const bool input_overlay = op.input_overlays[0].bytes != 0;
+void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* hard_swish_lut) {
   InputRows in[2];
-  const uint8_t* overlay_at = input_overlay ? overlay(c.model, op.input_overlays[in_state.buffer]) : nullptr;
-  for (int k = 0; k < plan::input_count(op.kind); ++k) {
-    const TensorRecord& t = c.inputs[k];
-    const uint32_t row_bytes = uint32_t{t.width} * t.channels;
-    const int8_t* rows = input_overlay ? reinterpret_cast<const int8_t*>(overlay_at)
-                                       : c.model.tensor_data(t) + part.input_row_begin * row_bytes;
-    in[k] = InputRows{rows, t.height, t.width, t.channels, part.input_row_begin, part.input_row_end, t.zero_point};
-    if (input_overlay) overlay_at += plan::align4(plan::input_rows_bytes(t, part.input_row_begin, part.input_row_end));
+  for (int k = 0; k < plan::input_count(op.kind()); ++k) {
+    const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
+    const int8_t* rows = reinterpret_cast<const int8_t*>(model.address(at(part, k == 0 ? Operand::Input : Operand::Input2)));
+    in[k] = InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
   }
-  const TensorRecord& o = c.output;
-  const OutputRegion out{c.model.tensor_data(o) + part.output_row_begin * uint32_t{o.width} * o.channels, o.height,
-                         o.width, o.channels, part.output_row_begin, part.output_row_end, part.channel_begin,
-                         part.channel_end, o.zero_point};
+  const fb::Tensor& o = model.tensor(op.output());
+  const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))), o.height(), o.width(),
+                         o.channels(), part.out_row_begin(), part.out_row_end(), part.channel_begin(),
+                         part.channel_end(), o.zero_point()};
   ChannelData channel{};
-  if (plan::has_weights(op.kind)) {
-    const plan::WeightSlice s = plan::weight_slice(op, c.inputs[0], part.channel_begin, part.channel_end);
-    const uint8_t* base = (op.flags & kFlagCopyWeights) ? overlay(c.model, op.weight_overlays[w_state.buffer]) : nullptr;
-    const uint8_t* data = c.model.data(DataRef{0, 0});
-    auto at = [&](int k) { return base ? base + s.target[k] : data + s.source[k]; };
-    channel = ChannelData{reinterpret_cast<const int8_t*>(at(0)),
-                          op.bias.bytes ? reinterpret_cast<const int32_t*>(at(1)) : nullptr,
-                          reinterpret_cast<const int32_t*>(at(2)), reinterpret_cast<const int32_t*>(at(3))};
+  if (plan::has_weights(op.kind())) {
+    // Weights: the part's channel slice starts the region; bias and quant regions hold every channel.
+    const uint8_t* bias = model.address(at(part, Operand::Bias));
+    const uint8_t* quant = model.address(at(part, Operand::Quant));
+    const uint32_t first = plan::per_tensor_quant(op, at(part, Operand::Quant)) ? 0 : 4u * part.channel_begin();
+    channel = ChannelData{reinterpret_cast<const int8_t*>(model.address(at(part, Operand::Weights))),
+                          bias ? reinterpret_cast<const int32_t*>(bias + 4u * part.channel_begin()) : nullptr,
+                          reinterpret_cast<const int32_t*>(quant + first),
+                          reinterpret_cast<const int32_t*>(quant + at(part, Operand::Quant).bytes() / 2 + first)};
   }
   // A fused hard-swish: the kernel writes the pre-activation values (their zero point), then hard-swish
   // rewrites the region in place.
   const bool hard_swish = plan::fused_hard_swish(op);
   OutputRegion kernel_out = out;
-  if (hard_swish) kernel_out.zero_point = op.params[1];
-  switch (static_cast<OpKind>(op.kind)) {
-    case OpKind::kConv2d: conv2d(geometry(op), in[0], channel, kernel_out); break;
-    case OpKind::kDepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, kernel_out); break;
-    case OpKind::kFullyConnected:
-      fully_connected_reference(in[0], channel, op.params[0], op.act_min, op.act_max, out);
+  if (hard_swish) kernel_out.zero_point = op.pre_activation_zero_point();
+  switch (op.kind()) {
+    case OpKind::Conv2d: conv2d(geometry(op), in[0], channel, kernel_out); break;
+    case OpKind::DepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, kernel_out); break;
+    case OpKind::FullyConnected:
+      if (plan::per_tensor_quant(op, at(part, Operand::Quant))) {
+        fully_connected_per_tensor(op, in[0], channel, out);
+      } else {
+        fully_connected_reference(in[0], channel, op.weights_zero_point(), op.act_min(), op.act_max(), out);
+      }
       break;
-    case OpKind::kAdd: {
-      const AddParams p{op.params[0], op.params[1], op.params[2], op.params[3], op.params[4], op.params[5],
-                        op.act_min, op.act_max};
-      add(p, in[0], in[1], out);
+    case OpKind::Add: {
+      const auto& p = *op.add_params();
+      const AddParams params{p.Get(0), p.Get(1), p.Get(2), p.Get(3), p.Get(4), p.Get(5), op.act_min(), op.act_max()};
+      add(params, in[0], in[1], out);
       break;
     }
-    case OpKind::kAveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;
-    case OpKind::kPad: pad_reference(op.pad_top, op.pad_left, in[0], out); break;
-    case OpKind::kReshape: reshape_reference(in[0].data, out.data, o.bytes); break;
+    case OpKind::AveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;
+    case OpKind::Pad: pad_reference(op.pad_top(), op.pad_left(), in[0], out); break;
+    case OpKind::Reshape: reshape_reference(in[0].data, out.data, o.home()->bytes()); break;
+    default: break;
   }
   if (hard_swish) hard_swish_region_lut(hard_swish_lut, out);
 }
@@ -183,47 +168,28 @@ Status run_model(const Model& model, Results* results) {
     results->op_count = 0;
     return Status::kNotLoaded;
   }
-  const uint32_t op_count = model.header().op_count;
+  const uint32_t op_count = model.op_count();
   results->op_count = op_count;
-  Dma dma;
-  bool first_input_prefetched = false;
+  Dma dma(model);
+  uint32_t g = 0;  // global part index
   const uint32_t run_start = port::cycles();
   for (uint32_t i = 0; i < op_count; ++i) {
     OpResult& result = results->ops[i];
     result = OpResult{};
     const uint32_t op_start = port::cycles();
-    const OpContext c = context(model, i, dma, result);
-    const bool input_overlay = c.op.input_overlays[0].bytes != 0;
-    const bool weight_overlay = (c.op.flags & kFlagCopyWeights) != 0;
-    FillState in_state, w_state;
-    const PartRecord first = model.part(c.op.part_first);
-    if (input_overlay) {
-      if (first_input_prefetched) {  // the previous op already copied it into buffer 0
-        in_state = FillState{1, first.input_row_begin, first.input_row_end, 0};
-      } else {
-        fill_inputs(c, first, in_state);
-      }
-    }
-    first_input_prefetched = false;
-    if (weight_overlay) fill_weights(c, first, w_state);
+    const fb::Op& op = *model.plan().ops()->Get(i);
     int8_t hard_swish_lut[256];
-    if (plan::fused_hard_swish(c.op)) hard_swish_table(hard_swish_params(c.op, c.output.zero_point), hard_swish_lut);
-    for (uint32_t p = 0; p < c.op.part_count; ++p) {
-      const PartRecord part = model.part(c.op.part_first + p);
-      dma.wait_all(result);
-      const FillState in_now = in_state, w_now = w_state;
-      if (p + 1 < c.op.part_count) {
-        const PartRecord next = model.part(c.op.part_first + p + 1);
-        if (input_overlay) fill_inputs(c, next, in_state);
-        if (weight_overlay) fill_weights(c, next, w_state);
-      } else if (c.op.flags & kFlagPrefetchNext) {
-        // The loader checked that the next op has input overlays and does not read this op's output.
-        const OpContext n = context(model, i + 1, dma, result);
-        FillState prefetch_state;
-        fill_inputs(n, model.part(n.op.part_first), prefetch_state);
-        first_input_prefetched = true;
+    if (plan::fused_hard_swish(op))
+      hard_swish_table(hard_swish_params(op, model.tensor(op.output()).zero_point()), hard_swish_lut);
+    for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
+      const fb::Part& part = *op.parts()->Get(p);
+      dma.issue_until(g, fb::IssuePoint::Due, result);
+      if (part.waits()) {
+        for (uint32_t w : *part.waits()) dma.wait_for(w, result);
       }
-      compute(c, part, in_now, w_now, hard_swish_lut);
+      dma.issue_until(g, fb::IssuePoint::Ahead, result);
+      compute(model, op, part, hard_swish_lut);
+      dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
       ++result.parts;
     }
     result.cycles = port::cycles() - op_start;

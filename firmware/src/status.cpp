@@ -29,6 +29,10 @@ const char* to_string(Status status) {
     case Status::kOverlayTooSmall: return "overlay_too_small";
     case Status::kOverlayOverlap: return "overlay_overlap";
     case Status::kNotLoaded: return "not_loaded";
+    case Status::kBlobV1: return "blob_v1_recompile";
+    case Status::kBadFlatBuffer: return "bad_flatbuffer";
+    case Status::kBadRegion: return "bad_region";
+    case Status::kBadTransfer: return "bad_transfer";
   }
   return "unknown_status";
 }

@@ -7,63 +7,165 @@
 #include "tinyops/rt/runtime.hpp"
 
 namespace tinyops::rt::test {
+namespace {
 
-uint16_t BlobBuilder::add_tensor(int h, int w, int c, MemoryKind memory, uint32_t offset, int32_t zero_point) {
-  TensorRecord t{};
-  t.height = static_cast<uint16_t>(h), t.width = static_cast<uint16_t>(w), t.channels = static_cast<uint16_t>(c);
-  t.memory = static_cast<uint8_t>(memory);
-  t.offset = offset;
-  t.bytes = static_cast<uint32_t>(h * w * c);
-  t.zero_point = zero_point;
-  t.scale_multiplier = 1 << 30;
-  tensors_.push_back(t);
-  return static_cast<uint16_t>(tensors_.size() - 1);
+bool overlaps(const fb::Region& a, const fb::Region& b) {
+  return a.memory() == b.memory() && a.bytes() && b.bytes() && a.offset() < b.offset() + b.bytes() &&
+         b.offset() < a.offset() + a.bytes();
 }
 
-DataRef BlobBuilder::add_data(const void* bytes, uint32_t count) {
-  while (data_.size() % kDataAlignment) data_.push_back(0);
-  const DataRef ref{static_cast<uint32_t>(data_.size()), count};
-  data_.insert(data_.end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + count);
-  return ref;
+struct Scheduled {
+  Copy copy;
+  fb::CopyList list;
+  fb::IssuePoint issue;
+  uint16_t op;
+  uint32_t part, issue_part;
+  std::vector<uint32_t> waits;
+};
+
+// The transfers in the executor's issue order and each part's waits, by the rules the compiler uses
+// (tinyops/compiler/_blob.py, _schedule).
+void schedule(const Plan& plan, std::vector<Scheduled>& out, std::vector<std::vector<uint32_t>>& part_waits) {
+  struct Ref {
+    uint16_t op;
+    const PlanPart* part;
+  };
+  std::vector<Ref> parts;
+  for (size_t k = 0; k < plan.ops.size(); ++k)
+    for (const PlanPart& p : plan.ops[k].parts) parts.push_back({uint16_t(k), &p});
+  auto add = [&](uint32_t g, uint32_t issue_part, fb::IssuePoint issue, const std::vector<Copy>& list, fb::CopyList code) {
+    for (const Copy& c : list) out.push_back({c, code, issue, parts[g].op, g, issue_part, {}});
+  };
+  for (uint32_t g = 0; g < parts.size(); ++g) {
+    const PlanPart& p = *parts[g].part;
+    if (!(p.copy_ahead && g > 0)) add(g, g, fb::IssuePoint::Due, p.copy_in, fb::CopyList::CopyIn);
+    add(g, g, fb::IssuePoint::Due, p.copy_when_due, fb::CopyList::CopyWhenDue);
+    if (g + 1 < parts.size() && parts[g + 1].part->copy_ahead)
+      add(g + 1, g, fb::IssuePoint::Ahead, parts[g + 1].part->copy_in, fb::CopyList::CopyIn);
+    add(g, g, fb::IssuePoint::AfterCompute, p.copy_out, fb::CopyList::CopyOut);
+  }
+  std::vector<uint32_t> pending;  // output copies not yet waited for
+  auto take = [&pending](auto&& match) {
+    std::vector<uint32_t> hit;
+    for (uint32_t j : pending) if (match(j)) hit.push_back(j);
+    pending.erase(std::remove_if(pending.begin(), pending.end(), match), pending.end());
+    return hit;
+  };
+  auto issue = [&](uint32_t g, fb::IssuePoint point) {
+    for (uint32_t i = 0; i < out.size(); ++i) {
+      Scheduled& t = out[i];
+      if (t.issue_part != g || t.issue != point || t.list == fb::CopyList::CopyOut) continue;
+      t.waits = take([&](uint32_t j) { return overlaps(out[j].copy.src, t.copy.dst) || overlaps(out[j].copy.dst, t.copy.src); });
+    }
+  };
+  part_waits.assign(parts.size(), {});
+  for (uint32_t g = 0; g < parts.size(); ++g) {
+    issue(g, fb::IssuePoint::Due);
+    const PlanOp& op = plan.ops[parts[g].op];
+    std::vector<uint32_t>& w = part_waits[g];
+    for (uint32_t i = 0; i < out.size(); ++i)
+      if (out[i].part == g && out[i].list != fb::CopyList::CopyOut) w.push_back(i);
+    const fb::Region& at_out = parts[g].part->at[size_t(Operand::Output)];
+    auto feeds = take([&](uint32_t j) {
+      for (uint16_t x : op.inputs) if (overlaps(out[j].copy.dst, plan.tensors[x].home)) return true;
+      return !parts[g].part->copy_out.empty() && overlaps(out[j].copy.src, at_out);
+    });
+    w.insert(w.end(), feeds.begin(), feeds.end());
+    std::sort(w.begin(), w.end());
+    issue(g, fb::IssuePoint::Ahead);
+    for (uint32_t i = 0; i < out.size(); ++i)
+      if (out[i].issue_part == g && out[i].list == fb::CopyList::CopyOut) pending.push_back(i);
+  }
 }
 
-void BlobBuilder::add_op(OpRecord op, const std::vector<PartRecord>& parts) {
-  op.part_first = static_cast<uint32_t>(parts_.size());
-  op.part_count = static_cast<uint32_t>(parts.size());
-  parts_.insert(parts_.end(), parts.begin(), parts.end());
-  ops_.push_back(op);
-}
+}  // namespace
 
-std::vector<uint8_t> BlobBuilder::build() const {
-  BlobHeader h{};
-  h.magic = kBlobMagic;
-  h.version = kBlobVersion;
-  h.header_bytes = sizeof(BlobHeader);
-  h.tensor_table_offset = sizeof(BlobHeader);
-  h.tensor_count = static_cast<uint16_t>(tensors_.size());
-  h.op_count = static_cast<uint16_t>(ops_.size());
-  h.op_table_offset = h.tensor_table_offset + static_cast<uint32_t>(tensors_.size() * sizeof(TensorRecord));
-  h.part_table_offset = h.op_table_offset + static_cast<uint32_t>(ops_.size() * sizeof(OpRecord));
-  h.part_count = static_cast<uint32_t>(parts_.size());
-  h.data_offset = h.part_table_offset + static_cast<uint32_t>(parts_.size() * sizeof(PartRecord));
-  h.data_bytes = static_cast<uint32_t>(data_.size());
-  h.total_bytes = h.data_offset + h.data_bytes;
-  h.external_arena_bytes = external_;
-  h.internal_arena_bytes = internal_;
-  h.input_tensor = input_;
-  h.output_tensor = output_;
-  std::vector<uint8_t> blob(h.total_bytes);
-  auto put = [&blob](uint32_t at, const void* src, size_t n) { if (n) std::memcpy(blob.data() + at, src, n); };
-  put(0, &h, sizeof h);
-  put(h.tensor_table_offset, tensors_.data(), tensors_.size() * sizeof(TensorRecord));
-  put(h.op_table_offset, ops_.data(), ops_.size() * sizeof(OpRecord));
-  put(h.part_table_offset, parts_.data(), parts_.size() * sizeof(PartRecord));
-  put(h.data_offset, data_.data(), data_.size());
+std::vector<uint8_t> build(const Plan& plan) {
+  flatbuffers::FlatBufferBuilder b(4096);
+  std::vector<Scheduled> transfers;
+  std::vector<std::vector<uint32_t>> part_waits;
+  schedule(plan, transfers, part_waits);
+
+  b.ForceVectorAlignment(plan.constants.size(), 1, 16);
+  const auto constants = b.CreateVector(plan.constants);
+  const uint32_t external_memory = plan.constants_base + uint32_t(plan.constants.size());
+  const std::vector<flatbuffers::Offset<fb::Memory>> memories = {
+      fb::CreateMemory(b, b.CreateString("sram"), std::max<uint32_t>(plan.internal_bytes, 1)),
+      fb::CreateMemory(b, b.CreateString("external"), external_memory)};
+  const std::vector<fb::Segment> segments = {
+      fb::Segment(kSram, fb::Space::InternalArena, 0, plan.internal_bytes, 0),
+      fb::Segment(kExternal, fb::Space::ExternalArena, 0, plan.external_bytes, 0),
+      fb::Segment(kExternal, fb::Space::Constants, plan.constants_base, uint32_t(plan.constants.size()), 0)};
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
+  for (const PlanBuffer& buf : plan.buffers)
+    buffers.push_back(fb::CreateBuffer(b, b.CreateString(buf.name), buf.kind, &buf.region));
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const PlanTensor& t : plan.tensors)
+    tensors.push_back(fb::CreateTensor(b, uint16_t(t.h), uint16_t(t.w), uint16_t(t.c), &t.home, t.zero_point, 1 << 30, 0));
+  std::vector<fb::Transfer> fb_transfers;
+  std::vector<uint32_t> waits;
+  for (const Scheduled& t : transfers) {
+    // Streams: inputs on one, everything else on the other (as a two-stream board would give them).
+    const uint8_t stream = plan.streams > 1 && t.copy.operand != Operand::Input ? 1 : 0;
+    fb_transfers.emplace_back(t.copy.operand, t.list, t.issue, stream, t.copy.buffer, t.op, t.part, t.issue_part,
+                              uint32_t(waits.size()), uint16_t(t.waits.size()), t.copy.src, t.copy.dst);
+    waits.insert(waits.end(), t.waits.begin(), t.waits.end());
+  }
+  std::vector<flatbuffers::Offset<fb::Op>> ops;
+  uint32_t g = 0;
+  for (const PlanOp& op : plan.ops) {
+    std::vector<flatbuffers::Offset<fb::Part>> parts;
+    const uint32_t first = g;
+    for (const PlanPart& p : op.parts) {
+      const std::vector<fb::Region> at(p.at.begin(), p.at.end());
+      parts.push_back(fb::CreatePart(b, uint16_t(p.in_begin), uint16_t(p.in_end), uint16_t(p.out_begin),
+                                     uint16_t(p.out_end), uint16_t(p.channel_begin), uint16_t(p.channel_end),
+                                     p.copy_ahead, b.CreateVectorOfStructs(at), b.CreateVector(part_waits[g])));
+      ++g;
+    }
+    const auto inputs = b.CreateVector(op.inputs);
+    const auto add_params = op.add_params.empty() ? 0 : b.CreateVector(op.add_params);
+    const auto parts_vec = b.CreateVector(parts);
+    const bool windowed = op.kind == OpKind::Conv2d || op.kind == OpKind::DepthwiseConv2d || op.kind == OpKind::AveragePool2d;
+    fb::OpBuilder o(b);
+    o.add_kind(op.kind);
+    o.add_partitioning(op.partitioning);
+    o.add_inputs(inputs);
+    o.add_output(op.output);
+    if (windowed) {
+      o.add_kernel_h(uint8_t(op.kernel)), o.add_kernel_w(uint8_t(op.kernel));
+      o.add_stride_h(uint8_t(op.stride)), o.add_stride_w(uint8_t(op.stride));
+      o.add_dilation_h(uint8_t(op.dilation)), o.add_dilation_w(uint8_t(op.dilation));
+    }
+    o.add_depth_multiplier(uint16_t(op.depth_multiplier));
+    o.add_act_min(int8_t(op.act_min)), o.add_act_max(int8_t(op.act_max));
+    o.add_pad_top(uint16_t(op.pad_top)), o.add_pad_left(uint16_t(op.pad_left));
+    o.add_pad_bottom(uint16_t(op.pad_bottom)), o.add_pad_right(uint16_t(op.pad_right));
+    if (!add_params.IsNull()) o.add_add_params(add_params);
+    if (op.weights.memory() >= 0) o.add_weights(&op.weights);
+    if (op.bias.memory() >= 0) o.add_bias(&op.bias);
+    if (op.quant.memory() >= 0) o.add_quant(&op.quant);
+    o.add_first_part(first);
+    o.add_parts(parts_vec);
+    ops.push_back(o.Finish());
+  }
+  const auto model = fb::CreateModel(
+      b, b.CreateString("test"), b.CreateString("test"), b.CreateString("test"),
+      uint8_t(plan.streams > 1 ? 2 : 1), b.CreateVector(memories), kSram,
+      b.CreateVectorOfStructs(segments), plan.external_bytes, plan.internal_bytes, b.CreateVector(buffers),
+      b.CreateVector(tensors), b.CreateVector(ops), b.CreateVectorOfStructs(fb_transfers), b.CreateVector(waits),
+      plan.input, plan.output, constants, 0.0f);
+  fb::FinishModelBuffer(b, model);
+  std::vector<uint8_t> blob(sizeof(BlobHeader) + b.GetSize());
+  BlobHeader h{kBlobMagic, kBlobVersion, sizeof(BlobHeader), uint32_t(blob.size()), 0};
+  std::memcpy(blob.data(), &h, sizeof h);
+  std::memcpy(blob.data() + sizeof h, b.GetBufferPointer(), b.GetSize());
   refresh_crc(blob);
   return blob;
 }
 
 void refresh_crc(std::vector<uint8_t>& blob) {
+  if (blob.size() < sizeof(BlobHeader)) return;
   uint32_t total;
   std::memcpy(&total, blob.data() + 8, 4);
   total = std::min<uint32_t>(total, static_cast<uint32_t>(blob.size()));
@@ -73,171 +175,250 @@ void refresh_crc(std::vector<uint8_t>& blob) {
 
 namespace {
 
+fb::Region region(int16_t memory, uint32_t offset, uint32_t bytes) { return fb::Region(memory, offset, bytes); }
+const fb::Region kAbsent(-1, 0, 0);
+
 struct Net {
-  BlobBuilder b;
+  Plan plan;
   std::mt19937 rng;
-  bool partitioned;
-  int parts;
-  uint32_t external_used = 0, internal_used = 0;
+  bool partitioned = false;
+  int parts = 1;
+  int parity = 0;           // the input buffer the next part uses
+  int out_parity = 0;       // the output buffer the next overlaid part writes
+  bool previous_overlay = false;
+  int previous_output = -1;
+  int16_t in_buf[2] = {-1, -1}, in2_buf[2] = {-1, -1}, filter_buf[2] = {-1, -1}, out_buf[2] = {-1, -1};
+  int16_t bias_buf = -1, quant_buf = -1;
 
   uint16_t tensor(int h, int w, int c) {
     const int32_t zp = std::uniform_int_distribution<int>(-128, 127)(rng);
-    const uint16_t t = b.add_tensor(h, w, c, MemoryKind::kExternal, external_used, zp);
-    external_used += static_cast<uint32_t>((h * w * c + 3) & ~3);
-    return t;
+    plan.tensors.push_back({h, w, c, region(kExternal, plan.external_bytes, uint32_t(h * w * c)), zp});
+    plan.external_bytes += uint32_t((h * w * c + 3) & ~3);
+    return uint16_t(plan.tensors.size() - 1);
   }
-  ArenaRef internal(uint32_t bytes) {
-    const ArenaRef r{internal_used, bytes};
-    internal_used += (bytes + 31) & ~31u;
-    return r;
+  int16_t buffer(const char* name, fb::BufferKind kind, uint32_t bytes) {
+    plan.buffers.push_back({name, kind, region(kSram, plan.internal_bytes, bytes)});
+    plan.internal_bytes += (bytes + 31) & ~31u;
+    return int16_t(plan.buffers.size() - 1);
   }
-  std::vector<int8_t> bytes(size_t n, int lo, int hi) {
-    std::uniform_int_distribution<int> d(lo, hi);
-    std::vector<int8_t> v(n);
-    for (auto& x : v) x = static_cast<int8_t>(d(rng));
-    return v;
+  fb::Region in(int16_t buf, uint32_t bytes) const {
+    return region(kSram, plan.buffers[size_t(buf)].region.offset(), bytes);
   }
-  void channel_data(OpRecord& op, uint32_t weights, int channels) {
-    op.weights = b.add_array(bytes(weights, -127, 127));
-    std::vector<int32_t> bias(channels), mult(channels), shift(channels);
+  fb::Region constant(const void* data, size_t bytes) {
+    while (plan.constants.size() % 16) plan.constants.push_back(0);
+    const uint32_t at = uint32_t(plan.constants.size());
+    plan.constants.insert(plan.constants.end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+    return region(kExternal, plan.constants_base + at, uint32_t(bytes));
+  }
+  void channel_data(PlanOp& op, uint32_t weights, int channels) {
+    std::uniform_int_distribution<int> d(-127, 127);
+    std::vector<int8_t> w(weights);
+    for (auto& x : w) x = static_cast<int8_t>(d(rng));
+    op.weights = constant(w.data(), w.size());
+    std::vector<int32_t> bias(static_cast<size_t>(channels)), quant(2 * static_cast<size_t>(channels));
     for (int c = 0; c < channels; ++c) {
-      bias[c] = std::uniform_int_distribution<int32_t>(-3000, 3000)(rng);
-      mult[c] = std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng);
-      shift[c] = std::uniform_int_distribution<int32_t>(-9, -6)(rng);
+      bias[size_t(c)] = std::uniform_int_distribution<int32_t>(-3000, 3000)(rng);
+      quant[size_t(c)] = std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng);
+      quant[size_t(channels + c)] = std::uniform_int_distribution<int32_t>(-9, -6)(rng);
     }
-    op.bias = b.add_array(bias), op.multipliers = b.add_array(mult), op.shifts = b.add_array(shift);
+    op.bias = constant(bias.data(), 4 * bias.size());
+    op.quant = constant(quant.data(), 4 * quant.size());
+  }
+  // Weights, bias and quant copied when the op's first part is due (quant in two halves, as the planner does),
+  // or read in place.
+  void params(PlanOp& op, PlanPart& first, bool weights) {
+    if (op.weights.memory() < 0) return;
+    if (weights) first.copy_when_due.push_back({Operand::Weights, op.weights, in(filter_buf[0], op.weights.bytes()), filter_buf[0]});
+    first.copy_when_due.push_back({Operand::Bias, op.bias, in(bias_buf, op.bias.bytes()), bias_buf});
+    const uint32_t half = op.quant.bytes() / 2;
+    first.copy_when_due.push_back({Operand::Quant, region(kExternal, op.quant.offset(), half), in(quant_buf, half), quant_buf});
+    first.copy_when_due.push_back({Operand::Quant, region(kExternal, op.quant.offset() + half, half),
+                                   region(kSram, in(quant_buf, 0).offset() + half, half), quant_buf});
+    for (PlanPart& p : op.parts) {
+      if (weights) p.at[size_t(Operand::Weights)] = in(filter_buf[0], op.weights.bytes());
+      p.at[size_t(Operand::Bias)] = in(bias_buf, op.bias.bytes());
+      p.at[size_t(Operand::Quant)] = in(quant_buf, op.quant.bytes());
+    }
+  }
+  static fb::Region rows(const fb::Region& home, uint32_t row_bytes, int begin, int end) {
+    return region(home.memory(), home.offset() + uint32_t(begin) * row_bytes, uint32_t(end - begin) * row_bytes);
+  }
+  uint32_t row_bytes(uint16_t t) const { return uint32_t(plan.tensors[t].w * plan.tensors[t].c); }
+
+  void whole(PlanOp& op) {
+    const PlanTensor& i = plan.tensors[op.inputs[0]];
+    const PlanTensor& o = plan.tensors[op.output];
+    PlanPart p{0, i.h, 0, o.h, 0, o.c, {}, {}, {}, {}, false};
+    p.at.fill(kAbsent);
+    p.at[size_t(Operand::Input)] = i.home;
+    if (op.inputs.size() > 1) p.at[size_t(Operand::Input2)] = plan.tensors[op.inputs[1]].home;
+    p.at[size_t(Operand::Output)] = o.home;
+    p.at[size_t(Operand::Weights)] = op.weights, p.at[size_t(Operand::Bias)] = op.bias, p.at[size_t(Operand::Quant)] = op.quant;
+    op.parts = {p};
+    previous_overlay = false;
   }
 
-  // Row parts of an op: output rows dealt into `parts` contiguous ranges, input rows with their halo.
-  std::vector<PartRecord> row_parts(const OpRecord& op, int in_h, int out_h, int channels, uint32_t in_row_bytes,
-                                    uint32_t in2_row_bytes, uint32_t& max_fill) {
-    std::vector<PartRecord> ps;
+  // Row parts: output rows dealt into `parts` contiguous ranges, input rows with their halo.
+  void by_rows(PlanOp& op, bool output_overlay) {
+    op.partitioning = fb::Partitioning::Rows;
+    const PlanTensor& o = plan.tensors[op.output];
+    const int in_h = plan.tensors[op.inputs[0]].h;
+    const bool first_ahead = previous_overlay && op.inputs.size() == 1 && op.inputs[0] != previous_output;
     for (int p = 0; p < parts; ++p) {
-      const int r0 = out_h * p / parts, r1 = out_h * (p + 1) / parts;
+      const int r0 = o.h * p / parts, r1 = o.h * (p + 1) / parts;
       if (r0 == r1) continue;
       int lo = r0, hi = r1;
-      if (op.kind == 1 || op.kind == 2 || op.kind == 4) {
-        const int dil = op.kind == 4 ? 1 : op.dilation_h;
-        lo = r0 * op.stride_h - op.pad_top, hi = (r1 - 1) * op.stride_h - op.pad_top + (op.kernel_h - 1) * dil + 1;
-      } else if (op.kind == 6) {
+      if (op.kind == OpKind::Conv2d || op.kind == OpKind::DepthwiseConv2d || op.kind == OpKind::AveragePool2d) {
+        const int dil = op.kind == OpKind::AveragePool2d ? 1 : op.dilation;
+        lo = r0 * op.stride - op.pad_top, hi = (r1 - 1) * op.stride - op.pad_top + (op.kernel - 1) * dil + 1;
+      } else if (op.kind == OpKind::Pad) {
         lo = r0 - op.pad_top, hi = r1 - op.pad_top;
       }
       lo = std::clamp(lo, 0, in_h - 1), hi = std::clamp(hi, lo + 1, in_h);
-      ps.push_back(PartRecord{static_cast<uint16_t>(lo), static_cast<uint16_t>(hi), static_cast<uint16_t>(r0),
-                              static_cast<uint16_t>(r1), 0, static_cast<uint16_t>(channels), 0});
-      max_fill = std::max(max_fill, ((hi - lo) * in_row_bytes + 3) / 4 * 4 + (hi - lo) * in2_row_bytes);
+      PlanPart part{lo, hi, r0, r1, 0, o.c, {}, {}, {}, {}, false};
+      part.at.fill(kAbsent);
+      for (size_t k = 0; k < op.inputs.size(); ++k) {
+        const fb::Region src = rows(plan.tensors[op.inputs[k]].home, row_bytes(op.inputs[k]), lo, hi);
+        const int16_t buf = k == 0 ? in_buf[parity] : in2_buf[parity];
+        part.at[k] = in(buf, src.bytes());
+        part.copy_in.push_back({k == 0 ? Operand::Input : Operand::Input2, src, part.at[k], buf});
+      }
+      const fb::Region home = rows(o.home, row_bytes(op.output), r0, r1);
+      if (output_overlay) {
+        part.at[size_t(Operand::Output)] = in(out_buf[out_parity], home.bytes());
+        part.copy_out.push_back({Operand::Output, part.at[size_t(Operand::Output)], home, -1});
+        out_parity ^= 1;
+      } else {
+        part.at[size_t(Operand::Output)] = home;
+      }
+      part.copy_ahead = !op.parts.empty() || first_ahead;
+      parity ^= 1;
+      op.parts.push_back(part);
     }
-    return ps;
+    params(op, op.parts.front(), true);
+    previous_overlay = true;
   }
 
-  void add(OpRecord op, int in_h, int out_h, int channels, uint32_t in_row_bytes, uint32_t in2_row_bytes,
-           uint32_t weight_slice_bytes, bool by_channels) {
-    if (!partitioned) {
-      b.add_op(op, {PartRecord{0, static_cast<uint16_t>(in_h), 0, static_cast<uint16_t>(out_h), 0,
-                               static_cast<uint16_t>(channels), 0}});
-      return;
+  // Output-channel parts (weight streaming): the whole input copied once, each part's weights into the two
+  // filter buffers in turn while the previous part computes.
+  void by_channels(PlanOp& op) {
+    op.partitioning = fb::Partitioning::OutputChannels;
+    const PlanTensor& i = plan.tensors[op.inputs[0]];
+    const PlanTensor& o = plan.tensors[op.output];
+    const uint32_t per_channel = op.weights.bytes() / uint32_t(o.c);
+    const bool first_ahead = previous_overlay && op.inputs[0] != previous_output;
+    const fb::Region input = in(in_buf[parity], i.home.bytes());
+    for (int p = 0; p < parts; ++p) {
+      const int c0 = o.c * p / parts, c1 = o.c * (p + 1) / parts;
+      if (c0 == c1) continue;
+      PlanPart part{0, i.h, 0, o.h, c0, c1, {}, {}, {}, {}, false};
+      part.at.fill(kAbsent);
+      part.at[size_t(Operand::Input)] = input;
+      if (op.parts.empty()) part.copy_in.push_back({Operand::Input, i.home, input, in_buf[parity]});
+      const int16_t filters = filter_buf[op.parts.size() % 2];
+      const fb::Region src = region(kExternal, op.weights.offset() + per_channel * uint32_t(c0), per_channel * uint32_t(c1 - c0));
+      part.at[size_t(Operand::Weights)] = in(filters, src.bytes());
+      (op.parts.empty() ? part.copy_when_due : part.copy_in).push_back({Operand::Weights, src, part.at[size_t(Operand::Weights)], filters});
+      part.at[size_t(Operand::Output)] = o.home;
+      part.copy_ahead = !op.parts.empty() || first_ahead;
+      op.parts.push_back(part);
     }
-    std::vector<PartRecord> ps;
-    uint32_t max_fill = 0;
-    if (by_channels) {
-      op.strategy = static_cast<uint8_t>(Strategy::kChannels);
-      for (int p = 0; p < parts; ++p) {
-        const int c0 = channels * p / parts, c1 = channels * (p + 1) / parts;
-        if (c0 < c1) ps.push_back(PartRecord{0, static_cast<uint16_t>(in_h), 0, static_cast<uint16_t>(out_h),
-                                             static_cast<uint16_t>(c0), static_cast<uint16_t>(c1), 0});
-      }
-      weight_slice_bytes = weight_slice_bytes * ((channels + parts - 1) / parts) + 3 * 4 * ((channels + parts - 1) / parts) + 16;
-    } else {
-      op.strategy = static_cast<uint8_t>(Strategy::kRows);
-      ps = row_parts(op, in_h, out_h, channels, in_row_bytes, in2_row_bytes, max_fill);
-      op.input_overlays[0] = internal(max_fill), op.input_overlays[1] = internal(max_fill);
-      weight_slice_bytes += 3 * 4 * channels + 16;
-    }
-    if (op.weights.bytes) {
-      op.flags |= kFlagCopyWeights;
-      op.weight_overlays[0] = internal(weight_slice_bytes), op.weight_overlays[1] = internal(weight_slice_bytes);
-    }
-    b.add_op(op, ps);
+    params(op, op.parts.front(), false);
+    parity ^= 1;
+    previous_overlay = true;
+  }
+
+  void add(PlanOp op, bool channels = false, bool output_overlay = false) {
+    if (!partitioned) whole(op);
+    else if (channels) by_channels(op);
+    else by_rows(op, output_overlay);
+    previous_output = op.output;
+    plan.ops.push_back(op);
   }
 };
 
-OpRecord base_op(OpKind kind, uint16_t in, uint16_t out) {
-  OpRecord op{};
-  op.kind = static_cast<uint8_t>(kind);
-  op.inputs[0] = in, op.inputs[1] = kNoTensor, op.output = out;
-  op.act_min = -128, op.act_max = 127;
+PlanOp plan_op(OpKind kind, std::vector<uint16_t> inputs, uint16_t output) {
+  PlanOp op;
+  op.kind = kind, op.inputs = std::move(inputs), op.output = output;
   return op;
 }
 
-OpRecord window_op(OpKind kind, uint16_t in, uint16_t out, int k, int stride, int pad_top, int pad_bottom) {
-  OpRecord op = base_op(kind, in, out);
-  op.kernel_h = op.kernel_w = static_cast<uint8_t>(k);
-  op.stride_h = op.stride_w = static_cast<uint8_t>(stride);
-  if (kind != OpKind::kAveragePool2d) op.dilation_h = op.dilation_w = 1;
-  op.pad_top = op.pad_left = static_cast<uint16_t>(pad_top);
-  op.pad_bottom = op.pad_right = static_cast<uint16_t>(pad_bottom);
-  op.depth_multiplier = kind == OpKind::kAveragePool2d ? 0 : 1;
+PlanOp window_op(OpKind kind, uint16_t in, uint16_t out, int k, int stride, int pad_top, int pad_bottom) {
+  PlanOp op = plan_op(kind, {in}, out);
+  op.kernel = k, op.stride = stride;
+  op.dilation = kind == OpKind::AveragePool2d ? 0 : 1;
+  op.pad_top = op.pad_left = pad_top;
+  op.pad_bottom = op.pad_right = pad_bottom;
+  op.depth_multiplier = kind == OpKind::AveragePool2d ? 0 : 1;
   return op;
 }
 
 }  // namespace
 
-TestNetwork build_test_network(uint32_t seed, bool partitioned, int parts) {
-  Net n{BlobBuilder{}, std::mt19937(seed), partitioned, parts};
+Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
+  Net n;
+  n.rng.seed(seed), n.partitioned = partitioned, n.parts = parts;
   const uint16_t x = n.tensor(16, 16, 3);
   const uint16_t c1 = n.tensor(8, 8, 8);   // conv 3x3 / 2, SAME: pads 0 top, 1 bottom
   const uint16_t q1 = n.tensor(8, 8, 8);   // conv 1x1 on c1 (a branch, so that the next op can prefetch)
-  const uint16_t d1 = n.tensor(8, 8, 8);   // depthwise 3x3 / 1, pads 1
+  const uint16_t d1 = n.tensor(8, 8, 8);   // depthwise 3x3 / 1, pads 1 (output overlay when partitioned)
   const uint16_t p1 = n.tensor(8, 8, 8);   // conv 1x1
   const uint16_t a1 = n.tensor(8, 8, 8);   // add(q1, p1)
   const uint16_t pd = n.tensor(10, 10, 8); // pad 1 all round
   const uint16_t ap = n.tensor(5, 5, 8);   // average pool 2x2 / 2
-  const uint16_t rs = n.tensor(1, 1, 200); // reshape
   const uint16_t fc = n.tensor(1, 1, 10);  // fully connected
-  n.b.tensors()[pd].zero_point = n.b.tensors()[a1].zero_point;
-  n.b.tensors()[ap].zero_point = n.b.tensors()[pd].zero_point;
-  n.b.tensors()[rs].zero_point = n.b.tensors()[ap].zero_point;
+  Plan& plan = n.plan;
+  // The reshape's output aliases its input (as the compiler maps it).
+  plan.tensors.push_back({1, 1, 200, plan.tensors[ap].home, 0});
+  const uint16_t rs = uint16_t(plan.tensors.size() - 1);
+  plan.tensors[pd].zero_point = plan.tensors[a1].zero_point;
+  plan.tensors[ap].zero_point = plan.tensors[pd].zero_point;
+  plan.tensors[rs].zero_point = plan.tensors[ap].zero_point;
+  plan.constants_base = (plan.external_bytes + 31) & ~31u;
+  if (partitioned) {
+    for (int k = 0; k < 2; ++k) {
+      n.in_buf[k] = n.buffer(k ? "input_pong" : "input_ping", fb::BufferKind::Input, 1024);
+      n.in2_buf[k] = n.buffer(k ? "input2_pong" : "input2_ping", fb::BufferKind::Input, 1024);
+      n.filter_buf[k] = n.buffer(k ? "filter_b" : "filter_a", fb::BufferKind::Weights, 2048);
+      n.out_buf[k] = n.buffer(k ? "output_pong" : "output_ping", fb::BufferKind::Output, 512);
+    }
+    n.bias_buf = n.buffer("bias", fb::BufferKind::Bias, 64);
+    n.quant_buf = n.buffer("quant", fb::BufferKind::Quant, 128);
+  }
 
-  OpRecord conv = window_op(OpKind::kConv2d, x, c1, 3, 2, 0, 1);
+  PlanOp conv = window_op(OpKind::Conv2d, x, c1, 3, 2, 0, 1);
   conv.act_min = 0;  // a fused ReLU
   n.channel_data(conv, 8 * 27, 8);
-  n.add(conv, 16, 8, 8, 16 * 3, 0, 27 * 8, false);
-  OpRecord branch = window_op(OpKind::kConv2d, c1, q1, 1, 1, 0, 0);
+  n.add(conv);
+  PlanOp branch = window_op(OpKind::Conv2d, c1, q1, 1, 1, 0, 0);
   n.channel_data(branch, 8 * 8, 8);
-  n.add(branch, 8, 8, 8, 8 * 8, 0, 8, true);
-  OpRecord dw = window_op(OpKind::kDepthwiseConv2d, c1, d1, 3, 1, 1, 1);
+  n.add(branch, true);
+  PlanOp dw = window_op(OpKind::DepthwiseConv2d, c1, d1, 3, 1, 1, 1);
   n.channel_data(dw, 9 * 8, 8);
-  n.add(dw, 8, 8, 8, 8 * 8, 0, 9 * 8, false);
-  OpRecord pw = window_op(OpKind::kConv2d, d1, p1, 1, 1, 0, 0);
+  n.add(dw, false, true);
+  PlanOp pw = window_op(OpKind::Conv2d, d1, p1, 1, 1, 0, 0);
   n.channel_data(pw, 8 * 8, 8);
-  n.add(pw, 8, 8, 8, 8 * 8, 0, 8, true);
-  OpRecord add = base_op(OpKind::kAdd, q1, a1);
-  add.inputs[1] = p1;
-  const int32_t add_params[6] = {1 << 30, -1, 1 << 30, -2, 1 << 30, -19};
-  std::memcpy(add.params, add_params, sizeof add_params);
-  n.add(add, 8, 8, 8, 8 * 8, 8 * 8, 0, false);
-  OpRecord pad = base_op(OpKind::kPad, a1, pd);
+  n.add(pw, true);
+  PlanOp add = plan_op(OpKind::Add, {q1, p1}, a1);
+  add.add_params = {1 << 30, -1, 1 << 30, -2, 1 << 30, -19};
+  n.add(add);
+  PlanOp pad = plan_op(OpKind::Pad, {a1}, pd);
   pad.pad_top = pad.pad_left = pad.pad_bottom = pad.pad_right = 1;
-  n.add(pad, 8, 10, 8, 8 * 8, 0, 0, false);
-  OpRecord pool = window_op(OpKind::kAveragePool2d, pd, ap, 2, 2, 0, 0);
-  n.add(pool, 10, 5, 8, 10 * 8, 0, 0, false);
-  n.b.add_op(base_op(OpKind::kReshape, ap, rs), {PartRecord{0, 5, 0, 1, 0, 200, 0}});
-  OpRecord dense = base_op(OpKind::kFullyConnected, rs, fc);
-  dense.params[0] = 0;
+  n.add(pad);
+  n.add(window_op(OpKind::AveragePool2d, pd, ap, 2, 2, 0, 0));
+  PlanOp reshape = plan_op(OpKind::Reshape, {ap}, rs);
+  n.whole(reshape);
+  plan.ops.push_back(reshape);
+  PlanOp dense = plan_op(OpKind::FullyConnected, {rs}, fc);
   n.channel_data(dense, 200 * 10, 10);
-  n.add(dense, 1, 1, 10, 200, 0, 200, true);
+  n.add(dense, true);
+  plan.input = x, plan.output = fc;
+  return plan;
+}
 
-  if (partitioned) {  // prefetch where the next op's input is not this op's output
-    auto& ops = n.b.ops();
-    for (size_t i = 0; i + 1 < ops.size(); ++i) {
-      const OpRecord& next = ops[i + 1];
-      const bool reads_output = next.inputs[0] == ops[i].output || next.inputs[1] == ops[i].output;
-      if (ops[i].strategy != 0 && next.input_overlays[0].bytes != 0 && !reads_output) ops[i].flags |= kFlagPrefetchNext;
-    }
-  }
-  n.b.set_io(x, fc);
-  n.b.set_arenas(n.external_used, n.internal_used);
-  return TestNetwork{n.b.build(), n.external_used, n.internal_used};
+TestNetwork build_test_network(uint32_t seed, bool partitioned, int parts) {
+  const Plan plan = make_test_plan(seed, partitioned, parts);
+  return TestNetwork{build(plan), plan.external_bytes, plan.internal_bytes};
 }
 
 }  // namespace tinyops::rt::test

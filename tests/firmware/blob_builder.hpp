@@ -1,45 +1,82 @@
 #pragma once
-// A model blob writer for the tests and the fuzz corpus (the product's writer is tinyops.compiler).
+// A model blob (v2) writer for the tests and the fuzz corpus (the product's writer is tinyops.compiler): a
+// plan held in plain structs that a test may edit (to corrupt one field) before build() serializes it with
+// the generated FlatBuffers builder.
+#include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tinyops/rt/blob_format.hpp"
 
 namespace tinyops::rt::test {
 
-class BlobBuilder {
- public:
-  uint16_t add_tensor(int h, int w, int c, MemoryKind memory, uint32_t offset, int32_t zero_point);
-  DataRef add_data(const void* bytes, uint32_t count);
-  template <class T>
-  DataRef add_array(const std::vector<T>& values) {
-    return add_data(values.data(), static_cast<uint32_t>(values.size() * sizeof(T)));
-  }
-  // Appends the op with its parts (part_first/part_count are filled in).
-  void add_op(OpRecord op, const std::vector<PartRecord>& parts);
-  void set_io(uint16_t input, uint16_t output) { input_ = input, output_ = output; }
-  void set_arenas(uint32_t external_bytes, uint32_t internal_bytes) { external_ = external_bytes, internal_ = internal_bytes; }
-  std::vector<TensorRecord>& tensors() { return tensors_; }
-  std::vector<OpRecord>& ops() { return ops_; }
-  std::vector<PartRecord>& parts() { return parts_; }
-  std::vector<uint8_t> build() const;  // header, tensors, ops, parts, data; CRC filled in
+// Plan memories of the test plans: 0 internal SRAM, 1 external memory (activations, then constants).
+inline constexpr int16_t kSram = 0, kExternal = 1;
 
- private:
-  std::vector<TensorRecord> tensors_;
-  std::vector<OpRecord> ops_;
-  std::vector<PartRecord> parts_;
-  std::vector<uint8_t> data_;
-  uint16_t input_ = 0, output_ = 0;
-  uint32_t external_ = 0, internal_ = 0;
+struct Copy {
+  Operand operand;
+  fb::Region src, dst;
+  int16_t buffer;
 };
+
+struct PlanPart {
+  int in_begin, in_end, out_begin, out_end, channel_begin, channel_end;
+  std::array<fb::Region, kOperandCount> at;  // memory -1 where absent
+  std::vector<Copy> copy_in, copy_when_due, copy_out;
+  bool copy_ahead = false;
+};
+
+struct PlanOp {
+  OpKind kind = OpKind::Invalid;
+  std::vector<uint16_t> inputs;
+  uint16_t output = 0;
+  int kernel = 0, stride = 0, dilation = 0, depth_multiplier = 0;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int act_min = -128, act_max = 127;
+  std::vector<int32_t> add_params;
+  fb::Region weights{-1, 0, 0}, bias{-1, 0, 0}, quant{-1, 0, 0};
+  fb::Partitioning partitioning = fb::Partitioning::None;
+  std::vector<PlanPart> parts;
+};
+
+struct PlanTensor {
+  int h, w, c;
+  fb::Region home;
+  int32_t zero_point;
+};
+
+struct PlanBuffer {
+  std::string name;
+  fb::BufferKind kind;
+  fb::Region region;
+};
+
+// The plan and its constants, as the builder serializes them (transfers and waits are derived by the
+// simulator's rules, as the compiler does; `streams` deals transfers round-robin over that many streams).
+struct Plan {
+  std::vector<PlanTensor> tensors;
+  std::vector<PlanBuffer> buffers;
+  std::vector<PlanOp> ops;
+  std::vector<uint8_t> constants;  // lies at [constants_base, +size) of the external memory
+  uint32_t constants_base = 0;
+  uint32_t external_bytes = 0, internal_bytes = 0;
+  uint16_t input = 0, output = 0;
+  int streams = 2;
+};
+
+std::vector<uint8_t> build(const Plan& plan);
 
 // Recomputes the CRC of a blob (after a test edited it on purpose).
 void refresh_crc(std::vector<uint8_t>& blob);
 
-// A small network exercising every kernel: conv 3x3/2 -> depthwise 3x3 -> conv 1x1 -> add (skip) -> pad ->
-// average pool -> reshape -> fully connected, random weights from `seed`. Partitioned: every op that may
-// be is split (rows or output channels) with overlays, weight copies and prefetches; otherwise all ops
-// run in place from the external arena.
+// A small network exercising every kernel: conv 3x3/2 -> conv 1x1 (branch) -> depthwise 3x3 -> conv 1x1 ->
+// add (skip) -> pad -> average pool -> reshape -> fully connected, random weights from `seed`. Partitioned:
+// every op that may be is split (rows or output channels) with input, weight, bias and quant copies into
+// SRAM buffers, copies issued ahead (cross-op prefetch where the input is complete) and an output overlay
+// (the depthwise op); otherwise all ops run in place from external memory.
+Plan make_test_plan(uint32_t seed, bool partitioned, int parts = 3);
+
 struct TestNetwork {
   std::vector<uint8_t> blob;
   uint32_t external_bytes, internal_bytes;

@@ -1,6 +1,7 @@
-// libFuzzer target: any bytes as a blob. The loader must reject or accept without faulting, and whatever
-// it accepts must run without touching memory outside the blob, the arenas or the overlays (ASan/UBSan
-// watch both). Half of the inputs get their CRC recomputed so that mutations reach the checks behind it.
+// libFuzzer target: any bytes as a blob (v2: 16-byte header with CRC, then the FlatBuffer; seeds from
+// tests/firmware/blob_builder). The loader must reject or accept without faulting, and whatever it accepts
+// must run without touching memory outside the blob's constants and the arenas (ASan/UBSan watch both).
+// Half of the inputs get their CRC recomputed so that mutations reach the Verifier and the checks behind it.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -1,5 +1,6 @@
 // The executor: a network run in place and the same network partitioned (rows, output channels, weight
-// overlays, prefetches) give the same bits; the results struct records every op.
+// copies, copies issued ahead and across ops, an output overlay) give the same bits; the results struct
+// records every op.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -75,17 +76,48 @@ TEST(Executor, RecordsEveryOpInTheResults) {
   EXPECT_EQ(r.magic, kResultsMagic);
   EXPECT_EQ(r.version, kResultsVersion);
   EXPECT_EQ(r.status, 0);
-  EXPECT_EQ(r.op_count, l.model.header().op_count);
+  EXPECT_EQ(r.op_count, l.model.op_count());
   EXPECT_STREQ(r.cycles_unit, "ns");
   EXPECT_GE(r.run_count, 1u);
   uint32_t parts = 0, dma_bytes = 0;
   for (uint32_t i = 0; i < r.op_count; ++i) {
-    EXPECT_EQ(r.ops[i].parts, l.model.op(i).part_count) << "op " << i;
+    EXPECT_EQ(r.ops[i].parts, l.model.plan().ops()->Get(i)->parts()->size()) << "op " << i;
     parts += r.ops[i].parts;
     dma_bytes += r.ops[i].dma_bytes;
   }
-  EXPECT_EQ(parts, l.model.header().part_count);
+  EXPECT_EQ(parts, l.model.part_count());
   EXPECT_GT(dma_bytes, 0u);
+}
+
+// A fully connected op with one quant pair (TFLite's per-tensor layer, as the core plans it) gives the bits of
+// the same pair repeated per channel.
+TEST(Executor, PerTensorFullyConnectedQuantEqualsTheRepeatedPair) {
+  test::Plan per_channel = test::make_test_plan(4, false);
+  test::PlanOp& dense = per_channel.ops.back();
+  ASSERT_EQ(dense.kind, OpKind::FullyConnected);
+  const uint32_t channels = dense.quant.bytes() / 8, at = dense.quant.offset() - per_channel.constants_base;
+  int32_t pair[2];
+  std::memcpy(&pair[0], &per_channel.constants[at], 4);
+  std::memcpy(&pair[1], &per_channel.constants[at + 4 * channels], 4);
+  for (uint32_t c = 0; c < channels; ++c) {
+    std::memcpy(&per_channel.constants[at + 4 * c], &pair[0], 4);
+    std::memcpy(&per_channel.constants[at + 4 * (channels + c)], &pair[1], 4);
+  }
+  test::Plan per_tensor = per_channel;
+  test::PlanOp& one = per_tensor.ops.back();
+  std::memcpy(&per_tensor.constants[at + 4], &pair[1], 4);
+  one.quant = fb::Region(one.quant.memory(), one.quant.offset(), 8);
+  one.parts[0].at[size_t(Operand::Quant)] = one.quant;
+  Loaded a, b;
+  load(test::TestNetwork{test::build(per_channel), per_channel.external_bytes, per_channel.internal_bytes}, a);
+  load(test::TestNetwork{test::build(per_tensor), per_tensor.external_bytes, per_tensor.internal_bytes}, b);
+  ASSERT_EQ(a.status, Status::kOk);
+  ASSERT_EQ(b.status, Status::kOk) << b.error.table << "[" << b.error.index << "]." << b.error.field;
+  std::vector<int8_t> input(a.model.input_bytes());
+  std::mt19937 rng(11);
+  for (auto& v : input) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
+  Results ra{}, rb{};
+  EXPECT_EQ(run_once(b, input, rb), run_once(a, input, ra));
 }
 
 TEST(Executor, RefusesAModelThatDidNotLoad) {

@@ -104,16 +104,18 @@ def run_qemu_command(
 def _blob_input_shape(blob: bytes, source: Path) -> tuple[int, int, int]:
     import struct
 
-    from tinyops.compiler._blob import _HEADER, _TENSOR, HEADER_BYTES
+    from tinyops.compiler._blob import HEADER_BYTES, read_blob
 
     if len(blob) < HEADER_BYTES:
         raise ValueError(f"{source}: not a model blob (shorter than its header)")
-    header = _HEADER.unpack_from(blob, 0)
-    tensor_table, tensor_count, input_tensor = header[5], header[6], header[15]
-    if input_tensor >= tensor_count or tensor_table + _TENSOR.size * (input_tensor + 1) > len(blob):
-        raise ValueError(f"{source}: header: input tensor {input_tensor} is not in the tensor table")
-    h, w, c = struct.unpack_from("<HHH", blob, tensor_table + _TENSOR.size * input_tensor)
-    return h, w, c
+    try:
+        model = read_blob(blob)  # header, version (a v1 blob: "blob v1, recompile") and CRC checked
+        if model.Input() >= model.TensorsLength():
+            raise ValueError(f"input: tensor {model.Input()} of {model.TensorsLength()}")
+        t = model.Tensors(model.Input())
+        return t.Height(), t.Width(), t.Channels()
+    except (ValueError, IndexError, struct.error) as e:
+        raise ValueError(f"{source}: not a loadable model blob: {e}") from e
 
 
 def register(app: typer.Typer) -> None:

@@ -1,10 +1,13 @@
-"""The model blob writer, byte for byte per firmware/BLOB_FORMAT.md (version 1).
+"""The model blob writer, version 2 (firmware/BLOB_FORMAT.md; the schema is firmware/schema/blob.fbs).
 
 Input: the IR (weights and the integer parameters derived once in ``_quant``), its mapping onto the core's
-Network, and the core's plan as its JSON document (``plan_to_json``): tensor homes, per-op partitioning,
-parts and overlay buffers. The writer translates; it never re-plans. Where the plan asks for something the
-blob v1 cannot express (e.g. an overlay too small for the blob's combined fill), the op reads its operands
-in place and the translation records a note, so that the report says so.
+Network, the core's plan as its JSON document (``plan_to_json``) and the DMA stream the simulator gave each
+transfer. The writer serializes the plan verbatim: its memories, buffers, tensor homes, every op's parts with
+where each operand is read and written, and every transfer, in the order the executor issues them (the
+simulator's order). It decides nothing: the only things it derives are the device addresses of the plan's
+memory ranges (the memory map), and which earlier transfers a part or a copy must wait for, by the simulator's
+own rules (a part waits for its copies and for output copies into the tensors it reads; a copy waits for
+output copies still reading the buffer it fills or still writing the rows it reads).
 """
 
 from __future__ import annotations
@@ -14,33 +17,44 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import flatbuffers
 import numpy as np
 
+from tinyops.compiler._blob_fb import (Buffer, Memory, Model, Op, Part, Region, Segment, Tensor, Transfer)
+from tinyops.compiler._blob_fb.BufferKind import BufferKind
+from tinyops.compiler._blob_fb.CopyList import CopyList
+from tinyops.compiler._blob_fb.FusedActivation import FusedActivation
+from tinyops.compiler._blob_fb.IssuePoint import IssuePoint
+from tinyops.compiler._blob_fb.Operand import Operand
+from tinyops.compiler._blob_fb.OpKind import OpKind as FbOpKind
+from tinyops.compiler._blob_fb.Partitioning import Partitioning
+from tinyops.compiler._blob_fb.Space import Space
 from tinyops.compiler._ir import OpKind, QuantizedModel, QuantizedOp
 from tinyops.compiler._network import NetworkMapping
 from tinyops.compiler._quant import scale_as_q31
 
-MAGIC = 0x42504F54
-VERSION = 1
-HEADER_BYTES = 64
-TENSOR_BYTES = 32
-OP_BYTES = 128
-PART_BYTES = 16
-MAX_OPS = 256
-NO_TENSOR = 0xFFFF
-KIND_CODE = {OpKind.CONV2D: 1, OpKind.DEPTHWISE_CONV2D: 2, OpKind.ADD: 3, OpKind.AVERAGE_POOL2D: 4,
-             OpKind.FULLY_CONNECTED: 5, OpKind.PAD: 6, OpKind.RESHAPE: 7}
-STRATEGY_CODE = {"none": 0, "rows": 1, "output_channels": 2}
-MEMORY_EXTERNAL, MEMORY_INTERNAL = 0, 1
-FLAG_COPY_WEIGHTS = 1 << 0
-FLAG_PREFETCH_NEXT = 1 << 1
-FUSED_HARD_SWISH = 1  # OpRecord.params[0] of a convolution (FusedActivation)
+MAGIC = 0x42504F54            # "TOPB", as in blob v1: a v1 blob is told apart by its version
+VERSION = 2
+HEADER_BYTES = 16             # magic u32, version u16, header_bytes u16, total_bytes u32, crc32 u32
+FILE_IDENTIFIER = b"TOP2"     # the FlatBuffer's identifier (schema: file_identifier)
+MAX_OPS = 256                 # the firmware's results table (results.hpp kMaxOps)
+CONSTANTS_ALIGNMENT = 16
+_HEADER = struct.Struct("<IHHII")
+assert _HEADER.size == HEADER_BYTES
 
-_HEADER = struct.Struct("<IHHIIIHHIIIIIIIHHII")
-_TENSOR = struct.Struct("<HHHBBIIiiiI")
-_OP = struct.Struct("<BBBBHHHHBBBBBBbbHHHH6i" + "II" * 4 + "II" + "II" * 4 + "I")
-_PART = struct.Struct("<HHHHHHI")
-assert (_HEADER.size, _TENSOR.size, _OP.size, _PART.size) == (HEADER_BYTES, TENSOR_BYTES, OP_BYTES, PART_BYTES)
+# Names the plan JSON uses -> the schema's enums (the schema is the one source of the codes).
+KIND_CODE = {OpKind.CONV2D: FbOpKind.Conv2d, OpKind.DEPTHWISE_CONV2D: FbOpKind.DepthwiseConv2d,
+             OpKind.ADD: FbOpKind.Add, OpKind.AVERAGE_POOL2D: FbOpKind.AveragePool2d,
+             OpKind.FULLY_CONNECTED: FbOpKind.FullyConnected, OpKind.PAD: FbOpKind.Pad,
+             OpKind.RESHAPE: FbOpKind.Reshape}
+PARTITIONING_CODE = {"none": Partitioning.None_, "rows": Partitioning.Rows,
+                     "output_channels": Partitioning.OutputChannels}
+OPERANDS = ("input", "input2", "weights", "bias", "quant", "output", "scratch")  # by Operand code
+OPERAND_CODE = {name: getattr(Operand, name.capitalize()) for name in OPERANDS}
+BUFFER_KIND_CODE = {name: getattr(BufferKind, name.capitalize()) for name in
+                    ("arena", "input", "weights", "bias", "quant", "output", "scratch")}
+LISTS = (("copy_in", CopyList.CopyIn), ("copy_when_due", CopyList.CopyWhenDue), ("copy_out", CopyList.CopyOut))
+PARAMS = ("weights", "bias", "quant")
 
 
 def _align(n: int, to: int = 4) -> int:
@@ -49,286 +63,487 @@ def _align(n: int, to: int = 4) -> int:
 
 @dataclass
 class BlobLayout:
-    """What the writer decided, for the plan report and tests."""
+    """What the blob holds, for the plan report and tests."""
 
     external_arena_bytes: int
     internal_arena_bytes: int
     data_bytes: int
     part_count: int
+    transfer_count: int
     op_strategies: list[str]
     notes: list[str] = field(default_factory=list)
 
 
-class _Data:
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def add(self, array: np.ndarray | None) -> tuple[int, int]:
-        if array is None or array.size == 0:
-            return 0, 0
-        raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
-        offset = self.size
-        padded = raw + b"\0" * (_align(len(raw)) - len(raw))
-        self.chunks.append(padded)
-        self.size += len(padded)
-        return offset, len(raw)
-
-
-class _Arenas:
-    """Maps plan regions to the blob's two arenas: the plan's SRAM memory is internal, the rest external."""
-
-    def __init__(self, plan: dict[str, Any], regions: list[dict[str, Any]]) -> None:
-        self.internal = plan.get("sram_memory")
-        memories = {r["memory"] for r in regions}
-        external = memories - {self.internal}
-        if len(external) > 1:
-            raise ValueError(f"plan: activations live in {sorted(external)}: the blob has one external arena")
-        self.base: dict[str, int] = {}
-        self.end: dict[str, int] = {}
-        for r in regions:
-            m = r["memory"]
-            self.base[m] = min(self.base.get(m, r["offset"]), r["offset"])
-            self.end[m] = max(self.end.get(m, 0), r["offset"] + r["bytes"])
-
-    def place(self, region: dict[str, Any]) -> tuple[int, int]:
-        kind = MEMORY_INTERNAL if region["memory"] == self.internal else MEMORY_EXTERNAL
-        return kind, region["offset"] - self.base[region["memory"]]
-
-    def size(self, kind: int) -> int:
-        names = [m for m in self.base if (m == self.internal) == (kind == MEMORY_INTERNAL)]
-        return max((self.end[m] - self.base[m] for m in names), default=0)
+@dataclass
+class _Transfer:
+    operand: str
+    list_code: int
+    issue: int
+    op: int
+    part: int          # global index of the part that lists it
+    issue_part: int    # global index of the part it is issued at
+    src: tuple[int, int, int]
+    dst: tuple[int, int, int]
+    buffer: int
+    stream: int = 0
+    waits: list[int] = field(default_factory=list)  # earlier transfers to land before it is issued
 
 
-def _input_overlays(model: QuantizedModel, op: QuantizedOp, op_plan: dict[str, Any],
-                    buffers: dict[str, dict[str, Any]], arenas: _Arenas, notes: list[str]) -> list[tuple[int, int]]:
-    """The ping-pong pair the plan stages the op's (first) input in, in fill order, if the blob's fill fits.
+class _Plan:
+    """The plan JSON with regions as (memory index, offset, bytes) and lookups by name."""
 
-    The blob v1 puts all inputs of a part back to back in one overlay; the plan may stage an add's second
-    input in other buffers (the published runtime uses the filter and im2col buffers): the same bytes are
-    copied at the same time, into the first input's buffer instead."""
-    used: list[str] = []
-    for part in op_plan["parts"]:
-        for t in part.get("copy_in", []):
-            if t["operand"] == "input" and t["buffer"] and t["buffer"] not in used:
-                used.append(t["buffer"])
-    if not used:
-        return []
-    if len(used) == 1:  # every part reads the same rows: one fill; the blob still names both buffers
-        used += [name for name, b in buffers.items() if b["kind"] == "input" and name != used[0]][:1]
-    if len(used) != 2:
-        notes.append(f"{op.name}: the plan stages its input in {len(used)} buffer(s), the blob v1 needs a "
-                     f"ping-pong pair: inputs read in place")
-        return []
-    rows = max(p["in_rows"][1] - p["in_rows"][0] for p in op_plan["parts"])
-    need = sum(_align(rows * model.tensors[i].shape[1] * model.tensors[i].shape[2]) for i in op.inputs)
-    overlays = []
-    for name in used:
-        region = buffers[name]["region"]
-        kind, offset = arenas.place(region)
-        if kind != MEMORY_INTERNAL or region["bytes"] < need:
-            notes.append(f"{op.name}: input buffer {name} ({region['bytes']} B) cannot hold the blob's fill "
-                         f"({need} B, all inputs back to back): inputs read in place")
-            return []
-        overlays.append((offset, region["bytes"]))
-    return overlays
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.doc = plan
+        self.memories = [(m["name"], int(m["size_bytes"])) for m in plan.get("memories", [])]
+        self.memory_index = {name: i for i, (name, _) in enumerate(self.memories)}
+        self.buffers = plan["buffers"]
+        self.buffer_index = {b["name"]: i for i, b in enumerate(self.buffers)}
+        sram = plan.get("sram_memory")
+        self.sram = self.memory_index.get(sram, -1) if sram is not None else -1
+
+    def region(self, r: dict[str, Any] | None, where: str) -> tuple[int, int, int] | None:
+        if r is None:
+            return None
+        if r.get("memory") not in self.memory_index:
+            raise ValueError(f"plan: {where}.memory: {r.get('memory')!r} is not one of the plan's memories "
+                             f"{[m for m, _ in self.memories]}")
+        return self.memory_index[r["memory"]], int(r["offset"]), int(r["bytes"])
 
 
-def _last_fill_buffer(op_plan: dict[str, Any], overlays: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """The overlay the op's last part reads (fills alternate and happen only when the row range changes)."""
-    if not overlays:
-        return None
-    fills, previous = 0, None
-    for p in op_plan["parts"]:
-        if tuple(p["in_rows"]) != previous:
-            fills, previous = fills + 1, tuple(p["in_rows"])
-    return overlays[(fills - 1) % 2]
+def _segments(plan: _Plan, arena_regions: list[tuple[int, int, int]],
+              param_regions: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int, int, int]], int]:
+    """The memory map: per plan memory, the range its activations/buffers use -> an arena, and the range its
+    constant params use -> the blob's constants. Returns (memory, space, offset, bytes, space_offset) rows and
+    the constants size."""
+    def extents(regions: list[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
+        out: dict[int, tuple[int, int]] = {}
+        for m, off, size in regions:
+            lo, hi = out.get(m, (off, off + size))
+            out[m] = (min(lo, off), max(hi, off + size))
+        return out
+
+    arenas, params = extents(arena_regions), extents(param_regions)
+    external = [m for m in arenas if m != plan.sram]
+    if len(external) > 1:
+        names = sorted(plan.memories[m][0] for m in external)
+        raise ValueError(f"plan: activations live in {names}: the firmware has one external arena")
+    rows: list[tuple[int, int, int, int, int]] = []
+    for m, (lo, hi) in sorted(arenas.items()):
+        space = Space.InternalArena if m == plan.sram else Space.ExternalArena
+        rows.append((m, space, lo, hi - lo, 0))
+    constants = 0
+    for m, (lo, hi) in sorted(params.items()):
+        if m in arenas and lo < arenas[m][1] and arenas[m][0] < hi:
+            raise ValueError(f"plan: op_params in {plan.memories[m][0]} [{lo}, {hi}) overlap the activations "
+                             f"and buffers there [{arenas[m][0]}, {arenas[m][1]})")
+        rows.append((m, Space.Constants, lo, hi - lo, constants))
+        constants = _align(constants + hi - lo, CONSTANTS_ALIGNMENT)
+    return rows, constants
 
 
-def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[0] + b[1] and b[0] < a[0] + a[1]
+def _param_arrays(op: QuantizedOp, quant_bytes: int | None = None) -> dict[str, bytes]:
+    """The bytes each constant param holds: weights, bias, quant = multipliers then shifts (the plan's layout).
+
+    A fully connected op the plan gives one quant pair (8 bytes: the core plans TFLite's per-tensor fully
+    connected) stores that pair, if its per-channel arrays repeat one value."""
+    def le(a: np.ndarray | None) -> bytes:
+        return b"" if a is None else np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
+
+    m, s = op.multipliers, op.shifts
+    if (op.kind == OpKind.FULLY_CONNECTED and quant_bytes == 8 and m is not None and m.size > 1
+            and np.all(m == m[0]) and np.all(s == s[0])):
+        m, s = m[:1], s[:1]
+    return {"weights": le(op.weights), "bias": le(op.bias), "quant": le(m) + le(s)}
 
 
-def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any]) -> tuple[bytes, BlobLayout]:
-    """Serialize ``model`` with ``plan`` (the core's plan JSON for ``mapping.network``) into a blob."""
+def _op_plans(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan entry of every IR op; a reshape (no core op: its output aliases its input) runs as one part."""
+    by_id = {o["op"]: o for o in plan["ops"]}
+    out = []
+    homes = plan["tensor_home"]
+    for k, op in enumerate(model.ops):
+        core_op = mapping.core_op[k]
+        if core_op is None:
+            src, dst = model.tensors[op.inputs[0]].shape, model.tensors[op.output].shape
+            out.append({"op": -1, "strategy": "alias", "partitioning": "none", "factor": 1,
+                        "output_overlay": False, "parts": [{
+                            "in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]],
+                            "at": {"input": homes[mapping.core_tensor[op.inputs[0]]],
+                                   "output": homes[mapping.core_tensor[op.output]]},
+                            "copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
+        elif core_op not in by_id:
+            raise ValueError(f"plan: ops: no entry for op {core_op} ({op.name})")
+        else:
+            out.append(by_id[core_op])
+    return out
+
+
+def _overlaps(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    return a[0] == b[0] and a[1] < b[1] + b[2] and b[1] < a[1] + a[2]
+
+
+def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel, mapping: NetworkMapping,
+              streams: list[int] | None) -> tuple[list[_Transfer], list[list[int]]]:
+    """Every transfer in the simulator's issue order, and per global part the transfers it waits for."""
+    transfers: list[_Transfer] = []
+    parts = [(k, p, part) for k, o in enumerate(op_plans) for p, part in enumerate(o["parts"])]
+    first_part = {}
+    for g, (k, p, _) in enumerate(parts):
+        first_part.setdefault(k, g)
+
+    def add(part_index: int, issue_part: int, issue: int, name: str, code: int) -> None:
+        k, p, part = parts[part_index]
+        for j, t in enumerate(part.get(name, [])):
+            where = f"ops[{k}].parts[{p}].{name}[{j}]"
+            buffer = t.get("buffer")
+            if buffer is not None and buffer not in plan.buffer_index:
+                raise ValueError(f"plan: {where}.buffer: no buffer named {buffer!r}")
+            src, dst = plan.region(t["src"], where + ".src"), plan.region(t["dst"], where + ".dst")
+            if src[2] != dst[2]:
+                raise ValueError(f"plan: {where}: src has {src[2]} bytes, dst {dst[2]}")
+            transfers.append(_Transfer(t["operand"], code, issue, k, part_index, issue_part, src, dst,
+                                       plan.buffer_index.get(buffer, -1) if buffer else -1))
+
+    for g, (k, p, part) in enumerate(parts):
+        if not (part.get("copy_ahead", False) and g > 0):
+            add(g, g, IssuePoint.Due, "copy_in", CopyList.CopyIn)
+        add(g, g, IssuePoint.Due, "copy_when_due", CopyList.CopyWhenDue)
+        if g + 1 < len(parts) and parts[g + 1][2].get("copy_ahead", False):
+            add(g + 1, g, IssuePoint.Ahead, "copy_in", CopyList.CopyIn)
+        add(g, g, IssuePoint.AfterCompute, "copy_out", CopyList.CopyOut)
+
+    if transfers and streams is None:
+        raise ValueError("plan: has transfers but no DMA stream for them (compile_model takes them from the "
+                         "simulator's timeline)")
+    if streams is not None:
+        if len(streams) != len(transfers):
+            raise ValueError(f"streams: {len(streams)} for the plan's {len(transfers)} transfers")
+        for t, s in zip(transfers, streams):
+            t.stream = s
+
+    # What waits for what, by the simulator's rules.
+    buffer_regions = [plan.region(b["region"], f"buffers[{i}].region") if b.get("region") else None
+                      for i, b in enumerate(plan.buffers)]
+
+    def buffer_of(r: tuple[int, int, int] | None) -> int:
+        if r is None:
+            return -1
+        return next((i for i, b in enumerate(buffer_regions) if b and b[0] == r[0] and b[1] <= r[1]
+                     and r[1] + r[2] <= b[1] + b[2] and plan.buffers[i]["kind"] != "arena"), -1)
+
+    pending_out: list[int] = []  # output copies no part or copy has waited for yet
+    by_issue: dict[int, list[int]] = {}
+    for i, t in enumerate(transfers):
+        by_issue.setdefault(t.issue_part, []).append(i)
+    waits: list[list[int]] = []
+    homes = plan.doc["tensor_home"]
+
+    def issue(indices: list[int]) -> None:
+        """A copy waits for output copies still reading the buffer it fills or writing the bytes it reads."""
+        nonlocal pending_out
+        for i in indices:
+            t = transfers[i]
+            if t.list_code == CopyList.CopyOut:
+                continue
+            b = t.buffer if t.buffer >= 0 else buffer_of(t.dst)
+            t.waits = [j for j in pending_out if (b >= 0 and buffer_of(transfers[j].src) == b)
+                       or _overlaps(transfers[j].dst, t.src)]
+            pending_out = [j for j in pending_out if j not in t.waits]
+
+    for g, (k, p, part) in enumerate(parts):
+        issue([i for i in by_issue.get(g, []) if transfers[i].issue == IssuePoint.Due])
+        own = [i for i, t in enumerate(transfers) if t.part == g and t.list_code != CopyList.CopyOut]
+        op = model.ops[k]
+        inputs = [plan.region(homes[mapping.core_tensor[x]], f"tensor_home[{mapping.core_tensor[x]}]")
+                  for x in op.inputs]
+        feeds = [j for j in pending_out if any(_overlaps(transfers[j].dst, r) for r in inputs if r)]
+        out_at = plan.region(part.get("at", {}).get("output"), f"ops[{k}].parts[{p}].at.output")
+        out_buffer = buffer_of(out_at) if part.get("copy_out") else -1
+        busy = [j for j in pending_out if out_buffer >= 0 and buffer_of(transfers[j].src) == out_buffer]
+        wait = sorted(set(own + feeds + busy))
+        pending_out = [j for j in pending_out if j not in wait]
+        waits.append(wait)
+        issue([i for i in by_issue.get(g, []) if transfers[i].issue == IssuePoint.Ahead])
+        pending_out += [i for i in by_issue.get(g, []) if transfers[i].list_code == CopyList.CopyOut]
+    return transfers, waits
+
+
+def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any],
+               streams: list[int] | None = None, predicted_ms: float = 0.0) -> tuple[bytes, BlobLayout]:
+    """Serialize ``model`` with ``plan`` (the core's plan JSON for ``mapping.network``) into a blob v2.
+
+    ``streams``: the DMA stream of each transfer in issue order (the simulator's timeline; see
+    ``transfer_streams``), required when the plan has transfers."""
     if plan.get("format") != "tinyops-plan":
         raise ValueError(f"plan: format: expected 'tinyops-plan', got {plan.get('format')!r}")
     if not plan.get("fits", False):
         raise ValueError(f"plan ({plan.get('strategy')} on {plan.get('board')}) does not fit: {plan.get('why')}")
     if len(model.ops) > MAX_OPS:
         raise ValueError(f"{model.source}: {len(model.ops)} ops, the blob holds at most {MAX_OPS}")
-    op_plans = {o["op"]: o for o in plan["ops"]}
+    p = _Plan(plan)
+    op_plans = _op_plans(model, mapping, plan)
     homes = plan["tensor_home"]
-    buffers = {b["name"]: b for b in plan["buffers"]}
-    activation_regions = [homes[mapping.core_tensor[i]] for i in range(len(model.tensors))]
-    if any(r is None for r in activation_regions):
-        raise ValueError("plan: tensor_home: every activation needs a home")
-    staging = [b["region"] for b in plan["buffers"] if b["kind"] != "arena" and b["region"]]
-    arenas = _Arenas(plan, activation_regions + staging)
+    tensor_homes = []
+    for i in range(len(model.tensors)):
+        home = homes[mapping.core_tensor[i]] if mapping.core_tensor[i] < len(homes) else None
+        if home is None:
+            raise ValueError(f"plan: tensor_home[{mapping.core_tensor[i]}]: every activation needs a home")
+        tensor_homes.append(p.region(home, f"tensor_home[{mapping.core_tensor[i]}]"))
 
-    tensors = b""
-    for i, t in enumerate(model.tensors):
-        kind, offset = arenas.place(activation_regions[i])
-        multiplier, shift = scale_as_q31(t.scale)
-        h, w, c = t.shape
-        tensors += _TENSOR.pack(h, w, c, kind, 0, offset, t.bytes, t.zero_point, multiplier, shift, 0)
-
-    data = _Data()
-    parts = b""
-    part_count = 0
-    notes: list[str] = []
-    strategies: list[str] = []
-    decided: list[tuple[QuantizedOp, dict[str, Any], list[tuple[int, int]], int, int]] = []
+    # Constant params: the plan's homes, checked against the IR's arrays.
+    param_homes: list[dict[str, tuple[int, int, int]]] = []
     for k, op in enumerate(model.ops):
         core_op = mapping.core_op[k]
-        out_shape = model.tensors[op.output].shape
-        if core_op is None:  # reshape: one in-place part, storage shared with its input
-            op_plan: dict[str, Any] = {"partitioning": "none", "strategy": "alias", "parts": [
-                {"in_rows": [0, model.tensors[op.inputs[0]].shape[0]], "out_rows": [0, out_shape[0]],
-                 "out_channels": [0, out_shape[2]]}]}
-        elif core_op not in op_plans:
-            raise ValueError(f"plan: ops: no entry for op {core_op} ({op.name})")
-        else:
-            op_plan = op_plans[core_op]
-        strategies.append(op_plan["strategy"])
-        overlays = (_input_overlays(model, op, op_plan, buffers, arenas, notes)
-                    if op_plan["partitioning"] == "rows" else [])
-        decided.append((op, op_plan, overlays, part_count, len(op_plan["parts"])))
-        for p in op_plan["parts"]:
-            parts += _PART.pack(p["in_rows"][0], p["in_rows"][1], p["out_rows"][0], p["out_rows"][1],
-                                p["out_channels"][0], p["out_channels"][1], 0)
-            part_count += 1
+        entry = plan["op_params"][core_op] if core_op is not None and core_op < len(plan["op_params"]) else {}
+        arrays = _param_arrays(op, (entry.get("quant") or {}).get("bytes"))
+        homes_k = {}
+        for name in PARAMS:
+            r = p.region(entry.get(name), f"op_params[{core_op}].{name}")
+            if (r[2] if r else 0) != len(arrays[name]):
+                raise ValueError(f"plan: op_params[{core_op}].{name}: {r[2] if r else 0} bytes, {op.name} has "
+                                 f"{len(arrays[name])}")
+            if r:
+                homes_k[name] = r
+        param_homes.append(homes_k)
 
-    ops = b""
-    weight_staging = _weight_staging(buffers, arenas)
-    unexpressed = {"prefetches": 0, "output overlays": 0}
-    for k, (op, op_plan, overlays, first, count) in enumerate(decided):
-        flags = 0
-        if k + 1 < len(decided) and _prefetches(model, decided[k], decided[k + 1], activation_regions):
-            flags |= FLAG_PREFETCH_NEXT
-        elif k + 1 < len(decided) and decided[k + 1][1]["parts"][0].get("copy_ahead", False):
-            unexpressed["prefetches"] += 1
-        unexpressed["output overlays"] += bool(op_plan.get("output_overlay", False))
-        weight_overlays = (_weight_overlays(model, op, op_plan, weight_staging)
-                           if op_plan["partitioning"] in ("rows", "output_channels") else [])
-        if weight_overlays:
-            flags |= FLAG_COPY_WEIGHTS
-        elif op.weights is not None and _copies_weights(op_plan):
-            notes.append(f"{op.name}: the plan copies its weights into SRAM, but two combined slices do not fit "
-                         f"the plan's staging buffers: read in place")
-        ops += _op_record(op, STRATEGY_CODE[op_plan["partitioning"]], flags, data, overlays, weight_overlays,
-                          first, count)
+    arena_regions = list(tensor_homes)
+    arena_regions += [p.region(b["region"], f"buffers[{i}].region") for i, b in enumerate(p.buffers) if b.get("region")]
+    for k, o in enumerate(op_plans):
+        for j, part in enumerate(o["parts"]):
+            for name, r in part.get("at", {}).items():
+                if name not in PARAMS and r is not None:
+                    arena_regions.append(p.region(r, f"ops[{k}].parts[{j}].at.{name}"))
+    segments, constants_bytes = _segments(p, arena_regions, [r for h in param_homes for r in h.values()])
+    constants = bytearray(constants_bytes)
+    for op, homes_k in zip(model.ops, param_homes):
+        arrays = _param_arrays(op, homes_k["quant"][2] if "quant" in homes_k else None)
+        for name, (m, off, size) in homes_k.items():
+            seg = next(s for s in segments if s[0] == m and s[1] == Space.Constants)
+            at = seg[4] + off - seg[2]
+            constants[at:at + size] = arrays[name]
 
-    if any(unexpressed.values()):
-        notes.append("the blob v1 cannot say: " + ", ".join(f"{n} {what}" for what, n in unexpressed.items() if n)
-                     + " of the plan (prefetched copies are made when the op starts, outputs go straight home)")
-    tables_end = HEADER_BYTES
-    tensor_table = tables_end
-    op_table = _align(tensor_table + len(tensors))
-    part_table = _align(op_table + len(ops))
-    data_offset = _align(part_table + len(parts))
-    body = bytearray(data_offset + data.size)
-    body[tensor_table:tensor_table + len(tensors)] = tensors
-    body[op_table:op_table + len(ops)] = ops
-    body[part_table:part_table + len(parts)] = parts
-    body[data_offset:] = b"".join(data.chunks)
-    layout = BlobLayout(arenas.size(MEMORY_EXTERNAL), arenas.size(MEMORY_INTERNAL), data.size, part_count,
-                        strategies, notes)
-    header = _HEADER.pack(MAGIC, VERSION, HEADER_BYTES, len(body), 0, tensor_table, len(model.tensors),
-                          len(model.ops), op_table, part_table, part_count, data_offset, data.size,
-                          layout.external_arena_bytes, layout.internal_arena_bytes, model.input, model.output, 0, 0)
-    body[:HEADER_BYTES] = header
-    struct.pack_into("<I", body, 12, zlib.crc32(bytes(body[16:])) & 0xFFFFFFFF)
-    return bytes(body), layout
+    transfers, waits = _schedule(p, op_plans, model, mapping, streams)
+    b = flatbuffers.Builder(len(constants) + 65536)
+
+    def region(r: tuple[int, int, int] | None) -> int:
+        m, off, size = r if r else (-1, 0, 0)
+        return Region.CreateRegion(b, m, off, size)
+
+    # Vectors and strings first (FlatBuffers builds back to front; tables may not nest their children).
+    b.StartVector(1, len(constants), CONSTANTS_ALIGNMENT)
+    b.head = b.head - len(constants)
+    b.Bytes[b.head:b.head + len(constants)] = bytes(constants)
+    constants_vec = b.EndVector()
+    memories = []
+    for name, size in p.memories:
+        s = b.CreateString(name)
+        Memory.Start(b)
+        Memory.AddName(b, s)
+        Memory.AddSizeBytes(b, size)
+        memories.append(Memory.End(b))
+    buffers = []
+    for i, buf in enumerate(p.buffers):
+        s = b.CreateString(buf["name"])
+        Buffer.Start(b)
+        Buffer.AddName(b, s)
+        Buffer.AddKind(b, BUFFER_KIND_CODE[buf["kind"]])
+        Buffer.AddRegion(b, region(p.region(buf["region"], f"buffers[{i}].region")))
+        buffers.append(Buffer.End(b))
+    tensors = []
+    for i, t in enumerate(model.tensors):
+        multiplier, shift = scale_as_q31(t.scale)
+        Tensor.Start(b)
+        Tensor.AddHeight(b, t.shape[0])
+        Tensor.AddWidth(b, t.shape[1])
+        Tensor.AddChannels(b, t.shape[2])
+        Tensor.AddHome(b, region(tensor_homes[i]))
+        Tensor.AddZeroPoint(b, t.zero_point)
+        Tensor.AddScaleMultiplier(b, multiplier)
+        Tensor.AddScaleShift(b, shift)
+        tensors.append(Tensor.End(b))
+    ops = []
+    g = 0
+    for k, (op, o) in enumerate(zip(model.ops, op_plans)):
+        ops.append(_op_table(b, region, p, op, o, param_homes[k], waits, g))
+        g += len(o["parts"])
+
+    def vector(items: list[int], start) -> int:
+        start(b, len(items))
+        for x in reversed(items):
+            b.PrependUOffsetTRelative(x)
+        return b.EndVector()
+
+    memories_vec = vector(memories, Model.StartMemoriesVector)
+    buffers_vec = vector(buffers, Model.StartBuffersVector)
+    tensors_vec = vector(tensors, Model.StartTensorsVector)
+    ops_vec = vector(ops, Model.StartOpsVector)
+    Model.StartSegmentsVector(b, len(segments))
+    for m, space, off, size, space_off in reversed(segments):
+        Segment.CreateSegment(b, m, space, off, size, space_off)
+    segments_vec = b.EndVector()
+    transfer_waits: list[int] = []
+    wait_first = []
+    for t in transfers:
+        wait_first.append(len(transfer_waits))
+        transfer_waits += t.waits
+    Model.StartTransferWaitsVector(b, len(transfer_waits))
+    for x in reversed(transfer_waits):
+        b.PrependUint32(x)
+    transfer_waits_vec = b.EndVector()
+    Model.StartTransfersVector(b, len(transfers))
+    for t, first in zip(reversed(transfers), reversed(wait_first)):
+        Transfer.CreateTransfer(b, OPERAND_CODE[t.operand], t.list_code, t.issue, t.stream, t.buffer, t.op,
+                                t.part, t.issue_part, first, len(t.waits), *(t.src), *(t.dst))
+    transfers_vec = b.EndVector()
+    strings = {key: b.CreateString(str(plan.get(key, ""))) for key in ("network", "board", "strategy")}
+    Model.Start(b)
+    Model.AddNetwork(b, strings["network"])
+    Model.AddBoard(b, strings["board"])
+    Model.AddStrategy(b, strings["strategy"])
+    Model.AddDmaStreams(b, max((t.stream for t in transfers), default=0) + 1)
+    Model.AddMemories(b, memories_vec)
+    Model.AddSramMemory(b, p.sram)
+    Model.AddSegments(b, segments_vec)
+    external = sum(s[3] for s in segments if s[1] == Space.ExternalArena)
+    internal = sum(s[3] for s in segments if s[1] == Space.InternalArena)
+    Model.AddExternalArenaBytes(b, external)
+    Model.AddInternalArenaBytes(b, internal)
+    Model.AddBuffers(b, buffers_vec)
+    Model.AddTensors(b, tensors_vec)
+    Model.AddOps(b, ops_vec)
+    Model.AddTransfers(b, transfers_vec)
+    Model.AddTransferWaits(b, transfer_waits_vec)
+    Model.AddInput(b, model.input)
+    Model.AddOutput(b, model.output)
+    Model.AddConstants(b, constants_vec)
+    Model.AddPredictedMs(b, predicted_ms)
+    b.Finish(Model.End(b), file_identifier=FILE_IDENTIFIER)
+    body = bytes(b.Output())
+    header = _HEADER.pack(MAGIC, VERSION, HEADER_BYTES, HEADER_BYTES + len(body), zlib.crc32(body) & 0xFFFFFFFF)
+    layout = BlobLayout(external, internal, constants_bytes, g, len(transfers), [o["strategy"] for o in op_plans])
+    return header + body, layout
 
 
-def _weight_staging(buffers: dict[str, dict[str, Any]], arenas: _Arenas) -> tuple[int, int] | None:
-    """The largest contiguous internal range of the plan's weight/bias/quant/scratch buffers (offset, bytes).
-
-    The plan stages filters, biases and quant params in separate buffers; the blob v1 stages an op's
-    weights, bias, multipliers and shifts together, in a ping-pong pair: it is laid out here, in the SRAM
-    the plan reserved for exactly that staging (the firmware has no im2col buffer, so scratch is free)."""
-    runs: list[list[int]] = []
-    regions = sorted((arenas.place(b["region"])[1], b["region"]["bytes"]) for b in buffers.values()
-                     if b["kind"] in ("weights", "bias", "quant", "scratch") and b["region"]
-                     and arenas.place(b["region"])[0] == MEMORY_INTERNAL)
-    for offset, size in regions:
-        if runs and offset <= runs[-1][1]:
-            runs[-1][1] = max(runs[-1][1], offset + size)
-        else:
-            runs.append([offset, offset + size])
-    if not runs:
-        return None
-    start, end = max(runs, key=lambda r: r[1] - r[0])
-    start = _align(start)
-    return (start, end - start) if end > start else None
-
-
-def _copies_weights(op_plan: dict[str, Any]) -> bool:
-    return any(t["operand"] == "weights" for p in op_plan["parts"]
-               for t in p.get("copy_in", []) + p.get("copy_when_due", []))
-
-
-def _weight_overlays(model: QuantizedModel, op: QuantizedOp, op_plan: dict[str, Any],
-                     staging: tuple[int, int] | None) -> list[tuple[int, int]]:
-    """A ping-pong pair for the op's combined weight slices, where the plan copies its weights into SRAM."""
-    if staging is None or op.weights is None or not _copies_weights(op_plan):
-        return []
-    channels = op.out_channels
-    per_channel = op.weights.size // channels if op.kind != OpKind.DEPTHWISE_CONV2D else 0
-    need = 0
-    for p in op_plan["parts"]:
-        n = p["out_channels"][1] - p["out_channels"][0]
-        weights = per_channel * n if per_channel else op.weights.size
-        need = max(need, _align(weights) + 3 * 4 * n)
-    need = _align(need)
-    if 2 * need > staging[1]:
-        return []
-    return [(staging[0], need), (staging[0] + need, need)]
-
-
-def _prefetches(model: QuantizedModel, this: tuple, following: tuple, homes: list[dict[str, Any]]) -> bool:
-    """Whether the plan prefetches the next op's first input part during this op (and the blob can say so:
-    the next op is staged, reads nothing this op writes, and its first fill does not hit a buffer in use)."""
-    op, op_plan, overlays, _, _ = this
-    nxt, nxt_plan, nxt_overlays, _, _ = following
-    if not nxt_overlays or not nxt_plan["parts"] or not nxt_plan["parts"][0].get("copy_ahead", False):
-        return False
-    out = homes[op.output]
-    for i in nxt.inputs:
-        home = homes[i]
-        if i == op.output or (home["memory"] == out["memory"] and
-                              _overlap((home["offset"], home["bytes"]), (out["offset"], out["bytes"]))):
-            return False
-    last = _last_fill_buffer(op_plan, overlays)
-    return last is None or not _overlap(nxt_overlays[0], last)
-
-
-def _op_record(op: QuantizedOp, strategy: int, flags: int, data: _Data, overlays: list[tuple[int, int]],
-               weight_overlays: list[tuple[int, int]], part_first: int, part_count: int) -> bytes:
+def _op_table(b: flatbuffers.Builder, region, p: _Plan, op: QuantizedOp, o: dict[str, Any],
+              homes: dict[str, tuple[int, int, int]], waits: list[list[int]], first_part: int) -> int:
+    k_where = f"ops[op {o['op']}]"
+    parts = []
+    for j, part in enumerate(o["parts"]):
+        wait = waits[first_part + j]
+        Part.StartWaitsVector(b, len(wait))
+        for x in reversed(wait):
+            b.PrependUint32(x)
+        waits_vec = b.EndVector()
+        at = part.get("at", {})
+        unknown = set(at) - set(OPERANDS)
+        if unknown:
+            raise ValueError(f"plan: {k_where}.parts[{j}].at: unknown operands {sorted(unknown)}")
+        Part.StartAtVector(b, len(OPERANDS))
+        for name in reversed(OPERANDS):
+            region(p.region(at.get(name), f"{k_where}.parts[{j}].at.{name}"))
+        at_vec = b.EndVector()
+        Part.Start(b)
+        Part.AddInRowBegin(b, part["in_rows"][0])
+        Part.AddInRowEnd(b, part["in_rows"][1])
+        Part.AddOutRowBegin(b, part["out_rows"][0])
+        Part.AddOutRowEnd(b, part["out_rows"][1])
+        Part.AddChannelBegin(b, part["out_channels"][0])
+        Part.AddChannelEnd(b, part["out_channels"][1])
+        Part.AddCopyAhead(b, bool(part.get("copy_ahead", False)))
+        Part.AddAt(b, at_vec)
+        Part.AddWaits(b, waits_vec)
+        parts.append(Part.End(b))
+    Op.StartPartsVector(b, len(parts))
+    for x in reversed(parts):
+        b.PrependUOffsetTRelative(x)
+    parts_vec = b.EndVector()
+    Op.StartInputsVector(b, len(op.inputs))
+    for x in reversed(op.inputs):
+        b.PrependUint16(x)
+    inputs_vec = b.EndVector()
+    add_vec = None
+    if op.kind == OpKind.ADD:
+        Op.StartAddParamsVector(b, 6)
+        for x in reversed(op.add_params):
+            b.PrependInt32(x)
+        add_vec = b.EndVector()
+    name = b.CreateString(op.name)
+    strategy = b.CreateString(o["strategy"])
     windowed = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
     convolution = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D)
-    kernel = op.kernel if windowed else (0, 0)
-    stride = op.stride if windowed else (0, 0)
-    dilation = op.dilation if convolution else (0, 0)
-    padded = windowed or op.kind == OpKind.PAD
-    p = op.padding
-    pads = (p.top, p.left, p.bottom, p.right) if padded else (0, 0, 0, 0)
-    clamps = (op.act_min, op.act_max)  # pad and reshape: the full int8 range
-    depth_multiplier = {OpKind.CONV2D: 1, OpKind.DEPTHWISE_CONV2D: op.depth_multiplier}.get(op.kind, 0)
-    params = [0] * 6
-    if op.kind == OpKind.ADD:
-        params = list(op.add_params)
-    elif op.activation == "hard_swish":  # BLOB_FORMAT.md: FusedActivation::kHardSwish
+    Op.Start(b)
+    Op.AddKind(b, KIND_CODE[op.kind])
+    Op.AddName(b, name)
+    Op.AddPlanOp(b, o["op"])
+    Op.AddStrategy(b, strategy)
+    if o["partitioning"] not in PARTITIONING_CODE:
+        raise ValueError(f"plan: {k_where}.partitioning: {o['partitioning']!r}")
+    Op.AddPartitioning(b, PARTITIONING_CODE[o["partitioning"]])
+    Op.AddFactor(b, o.get("factor", 1))
+    Op.AddOutputOverlay(b, bool(o.get("output_overlay", False)))
+    Op.AddInputs(b, inputs_vec)
+    Op.AddOutput(b, op.output)
+    if windowed:
+        Op.AddKernelH(b, op.kernel[0])
+        Op.AddKernelW(b, op.kernel[1])
+        Op.AddStrideH(b, op.stride[0])
+        Op.AddStrideW(b, op.stride[1])
+    if convolution:
+        Op.AddDilationH(b, op.dilation[0])
+        Op.AddDilationW(b, op.dilation[1])
+        Op.AddDepthMultiplier(b, 1 if op.kind == OpKind.CONV2D else op.depth_multiplier)
+    Op.AddActMin(b, op.act_min)
+    Op.AddActMax(b, op.act_max)
+    if windowed or op.kind == OpKind.PAD:
+        Op.AddPadTop(b, op.padding.top)
+        Op.AddPadLeft(b, op.padding.left)
+        Op.AddPadBottom(b, op.padding.bottom)
+        Op.AddPadRight(b, op.padding.right)
+    if op.activation == "hard_swish":
         reluish_m, reluish_e, output_m, output_e = op.hard_swish_params
-        params = [FUSED_HARD_SWISH, op.pre_activation_zero_point, reluish_m, reluish_e, output_m, output_e]
-    elif op.kind == OpKind.FULLY_CONNECTED:
-        params[0] = op.weight_zero_point
-    inputs = list(op.inputs) + [NO_TENSOR] * (2 - len(op.inputs))
-    refs = [data.add(op.weights), data.add(op.bias), data.add(op.multipliers), data.add(op.shifts)]
-    in_ov = overlays + [(0, 0)] * (2 - len(overlays))
-    w_ov = weight_overlays + [(0, 0)] * (2 - len(weight_overlays))
-    return _OP.pack(KIND_CODE[op.kind], strategy, flags, 0, inputs[0], inputs[1], op.output, depth_multiplier,
-                    *kernel, *stride, *dilation, *clamps, *pads, *params,
-                    *[v for ref in refs for v in ref], part_first, part_count,
-                    *[v for ov in in_ov for v in ov], *[v for ov in w_ov for v in ov], 0)
+        Op.AddActivation(b, FusedActivation.HardSwish)
+        Op.AddPreActivationZeroPoint(b, op.pre_activation_zero_point)
+        Op.AddReluishMultiplier(b, reluish_m)
+        Op.AddReluishExponent(b, reluish_e)
+        Op.AddHsOutputMultiplier(b, output_m)
+        Op.AddHsOutputExponent(b, output_e)
+    if add_vec is not None:
+        Op.AddAddParams(b, add_vec)
+    if op.kind == OpKind.FULLY_CONNECTED:
+        Op.AddWeightsZeroPoint(b, op.weight_zero_point)
+    for name_, add in (("weights", Op.AddWeights), ("bias", Op.AddBias), ("quant", Op.AddQuant)):
+        if name_ in homes:
+            add(b, region(homes[name_]))
+    Op.AddFirstPart(b, first_part)
+    Op.AddParts(b, parts_vec)
+    return Op.End(b)
+
+
+def read_blob(blob: bytes) -> Any:
+    """The blob's FlatBuffer root (``_blob_fb.Model.Model``) after the header and CRC checks (ValueError)."""
+    if len(blob) < HEADER_BYTES:
+        raise ValueError(f"blob: {len(blob)} bytes, shorter than the {HEADER_BYTES}-byte header")
+    magic, version, header_bytes, total, crc = _HEADER.unpack_from(blob, 0)
+    if magic != MAGIC:
+        raise ValueError(f"blob: magic: {magic:#x}, expected {MAGIC:#x}")
+    if version != VERSION:
+        raise ValueError(f"blob: version {version}: " + ("blob v1, recompile" if version == 1 else "unsupported"))
+    if header_bytes != HEADER_BYTES or total > len(blob) or total < HEADER_BYTES:
+        raise ValueError("blob: header_bytes/total_bytes")
+    if zlib.crc32(blob[HEADER_BYTES:total]) & 0xFFFFFFFF != crc:
+        raise ValueError("blob: crc32 mismatch")
+    body = bytearray(blob[HEADER_BYTES:total])
+    if not Model.Model.ModelBufferHasIdentifier(body, 0):
+        raise ValueError(f"blob: file identifier is not {FILE_IDENTIFIER!r}")
+    return Model.Model.GetRootAs(body, 0)
+
+
+def transfer_streams(timeline: list[dict[str, Any]]) -> list[int]:
+    """The DMA stream of each transfer, in issue order, from the simulator's timeline ('DMA<k>' lanes; a copy
+    on the CPU lane, on a board without DMA, is stream 0)."""
+    out = []
+    for e in timeline:
+        if e["kind"] in ("copy_in", "copy_out"):
+            lane = e["lane"]
+            out.append(int(lane[3:]) if lane.startswith("DMA") else 0)
+    return out

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tinyops.compiler._blob import BlobLayout, write_blob
+from tinyops.compiler._blob import BlobLayout, transfer_streams, write_blob
 from tinyops.compiler._handoff import load_any
 from tinyops.compiler._ir import OpKind, QuantizedModel
 from tinyops.compiler._network import NetworkMapping, to_network
@@ -157,6 +157,8 @@ def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, s
     if not plan.fits:
         raise PlanDoesNotFit(f"{model.name}: strategy {strategy} does not fit on {plan.board}: {plan.why}")
     plan_json = json.loads(plan.to_json())
-    blob, layout = write_blob(model, mapping, plan_json)
-    predicted_ms = float(_core.simulate(mapping.network, plan, board_obj, False).latency_ms)
+    # The plan as scored: its latency, and the DMA stream the simulator gave each transfer.
+    sim = _core.simulate(mapping.network, plan, board_obj, True)
+    predicted_ms = float(sim.latency_ms)
+    blob, layout = write_blob(model, mapping, plan_json, transfer_streams(sim.timeline), predicted_ms)
     return CompiledModel(model, mapping, plan, plan_json, blob, layout, predicted_ms, board_obj)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyops import _core
-from tinyops.compiler._ir import OpKind, QuantizedModel
+from tinyops.compiler._ir import OpKind, QuantizedModel, QuantizedOp
 
 _CORE_KIND = {
     OpKind.CONV2D: "conv2d",
@@ -48,6 +48,14 @@ class NetworkMapping:
     core_op: list[int | None]   # IR op index -> core op id (None for reshape)
 
 
+def _per_channel_quant(op: QuantizedOp) -> bool:
+    """Whether a fully connected op needs a requantization pair per output channel (the IR repeats a per-tensor
+    pair per channel: then the core plans one pair, as TFLite does)."""
+    m, s = op.multipliers, op.shifts
+    return (op.kind == OpKind.FULLY_CONNECTED and m is not None and s is not None
+            and not (bool(np.all(m == m.flat[0])) and bool(np.all(s == s.flat[0]))))
+
+
 def to_network(model: QuantizedModel) -> NetworkMapping:
     """Build the core Network of ``model`` (ValueError naming the op for what the core cannot plan)."""
     net = _core.Network(model.name)
@@ -72,7 +80,8 @@ def to_network(model: QuantizedModel) -> NetworkMapping:
         core_id = net.add_op(_CORE_KIND[op.kind], op.name, inputs, out_channels=model.tensors[op.output].shape[2],
                              kernel_h=op.kernel[0], kernel_w=op.kernel[1], stride=op.stride[0],
                              padding=[p.top, p.left, p.bottom, p.right], act=_CORE_ACT[op.activation],
-                             slow_requant_share=slow_requant_share(op.shifts))
+                             slow_requant_share=slow_requant_share(op.shifts),
+                             per_channel_quant=_per_channel_quant(op))
         core_op.append(core_id)
         core_tensor[op.output] = net.ops[core_id].output
         got = net.tensors[core_tensor[op.output]].shape

@@ -53,6 +53,9 @@ struct Op {
   // shift of 1..22 bits): those take the general, slower requantization. Set by the compiler from the
   // quantized model; 0 where the quantization is not known (architecture JSON).
   double slow_requant_share = 0;
+  // Fully connected: one requantization pair per output channel (a per-channel quantized model, as the
+  // compiler's IR may hold) instead of TFLite's one per tensor. Conv and depthwise are always per channel.
+  bool per_channel_quant = false;
   // Derived, filled by Network::add_op. MACs count multiply-accumulates of conv and FC only, as
   // published MAC counts do; element-wise ops and pools are costed by their element counts.
   int64_t macs = 0;

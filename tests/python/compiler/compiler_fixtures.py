@@ -1,6 +1,7 @@
 """Plan documents for tests that must not depend on a planner (the serializer and the runtime contract):
-every activation at its own offset of external memory (the network input optionally in SRAM), one part per
-op, built from the IR alone so that ops the core cannot plan (dilation) still reach the runtime."""
+every activation at its own offset of external memory (the network input optionally in SRAM), weights after
+them, one part per op read and written in place, built from the IR alone so that ops the core cannot plan
+(dilation) still reach the runtime."""
 
 from __future__ import annotations
 
@@ -41,14 +42,33 @@ def one_part_plan(model: QuantizedModel, internal_input: bool = False) -> tuple[
         homes.append({"memory": "sram" if internal else "psram", "offset": 0 if internal else 64 + offset,
                       "bytes": t.bytes})
         offset += (t.bytes + 15) // 16 * 16
+    offset += 64
+    params = []
+    for op in model.ops:
+        entry = {}
+        arrays = {"weights": op.weights, "bias": op.bias,
+                  "quant": None if op.multipliers is None else op.multipliers}
+        for name, a in arrays.items():
+            if a is not None:
+                size = a.size * a.itemsize * (2 if name == "quant" else 1)
+                entry[name] = {"memory": "psram", "offset": offset, "bytes": size}
+                offset += (size + 31) // 32 * 32
+        params.append(entry)
     ops = []
     for k, op in enumerate(model.ops):
         src, dst = model.tensors[op.inputs[0]].shape, model.tensors[op.output].shape
         if mapping.core_op[k] is not None:
+            at = {name: r for name, r in params[k].items()}
+            home = [homes[mapping.core_tensor[x]] for x in (*op.inputs, op.output)]
+            at["input"] = home[0]
+            if len(op.inputs) > 1:
+                at["input2"] = home[1]
+            at["output"] = home[-1]
             ops.append({"op": k, "strategy": "external", "partitioning": "none", "factor": 1,
                         "output_overlay": False,
                         "parts": [{"in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]],
-                                   "at": {}, "copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
+                                   "at": at, "copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
     plan = {"format": "tinyops-plan", "version": 1, "board": "test", "strategy": "external", "fits": True,
-            "why": "", "sram_memory": "sram", "buffers": [], "tensor_home": homes, "op_params": [], "ops": ops}
+            "why": "", "memories": [{"name": "sram", "size_bytes": 1 << 20}, {"name": "psram", "size_bytes": 1 << 24}],
+            "sram_memory": "sram", "buffers": [], "tensor_home": homes, "op_params": params, "ops": ops}
     return mapping, plan

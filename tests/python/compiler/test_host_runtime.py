@@ -12,7 +12,7 @@ import pytest
 from compiler_fixtures import one_part_plan
 
 from tinyops.compiler import HostRuntime, _interpreters, evaluate, host_runtime_available
-from tinyops.compiler._blob import write_blob
+from tinyops.compiler._blob import HEADER_BYTES, read_blob, write_blob
 
 pytestmark = pytest.mark.skipif(not host_runtime_available(),
                                 reason="tinyops._core was built without the firmware runtime (no firmware/CMakeLists.txt)")
@@ -60,23 +60,23 @@ def _corrupt(blob: bytes, how: str) -> bytes:
         return bytes(b)
     if how == "wrong version":
         struct.pack_into("<H", b, 4, 99)
-    elif how == "table past the end":
-        struct.pack_into("<I", b, 24, len(b) + 4096)  # op_table_offset
-    elif how == "huge op count":
-        struct.pack_into("<H", b, 22, 60000)
-    elif how == "weights past the data":
-        op_table = struct.unpack_from("<I", b, 24)[0]
-        struct.pack_into("<I", b, op_table + 52, 1 << 30)  # op 0 weights.offset
+    elif how == "blob v1":
+        struct.pack_into("<H", b, 4, 1)
+    elif how == "root offset past the end":
+        struct.pack_into("<I", b, HEADER_BYTES, len(b) + 4096)  # the FlatBuffer's root table offset
+    elif how == "weights past the constants":
+        weights = read_blob(blob).Ops(0).Weights()  # a Region struct: memory i16, pad, offset u32, bytes u32
+        struct.pack_into("<I", b, HEADER_BYTES + weights._tab.Pos + 4, 1 << 30)
     return _with_crc(b)
 
 
 @pytest.mark.parametrize(("how", "reason"), [
-    ("truncated", "blob_too_small"),
+    ("truncated", r"blob_too_small at header\[0\]\.total_bytes"),
     ("flipped byte", "crc_mismatch"),
     ("wrong version", "unsupported_version"),
-    ("table past the end", "table_out_of_bounds"),
-    ("huge op count", "too_many_ops"),
-    ("weights past the data", r"data_out_of_bounds at op\[0\]\.weights"),
+    ("blob v1", r"blob_v1_recompile at header\[0\]\.version \(blob v1, recompile\)"),
+    ("root offset past the end", "bad_flatbuffer"),
+    ("weights past the constants", r"bad_region at op\[0\]\.weights"),
 ])
 def test_corrupted_blob_is_rejected(r064_blob: bytes, how: str, reason: str) -> None:
     with pytest.raises(ValueError, match=f"model blob rejected: {reason}"):

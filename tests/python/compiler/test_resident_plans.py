@@ -5,12 +5,12 @@ all-external plan: on the host and under QEMU."""
 from __future__ import annotations
 
 import shutil
-import struct
 
 import numpy as np
 import pytest
 
 from tinyops import _core
+from tinyops.compiler._blob import read_blob
 from tinyops.compiler import HostRuntime, compile_model, host_runtime_available
 from tinyops.latency_model import load_board
 
@@ -39,9 +39,16 @@ def external(r064_model):
 
 
 def _tensor_memories(blob: bytes) -> list[int]:
-    """The `memory` byte of every tensor record (BLOB_FORMAT.md: 0 external arena, 1 internal arena)."""
-    table, count = struct.unpack_from("<IH", blob, 16)
-    return [blob[table + 32 * k + 6] for k in range(count)]
+    """The space each tensor's home lies in through the blob's memory map (0 external arena, 1 internal arena)."""
+    m = read_blob(blob)
+    segments = [m.Segments(i) for i in range(m.SegmentsLength())]
+    spaces = []
+    for k in range(m.TensorsLength()):
+        home = m.Tensors(k).Home()
+        spaces += [s.Space() for s in segments if s.Memory() == home.Memory() and s.Offset() <= home.Offset()
+                   and home.Offset() + home.Bytes() <= s.Offset() + s.Bytes()]
+    assert len(spaces) == m.TensorsLength()
+    return spaces
 
 
 def test_resident_tensors_live_in_the_internal_arena(resident, external) -> None:

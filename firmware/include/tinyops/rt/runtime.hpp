@@ -1,5 +1,5 @@
 #pragma once
-// The runtime's entry points: load a model blob (validate it completely, copy nothing) and run it.
+// The runtime's entry points: load a model blob (validate it completely, copy nothing) and run its plan.
 //
 //   tinyops::rt::Model model;
 //   tinyops::rt::LoadError error;
@@ -16,7 +16,7 @@
 namespace tinyops::rt {
 
 // The memory a model runs in: both arenas are static arrays of the application (TINYOPS_EXTERNAL /
-// TINYOPS_INTERNAL), 4-byte aligned, at least as large as the blob's header asks.
+// TINYOPS_INTERNAL), 4-byte aligned, at least as large as the blob asks.
 struct Arenas {
   uint8_t* external;
   uint32_t external_bytes;
@@ -24,8 +24,8 @@ struct Arenas {
   uint32_t internal_bytes;
 };
 
-// Where a blob failed validation: table is "header", "tensor", "op" or "part", index the record,
-// field the record field (as named in BLOB_FORMAT.md).
+// Where a blob failed validation: table is "header", "model", "memory", "segment", "buffer", "tensor",
+// "op", "part" or "transfer", index the entry, field the schema's field name (see BLOB_FORMAT.md).
 struct LoadError {
   Status status;
   const char* table;
@@ -37,35 +37,45 @@ struct LoadError {
 class Model {
  public:
   bool loaded() const { return loaded_; }
-  const BlobHeader& header() const { return header_; }
-  TensorRecord tensor(uint32_t index) const;
-  OpRecord op(uint32_t index) const;
-  PartRecord part(uint32_t index) const;
-  int8_t* tensor_data(const TensorRecord& tensor) const;
-  const uint8_t* data(const DataRef& ref) const { return blob_ + header_.data_offset + ref.offset; }
-  uint8_t* internal_arena() const { return arenas_.internal; }
+  const fb::Model& plan() const { return *root_; }  // the verified FlatBuffer root
+  uint32_t op_count() const { return root_->ops()->size(); }
+  uint32_t part_count() const { return part_count_; }
+  const fb::Tensor& tensor(uint32_t index) const { return *root_->tensors()->Get(index); }
+  // The device address of a region the loader checked (null for an absent one).
+  uint8_t* address(const fb::Region& region) const;
+  int8_t* tensor_data(uint32_t index) const { return reinterpret_cast<int8_t*>(address(*tensor(index).home())); }
 
-  int8_t* input() const { return tensor_data(tensor(header_.input_tensor)); }
-  uint32_t input_bytes() const { return tensor(header_.input_tensor).bytes; }
-  const int8_t* output() const { return tensor_data(tensor(header_.output_tensor)); }
-  uint32_t output_bytes() const { return tensor(header_.output_tensor).bytes; }
+  uint16_t input_tensor() const { return root_->input(); }
+  uint16_t output_tensor() const { return root_->output(); }
+  int8_t* input() const { return tensor_data(input_tensor()); }
+  uint32_t input_bytes() const { return tensor(input_tensor()).home()->bytes(); }
+  const int8_t* output() const { return tensor_data(output_tensor()); }
+  uint32_t output_bytes() const { return tensor(output_tensor()).home()->bytes(); }
 
  private:
   friend Status load_model(const uint8_t*, uint32_t, const Arenas&, Model*, LoadError*);
-  const uint8_t* blob_ = nullptr;
-  BlobHeader header_{};
+  const fb::Model* root_ = nullptr;
+  const uint8_t* constants_ = nullptr;
   Arenas arenas_{};
+  uint32_t part_count_ = 0;
   bool loaded_ = false;
 };
 
-// Validates every offset, size, count, shape, quantization parameter and partition of the blob against
-// the blob and the arenas (see BLOB_FORMAT.md); on success `model` is ready to run. Never faults on bad
-// input; `error` (optional) says where the first problem is.
+// Validates the header, the CRC, the FlatBuffer (FlatBuffers' Verifier) and then every region, shape,
+// quantization parameter, part and transfer of the plan against the memory map, the blob and the arenas
+// (see BLOB_FORMAT.md); on success `model` is ready to run. Never faults on bad input; `error` (optional)
+// says where the first problem is. A version-1 blob is refused with Status::kBlobV1.
 Status load_model(const uint8_t* blob, uint32_t blob_bytes, const Arenas& arenas, Model* model,
                   LoadError* error = nullptr);
 
-// Runs the plan: every op, part by part, filling overlays through port::dma_start/dma_wait while the
-// previous part computes. Records per-op times in `results` (the firmware passes &tinyops_results).
+// The arena sizes a blob asks for, after the header, CRC and FlatBuffer checks (for hosts that size the
+// arenas from the blob).
+Status blob_arena_bytes(const uint8_t* blob, uint32_t blob_bytes, uint32_t* external_bytes, uint32_t* internal_bytes,
+                        LoadError* error = nullptr);
+
+// Runs the plan: for every part, in order, issues the transfers the blob lists for it (through
+// port::dma_start), waits for the ones it lists, computes the part with its operands where the plan puts
+// them. Records per-op times in `results` (the firmware passes &tinyops_results).
 Status run_model(const Model& model, Results* results);
 
 // zlib's CRC-32 (the blob's checksum), continuing from `crc` (0 to start).

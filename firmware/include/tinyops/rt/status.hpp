@@ -13,7 +13,7 @@ enum class Status : int32_t {
   kUnsupportedVersion = 4,
   kBadHeader = 5,              // header_bytes, flags or reserved fields not as specified
   kCrcMismatch = 6,
-  kTableOutOfBounds = 7,       // a tensor/op/part table or the data section lies outside the blob
+  kTableOutOfBounds = 7,       // a memory-map segment outside its memory or its space (arena, constants)
   kTooManyOps = 8,             // op_count is 0 or exceeds kMaxOps
   kBadTensor = 9,              // zero dimension, bytes != h*w*c, bad memory kind, zero point out of range
   kTensorOutOfArena = 10,      // a tensor does not fit inside its arena
@@ -31,6 +31,10 @@ enum class Status : int32_t {
   kOverlayTooSmall = 22,       // a part's input rows or weight slice does not fit its overlay
   kOverlayOverlap = 23,        // ping-pong buffers, or a prefetch target, overlap buffers in use
   kNotLoaded = 24,             // run() on a model that did not load
+  kBlobV1 = 25,                // a version-1 blob: recompile it (tinyops compile) for this runtime
+  kBadFlatBuffer = 26,         // the FlatBuffer fails the FlatBuffers Verifier (offsets, sizes, identifier)
+  kBadRegion = 27,             // a region outside the memory map, or written where it may not be
+  kBadTransfer = 28,           // a transfer's sizes, stream, order or dependencies are not as specified
 };
 
 const char* to_string(Status status);
