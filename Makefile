@@ -31,7 +31,8 @@ test: lint test-cpp test-asan test-firmware test-python
 RUFF ?= .venv/bin/ruff
 CLANG_FORMAT ?= clang-format
 CXX_STYLE_DIRS := cpp bindings firmware tests/cpp tests/firmware
-CXX_STYLE_FILES = $(shell find $(CXX_STYLE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' \) | sort)
+# blob_generated.h is flatc's output (firmware/schema/generate.sh; a test compares it), not formatted by us.
+CXX_STYLE_FILES = $(shell find $(CXX_STYLE_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' \) ! -name blob_generated.h | sort)
 
 lint: setup
 	$(MAKE) --no-print-directory lint-style lint-types
