@@ -152,7 +152,9 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".2f") -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
     def cell(v: Any) -> str:
         if isinstance(v, float):
-            return "-" if v != v else format(v, floatfmt)
+            if v != v:
+                return "-"
+            return format(v, ".3g") if 0 < abs(v) < 1 else format(v, floatfmt)
         return str(v)
 
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
