@@ -50,7 +50,7 @@ class Setup:
 
 QUICK = Setup(spaces=("internal", "tinyops", "optimal"), seeds=(0, 1, 2), trials=3, resolutions=(32, 40),
               width_mults=(0.35, 0.75, 1.4), depths=(1, 2), steps=8, batch_size=32, train_images=512, val_images=256)
-FULL = Setup(spaces=("internal", "external", "tinyops", "optimal"), seeds=(0, 1, 2), trials=20,
+FULL = Setup(spaces=("internal", "external", "tinyops", "optimal"), seeds=(0, 1, 2), trials=16,
              resolutions=(32, 48, 64), width_mults=(0.35, 0.5, 0.75, 1.0, 1.4), depths=(1, 2, 3), steps=45,
              batch_size=64, train_images=2880, val_images=500)
 
