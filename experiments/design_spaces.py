@@ -165,6 +165,42 @@ def summarize(grid: pd.DataFrame, speed: pd.DataFrame, big: pd.DataFrame) -> dic
     return summary
 
 
+def verdict(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Plain sentences: per board, what each space admits, and where the hybrid spaces are faster or not."""
+    lines = []
+    big, speed = tables["largest"], tables["speedup"]
+    for board, per_board in big.groupby("board", sort=False):
+        rows = per_board.set_index("strategy")
+        internal = rows.loc["internal"]
+        lines.append(f"{rows['board_label'].iloc[0]}:")
+        for strategy in ("internal", *HYBRID):
+            r = rows.loc[strategy]
+            acc = (f", most accurate {r['most_accurate_network']} ({r['most_accurate_top1']:.1f} % published)"
+                   if isinstance(r.get("most_accurate_network"), str) else ", none with a published accuracy")
+            largest_ = (f"largest {r['largest_network']} ({r['largest_macs'] / 1e6:.0f} M MACs){acc}"
+                        if r["fit"] else "nothing fits")
+            lines.append(f"  {strategy:8s} {int(r['fit'])}/{int(r['of'])} networks fit; {largest_}")
+        for strategy in HYBRID:
+            s = speed[(speed["board"] == board) & (speed["strategy"] == strategy)] if len(speed) else speed
+            if not len(s):
+                continue
+            wins, loses = s[s["speedup"] > 1], s[s["speedup"] <= 1]
+            text = f"  {strategy} vs the fastest internal network of >= MACs: {s['speedup'].min():.2f}-" \
+                   f"{s['speedup'].max():.2f}x"
+            if len(wins):
+                text += f"; faster for {len(wins)} of {len(s)} front networks"
+            if len(loses):
+                pairs = [n if n == ref else f"{n} (internal {ref} is faster)"
+                         for n, ref in zip(loses["network"], loses["internal_network"])]
+                text += f"; NOT faster for {', '.join(pairs)}"
+                text += " (a network that fits internal memory runs fastest there)" if any(
+                    n == ref for n, ref in zip(loses["network"], loses["internal_network"])) else ""
+            lines.append(text)
+        if not internal["fit"]:
+            lines.append("  the internal space admits no grid network on this board")
+    return lines
+
+
 def board_table(boards: Sequence[Any]) -> pd.DataFrame:
     rows = []
     for b in boards:

@@ -131,11 +131,30 @@ def fronts_and_hypervolumes(cands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     return pd.DataFrame(front_rows), pd.DataFrame(hv_rows), ref
 
 
-def run(quick: bool, out: Path) -> dict[str, Any]:
+def verdict(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Plain sentences: hypervolume per space (mean +- std over seeds) and whether the hybrid spaces beat
+    internal by more than the seeds' spread."""
+    hv = tables["hypervolume"]
+    agg = hv.groupby("design_space", sort=False)["hypervolume"].agg(["mean", "std", "count"])
+    lines = [f"  {space:8s} hypervolume {r['mean']:.4f} +- {0 if r['std'] != r['std'] else r['std']:.4f} "
+             f"over {int(r['count'])} seeds" for space, r in agg.iterrows()]
+    if "internal" in agg.index:
+        base = agg.loc["internal"]
+        for space in (s for s in ("tinyops", "optimal", "external") if s in agg.index):
+            r = agg.loc[space]
+            spread = (0 if base["std"] != base["std"] else base["std"]) + (0 if r["std"] != r["std"] else r["std"])
+            diff = r["mean"] - base["mean"]
+            word = ("beats" if diff > spread else "loses to" if -diff > spread else
+                    "does not separate from")
+            lines.append(f"  {space} {word} internal ({diff:+.4f}, seeds' spread {spread:.4f})")
+    return lines
+
+
+def run(quick: bool, out: Path, argv: Sequence[str] | None = None) -> dict[str, Any]:
     from tinyops.latency_model import load_board
 
     setup = QUICK if quick else FULL
-    run_ = _common.Run(EXPERIMENT, quick, out)
+    run_ = _common.Run(EXPERIMENT, quick, out, **({"argv": list(argv)} if argv is not None else {}))
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     cands = run_.table("candidates", run_studies(setup, out, stamp))

@@ -20,6 +20,9 @@ def demo(
     board: str = typer.Option("stm32f746g-disco", "--board", "-b", help="board of the design-space table"),
     search: bool = typer.Option(True, "--search/--no-search", help="also run the short search (minutes)"),
     trials: int = typer.Option(24, help="trials of the short search"),
+    paper: bool = typer.Option(True, "--paper/--no-paper",
+                               help="end with the short paper comparison of experiments/ (design spaces; with "
+                                    "--search also one search per design space)"),
 ) -> None:
     """Design-space comparison of the built-in networks (table + timeline PNGs), then a short search on
     Fashion-MNIST for the STM32F746G-DISCO (Pareto fronts per design space, plot, best candidate exported)."""
@@ -33,6 +36,35 @@ def demo(
         from tinyops.cli._search import search_demo
 
         search_demo(out=out / "search", trials=trials, workers=0)
+    if paper:
+        paper_comparison(out / "experiments", search)
+
+
+def paper_comparison(out: Path, search: bool) -> None:
+    """Experiments 1 and 3 of experiments/ in quick mode, each ending in what it shows (or does not)."""
+    experiments = Path(__file__).resolve().parents[2] / "experiments"  # the repository (editable install)
+    if not (experiments / "design_spaces.py").is_file():
+        console.print(f"paper comparison skipped: {experiments} not found (it needs the repository checkout)")
+        return
+    sys.path.insert(0, str(experiments))
+    import _common
+    import design_spaces
+    import search_spaces
+
+    console.rule("The paper's comparison, short (experiments/ in quick mode; `make experiments` runs it in full)")
+    with user_errors():
+        design_spaces.run(quick=True, out=out, argv=["tinyops demo"])
+        console.print("Design spaces of the paper's families (simulated; accuracy = published ImageNet top-1):",
+                      highlight=False)
+        for line in design_spaces.verdict(_common.load_tables("design_spaces", out)[1]):
+            console.print(line, highlight=False, soft_wrap=True)
+        if search:
+            console.print("One search per design space (F746, Fashion-MNIST, same budget and seeds):")
+            search_spaces.run(quick=True, out=out, argv=["tinyops demo"])
+            for line in search_spaces.verdict(_common.load_tables("search_spaces", out)[1]):
+                console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"tables and the results store: {out}/ (draw the figures with experiments/run_all.py "
+                  f"--notebooks-only --out {out})", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
