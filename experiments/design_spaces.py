@@ -124,6 +124,23 @@ def speedups(grid: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def same_network(grid: pd.DataFrame) -> pd.DataFrame:
+    """For networks that fit both internal memory and a hybrid strategy: internal latency / hybrid latency of
+    the *same* network (the speed-up above also reflects which families each space admits)."""
+    rows = []
+    fit = grid[grid["fits"]]
+    for board, per_board in fit.groupby("board", sort=False):
+        internal = per_board[per_board["strategy"] == "internal"].set_index("network")["latency_ms"]
+        for strategy in HYBRID:
+            other = per_board[per_board["strategy"] == strategy].set_index("network")["latency_ms"]
+            ratio = (internal / other).dropna()
+            if len(ratio):
+                rows.append({"board": board, "strategy": strategy, "networks": len(ratio),
+                             "ratio_min": ratio.min(), "ratio_median": ratio.median(), "ratio_max": ratio.max(),
+                             "share_faster": float((ratio > 1).mean())})
+    return pd.DataFrame(rows)
+
+
 def largest(grid: pd.DataFrame) -> pd.DataFrame:
     """Per board and strategy: how many networks fit, the largest (MACs) and the most accurate (published)."""
     rows = []
@@ -196,6 +213,11 @@ def verdict(tables: dict[str, pd.DataFrame]) -> list[str]:
                 text += " (a network that fits internal memory runs fastest there)" if any(
                     n == ref for n, ref in zip(loses["network"], loses["internal_network"])) else ""
             lines.append(text)
+        same = tables.get("same_network")
+        if same is not None and len(same):
+            for r in same[same["board"] == board].itertuples():
+                lines.append(f"  the same network under {r.strategy} vs internal, where both fit ({r.networks}): "
+                             f"{r.ratio_min:.2f}-{r.ratio_max:.2f}x, median {r.ratio_median:.2f}x")
         if not internal["fit"]:
             lines.append("  the internal space admits no grid network on this board")
     return lines
@@ -222,6 +244,7 @@ def run(quick: bool, out: Path, boards: Sequence[str] = BOARDS, argv: Sequence[s
     run_.table("fronts", fronts(grid))
     speed = run_.table("speedup", speedups(grid))
     big = run_.table("largest", largest(grid))
+    run_.table("same_network", same_network(grid))
     run_.table("boards", board_table(loaded))
     summary = summarize(grid, speed, big) | {"networks": int(grid["network"].nunique()),
                                              "plans": int(len(grid))}
