@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ def store_url(out: Path) -> str:
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None,
-               extra: Any = None) -> argparse.Namespace:
+               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
     """--quick (the CI size) / full (default), --out DIR; `extra(parser)` adds an experiment's own options."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="the small CI version (seconds to a minute)")
@@ -67,7 +67,7 @@ class Run:
     experiment: str
     quick: bool
     out: Path
-    argv: Sequence[str] = field(default_factory=lambda: list(sys.argv))
+    argv: Sequence[str] | None = None  # the command recorded with the run (default: this process's)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     _t0: float = field(default_factory=time.perf_counter)
@@ -96,7 +96,8 @@ class Run:
             frame.to_csv(self.folder / f"{name}.csv", index=False)
         elapsed = time.perf_counter() - self._t0
         store = open_store(store_url(self.out))
-        command = " ".join([Path(self.argv[0]).name if self.argv else self.experiment, *self.argv[1:]])
+        argv = list(self.argv if self.argv is not None else sys.argv)
+        command = " ".join([Path(argv[0]).name if argv else self.experiment, *argv[1:]])
         run_id = record_run(store, experiment=self.experiment, mode=self.mode, command=command,
                             git_commit=_git_commit(), started_at=self.started_at, elapsed_s=elapsed,
                             summary=dict(summary) | {"elapsed_s": elapsed},

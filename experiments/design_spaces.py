@@ -52,7 +52,7 @@ def memory_use(net: Any, plan: Any, board: Any) -> tuple[int, int]:
 def score_grid(boards: Sequence[Any], archs: list[tuple[str, str, float, int, dict[str, Any]]],
                accuracy: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per (board, network, strategy), every number from the core's planner and simulator."""
-    from tinyops import _core
+    from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
     from tinyops.latency_model import load_arch, strategies
 
     rows = []
@@ -237,7 +237,7 @@ def board_table(boards: Sequence[Any]) -> pd.DataFrame:
 def run(quick: bool, out: Path, boards: Sequence[str] = BOARDS, argv: Sequence[str] | None = None) -> dict[str, Any]:
     from tinyops.latency_model import load_board
 
-    run_ = _common.Run(EXPERIMENT, quick, out, **({"argv": list(argv)} if argv is not None else {}))
+    run_ = _common.Run(EXPERIMENT, quick, out, argv)
     grid_spec = _archs.QUICK_GRID if quick else _archs.FULL_GRID
     loaded = [load_board(b) for b in boards]
     grid = run_.table("grid", score_grid(loaded, grid_spec.archs(), _archs.published_accuracy()))

@@ -17,6 +17,7 @@ per_strategy (whole model), per_op.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from collections.abc import Sequence
@@ -142,7 +143,7 @@ def run(quick: bool, out: Path, board_name: str = BOARD) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    def board_option(parser: Any) -> None:
+    def board_option(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--board", default=BOARD, help="catalog name or board YAML whose predictions to "
                             "compare (e.g. a fitted version written by `tinyops calibrate`); its name is the port")
 

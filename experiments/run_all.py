@@ -11,7 +11,6 @@ $TINYOPS_EXPERIMENTS_OUT pointing at the same folder, reads them back and writes
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import subprocess
 import sys
@@ -80,5 +79,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    importlib.invalidate_caches()
     main()

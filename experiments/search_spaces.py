@@ -117,7 +117,7 @@ def fronts_and_hypervolumes(cands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     front_rows, hv_rows = [], []
     for (space, seed), group in cands.groupby(["design_space", "seed"], sort=False):
         pts = group[group["feasible"]]
-        front = []
+        front: list[pd.Series] = []
         for _, p in pts.sort_values(["latency_ms", "accuracy"], ascending=[True, False]).iterrows():
             if not front or p["accuracy"] > front[-1]["accuracy"]:
                 front.append(p)
@@ -154,7 +154,7 @@ def run(quick: bool, out: Path, argv: Sequence[str] | None = None) -> dict[str, 
     from tinyops.latency_model import load_board
 
     setup = QUICK if quick else FULL
-    run_ = _common.Run(EXPERIMENT, quick, out, **({"argv": list(argv)} if argv is not None else {}))
+    run_ = _common.Run(EXPERIMENT, quick, out, argv)
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     cands = run_.table("candidates", run_studies(setup, out, stamp))
