@@ -155,6 +155,8 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".2f") -> str:
         if isinstance(v, float):
             if v != v:
                 return "-"
+            if v.is_integer():
+                return f"{int(v):,}"  # counts and byte sizes that went through a column with NaNs
             return format(v, ".3g") if 0 < abs(v) < 1 else format(v, floatfmt)
         return str(v)
 

@@ -50,7 +50,7 @@ def memory_use(net: Any, plan: Any, board: Any) -> tuple[int, int]:
 
 
 def score_grid(boards: Sequence[Any], archs: list[tuple[str, str, float, int, dict[str, Any]]],
-               accuracy: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+               accuracy: pd.DataFrame) -> pd.DataFrame:
     """One row per (board, network, strategy), every number from the core's planner and simulator."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
     from tinyops.latency_model import load_arch, strategies
@@ -58,7 +58,7 @@ def score_grid(boards: Sequence[Any], archs: list[tuple[str, str, float, int, di
     rows = []
     nets = [(name, family, w, r, load_arch(arch)) for name, family, w, r, arch in archs]
     for board in boards:
-        label = (labels or {}).get(board.name) or _common.board_label(board)
+        label = _common.board_label(board)
         for name, family, w, r, net in nets:
             top1 = _archs.accuracy_of(family, w, r, accuracy)
             for strategy in strategies():
@@ -152,6 +152,9 @@ def largest(grid: pd.DataFrame) -> pd.DataFrame:
             big = fit.loc[fit["macs"].idxmax()]
             row |= {"largest_network": big["network"], "largest_macs": big["macs"],
                     "largest_latency_ms": big["latency_ms"]}
+            for col in ("peak_sram_bytes", "flash_bytes", "external_memory_bytes"):  # where its bytes live
+                if col in big:
+                    row[f"largest_{col}"] = big[col]
             acc = fit.dropna(subset=["published_top1"])
             if not acc.empty:
                 best = acc.sort_values(["published_top1", "latency_ms"], ascending=[False, True]).iloc[0]
