@@ -67,8 +67,9 @@ def paper_comparison(out: Path, search: bool) -> None:
             search_spaces.run(quick=True, out=out, argv=["tinyops demo"])
             for line in search_spaces.verdict(_common.load_tables("search_spaces", out)[1]):
                 console.print(line, highlight=False, soft_wrap=True)
-    console.print(f"tables and the results store: {out}/ (draw the figures with experiments/run_all.py "
-                  f"--notebooks-only --out {out})", highlight=False)
+    drawn = "design_spaces search_spaces" if search else "design_spaces"
+    console.print(f"tables and the results store: {out}/ (figures: experiments/run_all.py --notebooks-only "
+                  f"--only {drawn} --out {out})", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
