@@ -7,7 +7,7 @@ CMAKE := .venv/bin/cmake
 CMAKE_HOST_FLAGS := -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath .venv/bin/ninja)
 CORE_SOURCES := $(shell find cpp bindings firmware -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' -o -name CMakeLists.txt 2>/dev/null) CMakeLists.txt pyproject.toml
 
-.PHONY: setup demo test lint lint-style lint-types format test-cpp test-asan test-firmware test-python bench calibrate-qemu-boards clean
+.PHONY: setup demo test lint lint-style lint-types format test-cpp test-asan test-firmware test-python bench experiments calibrate-qemu-boards clean
 
 setup: .venv/.installed
 
@@ -88,6 +88,13 @@ calibrate-qemu-boards: setup
 	  .venv/bin/tinyops calibrate --board $$board --store build/calibration/$$board.db --write-catalog; \
 	done
 	$(PY) tests/cpp/data/make_simulator_golden.py
+
+# The paper's design-space comparison in full (experiments/README.md: what each shows and how long it takes).
+# Experiment 4 runs on QEMU with the an500 runner, so the firmware is built first.
+experiments: setup
+	$(CMAKE) -S firmware/ports/qemu-mps2-an500 -B build/fw-qemu-mps2-an500 $(CMAKE_HOST_FLAGS) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	$(CMAKE) --build build/fw-qemu-mps2-an500 -j $(JOBS)
+	$(PY) experiments/run_all.py
 
 clean:
 	rm -rf build .venv/.installed
