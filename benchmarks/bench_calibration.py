@@ -31,8 +31,10 @@ def print_figures(title: str, mape: float, within: float, per_kind) -> None:  # 
     print(f"{'kernel':28s}{'train':>7s}{'test':>6s}{'MAPE %':>9s}{'within ±10 %':>15s}")
     for r in per_kind:
         print(f"{r.kernel_kind:28s}{r.train_ops:7d}{r.test_ops:6d}{r.mape:9.2f}{r.within_10pct:14.1f} %")
-    print(f"{'all':28s}{sum(r.train_ops for r in per_kind):7d}{sum(r.test_ops for r in per_kind):6d}"
-          f"{mape:9.2f}{within:14.1f} %")
+    print(
+        f"{'all':28s}{sum(r.train_ops for r in per_kind):7d}{sum(r.test_ops for r in per_kind):6d}"
+        f"{mape:9.2f}{within:14.1f} %"
+    )
 
 
 def _cycles_per_mac(board_name: str, estimate: bool = False) -> dict[str, float]:
@@ -49,8 +51,13 @@ def _cycles_per_mac(board_name: str, estimate: bool = False) -> dict[str, float]
     for kind, terms in doc["kernels"].items():
         q = terms["cycles_per_mac"]
         was = re.search(r"replaces the estimate ([0-9.eE+-]+)", q["ref"])
-        out[kind] = float(was.group(1)) if estimate and was else q["value"] if not estimate or \
-            q["source"] == "estimate" else float("nan")
+        out[kind] = (
+            float(was.group(1))
+            if estimate and was
+            else q["value"]
+            if not estimate or q["source"] == "estimate"
+            else float("nan")
+        )
     return out
 
 
@@ -61,28 +68,36 @@ def print_derived(every: int) -> None:
 
     started = time.monotonic()
     checks: list[float] = []
-    samples = derived_samples(every, on_case=lambda _n, _k, run: checks.append(
-        run.attributed_instructions / run.run_instructions))
+    samples = derived_samples(
+        every, on_case=lambda _n, _k, run: checks.append(run.attributed_instructions / run.run_instructions)
+    )
     fits = {mcpu: fit_kernel_costs(s, fit_copy_cost=False, skip_undetermined=True) for mcpu, s in samples.items()}
-    m7, m4 = samples["cortex-m7"], samples["cortex-m4"]
-    print(f"\nderived cycles: {len(m7)} single-op cases (every {every}th, internal placement), "
-          f"{time.monotonic() - started:.0f} s; profile attribution: attributed / run instructions "
-          f"{min(checks):.3f}..{max(checks):.3f}")
+    m7 = samples["cortex-m7"]
+    print(
+        f"\nderived cycles: {len(m7)} single-op cases (every {every}th, internal placement), "
+        f"{time.monotonic() - started:.0f} s; profile attribution: attributed / run instructions "
+        f"{min(checks):.3f}..{max(checks):.3f}"
+    )
     hand_m7, hand_m4 = (_cycles_per_mac(b, estimate=True) for b in ("stm32f746g-disco", "stm32f469i-disco"))
     qemu = _cycles_per_mac("qemu-mps2-an500")
-    print(f"{'kernel':28s}{'cases':>6s}{'M7 cyc/MAC':>11s}{'M7 eff.':>9s}{'M4 cyc/MAC':>11s}{'F746 est.':>10s}"
-          f"{'F469 est.':>10s}{'QEMU fit':>10s}{'M7 MAPE %':>10s}")
+    print(
+        f"{'kernel':28s}{'cases':>6s}{'M7 cyc/MAC':>11s}{'M7 eff.':>9s}{'M4 cyc/MAC':>11s}{'F746 est.':>10s}"
+        f"{'F469 est.':>10s}{'QEMU fit':>10s}{'M7 MAPE %':>10s}"
+    )
     for kind in sorted({s.kernel_kind for s in m7}):
         ops = [s for s in m7 if s.kernel_kind == kind]
         macs = sum(s.features.get("cycles_per_mac", 0) for s in ops)
         effective = f"{sum(s.measured for s in ops) / macs:9.2f}" if macs else f"{'-':>9s}"
 
-        def term(mcpu: str) -> str:
+        def term(mcpu: str, kind: str = kind) -> str:
             value = fits[mcpu].kernels.get(kind, {}).get("cycles_per_mac")
             return f"{value:11.3f}" if value is not None else f"{'-':>11s}"
+
         mape = next((r.mape for r in fits["cortex-m7"].per_kind if r.kernel_kind == kind), float("nan"))
-        print(f"{kind:28s}{len(ops):6d}{term('cortex-m7')}{effective}{term('cortex-m4')}{hand_m7[kind]:10.3f}"
-              f"{hand_m4[kind]:10.3f}{qemu[kind]:10.3f}{mape:10.2f}")
+        print(
+            f"{kind:28s}{len(ops):6d}{term('cortex-m7')}{effective}{term('cortex-m4')}{hand_m7[kind]:10.3f}"
+            f"{hand_m4[kind]:10.3f}{qemu[kind]:10.3f}{mape:10.2f}"
+        )
     for mcpu, fit in fits.items():
         if fit.undetermined:
             print(f"  {mcpu}: not determined by these cases: {', '.join(u.kernel_kind for u in fit.undetermined)}")
@@ -104,8 +119,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out split of the cases")
     parser.add_argument("--store", default=None, help="results store URL (default: a temporary SQLite file)")
     parser.add_argument("--out", type=Path, default=Path("build/bench-calibration"))
-    parser.add_argument("--derived-every", type=int, default=0, help="also derive M7/M4 cycles of every n-th "
-                        "single-op case (0: skip)")
+    parser.add_argument(
+        "--derived-every", type=int, default=0, help="also derive M7/M4 cycles of every n-th single-op case (0: skip)"
+    )
     parser.add_argument("--derived-only", action="store_true", help="only the derived-cycles table")
     args = parser.parse_args()
     if args.derived_every:
@@ -120,14 +136,20 @@ def main() -> None:
     benchmarks = calibration_set(every=args.every)
     with QemuTarget(timeout_s=120) as target:
         run = measure_calibration_set(store, target, board, benchmarks)
-    print(f"micro-benchmarks: {len(benchmarks)} networks of {len({b.case for b in benchmarks})} cases, "
-          f"{run.measured} measured, {len(run.skipped)} did not fit, {time.monotonic() - started:.0f} s")
+    print(
+        f"micro-benchmarks: {len(benchmarks)} networks of {len({b.case for b in benchmarks})} cases, "
+        f"{run.measured} measured, {len(run.skipped)} did not fit, {time.monotonic() - started:.0f} s"
+    )
 
     report = calibrate_board(store, BOARD, "qemu", args.out / f"{BOARD}-v{board.version + 1}.yaml", seed=args.seed)
     fit = report.fit
-    print_figures(f"held-out split (seed {args.seed}): {fit.test_ops} ops of {fit.test_cases} cases held out, "
-                  f"{fit.train_ops} ops of {fit.train_cases} cases for training; {report.unit}",
-                  fit.mape, fit.within_10pct, fit.per_kind)
+    print_figures(
+        f"held-out split (seed {args.seed}): {fit.test_ops} ops of {fit.test_cases} cases held out, "
+        f"{fit.train_ops} ops of {fit.train_cases} cases for training; {report.unit}",
+        fit.mape,
+        fit.within_10pct,
+        fit.per_kind,
+    )
     print(f"wrote {report.path} and {plot_calibration_scatter(fit, args.out / 'scatter.png', report.unit)}")
 
     if not R064.is_file():
@@ -143,16 +165,31 @@ def main() -> None:
             summary = measure(store, target, measurement_job(before, firmware, f"r064@{strategy}"), repetitions=1)
         ops = [s for s in calibration_samples(store, BOARD, board.version, "qemu") if s.network == f"r064@{strategy}"]
         mape, within, per_kind = fit.evaluate(ops)
-        print_figures(f"r064 ({strategy}), every op held out (the model is never fitted on; 'train': the kind's "
-                      f"micro-benchmark training ops): {len(ops)} ops",
-                      mape, within, per_kind)
-        total_m, total_b, total_a = (sum(summary.per_op_median), sum(p or 0 for p in before.predicted),
-                                     sum(p or 0 for p in after.predicted))
-        print(f"  whole model: measured {total_m:,} instructions; the simulator predicts {total_b:,.0f} with "
-              f"v{board.version} ({100 * (total_b - total_m) / total_m:+.1f} %), {total_a:,.0f} with the fitted "
-              f"v{fitted.version} ({100 * (total_a - total_m) / total_m:+.1f} %)")
-        plot_op_bars(after.op_names, summary.per_op_median, after.predicted, args.out / f"r064-{strategy}.png",
-                     "instructions", title=f"r064 on QEMU mps2-an500 ({strategy}): measured vs fitted board")
+        print_figures(
+            f"r064 ({strategy}), every op held out (the model is never fitted on; 'train': the kind's "
+            f"micro-benchmark training ops): {len(ops)} ops",
+            mape,
+            within,
+            per_kind,
+        )
+        total_m, total_b, total_a = (
+            sum(summary.per_op_median),
+            sum(p or 0 for p in before.predicted),
+            sum(p or 0 for p in after.predicted),
+        )
+        print(
+            f"  whole model: measured {total_m:,} instructions; the simulator predicts {total_b:,.0f} with "
+            f"v{board.version} ({100 * (total_b - total_m) / total_m:+.1f} %), {total_a:,.0f} with the fitted "
+            f"v{fitted.version} ({100 * (total_a - total_m) / total_m:+.1f} %)"
+        )
+        plot_op_bars(
+            after.op_names,
+            summary.per_op_median,
+            after.predicted,
+            args.out / f"r064-{strategy}.png",
+            "instructions",
+            title=f"r064 on QEMU mps2-an500 ({strategy}): measured vs fitted board",
+        )
 
 
 if __name__ == "__main__":

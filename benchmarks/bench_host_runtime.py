@@ -13,8 +13,8 @@ import argparse
 import os
 import time
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,16 +57,21 @@ def main() -> None:
     images = np.random.default_rng(0).integers(-128, 128, size=(args.images, 64, 64, 3), dtype=np.int8)
     from tinyops.compiler import _interpreters
 
-    engines = {"tflite-micro": _interpreters.tflite_micro(path), "ai-edge-litert (BUILTIN_REF)": _interpreters.litert(path),
-               "tinyops numpy reference": _numpy_reference(path)}
+    engines = {
+        "tflite-micro": _interpreters.tflite_micro(path),
+        "ai-edge-litert (BUILTIN_REF)": _interpreters.litert(path),
+        "tinyops numpy reference": _numpy_reference(path),
+    }
     host = _host_runtime(path)
     if isinstance(host, str):
         print(f"tinyops host runtime: skipped ({host})")
     else:
         threads = os.cpu_count() or 1
-        engines = {"tinyops host runtime (1 thread)": lambda x: host.run(x, threads=1).reshape(len(x), -1),
-                   f"tinyops host runtime ({threads} threads)": lambda x: host.run(x, threads=threads).reshape(len(x), -1),
-                   **engines}
+        engines = {
+            "tinyops host runtime (1 thread)": lambda x: host.run(x, threads=1).reshape(len(x), -1),
+            f"tinyops host runtime ({threads} threads)": lambda x: host.run(x, threads=threads).reshape(len(x), -1),
+            **engines,
+        }
     results: dict[str, tuple[float, np.ndarray]] = {}
     for name, run in engines.items():
         run(images[:2])  # warm up

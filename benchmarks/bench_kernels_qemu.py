@@ -49,13 +49,26 @@ def build_firmware(build_dir: Path) -> None:
     cmake = REPO / ".venv/bin/cmake"
     if not (build_dir / "build.ninja").exists():
         subprocess.run(
-            [str(cmake), "-S", str(REPO / "firmware/ports/qemu-mps2-an500"), "-B", str(build_dir), "-G", "Ninja",
-             f"-DCMAKE_MAKE_PROGRAM={REPO / '.venv/bin/ninja'}", "-DCMAKE_BUILD_TYPE=Release"],
-            check=True, stdout=subprocess.DEVNULL)
+            [
+                str(cmake),
+                "-S",
+                str(REPO / "firmware/ports/qemu-mps2-an500"),
+                "-B",
+                str(build_dir),
+                "-G",
+                "Ninja",
+                f"-DCMAKE_MAKE_PROGRAM={REPO / '.venv/bin/ninja'}",
+                "-DCMAKE_BUILD_TYPE=Release",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     subprocess.run([str(cmake), "--build", str(build_dir), "-j", "2"], check=True, stdout=subprocess.DEVNULL)
     if not (build_dir / "bench_kernels.elf").exists():
-        sys.exit(f"bench_kernels_qemu: {build_dir}/bench_kernels.elf was not built "
-                 "(the runtime core, firmware/CMakeLists.txt, is missing)")
+        sys.exit(
+            f"bench_kernels_qemu: {build_dir}/bench_kernels.elf was not built "
+            "(the runtime core, firmware/CMakeLists.txt, is missing)"
+        )
 
 
 def symbol_addresses(elf_path: Path, names: tuple[str, ...]) -> dict[str, int]:
@@ -77,19 +90,44 @@ def run_under_qemu(build_dir: Path, profile_top: int = 0) -> tuple[str, list[tup
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "insn_count.txt"
         plugin_arguments = ",".join(
-            [str(plugin)] + [f"mark={name}:{address:#x}" for name, address in addresses.items()]
-            + ([f"profile={1 << 20}"] if profile_top else []) + [f"outfile={report}"])
+            [str(plugin)]
+            + [f"mark={name}:{address:#x}" for name, address in addresses.items()]
+            + ([f"profile={1 << 20}"] if profile_top else [])
+            + [f"outfile={report}"]
+        )
         completed = subprocess.run(
-            ["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-monitor", "none", "-serial", "null",
-             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
-             "-plugin", plugin_arguments],
-            capture_output=True, text=True, timeout=600)
+            [
+                "qemu-system-arm",
+                "-M",
+                "mps2-an500",
+                "-nographic",
+                "-monitor",
+                "none",
+                "-serial",
+                "null",
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-icount",
+                "shift=0",
+                "-kernel",
+                str(elf),
+                "-plugin",
+                plugin_arguments,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if completed.returncode != 0:
-            sys.exit(f"bench_kernels_qemu: firmware exited with {completed.returncode}:\n{completed.stdout}"
-                     f"{completed.stderr}")
+            sys.exit(
+                f"bench_kernels_qemu: firmware exited with {completed.returncode}:\n{completed.stdout}"
+                f"{completed.stderr}"
+            )
         text = report.read_text()
         marks = [(m.group(1), int(m.group(2))) for m in re.finditer(r"^mark (\S+) \d+ (\d+)$", text, re.MULTILINE)]
-        profile = {int(m.group(1), 16): int(m.group(2)) for m in re.finditer(r"^insn (0x[0-9a-f]+) (\d+)$", text, re.MULTILINE)}
+        profile = {
+            int(m.group(1), 16): int(m.group(2)) for m in re.finditer(r"^insn (0x[0-9a-f]+) (\d+)$", text, re.MULTILINE)
+        }
     return completed.stdout, marks, profile
 
 
@@ -103,8 +141,10 @@ def pair_cases(console: str, marks: list[tuple[str, int]]) -> list[CaseResult]:
     if len(spans) != 1 + 2 * len(cases):
         sys.exit(f"bench_kernels_qemu: {len(cases)} cases but {len(spans)} measured spans")
     overhead, spans = spans[0], spans[1:]  # the empty span: the markers' own instructions
-    return [CaseResult(name, macs, spans[2 * i] - overhead, spans[2 * i + 1] - overhead)
-            for i, (name, macs) in enumerate(cases)]
+    return [
+        CaseResult(name, macs, spans[2 * i] - overhead, spans[2 * i + 1] - overhead)
+        for i, (name, macs) in enumerate(cases)
+    ]
 
 
 def print_table(results: list[CaseResult]) -> None:
@@ -115,23 +155,35 @@ def print_table(results: list[CaseResult]) -> None:
     print("-" * len(header))
     for r in results:
         target, cmsis = REFERENCE_POINTS[r.name.split("_")[0]]
-        print(f"{r.name:<24} {r.macs:>9} {r.reference_instructions / r.macs:>10.2f} "
-              f"{r.optimized_instructions / r.macs:>10.2f} {r.reference_instructions / r.optimized_instructions:>8.2f}x "
-              f"{target:>8} {cmsis:>10}")
+        print(
+            f"{r.name:<24} {r.macs:>9} {r.reference_instructions / r.macs:>10.2f} "
+            f"{r.optimized_instructions / r.macs:>10.2f} {r.reference_instructions / r.optimized_instructions:>8.2f}x "
+            f"{target:>8} {cmsis:>10}"
+        )
 
 
 def print_profile(elf_path: Path, profile: dict[int, int], top: int) -> None:
     """Instructions per function over the whole run, then the `top` hottest instructions, disassembled."""
     functions = []
-    for line in subprocess.run(["arm-none-eabi-nm", "-S", "-C", "--defined-only", str(elf_path)],
-                               capture_output=True, text=True, check=True).stdout.splitlines():
+    for line in subprocess.run(
+        ["arm-none-eabi-nm", "-S", "-C", "--defined-only", str(elf_path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines():
         fields = line.split(None, 3)
         if len(fields) == 4 and fields[2] in "tTwW":
-            functions.append((int(fields[0], 16) & ~1, int(fields[1], 16),
-                              fields[3].replace("(anonymous namespace)", "{anon}").split("(")[0]))
+            functions.append(
+                (
+                    int(fields[0], 16) & ~1,
+                    int(fields[1], 16),
+                    fields[3].replace("(anonymous namespace)", "{anon}").split("(")[0],
+                )
+            )
     disassembly = {}
-    for line in subprocess.run(["arm-none-eabi-objdump", "-d", "-C", "--no-show-raw-insn", str(elf_path)],
-                               capture_output=True, text=True, check=True).stdout.splitlines():
+    for line in subprocess.run(
+        ["arm-none-eabi-objdump", "-d", "-C", "--no-show-raw-insn", str(elf_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines():
         match = re.match(r"\s+([0-9a-f]+):\s+(.*)", line)
         if match:
             disassembly[int(match.group(1), 16)] = match.group(2).split("@")[0].split("<")[0].strip()[:40]
@@ -156,8 +208,13 @@ def print_profile(elf_path: Path, profile: dict[int, int], top: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=REPO / "build/fw-qemu-mps2-an500")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="also print a flat profile with the N most executed instructions")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print a flat profile with the N most executed instructions",
+    )
     args = parser.parse_args()
     build_firmware(args.build_dir)
     console, marks, profile = run_under_qemu(args.build_dir, args.profile)

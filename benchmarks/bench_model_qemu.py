@@ -84,10 +84,17 @@ def proxyless_style_model(seed: int = 0):  # type: ignore[no-untyped-def]
     from tinyops.search._quantize import quantize
     from tinyops.search._torch_model import build_model
 
-    stages = [Stage(32, 2, 2, 5, 3.0), Stage(40, 3, 2, 7, 3.0), Stage(80, 3, 2, 7, 6.0), Stage(96, 2, 1, 5, 3.0),
-              Stage(192, 3, 2, 7, 6.0), Stage(320, 1, 1, 7, 6.0)]
-    arch = build_arch(stages, first_channels=32, feature_mix_channels=1280, width_mult=0.35, resolution=96,
-                      num_classes=1000)
+    stages = [
+        Stage(32, 2, 2, 5, 3.0),
+        Stage(40, 3, 2, 7, 3.0),
+        Stage(80, 3, 2, 7, 6.0),
+        Stage(96, 2, 1, 5, 3.0),
+        Stage(192, 3, 2, 7, 6.0),
+        Stage(320, 1, 1, 7, 6.0),
+    ]
+    arch = build_arch(
+        stages, first_channels=32, feature_mix_channels=1280, width_mult=0.35, resolution=96, num_classes=1000
+    )
     torch.manual_seed(seed)
     net = build_model(arch)
     generator = torch.Generator().manual_seed(seed)
@@ -99,9 +106,12 @@ def proxyless_style_model(seed: int = 0):  # type: ignore[no-untyped-def]
 
 def run_counted(blob: bytes, image: np.ndarray, elf: Path) -> tuple[int, str]:
     """Instructions between the runner's run markers, and its console."""
-    from tinyops.compiler._qemu import QEMU_PORTS, input_slot_bytes
+    from tinyops.compiler._ports import qemu_port, runner_slots
+    from tinyops.compiler._qemu import input_slot_bytes
 
-    machine, blob_slot, input_slot = QEMU_PORTS[PORT]
+    machine = qemu_port(PORT).machine
+    slots = runner_slots(elf)
+    blob_slot, input_slot = slots.blob, slots.input
     plugin = elf.parent / "libinsn_count.so"
     if not plugin.is_file():
         sys.exit(f"bench_model_qemu: {plugin} is missing (the port's build makes it beside runner.elf)")
@@ -110,13 +120,37 @@ def run_counted(blob: bytes, image: np.ndarray, elf: Path) -> tuple[int, str]:
         blob_path, input_path, report = Path(tmp) / "model.blob", Path(tmp) / "input.bin", Path(tmp) / "count.txt"
         blob_path.write_bytes(blob)
         input_path.write_bytes(input_slot_bytes(image))
-        plugin_args = ",".join([str(plugin)] + [f"mark={n}:{a:#x}" for n, a in addresses.items()] + [f"outfile={report}"])
+        plugin_args = ",".join(
+            [str(plugin)] + [f"mark={n}:{a:#x}" for n, a in addresses.items()] + [f"outfile={report}"]
+        )
         done = subprocess.run(
-            ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
-             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
-             "-device", f"loader,file={blob_path},addr={blob_slot:#x}",
-             "-device", f"loader,file={input_path},addr={input_slot:#x}", "-plugin", plugin_args],
-            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+            [
+                "qemu-system-arm",
+                "-M",
+                machine,
+                "-nographic",
+                "-monitor",
+                "none",
+                "-serial",
+                "null",
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-icount",
+                "shift=0",
+                "-kernel",
+                str(elf),
+                "-device",
+                f"loader,file={blob_path},addr={blob_slot:#x}",
+                "-device",
+                f"loader,file={input_path},addr={input_slot:#x}",
+                "-plugin",
+                plugin_args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            stdin=subprocess.DEVNULL,
+        )
         console = done.stdout + done.stderr
         if done.returncode != 0:
             sys.exit(f"bench_model_qemu: the runner exited with {done.returncode}:\n{console[-2000:]}")
@@ -145,8 +179,10 @@ def measure(name: str, model, strategy: str, elf: Path) -> ModelRun:  # type: ig
 
 def print_run(run: ModelRun) -> None:
     per_mac = run.instructions / run.macs
-    print(f"\n{run.model} under {run.strategy}: {run.instructions:,} instructions, {run.macs:,} MACs, "
-          f"{per_mac:.2f} instructions/MAC (target <= {TARGET:.1f}: {'met' if per_mac <= TARGET else 'missed'})")
+    print(
+        f"\n{run.model} under {run.strategy}: {run.instructions:,} instructions, {run.macs:,} MACs, "
+        f"{per_mac:.2f} instructions/MAC (target <= {TARGET:.1f}: {'met' if per_mac <= TARGET else 'missed'})"
+    )
     total = sum(spent for spent, _ in run.per_kind.values())
     print(f"  {'op kind':<22} {'instructions':>13} {'share':>7} {'MACs':>11} {'instr/MAC':>10}")
     for label, (spent, macs) in sorted(run.per_kind.items(), key=lambda item: -item[1][0]):
@@ -157,8 +193,12 @@ def print_run(run: ModelRun) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", nargs="+", default=["tinyops", "optimal"])
-    parser.add_argument("--runner-build", type=Path, default=None,
-                        help=f"a configured firmware build of {PORT} holding runner.elf (default: build/fw-{PORT})")
+    parser.add_argument(
+        "--runner-build",
+        type=Path,
+        default=None,
+        help=f"a configured firmware build of {PORT} holding runner.elf (default: build/fw-{PORT})",
+    )
     args = parser.parse_args()
     if shutil.which("qemu-system-arm") is None:
         sys.exit("bench_model_qemu: qemu-system-arm is not installed (scripts/setup.sh installs it)")
@@ -167,13 +207,28 @@ def main() -> None:
 
     elf = runner_elf(PORT) if args.runner_build is None else args.runner_build / "runner.elf"
     if args.runner_build is not None:
-        subprocess.run([str(REPO / ".venv/bin/cmake"), "--build", str(args.runner_build), "--target", "runner",
-                        "insn_count_plugin"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(REPO / ".venv/bin/cmake"),
+                "--build",
+                str(args.runner_build),
+                "--target",
+                "runner",
+                "insn_count_plugin",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     else:  # runner_elf builds the runner; the plugin is a target of the same build
-        subprocess.run([str(REPO / ".venv/bin/cmake"), "--build", str(elf.parent), "--target", "insn_count_plugin"],
-                       check=True, stdout=subprocess.DEVNULL)
-    print(f"Whole-model instructions per MAC, {PORT} (Cortex-M7 build, arm-none-eabi-gcc -O3), QEMU -icount "
-          f"shift=0,\ncounted exactly by the insn_count TCG plugin between the runner's run markers ({elf})")
+        subprocess.run(
+            [str(REPO / ".venv/bin/cmake"), "--build", str(elf.parent), "--target", "insn_count_plugin"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    print(
+        f"Whole-model instructions per MAC, {PORT} (Cortex-M7 build, arm-none-eabi-gcc -O3), QEMU -icount "
+        f"shift=0,\ncounted exactly by the insn_count TCG plugin between the runner's run markers ({elf})"
+    )
     models = []
     if R064.is_file():
         models.append((R064.stem, import_tflite(R064)))

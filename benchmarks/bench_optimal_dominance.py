@@ -37,10 +37,14 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="print every network where optimal loses")
     args = parser.parse_args()
     archs = family_grid(WIDTHS, RESOLUTIONS)
-    print(f"{len(archs)} networks per board: {', '.join(sorted({n.split('-')[0] for n in archs}))} x widths "
-          f"{WIDTHS[0]}-{WIDTHS[-1]} x resolutions {RESOLUTIONS[0]}-{RESOLUTIONS[-1]}")
-    print(f"{'board':18} {'fit':>4} {'loses':>5} {'worst opt/best':>14} {'at':20}  "
-          "search alone: loses, worst | fastest fixed strategy (networks) | optimal's plan from (networks)")
+    print(
+        f"{len(archs)} networks per board: {', '.join(sorted({n.split('-')[0] for n in archs}))} x widths "
+        f"{WIDTHS[0]}-{WIDTHS[-1]} x resolutions {RESOLUTIONS[0]}-{RESOLUTIONS[-1]}"
+    )
+    print(
+        f"{'board':18} {'fit':>4} {'loses':>5} {'worst opt/best':>14} {'at':20}  "
+        "search alone: loses, worst | fastest fixed strategy (networks) | optimal's plan from (networks)"
+    )
     total_losses = 0
     for name in args.boards:
         board = load_board(name)
@@ -52,15 +56,20 @@ def main() -> int:
         best = Counter(fitting["best_fixed"])
         origin = Counter(optimal_origin(plan(archs[n], board, "optimal")) for n in fitting["network"])
         alone = [search_alone_ms(archs[row.network], board) / row.best_fixed_ms for row in fitting.itertuples()]
-        print(f"{name:18} {len(fitting):4d} {len(losing):5d} "
-              f"{(worst['ratio'] if worst is not None else float('nan')):14.4f} "
-              f"{(worst['network'] if worst is not None else '-'):20}  "
-              f"{sum(r > 1 for r in alone):4d}, {max(alone, default=float('nan')):.4f} | "
-              + ", ".join(f"{s} {n}" for s, n in sorted(best.items())) + " | "
-              + ", ".join(f"{s} {n}" for s, n in sorted(origin.items())))
+        print(
+            f"{name:18} {len(fitting):4d} {len(losing):5d} "
+            f"{(worst['ratio'] if worst is not None else float('nan')):14.4f} "
+            f"{(worst['network'] if worst is not None else '-'):20}  "
+            f"{sum(r > 1 for r in alone):4d}, {max(alone, default=float('nan')):.4f} | "
+            + ", ".join(f"{s} {n}" for s, n in sorted(best.items()))
+            + " | "
+            + ", ".join(f"{s} {n}" for s, n in sorted(origin.items()))
+        )
         if args.list:
             for row in losing.itertuples():
-                print(f"    {row.network}: optimal {row.optimal_ms:.2f} ms > {row.best_fixed} {row.best_fixed_ms:.2f} ms")
+                print(
+                    f"    {row.network}: optimal {row.optimal_ms:.2f} ms > {row.best_fixed} {row.best_fixed_ms:.2f} ms"
+                )
     print(f"networks where optimal is slower than a fitting strategy: {total_losses} (target 0)")
     return 1 if total_losses else 0
 

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
 from tinyops.compiler import compile_model
 from tinyops.compiler._ports import qemu_port, runner_slots
 from tinyops.compiler._qemu import input_slot_bytes, parse_console, runner_elf
@@ -47,12 +48,32 @@ def count_run(blob: bytes, image: np.ndarray, elf: Path, plugin: Path) -> tuple[
         blob_path.write_bytes(blob)
         input_path.write_bytes(input_slot_bytes(image))
         done = subprocess.run(
-            ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
-             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
-             "-device", f"loader,file={blob_path},addr={slots.blob:#x}",
-             "-device", f"loader,file={input_path},addr={slots.input:#x}",
-             "-plugin", f"{plugin},mark=begin:{begin:#x},mark=end:{end:#x},outfile={report}"],
-            capture_output=True, text=True, timeout=600)
+            [
+                "qemu-system-arm",
+                "-M",
+                machine,
+                "-nographic",
+                "-monitor",
+                "none",
+                "-serial",
+                "null",
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-icount",
+                "shift=0",
+                "-kernel",
+                str(elf),
+                "-device",
+                f"loader,file={blob_path},addr={slots.blob:#x}",
+                "-device",
+                f"loader,file={input_path},addr={slots.input:#x}",
+                "-plugin",
+                f"{plugin},mark=begin:{begin:#x},mark=end:{end:#x},outfile={report}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode != 0:
             sys.exit(f"bench_partition_overhead_qemu: the runner exited with {done.returncode}:\n{done.stdout[-2000:]}")
         marks = dict(re.findall(r"^mark (begin|end) 0 (\d+)$", report.read_text(), re.MULTILINE))
@@ -83,8 +104,15 @@ def main() -> None:
         instructions, output, ops = count_run(compiled.blob, image.reshape(shape), elf, plugin)
         if reference_output is None:
             reference_output = output
-        rows.append((strategy, instructions, sum(op["parts"] for op in ops), sum(op["dma_bytes"] for op in ops),
-                     np.array_equal(output, reference_output)))
+        rows.append(
+            (
+                strategy,
+                instructions,
+                sum(op["parts"] for op in ops),
+                sum(op["dma_bytes"] for op in ops),
+                np.array_equal(output, reference_output),
+            )
+        )
         baseline = baseline or instructions
     if not rows:
         sys.exit("bench_partition_overhead_qemu: no strategy compiled")
@@ -92,8 +120,10 @@ def main() -> None:
     print("counted exactly between tinyops_run_begin/end by the insn_count plugin\n")
     print(f"{'strategy':<10} {'instructions':>13} {'vs first':>9} {'parts':>6} {'DMA bytes':>10} {'same output':>12}")
     for strategy, instructions, parts, dma_bytes, same in rows:
-        print(f"{strategy:<10} {instructions:>13,} {100 * (instructions / baseline - 1):>+8.2f}% {parts:>6} "
-              f"{dma_bytes:>10,} {'yes' if same else 'NO':>12}")
+        print(
+            f"{strategy:<10} {instructions:>13,} {100 * (instructions / baseline - 1):>+8.2f}% {parts:>6} "
+            f"{dma_bytes:>10,} {'yes' if same else 'NO':>12}"
+        )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ def predicted_per_op(compiled: Any, board: Any) -> list[float | None]:
     from tinyops import _core
 
     rows = {r["op"]: r for r in _core.simulate(compiled.mapping.network, compiled.plan, board, False).per_op}
-    return [None if c is None else float(rows[c]["end_cycles"] - rows[c]["start_cycles"])
-            for c in compiled.mapping.core_op]
+    return [
+        None if c is None else float(rows[c]["end_cycles"] - rows[c]["start_cycles"]) for c in compiled.mapping.core_op
+    ]
 
 
 def main() -> None:
@@ -47,16 +48,21 @@ def main() -> None:
     board = load_board(BOARD)
     ticks_to_cycles = board.clock_hz / TIMER_HZ
     models = [("r064", import_tflite(R064))] if R064.is_file() else []
-    models += (_blocks(args.seed) + _network_tail(args.seed))[:args.networks]
+    models += (_blocks(args.seed) + _network_tail(args.seed))[: args.networks]
     elf = runner_elf(BOARD)
     rng = np.random.default_rng(args.seed)
     print(f"board {BOARD} (catalog v{board.version}), runner {elf}; {len(models)} networks\n")
-    print("vs external: the strategy's time over the external plan's, predicted / measured (what the plan itself\n"
-          "changes, apart from the board's kernel costs)\n")
-    print(f"{'network':34s}{'strategy':>10s}{'predicted ms':>14s}{'measured ms':>13s}{'error':>9s}{'ops ±10%':>10s}"
-          f"{'vs external':>16s}")
-    per_strategy: dict[str, dict[str, list[float]]] = {s: {"errors": [], "within": [], "ratio_errors": []}
-                                                    for s in STRATEGIES}
+    print(
+        "vs external: the strategy's time over the external plan's, predicted / measured (what the plan itself\n"
+        "changes, apart from the board's kernel costs)\n"
+    )
+    print(
+        f"{'network':34s}{'strategy':>10s}{'predicted ms':>14s}{'measured ms':>13s}{'error':>9s}{'ops ±10%':>10s}"
+        f"{'vs external':>16s}"
+    )
+    per_strategy: dict[str, dict[str, list[float]]] = {
+        s: {"errors": [], "within": [], "ratio_errors": []} for s in STRATEGIES
+    }
     for name, model in models:
         image = rng.integers(-128, 128, size=model.tensors[model.input].shape, dtype=np.int8)
         base: tuple[float, float] | None = None
@@ -80,20 +86,26 @@ def main() -> None:
             s["within"] += within
             if strategy == "external":
                 base = (compiled.predicted_ms, measured_ms)
-            ratio = (f"{compiled.predicted_ms / base[0]:7.3f} /{measured_ms / base[1]:6.3f}" if base else "")
+            ratio = f"{compiled.predicted_ms / base[0]:7.3f} /{measured_ms / base[1]:6.3f}" if base else ""
             if base:
                 s["ratio_errors"].append(compiled.predicted_ms / base[0] - measured_ms / base[1])
-            print(f"{name:34s}{strategy:>10s}{compiled.predicted_ms:14.3f}{measured_ms:13.3f}{100 * error:+8.1f}%"
-                  f"{100 * share:9.0f}%{ratio:>16s}")
-    print(f"\n{'strategy':10s}{'networks':>10s}{'max |total error|':>19s}{'mean total error':>18s}"
-          f"{'ops within ±10%':>17s}{'max |vs-external error|':>26s}")
+            print(
+                f"{name:34s}{strategy:>10s}{compiled.predicted_ms:14.3f}{measured_ms:13.3f}{100 * error:+8.1f}%"
+                f"{100 * share:9.0f}%{ratio:>16s}"
+            )
+    print(
+        f"\n{'strategy':10s}{'networks':>10s}{'max |total error|':>19s}{'mean total error':>18s}"
+        f"{'ops within ±10%':>17s}{'max |vs-external error|':>26s}"
+    )
     for strategy, s in per_strategy.items():
         if not s["errors"]:
             continue
         e = np.array(s["errors"])
         r = np.array(s["ratio_errors"]) if s["ratio_errors"] else np.array([np.nan])
-        print(f"{strategy:10s}{len(e):10d}{100 * np.max(np.abs(e)):18.1f}%{100 * np.mean(e):+17.1f}%"
-              f"{100 * np.mean(s['within']):15.1f}% of {len(s['within']):<5d}{100 * np.max(np.abs(r)):14.1f} points")
+        print(
+            f"{strategy:10s}{len(e):10d}{100 * np.max(np.abs(e)):18.1f}%{100 * np.mean(e):+17.1f}%"
+            f"{100 * np.mean(s['within']):15.1f}% of {len(s['within']):<5d}{100 * np.max(np.abs(r)):14.1f} points"
+        )
     print("\nqemu-mps2-an505: skipped (no fitted qemu-mps2-an505 board in latency_model/boards)")
 
 

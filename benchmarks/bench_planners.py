@@ -35,17 +35,21 @@ def main() -> None:
         print(f"({SHARED_MBV3} absent: the shared MobileNetV3 is left out)")
 
     print(f"board {args.board}")
-    header = (f"{'network':28} {'external ms':>11} {'tinyops ms':>10} {'optimal ms':>10} {'tiny/ext':>8} "
-              f"{'opt/tiny':>8} {'SRAM tiny':>9} {'SRAM opt':>9} " + " ".join(f"{s + ' ms/net':>16}" for s in STRATEGIES))
+    header = (
+        f"{'network':28} {'external ms':>11} {'tinyops ms':>10} {'optimal ms':>10} {'tiny/ext':>8} "
+        f"{'opt/tiny':>8} {'SRAM tiny':>9} {'SRAM opt':>9} " + " ".join(f"{s + ' ms/net':>16}" for s in STRATEGIES)
+    )
     print(header)
     for name, text in archs.items():
         scores = _core.score_batch([text], STRATEGIES, board)
         latency = dict(zip(scores["strategy"], scores["latency_ms"]))
         sram = dict(zip(scores["strategy"], scores["peak_sram_bytes"]))
         per_net_ms = [1e3 * _core.time_score_batch_cpp([text], [s], board, args.repeats) for s in STRATEGIES]
-        print(f"{name:28} {latency['external']:11.1f} {latency['tinyops']:10.1f} {latency['optimal']:10.1f} "
-              f"{latency['tinyops'] / latency['external']:8.3f} {latency['optimal'] / latency['tinyops']:8.3f} "
-              f"{sram['tinyops']:9d} {sram['optimal']:9d} " + " ".join(f"{t:16.3f}" for t in per_net_ms))
+        print(
+            f"{name:28} {latency['external']:11.1f} {latency['tinyops']:10.1f} {latency['optimal']:10.1f} "
+            f"{latency['tinyops'] / latency['external']:8.3f} {latency['optimal'] / latency['tinyops']:8.3f} "
+            f"{sram['tinyops']:9d} {sram['optimal']:9d} " + " ".join(f"{t:16.3f}" for t in per_net_ms)
+        )
 
 
 if __name__ == "__main__":

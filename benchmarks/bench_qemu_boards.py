@@ -36,8 +36,10 @@ def main() -> None:
     model = import_tflite(args.model)
     store = open_store(f"sqlite:///{tempfile.mkdtemp()}/hil.db")
     print(f"{args.model.name}, per op and whole model, measured on QEMU vs predicted by the catalog board")
-    print(f"{'board':18s}{'ver':>4s}{'strategy':>10s}{'measured':>14s}{'predicted':>14s}{'whole %':>9s}"
-          f"{'ops':>5s}{'MAPE %':>8s}{'within ±10 %':>14s}{'time s':>8s}  target")
+    print(
+        f"{'board':18s}{'ver':>4s}{'strategy':>10s}{'measured':>14s}{'predicted':>14s}{'whole %':>9s}"
+        f"{'ops':>5s}{'MAPE %':>8s}{'within ±10 %':>14s}{'time s':>8s}  target"
+    )
     for board_name in args.boards:
         board = load_board(board_name)
         firmware = runner_firmware(board_name)
@@ -51,8 +53,10 @@ def main() -> None:
             measured, predicted = sum(summary.per_op_median), sum(p or 0 for p in compiled.predicted)
             whole = 100 * (predicted - measured) / measured
             met = "met" if abs(whole) <= 5 and within >= 95 else "MISSED"
-            print(f"{board_name:18s}{board.version:4d}{strategy:>10s}{measured:14,d}{predicted:14,.0f}{whole:+9.2f}"
-                  f"{len(pairs):5d}{mape:8.2f}{within:13.1f} %{time.monotonic() - started:8.1f}  {met}")
+            print(
+                f"{board_name:18s}{board.version:4d}{strategy:>10s}{measured:14,d}{predicted:14,.0f}{whole:+9.2f}"
+                f"{len(pairs):5d}{mape:8.2f}{within:13.1f} %{time.monotonic() - started:8.1f}  {met}"
+            )
 
 
 if __name__ == "__main__":

@@ -54,10 +54,20 @@ def main() -> None:
     board = load_board(args.board)
     texts = [json.dumps(a) for a in NETWORKS.values()] * args.copies
     networks = [load_arch(a) for a in NETWORKS.values()]
-    table = Table(title=f"Simulator throughput on {board.name} ({len(NETWORKS)} MobileNet-size networks, "
-                        f"batch of {len(texts)})")
-    for col in ("strategy", "simulate µs", "reference µs", "plan+sim µs (prebuilt, C++)", "networks/s (prebuilt, C++)",
-                "prebuilt, Python batch µs", "JSON+plan+sim µs (C++)", "same, Python batch µs", "Python / C++"):
+    table = Table(
+        title=f"Simulator throughput on {board.name} ({len(NETWORKS)} MobileNet-size networks, batch of {len(texts)})"
+    )
+    for col in (
+        "strategy",
+        "simulate µs",
+        "reference µs",
+        "plan+sim µs (prebuilt, C++)",
+        "networks/s (prebuilt, C++)",
+        "prebuilt, Python batch µs",
+        "JSON+plan+sim µs (C++)",
+        "same, Python batch µs",
+        "Python / C++",
+    ):
         table.add_column(col, justify="left" if col == "strategy" else "right")
     plan_sim_us: dict[str, float] = {}
     ratios = {"JSON": 0.0, "prebuilt": 0.0}  # worst Python batch / C++ loop
@@ -78,10 +88,17 @@ def main() -> None:
         plan_sim_us[strategy] = prebuilt_cpp_s * 1e6
         ratios["JSON"] = max(ratios["JSON"], py_s / cpp_s)
         ratios["prebuilt"] = max(ratios["prebuilt"], prebuilt_s / prebuilt_cpp_s)
-        table.add_row(strategy, f"{sum(sim_us) / len(sim_us):.2f}" if sim_us else "-",
-                      f"{sum(ref_us) / len(ref_us):.2f}" if ref_us else "-", f"{prebuilt_cpp_s * 1e6:.2f}",
-                      f"{1 / prebuilt_cpp_s:,.0f}", f"{prebuilt_s * 1e6:.2f}",
-                      f"{cpp_s * 1e6:.2f}", f"{py_s * 1e6:.2f}", f"{py_s / cpp_s:.2f}x")
+        table.add_row(
+            strategy,
+            f"{sum(sim_us) / len(sim_us):.2f}" if sim_us else "-",
+            f"{sum(ref_us) / len(ref_us):.2f}" if ref_us else "-",
+            f"{prebuilt_cpp_s * 1e6:.2f}",
+            f"{1 / prebuilt_cpp_s:,.0f}",
+            f"{prebuilt_s * 1e6:.2f}",
+            f"{cpp_s * 1e6:.2f}",
+            f"{py_s * 1e6:.2f}",
+            f"{py_s / cpp_s:.2f}x",
+        )
     console = Console(width=200)
     console.print(table)
 
@@ -90,13 +107,18 @@ def main() -> None:
 
     fixed = {s: us for s, us in plan_sim_us.items() if s != "optimal"}
     console.print("Targets (issue 2), on this machine:")
-    console.print("  fixed strategies >= 100,000 networks/s (<= 10 µs plan + simulate of a prebuilt network): " +
-                  ", ".join(f"{s} {us:.2f} µs {verdict(us <= 10)}" for s, us in fixed.items()))
+    console.print(
+        "  fixed strategies >= 100,000 networks/s (<= 10 µs plan + simulate of a prebuilt network): "
+        + ", ".join(f"{s} {us:.2f} µs {verdict(us <= 10)}" for s, us in fixed.items())
+    )
     if "optimal" in plan_sim_us:
-        console.print(f"  optimal <= 2 ms: {plan_sim_us['optimal'] / 1000:.3f} ms "
-                      f"{verdict(plan_sim_us['optimal'] <= 2000)}")
-    console.print("  Python batch within 1.5x of the C++ loop: worst " +
-                  ", ".join(f"{r:.2f}x from {kind} {verdict(r <= 1.5)}" for kind, r in ratios.items()))
+        console.print(
+            f"  optimal <= 2 ms: {plan_sim_us['optimal'] / 1000:.3f} ms {verdict(plan_sim_us['optimal'] <= 2000)}"
+        )
+    console.print(
+        "  Python batch within 1.5x of the C++ loop: worst "
+        + ", ".join(f"{r:.2f}x from {kind} {verdict(r <= 1.5)}" for kind, r in ratios.items())
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,10 @@ def main() -> None:
     parser.add_argument("--resolutions", default="224,160")
     parser.add_argument("--width", type=float, default=1.0)
     args = parser.parse_args()
-    print(f"{'board':18} {'res':>4} {'strategy':9} {'SE ms':>9} {'no-SE ms':>9} {'SE/no-SE':>8} "
-          f"{'SE ops %':>8} {'peak SRAM KB':>12} {'ext MB':>7} {'plan+sim ms':>11}")
+    print(
+        f"{'board':18} {'res':>4} {'strategy':9} {'SE ms':>9} {'no-SE ms':>9} {'SE/no-SE':>8} "
+        f"{'SE ops %':>8} {'peak SRAM KB':>12} {'ext MB':>7} {'plan+sim ms':>11}"
+    )
     for board in args.boards.split(","):
         for resolution in (int(r) for r in args.resolutions.split(",")):
             with_se = examples.mobilenet_v3(args.width, resolution, se=True)
@@ -50,9 +52,11 @@ def main() -> None:
                 per_op = r.per_op
                 spans = per_op["end_cycles"] - per_op["start_cycles"]
                 se_share = float(spans[per_op["op"].isin(se_ids)].sum() / r.total_cycles)
-                print(f"{board:18} {resolution:>4} {strategy:9} {r.latency_ms:9.1f} {base.latency_ms:9.1f} "
-                      f"{r.latency_ms / base.latency_ms:8.3f} {100 * se_share:8.1f} {r.peak_sram_bytes / 1024:12.1f} "
-                      f"{r.external_bytes / 1e6:7.2f} {elapsed_ms:11.1f}")
+                print(
+                    f"{board:18} {resolution:>4} {strategy:9} {r.latency_ms:9.1f} {base.latency_ms:9.1f} "
+                    f"{r.latency_ms / base.latency_ms:8.3f} {100 * se_share:8.1f} {r.peak_sram_bytes / 1024:12.1f} "
+                    f"{r.external_bytes / 1e6:7.2f} {elapsed_ms:11.1f}"
+                )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ namespace tinyops::bindings {
 namespace {
 
 SourceKind source_from_string(const std::string& name) {
-  for (SourceKind k : {SourceKind::Datasheet, SourceKind::Measurement, SourceKind::Fit, SourceKind::Estimate,
-                       SourceKind::Derived})
+  for (SourceKind k :
+       {SourceKind::Datasheet, SourceKind::Measurement, SourceKind::Fit, SourceKind::Estimate, SourceKind::Derived})
     if (name == to_string(k)) return k;
   throw InputError("source", name, "expected datasheet, measurement, fit, estimate or derived");
 }
@@ -81,13 +81,17 @@ void init_board(py::module_& m) {
       .def_readonly("sram_memory", &Board::sram_memory)
       .def_property_readonly("sram_budget_bytes", [](const Board& b) { return int64_t(b.sram_budget_bytes.value); })
       .def_readonly("dma", &Board::dma)
-      .def_property_readonly("kernel_kinds", [](const Board&) {
-        std::vector<std::string> out;
-        for (int k = 0; k < kKernelKindCount; ++k) out.emplace_back(to_string(KernelKind(k)));
-        return out;
-      })
-      .def("kernel_cost", [](Board& b, const std::string& kernel, const std::string& term) { return kernel_term(b, kernel, term); },
-           py::arg("kernel"), py::arg("term"), "A kernel cost term with its provenance, e.g. ('conv2d_1x1', 'cycles_per_mac').")
+      .def_property_readonly("kernel_kinds",
+                             [](const Board&) {
+                               std::vector<std::string> out;
+                               for (int k = 0; k < kKernelKindCount; ++k) out.emplace_back(to_string(KernelKind(k)));
+                               return out;
+                             })
+      .def(
+          "kernel_cost",
+          [](Board& b, const std::string& kernel, const std::string& term) { return kernel_term(b, kernel, term); },
+          py::arg("kernel"), py::arg("term"),
+          "A kernel cost term with its provenance, e.g. ('conv2d_1x1', 'cycles_per_mac').")
       .def(
           "set_kernel_cost",
           [](Board& b, const std::string& kernel, const std::string& term, double value, const std::string& source,
@@ -98,9 +102,11 @@ void init_board(py::module_& m) {
           py::arg("kernel"), py::arg("term"), py::arg("value"), py::arg("source") = "fit", py::arg("ref"),
           "Replace a kernel cost term (calibration); bump .version before saving.")
       .def("to_yaml", &board_to_yaml_text)
-      .def("save", [](const Board& b, const std::string& path) { write_board_yaml(b, path); }, py::arg("path"))
+      .def(
+          "save", [](const Board& b, const std::string& path) { write_board_yaml(b, path); }, py::arg("path"))
       .def("cycles_to_ms", &Board::cycles_to_ms)
-      .def("__repr__", [](const Board& b) { return "Board('" + b.name + "', version " + std::to_string(b.version) + ")"; });
+      .def("__repr__",
+           [](const Board& b) { return "Board('" + b.name + "', version " + std::to_string(b.version) + ")"; });
 
   m.def("load_board", &load_board, py::arg("name_or_path"), py::arg("catalog_dir"),
         "A catalog name (a <name>.yaml in catalog_dir) or a path to a board YAML file.");

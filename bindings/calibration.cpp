@@ -47,9 +47,9 @@ void init_calibration(py::module_& m) {
       "op_cost_features",
       [](const Network& net, const Plan& plan) {
         if (plan.ops.size() != net.ops().size())
-          throw InputError("op_cost_features", "plan", "one op plan per network op (" +
-                                                           std::to_string(net.ops().size()) + "), got " +
-                                                           std::to_string(plan.ops.size()));
+          throw InputError("op_cost_features", "plan",
+                           "one op plan per network op (" + std::to_string(net.ops().size()) + "), got " +
+                               std::to_string(plan.ops.size()));
         py::list out;
         for (const OpPlan& op_plan : plan.ops) {
           const OpGeometry g = op_geometry(net, net.ops().at(size_t(op_plan.op)));

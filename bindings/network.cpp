@@ -37,7 +37,9 @@ void init_network(py::module_& m) {
       .def_readonly("kernel_w", &Op::kernel_w)
       .def_readonly("stride", &Op::stride)
       .def_property_readonly("padding",
-                             [](const Op& op) { return std::array<int, 4>{op.pad.top, op.pad.left, op.pad.bottom, op.pad.right}; })
+                             [](const Op& op) {
+                               return std::array<int, 4>{op.pad.top, op.pad.left, op.pad.bottom, op.pad.right};
+                             })
       .def_property_readonly("act", [](const Op& op) { return std::string(to_string(op.act)); })
       .def_readonly("slow_requant_share", &Op::slow_requant_share)
       .def_readonly("macs", &Op::macs)
@@ -54,7 +56,9 @@ void init_network(py::module_& m) {
       .def(py::init<std::string>(), py::arg("name") = "network")
       .def(
           "add_input",
-          [](Network& net, int h, int w, int c, const std::string& name) { return net.add_input({h, w, c}, name); },
+          [](Network& net, int h, int w, int c, const std::string& name) {
+            return net.add_input({h, w, c}, name);
+          },
           py::arg("h"), py::arg("w"), py::arg("c"), py::arg("name") = "input")
       .def(
           "add_op",
@@ -80,7 +84,8 @@ void init_network(py::module_& m) {
           py::arg("kernel_w") = 1, py::arg("stride") = 1, py::arg("padding") = std::array<int, 4>{0, 0, 0, 0},
           py::arg("act") = "none", py::arg("slow_requant_share") = 0.0, py::arg("per_channel_quant") = false,
           "Append an op; padding is explicit [top, left, bottom, right]; per_channel_quant: a fully connected "
-          "op's quant params per output channel (else one pair, TFLite's per tensor). Returns the op id (its output tensor is "
+          "op's quant params per output channel (else one pair, TFLite's per tensor). Returns the op id (its output "
+          "tensor is "
           "ops[id].output).")
       .def("mark_output", &Network::mark_output, py::arg("tensor_id"))
       .def_property_readonly("name", &Network::name)
@@ -93,9 +98,7 @@ void init_network(py::module_& m) {
       .def_property_readonly("weight_bytes", &Network::weight_bytes);
   m.def(
       "network_from_arch_json",
-      [](const std::string& text, const std::string& source) {
-        return network_from_arch_text(text, source);
-      },
+      [](const std::string& text, const std::string& source) { return network_from_arch_text(text, source); },
       py::arg("text"), py::arg("source") = "<arch>", "Build a Network from ProxylessNASNets JSON text.");
   m.def(
       "scale_arch_json",

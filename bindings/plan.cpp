@@ -29,16 +29,19 @@ void init_plan(py::module_& m) {
       .def_readonly("ops", &Plan::ops)
       .def_readonly("sram_budget_bytes", &Plan::sram_budget_bytes)
       .def_property_readonly("peak_sram_bytes", &Plan::peak_sram_bytes)
-      .def_property_readonly("buffers", [](const Plan& p) {
-        py::list out;
-        for (const Buffer& b : p.buffers)
-          out.append(py::dict(py::arg("name") = b.name, py::arg("kind") = to_string(b.kind),
-                              py::arg("memory") = p.memories.at(b.region.memory), py::arg("offset") = b.region.offset,
-                              py::arg("size_bytes") = b.region.bytes));
-        return out;
-      })
       .def_property_readonly(
-          "sram_memory", [](const Plan& p) -> py::object {
+          "buffers",
+          [](const Plan& p) {
+            py::list out;
+            for (const Buffer& b : p.buffers)
+              out.append(py::dict(py::arg("name") = b.name, py::arg("kind") = to_string(b.kind),
+                                  py::arg("memory") = p.memories.at(b.region.memory),
+                                  py::arg("offset") = b.region.offset, py::arg("size_bytes") = b.region.bytes));
+            return out;
+          })
+      .def_property_readonly(
+          "sram_memory",
+          [](const Plan& p) -> py::object {
             return p.sram_memory >= 0 ? py::cast(p.memories.at(p.sram_memory)) : py::none();
           },
           "Name of the memory whose budget the plan respects (None for a plan that does not fit).")
@@ -46,19 +49,23 @@ void init_plan(py::module_& m) {
           "tensor_memory",
           [](const Plan& p) {
             py::list out;
-            for (const Region& r : p.tensor_home) out.append(r.present() ? py::cast(p.memories.at(r.memory)) : py::none());
+            for (const Region& r : p.tensor_home)
+              out.append(r.present() ? py::cast(p.memories.at(r.memory)) : py::none());
             return out;
           },
           "Per tensor id: the name of the memory where the activation lives between ops (None: no home).")
       .def("to_json", &plan_to_json_text, py::arg("indent") = -1)
       .def_static("from_json", &plan_from_json_text, py::arg("text"), py::arg("source") = "<plan>")
-      .def("validate", [](const Plan& p, const Network& net) { validate_plan(p, net); }, py::arg("network"))
+      .def(
+          "validate", [](const Plan& p, const Network& net) { validate_plan(p, net); }, py::arg("network"))
       .def(py::self == py::self)
       .def("__repr__", [](const Plan& p) {
-        return "Plan(" + p.strategy + ", " + p.network + " on " + p.board + (p.fits ? "" : ", does not fit: " + p.why) + ")";
+        return "Plan(" + p.strategy + ", " + p.network + " on " + p.board + (p.fits ? "" : ", does not fit: " + p.why) +
+               ")";
       });
-  m.def("plan", &make_plan, py::arg("network"), py::arg("board"), py::arg("strategy"),
-        "Plan `network` on `board` with a strategy (see strategies()). A plan that does not fit has fits=False and why.");
+  m.def(
+      "plan", &make_plan, py::arg("network"), py::arg("board"), py::arg("strategy"),
+      "Plan `network` on `board` with a strategy (see strategies()). A plan that does not fit has fits=False and why.");
   m.def("strategies", &planner_names);
   m.def(
       "plan_optimal",

@@ -29,24 +29,46 @@ def _blocks(out_channels: int, stride: int, blocks: Iterable[tuple[int, float]])
 
 # ProxylessNAS-Mobile style (Cai et al., ICLR 2019, the mobile model's figure): per block kernel 3/5/7 and
 # expansion 3/6, MobileNetV2's widths and strides.
-PROXYLESS_STAGES = (_blocks(24, 2, [(5, 3), (3, 3)]) + _blocks(40, 2, [(7, 3), (3, 3), (5, 3), (5, 3)])
-                    + _blocks(80, 2, [(7, 6), (5, 3), (5, 3), (5, 3)]) + _blocks(96, 1, [(5, 6), (5, 3), (5, 3), (5, 3)])
-                    + _blocks(192, 2, [(7, 6), (7, 6), (7, 3), (7, 3)]) + _blocks(320, 1, [(7, 6)]))
+PROXYLESS_STAGES = (
+    _blocks(24, 2, [(5, 3), (3, 3)])
+    + _blocks(40, 2, [(7, 3), (3, 3), (5, 3), (5, 3)])
+    + _blocks(80, 2, [(7, 6), (5, 3), (5, 3), (5, 3)])
+    + _blocks(96, 1, [(5, 6), (5, 3), (5, 3), (5, 3)])
+    + _blocks(192, 2, [(7, 6), (7, 6), (7, 3), (7, 3)])
+    + _blocks(320, 1, [(7, 6)])
+)
 # MCUNet style (Lin et al., NeurIPS 2020: TinyNAS on the MobileNetV2 backbone): large kernels early where
 # maps are big, expansions 3-6, shallower than MobileNetV2. A representative of the space, not a released net.
-MCUNET_STAGES = (_blocks(24, 2, [(7, 3), (3, 4)]) + _blocks(40, 2, [(7, 4), (5, 3), (5, 3)])
-                 + _blocks(80, 2, [(5, 4), (5, 4), (3, 4)]) + _blocks(96, 1, [(5, 4), (3, 4)])
-                 + _blocks(192, 2, [(7, 6), (5, 4), (5, 4)]) + _blocks(320, 1, [(3, 6)]))
+MCUNET_STAGES = (
+    _blocks(24, 2, [(7, 3), (3, 4)])
+    + _blocks(40, 2, [(7, 4), (5, 3), (5, 3)])
+    + _blocks(80, 2, [(5, 4), (5, 4), (3, 4)])
+    + _blocks(96, 1, [(5, 4), (3, 4)])
+    + _blocks(192, 2, [(7, 6), (5, 4), (5, 4)])
+    + _blocks(320, 1, [(3, 6)])
+)
 
 
 def proxyless(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> dict[str, Any]:
-    return examples.build_arch(PROXYLESS_STAGES, first_channels=32, feature_mix_channels=1280,
-                               width_mult=width_mult, resolution=resolution, num_classes=num_classes)
+    return examples.build_arch(
+        PROXYLESS_STAGES,
+        first_channels=32,
+        feature_mix_channels=1280,
+        width_mult=width_mult,
+        resolution=resolution,
+        num_classes=num_classes,
+    )
 
 
 def mcunet(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> dict[str, Any]:
-    return examples.build_arch(MCUNET_STAGES, first_channels=32, feature_mix_channels=None,
-                               width_mult=width_mult, resolution=resolution, num_classes=num_classes)
+    return examples.build_arch(
+        MCUNET_STAGES,
+        first_channels=32,
+        feature_mix_channels=None,
+        width_mult=width_mult,
+        resolution=resolution,
+        num_classes=num_classes,
+    )
 
 
 FAMILIES: dict[str, Callable[..., dict[str, Any]]] = {
@@ -56,8 +78,13 @@ FAMILIES: dict[str, Callable[..., dict[str, Any]]] = {
     "mnasnet": examples.mnasnet,
     "mcunet": mcunet,
 }
-FAMILY_TITLES = {"mbv2": "MobileNetV2", "mbv3": "MobileNetV3 (no SE)", "proxyless": "ProxylessNAS-Mobile-style",
-                 "mnasnet": "MNASNet-B1", "mcunet": "MCUNet-style"}
+FAMILY_TITLES = {
+    "mbv2": "MobileNetV2",
+    "mbv3": "MobileNetV3 (no SE)",
+    "proxyless": "ProxylessNAS-Mobile-style",
+    "mnasnet": "MNASNet-B1",
+    "mcunet": "MCUNet-style",
+}
 
 
 @dataclass(frozen=True)

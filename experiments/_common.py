@@ -28,7 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "experiments-out"
 STORE_FILE = "experiments.db"
 # What a figure says when it shows accuracies it did not measure.
-PUBLISHED_ACCURACY_NOTE = "ImageNet top-1: published accuracies (experiments/data/imagenet_accuracy.csv), not trained here"
+PUBLISHED_ACCURACY_NOTE = (
+    "ImageNet top-1: published accuracies (experiments/data/imagenet_accuracy.csv), not trained here"
+)
 
 
 def out_dir_from_env() -> Path:
@@ -40,13 +42,18 @@ def store_url(out: Path) -> str:
     return f"sqlite:///{(out / STORE_FILE).resolve()}"
 
 
-def parse_args(description: str, argv: Sequence[str] | None = None,
-               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+def parse_args(
+    description: str, argv: Sequence[str] | None = None, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
     """--quick (the CI size) / full (default), --out DIR; `extra(parser)` adds an experiment's own options."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="the small CI version (seconds to a minute)")
-    parser.add_argument("--out", type=Path, default=out_dir_from_env(),
-                        help="output folder: store, CSV tables, figures (default: experiments-out/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=out_dir_from_env(),
+        help="output folder: store, CSV tables, figures (default: experiments-out/)",
+    )
     if extra is not None:
         extra(parser)
     return parser.parse_args(argv)
@@ -54,8 +61,13 @@ def parse_args(description: str, argv: Sequence[str] | None = None,
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True, timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -69,7 +81,7 @@ class Run:
     out: Path
     argv: Sequence[str] | None = None  # the command recorded with the run (default: this process's)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     _t0: float = field(default_factory=time.perf_counter)
 
     @property
@@ -98,18 +110,28 @@ class Run:
         store = open_store(store_url(self.out))
         argv = list(self.argv if self.argv is not None else sys.argv)
         command = " ".join([Path(argv[0]).name if argv else self.experiment, *argv[1:]])
-        run_id = record_run(store, experiment=self.experiment, mode=self.mode, command=command,
-                            git_commit=_git_commit(), started_at=self.started_at, elapsed_s=elapsed,
-                            summary=dict(summary) | {"elapsed_s": elapsed},
-                            tables={n: f.to_dict(orient="records") for n, f in self.tables.items()})
+        run_id = record_run(
+            store,
+            experiment=self.experiment,
+            mode=self.mode,
+            command=command,
+            git_commit=_git_commit(),
+            started_at=self.started_at,
+            elapsed_s=elapsed,
+            summary=dict(summary) | {"elapsed_s": elapsed},
+            tables={n: f.to_dict(orient="records") for n, f in self.tables.items()},
+        )
         store.engine.dispose()
-        print(f"{self.experiment} ({self.mode}): {elapsed:.1f} s; tables {', '.join(self.tables)} in "
-              f"{self.folder}/ and run {run_id} in {self.out / STORE_FILE}")
+        print(
+            f"{self.experiment} ({self.mode}): {elapsed:.1f} s; tables {', '.join(self.tables)} in "
+            f"{self.folder}/ and run {run_id} in {self.out / STORE_FILE}"
+        )
         return run_id
 
 
-def load_tables(experiment: str, out: Path | None = None, mode: str | None = None
-                ) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+def load_tables(
+    experiment: str, out: Path | None = None, mode: str | None = None
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     """The latest run of `experiment` from the store: (summary, {table name: DataFrame})."""
     import json
 
@@ -126,8 +148,12 @@ def load_tables(experiment: str, out: Path | None = None, mode: str | None = Non
     with store.session() as s:
         names = s.scalars(sa.select(ExperimentRow.table_name).where(ExperimentRow.run_id == run.id).distinct()).all()
     tables = {name: pd.DataFrame(run_rows(store, run.id, name)) for name in sorted(names)}
-    summary = json.loads(run.summary_json) | {"run_id": run.id, "mode": run.mode, "command": run.command,
-                                              "git_commit": run.git_commit}
+    summary = json.loads(run.summary_json) | {
+        "run_id": run.id,
+        "mode": run.mode,
+        "command": run.command,
+        "git_commit": run.git_commit,
+    }
     store.engine.dispose()
     return summary, tables
 
@@ -151,6 +177,7 @@ def board_label(board: Any, derived_from: str = "") -> str:
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".2f") -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
+
     def cell(v: Any) -> str:
         if isinstance(v, float):
             if v != v:

@@ -49,8 +49,9 @@ def memory_use(net: Any, plan: Any, board: Any) -> tuple[int, int]:
     return flash, ext
 
 
-def score_grid(boards: Sequence[Any], archs: list[tuple[str, str, float, int, dict[str, Any]]],
-               accuracy: pd.DataFrame) -> pd.DataFrame:
+def score_grid(
+    boards: Sequence[Any], archs: list[tuple[str, str, float, int, dict[str, Any]]], accuracy: pd.DataFrame
+) -> pd.DataFrame:
     """One row per (board, network, strategy), every number from the core's planner and simulator."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
     from tinyops.latency_model import load_arch, strategies
@@ -64,19 +65,39 @@ def score_grid(boards: Sequence[Any], archs: list[tuple[str, str, float, int, di
             for strategy in strategies():
                 plan = _core.plan(net, board, strategy)
                 row: dict[str, Any] = {
-                    "board": board.name, "board_version": board.version, "board_label": label, "network": name,
-                    "family": family, "width_mult": w, "resolution": r, "macs": int(net.total_macs),
-                    "params": int(net.param_count), "weight_bytes": int(net.weight_bytes), "strategy": strategy,
-                    "fits": bool(plan.fits), "why": plan.why, "published_top1": top1}
+                    "board": board.name,
+                    "board_version": board.version,
+                    "board_label": label,
+                    "network": name,
+                    "family": family,
+                    "width_mult": w,
+                    "resolution": r,
+                    "macs": int(net.total_macs),
+                    "params": int(net.param_count),
+                    "weight_bytes": int(net.weight_bytes),
+                    "strategy": strategy,
+                    "fits": bool(plan.fits),
+                    "why": plan.why,
+                    "published_top1": top1,
+                }
                 if plan.fits:
                     sim = _core.simulate(net, plan, board, False)
                     flash, ext = memory_use(net, plan, board)
-                    row |= {"latency_ms": float(sim.latency_ms), "peak_sram_bytes": int(sim.peak_sram_bytes),
-                            "flash_bytes": flash, "external_memory_bytes": ext,
-                            "external_traffic_bytes": int(sim.external_bytes)}
+                    row |= {
+                        "latency_ms": float(sim.latency_ms),
+                        "peak_sram_bytes": int(sim.peak_sram_bytes),
+                        "flash_bytes": flash,
+                        "external_memory_bytes": ext,
+                        "external_traffic_bytes": int(sim.external_bytes),
+                    }
                 else:
-                    row |= {"latency_ms": math.nan, "peak_sram_bytes": math.nan, "flash_bytes": math.nan,
-                            "external_memory_bytes": math.nan, "external_traffic_bytes": math.nan}
+                    row |= {
+                        "latency_ms": math.nan,
+                        "peak_sram_bytes": math.nan,
+                        "flash_bytes": math.nan,
+                        "external_memory_bytes": math.nan,
+                        "external_traffic_bytes": math.nan,
+                    }
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -94,10 +115,11 @@ def macs_latency_front(points: pd.DataFrame) -> pd.DataFrame:
 
 def fronts(grid: pd.DataFrame) -> pd.DataFrame:
     out = []
-    for (board, strategy), group in grid[grid["fits"]].groupby(["board", "strategy"], sort=False):
+    for _, group in grid[grid["fits"]].groupby(["board", "strategy"], sort=False):
         front = macs_latency_front(group)
-        out.append(front[["board", "strategy", "network", "family", "macs", "latency_ms", "peak_sram_bytes",
-                          "published_top1"]])
+        out.append(
+            front[["board", "strategy", "network", "family", "macs", "latency_ms", "peak_sram_bytes", "published_top1"]]
+        )
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
@@ -117,10 +139,19 @@ def speedups(grid: pd.DataFrame) -> pd.DataFrame:
                 if refs.empty:
                     continue
                 ref = refs.loc[refs["latency_ms"].idxmin()]
-                rows.append({"board": board, "strategy": strategy, "network": n["network"], "macs": n["macs"],
-                             "latency_ms": n["latency_ms"], "internal_network": ref["network"],
-                             "internal_macs": ref["macs"], "internal_latency_ms": ref["latency_ms"],
-                             "speedup": ref["latency_ms"] / n["latency_ms"]})
+                rows.append(
+                    {
+                        "board": board,
+                        "strategy": strategy,
+                        "network": n["network"],
+                        "macs": n["macs"],
+                        "latency_ms": n["latency_ms"],
+                        "internal_network": ref["network"],
+                        "internal_macs": ref["macs"],
+                        "internal_latency_ms": ref["latency_ms"],
+                        "speedup": ref["latency_ms"] / n["latency_ms"],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -135,9 +166,17 @@ def same_network(grid: pd.DataFrame) -> pd.DataFrame:
             other = per_board[per_board["strategy"] == strategy].set_index("network")["latency_ms"]
             ratio = (internal / other).dropna()
             if len(ratio):
-                rows.append({"board": board, "strategy": strategy, "networks": len(ratio),
-                             "ratio_min": ratio.min(), "ratio_median": ratio.median(), "ratio_max": ratio.max(),
-                             "share_faster": float((ratio > 1).mean())})
+                rows.append(
+                    {
+                        "board": board,
+                        "strategy": strategy,
+                        "networks": len(ratio),
+                        "ratio_min": ratio.min(),
+                        "ratio_median": ratio.median(),
+                        "ratio_max": ratio.max(),
+                        "share_faster": float((ratio > 1).mean()),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -146,20 +185,31 @@ def largest(grid: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (board, strategy), group in grid.groupby(["board", "strategy"], sort=False):
         fit = group[group["fits"]]
-        row: dict[str, Any] = {"board": board, "board_label": group["board_label"].iloc[0], "strategy": strategy,
-                               "fit": len(fit), "of": len(group)}
+        row: dict[str, Any] = {
+            "board": board,
+            "board_label": group["board_label"].iloc[0],
+            "strategy": strategy,
+            "fit": len(fit),
+            "of": len(group),
+        }
         if not fit.empty:
             big = fit.loc[fit["macs"].idxmax()]
-            row |= {"largest_network": big["network"], "largest_macs": big["macs"],
-                    "largest_latency_ms": big["latency_ms"]}
+            row |= {
+                "largest_network": big["network"],
+                "largest_macs": big["macs"],
+                "largest_latency_ms": big["latency_ms"],
+            }
             for col in ("peak_sram_bytes", "flash_bytes", "external_memory_bytes"):  # where its bytes live
                 if col in big:
                     row[f"largest_{col}"] = big[col]
             acc = fit.dropna(subset=["published_top1"])
             if not acc.empty:
                 best = acc.sort_values(["published_top1", "latency_ms"], ascending=[False, True]).iloc[0]
-                row |= {"most_accurate_network": best["network"], "most_accurate_top1": best["published_top1"],
-                        "most_accurate_latency_ms": best["latency_ms"]}
+                row |= {
+                    "most_accurate_network": best["network"],
+                    "most_accurate_top1": best["published_top1"],
+                    "most_accurate_latency_ms": best["latency_ms"],
+                }
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -195,32 +245,47 @@ def verdict(tables: dict[str, pd.DataFrame]) -> list[str]:
         lines.append(f"{rows['board_label'].iloc[0]}:")
         for strategy in ("internal", *HYBRID):
             r = rows.loc[strategy]
-            acc = (f", most accurate {r['most_accurate_network']} ({r['most_accurate_top1']:.1f} % published)"
-                   if isinstance(r.get("most_accurate_network"), str) else ", none with a published accuracy")
-            largest_ = (f"largest {r['largest_network']} ({r['largest_macs'] / 1e6:.0f} M MACs){acc}"
-                        if r["fit"] else "nothing fits")
+            acc = (
+                f", most accurate {r['most_accurate_network']} ({r['most_accurate_top1']:.1f} % published)"
+                if isinstance(r.get("most_accurate_network"), str)
+                else ", none with a published accuracy"
+            )
+            largest_ = (
+                f"largest {r['largest_network']} ({r['largest_macs'] / 1e6:.0f} M MACs){acc}"
+                if r["fit"]
+                else "nothing fits"
+            )
             lines.append(f"  {strategy:8s} {int(r['fit'])}/{int(r['of'])} networks fit; {largest_}")
         for strategy in HYBRID:
             s = speed[(speed["board"] == board) & (speed["strategy"] == strategy)] if len(speed) else speed
             if not len(s):
                 continue
             wins, loses = s[s["speedup"] > 1], s[s["speedup"] <= 1]
-            text = f"  {strategy} vs the fastest internal network of >= MACs: {s['speedup'].min():.2f}-" \
-                   f"{s['speedup'].max():.2f}x"
+            text = (
+                f"  {strategy} vs the fastest internal network of >= MACs: {s['speedup'].min():.2f}-"
+                f"{s['speedup'].max():.2f}x"
+            )
             if len(wins):
                 text += f"; faster for {len(wins)} of {len(s)} front networks"
             if len(loses):
-                pairs = [n if n == ref else f"{n} (internal {ref} is faster)"
-                         for n, ref in zip(loses["network"], loses["internal_network"])]
+                pairs = [
+                    n if n == ref else f"{n} (internal {ref} is faster)"
+                    for n, ref in zip(loses["network"], loses["internal_network"])
+                ]
                 text += f"; NOT faster for {', '.join(pairs)}"
-                text += " (a network that fits internal memory runs fastest there)" if any(
-                    n == ref for n, ref in zip(loses["network"], loses["internal_network"])) else ""
+                text += (
+                    " (a network that fits internal memory runs fastest there)"
+                    if any(n == ref for n, ref in zip(loses["network"], loses["internal_network"]))
+                    else ""
+                )
             lines.append(text)
         same = tables.get("same_network")
         if same is not None and len(same):
             for r in same[same["board"] == board].itertuples():
-                lines.append(f"  the same network under {r.strategy} vs internal, where both fit ({r.networks}): "
-                             f"{r.ratio_min:.2f}-{r.ratio_max:.2f}x, median {r.ratio_median:.2f}x")
+                lines.append(
+                    f"  the same network under {r.strategy} vs internal, where both fit ({r.networks}): "
+                    f"{r.ratio_min:.2f}-{r.ratio_max:.2f}x, median {r.ratio_median:.2f}x"
+                )
         if not internal["fit"]:
             lines.append("  the internal space admits no grid network on this board")
     return lines
@@ -230,10 +295,18 @@ def board_table(boards: Sequence[Any]) -> pd.DataFrame:
     rows = []
     for b in boards:
         mems = {m.kind: m for m in b.memories}
-        rows.append({"board": b.name, "version": b.version, "label": _common.board_label(b),
-                     "core": b.core, "clock_mhz": b.clock_hz / 1e6, "sram_budget_bytes": b.sram_budget_bytes,
-                     "flash_bytes": mems["flash"].size_bytes if "flash" in mems else 0,
-                     "external_bytes": mems["external"].size_bytes if "external" in mems else 0})
+        rows.append(
+            {
+                "board": b.name,
+                "version": b.version,
+                "label": _common.board_label(b),
+                "core": b.core,
+                "clock_mhz": b.clock_hz / 1e6,
+                "sram_budget_bytes": b.sram_budget_bytes,
+                "flash_bytes": mems["flash"].size_bytes if "flash" in mems else 0,
+                "external_bytes": mems["external"].size_bytes if "external" in mems else 0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -249,8 +322,7 @@ def run(quick: bool, out: Path, boards: Sequence[str] = BOARDS, argv: Sequence[s
     big = run_.table("largest", largest(grid))
     run_.table("same_network", same_network(grid))
     run_.table("boards", board_table(loaded))
-    summary = summarize(grid, speed, big) | {"networks": int(grid["network"].nunique()),
-                                             "plans": int(len(grid))}
+    summary = summarize(grid, speed, big) | {"networks": int(grid["network"].nunique()), "plans": int(len(grid))}
     run_.finish(summary)
     return summary
 

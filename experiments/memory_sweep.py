@@ -59,26 +59,38 @@ def derived_board(base: Any, sram_kb: int, flash_kb: int) -> Any:
     budget = sram_kb * KB - reserve
     if budget <= 0:
         raise ValueError(f"memory sweep: {sram_kb} KB SRAM leaves no budget after the port's {reserve} B reserve")
-    doc["sram"]["budget_bytes"] = {"value": budget, "source": "estimate",
-                                   "ref": f"{sram_kb} KB less the {base.name} port's {reserve} B reserve"}
+    doc["sram"]["budget_bytes"] = {
+        "value": budget,
+        "source": "estimate",
+        "ref": f"{sram_kb} KB less the {base.name} port's {reserve} B reserve",
+    }
     return _core.board_from_yaml(yaml.safe_dump(doc, sort_keys=False), f"<{doc['name']}>")
 
 
-def score_board(board: Any, archs: list[tuple[str, str, float, int, dict[str, Any]]], macs: list[int],
-                accuracy: pd.DataFrame) -> pd.DataFrame:
+def score_board(
+    board: Any, archs: list[tuple[str, str, float, int, dict[str, Any]]], macs: list[int], accuracy: pd.DataFrame
+) -> pd.DataFrame:
     """The grid on one board in the columns `design_spaces.speedups/largest` read."""
     from tinyops.latency_model import Scorer
 
     scored = Scorer(board, STRATEGIES).score([json.dumps(a[4]) for a in archs])
-    meta = pd.DataFrame([{"network": n, "family": f, "macs": m, "published_top1": _archs.accuracy_of(f, w, r, accuracy)}
-                         for (n, f, w, r, _), m in zip(archs, macs)])
+    meta = pd.DataFrame(
+        [
+            {"network": n, "family": f, "macs": m, "published_top1": _archs.accuracy_of(f, w, r, accuracy)}
+            for (n, f, w, r, _), m in zip(archs, macs)
+        ]
+    )
     frame = scored.join(meta, on="arch")
     frame["board"], frame["board_label"] = board.name, board.name
     return frame
 
 
-def sweep_rows(base: Any, sram_kbs: Sequence[int], flash_kbs: Sequence[int],
-               archs: list[tuple[str, str, float, int, dict[str, Any]]]) -> pd.DataFrame:
+def sweep_rows(
+    base: Any,
+    sram_kbs: Sequence[int],
+    flash_kbs: Sequence[int],
+    archs: list[tuple[str, str, float, int, dict[str, Any]]],
+) -> pd.DataFrame:
     from tinyops.latency_model import load_arch
 
     accuracy = _archs.published_accuracy()
@@ -94,18 +106,24 @@ def sweep_rows(base: Any, sram_kbs: Sequence[int], flash_kbs: Sequence[int],
             for strategy in ("tinyops", "optimal"):
                 hybrid = big.loc[strategy]
                 s = speed[speed["strategy"] == strategy] if not speed.empty else speed
-                rows.append({
-                    "sram_kb": sram_kb, "flash_kb": flash_kb, "sram_budget_bytes": board.sram_budget_bytes,
-                    "strategy": strategy, "internal_fit": int(internal["fit"]), "hybrid_fit": int(hybrid["fit"]),
-                    "of": int(internal["of"]),
-                    "internal_largest_macs": internal.get("largest_macs", math.nan),
-                    "hybrid_largest_macs": hybrid.get("largest_macs", math.nan),
-                    "internal_best_top1": internal.get("most_accurate_top1", math.nan),
-                    "hybrid_best_top1": hybrid.get("most_accurate_top1", math.nan),
-                    "speedup_median": float(s["speedup"].median()) if len(s) else math.nan,
-                    "speedup_max": float(s["speedup"].max()) if len(s) else math.nan,
-                    "share_front_faster": float((s["speedup"] > 1).mean()) if len(s) else math.nan,
-                })
+                rows.append(
+                    {
+                        "sram_kb": sram_kb,
+                        "flash_kb": flash_kb,
+                        "sram_budget_bytes": board.sram_budget_bytes,
+                        "strategy": strategy,
+                        "internal_fit": int(internal["fit"]),
+                        "hybrid_fit": int(hybrid["fit"]),
+                        "of": int(internal["of"]),
+                        "internal_largest_macs": internal.get("largest_macs", math.nan),
+                        "hybrid_largest_macs": hybrid.get("largest_macs", math.nan),
+                        "internal_best_top1": internal.get("most_accurate_top1", math.nan),
+                        "hybrid_best_top1": hybrid.get("most_accurate_top1", math.nan),
+                        "speedup_median": float(s["speedup"].median()) if len(s) else math.nan,
+                        "speedup_max": float(s["speedup"].max()) if len(s) else math.nan,
+                        "share_front_faster": float((s["speedup"] > 1).mean()) if len(s) else math.nan,
+                    }
+                )
     frame = pd.DataFrame(rows)
     # NaN where no internal network with a published accuracy fits (then any hybrid accuracy is a gain).
     frame["top1_gain"] = frame["hybrid_best_top1"] - frame["internal_best_top1"]
@@ -120,11 +138,25 @@ def run(quick: bool, out: Path) -> dict[str, Any]:
     run_ = _common.Run(EXPERIMENT, quick, out)
     base = load_board(BASE_BOARD)
     grid = _archs.QUICK_GRID if quick else _archs.FULL_GRID
-    sweep = run_.table("sweep", sweep_rows(base, QUICK_SRAM_KB if quick else FULL_SRAM_KB,
-                                           QUICK_FLASH_KB if quick else FULL_FLASH_KB, grid.archs()))
-    run_.table("base_board", pd.DataFrame([{"board": base.name, "version": base.version,
-                                            "label": _common.board_label(base) + "; SRAM/flash sizes swept "
-                                            "(derived boards, sizes marked estimate)"}]))
+    sweep = run_.table(
+        "sweep",
+        sweep_rows(
+            base, QUICK_SRAM_KB if quick else FULL_SRAM_KB, QUICK_FLASH_KB if quick else FULL_FLASH_KB, grid.archs()
+        ),
+    )
+    run_.table(
+        "base_board",
+        pd.DataFrame(
+            [
+                {
+                    "board": base.name,
+                    "version": base.version,
+                    "label": _common.board_label(base) + "; SRAM/flash sizes swept "
+                    "(derived boards, sizes marked estimate)",
+                }
+            ]
+        ),
+    )
     summary: dict[str, Any] = {"size_pairs": int(len(sweep) // 2)}
     for strategy in ("tinyops", "optimal"):
         s = sweep[sweep["strategy"] == strategy]

@@ -85,8 +85,9 @@ def models(quick: bool) -> list[tuple[str, Any]]:
     return out
 
 
-def measure_all(out: Path, quick: bool, repetitions: int, board_name: str = BOARD
-                ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+def measure_all(
+    out: Path, quick: bool, repetitions: int, board_name: str = BOARD
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     from tinyops.compiler import PlanDoesNotFit
     from tinyops.hil import QemuTarget, _pipeline
     from tinyops.hil._measure import measure
@@ -109,15 +110,37 @@ def measure_all(out: Path, quick: bool, repetitions: int, board_name: str = BOAR
                 summary = measure(store, target, job, repetitions)
             measured = sum(summary.per_op_median)
             predicted = sum(p or 0.0 for p in compiled.predicted)
-            totals.append({"model": name, "strategy": strategy, "fits": True, "why": "", "unit": summary.unit,
-                           "measured": measured, "predicted": predicted,
-                           "error_pct": 100 * (predicted - measured) / measured, "hil_run_id": summary.run_id})
+            totals.append(
+                {
+                    "model": name,
+                    "strategy": strategy,
+                    "fits": True,
+                    "why": "",
+                    "unit": summary.unit,
+                    "measured": measured,
+                    "predicted": predicted,
+                    "error_pct": 100 * (predicted - measured) / measured,
+                    "hil_run_id": summary.run_id,
+                }
+            )
             for op, kind, m, p in zip(job.op_names, job.kernel_kinds, summary.per_op_median, compiled.predicted):
                 if p is not None and m > 0:
-                    per_op.append({"model": name, "strategy": strategy, "op": op, "kernel": kind, "measured": m,
-                                   "predicted": p, "error_pct": 100 * (p - m) / m})
-            print(f"  {name} {strategy}: measured {measured:,} {summary.unit}, predicted {predicted:,.0f} "
-                  f"({totals[-1]['error_pct']:+.1f} %)", flush=True)
+                    per_op.append(
+                        {
+                            "model": name,
+                            "strategy": strategy,
+                            "op": op,
+                            "kernel": kind,
+                            "measured": m,
+                            "predicted": p,
+                            "error_pct": 100 * (p - m) / m,
+                        }
+                    )
+            print(
+                f"  {name} {strategy}: measured {measured:,} {summary.unit}, predicted {predicted:,.0f} "
+                f"({totals[-1]['error_pct']:+.1f} %)",
+                flush=True,
+            )
     store.engine.dispose()
     return pd.DataFrame(totals), pd.DataFrame(per_op), board
 
@@ -144,8 +167,12 @@ def run(quick: bool, out: Path, board_name: str = BOARD) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     def board_option(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--board", default=BOARD, help="catalog name or board YAML whose predictions to "
-                            "compare (e.g. a fitted version written by `tinyops calibrate`); its name is the port")
+        parser.add_argument(
+            "--board",
+            default=BOARD,
+            help="catalog name or board YAML whose predictions to "
+            "compare (e.g. a fitted version written by `tinyops calibrate`); its name is the port",
+        )
 
     args = _common.parse_args(__doc__.splitlines()[0], argv, extra=board_option)
     for key, value in run(args.quick, args.out, args.board).items():

@@ -48,8 +48,9 @@ def execute_notebook(name: str, out: Path, timeout_s: int = 600) -> Path:
     previous = os.environ.get("TINYOPS_EXPERIMENTS_OUT")
     os.environ["TINYOPS_EXPERIMENTS_OUT"] = str(out)  # the kernel inherits this process's environment
     try:
-        NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        NotebookClient(
+            nb, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        ).execute()
     finally:
         if previous is None:
             os.environ.pop("TINYOPS_EXPERIMENTS_OUT", None)
@@ -74,8 +75,11 @@ def main() -> None:
         if not args.notebooks_only:
             run_script(name, args.quick, args.out.resolve())
         executed = execute_notebook(name, args.out.resolve())
-        print(f"== {name}: {time.perf_counter() - t0:.0f} s; figures in {args.out / name / 'figures'}, "
-              f"notebook {executed}", flush=True)
+        print(
+            f"== {name}: {time.perf_counter() - t0:.0f} s; figures in {args.out / name / 'figures'}, "
+            f"notebook {executed}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

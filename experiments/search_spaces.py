@@ -51,14 +51,36 @@ class Setup:
     eval_every: int  # training steps between the evaluations the search's pruning rule sees
 
 
-QUICK = Setup(spaces=("internal", "tinyops", "optimal"), seeds=(0, 1, 2), trials=3, resolutions=(32, 40),
-              width_mults=(0.35, 0.75, 1.4), depths=(1, 2), steps=8, batch_size=32, train_images=512, val_images=128,
-              population=2, eval_every=4)
+QUICK = Setup(
+    spaces=("internal", "tinyops", "optimal"),
+    seeds=(0, 1, 2),
+    trials=3,
+    resolutions=(32, 40),
+    width_mults=(0.35, 0.75, 1.4),
+    depths=(1, 2),
+    steps=8,
+    batch_size=32,
+    train_images=512,
+    val_images=128,
+    population=2,
+    eval_every=4,
+)
 # Full: sized for the shared 2-core machine (see README.md, "Time"). `external` is left out: experiment 1
 # shows it admits what tinyops/optimal admit, only slower.
-FULL = Setup(spaces=("internal", "tinyops", "optimal"), seeds=(0, 1, 2), trials=10, resolutions=(32, 48),
-             width_mults=(0.35, 0.5, 0.75, 1.0, 1.4), depths=(1, 2, 3), steps=30, batch_size=64,
-             train_images=1920, val_images=500, population=4, eval_every=10)
+FULL = Setup(
+    spaces=("internal", "tinyops", "optimal"),
+    seeds=(0, 1, 2),
+    trials=10,
+    resolutions=(32, 48),
+    width_mults=(0.35, 0.5, 0.75, 1.0, 1.4),
+    depths=(1, 2, 3),
+    steps=30,
+    batch_size=64,
+    train_images=1920,
+    val_images=500,
+    population=4,
+    eval_every=10,
+)
 
 
 def hypervolume(points: Sequence[tuple[float, float]], ref_latency_ms: float) -> float:
@@ -90,17 +112,37 @@ def run_studies(setup: Setup, out: Path, stamp: str) -> pd.DataFrame:
     torch.set_num_threads(1)  # a shared 2-core machine: one thread trains small batches fastest
     data = load_data(None, image_size=max(setup.resolutions))
     scorer = CoreScorer(BOARD)
-    space = SearchSpace(families=("mbv2", "mbv3", "mnasnet"), width_mults=setup.width_mults,
-                        resolutions=setup.resolutions, depths=setup.depths)
-    short = TrainConfig(steps=setup.steps, batch_size=setup.batch_size, lr=0.05, train_images=setup.train_images,
-                        val_images=setup.val_images, eval_every=setup.eval_every)
+    space = SearchSpace(
+        families=("mbv2", "mbv3", "mnasnet"),
+        width_mults=setup.width_mults,
+        resolutions=setup.resolutions,
+        depths=setup.depths,
+    )
+    short = TrainConfig(
+        steps=setup.steps,
+        batch_size=setup.batch_size,
+        lr=0.05,
+        train_images=setup.train_images,
+        val_images=setup.val_images,
+        eval_every=setup.eval_every,
+    )
     storage = str(out / _common.STORE_FILE)
     rows = []
     for design_space in setup.spaces:
         for seed in setup.seeds:
-            config = SearchConfig(board=BOARD, design_space=design_space, trials=setup.trials, storage=storage,
-                                  study_name=f"{EXPERIMENT}-{stamp}-{design_space}-s{seed}", sampler="nsga2",
-                                  seed=seed, space=space, short=short, full=DEMO_FULL, threads=1)
+            config = SearchConfig(
+                board=BOARD,
+                design_space=design_space,
+                trials=setup.trials,
+                storage=storage,
+                study_name=f"{EXPERIMENT}-{stamp}-{design_space}-s{seed}",
+                sampler="nsga2",
+                seed=seed,
+                space=space,
+                short=short,
+                full=DEMO_FULL,
+                threads=1,
+            )
             study, store = open_study(config)
             # The first generation is random (the same architectures for the same seed in every space); the
             # later ones breed from this space's feasible trials, so each study searches its own space.
@@ -110,11 +152,21 @@ def run_studies(setup: Setup, out: Path, stamp: str) -> pd.DataFrame:
             feasible = {c.trial_number: c for c in candidates(trials, design_space, fidelity="short")}
             for t in trials:
                 c = feasible.get(t.trial_number)
-                rows.append({"design_space": design_space, "seed": seed, "study": study.study_name,
-                             "trial": t.trial_number, "label": t.label, "macs": t.macs, "params": t.param_count,
-                             "feasible": c is not None, "accuracy": c.accuracy if c else None,
-                             "latency_ms": c.latency_ms if c else None,
-                             "peak_sram_bytes": c.peak_sram_bytes if c else None})
+                rows.append(
+                    {
+                        "design_space": design_space,
+                        "seed": seed,
+                        "study": study.study_name,
+                        "trial": t.trial_number,
+                        "label": t.label,
+                        "macs": t.macs,
+                        "params": t.param_count,
+                        "feasible": c is not None,
+                        "accuracy": c.accuracy if c else None,
+                        "latency_ms": c.latency_ms if c else None,
+                        "peak_sram_bytes": c.peak_sram_bytes if c else None,
+                    }
+                )
             print(f"  {design_space} seed {seed}: {len(feasible)} of {len(trials)} trials feasible", flush=True)
             store.engine.dispose()
     return pd.DataFrame(rows)
@@ -131,12 +183,28 @@ def fronts_and_hypervolumes(cands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
             if not front or p["accuracy"] > front[-1]["accuracy"]:
                 front.append(p)
         for p in front:
-            front_rows.append({"design_space": space, "seed": seed, "trial": p["trial"], "label": p["label"],
-                               "accuracy": p["accuracy"], "latency_ms": p["latency_ms"]})
+            front_rows.append(
+                {
+                    "design_space": space,
+                    "seed": seed,
+                    "trial": p["trial"],
+                    "label": p["label"],
+                    "accuracy": p["accuracy"],
+                    "latency_ms": p["latency_ms"],
+                }
+            )
         hv = hypervolume([(p["accuracy"], p["latency_ms"]) for p in front], ref)
-        hv_rows.append({"design_space": space, "seed": seed, "trials": len(group), "feasible": len(pts),
-                        "front_size": len(front), "hypervolume": hv,
-                        "best_accuracy": float(pts["accuracy"].max()) if len(pts) else None})
+        hv_rows.append(
+            {
+                "design_space": space,
+                "seed": seed,
+                "trials": len(group),
+                "feasible": len(pts),
+                "front_size": len(front),
+                "hypervolume": hv,
+                "best_accuracy": float(pts["accuracy"].max()) if len(pts) else None,
+            }
+        )
     return pd.DataFrame(front_rows), pd.DataFrame(hv_rows), ref
 
 
@@ -145,16 +213,18 @@ def verdict(tables: dict[str, pd.DataFrame]) -> list[str]:
     internal by more than the seeds' spread."""
     hv = tables["hypervolume"]
     agg = hv.groupby("design_space", sort=False)["hypervolume"].agg(["mean", "std", "count"])
-    lines = [f"  {space:8s} hypervolume {r['mean']:.4f} +- {0 if r['std'] != r['std'] else r['std']:.4f} "
-             f"over {int(r['count'])} seeds" for space, r in agg.iterrows()]
+    lines = [
+        f"  {space:8s} hypervolume {r['mean']:.4f} +- {0 if r['std'] != r['std'] else r['std']:.4f} "
+        f"over {int(r['count'])} seeds"
+        for space, r in agg.iterrows()
+    ]
     if "internal" in agg.index:
         base = agg.loc["internal"]
         for space in (s for s in ("tinyops", "optimal", "external") if s in agg.index):
             r = agg.loc[space]
             spread = (0 if base["std"] != base["std"] else base["std"]) + (0 if r["std"] != r["std"] else r["std"])
             diff = r["mean"] - base["mean"]
-            word = ("beats" if diff > spread else "loses to" if -diff > spread else
-                    "does not separate from")
+            word = "beats" if diff > spread else "loses to" if -diff > spread else "does not separate from"
             lines.append(f"  {space} {word} internal ({diff:+.4f}, seeds' spread {spread:.4f})")
     return lines
 
@@ -165,16 +235,26 @@ def run(quick: bool, out: Path, argv: Sequence[str] | None = None) -> dict[str, 
     setup = QUICK if quick else FULL
     run_ = _common.Run(EXPERIMENT, quick, out, argv)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     cands = run_.table("candidates", run_studies(setup, out, stamp))
     fronts, hv, ref = fronts_and_hypervolumes(cands)
     run_.table("fronts", fronts)
     run_.table("hypervolume", hv)
     board = load_board(BOARD)
-    run_.table("setup", pd.DataFrame([dataclasses.asdict(setup) | {
-        "board": BOARD, "board_label": _common.board_label(board), "reference_latency_ms": ref,
-        "data": "Fashion-MNIST (Debian dataset-fashion-mnist), short training, float top-1 on held-out images"}])
-        .map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else v))
+    run_.table(
+        "setup",
+        pd.DataFrame(
+            [
+                dataclasses.asdict(setup)
+                | {
+                    "board": BOARD,
+                    "board_label": _common.board_label(board),
+                    "reference_latency_ms": ref,
+                    "data": "Fashion-MNIST (Debian dataset-fashion-mnist), short training, float top-1 on held-out images",
+                }
+            ]
+        ).map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else v),
+    )
     summary: dict[str, Any] = {"reference_latency_ms": ref}
     for space, group in hv.groupby("design_space"):
         summary[f"{space}:hypervolume_mean"] = float(group["hypervolume"].mean())

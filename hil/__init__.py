@@ -6,5 +6,14 @@ from tinyops.hil._qemu import QemuProcess, QemuTarget
 from tinyops.hil._results import OpMeasurement, RunResults
 from tinyops.hil._target import Target
 
-__all__ = ["FirmwareFault", "FirmwareImage", "OpMeasurement", "QemuProcess", "QemuTarget", "RunResults", "Target",
-           "TargetError", "TargetTimeout"]
+__all__ = [
+    "FirmwareFault",
+    "FirmwareImage",
+    "OpMeasurement",
+    "QemuProcess",
+    "QemuTarget",
+    "RunResults",
+    "Target",
+    "TargetError",
+    "TargetTimeout",
+]

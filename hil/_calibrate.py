@@ -15,8 +15,7 @@ from tinyops.hil._measure import calibration_samples, measured_versions
 from tinyops.hil._pipeline import load_board
 from tinyops.hil._store import HilCalibration
 from tinyops.latency_model import BOARDS_DIR
-from tinyops.latency_model._calibration import (Calibration, OpSample, Undetermined, UnderdeterminedFit,
-                                                fit_kernel_costs)
+from tinyops.latency_model._calibration import Calibration, OpSample, UnderdeterminedFit, Undetermined, fit_kernel_costs
 from tinyops.store import Store
 
 
@@ -29,7 +28,7 @@ class CalibrationReport:
     path: Path
     fit: Calibration  # what the new board version holds, with its held-out figures
     store_url: str = ""
-    train_mape: float = float("nan")          # on the training ops, when nothing is held out
+    train_mape: float = float("nan")  # on the training ops, when nothing is held out
     train_within_10pct: float = float("nan")
     not_fitted: str = ""  # the kinds the measurements leave undetermined, and what to measure (one line)
 
@@ -42,8 +41,11 @@ def fitted_board_yaml(board_yaml: str, fit: Calibration, ref: str) -> str:
         for term, value in terms.items():
             doc["kernels"][kind][term] = {"value": round(value, 6), "source": "fit", "ref": ref}
     if fit.copy_cycles_per_byte is not None:
-        doc["cpu"]["memcpy_cycles_per_byte"] = {"value": round(fit.copy_cycles_per_byte, 6), "source": "fit",
-                                                "ref": ref}
+        doc["cpu"]["memcpy_cycles_per_byte"] = {
+            "value": round(fit.copy_cycles_per_byte, 6),
+            "source": "fit",
+            "ref": ref,
+        }
     return yaml.safe_dump(doc, sort_keys=False, width=120)
 
 
@@ -78,7 +80,7 @@ def fitted_board_text(board_text: str, fit: Calibration, ref: str, source: str =
                 was = f" (replaces the estimate {q['value']})" if q.get("source") == "estimate" and q["value"] else ""
                 q = {"value": round(fitted[term], 6), "source": source, "ref": ref + was}
             body.append(f"    {term}: {_q(q['value'], q['source'], q['ref'])}")
-    return "\n".join(lines[:kernels[0]] + body + lines[end:]) + "\n"
+    return "\n".join(lines[: kernels[0]] + body + lines[end:]) + "\n"
 
 
 def microbench_command(board: str, target: str, store: Store) -> str:
@@ -88,9 +90,11 @@ def microbench_command(board: str, target: str, store: Store) -> str:
 def what_to_measure(kinds: list[Undetermined], samples: list[OpSample], board: str, target: str, store: Store) -> str:
     """One line: which kinds the measured ops leave undetermined, and the command that measures them."""
     cases = len({s.case for s in samples})
-    return (f"{len(samples)} ops of {cases} measured model{'s' if cases > 1 else ''} do not determine "
-            f"{', '.join(f'{k.kernel_kind} ({k.ops} ops for {k.terms} terms)' for k in kinds)}: measure the whole "
-            f"calibration set: `{microbench_command(board, target, store)}`")
+    return (
+        f"{len(samples)} ops of {cases} measured model{'s' if cases > 1 else ''} do not determine "
+        f"{', '.join(f'{k.kernel_kind} ({k.ops} ops for {k.terms} terms)' for k in kinds)}: measure the whole "
+        f"calibration set: `{microbench_command(board, target, store)}`"
+    )
 
 
 def _samples_or_say_what_to_measure(store: Store, board: Any, target: str) -> list[OpSample]:
@@ -98,14 +102,23 @@ def _samples_or_say_what_to_measure(store: Store, board: Any, target: str) -> li
     if samples:
         return samples
     found = [f"v{v} on {t} ({n} runs)" for v, t, n in measured_versions(store, board.name)]
-    raise ValueError(f"calibrate: no measurements of {board.name} v{board.version} on {target} in {store.url}"
-                     + (f" (it holds {board.name} {', '.join(found)}: pass that board version's YAML)" if found else "")
-                     + f": run `tinyops hil run MODEL --board {board.name} --target {target}` or "
-                     f"`{microbench_command(board.name, target, store)}` first")
+    raise ValueError(
+        f"calibrate: no measurements of {board.name} v{board.version} on {target} in {store.url}"
+        + (f" (it holds {board.name} {', '.join(found)}: pass that board version's YAML)" if found else "")
+        + f": run `tinyops hil run MODEL --board {board.name} --target {target}` or "
+        f"`{microbench_command(board.name, target, store)}` first"
+    )
 
 
-def calibrate_board(store: Store, board_name: str, target: str, out: Path | None, test_share: float = 0.25,
-                    seed: int = 0, ref_note: str = "") -> CalibrationReport:
+def calibrate_board(
+    store: Store,
+    board_name: str,
+    target: str,
+    out: Path | None,
+    test_share: float = 0.25,
+    seed: int = 0,
+    ref_note: str = "",
+) -> CalibrationReport:
     """Fit `board_name`'s kernel costs to the store's measurements and write the next board version to `out`.
 
     One measured model (one case) is fitted training-only (the report says nothing was held out). Kinds the
@@ -118,39 +131,68 @@ def calibrate_board(store: Store, board_name: str, target: str, out: Path | None
     board = load_board(board_name)
     samples = _samples_or_say_what_to_measure(store, board, target)
     try:
-        fit = fit_kernel_costs(samples, fit_copy_cost=not board.dma, test_share=test_share, seed=seed,
-                               skip_undetermined=True)
+        fit = fit_kernel_costs(
+            samples, fit_copy_cost=not board.dma, test_share=test_share, seed=seed, skip_undetermined=True
+        )
     except UnderdeterminedFit as exc:
         raise ValueError(f"calibrate: {what_to_measure(exc.kinds, samples, board.name, target, store)}") from None
     # Nothing held out: every sample trained the fit, and the training figures are all there is to say.
     train_mape, train_within, _ = fit.evaluate(samples) if not fit.held_out else (float("nan"), float("nan"), [])
     unit = "instructions" if target == "qemu" else "cycles"
-    held_out = (f"held-out {fit.test_ops} ops ({fit.test_cases} cases): MAPE {fit.mape:.2f} %, "
-                f"{fit.within_10pct:.1f} % within ±10 %" if fit.held_out else
-                f"no held-out ops (one case; training MAPE {train_mape:.2f} %)")
-    ref = (f"NNLS fit to {fit.train_ops} per-op {unit} ({fit.train_cases} cases) measured on {target} (board "
-           f"v{board.version}); {held_out}" + (f"; {ref_note}" if ref_note else ""))
+    held_out = (
+        f"held-out {fit.test_ops} ops ({fit.test_cases} cases): MAPE {fit.mape:.2f} %, "
+        f"{fit.within_10pct:.1f} % within ±10 %"
+        if fit.held_out
+        else f"no held-out ops (one case; training MAPE {train_mape:.2f} %)"
+    )
+    ref = (
+        f"NNLS fit to {fit.train_ops} per-op {unit} ({fit.train_cases} cases) measured on {target} (board "
+        f"v{board.version}); {held_out}" + (f"; {ref_note}" if ref_note else "")
+    )
     source = Path(board_name) if Path(board_name).suffix in (".yaml", ".yml") else BOARDS_DIR / f"{board.name}.yaml"
-    text = fitted_board_text(source.read_text(), fit, ref) if source.is_file() else \
-        fitted_board_yaml(board.to_yaml(), fit, ref)
+    text = (
+        fitted_board_text(source.read_text(), fit, ref)
+        if source.is_file()
+        else fitted_board_yaml(board.to_yaml(), fit, ref)
+    )
     path = out or Path(f"{board.name}-v{board.version + 1}.yaml")
     new_board = _core.board_from_yaml(text, str(path))  # the new version validates like any board file
     try:
         with store.session() as session:
-            session.add(HilCalibration(
-                board=board.name, from_version=board.version, to_version=new_board.version, target=target,
-                train_ops=fit.train_ops, test_ops=fit.test_ops, mape=fit.mape if fit.held_out else None,
-                within_10pct=fit.within_10pct if fit.held_out else None,
-                report_json=json.dumps({"kernels": fit.kernels, "memcpy_cycles_per_byte": fit.copy_cycles_per_byte,
-                                        "train_cases": fit.train_cases, "test_cases": fit.test_cases,
-                                        "train_mape": train_mape, "seed": seed, "test_share": test_share,
-                                        "per_kind": [asdict(r) for r in fit.per_kind], "board_yaml": text})))
+            session.add(
+                HilCalibration(
+                    board=board.name,
+                    from_version=board.version,
+                    to_version=new_board.version,
+                    target=target,
+                    train_ops=fit.train_ops,
+                    test_ops=fit.test_ops,
+                    mape=fit.mape if fit.held_out else None,
+                    within_10pct=fit.within_10pct if fit.held_out else None,
+                    report_json=json.dumps(
+                        {
+                            "kernels": fit.kernels,
+                            "memcpy_cycles_per_byte": fit.copy_cycles_per_byte,
+                            "train_cases": fit.train_cases,
+                            "test_cases": fit.test_cases,
+                            "train_mape": train_mape,
+                            "seed": seed,
+                            "test_share": test_share,
+                            "per_kind": [asdict(r) for r in fit.per_kind],
+                            "board_yaml": text,
+                        }
+                    ),
+                )
+            )
     except sa.exc.SQLAlchemyError as exc:  # e.g. a store whose calibration table an older version created
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise ValueError(f"store {store.url}: cannot record the calibration in tinyops_hil_calibrations "
-                         f"({reason}); pass another --store") from None
+        raise ValueError(
+            f"store {store.url}: cannot record the calibration in tinyops_hil_calibrations "
+            f"({reason}); pass another --store"
+        ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     not_fitted = what_to_measure(fit.undetermined, samples, board.name, target, store) if fit.undetermined else ""
-    return CalibrationReport(board.name, board.version, new_board.version, unit, path, fit, store.url, train_mape,
-                             train_within, not_fitted)
+    return CalibrationReport(
+        board.name, board.version, new_board.version, unit, path, fit, store.url, train_mape, train_within, not_fitted
+    )

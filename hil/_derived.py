@@ -28,22 +28,24 @@ import numpy as np
 
 PORT = "qemu-mps2-an500"
 MCPUS = ("cortex-m7", "cortex-m4")
-_BRANCH = re.compile(r"^(b|bl|blx|bx|cbz|cbnz|tbb|tbh)(\.[nw])?$|^b(eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)"
-                     r"(\.[nw])?$")
+_BRANCH = re.compile(
+    r"^(b|bl|blx|bx|cbz|cbnz|tbb|tbh)(\.[nw])?$|^b(eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)"
+    r"(\.[nw])?$"
+)
 
 
 @dataclass(frozen=True)
 class Block:
     start: int
-    count: int                 # executions
+    count: int  # executions
     instructions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class DerivedRun:
-    run_instructions: int       # between the run marks (what the runner's own count measures)
+    run_instructions: int  # between the run marks (what the runner's own count measures)
     attributed_instructions: int  # in the blocks attributed to the run (should equal run_instructions)
-    cycles: dict[str, float]    # mcpu -> derived cycles of the run
+    cycles: dict[str, float]  # mcpu -> derived cycles of the run
     unmodelled_instructions: int  # executed instructions in blocks llvm-mca could not read (1 cycle each)
 
 
@@ -57,8 +59,12 @@ def _tool(name: str) -> str:
 @functools.lru_cache(maxsize=4)
 def _disassembly(elf: Path) -> tuple[list[tuple[int, str, str]], tuple[int, int]]:
     """(address, instruction text, function) of every instruction, and the addresses of the two run marks."""
-    text = subprocess.run([_tool("arm-none-eabi-objdump"), "-d", "-C", "--no-show-raw-insn", str(elf)],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [_tool("arm-none-eabi-objdump"), "-d", "-C", "--no-show-raw-insn", str(elf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     out, function, marks = [], "", {}
     for line in text.splitlines():
         head = re.match(r"^([0-9a-f]+) <(.*)>:$", line)
@@ -75,24 +81,52 @@ def _disassembly(elf: Path) -> tuple[list[tuple[int, str, str]], tuple[int, int]
     return out, (marks["tinyops_run_begin"], marks["tinyops_run_end"])
 
 
-def profile(blob: bytes, image: np.ndarray, plugin: Path, elf: Path, timeout_s: float = 300.0
-            ) -> tuple[dict[int, int], int]:
+def profile(
+    blob: bytes, image: np.ndarray, plugin: Path, elf: Path, timeout_s: float = 300.0
+) -> tuple[dict[int, int], int]:
     """Executions per instruction address of one run of `blob` under QEMU, and the run's instructions."""
-    from tinyops.compiler._qemu import QEMU_PORTS, input_slot_bytes
+    from tinyops.compiler._ports import qemu_port, runner_slots
+    from tinyops.compiler._qemu import input_slot_bytes
 
-    machine, blob_slot, input_slot = QEMU_PORTS[PORT]
+    machine = qemu_port(PORT).machine
+    slots = runner_slots(elf)
+    blob_slot, input_slot = slots.blob, slots.input
     _, (begin, end) = _disassembly(elf)
     with tempfile.TemporaryDirectory(prefix="tinyops-derive-") as tmp:
         blob_path, input_path, report = Path(tmp) / "m.blob", Path(tmp) / "i.bin", Path(tmp) / "profile.txt"
         blob_path.write_bytes(blob)
         input_path.write_bytes(input_slot_bytes(image))
         args = f"profile=1000000,mark=begin:{begin:#x},mark=end:{end:#x},window=begin:end,outfile={report}"
-        done = subprocess.run([_tool("qemu-system-arm"), "-M", machine, "-nographic", "-monitor", "none", "-serial",
-                               "null", "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
-                               "-kernel", str(elf), "-device", f"loader,file={blob_path},addr={blob_slot:#x}",
-                               "-device", f"loader,file={input_path},addr={input_slot:#x}",
-                               "-plugin", f"{plugin},{args}", "-d", "plugin"],
-                              capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [
+                _tool("qemu-system-arm"),
+                "-M",
+                machine,
+                "-nographic",
+                "-monitor",
+                "none",
+                "-serial",
+                "null",
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-icount",
+                "shift=0",
+                "-kernel",
+                str(elf),
+                "-device",
+                f"loader,file={blob_path},addr={blob_slot:#x}",
+                "-device",
+                f"loader,file={input_path},addr={input_slot:#x}",
+                "-plugin",
+                f"{plugin},{args}",
+                "-d",
+                "plugin",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+        )
         if done.returncode != 0 or not report.is_file():
             raise RuntimeError(f"QEMU with {plugin.name} exited with {done.returncode}: {done.stdout[-400:]}")
         lines = report.read_text().splitlines()
@@ -114,7 +148,7 @@ def run_blocks(elf: Path, counts: dict[int, int]) -> list[Block]:
             blocks.append(Block(current[0][0], current_count, tuple(t for _, t in current)))
             current.clear()
 
-    for address, text, function in _disassembly(elf)[0]:
+    for address, text, _function in _disassembly(elf)[0]:
         count = counts.get(address, 0)
         if not count:
             close()
@@ -146,8 +180,12 @@ _MCA_HEAD = [".syntax unified", ".thumb", ".Ltarget:"]
 
 
 def _llvm_mca(source: list[str], mcpu: str) -> subprocess.CompletedProcess:
-    return subprocess.run([_tool("llvm-mca"), "-mtriple=thumbv7em-none-eabi", f"-mcpu={mcpu}", "-iterations=100"],
-                          input="\n".join(source) + "\n", capture_output=True, text=True)
+    return subprocess.run(
+        [_tool("llvm-mca"), "-mtriple=thumbv7em-none-eabi", f"-mcpu={mcpu}", "-iterations=100"],
+        input="\n".join(source) + "\n",
+        capture_output=True,
+        text=True,
+    )
 
 
 _CYCLES: dict[tuple[tuple[str, ...], str], float | None] = {}
@@ -196,8 +234,11 @@ def derive_run(blob: bytes, image: np.ndarray, plugin: Path, elf: Path, mcpus: t
     return DerivedRun(run_instructions, attributed, cycles, unmodelled)
 
 
-def derived_samples(every: int = 1, mcpus: tuple[str, ...] = MCPUS, on_case=None  # type: ignore[no-untyped-def]
-                    ) -> dict[str, list]:
+def derived_samples(
+    every: int = 1,
+    mcpus: tuple[str, ...] = MCPUS,
+    on_case=None,  # type: ignore[no-untyped-def]
+) -> dict[str, list]:
     """Per mcpu, one OpSample per single-op case of the calibration set (internal placement, every n-th):
     the op's cost-model features and its derived cycles (the run's: the op and the executor around it)."""
     from tinyops.compiler._qemu import runner_elf
@@ -209,15 +250,17 @@ def derived_samples(every: int = 1, mcpus: tuple[str, ...] = MCPUS, on_case=None
     elf = runner_elf(PORT)
     plugin = elf.parent / "libinsn_count.so"
     if not plugin.is_file():
-        raise FileNotFoundError(f"{plugin}: the instruction-counting plugin is not built "
-                                f"(cmake --build {elf.parent} --target insn_count_plugin)")
+        raise FileNotFoundError(
+            f"{plugin}: the instruction-counting plugin is not built "
+            f"(cmake --build {elf.parent} --target insn_count_plugin)"
+        )
     samples: dict[str, list] = {mcpu: [] for mcpu in mcpus}
     for bench in calibration_set(strategies=("internal",), partition_sweep=False)[::every]:
         compiled = compile_model(bench.model, board, "internal")
         costed = [(k, f) for k, f in zip(compiled.kernel_kinds, compiled.op_features) if f]
         if len(costed) != 1:
             continue  # several ops: one profile cannot tell them apart
-        (kind, features), = costed
+        ((kind, features),) = costed
         image = np.zeros(bench.model.tensors[bench.model.input].shape, dtype=np.int8)
         run = derive_run(compiled.blob, image, plugin, elf, mcpus)
         for mcpu in mcpus:
@@ -246,8 +289,14 @@ class DerivedBoard:
     fit: object  # latency_model._calibration.Calibration
 
 
-def derive_boards(board_names: list[str], every: int, out_dir: Path | None, ref_note: str = "",
-                  test_share: float = 0.25, seed: int = 0) -> list[DerivedBoard]:
+def derive_boards(
+    board_names: list[str],
+    every: int,
+    out_dir: Path | None,
+    ref_note: str = "",
+    test_share: float = 0.25,
+    seed: int = 0,
+) -> list[DerivedBoard]:
     """Derive the kernel costs of real boards (Cortex-M7 / M4) and write each board's next version, with
     provenance `derived`, to `out_dir` (None: over the catalog's file)."""
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
@@ -259,17 +308,23 @@ def derive_boards(board_names: list[str], every: int, out_dir: Path | None, ref_
     boards = [load_board(name) for name in board_names]
     mcpus = tuple(dict.fromkeys(core_mcpu(b) for b in boards))
     samples = derived_samples(every, mcpus)
-    fits = {mcpu: fit_kernel_costs(samples[mcpu], fit_copy_cost=False, test_share=test_share, seed=seed,
-                                   skip_undetermined=True) for mcpu in mcpus}
+    fits = {
+        mcpu: fit_kernel_costs(
+            samples[mcpu], fit_copy_cost=False, test_share=test_share, seed=seed, skip_undetermined=True
+        )
+        for mcpu in mcpus
+    }
     written = []
     for board in boards:
         mcpu = core_mcpu(board)
         fit = fits[mcpu]
-        ref = (f"derived: {mcpu} cycles of the firmware's own code = executions per basic block (QEMU mps2-an500, "
-               f"insn_count plugin, run window) x the block's cycles in llvm-mca -mcpu={mcpu} (LLVM's scheduling "
-               f"model); NNLS fit to {fit.train_ops} single-op cases (every {every}th of the calibration set, "
-               f"operands in zero-wait SRAM; the board's memories add their wait states as stalls); held-out "
-               f"{fit.test_ops} ops: MAPE {fit.mape:.2f} %" + (f"; {ref_note}" if ref_note else ""))
+        ref = (
+            f"derived: {mcpu} cycles of the firmware's own code = executions per basic block (QEMU mps2-an500, "
+            f"insn_count plugin, run window) x the block's cycles in llvm-mca -mcpu={mcpu} (LLVM's scheduling "
+            f"model); NNLS fit to {fit.train_ops} single-op cases (every {every}th of the calibration set, "
+            f"operands in zero-wait SRAM; the board's memories add their wait states as stalls); held-out "
+            f"{fit.test_ops} ops: MAPE {fit.mape:.2f} %" + (f"; {ref_note}" if ref_note else "")
+        )
         source = BOARDS_DIR / f"{board.name}.yaml"
         text = fitted_board_text(source.read_text(), fit, ref, source="derived")  # type: ignore[arg-type]
         path = (out_dir / f"{board.name}-v{board.version + 1}.yaml") if out_dir is not None else source

@@ -35,7 +35,8 @@ class FirmwareImage:
                 self.entry = int(elf["e_entry"])
                 self._symbols = self._read_symbols(elf)
                 self.segments = [
-                    Segment(int(seg["p_paddr"]), seg.data()) for seg in elf.iter_segments()
+                    Segment(int(seg["p_paddr"]), seg.data())
+                    for seg in elf.iter_segments()
                     if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0
                 ]
         except ELFError as exc:

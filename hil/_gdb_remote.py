@@ -44,8 +44,9 @@ class GdbRemote:
             except OSError as exc:  # the stub may not be listening yet
                 last_error = exc
                 if time.monotonic() > deadline:
-                    raise TargetTimeout(f"GDB stub {host}:{port}: no connection within {connect_timeout_s:.0f} s "
-                                        f"({last_error})") from None
+                    raise TargetTimeout(
+                        f"GDB stub {host}:{port}: no connection within {connect_timeout_s:.0f} s ({last_error})"
+                    ) from None
                 time.sleep(0.05)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buffer = bytearray()
@@ -61,7 +62,7 @@ class GdbRemote:
             self._sock.settimeout(remaining)
             try:
                 chunk = self._sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError as exc:
                 raise TargetError(f"{self._where}: connection lost ({exc})") from None
@@ -121,7 +122,7 @@ class GdbRemote:
 
     def write_memory(self, address: int, data: bytes) -> None:
         for offset in range(0, len(data), 1024):
-            chunk = data[offset:offset + 1024]
+            chunk = data[offset : offset + 1024]
             if self.command(b"M%x,%x:" % (address + offset, len(chunk)) + chunk.hex().encode()) != b"OK":
                 raise TargetError(f"{self._where}: memory write at {address + offset:#x} refused")
 
@@ -130,7 +131,7 @@ class GdbRemote:
         if not 0 <= number <= 15:
             raise ValueError(f"register number: expected 0..15, got {number}")
         registers = bytes.fromhex(self.command(b"g").decode())
-        return int.from_bytes(registers[4 * number:4 * number + 4], "little")
+        return int.from_bytes(registers[4 * number : 4 * number + 4], "little")
 
     # -- execution ----------------------------------------------------------------------------------------
     def set_breakpoint(self, address: int) -> None:

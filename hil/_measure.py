@@ -51,14 +51,20 @@ class MeasurementJob:
 class RunSummary:
     run_id: int
     unit: str
-    measured_now: int          # repetitions measured by this call
-    repetitions: int           # completed repetitions in the store
-    per_op_median: list[int]   # over the completed repetitions
+    measured_now: int  # repetitions measured by this call
+    repetitions: int  # completed repetitions in the store
+    per_op_median: list[int]  # over the completed repetitions
 
 
 def _find_or_create_run(store: Store, job: MeasurementJob, target: Target, unit: str, repetitions: int) -> int:
-    key = dict(model_sha256=job.model_sha256, board=job.board, board_version=job.board_version,
-               target=target.kind, strategy=job.strategy, firmware_sha256=job.firmware.sha256)
+    key = dict(
+        model_sha256=job.model_sha256,
+        board=job.board,
+        board_version=job.board_version,
+        target=target.kind,
+        strategy=job.strategy,
+        firmware_sha256=job.firmware.sha256,
+    )
     with store.session() as session:
         run = session.scalars(sa.select(HilRun).filter_by(**key)).one_or_none()
         if run is None:
@@ -74,25 +80,50 @@ def _completed(store: Store, run_id: int) -> set[int]:
         return set(session.scalars(sa.select(HilMeasurement.repetition).filter_by(run_id=run_id, ok=True)))
 
 
-def _record(store: Store, run_id: int, repetition: int, job: MeasurementJob, scale: int,
-            results: RunResults | None, error: str | None) -> None:
+def _record(
+    store: Store,
+    run_id: int,
+    repetition: int,
+    job: MeasurementJob,
+    scale: int,
+    results: RunResults | None,
+    error: str | None,
+) -> None:
     """One transaction: the repetition with all its ops, or the failure with none."""
     with store.session() as session:
         session.execute(sa.delete(HilMeasurement).filter_by(run_id=run_id, repetition=repetition, ok=False))
-        row = HilMeasurement(run_id=run_id, repetition=repetition, ok=results is not None, error=error,
-                             total=results.total_cycles * scale if results else None)
+        row = HilMeasurement(
+            run_id=run_id,
+            repetition=repetition,
+            ok=results is not None,
+            error=error,
+            total=results.total_cycles * scale if results else None,
+        )
         if results is not None:
             for index, op in enumerate(results.ops):
-                row.ops.append(HilOpMeasurement(
-                    op_index=index, op_name=job.op_names[index], kernel_kind=job.kernel_kinds[index],
-                    measured=op.cycles * scale, dma_wait=op.dma_wait_cycles * scale, parts=op.parts,
-                    dma_bytes=op.dma_bytes, predicted=job.predicted[index] if job.predicted else None,
-                    features_json=json.dumps(job.op_features[index] if job.op_features else {})))
+                row.ops.append(
+                    HilOpMeasurement(
+                        op_index=index,
+                        op_name=job.op_names[index],
+                        kernel_kind=job.kernel_kinds[index],
+                        measured=op.cycles * scale,
+                        dma_wait=op.dma_wait_cycles * scale,
+                        parts=op.parts,
+                        dma_bytes=op.dma_bytes,
+                        predicted=job.predicted[index] if job.predicted else None,
+                        features_json=json.dumps(job.op_features[index] if job.op_features else {}),
+                    )
+                )
         session.add(row)
 
 
-def measure(store: Store, target: Target, job: MeasurementJob, repetitions: int,
-            on_repetition: Callable[[int, RunResults], None] | None = None) -> RunSummary:
+def measure(
+    store: Store,
+    target: Target,
+    job: MeasurementJob,
+    repetitions: int,
+    on_repetition: Callable[[int, RunResults], None] | None = None,
+) -> RunSummary:
     """Flash `job` and measure the repetitions the store does not hold yet.
 
     A target failure is recorded against its repetition (message, no op rows) and re-raised.
@@ -112,8 +143,9 @@ def measure(store: Store, target: Target, job: MeasurementJob, repetitions: int,
         try:
             results = target.run()
             if len(results.ops) != len(job.op_names):
-                raise TargetError(f"{target.kind}: the firmware recorded {len(results.ops)} ops, the plan has "
-                                  f"{len(job.op_names)}")
+                raise TargetError(
+                    f"{target.kind}: the firmware recorded {len(results.ops)} ops, the plan has {len(job.op_names)}"
+                )
         except TargetError as exc:
             _record(store, run_id, repetition, job, scale, None, str(exc))
             raise
@@ -130,7 +162,8 @@ def summarize(store: Store, run_id: int, measured_now: int = 0) -> RunSummary:
             raise ValueError(f"run {run_id}: not in the store")
         rows = session.execute(
             sa.select(HilOpMeasurement.op_index, HilOpMeasurement.measured)
-            .join(HilMeasurement).filter(HilMeasurement.run_id == run_id, HilMeasurement.ok.is_(True))
+            .join(HilMeasurement)
+            .filter(HilMeasurement.run_id == run_id, HilMeasurement.ok.is_(True))
         ).all()
         completed = len(_completed(store, run_id))
         unit = run.unit
@@ -138,8 +171,7 @@ def summarize(store: Store, run_id: int, measured_now: int = 0) -> RunSummary:
     for index, value in rows:
         by_op.setdefault(index, []).append(value)
     medians = [sorted(v)[len(v) // 2] for _, v in sorted(by_op.items())]
-    return RunSummary(run_id=run_id, unit=unit, measured_now=measured_now, repetitions=completed,
-                      per_op_median=medians)
+    return RunSummary(run_id=run_id, unit=unit, measured_now=measured_now, repetitions=completed, per_op_median=medians)
 
 
 def calibration_samples(store: Store, board: str, board_version: int, target: str) -> list[OpSample]:
@@ -150,12 +182,23 @@ def calibration_samples(store: Store, board: str, board_version: int, target: st
     kinds = set(kernel_kinds())
     with store.session() as session:
         rows = session.execute(
-            sa.select(HilRun.id, HilRun.model, HilOpMeasurement.op_index, HilOpMeasurement.kernel_kind,
-                      HilOpMeasurement.features_json, HilOpMeasurement.dma_bytes, HilOpMeasurement.measured)
+            sa.select(
+                HilRun.id,
+                HilRun.model,
+                HilOpMeasurement.op_index,
+                HilOpMeasurement.kernel_kind,
+                HilOpMeasurement.features_json,
+                HilOpMeasurement.dma_bytes,
+                HilOpMeasurement.measured,
+            )
             .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
             .join(HilOpMeasurement, HilOpMeasurement.measurement_id == HilMeasurement.id)
-            .filter(HilRun.board == board, HilRun.board_version == board_version, HilRun.target == target,
-                    HilMeasurement.ok.is_(True))
+            .filter(
+                HilRun.board == board,
+                HilRun.board_version == board_version,
+                HilRun.target == target,
+                HilMeasurement.ok.is_(True),
+            )
         ).all()
     grouped: dict[tuple[int, int], list] = {}
     for row in rows:
@@ -168,13 +211,23 @@ def calibration_samples(store: Store, board: str, board_version: int, target: st
             if not isinstance(features, dict) or not all(isinstance(v, (int, float)) for v in features.values()):
                 raise ValueError("expected an object of numbers")
         except ValueError as exc:
-            raise ValueError(f"store {store.url}: run {first.id} ({first.model}) op {first.op_index}: features_json "
-                             f"is not the cost model's {{term: work}} ({exc})") from None
+            raise ValueError(
+                f"store {store.url}: run {first.id} ({first.model}) op {first.op_index}: features_json "
+                f"is not the cost model's {{term: work}} ({exc})"
+            ) from None
         if first.kernel_kind not in kinds or not features:
             continue
         measured = sorted(r.measured for r in reps)[len(reps) // 2]
-        samples.append(OpSample(kernel_kind=first.kernel_kind, features=features, copied_bytes=first.dma_bytes,
-                                measured=measured, case=first.model.split("@")[0], network=first.model))
+        samples.append(
+            OpSample(
+                kernel_kind=first.kernel_kind,
+                features=features,
+                copied_bytes=first.dma_bytes,
+                measured=measured,
+                case=first.model.split("@")[0],
+                network=first.model,
+            )
+        )
     return samples
 
 
@@ -185,5 +238,7 @@ def measured_versions(store: Store, board: str) -> list[tuple[int, str, int]]:
             sa.select(HilRun.board_version, HilRun.target, sa.func.count(sa.distinct(HilRun.id)))
             .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
             .filter(HilRun.board == board, HilMeasurement.ok.is_(True))
-            .group_by(HilRun.board_version, HilRun.target).order_by(HilRun.board_version, HilRun.target)).all()
+            .group_by(HilRun.board_version, HilRun.target)
+            .order_by(HilRun.board_version, HilRun.target)
+        ).all()
     return [(int(v), str(t), int(n)) for v, t, n in rows]

@@ -27,9 +27,9 @@ from tinyops.store import Store
 
 @dataclass(frozen=True)
 class MicroBenchmark:
-    name: str          # unique and stable: it keys the measurement run and the held-out split
+    name: str  # unique and stable: it keys the measurement run and the held-out split
     model: QuantizedModel
-    strategy: str      # placement: "internal", "external" or "tinyops" (row-partitioned overlays)
+    strategy: str  # placement: "internal", "external" or "tinyops" (row-partitioned overlays)
     sram_budget_bytes: int | None = None  # the partition-factor sweep: plan with this SRAM budget
 
     @property
@@ -54,22 +54,49 @@ class _Builder:
         self.tensors.append(QuantizedTensor(f"t{len(self.tensors)}", shape, scale, zero_point))
         return len(self.tensors) - 1
 
-    def _weighted_op(self, kind: OpKind, name: str, x: int, out: int, weight_shape: tuple[int, ...], cout: int,
-                     **geometry: Any) -> None:
-        self.ops.append(QuantizedOp(kind, name, [x], out,
-                                    weights=self.rng.integers(-127, 128, size=weight_shape, dtype=np.int8),
-                                    weight_scales=np.full(cout, 0.004, dtype=np.float32),
-                                    bias=self.rng.integers(-2000, 2000, size=cout, dtype=np.int32), **geometry))
+    def _weighted_op(
+        self, kind: OpKind, name: str, x: int, out: int, weight_shape: tuple[int, ...], cout: int, **geometry: Any
+    ) -> None:
+        self.ops.append(
+            QuantizedOp(
+                kind,
+                name,
+                [x],
+                out,
+                weights=self.rng.integers(-127, 128, size=weight_shape, dtype=np.int8),
+                weight_scales=np.full(cout, 0.004, dtype=np.float32),
+                bias=self.rng.integers(-2000, 2000, size=cout, dtype=np.int32),
+                **geometry,
+            )
+        )
 
-    def _windowed(self, kind: OpKind, x: int, cout: int, kernel: int, stride: int, act: str,
-                  weight_shape: tuple[int, ...]) -> int:
+    def _windowed(
+        self, kind: OpKind, x: int, cout: int, kernel: int, stride: int, act: str, weight_shape: tuple[int, ...]
+    ) -> int:
         h, w, _ = self.tensors[x].shape
         pad = _same_padding(h, w, kernel, stride)
-        out = self._tensor(((h + pad.top + pad.bottom - kernel) // stride + 1,
-                            (w + pad.left + pad.right - kernel) // stride + 1, cout), scale=self.out_scale)
+        out = self._tensor(
+            (
+                (h + pad.top + pad.bottom - kernel) // stride + 1,
+                (w + pad.left + pad.right - kernel) // stride + 1,
+                cout,
+            ),
+            scale=self.out_scale,
+        )
         fused = {"pre_activation_scale": 0.1} if act == "hard_swish" else {}
-        self._weighted_op(kind, f"{kind.value}{kernel}x{kernel}_{len(self.ops)}", x, out, weight_shape, cout,
-                          kernel=(kernel, kernel), stride=(stride, stride), padding=pad, activation=act, **fused)
+        self._weighted_op(
+            kind,
+            f"{kind.value}{kernel}x{kernel}_{len(self.ops)}",
+            x,
+            out,
+            weight_shape,
+            cout,
+            kernel=(kernel, kernel),
+            stride=(stride, stride),
+            padding=pad,
+            activation=act,
+            **fused,
+        )
         return out
 
     def conv(self, x: int, cout: int, kernel: int, stride: int = 1, act: str = "relu6") -> int:
@@ -89,8 +116,16 @@ class _Builder:
         h, w, c = self.tensors[x].shape
         t = self.tensors[x]
         out = self._tensor(((h - kernel) // stride + 1, (w - kernel) // stride + 1, c), t.scale, t.zero_point)
-        self.ops.append(QuantizedOp(OpKind.AVERAGE_POOL2D, f"pool{kernel}_{len(self.ops)}", [x], out,
-                                    kernel=(kernel, kernel), stride=(stride, stride)))
+        self.ops.append(
+            QuantizedOp(
+                OpKind.AVERAGE_POOL2D,
+                f"pool{kernel}_{len(self.ops)}",
+                [x],
+                out,
+                kernel=(kernel, kernel),
+                stride=(stride, stride),
+            )
+        )
         return out
 
     def fully_connected(self, x: int, cout: int) -> int:
@@ -103,13 +138,15 @@ class _Builder:
         h, w, c = self.tensors[x].shape
         t = self.tensors[x]
         out = self._tensor((h + 2 * amount, w + 2 * amount, c), t.scale, t.zero_point)
-        self.ops.append(QuantizedOp(OpKind.PAD, f"pad_{len(self.ops)}", [x], out,
-                                    padding=Padding(amount, amount, amount, amount)))
+        self.ops.append(
+            QuantizedOp(OpKind.PAD, f"pad_{len(self.ops)}", [x], out, padding=Padding(amount, amount, amount, amount))
+        )
         return out
 
     def build(self, output: int) -> QuantizedModel:
-        model = QuantizedModel(self.name, self.tensors, self.ops, input=0, output=output,
-                               source=f"<microbenchmark {self.name}>")
+        model = QuantizedModel(
+            self.name, self.tensors, self.ops, input=0, output=output, source=f"<microbenchmark {self.name}>"
+        )
         return derive_integer_params(model)
 
 
@@ -118,6 +155,7 @@ def _same_padding(h: int, w: int, kernel: int, stride: int) -> Padding:
         out = -(-size // stride)
         total = max(0, (out - 1) * stride + kernel - size)
         return total // 2, total - total // 2
+
     top, bottom = split(h)
     left, right = split(w)
     return Padding(top, left, bottom, right)
@@ -132,12 +170,17 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
 
     for hw, cin, cout in itertools.product((6, 11, 20), (8, 22, 48), (8, 31)):
         make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
-    for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (8, 15),
-                                                     ((3, 8), (5, 7), (8, 16), (16, 8))):
-        make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
+    for (k, s), hw, (cin, cout) in itertools.product(
+        ((3, 1), (3, 2), (5, 1)), (8, 15), ((3, 8), (5, 7), (8, 16), (16, 8))
+    ):
+        make(
+            f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s)
+        )
     # Patches deeper than the DSP kernel's 256 bytes: the reference kernel.
     for (k, s), hw, (cin, cout) in itertools.product(((3, 1), (3, 2), (5, 1)), (6, 9), ((32, 8), (48, 5))):
-        make(f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s))
+        make(
+            f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s)
+        )
     for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (5, 2), (7, 1)), (8, 15, 24), (6, 14, 32)):
         make(f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, k=k, s=s: b.depthwise(x, k, s))
     for k, s in ((5, 1), (7, 1), (7, 2)):  # maps wider than the DSP depthwise kernel's ring: two column strips
@@ -180,15 +223,18 @@ def _imagenet_layers(seed: int) -> list[tuple[str, QuantizedModel]]:
     shapes: list[tuple[str, tuple[int, int, int], Any]] = []
     for hw, cin, cout in itertools.product((4, 9, 16, 32), (16, 40, 96, 144), (24, 72, 160)):
         if hw * hw * max(cin, cout) <= 32 * 32 * 48:  # within reach of the SRAM budget
-            shapes.append((f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin),
-                           lambda b, act, c=cout: b.conv(0, c, 1, act=act)))
+            shapes.append(
+                (f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, act, c=cout: b.conv(0, c, 1, act=act))
+            )
     for (k, s), hw, c in itertools.product(((3, 1), (3, 2), (5, 1), (7, 2)), (8, 16, 32), (48, 144)):
         if hw * hw * c <= 32 * 32 * 48:
-            shapes.append((f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c),
-                           lambda b, act, k=k, s=s: b.depthwise(0, k, s, act=act)))
+            shapes.append(
+                (f"dw{k}x{k}s{s}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, act, k=k, s=s: b.depthwise(0, k, s, act=act))
+            )
     for hw, cout, s in itertools.product((32, 64), (8, 16), (1, 2)):
-        shapes.append((f"conv3x3s{s}-{hw}x{hw}x3-{cout}", (hw, hw, 3),
-                       lambda b, act, c=cout, s=s: b.conv(0, c, 3, s, act=act)))
+        shapes.append(
+            (f"conv3x3s{s}-{hw}x{hw}x3-{cout}", (hw, hw, 3), lambda b, act, c=cout, s=s: b.conv(0, c, 3, s, act=act))
+        )
     # Each with the fast requantization, the slower one, and a fused hard-swish (MobileNetV3's activation).
     variants = (("", 0.1, "relu6"), ("-slowq", SLOW_REQUANT_SCALE, "relu6"), ("-hswish", 0.1, "hard_swish"))
     nets = []
@@ -219,8 +265,9 @@ def _sweep_budgets(model: QuantizedModel) -> list[int]:
     return sorted({4 * -(-largest // f) + 1024 for f in PARTITION_FACTORS}, reverse=True)
 
 
-def calibration_set(strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, every: int = 1,
-                    partition_sweep: bool = True) -> list[MicroBenchmark]:
+def calibration_set(
+    strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, every: int = 1, partition_sweep: bool = True
+) -> list[MicroBenchmark]:
     """Every single-op, network-tail and block case under each placement and, with `partition_sweep`, the
     tinyops placement under smaller SRAM budgets (larger partition factors). `every` > 1 keeps every n-th
     case (a quick set for CI), placements and budgets included."""
@@ -234,8 +281,10 @@ def calibration_set(strategies: tuple[str, ...] = STRATEGIES, seed: int = 0, eve
     for name, model in nets:
         benches += [MicroBenchmark(f"{name}@{strategy}", model, strategy) for strategy in strategies]
         if partition_sweep and "tinyops" in strategies:
-            benches += [MicroBenchmark(f"{name}@tinyops-sram{budget}", model, "tinyops", budget)
-                        for budget in _sweep_budgets(model)]
+            benches += [
+                MicroBenchmark(f"{name}@tinyops-sram{budget}", model, "tinyops", budget)
+                for budget in _sweep_budgets(model)
+            ]
     return benches
 
 
@@ -244,19 +293,23 @@ def board_with_sram_budget(board: Any, budget_bytes: int) -> Any:
     from tinyops import _core  # type: ignore[attr-defined]  # the C++ extension has no stubs
 
     doc = yaml.safe_load(board.to_yaml())
-    doc["sram"]["budget_bytes"] = {"value": int(budget_bytes), "source": "estimate",
-                                   "ref": "calibration partition-factor sweep"}
+    doc["sram"]["budget_bytes"] = {
+        "value": int(budget_bytes),
+        "source": "estimate",
+        "ref": "calibration partition-factor sweep",
+    }
     return _core.board_from_yaml(yaml.safe_dump(doc, sort_keys=False), f"{board.source} (SRAM budget {budget_bytes})")
 
 
 @dataclass(frozen=True)
 class CalibrationRun:
-    measured: int            # benchmarks measured (or already in the store)
-    skipped: list[str]       # benchmarks whose plan does not fit, with the reason
+    measured: int  # benchmarks measured (or already in the store)
+    skipped: list[str]  # benchmarks whose plan does not fit, with the reason
 
 
-def measure_calibration_set(store: Store, target: Target, board: Any, benchmarks: list[MicroBenchmark],
-                            repetitions: int = 1) -> CalibrationRun:
+def measure_calibration_set(
+    store: Store, target: Target, board: Any, benchmarks: list[MicroBenchmark], repetitions: int = 1
+) -> CalibrationRun:
     """Compile and measure every benchmark on `target` (resumable: stored repetitions are kept)."""
     from tinyops.compiler import PlanDoesNotFit
     from tinyops.hil._measure import measure
@@ -265,7 +318,9 @@ def measure_calibration_set(store: Store, target: Target, board: Any, benchmarks
     firmware = runner_firmware(board.name)
     measured, skipped = 0, []
     for bench in benchmarks:
-        planned_on = board if bench.sram_budget_bytes is None else board_with_sram_budget(board, bench.sram_budget_bytes)
+        planned_on = (
+            board if bench.sram_budget_bytes is None else board_with_sram_budget(board, bench.sram_budget_bytes)
+        )
         try:
             compiled = compile_model(bench.model, planned_on, bench.strategy)
         except PlanDoesNotFit as exc:  # e.g. a placement that does not fit: reported, not measured

@@ -23,10 +23,17 @@ def runner_firmware(port: str) -> FirmwareImage:
     return FirmwareImage(runner_elf(port))
 
 
-def measurement_job(compiled: CompiledModel, firmware: FirmwareImage, model_name: str | None = None
-                    ) -> MeasurementJob:
-    return MeasurementJob(model=model_name or compiled.name, board=compiled.board.name,
-                          board_version=compiled.board.version, strategy=compiled.strategy, firmware=firmware,
-                          op_names=compiled.op_names, kernel_kinds=compiled.kernel_kinds, blob=compiled.blob,
-                          plan_json=json.dumps(compiled.plan_json), predicted=compiled.predicted,
-                          op_features=compiled.op_features)
+def measurement_job(compiled: CompiledModel, firmware: FirmwareImage, model_name: str | None = None) -> MeasurementJob:
+    return MeasurementJob(
+        model=model_name or compiled.name,
+        board=compiled.board.name,
+        board_version=compiled.board.version,
+        strategy=compiled.strategy,
+        firmware=firmware,
+        op_names=compiled.op_names,
+        kernel_kinds=compiled.kernel_kinds,
+        blob=compiled.blob,
+        plan_json=json.dumps(compiled.plan_json),
+        predicted=compiled.predicted,
+        op_features=compiled.op_features,
+    )

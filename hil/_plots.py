@@ -34,24 +34,31 @@ def plot_calibration_scatter(result: Calibration, path: str | Path, unit: str, t
         pairs = [(s.measured, p) for s, p in result.test_predictions if s.kernel_kind == report.kernel_kind]
         measured, predicted = zip(*pairs)
         low, high = min(measured + predicted), max(measured + predicted)
-        ax.fill_between([low, high], [0.9 * low, 0.9 * high], [1.1 * low, 1.1 * high], color="#DDDDDD",
-                        label="±10 %")
+        ax.fill_between([low, high], [0.9 * low, 0.9 * high], [1.1 * low, 1.1 * high], color="#DDDDDD", label="±10 %")
         ax.plot([low, high], [low, high], color="#888888", linewidth=0.8)
         ax.scatter(measured, predicted, s=12, color="#4C72B0")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(f"{report.kernel_kind}\nMAPE {report.mape:.1f} %, {report.within_10pct:.0f} % within ±10 %",
-                     fontsize="small")
+        ax.set_title(
+            f"{report.kernel_kind}\nMAPE {report.mape:.1f} %, {report.within_10pct:.0f} % within ±10 %",
+            fontsize="small",
+        )
         ax.set_xlabel(f"measured ({unit})", fontsize="small")
         ax.set_ylabel(f"predicted ({unit})", fontsize="small")
-    for ax in list(axes.flat)[len(kinds):]:
+    for ax in list(axes.flat)[len(kinds) :]:
         ax.axis("off")
     fig.suptitle(title or f"held-out ops: MAPE {result.mape:.1f} %, {result.within_10pct:.1f} % within ±10 %")
     return _save(fig, path)
 
 
-def plot_op_bars(op_names: Sequence[str], measured: Sequence[float], predicted: Sequence[float | None],
-                 path: str | Path, unit: str, title: str = "") -> Path:
+def plot_op_bars(
+    op_names: Sequence[str],
+    measured: Sequence[float],
+    predicted: Sequence[float | None],
+    path: str | Path,
+    unit: str,
+    title: str = "",
+) -> Path:
     """Measured and predicted per op of one model, side by side."""
     if not (len(op_names) == len(measured) == len(predicted)) or not op_names:
         raise ValueError("op bars: expected one measured and one predicted value per op")

@@ -28,8 +28,12 @@ DWT_CTRL, DWT_CYCCNT, DWT_LAR, DWT_LAR_KEY = 0xE0001000, 0xE0001004, 0xE0001FB0,
 
 # pyOCD target names of the catalog's boards. Builtin to pyOCD: used as such. The others come from the
 # vendor's CMSIS pack, which the user installs once: `pyocd pack install <name>`.
-PYOCD_TARGETS = {"stm32f746g-disco": "stm32f746ng", "stm32f769i-disco": "stm32f769nihx",
-                 "stm32f469i-disco": "stm32f469nihx", "stm32h743-nucleo": "stm32h743xx"}
+PYOCD_TARGETS = {
+    "stm32f746g-disco": "stm32f746ng",
+    "stm32f769i-disco": "stm32f769nihx",
+    "stm32f469i-disco": "stm32f469nihx",
+    "stm32h743-nucleo": "stm32h743xx",
+}
 PACK_TARGETS = {"stm32f746ng", "stm32f769nihx", "stm32f469nihx"}
 
 
@@ -49,28 +53,42 @@ class PyocdTarget(Target):
 
     kind = "pyocd"
 
-    def __init__(self, target_name: str, probe_id: str | None = None, timeout_s: float = 60.0,
-                 frequency_hz: int = 4_000_000, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        target_name: str,
+        probe_id: str | None = None,
+        timeout_s: float = 60.0,
+        frequency_hz: int = 4_000_000,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(timeout_s)
         from pyocd.core.helpers import ConnectHelper  # heavy import, only for board runs
-
         from pyocd.target import TARGET
 
         if target_name not in TARGET and not (options or {}).get("pack") and not pack_installed(target_name):
-            raise TargetError(f"pyocd: target '{target_name}' is not builtin to pyOCD and no installed CMSIS pack "
-                              f"provides it: run `pyocd pack install {target_name}` once")
-        session_options: dict[str, Any] = {"target_override": target_name, "frequency": frequency_hz,
-                                           "connect_mode": "under-reset", "resume_on_disconnect": False}
+            raise TargetError(
+                f"pyocd: target '{target_name}' is not builtin to pyOCD and no installed CMSIS pack "
+                f"provides it: run `pyocd pack install {target_name}` once"
+            )
+        session_options: dict[str, Any] = {
+            "target_override": target_name,
+            "frequency": frequency_hz,
+            "connect_mode": "under-reset",
+            "resume_on_disconnect": False,
+        }
         session_options.update(options or {})
         try:
-            session = ConnectHelper.session_with_chosen_probe(blocking=False, return_first=True,
-                                                              unique_id=probe_id, options=session_options)
+            session = ConnectHelper.session_with_chosen_probe(
+                blocking=False, return_first=True, unique_id=probe_id, options=session_options
+            )
         except Exception as exc:  # pyOCD raises its own exception types from USB and network layers
             raise _pyocd_error(exc) from None
         if session is None:
             where = f"matching '{probe_id}'" if probe_id else "connected"
-            raise TargetError(f"pyocd: no debug probe {where} (is the board plugged in, or `pyocd server` "
-                              "running for a remote:HOST:PORT id?)")
+            raise TargetError(
+                f"pyocd: no debug probe {where} (is the board plugged in, or `pyocd server` "
+                "running for a remote:HOST:PORT id?)"
+            )
         self.session = session
         try:
             session.open()

@@ -38,25 +38,45 @@ class QemuProcess:
     QemuTarget drives it; a pyOCD session can drive it instead through the `qemugdb` probe (_qemu_probe.py).
     """
 
-    def __init__(self, port: str = "qemu-mps2-an500", plugin: Path | None = None, plugin_args: str = "",
-                 qemu: str = "qemu-system-arm") -> None:
+    def __init__(
+        self,
+        port: str = "qemu-mps2-an500",
+        plugin: Path | None = None,
+        plugin_args: str = "",
+        qemu: str = "qemu-system-arm",
+    ) -> None:
         machine = qemu_port(port).machine  # ValueError naming the QEMU ports for any other
         executable = shutil.which(qemu)
         if executable is None:
             raise TargetError(f"{qemu}: not found (scripts/setup.sh installs Debian's qemu-system-arm)")
         self.port = port
         self.gdb_port = _free_tcp_port()
-        command = [executable, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
-                   "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
-                   "-gdb", f"tcp:127.0.0.1:{self.gdb_port}", "-S"]
+        command = [
+            executable,
+            "-M",
+            machine,
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "null",
+            "-icount",
+            "shift=0",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-gdb",
+            f"tcp:127.0.0.1:{self.gdb_port}",
+            "-S",
+        ]
         if plugin is not None:
             command += ["-plugin", f"{plugin}{',' + plugin_args if plugin_args else ''}", "-d", "plugin"]
         self.command = command
         # The console (semihosting) goes to a file, never a pipe: a pipe nobody drains fills after a few
         # runs, and QEMU then blocks in the write, the GDB stub with it.
         self._console = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._console,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=self._console, stderr=subprocess.STDOUT
+        )
 
     def console_tail(self, chars: int = 400) -> str:
         self._console.seek(0, os.SEEK_END)
@@ -89,8 +109,14 @@ class QemuTarget(Target):
 
     kind = "qemu"
 
-    def __init__(self, port: str = "qemu-mps2-an500", timeout_s: float = 60.0, plugin: Path | None = None,
-                 plugin_args: str = "", qemu: str = "qemu-system-arm") -> None:
+    def __init__(
+        self,
+        port: str = "qemu-mps2-an500",
+        timeout_s: float = 60.0,
+        plugin: Path | None = None,
+        plugin_args: str = "",
+        qemu: str = "qemu-system-arm",
+    ) -> None:
         super().__init__(timeout_s)
         self.machine = QemuProcess(port, plugin, plugin_args, qemu)
         self._breakpoints: set[int] = set()
@@ -142,8 +168,10 @@ class QemuTarget(Target):
             except TargetTimeout:
                 return False
             if reply[:1] in (b"W", b"X"):
-                raise TargetError(f"qemu: the emulator exited before the firmware reached its exit seam "
-                                  f"({reply.decode(errors='replace')})")
+                raise TargetError(
+                    f"qemu: the emulator exited before the firmware reached its exit seam "
+                    f"({reply.decode(errors='replace')})"
+                )
             if reply[:1] in (b"S", b"T"):
                 return True
 

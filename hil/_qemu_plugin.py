@@ -31,8 +31,10 @@ def qemugdb_plugin() -> Any:
         def load(self) -> type:
             partial = sys.modules.get(_PROBE_MODULE)
             if partial is not None and not hasattr(partial, "QemuGdbProbe"):
-                raise ImportError(f"{_PROBE_MODULE} was imported before pyOCD: import pyocd first (pyOCD loads "
-                                  "its probe plugins, this one among them, while it is being imported)")
+                raise ImportError(
+                    f"{_PROBE_MODULE} was imported before pyOCD: import pyocd first (pyOCD loads "
+                    "its probe plugins, this one among them, while it is being imported)"
+                )
             from pyocd.target import TARGET
 
             from tinyops.hil._qemu_probe import Mps2An500, QemuGdbProbe

@@ -70,7 +70,7 @@ class QemuGdbMemory(MemoryInterface):
 
     def __init__(self, gdb: GdbRemote) -> None:
         self._gdb = gdb
-        self.halted = True          # QEMU starts with -S
+        self.halted = True  # QEMU starts with -S
         self._running = False
         self._dhcsr_flags = S_RESET_ST
         self._dfsr = DFSR_HALTED
@@ -211,10 +211,11 @@ class QemuGdbMemory(MemoryInterface):
             if PPB_START <= address < PPB_END:
                 base = address & ~3
                 words = b"".join(struct.pack("<I", self._read_word(a)) for a in range(base, address + length, 4))
-                return words[address - base:address - base + length]
+                return words[address - base : address - base + length]
             if self._running:
                 raise exceptions.TransferError("memory access while the core runs (QEMU's stub is busy)")
             return self._gdb.read_memory(address, length)
+
         return self._guard(read)
 
     def _write(self, address: int, data: bytes) -> None:
@@ -228,6 +229,7 @@ class QemuGdbMemory(MemoryInterface):
             if self._running:
                 raise exceptions.TransferError("memory access while the core runs (QEMU's stub is busy)")
             self._gdb.write_memory(address, data)
+
         self._guard(write)
 
     def write_memory(self, addr: int, data: int, transfer_size: int = 32, **_: Any) -> None:
@@ -337,8 +339,9 @@ class QemuGdbProbe(DebugProbe):
         if apsel != 0:
             result = 0
         else:
-            result = {0xFC: AHB_AP_IDR, 0xF8: ROM_TABLE | 0x3, 0xF4: 0}.get(register,
-                                                                            self._ap_registers.get(register, 0))
+            result = {0xFC: AHB_AP_IDR, 0xF8: ROM_TABLE | 0x3, 0xF4: 0}.get(
+                register, self._ap_registers.get(register, 0)
+            )
         return result if now else (lambda: result)
 
     def write_ap(self, addr: int, data: int) -> None:
@@ -363,7 +366,8 @@ class Mps2An500(CoreSightTarget):
     MEMORY_MAP = MemoryMap(
         RamRegion(start=0x00000000, length=0x00400000, name="ssram1", is_boot_memory=True),
         RamRegion(start=0x20000000, length=0x00400000, name="ssram23"),
-        RamRegion(start=0x60000000, length=0x01000000, name="psram"))
+        RamRegion(start=0x60000000, length=0x01000000, name="psram"),
+    )
 
     def __init__(self, session: Any) -> None:
         super().__init__(session, self.MEMORY_MAP)

@@ -16,7 +16,7 @@ _OP = struct.Struct("<IIII")
 
 @dataclass(frozen=True)
 class OpMeasurement:
-    cycles: int           # in the run's `unit`
+    cycles: int  # in the run's `unit`
     dma_wait_cycles: int
     parts: int
     dma_bytes: int
@@ -45,8 +45,10 @@ def parse_results(raw: bytes, capacity_ops: int) -> RunResults:
         raise ValueError(f"{RESULTS_SYMBOL}: {len(raw)} bytes, expected at least the {HEADER_BYTES}-byte header")
     magic, version, op_bytes, status, op_count, total, run_count, unit_raw = _HEADER.unpack_from(raw)
     if magic != RESULTS_MAGIC:
-        raise ValueError(f"{RESULTS_SYMBOL}.magic: expected {RESULTS_MAGIC:#010x} (the runtime never initialised "
-                         f"the results), got {magic:#010x}")
+        raise ValueError(
+            f"{RESULTS_SYMBOL}.magic: expected {RESULTS_MAGIC:#010x} (the runtime never initialised "
+            f"the results), got {magic:#010x}"
+        )
     if version != RESULTS_VERSION:
         raise ValueError(f"{RESULTS_SYMBOL}.version: expected {RESULTS_VERSION}, got {version}")
     if op_bytes != OP_RESULT_BYTES:

@@ -16,25 +16,28 @@ from tinyops.store import Base
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class HilRun(Base):
     """One measurement campaign: a compiled model on one target, repeated `repetitions` times."""
 
     __tablename__ = "tinyops_hil_runs"
-    __table_args__ = (sa.UniqueConstraint("model_sha256", "board", "board_version", "target", "strategy",
-                                          "firmware_sha256", name="uq_tinyops_hil_run"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "model_sha256", "board", "board_version", "target", "strategy", "firmware_sha256", name="uq_tinyops_hil_run"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     model: Mapped[str] = mapped_column(sa.String(200))
     model_sha256: Mapped[str] = mapped_column(sa.String(64))
     board: Mapped[str] = mapped_column(sa.String(100))
     board_version: Mapped[int]
-    target: Mapped[str] = mapped_column(sa.String(20))       # "qemu" | "pyocd"
+    target: Mapped[str] = mapped_column(sa.String(20))  # "qemu" | "pyocd"
     strategy: Mapped[str] = mapped_column(sa.String(40))
     firmware_sha256: Mapped[str] = mapped_column(sa.String(64))
-    unit: Mapped[str] = mapped_column(sa.String(20))         # "instructions" (QEMU) | "cycles" (DWT)
+    unit: Mapped[str] = mapped_column(sa.String(20))  # "instructions" (QEMU) | "cycles" (DWT)
     plan_json: Mapped[str] = mapped_column(sa.Text)
     repetitions: Mapped[int]
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
@@ -66,13 +69,13 @@ class HilOpMeasurement(Base):
     measurement_id: Mapped[int] = mapped_column(sa.ForeignKey("tinyops_hil_measurements.id", ondelete="CASCADE"))
     op_index: Mapped[int]
     op_name: Mapped[str] = mapped_column(sa.String(200))
-    kernel_kind: Mapped[str] = mapped_column(sa.String(40))   # the firmware kernel that ran (the cost model's kind)
-    measured: Mapped[int] = mapped_column(sa.BigInteger)      # in the run's unit
+    kernel_kind: Mapped[str] = mapped_column(sa.String(40))  # the firmware kernel that ran (the cost model's kind)
+    measured: Mapped[int] = mapped_column(sa.BigInteger)  # in the run's unit
     dma_wait: Mapped[int] = mapped_column(sa.BigInteger)
     parts: Mapped[int]
     dma_bytes: Mapped[int] = mapped_column(sa.BigInteger)
     features_json: Mapped[str] = mapped_column(sa.Text, default="{}")  # the cost model's {term: work} of this op
-    predicted: Mapped[float | None]                            # the simulator's figure for this op, same unit
+    predicted: Mapped[float | None]  # the simulator's figure for this op, same unit
     measurement: Mapped[HilMeasurement] = relationship(back_populates="ops")
 
 
@@ -88,7 +91,7 @@ class HilCalibration(Base):
     target: Mapped[str] = mapped_column(sa.String(20))
     train_ops: Mapped[int]
     test_ops: Mapped[int]
-    mape: Mapped[float | None]                                # held-out figures; None when nothing was held out
+    mape: Mapped[float | None]  # held-out figures; None when nothing was held out
     within_10pct: Mapped[float | None]
-    report_json: Mapped[str] = mapped_column(sa.Text)         # per kernel kind figures and the parameters
+    report_json: Mapped[str] = mapped_column(sa.Text)  # per kernel kind figures and the parameters
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)

@@ -18,9 +18,9 @@ from tinyops.hil._elf import FirmwareImage
 from tinyops.hil._errors import FirmwareFault, TargetError, TargetTimeout
 from tinyops.hil._results import HEADER_BYTES, OP_RESULT_BYTES, RESULTS_SYMBOL, RunResults, parse_header, parse_results
 
-EXIT_SYMBOL = "_ZN7tinyops2rt4port4exitEi"        # tinyops::rt::port::exit(int): r0 holds the exit code
-FAULT_SYMBOL = "tinyops_unexpected_exception"     # the startup code's handler for every unexpected exception
-BLOB_SYMBOL = "__tinyops_blob_start"              # where the port expects the model blob (linker script)
+EXIT_SYMBOL = "_ZN7tinyops2rt4port4exitEi"  # tinyops::rt::port::exit(int): r0 holds the exit code
+FAULT_SYMBOL = "tinyops_unexpected_exception"  # the startup code's handler for every unexpected exception
+BLOB_SYMBOL = "__tinyops_blob_start"  # where the port expects the model blob (linker script)
 # The runner calls this empty function once the port is up (external memory mapped), so the host can write
 # the blob where it could not before: on a board, SDRAM only answers after the firmware has set up the FMC.
 WAIT_FOR_HOST_SYMBOL = "tinyops_wait_for_host"
@@ -95,8 +95,9 @@ class Target(abc.ABC):
         address, _ = self.firmware.symbol(BLOB_SYMBOL)
         self._write_memory(address, blob)
         if self._read_memory(address, min(len(blob), 64)) != blob[:64]:
-            raise TargetError(f"{self.kind}: the model blob did not read back at {address:#x} "
-                              "(is external memory mapped?)")
+            raise TargetError(
+                f"{self.kind}: the model blob did not read back at {address:#x} (is external memory mapped?)"
+            )
 
     def reset(self) -> None:
         self._reset_and_halt()
@@ -131,26 +132,32 @@ class Target(abc.ABC):
             self._resume()
             if not self._wait_for_halt(max(0.0, deadline - time.monotonic())):
                 self._halt()
-                raise TargetTimeout(f"{self.kind}: the firmware did not finish within {timeout_s:.1f} s "
-                                    f"({self._progress()}); halted at pc={self._read_core_register('pc'):#x}")
+                raise TargetTimeout(
+                    f"{self.kind}: the firmware did not finish within {timeout_s:.1f} s "
+                    f"({self._progress()}); halted at pc={self._read_core_register('pc'):#x}"
+                )
             pc = self._read_core_register("pc")
             if pc != wait_address:
                 break
             if self._pending_blob is not None:  # the port is up: external memory answers now
                 self._write_blob()
         if pc == fault_address:
-            raise FirmwareFault(f"{self.kind}: the firmware faulted after {time.monotonic() - started:.2f} s "
-                                f"({self._progress()})")
+            raise FirmwareFault(
+                f"{self.kind}: the firmware faulted after {time.monotonic() - started:.2f} s ({self._progress()})"
+            )
         if pc != exit_address:
             raise TargetError(f"{self.kind}: the core halted at pc={pc:#x}, neither at exit nor at a fault handler")
         exit_code = self._read_core_register("r0")
         if exit_code != 0:  # e.g. the runner rejected the blob: the header's status says why
-            raise FirmwareFault(f"{self.kind}: the firmware exited with code {exit_code} ({self._progress()}; "
-                                "statuses: firmware/include/tinyops/rt/status.hpp)")
+            raise FirmwareFault(
+                f"{self.kind}: the firmware exited with code {exit_code} ({self._progress()}; "
+                "statuses: firmware/include/tinyops/rt/status.hpp)"
+            )
         results = self.read_results()
         if results.status != 0:
-            raise FirmwareFault(f"{self.kind}: the runtime reported status {results.status} "
-                                "(firmware/include/tinyops/rt/status.hpp)")
+            raise FirmwareFault(
+                f"{self.kind}: the runtime reported status {results.status} (firmware/include/tinyops/rt/status.hpp)"
+            )
         return results
 
     def read_results(self) -> RunResults:
@@ -167,7 +174,8 @@ class Target(abc.ABC):
         address, _ = self.firmware.symbol(RESULTS_SYMBOL)
         try:
             _magic, _version, _op_bytes, status, op_count, _runs, _unit = parse_header(
-                self._read_memory(address, HEADER_BYTES))
+                self._read_memory(address, HEADER_BYTES)
+            )
         except TargetError as exc:
             return f"results unreadable: {exc}"
         return f"{op_count} ops recorded, status {status}"
@@ -175,6 +183,7 @@ class Target(abc.ABC):
     def __enter__(self) -> Target:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

@@ -56,8 +56,8 @@ class KindReport:
     kernel_kind: str
     train_ops: int
     test_ops: int
-    mape: float            # percent, held-out
-    within_10pct: float    # share of held-out ops within +-10 % of measured, percent
+    mape: float  # percent, held-out
+    within_10pct: float  # share of held-out ops within +-10 % of measured, percent
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ class Undetermined:
 
     kernel_kind: str
     ops: int
-    rank: int     # independent rows among the kind's training ops
-    terms: int    # the kind's terms that these ops exercise
+    rank: int  # independent rows among the kind's training ops
+    terms: int  # the kind's terms that these ops exercise
 
 
 class UnderdeterminedFit(ValueError):
@@ -75,15 +75,17 @@ class UnderdeterminedFit(ValueError):
 
     def __init__(self, kinds: list[Undetermined]) -> None:
         self.kinds = kinds
-        super().__init__("calibration: the measured ops do not determine " + ", ".join(
-            f"{k.kernel_kind} ({k.ops} ops, {k.rank} independent, {k.terms} terms)" for k in kinds))
+        super().__init__(
+            "calibration: the measured ops do not determine "
+            + ", ".join(f"{k.kernel_kind} ({k.ops} ops, {k.rank} independent, {k.terms} terms)" for k in kinds)
+        )
 
 
 @dataclass
 class Calibration:
-    kernels: dict[str, dict[str, float]]     # kind -> term -> fitted value (kinds with training data, and of
-                                             # each only the terms its training ops exercise)
-    copy_cycles_per_byte: float | None       # None when not fitted
+    kernels: dict[str, dict[str, float]]  # kind -> term -> fitted value (kinds with training data, and of
+    # each only the terms its training ops exercise)
+    copy_cycles_per_byte: float | None  # None when not fitted
     train_ops: int
     test_ops: int
     train_cases: int
@@ -112,13 +114,17 @@ class Calibration:
         per_kind = []
         for kind in sorted({s.kernel_kind for s, _ in pairs}):
             kind_mape, kind_within = error_figures([(p, s.measured) for s, p in pairs if s.kernel_kind == kind])
-            per_kind.append(KindReport(kind, trained.get(kind, 0), sum(s.kernel_kind == kind for s, _ in pairs),
-                                       kind_mape, kind_within))
+            per_kind.append(
+                KindReport(
+                    kind, trained.get(kind, 0), sum(s.kernel_kind == kind for s, _ in pairs), kind_mape, kind_within
+                )
+            )
         return mape, within, per_kind
 
 
-def split_by_case(samples: Sequence[OpSample], test_share: float = 0.25, seed: int = 0
-                  ) -> tuple[list[OpSample], list[OpSample]]:
+def split_by_case(
+    samples: Sequence[OpSample], test_share: float = 0.25, seed: int = 0
+) -> tuple[list[OpSample], list[OpSample]]:
     """Hold out a seeded random `test_share` of the benchmark cases (at least one when there are two)."""
     if not 0 < test_share < 1:
         raise ValueError(f"test_share: expected a share between 0 and 1, got {test_share}")
@@ -149,8 +155,13 @@ def _undetermined(train: Sequence[OpSample], exercised: dict[str, list[str]]) ->
     return missing
 
 
-def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_share: float = 0.25,
-                     seed: int = 0, skip_undetermined: bool = False) -> Calibration:
+def fit_kernel_costs(
+    samples: Sequence[OpSample],
+    fit_copy_cost: bool,
+    test_share: float = 0.25,
+    seed: int = 0,
+    skip_undetermined: bool = False,
+) -> Calibration:
     """Fit on the training cases with NNLS and report on the held-out cases. The copy cost is fitted only when
     asked and some training op copied bytes (otherwise `copy_cycles_per_byte` is None).
 
@@ -174,8 +185,10 @@ def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_shar
     fit_copy_cost = fit_copy_cost and any(s.copied_bytes > 0 for s in train)  # no copies: nothing to fit
     fitted_kinds = [k for k in kinds if any(s.kernel_kind == k for s in train)]
     # Only the terms some training op exercises are fitted: a term no op has work for keeps the board's value.
-    exercised = {k: [t for t in kernel_terms(k) if any(s.kernel_kind == k and s.features.get(t) for s in train)]
-                 for k in fitted_kinds}
+    exercised = {
+        k: [t for t in kernel_terms(k) if any(s.kernel_kind == k and s.features.get(t) for s in train)]
+        for k in fitted_kinds
+    }
     undetermined = _undetermined(train, exercised)
     if undetermined and (not skip_undetermined or len(undetermined) == len(fitted_kinds)):
         raise UnderdeterminedFit(undetermined)
@@ -196,9 +209,14 @@ def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_shar
     result = Calibration(
         kernels={k: {t: float(x[column[(k, t)]]) for t in exercised[k]} for k in fitted_kinds},
         copy_cycles_per_byte=float(x[-1]) if fit_copy_cost else None,
-        train_ops=len(train), test_ops=0, train_cases=len({s.case for s in train}),
-        test_cases=len({s.case for s in test}), mape=float("nan"), within_10pct=float("nan"),
-        undetermined=undetermined)
+        train_ops=len(train),
+        test_ops=0,
+        train_cases=len({s.case for s in train}),
+        test_cases=len({s.case for s in test}),
+        mape=float("nan"),
+        within_10pct=float("nan"),
+        undetermined=undetermined,
+    )
     evaluable = [s for s in test if s.kernel_kind in result.kernels]
     result.test_predictions = [(s, result.predict(s)) for s in evaluable]
     result.test_ops = len(evaluable)
@@ -206,6 +224,7 @@ def fit_kernel_costs(samples: Sequence[OpSample], fit_copy_cost: bool, test_shar
     tested = {r.kernel_kind: r for r in per_kind}
     for kind in fitted_kinds:
         r = tested.get(kind, KindReport(kind, 0, 0, float("nan"), float("nan")))
-        result.per_kind.append(KindReport(kind, sum(s.kernel_kind == kind for s in train), r.test_ops, r.mape,
-                                          r.within_10pct))
+        result.per_kind.append(
+            KindReport(kind, sum(s.kernel_kind == kind for s in train), r.test_ops, r.mape, r.within_10pct)
+        )
     return result

@@ -20,13 +20,19 @@ from tinyops.latency_model._simulate import BoardLike, NetworkLike, Scorer
 FIXED_STRATEGIES = ("internal", "external", "tinyops")
 
 
-def family_grid(widths: Iterable[float], resolutions: Iterable[int],
-                families: Mapping[str, Callable[..., dict[str, Any]]] | None = None) -> dict[str, dict[str, Any]]:
+def family_grid(
+    widths: Iterable[float],
+    resolutions: Iterable[int],
+    families: Mapping[str, Callable[..., dict[str, Any]]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """The example families (examples.FAMILIES) at every width x resolution, by name ('mbv3-w0.35-r096')."""
     widths, resolutions = list(widths), list(resolutions)
-    return {f"{family}-w{width:.2f}-r{resolution:03d}": make(width, resolution)
-            for family, make in (families or examples.FAMILIES).items()
-            for width in widths for resolution in resolutions}
+    return {
+        f"{family}-w{width:.2f}-r{resolution:03d}": make(width, resolution)
+        for family, make in (families or examples.FAMILIES).items()
+        for width in widths
+        for resolution in resolutions
+    }
 
 
 def optimal_origin(optimal_plan: Any) -> str:
@@ -52,7 +58,14 @@ def dominance(archs: Mapping[str, NetworkLike], board: BoardLike) -> pd.DataFram
         best_ms = fixed[best] if fixed else math.nan
         optimal_ms = latency.get("optimal", math.nan)
         loses = bool(fixed) and (math.isnan(optimal_ms) or optimal_ms > best_ms)
-        rows.append({"network": names[int(index)], "optimal_ms": optimal_ms, "best_fixed": best,
-                     "best_fixed_ms": best_ms, "ratio": optimal_ms / best_ms if fixed else math.nan,
-                     "loses": loses})
+        rows.append(
+            {
+                "network": names[int(index)],
+                "optimal_ms": optimal_ms,
+                "best_fixed": best,
+                "best_fixed_ms": best_ms,
+                "ratio": optimal_ms / best_ms if fixed else math.nan,
+                "loses": loses,
+            }
+        )
     return pd.DataFrame(rows)

@@ -10,7 +10,13 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-_KIND_COLOURS = {"compute": "#4C72B0", "wait": "#C44E52", "issue": "#8172B2", "copy_in": "#55A868", "copy_out": "#DD8452"}
+_KIND_COLOURS = {
+    "compute": "#4C72B0",
+    "wait": "#C44E52",
+    "issue": "#8172B2",
+    "copy_in": "#55A868",
+    "copy_out": "#DD8452",
+}
 
 
 def plot_timeline(timeline: pd.DataFrame, clock_hz: float, path: str | Path, title: str = "") -> Path:

@@ -91,10 +91,18 @@ class SimulationResult:
 
     def summary(self) -> dict[str, object]:
         """The figures of the design-space table, as plain values (JSON-ready)."""
-        return {"network": self.label, "board": self.board.name, "strategy": self.strategy,
-                "fits": self.fits, "why": self.why, "latency_ms": self.latency_ms,
-                "total_cycles": self.total_cycles, "peak_sram_bytes": self.peak_sram_bytes,
-                "sram_budget_bytes": int(self.plan.sram_budget_bytes), "external_bytes": self.external_bytes}
+        return {
+            "network": self.label,
+            "board": self.board.name,
+            "strategy": self.strategy,
+            "fits": self.fits,
+            "why": self.why,
+            "latency_ms": self.latency_ms,
+            "total_cycles": self.total_cycles,
+            "peak_sram_bytes": self.peak_sram_bytes,
+            "sram_budget_bytes": int(self.plan.sram_budget_bytes),
+            "external_bytes": self.external_bytes,
+        }
 
 
 _JSON_OBJECT = re.compile(r"\s*\{")  # a str that is JSON text rather than a path (matched without a copy)
@@ -126,8 +134,9 @@ def simulate(
     if not the_plan.fits:
         return SimulationResult(net, brd, the_plan, None, pd.DataFrame(), pd.DataFrame(), label)
     raw = _core.simulate(net, the_plan, brd, timeline)
-    return SimulationResult(net, brd, the_plan, raw, _per_op_frame(net, the_plan, raw.per_op),
-                            pd.DataFrame(raw.timeline), label)
+    return SimulationResult(
+        net, brd, the_plan, raw, _per_op_frame(net, the_plan, raw.per_op), pd.DataFrame(raw.timeline), label
+    )
 
 
 def _per_op_frame(net: _core.Network, the_plan: _core.Plan, rows: list[dict]) -> pd.DataFrame:
@@ -139,8 +148,11 @@ def _per_op_frame(net: _core.Network, the_plan: _core.Plan, rows: list[dict]) ->
 
     def resident(op_id: int) -> str:
         op = net.ops[op_id]
-        marks = [name for name, tensors in (("in", op.inputs), ("out", [op.output]))
-                 if any(memory[t] == sram for t in tensors)]
+        marks = [
+            name
+            for name, tensors in (("in", op.inputs), ("out", [op.output]))
+            if any(memory[t] == sram for t in tensors)
+        ]
         return "+".join(marks)
 
     frame["plan"] = [label[i] for i in frame["op"]]

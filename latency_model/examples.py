@@ -30,20 +30,49 @@ class Stage:
 
 
 def _conv_layer(cin: int, cout: int, k: int, stride: int, act: str | None) -> dict[str, Any]:
-    return {"name": "ConvLayer", "kernel_size": k, "stride": stride, "dilation": 1, "groups": 1, "bias": False,
-            "has_shuffle": False, "in_channels": cin, "out_channels": cout, "use_bn": True, "act_func": act,
-            "dropout_rate": 0, "ops_order": "weight_bn_act"}
+    return {
+        "name": "ConvLayer",
+        "kernel_size": k,
+        "stride": stride,
+        "dilation": 1,
+        "groups": 1,
+        "bias": False,
+        "has_shuffle": False,
+        "in_channels": cin,
+        "out_channels": cout,
+        "use_bn": True,
+        "act_func": act,
+        "dropout_rate": 0,
+        "ops_order": "weight_bn_act",
+    }
 
 
 def _block(cin: int, cout: int, k: int, stride: int, expand: float, act: str, se: bool = False) -> dict[str, Any]:
     residual = stride == 1 and cin == cout
     return {
         "name": "MobileInvertedResidualBlock",
-        "mobile_inverted_conv": {"name": "MBInvertedConvLayer", "in_channels": cin, "out_channels": cout,
-                                 "kernel_size": k, "stride": stride, "expand_ratio": expand, "mid_channels": None,
-                                 "act_func": act, "use_se": se},
-        "shortcut": {"name": "IdentityLayer", "in_channels": cin, "out_channels": cout, "use_bn": False,
-                     "act_func": None, "dropout_rate": 0, "ops_order": "weight_bn_act"} if residual else None,
+        "mobile_inverted_conv": {
+            "name": "MBInvertedConvLayer",
+            "in_channels": cin,
+            "out_channels": cout,
+            "kernel_size": k,
+            "stride": stride,
+            "expand_ratio": expand,
+            "mid_channels": None,
+            "act_func": act,
+            "use_se": se,
+        },
+        "shortcut": {
+            "name": "IdentityLayer",
+            "in_channels": cin,
+            "out_channels": cout,
+            "use_bn": False,
+            "act_func": None,
+            "dropout_rate": 0,
+            "ops_order": "weight_bn_act",
+        }
+        if residual
+        else None,
     }
 
 
@@ -73,8 +102,11 @@ def build_arch(
     for stage in ([first_block] if first_block else []) + list(stages):
         cout = width(stage.out_channels)
         for i in range(stage.depth):
-            arch["blocks"].append(_block(cin, cout, stage.kernel_size, stage.stride if i == 0 else 1,
-                                         stage.expand_ratio, stage.act, stage.se))
+            arch["blocks"].append(
+                _block(
+                    cin, cout, stage.kernel_size, stage.stride if i == 0 else 1, stage.expand_ratio, stage.act, stage.se
+                )
+            )
             cin = cout
     if feature_mix_channels:
         arch["feature_mix_layer"] = _conv_layer(cin, width(feature_mix_channels), 1, 1, head_act)
@@ -84,43 +116,91 @@ def build_arch(
     if final_channels:
         arch["final_conv"] = _conv_layer(cin, width(final_channels), 1, 1, head_act)
         cin = width(final_channels)
-    arch["classifier"] = {"name": "LinearLayer", "in_features": cin, "out_features": num_classes, "bias": True,
-                          "use_bn": False, "act_func": None, "dropout_rate": 0, "ops_order": "weight_bn_act"}
+    arch["classifier"] = {
+        "name": "LinearLayer",
+        "in_features": cin,
+        "out_features": num_classes,
+        "bias": True,
+        "use_bn": False,
+        "act_func": None,
+        "dropout_rate": 0,
+        "ops_order": "weight_bn_act",
+    }
     arch["resolution"] = resolution
     return arch
 
 
-MOBILENET_V2_STAGES = [Stage(24, 2, 2), Stage(32, 3, 2), Stage(64, 4, 2), Stage(96, 3, 1), Stage(160, 3, 2),
-                       Stage(320, 1, 1)]
+MOBILENET_V2_STAGES = [
+    Stage(24, 2, 2),
+    Stage(32, 3, 2),
+    Stage(64, 4, 2),
+    Stage(96, 3, 1),
+    Stage(160, 3, 2),
+    Stage(320, 1, 1),
+]
 
 # MobileNetV3-Large's kernel sizes, expansions and activations, without squeeze-and-excitation.
-MOBILENET_V3_STAGES = [Stage(24, 1, 2, 3, 4.0, "relu"), Stage(24, 1, 1, 3, 3.0, "relu"),
-                       Stage(40, 3, 2, 5, 3.0, "relu"), Stage(80, 1, 2, 3, 6.0, "h_swish"),
-                       Stage(80, 1, 1, 3, 2.5, "h_swish"), Stage(80, 2, 1, 3, 2.3, "h_swish"),
-                       Stage(112, 2, 1, 3, 6.0, "h_swish"), Stage(160, 3, 2, 5, 6.0, "h_swish")]
+MOBILENET_V3_STAGES = [
+    Stage(24, 1, 2, 3, 4.0, "relu"),
+    Stage(24, 1, 1, 3, 3.0, "relu"),
+    Stage(40, 3, 2, 5, 3.0, "relu"),
+    Stage(80, 1, 2, 3, 6.0, "h_swish"),
+    Stage(80, 1, 1, 3, 2.5, "h_swish"),
+    Stage(80, 2, 1, 3, 2.3, "h_swish"),
+    Stage(112, 2, 1, 3, 6.0, "h_swish"),
+    Stage(160, 3, 2, 5, 6.0, "h_swish"),
+]
 
 # MNASNet-B1 / ProxylessNAS-mobile style: mixed kernels, expansion 3 early and 6 late.
-MNASNET_STAGES = [Stage(24, 3, 2, 3, 3.0), Stage(40, 3, 2, 5, 3.0), Stage(80, 3, 2, 5, 6.0), Stage(96, 2, 1, 3, 6.0),
-                  Stage(192, 4, 2, 5, 6.0), Stage(320, 1, 1, 3, 6.0)]
+MNASNET_STAGES = [
+    Stage(24, 3, 2, 3, 3.0),
+    Stage(40, 3, 2, 5, 3.0),
+    Stage(80, 3, 2, 5, 6.0),
+    Stage(96, 2, 1, 3, 6.0),
+    Stage(192, 4, 2, 5, 6.0),
+    Stage(320, 1, 1, 3, 6.0),
+]
 
 
 def mobilenet_v2(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> dict[str, Any]:
-    return build_arch(MOBILENET_V2_STAGES, first_channels=32, feature_mix_channels=1280, width_mult=width_mult,
-                      resolution=resolution, num_classes=num_classes)
+    return build_arch(
+        MOBILENET_V2_STAGES,
+        first_channels=32,
+        feature_mix_channels=1280,
+        width_mult=width_mult,
+        resolution=resolution,
+        num_classes=num_classes,
+    )
 
 
-def mobilenet_v3(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000,
-                 se: bool = False) -> dict[str, Any]:
+def mobilenet_v3(
+    width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000, se: bool = False
+) -> dict[str, Any]:
     """MobileNetV3-Large; with `se`, squeeze-and-excitation in the stages the paper puts it in (40, 112, 160)."""
     stages = [replace(s, se=se and s.out_channels in (40, 112, 160)) for s in MOBILENET_V3_STAGES]
-    return build_arch(stages, first_channels=16, feature_mix_channels=960, final_channels=1280,
-                      width_mult=width_mult, resolution=resolution, num_classes=num_classes,
-                      first_act="h_swish", head_act="h_swish", first_block=Stage(16, 1, 1, 3, 1.0, "relu"))
+    return build_arch(
+        stages,
+        first_channels=16,
+        feature_mix_channels=960,
+        final_channels=1280,
+        width_mult=width_mult,
+        resolution=resolution,
+        num_classes=num_classes,
+        first_act="h_swish",
+        head_act="h_swish",
+        first_block=Stage(16, 1, 1, 3, 1.0, "relu"),
+    )
 
 
 def mnasnet(width_mult: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> dict[str, Any]:
-    return build_arch(MNASNET_STAGES, first_channels=32, feature_mix_channels=1280, width_mult=width_mult,
-                      resolution=resolution, num_classes=num_classes)
+    return build_arch(
+        MNASNET_STAGES,
+        first_channels=32,
+        feature_mix_channels=1280,
+        width_mult=width_mult,
+        resolution=resolution,
+        num_classes=num_classes,
+    )
 
 
 FAMILIES = {"mbv2": mobilenet_v2, "mbv3": mobilenet_v3, "mnasnet": mnasnet}

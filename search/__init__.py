@@ -15,13 +15,26 @@ from typing import Any
 # Public name -> private module. Imported on first use, so that opening the results store (which imports this
 # package's tables) does not import PyTorch.
 _EXPORTS = {
-    "ImageData": "_data", "ImageSplit": "_data", "load_data": "_data", "load_fashion_mnist": "_data",
+    "ImageData": "_data",
+    "ImageSplit": "_data",
+    "load_data": "_data",
+    "load_fashion_mnist": "_data",
     "load_image_folder": "_data",
-    "INT8_METHOD": "_quantize", "QuantizedNet": "_quantize", "fold_batchnorm": "_quantize", "quantize": "_quantize",
-    "FAMILIES": "_space", "IMAGENET_RESOLUTIONS": "_space", "SearchSpace": "_space",
-    "ArchNet": "_torch_model", "build_model": "_torch_model", "default_device": "_torch_model",
+    "INT8_METHOD": "_quantize",
+    "QuantizedNet": "_quantize",
+    "fold_batchnorm": "_quantize",
+    "quantize": "_quantize",
+    "FAMILIES": "_space",
+    "IMAGENET_RESOLUTIONS": "_space",
+    "SearchSpace": "_space",
+    "ArchNet": "_torch_model",
+    "build_model": "_torch_model",
+    "default_device": "_torch_model",
     "layer_profile": "_torch_model",
-    "TrainConfig": "_train", "evaluate": "_train", "naswot_score": "_train", "train": "_train",
+    "TrainConfig": "_train",
+    "evaluate": "_train",
+    "naswot_score": "_train",
+    "train": "_train",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -73,7 +73,7 @@ def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
     dims = data[3]
     if dims != expected_dims:
         raise ValueError(f"{path}: (header): expected {expected_dims} dimensions, got {dims}")
-    shape = struct.unpack(f">{dims}I", data[4:4 + 4 * dims])
+    shape = struct.unpack(f">{dims}I", data[4 : 4 + 4 * dims])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
     if body.size != int(np.prod(shape)):
         raise ValueError(f"{path}: (body): expected {int(np.prod(shape))} bytes for shape {shape}, got {body.size}")
@@ -88,19 +88,22 @@ def load_fashion_mnist(directory: str | Path = FASHION_MNIST_DIR) -> ImageData:
     """Fashion-MNIST from its four idx files (Debian's dataset-fashion-mnist puts them in FASHION_MNIST_DIR)."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: Fashion-MNIST directory not found (Debian package "
-                                "dataset-fashion-mnist; scripts/setup.sh installs it)")
+        raise FileNotFoundError(
+            f"{directory}: Fashion-MNIST directory not found (Debian package "
+            "dataset-fashion-mnist; scripts/setup.sh installs it)"
+        )
     splits = {}
     for split, (images_name, labels_name) in FASHION_MNIST_FILES.items():
         images = _read_idx(directory / images_name, 3)
         labels = _read_idx(directory / labels_name, 1)
         if images.shape[0] != labels.shape[0]:
-            raise ValueError(f"{directory / labels_name}: expected {images.shape[0]} labels (one per image), "
-                             f"got {labels.shape[0]}")
-        splits[split] = ImageSplit(torch.from_numpy(images.copy()).unsqueeze(1),
-                                   torch.from_numpy(labels.astype(np.int64)))
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot"]
+            raise ValueError(
+                f"{directory / labels_name}: expected {images.shape[0]} labels (one per image), got {labels.shape[0]}"
+            )
+        splits[split] = ImageSplit(
+            torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64))
+        )
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     return ImageData("fashion-mnist", classes, splits["train"], splits["val"])
 
 
@@ -125,14 +128,17 @@ def _load_image(path: Path, size: int) -> np.ndarray:
 def _scan_tree(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        raise ValueError(f"{root}: expected ImageFolder layout (one sub-directory of images per class), "
-                         "found no class directories")
+        raise ValueError(
+            f"{root}: expected ImageFolder layout (one sub-directory of images per class), found no class directories"
+        )
     samples: list[tuple[Path, int]] = []
     for label, name in enumerate(classes):
         files = sorted(p for p in (root / name).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise ValueError(f"{root / name}: class directory holds no images (expected files ending in "
-                             f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise ValueError(
+                f"{root / name}: class directory holds no images (expected files ending in "
+                f"{', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
         samples.extend((f, label) for f in files)
     return classes, samples
 
@@ -143,8 +149,9 @@ def _load_samples(samples: Sequence[tuple[Path, int]], size: int) -> ImageSplit:
     return ImageSplit(torch.from_numpy(images), torch.from_numpy(labels))
 
 
-def load_image_folder(root: str | Path, *, size: int = 64, val_fraction: float = 0.2, seed: int = 0,
-                      max_images: int | None = None) -> ImageData:
+def load_image_folder(
+    root: str | Path, *, size: int = 64, val_fraction: float = 0.2, seed: int = 0, max_images: int | None = None
+) -> ImageData:
     """An ImageFolder tree (`root/<class>/<image>`, or `root/train/<class>/...` + `root/val/<class>/...`).
 
     Images are loaded once at `size` x `size` (the largest resolution the search trains at is enough);
@@ -159,8 +166,10 @@ def load_image_folder(root: str | Path, *, size: int = 64, val_fraction: float =
         classes, train = _scan_tree(root / "train")
         val_classes, val = _scan_tree(root / "val")
         if val_classes != classes:
-            raise ValueError(f"{root / 'val'}: expected the same class directories as {root / 'train'} "
-                             f"({classes}), got {val_classes}")
+            raise ValueError(
+                f"{root / 'val'}: expected the same class directories as {root / 'train'} "
+                f"({classes}), got {val_classes}"
+            )
     else:
         classes, samples = _scan_tree(root)
         order = rng.permutation(len(samples))
@@ -200,12 +209,19 @@ def to_input(images: torch.Tensor, resolution: int, channels: int = 3) -> torch.
     return x.contiguous()
 
 
-def batches(split: ImageSplit, resolution: int, batch_size: int, *, shuffle: bool, seed: int = 0,
-            channels: int = 3, device: torch.device | str = "cpu") -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    split: ImageSplit,
+    resolution: int,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int = 0,
+    channels: int = 3,
+    device: torch.device | str = "cpu",
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """One pass over `split` in batches at `resolution` (seeded order when shuffled)."""
     n = len(split)
-    order = (torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n)
     for start in range(0, n, batch_size):
-        index = order[start:start + batch_size]
-        yield (to_input(split.images[index], resolution, channels).to(device),
-               split.labels[index].to(device))
+        index = order[start : start + batch_size]
+        yield (to_input(split.images[index], resolution, channels).to(device), split.labels[index].to(device))

@@ -17,8 +17,12 @@ from tinyops.search._study import SearchConfig
 from tinyops.search._train import TrainConfig
 
 DEMO_BOARD = "stm32f746g-disco"
-DEMO_SPACE = SearchSpace(families=("mbv2", "mbv3", "mnasnet"), width_mults=(0.25, 0.35, 0.5, 0.75),
-                         resolutions=(32, 40, 48), depths=(1, 2, 3))
+DEMO_SPACE = SearchSpace(
+    families=("mbv2", "mbv3", "mnasnet"),
+    width_mults=(0.25, 0.35, 0.5, 0.75),
+    resolutions=(32, 40, 48),
+    depths=(1, 2, 3),
+)
 DEMO_SHORT = TrainConfig(steps=45, batch_size=64, lr=0.05, train_images=2880, val_images=500, eval_every=15)
 # The exported candidate: float and int8 accuracy on all 10000 test images (the host runtime takes ~30 s for
 # them on 2 busy cores).
@@ -35,10 +39,21 @@ def demo_design_space() -> str:
 def demo_config(out_dir: str | Path, trials: int = 24, seed: int = 0, design_space: str = "tinyops") -> SearchConfig:
     """The demo's search settings; its storage is `out_dir`/search.db (started afresh by `fresh_storage`)."""
     out_dir = Path(out_dir)
-    return SearchConfig(board=DEMO_BOARD, design_space=design_space, trials=trials, storage=str(out_dir / "search.db"),
-                        study_name=f"demo-{DEMO_BOARD}", sampler="nsga2", seed=seed, space=DEMO_SPACE,
-                        short=DEMO_SHORT, full=DEMO_FULL, calibration_batches=8, heartbeat_interval_s=30,
-                        grace_period_s=90)
+    return SearchConfig(
+        board=DEMO_BOARD,
+        design_space=design_space,
+        trials=trials,
+        storage=str(out_dir / "search.db"),
+        study_name=f"demo-{DEMO_BOARD}",
+        sampler="nsga2",
+        seed=seed,
+        space=DEMO_SPACE,
+        short=DEMO_SHORT,
+        full=DEMO_FULL,
+        calibration_batches=8,
+        heartbeat_interval_s=30,
+        grace_period_s=90,
+    )
 
 
 def fresh_storage(out_dir: str | Path) -> None:
@@ -57,10 +72,17 @@ def start_helper_workers(count: int, out_dir: str | Path, trials: int, design_sp
     workers = []
     for n in range(1, count + 1):
         log = open(Path(out_dir) / f"worker-{n}.log", "w")  # noqa: SIM115 - closed when the process ends
-        code = ("import sys; from tinyops.search._demo import run_worker; "
-                "run_worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))")
-        workers.append(subprocess.Popen([sys.executable, "-c", code, str(out_dir), str(trials), design_space, str(n)],
-                                        stdout=log, stderr=subprocess.STDOUT))
+        code = (
+            "import sys; from tinyops.search._demo import run_worker; "
+            "run_worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))"
+        )
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(out_dir), str(trials), design_space, str(n)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     return workers
 
 

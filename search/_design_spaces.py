@@ -11,7 +11,7 @@ those verdicts into Optuna constraint values (feasible when <= 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +60,10 @@ class CoreScorer:
         try:
             from tinyops.latency_model import load_board, plan, simulate
         except ImportError as exc:
-            raise RuntimeError("the C++ core's latency API (tinyops.latency_model.load_board/plan/simulate) is not "
-                               f"in this build ({exc}); the search needs it for feasibility and latency") from None
+            raise RuntimeError(
+                "the C++ core's latency API (tinyops.latency_model.load_board/plan/simulate) is not "
+                f"in this build ({exc}); the search needs it for feasibility and latency"
+            ) from None
         from tinyops import _core
 
         self.board_name = board
@@ -72,8 +74,10 @@ class CoreScorer:
 
     def require(self, design_space: str) -> None:
         if design_space not in self.strategies:
-            raise ValueError(f"design space '{design_space}': this build's core has no '{design_space}' planner "
-                             f"(it has: {', '.join(self.strategies)})")
+            raise ValueError(
+                f"design space '{design_space}': this build's core has no '{design_space}' planner "
+                f"(it has: {', '.join(self.strategies)})"
+            )
 
     def predict(self, arch: Mapping[str, Any] | Any) -> dict[str, Prediction]:
         """Plan and simulate `arch` (dict, path or core Network) under every strategy of the core."""
@@ -89,9 +93,14 @@ class CoreScorer:
         except RuntimeError as exc:  # the core's PlanningError: this strategy cannot deploy it
             return Prediction(strategy, False, str(exc), None, None)
         latency = float(result.latency_ms)
-        return Prediction(strategy, bool(result.fits), str(result.why or ""),
-                          latency if result.fits and math.isfinite(latency) else None,
-                          int(result.peak_sram_bytes), plan.to_json())
+        return Prediction(
+            strategy,
+            bool(result.fits),
+            str(result.why or ""),
+            latency if result.fits and math.isfinite(latency) else None,
+            int(result.peak_sram_bytes),
+            plan.to_json(),
+        )
 
 
 def constraint_values(design_space: str, predictions: Mapping[str, Prediction], limits: Limits) -> dict[str, float]:
@@ -115,5 +124,5 @@ def infeasibility_reason(design_space: str, predictions: Mapping[str, Prediction
     if limits.max_latency_ms is not None and (p.latency_ms or INFEASIBLE_LATENCY_MS) > limits.max_latency_ms:
         return f"latency {p.latency_ms:.1f} ms over the limit of {limits.max_latency_ms:g} ms"
     if limits.max_peak_sram_bytes is not None and (p.peak_sram_bytes or 0) > limits.max_peak_sram_bytes:
-        return (f"peak SRAM {p.peak_sram_bytes} bytes over the limit of {limits.max_peak_sram_bytes} bytes")
+        return f"peak SRAM {p.peak_sram_bytes} bytes over the limit of {limits.max_peak_sram_bytes} bytes"
     return ""

@@ -35,8 +35,10 @@ def _find_row(store: Store, study_name: str, trial_number: int):  # type: ignore
     rows = [r for r in load_trials(store, study_name) if r.trial_number == trial_number]
     if not rows:
         known = sorted(r.trial_number for r in load_trials(store, study_name))
-        raise KeyError(f"trial {trial_number}: not in study '{study_name}' (recorded trials: "
-                       f"{', '.join(map(str, known[:20])) or 'none'}{' ...' if len(known) > 20 else ''})")
+        raise KeyError(
+            f"trial {trial_number}: not in study '{study_name}' (recorded trials: "
+            f"{', '.join(map(str, known[:20])) or 'none'}{' ...' if len(known) > 20 else ''})"
+        )
     return rows[0]
 
 
@@ -46,8 +48,16 @@ def _images_note(evaluated: Any, split: Any, seed: int) -> str:
     return f"fixed subset: {len(evaluated)} of {len(split)} val images (seed {seed})"
 
 
-def _flashed_accuracy(quantized, board: str, strategy: str, val: Any, resolution: int,  # type: ignore[no-untyped-def]
-                      channels: int, tmp: Path, files: dict[str, Path]) -> tuple[float, str]:
+def _flashed_accuracy(
+    quantized,
+    board: str,
+    strategy: str,
+    val: Any,
+    resolution: int,  # type: ignore[no-untyped-def]
+    channels: int,
+    tmp: Path,
+    files: dict[str, Path],
+) -> tuple[float, str]:
     """Compile `quantized` for the trial's board and strategy, write the blob (what would be flashed) with its
     plan and report into `tmp`, and measure its int8 accuracy with the host runtime on `val`.
 
@@ -56,12 +66,18 @@ def _flashed_accuracy(quantized, board: str, strategy: str, val: Any, resolution
     """
     from tinyops.compiler import PlanDoesNotFit, UnsupportedOp
     from tinyops.compiler._compile import BLOB_OP_KINDS
-    from tinyops.search._handoff import HOST_RUNTIME_METHOD, compile_for, int8_accuracy, int8_logits, \
-        reference_runner, top1
+    from tinyops.search._handoff import (
+        HOST_RUNTIME_METHOD,
+        compile_for,
+        int8_accuracy,
+        int8_logits,
+        reference_runner,
+        top1,
+    )
 
     try:
         compiled = compile_for(quantized, board, strategy)
-    except PlanDoesNotFit as exc:
+    except PlanDoesNotFit:
         accuracy = top1(*int8_logits(reference_runner(quantized), quantized, val, resolution, channels))
         return accuracy, f"compiler numpy reference (no {strategy} blob: the plan does not fit {board})"
     except UnsupportedOp:  # squeeze-and-excite's mean and mul: not in blob v1
@@ -73,8 +89,17 @@ def _flashed_accuracy(quantized, board: str, strategy: str, val: Any, resolution
     return accuracy, HOST_RUNTIME_METHOD.format(strategy=strategy, board=board)
 
 
-def export_trial(study: optuna.Study, store: Store, trial_number: int, out_dir: str | Path, *, data: Any,
-                 full: TrainConfig, calibration_batches: int = 8, device: str = "cpu") -> ExportResult:
+def export_trial(
+    study: optuna.Study,
+    store: Store,
+    trial_number: int,
+    out_dir: str | Path,
+    *,
+    data: Any,
+    full: TrainConfig,
+    calibration_batches: int = 8,
+    device: str = "cpu",
+) -> ExportResult:
     """Train the trial's architecture at full fidelity, quantize it to int8 and write its three files."""
     import torch
 
@@ -86,8 +111,10 @@ def export_trial(study: optuna.Study, store: Store, trial_number: int, out_dir: 
     row = _find_row(store, study.study_name, trial_number)
     arch = row.arch
     if arch["classifier"]["out_features"] != data.num_classes:
-        raise ValueError(f"trial {trial_number}: has {arch['classifier']['out_features']} classes, the data set "
-                         f"'{data.name}' has {data.num_classes} (export with the data set the study searched on)")
+        raise ValueError(
+            f"trial {trial_number}: has {arch['classifier']['out_features']} classes, the data set "
+            f"'{data.name}' has {data.num_classes} (export with the data set the study searched on)"
+        )
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     resolution = arch["resolution"]
@@ -111,17 +138,18 @@ def export_trial(study: optuna.Study, store: Store, trial_number: int, out_dir: 
             method = f"{INT8_METHOD} (no compiler handoff: {str(exc).split(': ', 1)[-1].split(' (')[0]})"
         else:
             files["int8"] = save_handoff(quantized, tmp / f"{stem}.int8.npz")
-            int8_acc, method = _flashed_accuracy(quantized, row.board, row.design_space, val, resolution,
-                                                 model.in_channels, tmp, files)
+            int8_acc, method = _flashed_accuracy(
+                quantized, row.board, row.design_space, val, resolution, model.in_channels, tmp, files
+            )
         out_dir.mkdir(parents=True, exist_ok=True)
         for part in sorted(tmp.iterdir()):
             shutil.move(str(part), out_dir / part.name)
         placed = {kind: out_dir / path.name for kind, path in files.items()}
-    record_accuracy(store, row.optuna_trial_id, "full", full_accuracy, steps=full.steps, method="top-1, float",
-                    dataset=data.name)
+    record_accuracy(
+        store, row.optuna_trial_id, "full", full_accuracy, steps=full.steps, method="top-1, float", dataset=data.name
+    )
     method += f"; {_images_note(val, data.val, full.seed + 1)}"
-    record_accuracy(store, row.optuna_trial_id, "int8", int8_acc, steps=full.steps, method=method,
-                    dataset=data.name)
+    record_accuracy(store, row.optuna_trial_id, "int8", int8_acc, steps=full.steps, method=method, dataset=data.name)
     for kind, path in placed.items():
         record_export(store, row.optuna_trial_id, kind, str(path.resolve()))
     return ExportResult(trial_number, full_accuracy, int8_acc, method, placed, training_s)

@@ -26,8 +26,13 @@ from tinyops.search._torch_model import ConvBnAct, SqueezeExcite
 
 # What the int8 record's method says (the store keeps 128 characters).
 HOST_RUNTIME_METHOD = "host runtime on the {strategy} blob for {board}"
-_ACT_NAMES = {nn.Identity: "none", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Hardswish: "hard_swish",
-              nn.Hardtanh: "relu_n1_to_1"}
+_ACT_NAMES = {
+    nn.Identity: "none",
+    nn.ReLU: "relu",
+    nn.ReLU6: "relu6",
+    nn.Hardswish: "hard_swish",
+    nn.Hardtanh: "relu_n1_to_1",
+}
 
 
 class HandoffUnsupported(ValueError):
@@ -52,7 +57,9 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
 
     def tensor(label: str, shape: tuple[int, int, int], range_name: str) -> int:
         scale, zero_point = activation_params(*qnet.ranges[range_name])
-        tensors.append(QuantizedTensor(label, (int(shape[0]), int(shape[1]), int(shape[2])), float(np.float32(scale)), zero_point))
+        tensors.append(
+            QuantizedTensor(label, (int(shape[0]), int(shape[1]), int(shape[2])), float(np.float32(scale)), zero_point)
+        )
         return len(tensors) - 1
 
     def conv_unit(unit: ConvBnAct, label: str, src: int) -> int:
@@ -61,8 +68,10 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
         if type(act) is nn.Hardtanh and (act.min_val, act.max_val) != (0.0, 1.0):
             act_name = None  # only the folded hard-sigmoid's clamp to [0, 1], whose tensor range starts at 0
         if act_name is None:
-            raise HandoffUnsupported(f"{label}: activation {type(act).__name__} is not in the compiler's IR "
-                                     "(expected none, relu, relu6 or hardswish)")
+            raise HandoffUnsupported(
+                f"{label}: activation {type(act).__name__} is not in the compiler's IR "
+                "(expected none, relu, relu6 or hardswish)"
+            )
         h, w, _ = tensors[src].shape
         k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding[0]
         out_shape = ((h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1, conv.out_channels)
@@ -74,9 +83,19 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
         w_scale = w_scale.cpu().numpy().astype(np.float32)
         bias = conv.bias.detach().cpu().numpy() if conv.bias is not None else np.zeros(conv.out_channels)
         bias_q = quantize_bias(bias, tensors[src].scale, w_scale)
-        op = QuantizedOp(OpKind.DEPTHWISE_CONV2D if depthwise else OpKind.CONV2D, label, [src], dst,
-                         kernel=(k, k), stride=(s, s), padding=Padding(p, p, p, p), activation=act_name,
-                         weights=np.ascontiguousarray(weights), weight_scales=w_scale, bias=bias_q)
+        op = QuantizedOp(
+            OpKind.DEPTHWISE_CONV2D if depthwise else OpKind.CONV2D,
+            label,
+            [src],
+            dst,
+            kernel=(k, k),
+            stride=(s, s),
+            padding=Padding(p, p, p, p),
+            activation=act_name,
+            weights=np.ascontiguousarray(weights),
+            weight_scales=w_scale,
+            bias=bias_q,
+        )
         if act_name == "hard_swish":  # the conv's own int8 output, which the fused hard-swish reads
             pre_scale, op.pre_activation_zero_point = activation_params(*qnet.ranges[f"{label}.0"])
             op.pre_activation_scale = float(np.float32(pre_scale))
@@ -117,10 +136,26 @@ def to_quantized_model(qnet: QuantizedNet, name: str = "candidate"):  # type: ig
     w_scale = w_scale.cpu().numpy().astype(np.float32)
     bias = fc.bias.detach().cpu().numpy() if fc.bias is not None else np.zeros(fc.out_features)
     bias_q = quantize_bias(bias, tensors[current].scale, w_scale)
-    ops.append(QuantizedOp(OpKind.FULLY_CONNECTED, "classifier", [current], dst, weights=q.cpu().numpy(),
-                           weight_scales=w_scale, bias=bias_q))
-    result = QuantizedModel(name=name, tensors=tensors, ops=ops, input=0, output=dst, source=f"<{name}>",
-                            metadata={"front_end": "pytorch-ptq", "calibration_batches": str(qnet.calibration_batches)})
+    ops.append(
+        QuantizedOp(
+            OpKind.FULLY_CONNECTED,
+            "classifier",
+            [current],
+            dst,
+            weights=q.cpu().numpy(),
+            weight_scales=w_scale,
+            bias=bias_q,
+        )
+    )
+    result = QuantizedModel(
+        name=name,
+        tensors=tensors,
+        ops=ops,
+        input=0,
+        output=dst,
+        source=f"<{name}>",
+        metadata={"front_end": "pytorch-ptq", "calibration_batches": str(qnet.calibration_batches)},
+    )
     try:
         return derive_integer_params(result)  # validates; the integer parameters compile_model and evaluate run
     except ValueError as exc:  # e.g. a hard-swish whose calibrated ranges TFLite's int8 kernel cannot take
@@ -140,8 +175,15 @@ def compile_for(quantized_model, board: str, strategy: str):  # type: ignore[no-
     return compile_model(quantized_model, board, strategy)
 
 
-def int8_logits(run: Callable[[np.ndarray], np.ndarray], quantized_model, split: ImageSplit,  # type: ignore[no-untyped-def]
-                resolution: int, channels: int, *, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def int8_logits(
+    run: Callable[[np.ndarray], np.ndarray],
+    quantized_model,
+    split: ImageSplit,  # type: ignore[no-untyped-def]
+    resolution: int,
+    channels: int,
+    *,
+    batch_size: int = 512,
+) -> tuple[np.ndarray, np.ndarray]:
     """(int8 logits N x classes, labels N) of `run` (int8 NHWC batch -> int8 outputs) over `split` in order."""
     inp = quantized_model.tensors[quantized_model.input]
     logits, labels = [], []
@@ -172,8 +214,15 @@ def top1(logits: np.ndarray, labels: np.ndarray) -> float:
     return float((logits.argmax(1) == labels).mean()) if len(labels) else 0.0
 
 
-def int8_accuracy(blob: bytes, quantized_model, split: ImageSplit, resolution: int,  # type: ignore[no-untyped-def]
-                  channels: int, *, threads: int | None = None) -> float:
+def int8_accuracy(
+    blob: bytes,
+    quantized_model,
+    split: ImageSplit,
+    resolution: int,  # type: ignore[no-untyped-def]
+    channels: int,
+    *,
+    threads: int | None = None,
+) -> float:
     """Top-1 accuracy on `split` of the compiled `blob`, run by the host runtime (the int8 model as flashed)."""
     return top1(*int8_logits(host_runtime_runner(blob, threads), quantized_model, split, resolution, channels))
 

@@ -43,8 +43,15 @@ def fold_batchnorm(model: ArchNet) -> ArchNet:
         assert bn.running_var is not None and bn.running_mean is not None  # tracked: built by the model builder
         std = torch.sqrt(bn.running_var + bn.eps)
         gamma = bn.weight.detach() / std
-        new_conv = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                             groups=conv.groups, bias=True)
+        new_conv = nn.Conv2d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            conv.stride,
+            conv.padding,
+            groups=conv.groups,
+            bias=True,
+        )
         assert new_conv.bias is not None  # bias=True
         with torch.no_grad():
             new_conv.weight.copy_(conv.weight * gamma.reshape(-1, 1, 1, 1))
@@ -120,6 +127,7 @@ class QuantizedNet:
         def make(name: str):  # type: ignore[no-untyped-def]
             def hook(_m: nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor | None:
                 return self._observe_or_quantize(name, output, mode)
+
             return hook
 
         def input_hook(_m: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...] | None:
@@ -142,14 +150,30 @@ class QuantizedNet:
         return fake_quantize(x, scale, zero_point)
 
     @torch.no_grad()
-    def calibrate(self, split: ImageSplit, *, num_batches: int, batch_size: int = 64, seed: int = 0,
-                  device: torch.device | str = "cpu") -> None:
+    def calibrate(
+        self,
+        split: ImageSplit,
+        *,
+        num_batches: int,
+        batch_size: int = 64,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+    ) -> None:
         """Record each activation tensor's min/max over `num_batches` batches of `split`."""
         self.model.to(device).eval()
         handles = self._hooks("observe")
         try:
-            for i, (x, _) in enumerate(batches(split, self.model.resolution, batch_size, shuffle=True, seed=seed,
-                                               channels=self.model.in_channels, device=device)):
+            for i, (x, _) in enumerate(
+                batches(
+                    split,
+                    self.model.resolution,
+                    batch_size,
+                    shuffle=True,
+                    seed=seed,
+                    channels=self.model.in_channels,
+                    device=device,
+                )
+            ):
                 if i >= num_batches:
                     break
                 self.model(x)
@@ -175,8 +199,9 @@ class QuantizedNet:
         handles = self._hooks("quantize")
         correct = 0
         try:
-            for x, y in batches(split, self.model.resolution, batch_size, shuffle=False,
-                                channels=self.model.in_channels, device=device):
+            for x, y in batches(
+                split, self.model.resolution, batch_size, shuffle=False, channels=self.model.in_channels, device=device
+            ):
                 correct += int((self.model(x).argmax(1) == y).sum())
         finally:
             for h in handles:
@@ -195,11 +220,18 @@ class QuantizedNet:
                 arrays[f"{name}.weight_scale"] = scale.cpu().numpy().astype(np.float32)
                 if module.bias is not None:
                     arrays[f"{name}.bias"] = module.bias.detach().cpu().numpy().astype(np.float32)
-        activations = {name: dict(zip(("scale", "zero_point"), activation_params(*r)))
-                       for name, r in self.ranges.items()}
-        manifest = {"format": "tinyops-search-int8/1", "method": INT8_METHOD, "arch": self.arch,
-                    "calibration_batches": self.calibration_batches, "activations": activations,
-                    "weights": "per-channel symmetric int8", "activation_quantization": "per-tensor asymmetric int8"}
+        activations = {
+            name: dict(zip(("scale", "zero_point"), activation_params(*r))) for name, r in self.ranges.items()
+        }
+        manifest = {
+            "format": "tinyops-search-int8/1",
+            "method": INT8_METHOD,
+            "arch": self.arch,
+            "calibration_batches": self.calibration_batches,
+            "activations": activations,
+            "weights": "per-channel symmetric int8",
+            "activation_quantization": "per-tensor asymmetric int8",
+        }
         tmp = path.with_suffix(".npz.tmp")
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds like allow_pickle
@@ -208,8 +240,16 @@ class QuantizedNet:
         return path
 
 
-def quantize(model: ArchNet, arch: dict[str, Any], calibration: ImageSplit, *, num_batches: int = 8,
-             batch_size: int = 64, seed: int = 0, device: torch.device | str = "cpu") -> QuantizedNet:
+def quantize(
+    model: ArchNet,
+    arch: dict[str, Any],
+    calibration: ImageSplit,
+    *,
+    num_batches: int = 8,
+    batch_size: int = 64,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> QuantizedNet:
     """Fold BN, quantize weights per channel and calibrate activations on `num_batches` batches."""
     qnet = QuantizedNet(fold_batchnorm(model), arch)
     qnet.calibrate(calibration, num_batches=num_batches, batch_size=batch_size, seed=seed, device=device)

@@ -20,7 +20,7 @@ from tinyops.store import Base, Store
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class SearchTrial(Base):
@@ -101,18 +101,46 @@ class ExportedFile(Base):
     trial: Mapped[SearchTrial] = relationship(back_populates="exports")
 
 
-def record_trial(store: Store, *, optuna_trial_id: int, study_name: str, trial_number: int, board: str,
-                 design_space: str, label: str, arch: dict[str, Any], macs: int, param_count: int, weight_bytes: int,
-                 predictions: dict[str, Any]) -> None:
+def record_trial(
+    store: Store,
+    *,
+    optuna_trial_id: int,
+    study_name: str,
+    trial_number: int,
+    board: str,
+    design_space: str,
+    label: str,
+    arch: dict[str, Any],
+    macs: int,
+    param_count: int,
+    weight_bytes: int,
+    predictions: dict[str, Any],
+) -> None:
     """Write the architecture and its per-strategy predictions in one transaction."""
     with store.session() as s:
-        row = SearchTrial(optuna_trial_id=optuna_trial_id, study_name=study_name, trial_number=trial_number,
-                          board=board, design_space=design_space, label=label, arch_json=json.dumps(arch, sort_keys=True),
-                          macs=macs, param_count=param_count, weight_bytes=weight_bytes)
+        row = SearchTrial(
+            optuna_trial_id=optuna_trial_id,
+            study_name=study_name,
+            trial_number=trial_number,
+            board=board,
+            design_space=design_space,
+            label=label,
+            arch_json=json.dumps(arch, sort_keys=True),
+            macs=macs,
+            param_count=param_count,
+            weight_bytes=weight_bytes,
+        )
         for strategy, p in predictions.items():
-            row.predictions.append(Prediction(strategy=strategy, fits=p.fits, reason=p.reason,
-                                              latency_ms=p.latency_ms, peak_sram_bytes=p.peak_sram_bytes,
-                                              plan_json=p.plan_json))
+            row.predictions.append(
+                Prediction(
+                    strategy=strategy,
+                    fits=p.fits,
+                    reason=p.reason,
+                    latency_ms=p.latency_ms,
+                    peak_sram_bytes=p.peak_sram_bytes,
+                    plan_json=p.plan_json,
+                )
+            )
         s.add(row)
 
 
@@ -123,16 +151,25 @@ def _trial_row(session: sa.orm.Session, optuna_trial_id: int) -> SearchTrial:
     return row
 
 
-def record_accuracy(store: Store, optuna_trial_id: int, fidelity: str, value: float, *, steps: int = 0,
-                    method: str = "", dataset: str = "") -> None:
+def record_accuracy(
+    store: Store,
+    optuna_trial_id: int,
+    fidelity: str,
+    value: float,
+    *,
+    steps: int = 0,
+    method: str = "",
+    dataset: str = "",
+) -> None:
     """Add (or replace, when re-measured) one accuracy of a trial, in its own transaction."""
     with store.session() as s:
         row = _trial_row(s, optuna_trial_id)
         for old in [a for a in row.accuracies if a.fidelity == fidelity]:
             row.accuracies.remove(old)
         s.flush()
-        row.accuracies.append(Accuracy(fidelity=fidelity, value=float(value), steps=steps, method=method,
-                                       dataset=dataset))
+        row.accuracies.append(
+            Accuracy(fidelity=fidelity, value=float(value), steps=steps, method=method, dataset=dataset)
+        )
 
 
 def record_export(store: Store, optuna_trial_id: int, kind: str, path: str) -> None:
@@ -147,9 +184,14 @@ def record_export(store: Store, optuna_trial_id: int, kind: str, path: str) -> N
 def load_trials(store: Store, study_name: str) -> list[SearchTrial]:
     """Every recorded trial of a study with its predictions, accuracies and exports loaded."""
     with store.session() as s:
-        rows = s.scalars(sa.select(SearchTrial).where(SearchTrial.study_name == study_name)
-                         .options(sa.orm.selectinload(SearchTrial.predictions),
-                                  sa.orm.selectinload(SearchTrial.accuracies),
-                                  sa.orm.selectinload(SearchTrial.exports))
-                         .order_by(SearchTrial.trial_number)).all()
+        rows = s.scalars(
+            sa.select(SearchTrial)
+            .where(SearchTrial.study_name == study_name)
+            .options(
+                sa.orm.selectinload(SearchTrial.predictions),
+                sa.orm.selectinload(SearchTrial.accuracies),
+                sa.orm.selectinload(SearchTrial.exports),
+            )
+            .order_by(SearchTrial.trial_number)
+        ).all()
         return list(rows)

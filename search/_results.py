@@ -52,8 +52,20 @@ def candidates(rows: Iterable[SearchTrial], design_space: str, *, fidelity: str 
             acc = _best_accuracy(row)
         if acc is None:
             continue
-        out.append(Candidate(row.trial_number, row.optuna_trial_id, design_space, acc[0], acc[1], pred.latency_ms,
-                             pred.peak_sram_bytes, row.macs, row.param_count, row.label))
+        out.append(
+            Candidate(
+                row.trial_number,
+                row.optuna_trial_id,
+                design_space,
+                acc[0],
+                acc[1],
+                pred.latency_ms,
+                pred.peak_sram_bytes,
+                row.macs,
+                row.param_count,
+                row.label,
+            )
+        )
     return out
 
 
@@ -61,15 +73,19 @@ def pareto_front(points: Sequence[Candidate]) -> list[Candidate]:
     """Non-dominated candidates (higher accuracy, lower latency), sorted by latency."""
     front = []
     for p in points:
-        dominated = any((q.accuracy >= p.accuracy and q.latency_ms <= p.latency_ms)
-                        and (q.accuracy > p.accuracy or q.latency_ms < p.latency_ms) for q in points)
+        dominated = any(
+            (q.accuracy >= p.accuracy and q.latency_ms <= p.latency_ms)
+            and (q.accuracy > p.accuracy or q.latency_ms < p.latency_ms)
+            for q in points
+        )
         if not dominated:
             front.append(p)
     return sorted(front, key=lambda c: (c.latency_ms, -c.accuracy))
 
 
-def fronts(rows: Sequence[SearchTrial], spaces: Iterable[str] | None = None, *,
-           fidelity: str | None = "short") -> dict[str, tuple[list[Candidate], list[Candidate]]]:
+def fronts(
+    rows: Sequence[SearchTrial], spaces: Iterable[str] | None = None, *, fidelity: str | None = "short"
+) -> dict[str, tuple[list[Candidate], list[Candidate]]]:
     """Per design space (default: every strategy the rows were scored under): (deployable candidates, front)."""
     if spaces is None:
         scored = {p.strategy for row in rows for p in row.predictions}
@@ -81,8 +97,7 @@ def fronts(rows: Sequence[SearchTrial], spaces: Iterable[str] | None = None, *,
     return result
 
 
-def plot_fronts(per_space: dict[str, tuple[list[Candidate], list[Candidate]]], path: str | Path, *,
-                title: str) -> Path:
+def plot_fronts(per_space: dict[str, tuple[list[Candidate], list[Candidate]]], path: str | Path, *, title: str) -> Path:
     """One PNG: every deployable candidate and the front of each design space, latency on a log axis."""
     import matplotlib
 
@@ -95,11 +110,23 @@ def plot_fronts(per_space: dict[str, tuple[list[Candidate], list[Candidate]]], p
     for space, (points, front) in per_space.items():
         color = colors.get(space, "black")
         if points:
-            ax.scatter([p.latency_ms for p in points], [100 * p.accuracy for p in points], s=14, alpha=0.25,
-                       color=color, marker=markers.get(space, "o"))
+            ax.scatter(
+                [p.latency_ms for p in points],
+                [100 * p.accuracy for p in points],
+                s=14,
+                alpha=0.25,
+                color=color,
+                marker=markers.get(space, "o"),
+            )
         if front:
-            ax.step([p.latency_ms for p in front], [100 * p.accuracy for p in front], where="post", color=color,
-                    marker=markers.get(space, "o"), label=f"{space} ({len(points)} deployable)")
+            ax.step(
+                [p.latency_ms for p in front],
+                [100 * p.accuracy for p in front],
+                where="post",
+                color=color,
+                marker=markers.get(space, "o"),
+                label=f"{space} ({len(points)} deployable)",
+            )
         else:
             ax.plot([], [], color=color, label=f"{space} (none deployable)")
     ax.set_xscale("log")

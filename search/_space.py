@@ -46,9 +46,15 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "mbv2": Family(tuple(examples.MOBILENET_V2_STAGES), first_channels=32, feature_mix_channels=1280),
-    "mbv3": Family(tuple(examples.MOBILENET_V3_STAGES), first_channels=16, feature_mix_channels=960,
-                   final_channels=1280, first_act="h_swish", head_act="h_swish",
-                   first_block=Stage(16, 1, 1, 3, 1.0, "relu")),
+    "mbv3": Family(
+        tuple(examples.MOBILENET_V3_STAGES),
+        first_channels=16,
+        feature_mix_channels=960,
+        final_channels=1280,
+        first_act="h_swish",
+        head_act="h_swish",
+        first_block=Stage(16, 1, 1, 3, 1.0, "relu"),
+    ),
     "mnasnet": Family(tuple(examples.MNASNET_STAGES), first_channels=32, feature_mix_channels=1280),
 }
 
@@ -68,8 +74,15 @@ class SearchSpace:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("families", "width_mults", "resolutions", "depths", "kernel_sizes", "expand_ratios",
-                     "squeeze_excite"):
+        for name in (
+            "families",
+            "width_mults",
+            "resolutions",
+            "depths",
+            "kernel_sizes",
+            "expand_ratios",
+            "squeeze_excite",
+        ):
             if not getattr(self, name):
                 raise ValueError(f"search space: {name}: expected at least one value")
         unknown = [f for f in self.families if f not in FAMILIES]
@@ -94,20 +107,33 @@ class SearchSpace:
         for i, base in enumerate(family.stages):
             # Names carry the family so each family's stages are their own parameters (a conditional space).
             prefix = f"{family_name}_s{i}"
-            stages.append(dataclasses.replace(
-                base,
-                depth=trial.suggest_categorical(f"{prefix}_depth", list(self.depths)),
-                kernel_size=trial.suggest_categorical(f"{prefix}_kernel", list(self.kernel_sizes)),
-                expand_ratio=trial.suggest_categorical(f"{prefix}_expand", list(self.expand_ratios)),
-                # One allowed value: no parameter (a space without the choice samples exactly as before).
-                se=(trial.suggest_categorical(f"{prefix}_se", list(self.squeeze_excite))
-                    if len(self.squeeze_excite) > 1 else self.squeeze_excite[0]),
-            ))
+            stages.append(
+                dataclasses.replace(
+                    base,
+                    depth=trial.suggest_categorical(f"{prefix}_depth", list(self.depths)),
+                    kernel_size=trial.suggest_categorical(f"{prefix}_kernel", list(self.kernel_sizes)),
+                    expand_ratio=trial.suggest_categorical(f"{prefix}_expand", list(self.expand_ratios)),
+                    # One allowed value: no parameter (a space without the choice samples exactly as before).
+                    se=(
+                        trial.suggest_categorical(f"{prefix}_se", list(self.squeeze_excite))
+                        if len(self.squeeze_excite) > 1
+                        else self.squeeze_excite[0]
+                    ),
+                )
+            )
         return examples.build_arch(
-            stages, first_channels=family.first_channels, feature_mix_channels=family.feature_mix_channels,
-            final_channels=family.final_channels, width_mult=width_mult, resolution=resolution,
-            num_classes=self.num_classes, in_channels=self.in_channels, first_act=family.first_act,
-            head_act=family.head_act, first_block=family.first_block)
+            stages,
+            first_channels=family.first_channels,
+            feature_mix_channels=family.feature_mix_channels,
+            final_channels=family.final_channels,
+            width_mult=width_mult,
+            resolution=resolution,
+            num_classes=self.num_classes,
+            in_channels=self.in_channels,
+            first_act=family.first_act,
+            head_act=family.head_act,
+            first_block=family.first_block,
+        )
 
     def arch_from_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Rebuild the architecture a trial with these parameters sampled."""

@@ -34,8 +34,14 @@ import optuna
 import sqlalchemy as sa
 from optuna.trial import FrozenTrial, TrialState
 
-from tinyops.search._design_spaces import (INFEASIBLE_LATENCY_MS, CoreScorer, Limits, check_design_space,
-                                           constraint_values, infeasibility_reason)
+from tinyops.search._design_spaces import (
+    INFEASIBLE_LATENCY_MS,
+    CoreScorer,
+    Limits,
+    check_design_space,
+    constraint_values,
+    infeasibility_reason,
+)
 from tinyops.search._space import SearchSpace
 from tinyops.search._train import TrainConfig
 from tinyops.store import Store, open_store
@@ -60,7 +66,7 @@ def storage_url(storage: str | Path | None) -> str:
         return f"sqlite:///{path}"
     for prefix in ("postgresql://", "postgres://"):
         if text.startswith(prefix):
-            return "postgresql+psycopg://" + text[len(prefix):]
+            return "postgresql+psycopg://" + text[len(prefix) :]
     return text
 
 
@@ -101,9 +107,14 @@ class SearchConfig:
 
     def study_identity(self) -> dict[str, Any]:
         """What every worker of one study must agree on (stored as the study's user attributes)."""
-        return {"board": self.board, "design_space": self.design_space, "space": self.space.to_json(),
-                "sram_objective": self.sram_objective,
-                "limits": dataclasses.asdict(self.limits), "short_training": dataclasses.asdict(self.short)}
+        return {
+            "board": self.board,
+            "design_space": self.design_space,
+            "space": self.space.to_json(),
+            "sram_objective": self.sram_objective,
+            "limits": dataclasses.asdict(self.limits),
+            "short_training": dataclasses.asdict(self.short),
+        }
 
 
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
@@ -132,19 +143,28 @@ def open_study(config: SearchConfig, *, create: bool = True) -> tuple[optuna.Stu
             try:
                 study = optuna.load_study(study_name=name, storage=rdb)
             except KeyError:
-                raise KeyError(f"study '{name}' not found in {store.engine.url.render_as_string(hide_password=True)}"
-                               f" (known: {', '.join(optuna.get_all_study_names(rdb)) or 'none'})") from None
+                raise KeyError(
+                    f"study '{name}' not found in {store.engine.url.render_as_string(hide_password=True)}"
+                    f" (known: {', '.join(optuna.get_all_study_names(rdb)) or 'none'})"
+                ) from None
             return study, store
-        study = optuna.create_study(study_name=name, storage=rdb, directions=config.directions(),
-                                    sampler=make_sampler(config.sampler, config.seed), load_if_exists=True)
+        study = optuna.create_study(
+            study_name=name,
+            storage=rdb,
+            directions=config.directions(),
+            sampler=make_sampler(config.sampler, config.seed),
+            load_if_exists=True,
+        )
         identity = json.loads(json.dumps(config.study_identity()))
         existing = study.user_attrs.get("search")
         if existing is None:
             study.set_user_attr("search", identity)
         elif existing != identity:
             differing = sorted(k for k in identity if identity[k] != existing.get(k))
-            raise ValueError(f"study '{name}' exists with other settings ({', '.join(differing)}); "
-                             "use another --study name or the same settings")
+            raise ValueError(
+                f"study '{name}' exists with other settings ({', '.join(differing)}); "
+                "use another --study name or the same settings"
+            )
     return study, store
 
 
@@ -158,8 +178,10 @@ def _schema_lock(url: str) -> Iterator[None]:
     try:
         conn = engine.connect()
     except sa.exc.OperationalError as exc:
-        raise ValueError(f"storage {engine.url.render_as_string(hide_password=True)}: cannot be reached "
-                         f"({str(exc.orig).strip().splitlines()[0]})") from None
+        raise ValueError(
+            f"storage {engine.url.render_as_string(hide_password=True)}: cannot be reached "
+            f"({str(exc.orig).strip().splitlines()[0]})"
+        ) from None
     try:
         conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
         yield
@@ -174,9 +196,12 @@ def _rdb_storage(url: str, config: SearchConfig) -> optuna.storages.RDBStorage:
     if url.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": 60}  # several local workers share the file: wait for locks
     return optuna.storages.RDBStorage(
-        url, engine_kwargs=engine_kwargs,
-        heartbeat_interval=config.heartbeat_interval_s, grace_period=config.grace_period_s,
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=config.max_retry))
+        url,
+        engine_kwargs=engine_kwargs,
+        heartbeat_interval=config.heartbeat_interval_s,
+        grace_period=config.grace_period_s,
+        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=config.max_retry),
+    )
 
 
 def study_identity(study: optuna.Study) -> dict[str, Any]:
@@ -202,12 +227,23 @@ class Objective:
         arch = self.space.sample(trial)
         net = load_arch(arch)
         predictions = self.scorer.predict(net)
-        record_trial(self.store, optuna_trial_id=trial._trial_id, study_name=trial.study.study_name,
-                     trial_number=trial.number, board=cfg.board, design_space=cfg.design_space,
-                     label=(f"{trial.params['family']} w{trial.params['width_mult']} r{arch['resolution']} "
-                            f"{len(arch['blocks'])} blocks"), arch=arch,
-                     macs=net.total_macs, param_count=net.param_count, weight_bytes=net.weight_bytes,
-                     predictions=predictions)
+        record_trial(
+            self.store,
+            optuna_trial_id=trial._trial_id,
+            study_name=trial.study.study_name,
+            trial_number=trial.number,
+            board=cfg.board,
+            design_space=cfg.design_space,
+            label=(
+                f"{trial.params['family']} w{trial.params['width_mult']} r{arch['resolution']} "
+                f"{len(arch['blocks'])} blocks"
+            ),
+            arch=arch,
+            macs=net.total_macs,
+            param_count=net.param_count,
+            weight_bytes=net.weight_bytes,
+            predictions=predictions,
+        )
         for key, value in constraint_values(cfg.design_space, predictions, cfg.limits).items():
             trial.set_constraint(key, value)
         p = predictions[cfg.design_space]
@@ -231,8 +267,9 @@ class Objective:
         t1 = time.perf_counter()
         model = build_model(arch)
         proxy = naswot_score(model, self.data.train, arch["resolution"], seed=cfg.seed, device=self.device)
-        record_accuracy(self.store, trial._trial_id, "proxy-naswot", proxy, method="naswot log|K| at init",
-                        dataset=self.data.name)
+        record_accuracy(
+            self.store, trial._trial_id, "proxy-naswot", proxy, method="naswot log|K| at init", dataset=self.data.name
+        )
         trial.set_user_attr("search_s", search_s)
 
         def on_eval(step: int, accuracy: float) -> None:
@@ -243,14 +280,22 @@ class Objective:
 
         short = dataclasses.replace(cfg.short, seed=cfg.seed)
         try:
-            accuracy = train(model, self.data.train, self.data.val, arch["resolution"], short, device=self.device,
-                             on_eval=on_eval)
+            accuracy = train(
+                model, self.data.train, self.data.val, arch["resolution"], short, device=self.device, on_eval=on_eval
+            )
         finally:
             training_s = time.perf_counter() - t1
             trial.set_user_attr("training_s", training_s)
         t2 = time.perf_counter()
-        record_accuracy(self.store, trial._trial_id, "short", accuracy, steps=short.steps,
-                        method="top-1, float", dataset=self.data.name)
+        record_accuracy(
+            self.store,
+            trial._trial_id,
+            "short",
+            accuracy,
+            steps=short.steps,
+            method="top-1, float",
+            dataset=self.data.name,
+        )
         trial.set_user_attr("accuracy_short", accuracy)
         trial.set_user_attr("search_s", search_s + time.perf_counter() - t2)
         return self._values(accuracy, latency, sram_kb)
@@ -293,10 +338,17 @@ def summarize(study: optuna.Study, storage: str) -> SearchSummary:
         kind = re.sub(r"\d[\d.,]*", "N", reason)[:120]  # group reasons that differ only in their numbers
         reasons[kind] = reasons.get(kind, 0) + 1
         examples.setdefault(kind, reason)
-    return SearchSummary(study.study_name, storage, len(complete) + sum(t.state == TrialState.PRUNED for t in trials),
-                         len(complete) - len(infeasible), len(infeasible),
-                         sum(t.state == TrialState.PRUNED for t in trials),
-                         sum(t.state == TrialState.FAIL for t in trials), reasons, examples)
+    return SearchSummary(
+        study.study_name,
+        storage,
+        len(complete) + sum(t.state == TrialState.PRUNED for t in trials),
+        len(complete) - len(infeasible),
+        len(infeasible),
+        sum(t.state == TrialState.PRUNED for t in trials),
+        sum(t.state == TrialState.FAIL for t in trials),
+        reasons,
+        examples,
+    )
 
 
 def prepare(config: SearchConfig) -> tuple[CoreScorer, Any]:
@@ -313,8 +365,9 @@ def prepare(config: SearchConfig) -> tuple[CoreScorer, Any]:
     return scorer, data
 
 
-def run_search(config: SearchConfig, *, on_trial: Callable[[optuna.Study, FrozenTrial], None] | None = None
-               ) -> SearchSummary:
+def run_search(
+    config: SearchConfig, *, on_trial: Callable[[optuna.Study, FrozenTrial], None] | None = None
+) -> SearchSummary:
     """Run (or join) the study until it holds `config.trials` finished trials.
 
     Raises NoFeasibleArchitecture when no sampled architecture was inside the design space.
@@ -330,19 +383,23 @@ def run_search(config: SearchConfig, *, on_trial: Callable[[optuna.Study, Frozen
         torch.set_num_threads(max(1, config.threads))
     objective = Objective(config, store, scorer, data, device)
     callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
-        optuna.study.MaxTrialsCallback(config.trials, states=(TrialState.COMPLETE, TrialState.PRUNED))]
+        optuna.study.MaxTrialsCallback(config.trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    ]
     if on_trial is not None:
         callbacks.append(on_trial)
     if _finished(study) < config.trials:
         study.optimize(objective, n_trials=config.trials, callbacks=callbacks, catch=())
     summary = summarize(study, store.engine.url.render_as_string(hide_password=True))
     if summary.feasible == 0 and summary.finished > 0:
-        detail = "; ".join(f"{n}x {r} (e.g. {summary.examples[r]})"
-                           for r, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:3])
+        detail = "; ".join(
+            f"{n}x {r} (e.g. {summary.examples[r]})"
+            for r, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1])[:3]
+        )
         raise NoFeasibleArchitecture(
             f"no feasible architecture in design space '{config.design_space}' on {config.board}: "
             f"{summary.infeasible} of {summary.infeasible + summary.pruned + summary.feasible} samples infeasible"
-            f" ({detail})")
+            f" ({detail})"
+        )
     return summary
 
 

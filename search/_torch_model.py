@@ -18,12 +18,18 @@ import torch
 from torch import nn
 
 from tinyops.latency_model import ArchLike
-from tinyops.latency_model.examples import make_divisible
 from tinyops.latency_model._arch import arch_to_json_text
+from tinyops.latency_model.examples import make_divisible
 
 _ACTIVATIONS: dict[str | None, type[nn.Module]] = {
-    None: nn.Identity, "none": nn.Identity, "": nn.Identity,
-    "relu": nn.ReLU, "relu6": nn.ReLU6, "h_swish": nn.Hardswish, "hswish": nn.Hardswish, "hard_swish": nn.Hardswish,
+    None: nn.Identity,
+    "none": nn.Identity,
+    "": nn.Identity,
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "h_swish": nn.Hardswish,
+    "hswish": nn.Hardswish,
+    "hard_swish": nn.Hardswish,
     "h_sigmoid": nn.Hardsigmoid,
 }
 
@@ -43,10 +49,20 @@ def _activation(name: str | None) -> nn.Module:
 class ConvBnAct(nn.Sequential):
     """conv (+ BN) (+ activation): the unit the core folds into one int8 conv op."""
 
-    def __init__(self, cin: int, cout: int, kernel_size: int, stride: int = 1, groups: int = 1,
-                 act: str | None = None, bias: bool = False, use_bn: bool = True) -> None:
-        layers: list[nn.Module] = [nn.Conv2d(cin, cout, kernel_size, stride, kernel_size // 2, groups=groups,
-                                             bias=bias)]
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel_size: int,
+        stride: int = 1,
+        groups: int = 1,
+        act: str | None = None,
+        bias: bool = False,
+        use_bn: bool = True,
+    ) -> None:
+        layers: list[nn.Module] = [
+            nn.Conv2d(cin, cout, kernel_size, stride, kernel_size // 2, groups=groups, bias=bias)
+        ]
         if use_bn:
             layers.append(nn.BatchNorm2d(cout))
         layers.append(_activation(act))
@@ -92,9 +108,15 @@ class InvertedResidual(nn.Module):
 
 
 def _conv_layer(conf: Mapping[str, Any]) -> ConvBnAct:
-    return ConvBnAct(int(conf["in_channels"]), int(conf["out_channels"]), int(conf["kernel_size"]),
-                     int(conf.get("stride", 1)), act=conf.get("act_func"), bias=bool(conf.get("bias", False)),
-                     use_bn=bool(conf.get("use_bn", True)))
+    return ConvBnAct(
+        int(conf["in_channels"]),
+        int(conf["out_channels"]),
+        int(conf["kernel_size"]),
+        int(conf.get("stride", 1)),
+        act=conf.get("act_func"),
+        bias=bool(conf.get("bias", False)),
+        use_bn=bool(conf.get("use_bn", True)),
+    )
 
 
 class ArchNet(nn.Module):
@@ -118,8 +140,9 @@ class ArchNet(nn.Module):
         final = arch.get("final_conv")
         self.final_conv = _conv_layer(final) if final else nn.Identity()
         classifier = arch["classifier"]
-        self.classifier = nn.Linear(int(classifier["in_features"]), int(classifier["out_features"]),
-                                    bias=bool(classifier.get("bias", True)))
+        self.classifier = nn.Linear(
+            int(classifier["in_features"]), int(classifier["out_features"]), bias=bool(classifier.get("bias", True))
+        )
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.feature_mix_layer(self.blocks(self.first_conv(x)))

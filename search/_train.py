@@ -26,8 +26,15 @@ class TrainConfig:
     seed: int = 0
 
 
-def naswot_score(model: nn.Module, split: ImageSplit, resolution: int, *, batch_size: int = 32,
-                 seed: int = 0, device: torch.device | str = "cpu") -> float:
+def naswot_score(
+    model: nn.Module,
+    split: ImageSplit,
+    resolution: int,
+    *,
+    batch_size: int = 32,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> float:
     """NASWOT (Mellor et al., ICML 2021): log|det K| of the binary ReLU-activation-pattern kernel at init.
 
     Higher is better: a network whose activation patterns tell the images of a batch apart tends to train to
@@ -39,8 +46,9 @@ def naswot_score(model: nn.Module, split: ImageSplit, resolution: int, *, batch_
     def hook(_module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         codes.append((output.detach().flatten(1) > 0).float())
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.ReLU, nn.ReLU6, nn.Hardswish))]
+    handles = [
+        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.ReLU, nn.ReLU6, nn.Hardswish))
+    ]
     was_training = model.training
     model.train()  # NASWOT scores at initialization with batch statistics
     try:
@@ -57,8 +65,15 @@ def naswot_score(model: nn.Module, split: ImageSplit, resolution: int, *, batch_
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, split: ImageSplit, resolution: int, *, batch_size: int = 256,
-             device: torch.device | str = "cpu", channels: int = 3) -> float:
+def evaluate(
+    model: nn.Module,
+    split: ImageSplit,
+    resolution: int,
+    *,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    channels: int = 3,
+) -> float:
     """Top-1 accuracy (fraction) on `split`."""
     was_training = model.training
     model.eval()
@@ -69,9 +84,16 @@ def evaluate(model: nn.Module, split: ImageSplit, resolution: int, *, batch_size
     return correct / max(1, len(split))
 
 
-def train(model: nn.Module, train_split: ImageSplit, val_split: ImageSplit, resolution: int, config: TrainConfig,
-          *, device: torch.device | str = "cpu",
-          on_eval: Callable[[int, float], None] | None = None) -> float:
+def train(
+    model: nn.Module,
+    train_split: ImageSplit,
+    val_split: ImageSplit,
+    resolution: int,
+    config: TrainConfig,
+    *,
+    device: torch.device | str = "cpu",
+    on_eval: Callable[[int, float], None] | None = None,
+) -> float:
     """SGD with momentum and a cosine schedule for `config.steps` steps; returns the final val accuracy.
 
     `on_eval(step, accuracy)` is called every `config.eval_every` steps (the pruning hook; it may raise
@@ -79,16 +101,19 @@ def train(model: nn.Module, train_split: ImageSplit, val_split: ImageSplit, reso
     """
     torch.manual_seed(config.seed)
     model.to(device).train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
-                                weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(1, config.steps),
-                                                   pct_start=0.15)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=config.lr, momentum=0.9, nesterov=True, weight_decay=config.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=max(1, config.steps), pct_start=0.15
+    )
     train_split = train_split.subset(config.train_images, config.seed)
     val_split = val_split.subset(config.val_images, config.seed + 1)
     step, epoch = 0, 0
     while step < config.steps:
-        for x, y in batches(train_split, resolution, config.batch_size, shuffle=True, seed=config.seed + epoch,
-                            device=device):
+        for x, y in batches(
+            train_split, resolution, config.batch_size, shuffle=True, seed=config.seed + epoch, device=device
+        ):
             loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

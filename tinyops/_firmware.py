@@ -35,16 +35,19 @@ def firmware_sources() -> Path:
     for candidate in ([checkout / "firmware"] if checkout else []) + [PACKAGE / "firmware"]:
         if (candidate / "CMakeLists.txt").is_file():
             return candidate
-    raise FileNotFoundError(f"{PACKAGE / 'firmware'}: the firmware sources are missing (neither a source checkout "
-                            "nor a wheel that carries them)")
+    raise FileNotFoundError(
+        f"{PACKAGE / 'firmware'}: the firmware sources are missing (neither a source checkout "
+        "nor a wheel that carries them)"
+    )
 
 
 def cache_dir() -> Path:
     """The user cache of this tinyops version (firmware builds)."""
     from tinyops import __version__
 
-    base = os.environ.get("TINYOPS_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
-                                                         "tinyops")
+    base = os.environ.get("TINYOPS_CACHE_DIR") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tinyops"
+    )
     return Path(base) / f"firmware-{__version__}"
 
 
@@ -92,15 +95,33 @@ def runner_elf(port: str, build_root: Path | None = None) -> Path:
         return elf  # an installed package's sources do not change under its cache
     cmake, ninja = _tool("cmake"), _tool("ninja")
     if cmake is None or ninja is None:
-        raise RuntimeError("building the firmware needs cmake and ninja (pip install cmake ninja; make setup "
-                           "installs them)")
+        raise RuntimeError(
+            "building the firmware needs cmake and ninja (pip install cmake ninja; make setup installs them)"
+        )
     if not (build / "build.ninja").is_file() or not elf.is_file():  # (re)configure: the runner target appears
         # only once the runtime core is in the tree
-        _check(subprocess.run([cmake, "-S", str(firmware_sources() / "ports" / port), "-B", str(build), "-G",
-                               "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}", "-DCMAKE_BUILD_TYPE=Release"],
-                              capture_output=True, text=True), f"configuring the {port} firmware in {build}")
-    _check(subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
-           f"building the {port} firmware runner in {build}")
+        _check(
+            subprocess.run(
+                [
+                    cmake,
+                    "-S",
+                    str(firmware_sources() / "ports" / port),
+                    "-B",
+                    str(build),
+                    "-G",
+                    "Ninja",
+                    f"-DCMAKE_MAKE_PROGRAM={ninja}",
+                    "-DCMAKE_BUILD_TYPE=Release",
+                ],
+                capture_output=True,
+                text=True,
+            ),
+            f"configuring the {port} firmware in {build}",
+        )
+    _check(
+        subprocess.run([cmake, "--build", str(build), "--target", "runner"], capture_output=True, text=True),
+        f"building the {port} firmware runner in {build}",
+    )
     if not elf.is_file():
         raise RuntimeError(f"{elf}: the firmware build made no runner image")
     return elf

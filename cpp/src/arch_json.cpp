@@ -162,17 +162,18 @@ class Node {
   size_t index_ = kNoIndex;
 };
 
-constexpr std::string_view kConvKeys[] = {"name", "kernel_size", "stride", "dilation", "groups", "bias", "has_shuffle",
-                            "in_channels", "out_channels", "use_bn", "act_func", "dropout_rate", "ops_order"};
-constexpr std::string_view kMbConvKeys[] = {"name", "in_channels", "out_channels", "kernel_size", "stride", "expand_ratio",
-                              "mid_channels", "act_func", "use_se"};
-constexpr std::string_view kIdentityKeys[] = {"name", "in_channels", "out_channels", "use_bn", "act_func", "dropout_rate",
-                                "ops_order"};
+constexpr std::string_view kConvKeys[] = {"name",     "kernel_size",  "stride",      "dilation",     "groups",
+                                          "bias",     "has_shuffle",  "in_channels", "out_channels", "use_bn",
+                                          "act_func", "dropout_rate", "ops_order"};
+constexpr std::string_view kMbConvKeys[] = {"name",         "in_channels",  "out_channels", "kernel_size", "stride",
+                                            "expand_ratio", "mid_channels", "act_func",     "use_se"};
+constexpr std::string_view kIdentityKeys[] = {"name",     "in_channels",  "out_channels", "use_bn",
+                                              "act_func", "dropout_rate", "ops_order"};
 constexpr std::string_view kBlockKeys[] = {"name", "mobile_inverted_conv", "shortcut"};
-constexpr std::string_view kRootKeys[] = {"name", "bn", "first_conv", "blocks", "feature_mix_layer", "final_conv", "classifier",
-                            "resolution"};
-constexpr std::string_view kLinearKeys[] = {"name", "in_features", "out_features", "bias", "use_bn", "act_func", "dropout_rate",
-                              "ops_order"};
+constexpr std::string_view kRootKeys[] = {"name",       "bn",         "first_conv", "blocks", "feature_mix_layer",
+                                          "final_conv", "classifier", "resolution"};
+constexpr std::string_view kLinearKeys[] = {"name",   "in_features", "out_features", "bias",
+                                            "use_bn", "act_func",    "dropout_rate", "ops_order"};
 
 class Builder {
  public:

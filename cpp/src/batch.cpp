@@ -65,8 +65,8 @@ std::vector<BatchScore> BatchScorer::score(const std::vector<const Network*>& ne
   return out;
 }
 
-std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
-                                       const Board& board) {
+std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets,
+                                       const std::vector<std::string>& strategies, const Board& board) {
   return BatchScorer(board, strategies).score(nets);
 }
 

@@ -78,20 +78,19 @@ const char* to_string(CostTerm term) {
 
 const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   using T = CostTerm;
-  static const std::vector<T> conv_dsp{T::Call,       T::Mac,        T::Output,     T::SlowOutput, T::OutputRow,
-                                       T::Channel,    T::Weight,     T::PixelBlock, T::InputGroup, T::RawMac,
-                                       T::OddMac,     T::TailMac,    T::DeepMac,    T::ActivationTable,
-                                       T::ActivationOutput};
-  static const std::vector<T> conv_kxk_dsp{T::Call,    T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
-                                           T::Channel, T::PixelBlock, T::InputGroup, T::GatherTap,
-                                           T::ActivationTable, T::ActivationOutput};
-  static const std::vector<T> reference{T::Call,      T::Mac,         T::Output,   T::SlowOutput,
-                                        T::OutputRow, T::OutputPixel, T::RowVisit, T::ActivationTable,
-                                        T::ActivationOutput};
+  static const std::vector<T> conv_dsp{T::Call,    T::Mac,     T::Output,     T::SlowOutput,      T::OutputRow,
+                                       T::Channel, T::Weight,  T::PixelBlock, T::InputGroup,      T::RawMac,
+                                       T::OddMac,  T::TailMac, T::DeepMac,    T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> conv_kxk_dsp{
+      T::Call,       T::Mac,        T::Output,    T::SlowOutput,      T::OutputRow,       T::Channel,
+      T::PixelBlock, T::InputGroup, T::GatherTap, T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> reference{
+      T::Call,        T::Mac,      T::Output,          T::SlowOutput,      T::OutputRow,
+      T::OutputPixel, T::RowVisit, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
-  static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,     T::Output,     T::SlowOutput, T::OutputRow,
-                                            T::OutputPixel, T::Channel, T::ChannelRow, T::GatherTap,
-                                            T::BorderTap, T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> depthwise_dsp{T::Call,      T::Mac,         T::Output,          T::SlowOutput,
+                                            T::OutputRow, T::OutputPixel, T::Channel,         T::ChannelRow,
+                                            T::GatherTap, T::BorderTap,   T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {
@@ -145,8 +144,10 @@ Quantity quantity(const StrictReader& parent, const std::string& key, Bound boun
   q.value = r.number("value");
   const char* expected = bound == Bound::Positive ? "a positive" : "a non-negative";
   if (bound == Bound::Positive ? !(q.value > 0) : !(q.value >= 0))
-    r.fail("value", std::string("expected ") + expected + (integral ? " integer" : " number") + ", got " + r.at("value").raw().dump());
-  if (integral && q.value != double(int64_t(q.value))) r.fail("value", "expected an integer, got " + r.at("value").raw().dump());
+    r.fail("value", std::string("expected ") + expected + (integral ? " integer" : " number") + ", got " +
+                        r.at("value").raw().dump());
+  if (integral && q.value != double(int64_t(q.value)))
+    r.fail("value", "expected an integer, got " + r.at("value").raw().dump());
   if (q.value > max) r.fail("value", "expected at most " + std::to_string(int64_t(max)));
   q.source = SourceKind(r.choice("source", kSourceNames));
   q.ref = r.str("ref");
@@ -241,8 +242,9 @@ Board read_board(const StrictReader& r) {
   if (b.memories[m].kind != MemoryKind::Internal) sram.fail("memory", "expected an internal memory");
   b.sram_budget_bytes = quantity(sram, "budget_bytes", Bound::Positive, true);
   if (b.sram_budget_bytes.value > b.memories[m].size_bytes.value)
-    sram.at("budget_bytes").fail("value", "expected at most the size of memory " + b.sram_memory + " (" +
-                                              std::to_string(int64_t(b.memories[m].size_bytes.value)) + " bytes)");
+    sram.at("budget_bytes")
+        .fail("value", "expected at most the size of memory " + b.sram_memory + " (" +
+                           std::to_string(int64_t(b.memories[m].size_bytes.value)) + " bytes)");
   for (const StrictReader& e : r.at("dma").items()) b.dma.push_back(read_dma(e, b));
   StrictReader bus = r.at("bus");
   bus.expect_keys({"cpu_stall_increase", "dma_slowdown"});

@@ -102,7 +102,8 @@ void write_board_yaml(const Board& board, const std::string& path) {
 
 std::vector<CatalogEntry> list_board_catalog(const std::string& catalog_dir) {
   std::error_code ec;
-  if (!fs::is_directory(catalog_dir, ec)) throw InputError(catalog_dir, "(directory)", "expected the board catalog directory");
+  if (!fs::is_directory(catalog_dir, ec))
+    throw InputError(catalog_dir, "(directory)", "expected the board catalog directory");
   std::vector<CatalogEntry> out;
   for (const auto& entry : fs::directory_iterator(catalog_dir)) {
     if (entry.is_regular_file() && entry.path().extension() == ".yaml")

@@ -36,11 +36,12 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a_in, const Eigen::VectorXd& b_in, 
   const Eigen::Index m = a_in.rows(), n = a_in.cols();
   if (m == 0 || n == 0) throw InputError(kSource, "A", "a non-empty matrix (rows: measurements, columns: parameters)");
   if (b_in.size() != m)
-    throw InputError(kSource, "b", "one entry per row of A (" + std::to_string(m) + "), got " +
-                                       std::to_string(b_in.size()));
+    throw InputError(kSource, "b",
+                     "one entry per row of A (" + std::to_string(m) + "), got " + std::to_string(b_in.size()));
   if (weights.size() != 0 && weights.size() != m)
-    throw InputError(kSource, "weights", "empty or one entry per row of A (" + std::to_string(m) + "), got " +
-                                             std::to_string(weights.size()));
+    throw InputError(
+        kSource, "weights",
+        "empty or one entry per row of A (" + std::to_string(m) + "), got " + std::to_string(weights.size()));
   check_finite(a_in, "A");
   check_finite(b_in, "b");
   check_finite(weights, "weights");
@@ -58,8 +59,10 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a_in, const Eigen::VectorXd& b_in, 
   for (Eigen::Index j = 0; j < n; ++j)
     if (scale(j) == 0.0) {  // an all-zero column: its parameter stays at 0
       scale(j) = 1.0;
-      log::calibration().warn("NNLS: parameter {} of {} is exercised by no measurement (an all-zero column): "
-                              "it stays 0", j, n);
+      log::calibration().warn(
+          "NNLS: parameter {} of {} is exercised by no measurement (an all-zero column): "
+          "it stays 0",
+          j, n);
     }
   a = a * scale.cwiseInverse().asDiagonal();
 
@@ -108,9 +111,10 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a_in, const Eigen::VectorXd& b_in, 
   result.x = y.cwiseQuotient(scale).cwiseMax(0.0);
   result.residual_norm = (a * y - b).norm();
   result.iterations = iterations;
-  log::calibration().debug("NNLS: {} measurements x {} parameters, {} active-set changes, residual norm {:.6g}, "
-                           "{} parameters held at 0", m, n, iterations, result.residual_norm,
-                           (result.x.array() == 0.0).count());
+  log::calibration().debug(
+      "NNLS: {} measurements x {} parameters, {} active-set changes, residual norm {:.6g}, "
+      "{} parameters held at 0",
+      m, n, iterations, result.residual_norm, (result.x.array() == 0.0).count());
   return result;
 }
 

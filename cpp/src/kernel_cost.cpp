@@ -55,7 +55,8 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
     const int stride = global ? 1 : op.stride, pad_top = global ? 0 : op.pad.top, pad_left = global ? 0 : op.pad.left;
     g.row_taps_prefix.assign(size_t(out.h) + 1, 0);
     for (int o = 0; o < out.h; ++o)
-      g.row_taps_prefix[size_t(o) + 1] = g.row_taps_prefix[size_t(o)] + axis_taps(o, in.h, op.kernel_h, stride, pad_top);
+      g.row_taps_prefix[size_t(o) + 1] =
+          g.row_taps_prefix[size_t(o)] + axis_taps(o, in.h, op.kernel_h, stride, pad_top);
     for (int o = 0; o < out.w; ++o) g.col_taps += axis_taps(o, in.w, op.kernel_w, stride, pad_left);
   }
   return g;

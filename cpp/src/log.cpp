@@ -35,9 +35,8 @@ struct Loggers {
   std::array<std::shared_ptr<spdlog::logger>, kComponents> all;
 
   Loggers() {
-    static const std::array<const char*, kComponents> names = {"tinyops.planner", "tinyops.simulator",
-                                                                "tinyops.board", "tinyops.calibration",
-                                                                "tinyops.scorer"};
+    static const std::array<const char*, kComponents> names = {"tinyops.planner", "tinyops.simulator", "tinyops.board",
+                                                               "tinyops.calibration", "tinyops.scorer"};
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     sink->set_pattern("[%n] [%l] %v");
     for (int c = 0; c < kComponents; ++c) all[c] = std::make_shared<spdlog::logger>(names[c], sink);
@@ -46,8 +45,10 @@ struct Loggers {
     const bool bad_env = env && *env && !parse_level(env, level);
     set(level);
     if (bad_env)
-      all[kPlanner]->warn("{}={}: not a log level (expected one of trace, debug, info, warn, error, critical, off);"
-                          " using warn", kEnv, env);
+      all[kPlanner]->warn(
+          "{}={}: not a log level (expected one of trace, debug, info, warn, error, critical, off);"
+          " using warn",
+          kEnv, env);
   }
 
   void set(spdlog::level::level_enum level) {

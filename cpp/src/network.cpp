@@ -30,8 +30,8 @@ const char* to_string(Activation act) {
 }
 
 OpKind op_kind_from_string(const std::string& name) {
-  for (OpKind k : {OpKind::Conv2D, OpKind::DepthwiseConv2D, OpKind::Add, OpKind::AveragePool,
-                   OpKind::GlobalAveragePool, OpKind::FullyConnected, OpKind::Pad, OpKind::Mul}) {
+  for (OpKind k : {OpKind::Conv2D, OpKind::DepthwiseConv2D, OpKind::Add, OpKind::AveragePool, OpKind::GlobalAveragePool,
+                   OpKind::FullyConnected, OpKind::Pad, OpKind::Mul}) {
     if (name == to_string(k)) return k;
   }
   throw std::invalid_argument("unknown op kind '" + name + "'");

@@ -68,8 +68,6 @@ void OverlayPlanner::skip_rows(int op_id, std::span<const RowPart> parts) {
   finish_rows(net_.op(op_id), parts);
 }
 
-
-
 // Filter, bias and quant params: copied into their buffers when the op starts (the previous op's last part may
 // still read them, so never ahead) if they fit, else read in place from their home.
 void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights) {
@@ -154,7 +152,8 @@ void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> r
     if (two_inputs)
       stage_input(Operand::Input2, in2_home, in2_row, parity_ == 0 ? filter_ : im2col_, broadcast ? 0 : r.in_begin,
                   broadcast ? 1 : r.in_end);
-    if (scratch > 0) set_region(part.at[int(Operand::Scratch)], in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes)));
+    if (scratch > 0)
+      set_region(part.at[int(Operand::Scratch)], in_buffer(im2col_, std::min(scratch, sizes_.im2col_bytes)));
     const Region home = rows_of(out_home, out_row, r.out_begin, r.out_end);
     if (output_overlay) {  // written to SRAM, copied out while the next part computes
       set_region(part.at[int(Operand::Output)], in_buffer(output_[output_parity_], home.bytes));
@@ -211,7 +210,8 @@ void OverlayPlanner::plan_channels(int op_id, int parts, std::string_view label)
     const int filters = p % 2 == 0 ? filter_ : im2col_;
     const Region src{home[kParamWeights].memory, home[kParamWeights].offset + c * per_channel, (end - c) * per_channel};
     set_region(part.at[int(Operand::Weights)], in_buffer(filters, src.bytes));
-    append_copy(p == 0 ? part.copy_when_due : part.copy_in, Operand::Weights, src, part.at[int(Operand::Weights)], filters);
+    append_copy(p == 0 ? part.copy_when_due : part.copy_in, Operand::Weights, src, part.at[int(Operand::Weights)],
+                filters);
     if (p == 0 && copy_input) append_copy(part.copy_in, Operand::Input, plan_.tensor_home[in], input, buffer);
     // Channels are the innermost dimension: a part writes a strided slice of the whole output.
     part.at[int(Operand::Output)] = plan_.tensor_home[op.output];

@@ -65,7 +65,7 @@ void partition_window(const RowGeometry& g, int factor, std::vector<RowPart>& pa
   if (k >= g.in_rows) return whole(g, parts);
   const int lead = mod_stride(g.pad_top, s);  // rows before the first stride-aligned window start
   const Deal deal(g.in_rows - lead, s, factor);
-  if (deal.parts <= 0) return whole(g, parts);  // fewer rows than one stride: nothing to split
+  if (deal.parts <= 0) return whole(g, parts);           // fewer rows than one stride: nothing to split
   const int leftover = mod_stride(g.in_rows - lead, s);  // the rows left over go to the last part
 
   parts.clear();
@@ -214,7 +214,8 @@ class FactorSearch {
   void evaluate(int factor, RowPartitioning& r) {
     r.network_factor = factor;
     int64_t network_largest = 0;
-    for (const OpClass& c : s_.classes) network_largest = std::max(network_largest, c.row_bytes * rows(c.geometry, factor));
+    for (const OpClass& c : s_.classes)
+      network_largest = std::max(network_largest, c.row_bytes * rows(c.geometry, factor));
     s_.class_factor.assign(s_.classes.size(), factor);
     int64_t largest = 0;
     for (size_t k = 0; k < s_.classes.size(); ++k) {

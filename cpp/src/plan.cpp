@@ -122,7 +122,8 @@ class PlanChecker {
   void check() const {
     if (plan_.memories.size() != plan_.memory_sizes.size()) fail("memories", "expected a size for every memory");
     for (size_t i = 0; i < plan_.memory_sizes.size(); ++i)
-      if (plan_.memory_sizes[i] <= 0) fail("memories[" + std::to_string(i) + "].size_bytes", "expected a positive size");
+      if (plan_.memory_sizes[i] <= 0)
+        fail("memories[" + std::to_string(i) + "].size_bytes", "expected a positive size");
     if (plan_.sram_memory < -1 || plan_.sram_memory >= int(plan_.memories.size()))
       fail("sram_memory", "expected one of the plan's memories");
     if (plan_.sram_budget_bytes < 0) fail("sram_budget_bytes", "expected a non-negative size");
@@ -133,7 +134,8 @@ class PlanChecker {
       for (size_t j = 0; j < i; ++j)
         if (plan_.buffers[j].name == plan_.buffers[i].name) fail(f + ".name", "expected a unique buffer name");
     }
-    for (size_t i = 0; i < plan_.tensor_home.size(); ++i) region(plan_.tensor_home[i], "tensor_home[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < plan_.tensor_home.size(); ++i)
+      region(plan_.tensor_home[i], "tensor_home[" + std::to_string(i) + "]");
     for (size_t i = 0; i < plan_.op_params.size(); ++i)
       for (int k = 0; k < 3; ++k) region(plan_.op_params[i][k], "op_params[" + std::to_string(i) + "]");
     const Part* previous = nullptr;
@@ -146,14 +148,16 @@ class PlanChecker {
       for (size_t p = 0; p < op.parts.size(); ++p) {
         const Part& part = op.parts[p];
         const std::string pf = f + ".parts[" + std::to_string(p) + "]";
-        if (part.in_row_begin < 0 || part.in_row_end < part.in_row_begin) fail(pf + ".in_rows", "expected 0 <= begin <= end");
+        if (part.in_row_begin < 0 || part.in_row_end < part.in_row_begin)
+          fail(pf + ".in_rows", "expected 0 <= begin <= end");
         if (part.out_row_begin < 0 || part.out_row_end <= part.out_row_begin)
           fail(pf + ".out_rows", "expected 0 <= begin < end");
         if (part.out_channel_begin < 0 || part.out_channel_end <= part.out_channel_begin)
           fail(pf + ".out_channels", "expected 0 <= begin < end");
         for (int k = 0; k < kOperandCount; ++k) region(part.at[k], pf + ".at." + to_string(Operand(k)));
         if (!part.at[int(Operand::Output)].present()) fail(pf + ".at.output", "expected where the output is written");
-        for (size_t t = 0; t < part.copy_in.size(); ++t) transfer(part.copy_in[t], pf + ".copy_in[" + std::to_string(t) + "]");
+        for (size_t t = 0; t < part.copy_in.size(); ++t)
+          transfer(part.copy_in[t], pf + ".copy_in[" + std::to_string(t) + "]");
         for (size_t t = 0; t < part.copy_when_due.size(); ++t)
           transfer(part.copy_when_due[t], pf + ".copy_when_due[" + std::to_string(t) + "]");
         for (size_t t = 0; t < part.copy_out.size(); ++t)
@@ -223,8 +227,9 @@ void validate_plan(const Plan& plan, const Network& network, const std::string& 
   validate_plan(plan, source);
   if (!plan.fits) return;  // a plan that does not fit carries no layout
   if (plan.ops.size() != network.ops().size())
-    throw InputError(source, "ops", "expected " + std::to_string(network.ops().size()) + " ops (network " +
-                                        network.name() + "), got " + std::to_string(plan.ops.size()));
+    throw InputError(source, "ops",
+                     "expected " + std::to_string(network.ops().size()) + " ops (network " + network.name() +
+                         "), got " + std::to_string(plan.ops.size()));
   if (plan.tensor_home.size() != network.tensors().size())
     throw InputError(source, "tensor_home", "expected " + std::to_string(network.tensors().size()) + " tensors");
   if (plan.op_params.size() != network.ops().size())
@@ -240,8 +245,9 @@ void validate_plan(const Plan& plan, const Network& network, const std::string& 
     for (size_t p = 0; p < op.parts.size(); ++p) {
       const Part& part = op.parts[p];
       if (part.out_row_end > out.h || part.out_channel_end > out.c)
-        throw InputError(source, "ops[" + std::to_string(op.op) + "].parts[" + std::to_string(p) + "]",
-                         "expected output rows <= " + std::to_string(out.h) + " and channels <= " + std::to_string(out.c));
+        throw InputError(
+            source, "ops[" + std::to_string(op.op) + "].parts[" + std::to_string(p) + "]",
+            "expected output rows <= " + std::to_string(out.h) + " and channels <= " + std::to_string(out.c));
     }
   }
   for (size_t i = 0; i < plan.ops.size(); ++i) check_prefetch(plan, network, i, source);

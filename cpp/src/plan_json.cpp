@@ -41,7 +41,9 @@ class PlanReader {
     Region out;
     std::string name = r.str("memory");
     out.memory = plan_.memory_index(name);
-    if (out.memory < 0) r.fail("memory", "expected one of the plan's memories (" + join_choices(plan_.memories) + "), got \"" + name + "\"");
+    if (out.memory < 0)
+      r.fail("memory",
+             "expected one of the plan's memories (" + join_choices(plan_.memories) + "), got \"" + name + "\"");
     out.offset = r.integer("offset", 0, kMaxBytes);
     out.bytes = r.integer("bytes", 0, kMaxBytes);
     return out;
@@ -77,7 +79,8 @@ class PlanReader {
     if (!at.raw().is_object()) at.fail("expected a mapping of operand name to region");
     for (auto it = at.raw().begin(); it != at.raw().end(); ++it) {
       auto k = std::find(kOperandNames.begin(), kOperandNames.end(), it.key());
-      if (k == kOperandNames.end()) at.fail(it.key(), "unknown operand (expected one of: " + join_choices(kOperandNames) + ")");
+      if (k == kOperandNames.end())
+        at.fail(it.key(), "unknown operand (expected one of: " + join_choices(kOperandNames) + ")");
       p.at[k - kOperandNames.begin()] = region(at.at(it.key()));
     }
     for (const auto& t : r.at("copy_in").items()) p.copy_in.push_back(transfer(t));
@@ -187,7 +190,8 @@ Plan plan_from_json(const json& j, const std::string& source) {
   for (const auto& b : r.at("buffers").items()) {
     b.expect_keys({"name", "kind", "region"});
     if (b.at("region").raw().is_null()) b.fail("region", "expected a region");
-    plan.buffers.push_back(Buffer{b.str("name"), BufferKind(b.choice("kind", kBufferKindNames)), reader.region(b.at("region"))});
+    plan.buffers.push_back(
+        Buffer{b.str("name"), BufferKind(b.choice("kind", kBufferKindNames)), reader.region(b.at("region"))});
   }
   for (const auto& t : r.at("tensor_home").items()) plan.tensor_home.push_back(reader.region(t));
   for (const auto& p : r.at("op_params").items()) {

@@ -26,8 +26,9 @@ bool place_in_external(const Network& net, const Board& board, const std::string
   const int64_t end = place_params(net, ext, align_to(arena_end, kArenaAlignment), plan.op_params);
   const int64_t size = plan.memory_sizes[ext];
   if (end > size) {
-    not_fitting(plan, "arena + weights need " + format_bytes(end) + " > " + format_bytes(size) + " of external memory (" +
-                          board.memories[ext_board].name + ", short by " + format_bytes(end - size) + ")",
+    not_fitting(plan,
+                "arena + weights need " + format_bytes(end) + " > " + format_bytes(size) + " of external memory (" +
+                    board.memories[ext_board].name + ", short by " + format_bytes(end - size) + ")",
                 &scratch);
     return false;
   }

@@ -21,11 +21,12 @@ void plan_internal_into(const Network& net, const Board& board, Plan& plan, Plan
   const int64_t flash_size = plan.memory_sizes[flash];
   std::string why;
   if (arena_end > plan.sram_budget_bytes)
-    why = "activation arena needs " + format_bytes(arena_end) + " > SRAM budget " + format_bytes(plan.sram_budget_bytes) +
-          " of " + board.sram_memory + " (short by " + format_bytes(arena_end - plan.sram_budget_bytes) + ")";
+    why = "activation arena needs " + format_bytes(arena_end) + " > SRAM budget " +
+          format_bytes(plan.sram_budget_bytes) + " of " + board.sram_memory + " (short by " +
+          format_bytes(arena_end - plan.sram_budget_bytes) + ")";
   if (weights_end > flash_size)
-    why += std::string(why.empty() ? "" : "; ") + "weights need " + format_bytes(weights_end) + " > " + format_bytes(flash_size) +
-           " of internal flash (" + board.memories[flash_board].name + ", short by " +
+    why += std::string(why.empty() ? "" : "; ") + "weights need " + format_bytes(weights_end) + " > " +
+           format_bytes(flash_size) + " of internal flash (" + board.memories[flash_board].name + ", short by " +
            format_bytes(weights_end - flash_size) + ")";
   if (!why.empty()) {
     not_fitting(plan, why, &scratch);

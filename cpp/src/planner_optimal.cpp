@@ -32,7 +32,11 @@ struct Choice {
 class OptimalSearch {
  public:
   OptimalSearch(const Network& net, const Board& board, Plan base, RowPartitioning rows, const OptimalOptions& options)
-      : net_(net), board_(board), base_(std::move(base)), rows_(std::move(rows)), sim_(board),
+      : net_(net),
+        board_(board),
+        base_(std::move(base)),
+        rows_(std::move(rows)),
+        sim_(board),
         output_bytes_(options.output_overlays ? spare_output_bytes(board, base_, rows_) : 0),
         use_resident_(options.resident_tensors) {
     choices_.resize(net.ops().size());
@@ -55,7 +59,8 @@ class OptimalSearch {
     double total = improve_choices(ops, tinyops_cycles);
     if (use_resident_) {
       // The arena goes after the overlay buffers (and the output buffers, if any) in what the budget leaves.
-      resident_ = ResidentTensors(net_, int64_t(board_.sram_budget_bytes.value) - align_up(probe_plan_.peak_sram_bytes()));
+      resident_ =
+          ResidentTensors(net_, int64_t(board_.sram_budget_bytes.value) - align_up(probe_plan_.peak_sram_bytes()));
       if (choose_resident(total)) {
         resident_.home(probe_plan_, probe_plan_.sram_memory, 0);  // probe_ answers *_fits for resident tensors
         std::vector<int> touched;
@@ -77,7 +82,7 @@ class OptimalSearch {
 
  private:
   static constexpr int64_t kMinOutputBufferBytes = 1024;
-  static constexpr size_t kStride = 4;  // ops this far apart change together (see improve_choices)
+  static constexpr size_t kStride = 4;           // ops this far apart change together (see improve_choices)
   static constexpr size_t kMaxSingleTrials = 8;  // resident tensors tried one at a time: the best few only
 
   // The alternatives of `ops` are scored in a few simulations: ops four apart change together (an op's choice
@@ -107,7 +112,8 @@ class OptimalSearch {
         std::vector<Choice> trial = choices_;
         bool any = false;
         for (int i : ops)
-          if (size_t(i) % kStride == r && k < options[size_t(i)].size()) trial[size_t(i)] = options[size_t(i)][k], any = true;
+          if (size_t(i) % kStride == r && k < options[size_t(i)].size())
+            trial[size_t(i)] = options[size_t(i)][k], any = true;
         if (!any) continue;
         simulate(trial, resident_, start, end);
         for (int op : ops) {
@@ -275,7 +281,7 @@ class OptimalSearch {
   // network, and allocating each one's parts and copy lists afresh cost several times the simulation.
   void build(Plan& plan, const std::vector<Choice>& choices, const ResidentTensors& resident) {
     std::vector<OpPlan> ops = std::move(plan.ops);  // every op is rewritten below (parts reused or spared)
-    plan = header_;  // copy-assigning keeps the storage of its vectors
+    plan = header_;                                 // copy-assigning keeps the storage of its vectors
     plan.ops = std::move(ops);
     plan.ops.resize(base_.ops.size());
     OverlayPlanner overlays(net_, board_, plan, rows_.buffers, output_bytes_, &spare_parts_);
@@ -326,7 +332,7 @@ class OptimalSearch {
   RowPartitioning rows_;
   Simulator sim_;
   std::vector<Choice> choices_;
-  std::vector<std::vector<Choice>> tried_;  // per op: the alternatives improve_choices has scored
+  std::vector<std::vector<Choice>> tried_;     // per op: the alternatives improve_choices has scored
   std::vector<double> span_start_, span_end_;  // per-op CPU-lane spans of the plan kept so far
   std::vector<double> trial_start_, trial_end_;
   std::vector<std::map<int, std::vector<RowPart>>> parts_;

@@ -12,7 +12,8 @@ const std::vector<PlannerEntry>& planners() {
       {"internal", plan_internal, "activations in internal SRAM, weights in internal flash", plan_internal_into},
       {"external", plan_external, "arena and weights in external memory, read in place through the cache",
        plan_external_into},
-      {"tinyops", plan_tinyops, "published TinyOps: row parts DMA-copied into ping-pong SRAM overlays", plan_tinyops_into},
+      {"tinyops", plan_tinyops, "published TinyOps: row parts DMA-copied into ping-pong SRAM overlays",
+       plan_tinyops_into},
       {"optimal", plan_optimal, "per op the fastest of row parts, in place, weight streaming (simulated)"},
   };
   return table;
@@ -27,11 +28,11 @@ void log_plan(const Network& net, const Plan& plan) {
     log.debug("{} refused {} on {}: {}", plan.strategy, net.name(), plan.board, plan.why);
     return;
   }
-  log.debug("{} plan of {} on {}: {} ops, peak SRAM {} of {} B", plan.strategy, net.name(), plan.board,
-            plan.ops.size(), plan.peak_sram_bytes(), plan.sram_budget_bytes);
+  log.debug("{} plan of {} on {}: {} ops, peak SRAM {} of {} B", plan.strategy, net.name(), plan.board, plan.ops.size(),
+            plan.peak_sram_bytes(), plan.sram_budget_bytes);
   for (const OpPlan& o : plan.ops)
-    log.debug("  op {:3} {:<18} {:<24} {} parts{}{}{}", o.op, to_string(net.op(o.op).kind), o.strategy,
-              o.parts.size(), o.partitioning == Partitioning::None ? "" : " by ",
+    log.debug("  op {:3} {:<18} {:<24} {} parts{}{}{}", o.op, to_string(net.op(o.op).kind), o.strategy, o.parts.size(),
+              o.partitioning == Partitioning::None ? "" : " by ",
               o.partitioning == Partitioning::None ? "" : to_string(o.partitioning),
               o.output_overlay ? ", output overlay" : "");
 }

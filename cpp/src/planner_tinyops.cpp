@@ -30,8 +30,8 @@ void tinyops_partitioning(const Network& net, const Board& board, const Plan& ba
     choose_row_partitioning(net, overlay_budget(board, base), out, scratch, copy_parts);
     spdlog::logger& log = log::planner();
     if (log.should_log(spdlog::level::debug))
-      log.debug("{} on {}: row factor {} (largest part {} B), overlay buffers {} of {} B left by the arena",
-                net.name(), board.name, out.network_factor, out.largest_part_bytes, out.buffers.total_bytes(),
+      log.debug("{} on {}: row factor {} (largest part {} B), overlay buffers {} of {} B left by the arena", net.name(),
+                board.name, out.network_factor, out.largest_part_bytes, out.buffers.total_bytes(),
                 overlay_budget(board, base));
   } catch (const PlanningError& e) {
     const int64_t used = base.peak_sram_bytes();
@@ -80,7 +80,8 @@ bool start_tinyops_plan(const Network& net, const Board& board, Plan& plan, Plan
 }
 
 void plan_tinyops_into(const Network& net, const Board& board, Plan& plan, PlannerScratch& scratch) {
-  if (start_tinyops_plan(net, board, plan, scratch)) add_row_overlays(net, board, plan, scratch.rows, &scratch.spare_parts);
+  if (start_tinyops_plan(net, board, plan, scratch))
+    add_row_overlays(net, board, plan, scratch.rows, &scratch.spare_parts);
 }
 
 }  // namespace tinyops

@@ -46,8 +46,10 @@ void Simulator::reset(const Network& net, const Plan& plan, bool geometries) {
   result_.board = board_.name;
   result_.strategy = plan.strategy;
   result_.external_dma_bytes = result_.external_cpu_bytes = 0;
-  if (geometries) result_.per_op.assign(net.ops().size(), OpStats{});  // (run_compiled keeps no per-op figures)
-  else result_.per_op.clear();
+  if (geometries)
+    result_.per_op.assign(net.ops().size(), OpStats{});  // (run_compiled keeps no per-op figures)
+  else
+    result_.per_op.clear();
   result_.timeline.clear();
   result_.peak_sram_bytes = plan.peak_sram_bytes();
 }
@@ -62,7 +64,7 @@ namespace {
 // What the walk needs of an op besides its parts.
 struct OpView {
   int id;
-  int input, input2, output;  // tensor ids; input2 -1 when the op has one input
+  int input, input2, output;   // tensor ids; input2 -1 when the op has one input
   const OpGeometry* geometry;  // (a plan's ops are costed as they are walked)
   // The tensor a copy waits for, by its sim::waited_input() (a branch: predicted, it costs less than a load).
   static int waited(int wait_input, const OpView& op) {
@@ -111,7 +113,9 @@ struct PlanOps {
   int source_buffer(const Transfer& t) const { return pt.buffer_of(t.src); }
   // What a copy issued during a part reads to know how busy the part keeps the bus (see dma_pressure).
   static const PartCost* pressure_source(const Part&, const PartCost& cost) { return &cost; }
-  static double pressure(const PartCost* concurrent, int src, int dst) { return sim::dma_pressure(concurrent, src, dst); }
+  static double pressure(const PartCost* concurrent, int src, int dst) {
+    return sim::dma_pressure(concurrent, src, dst);
+  }
 };
 
 struct CompiledOps {
@@ -165,8 +169,10 @@ const SimResult& Simulator::run(const Network& net, const Plan& plan, bool recor
   if (record_timeline) return reference_run(net, plan, true);
   reset(net, plan);
   if (!walk<true>(net, PlanOps{plan, plan_tables_, tables_, board_})) {
-    log::simulator().warn("{} plan of {} on {}: a cost ran the fast walk's clock backwards; simulated by the "
-                          "reference instead", plan.strategy, net.name(), board_.name);
+    log::simulator().warn(
+        "{} plan of {} on {}: a cost ran the fast walk's clock backwards; simulated by the "
+        "reference instead",
+        plan.strategy, net.name(), board_.name);
     return reference_run(net, plan, false);
   }
   return result_;
@@ -197,12 +203,12 @@ bool Simulator::walk(const Network& net, const Ops& ops) {
 
   // Issues one transfer now (at `cpu`); returns when it lands. `concurrent` is the part computing meanwhile.
   using PartOf = std::remove_cvref_t<decltype(ops.parts(0).front())>;
-  using PressureSource =
-      decltype(Ops::pressure_source(std::declval<const PartOf&>(), std::declval<const PartCost&>()));
+  using PressureSource = decltype(Ops::pressure_source(std::declval<const PartOf&>(), std::declval<const PartCost&>()));
   const PressureSource no_part = nullptr;
   // `concurrent`: what ops.pressure() reads of the part computing meanwhile (no_part: none).
-  auto issue = [&](const auto& t, const OpView& op, OpStats& stats, const auto* concurrent,
-                   bool copy_out) __attribute__((always_inline)) -> double {
+  auto issue = [&](const auto& t, const OpView& op, OpStats& stats, const auto* concurrent, bool copy_out)
+                   __attribute__((always_inline))
+                       ->double {
     const int src = ops.src(t), dst = ops.dst(t), buffer = ops.buffer(t);  // plan memories, buffer
     double ready = cpu;
     const int tensor = ops.wait_tensor(t, op);
@@ -305,8 +311,9 @@ bool Simulator::walk(const Network& net, const Ops& ops) {
       // Transfers that have landed are dropped now and then, not every part: one that landed before the part
       // starts overlaps it by max(0, end - start) = 0, adding exactly nothing to stall_contention's sums.
       if (n_active > 6)
-        n_active = size_t(std::remove_if(active_.data(), active_.data() + n_active,
-                                         [&](const Active& a) { return a.end <= cpu; }) - active_.data());
+        n_active = size_t(
+            std::remove_if(active_.data(), active_.data() + n_active, [&](const Active& a) { return a.end <= cpu; }) -
+            active_.data());
       const double nominal = cost.compute + cost.stall;
       const double stall = cost.stall + sim::stall_contention(cost, active_.data(), active_.data() + n_active,
                                                               ops.stalling(part), cpu_stall_increase, cpu, nominal);

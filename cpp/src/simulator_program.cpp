@@ -4,8 +4,8 @@ namespace tinyops::sim {
 
 namespace {
 
-CompiledTransfer compile_transfer(const PlanTables& pt, const BoardTables& tables, const Board& board,
-                                  const Plan& plan, const Op& op, const Transfer& t, bool copy_out) {
+CompiledTransfer compile_transfer(const PlanTables& pt, const BoardTables& tables, const Board& board, const Plan& plan,
+                                  const Op& op, const Transfer& t, bool copy_out) {
   CompiledTransfer c;
   c.wait_input = waited_input(t.operand, op.inputs.size() > 1);
   c.buffer = t.buffer;
@@ -51,10 +51,12 @@ void compile_op(const PlanTables& pt, const BoardTables& tables, const Board& bo
     c.copy_out = int(part.copy_out.size());
     c.copy_ahead = part.copy_ahead;
     c.out_wait_buffer = out_wait_buffer(pt, part);
-    for (const Transfer& t : part.copy_in) out.transfers.push_back(compile_transfer(pt, tables, board, plan, op, t, false));
+    for (const Transfer& t : part.copy_in)
+      out.transfers.push_back(compile_transfer(pt, tables, board, plan, op, t, false));
     for (const Transfer& t : part.copy_when_due)
       out.transfers.push_back(compile_transfer(pt, tables, board, plan, op, t, false));
-    for (const Transfer& t : part.copy_out) out.transfers.push_back(compile_transfer(pt, tables, board, plan, op, t, true));
+    for (const Transfer& t : part.copy_out)
+      out.transfers.push_back(compile_transfer(pt, tables, board, plan, op, t, true));
   }
   for (size_t p = 0; p < out.parts.size(); ++p) out.parts[p].copies = out.transfers.data() + first[p];  // now stable
   for (const CompiledTransfer& t : out.transfers)

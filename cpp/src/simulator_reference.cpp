@@ -114,8 +114,10 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
       // 1. Copies not issued ahead are issued now; wait for the part's inputs.
       double land = issued_ahead ? next_land : cpu_;
       if (!issued_ahead)
-        for (const Transfer& t : part.copy_in) land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
-      for (const Transfer& t : part.copy_when_due) land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
+        for (const Transfer& t : part.copy_in)
+          land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
+      for (const Transfer& t : part.copy_when_due)
+        land = std::max(land, issue(t, op, int(i), int(p), cpu_, nullptr, false));
       double ready = land;
       bool input_copied = false;
       for (const Transfer& t : part.copy_in) input_copied |= (t.operand == Operand::Input);
@@ -134,8 +136,8 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
       // 2. The next part's copies, issued ahead, overlap this part's compute.
       PartCost cost = plan_tables_.part_cost(tables_, g, part);
       const Part* next = p + 1 < op_plan.parts.size() ? &op_plan.parts[p + 1]
-                         : i + 1 < ops.size()        ? &ops[i + 1].parts.front()
-                                                     : nullptr;
+                         : i + 1 < ops.size()         ? &ops[i + 1].parts.front()
+                                                      : nullptr;
       if (next && next->copy_ahead) {
         const size_t ni = p + 1 < op_plan.parts.size() ? i : i + 1;
         const int np = p + 1 < op_plan.parts.size() ? int(p + 1) : 0;
@@ -151,8 +153,7 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
       const double nominal = cost.compute + cost.stall;
       const double stall = cost.stall + sim::stall_contention(cost, active_.data(), active_.data() + active_.size(),
                                                               sim::all_memories(plan_tables_.memories),
-                                                              board_.bus.cpu_stall_increase.value,
-                                                              cpu_, nominal);
+                                                              board_.bus.cpu_stall_increase.value, cpu_, nominal);
       const double start = cpu_;
       cpu_ += cost.compute + stall;
       if (record_) result_.timeline.push_back({0, int(i), int(p), EventKind::Compute, Operand::Output, start, cpu_});
@@ -163,7 +164,8 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
       touch_buffers(part, cpu_);
       // 4. Output overlay: copy the part's output to its home.
       double out_ready = cpu_;
-      for (const Transfer& t : part.copy_out) out_ready = std::max(out_ready, issue(t, op, int(i), int(p), cpu_, nullptr, true));
+      for (const Transfer& t : part.copy_out)
+        out_ready = std::max(out_ready, issue(t, op, int(i), int(p), cpu_, nullptr, true));
       tensor_ready_[op.output] = std::max(tensor_ready_[op.output], out_ready);
     }
     stats.end = cpu_;

@@ -63,7 +63,8 @@ const OpGeometry* PlanTables::cached_geometry(const GeometryKey& key, const Netw
 void PlanTables::reset(const Board& board, const BoardTables& tables, const Network& net, const Plan& plan,
                        bool geometries) {
   if (!plan.fits)
-    throw PlanningError("plan " + plan.strategy + " of " + plan.network + " on " + plan.board + " does not fit: " + plan.why);
+    throw PlanningError("plan " + plan.strategy + " of " + plan.network + " on " + plan.board +
+                        " does not fit: " + plan.why);
   if (plan.ops.size() != net.ops().size() || plan.tensor_home.size() != net.tensors().size())
     throw PlanningError("plan of " + plan.network + " does not match network " + net.name() + " (op or tensor count)");
   memories = int(plan.memories.size());
@@ -73,7 +74,8 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
   stalling_memories = 0;
   for (int i = 0; i < memories; ++i) {
     const int m = memory_map[i] = board.memory_index(plan.memories[i]);
-    if (m < 0) throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board.name + " does not have");
+    if (m < 0)
+      throw PlanningError("plan uses memory " + plan.memories[i] + ", which board " + board.name + " does not have");
     const Memory& mem = board.memories[m];
     memory_cost[i] = MemoryCost{mem.read_cycles_per_byte.value, mem.write_cycles_per_byte.value, mem.cached,
                                 mem.kind == MemoryKind::External};
@@ -115,8 +117,8 @@ void PlanTables::reset(const Board& board, const BoardTables& tables, const Netw
 }
 
 void PlanTables::throw_no_dma_link(const Plan& plan, const Board& board, int src, int dst) {
-  throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " +
-                      board.name + " has no DMA link between them");
+  throw PlanningError("plan copies " + plan.memories[src] + " -> " + plan.memories[dst] + " but board " + board.name +
+                      " has no DMA link between them");
 }
 
 }  // namespace tinyops::sim

@@ -51,7 +51,8 @@ std::vector<StrictReader> StrictReader::items() const {
   if (!doc_->is_array()) fail("expected a list, got " + doc_->dump());
   std::vector<StrictReader> out;
   out.reserve(doc_->size());
-  for (size_t i = 0; i < doc_->size(); ++i) out.emplace_back((*doc_)[i], source_, path_ + "[" + std::to_string(i) + "]");
+  for (size_t i = 0; i < doc_->size(); ++i)
+    out.emplace_back((*doc_)[i], source_, path_ + "[" + std::to_string(i) + "]");
   return out;
 }
 
@@ -70,7 +71,8 @@ bool StrictReader::boolean(const std::string& key) const {
 int64_t StrictReader::as_integer(int64_t min, int64_t max) const {
   const auto& v = *doc_;
   bool integral = v.is_number_integer() || (v.is_number_float() && v.get<double>() == double(int64_t(v.get<double>())));
-  if (!integral) fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + v.dump());
+  if (!integral)
+    fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + v.dump());
   int64_t x = v.is_number_float() ? int64_t(v.get<double>()) : v.get<int64_t>();
   if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) x = INT64_MAX;
   if (x < min || x > max)

@@ -38,24 +38,25 @@ TinyopsScorer::Key TinyopsScorer::key_of(const Network& net, const Op& op, const
   uint64_t share;
   static_assert(sizeof(share) == sizeof(op.slow_requant_share));
   std::memcpy(&share, &op.slow_requant_share, sizeof(share));
-  return Key{pair(in.h, in.w),
-             pair(in.c, out.h),
-             pair(out.w, out.c),
-             pair(op.kernel_h, op.kernel_w),
-             pair(op.stride, op.pad.top),
-             pair(op.pad.left, op.pad.bottom),
-             pair(op.pad.right, int64_t(op.kind) | int64_t(op.act) << 8),
-             uint64_t(op.macs),
-             share,
-             pair(factor, parity | int(first_ahead) << 1 | staged << 2),
-             pair(plan.tensor_home[size_t(op.inputs[0])].memory, two ? plan.tensor_home[size_t(op.inputs[1])].memory : -1),
-             pair(params[kParamWeights].memory, params[kParamBias].memory),
-             pair(params[kParamQuant].memory, plan.tensor_home[size_t(op.output)].memory),
-             pair(in2.h, in2.w),
-             uint64_t(in2.c),
-             uint64_t(params[kParamWeights].bytes),
-             uint64_t(params[kParamBias].bytes),
-             uint64_t(params[kParamQuant].bytes)};
+  return Key{
+      pair(in.h, in.w),
+      pair(in.c, out.h),
+      pair(out.w, out.c),
+      pair(op.kernel_h, op.kernel_w),
+      pair(op.stride, op.pad.top),
+      pair(op.pad.left, op.pad.bottom),
+      pair(op.pad.right, int64_t(op.kind) | int64_t(op.act) << 8),
+      uint64_t(op.macs),
+      share,
+      pair(factor, parity | int(first_ahead) << 1 | staged << 2),
+      pair(plan.tensor_home[size_t(op.inputs[0])].memory, two ? plan.tensor_home[size_t(op.inputs[1])].memory : -1),
+      pair(params[kParamWeights].memory, params[kParamBias].memory),
+      pair(params[kParamQuant].memory, plan.tensor_home[size_t(op.output)].memory),
+      pair(in2.h, in2.w),
+      uint64_t(in2.c),
+      uint64_t(params[kParamWeights].bytes),
+      uint64_t(params[kParamBias].bytes),
+      uint64_t(params[kParamQuant].bytes)};
 }
 
 TinyopsScorer::TinyopsScorer(const Board& board) : board_(board), sim_(board) {}

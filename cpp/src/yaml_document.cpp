@@ -66,8 +66,9 @@ nlohmann::json yaml_text_to_json(const std::string& text, const std::string& sou
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(source, "(file)", "expected valid YAML: " + e.msg + " at line " + std::to_string(e.mark.line + 1) +
-                                           ", column " + std::to_string(e.mark.column + 1));
+    throw InputError(source, "(file)",
+                     "expected valid YAML: " + e.msg + " at line " + std::to_string(e.mark.line + 1) + ", column " +
+                         std::to_string(e.mark.column + 1));
   }
   return to_json(root, source);
 }

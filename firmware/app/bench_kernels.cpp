@@ -82,9 +82,17 @@ void run_case(const Case& c) {
   fill_random(input, c.height * c.width * c.in_channels);
   fill_random(weights, c.out_channels * c.kernel * c.kernel * filter_depth);
   fill_channel_params(c.out_channels);
-  const rt::WindowGeometry g{c.kernel, c.kernel, c.stride, c.stride, 1, 1,
-                             pad_before(c.height, c.kernel, c.stride), pad_before(c.width, c.kernel, c.stride),
-                             1, -128, 127};
+  const rt::WindowGeometry g{c.kernel,
+                             c.kernel,
+                             c.stride,
+                             c.stride,
+                             1,
+                             1,
+                             pad_before(c.height, c.kernel, c.stride),
+                             pad_before(c.width, c.kernel, c.stride),
+                             1,
+                             -128,
+                             127};
   const rt::InputRows in{input, c.height, c.width, c.in_channels, 0, c.height, -7};
   const rt::ChannelData data{weights, bias, multipliers, shifts};
   const uint32_t output_bytes = static_cast<uint32_t>(out_h) * out_w * c.out_channels;
@@ -128,12 +136,12 @@ int main() {
       {"conv3x3_64x64x3_16_s2", Kind::kConv, 64, 64, 3, 16, 3, 2},
   };
   for (const Case& c : cases) {
-    const bool dsp_applies = c.kind == Kind::kConv
-                                 ? rt::conv2d_dsp_applies({c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127},
-                                                          {input, c.height, c.width, c.in_channels, 0, c.height, 0})
-                                 : rt::depthwise_conv2d_dsp_applies(
-                                       {c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127},
-                                       {input, c.height, c.width, c.in_channels, 0, c.height, 0});
+    const bool dsp_applies =
+        c.kind == Kind::kConv
+            ? rt::conv2d_dsp_applies({c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127},
+                                     {input, c.height, c.width, c.in_channels, 0, c.height, 0})
+            : rt::depthwise_conv2d_dsp_applies({c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127},
+                                               {input, c.height, c.width, c.in_channels, 0, c.height, 0});
     if (!dsp_applies) {
       print("bench: no optimized kernel for ");
       print(c.name);

@@ -58,7 +58,8 @@ bool full_activation_range() { return cases % 4 == 2; }
 
 void fill(const Shape& s) {
   for (int i = 0; i < s.height * s.width * s.in_channels; ++i) input[i] = static_cast<int8_t>(next_random());
-  const int weight_count = s.kind == Kind::kConv ? s.out_channels * s.filter_depth() : s.kernel * s.kernel * s.in_channels;
+  const int weight_count =
+      s.kind == Kind::kConv ? s.out_channels * s.filter_depth() : s.kernel * s.kernel * s.in_channels;
   for (int i = 0; i < weight_count; ++i) weights[i] = static_cast<int8_t>(uniform(-127, 127));
   for (int k = 0; k < s.out_channels; ++k) {
     bias[k] = uniform(-40000, 40000);
@@ -91,8 +92,17 @@ void check(const Shape& s) {
   fill(s);
   const int32_t in_zp = uniform(-128, 127), out_zp = uniform(-128, 127);
   const bool full = full_activation_range();
-  const rt::WindowGeometry g{s.kernel, s.kernel, s.stride, s.stride, 1, 1, s.pad, s.pad, 1,
-                             full ? -128 : uniform(-128, -20), full ? 127 : uniform(20, 127)};
+  const rt::WindowGeometry g{s.kernel,
+                             s.kernel,
+                             s.stride,
+                             s.stride,
+                             1,
+                             1,
+                             s.pad,
+                             s.pad,
+                             1,
+                             full ? -128 : uniform(-128, -20),
+                             full ? 127 : uniform(20, 127)};
   const bool conv = s.kind == Kind::kConv;
   const Kernel reference = conv ? rt::conv2d_reference : rt::depthwise_conv2d_reference;
   const Kernel optimized = conv ? rt::conv2d_dsp : rt::depthwise_conv2d_dsp;
@@ -125,8 +135,14 @@ void check_add() {
   for (int i = 0; i < count; ++i) input[i] = static_cast<int8_t>(next_random());
   for (int i = 0; i < count; ++i) weights[i] = static_cast<int8_t>(next_random());  // the second input
   auto multiplier = [] { return static_cast<int32_t>((1u << 30) + next_random() % (1u << 30)); };
-  const rt::AddParams p{multiplier(), uniform(-31, 0), multiplier(), uniform(-31, 0), multiplier(),
-                        cases % 5 == 4 ? uniform(1, 2) : uniform(-31, 0), cases % 2 ? -128 : uniform(-128, -20), 127};
+  const rt::AddParams p{multiplier(),
+                        uniform(-31, 0),
+                        multiplier(),
+                        uniform(-31, 0),
+                        multiplier(),
+                        cases % 5 == 4 ? uniform(1, 2) : uniform(-31, 0),
+                        cases % 2 ? -128 : uniform(-128, -20),
+                        127};
   const int32_t zp1 = uniform(-128, 127), zp2 = uniform(-128, 127), zp_out = uniform(-128, 127);
   const rt::InputRows in1{input, h, w, c, 0, h, zp1}, in2{weights, h, w, c, 0, h, zp2};
   rt::add_reference(p, in1, in2, {expected, h, w, c, 0, h, 0, c, zp_out});

@@ -75,7 +75,8 @@ int main() {
     for (auto& v : input) v = next_byte();
     const RunSummary whole = load_and_run(rt::test::build_test_network(seed, false), reference_output);
     uint8_t output[sizeof reference_output];
-    const RunSummary split = load_and_run(rt::test::build_test_network(seed, true, 2 + static_cast<int>(seed % 3)), output);
+    const RunSummary split =
+        load_and_run(rt::test::build_test_network(seed, true, 2 + static_cast<int>(seed % 3)), output);
     const bool same = whole.ok && split.ok && whole.output_bytes == split.output_bytes &&
                       memcmp(output, reference_output, whole.output_bytes) == 0;
     const bool moved = split.dma_bytes > 0 && split.parts > whole.parts;

@@ -114,8 +114,8 @@ bool dma_test() {
   // descriptor chains (PL081: more than one batch of linked-list items).
   constexpr uint32_t kLargeBytes = 300000;
   fill(external_buffer + 1, kLargeBytes, 0x9ABC);
-  passed &= dma_copy_check(0, external_buffer + kExternalBytes / 2 - 2048, external_buffer + 1, kLargeBytes, busy,
-                           4096);
+  passed &=
+      dma_copy_check(0, external_buffer + kExternalBytes / 2 - 2048, external_buffer + 1, kLargeBytes, busy, 4096);
   if (!passed) return false;
 
   // Every stream in flight at once (ping-pong: next part in, previous results out).

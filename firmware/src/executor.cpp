@@ -70,16 +70,27 @@ class Dma {
 
 WindowGeometry geometry(const fb::Op& op) {
   const bool dilated = op.kind() != OpKind::AveragePool2d;
-  return WindowGeometry{op.kernel_h(), op.kernel_w(), op.stride_h(), op.stride_w(), dilated ? op.dilation_h() : 1,
-                        dilated ? op.dilation_w() : 1, op.pad_top(), op.pad_left(), op.depth_multiplier(),
-                        op.act_min(), op.act_max()};
+  return WindowGeometry{op.kernel_h(),
+                        op.kernel_w(),
+                        op.stride_h(),
+                        op.stride_w(),
+                        dilated ? op.dilation_h() : 1,
+                        dilated ? op.dilation_w() : 1,
+                        op.pad_top(),
+                        op.pad_left(),
+                        op.depth_multiplier(),
+                        op.act_min(),
+                        op.act_max()};
 }
 
 // The fused hard-swish of a convolution (BLOB_FORMAT.md, FusedActivation::HardSwish).
 HardSwishParams hard_swish_params(const fb::Op& op, int32_t output_zero_point) {
-  return HardSwishParams{op.pre_activation_zero_point(), output_zero_point,
-                         static_cast<int16_t>(op.reluish_multiplier()), static_cast<int16_t>(op.hs_output_multiplier()),
-                         op.reluish_exponent(), op.hs_output_exponent()};
+  return HardSwishParams{op.pre_activation_zero_point(),
+                         output_zero_point,
+                         static_cast<int16_t>(op.reluish_multiplier()),
+                         static_cast<int16_t>(op.hs_output_multiplier()),
+                         op.reluish_exponent(),
+                         op.hs_output_exponent()};
 }
 
 const fb::Region& at(const fb::Part& part, Operand operand) { return *part.at()->Get(static_cast<uint32_t>(operand)); }
@@ -107,13 +118,21 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
   InputRows in[2];
   for (int k = 0; k < plan::input_count(op.kind()); ++k) {
     const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
-    const int8_t* rows = reinterpret_cast<const int8_t*>(model.address(at(part, k == 0 ? Operand::Input : Operand::Input2)));
-    in[k] = InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
+    const int8_t* rows =
+        reinterpret_cast<const int8_t*>(model.address(at(part, k == 0 ? Operand::Input : Operand::Input2)));
+    in[k] =
+        InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
   }
   const fb::Tensor& o = model.tensor(op.output());
-  const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))), o.height(), o.width(),
-                         o.channels(), part.out_row_begin(), part.out_row_end(), part.channel_begin(),
-                         part.channel_end(), o.zero_point()};
+  const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))),
+                         o.height(),
+                         o.width(),
+                         o.channels(),
+                         part.out_row_begin(),
+                         part.out_row_end(),
+                         part.channel_begin(),
+                         part.channel_end(),
+                         o.zero_point()};
   ChannelData channel{};
   if (plan::has_weights(op.kind())) {
     // Weights: the part's channel slice starts the region; bias and quant regions hold every channel.

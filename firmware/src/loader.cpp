@@ -11,7 +11,9 @@
 namespace tinyops::rt {
 namespace {
 
-bool range_inside(uint64_t offset, uint64_t bytes, uint64_t limit) { return offset <= limit && bytes <= limit - offset; }
+bool range_inside(uint64_t offset, uint64_t bytes, uint64_t limit) {
+  return offset <= limit && bytes <= limit - offset;
+}
 
 // Collects the first error with its location; every check returns false once one has failed.
 class Checker {
@@ -56,13 +58,17 @@ class Loader {
     if (m_.tensors()->size() == 0) return check_.fail(Status::kBadHeader, "model", 0, "tensors");
     if (m_.input() >= m_.tensors()->size()) return check_.fail(Status::kBadTensorIndex, "model", 0, "input");
     if (m_.output() >= m_.tensors()->size()) return check_.fail(Status::kBadTensorIndex, "model", 0, "output");
-    if (m_.dma_streams() == 0 || m_.dma_streams() > kMaxStreams) return check_.fail(Status::kBadTransfer, "model", 0, "dma_streams");
+    if (m_.dma_streams() == 0 || m_.dma_streams() > kMaxStreams)
+      return check_.fail(Status::kBadTransfer, "model", 0, "dma_streams");
     if (m_.memories()->size() > 0x7FFF) return check_.fail(Status::kBadHeader, "model", 0, "memories");
-    if (m_.external_arena_bytes() > arenas_.external_bytes || (m_.external_arena_bytes() != 0 && arenas_.external == nullptr))
+    if (m_.external_arena_bytes() > arenas_.external_bytes ||
+        (m_.external_arena_bytes() != 0 && arenas_.external == nullptr))
       return check_.fail(Status::kArenaTooSmall, "model", 0, "external_arena_bytes");
-    if (m_.internal_arena_bytes() > arenas_.internal_bytes || (m_.internal_arena_bytes() != 0 && arenas_.internal == nullptr))
+    if (m_.internal_arena_bytes() > arenas_.internal_bytes ||
+        (m_.internal_arena_bytes() != 0 && arenas_.internal == nullptr))
       return check_.fail(Status::kArenaTooSmall, "model", 0, "internal_arena_bytes");
-    if (reinterpret_cast<uintptr_t>(arenas_.internal) % 4 != 0 || reinterpret_cast<uintptr_t>(arenas_.external) % 4 != 0)
+    if (reinterpret_cast<uintptr_t>(arenas_.internal) % 4 != 0 ||
+        reinterpret_cast<uintptr_t>(arenas_.external) % 4 != 0)
       return check_.fail(Status::kDataMisaligned, "model", 0, "arenas");
     if (m_.constants() && reinterpret_cast<uintptr_t>(m_.constants()->data()) % 4 != 0)
       return check_.fail(Status::kDataMisaligned, "model", 0, "constants");
@@ -141,7 +147,8 @@ class Loader {
         return check_.fail(Status::kBadTensor, "tensor", i, "height/width/channels");
       if (uint64_t{t.height()} * t.width() * t.channels() != t.home()->bytes())
         return check_.fail(Status::kBadTensor, "tensor", i, "home.bytes");
-      if (t.zero_point() < -128 || t.zero_point() > 127) return check_.fail(Status::kBadTensor, "tensor", i, "zero_point");
+      if (t.zero_point() < -128 || t.zero_point() > 127)
+        return check_.fail(Status::kBadTensor, "tensor", i, "zero_point");
       if (t.scale_multiplier() < 0 || t.scale_shift() < -31 || t.scale_shift() > 30)
         return check_.fail(Status::kBadTensor, "tensor", i, "scale_multiplier/scale_shift");
       if (!region(t.home(), true, false, "tensor", i, "home")) return false;
@@ -166,7 +173,8 @@ class Loader {
       if (t.issue_part() >= total_parts) return check_.fail(Status::kBadTransfer, "transfer", i, "issue_part");
       // The executor walks the transfers once, in order: (issue_part, issue) must not go back.
       const uint64_t issue = uint64_t{t.issue_part()} * 3 + static_cast<uint8_t>(t.issue());
-      if (issue < previous_issue) return check_.fail(Status::kBadTransfer, "transfer", i, "issue_part/issue (out of order)");
+      if (issue < previous_issue)
+        return check_.fail(Status::kBadTransfer, "transfer", i, "issue_part/issue (out of order)");
       previous_issue = issue;
       const uint32_t waits = m_.transfer_waits() ? m_.transfer_waits()->size() : 0;
       if (t.wait_count() && !range_inside(t.wait_first(), t.wait_count(), waits))
@@ -180,9 +188,11 @@ class Loader {
       if (t.src().bytes() != t.dst().bytes() || t.src().bytes() == 0)
         return check_.fail(Status::kBadTransfer, "transfer", i, "src.bytes/dst.bytes");
       Placed s{}, d{};
-      if (!region(&t.src(), false, false, "transfer", i, "src", &s) || !region(&t.dst(), true, false, "transfer", i, "dst", &d))
+      if (!region(&t.src(), false, false, "transfer", i, "src", &s) ||
+          !region(&t.dst(), true, false, "transfer", i, "dst", &d))
         return false;
-      if (s.space == d.space && s.offset < uint64_t{d.offset} + t.dst().bytes() && d.offset < uint64_t{s.offset} + t.src().bytes())
+      if (s.space == d.space && s.offset < uint64_t{d.offset} + t.dst().bytes() &&
+          d.offset < uint64_t{s.offset} + t.src().bytes())
         return check_.fail(Status::kBadTransfer, "transfer", i, "src/dst (overlap)");
     }
     return true;
@@ -248,7 +258,8 @@ class Loader {
     return true;
   }
   bool no_padding(uint32_t i, const fb::Op& op) {
-    if (op.pad_top() | op.pad_left() | op.pad_bottom() | op.pad_right()) return check_.fail(Status::kBadOpParams, "op", i, "pad");
+    if (op.pad_top() | op.pad_left() | op.pad_bottom() | op.pad_right())
+      return check_.fail(Status::kBadOpParams, "op", i, "pad");
     return true;
   }
   bool no_data(uint32_t i, const fb::Op& op) {
@@ -268,15 +279,18 @@ class Loader {
   }
   bool fused_activation(uint32_t i, const fb::Op& op) {
     if (op.activation() == fb::FusedActivation::Clamp) return no_extras(i, op, false, false, false);
-    if (op.activation() != fb::FusedActivation::HardSwish) return check_.fail(Status::kBadOpParams, "op", i, "activation");
+    if (op.activation() != fb::FusedActivation::HardSwish)
+      return check_.fail(Status::kBadOpParams, "op", i, "activation");
     if (!no_extras(i, op, true, false, false)) return false;
-    if (op.act_min() != -128 || op.act_max() != 127) return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
+    if (op.act_min() != -128 || op.act_max() != 127)
+      return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
     if (op.pre_activation_zero_point() < -128 || op.pre_activation_zero_point() > 127)
       return check_.fail(Status::kBadQuantParams, "op", i, "pre_activation_zero_point");
     if (op.reluish_multiplier() < 0 || op.reluish_multiplier() > INT16_MAX || op.hs_output_multiplier() < 0 ||
         op.hs_output_multiplier() > INT16_MAX)
       return check_.fail(Status::kBadQuantParams, "op", i, "reluish_multiplier/hs_output_multiplier (Q15)");
-    if (op.reluish_exponent() < -31 || op.reluish_exponent() > 31 || op.hs_output_exponent() < -31 || op.hs_output_exponent() > 0)
+    if (op.reluish_exponent() < -31 || op.reluish_exponent() > 31 || op.hs_output_exponent() < -31 ||
+        op.hs_output_exponent() > 0)
       return check_.fail(Status::kBadQuantParams, "op", i, "reluish_exponent/hs_output_exponent");
     return true;
   }
@@ -292,14 +306,17 @@ class Loader {
       case OpKind::DepthwiseConv2d: {
         const bool depthwise = op.kind() == OpKind::DepthwiseConv2d;
         if (!window_params(i, op, in, out, true) || !fused_activation(i, op)) return false;
-        if (depthwise ? (op.depth_multiplier() == 0 || uint32_t{in.channels()} * op.depth_multiplier() != out.channels())
-                      : op.depth_multiplier() != 1)
+        if (depthwise
+                ? (op.depth_multiplier() == 0 || uint32_t{in.channels()} * op.depth_multiplier() != out.channels())
+                : op.depth_multiplier() != 1)
           return check_.fail(Status::kShapeMismatch, "op", i, "depth_multiplier");
-        const uint64_t weights = uint64_t{op.kernel_h()} * op.kernel_w() * out.channels() * (depthwise ? 1 : in.channels());
+        const uint64_t weights =
+            uint64_t{op.kernel_h()} * op.kernel_w() * out.channels() * (depthwise ? 1 : in.channels());
         return param(i, op.weights(), weights, false, false, "weights") && quant_params(i, op, out.channels());
       }
       case OpKind::FullyConnected:
-        if (!no_window(i, op) || !no_padding(i, op) || op.depth_multiplier() != 0 || !no_extras(i, op, false, false, true))
+        if (!no_window(i, op) || !no_padding(i, op) || op.depth_multiplier() != 0 ||
+            !no_extras(i, op, false, false, true))
           return false;
         if (op.weights_zero_point() < -128 || op.weights_zero_point() > 127)
           return check_.fail(Status::kBadQuantParams, "op", i, "weights_zero_point");
@@ -310,7 +327,8 @@ class Loader {
         if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || op.depth_multiplier() != 0 ||
             !no_extras(i, op, false, true, false))
           return false;
-        if (!same_shape(in, out) || !same_shape(in2, out)) return check_.fail(Status::kShapeMismatch, "op", i, "inputs");
+        if (!same_shape(in, out) || !same_shape(in2, out))
+          return check_.fail(Status::kShapeMismatch, "op", i, "inputs");
         const auto* p = op.add_params();
         if (!p || p->size() != 6) return check_.fail(Status::kBadQuantParams, "op", i, "add_params");
         for (uint32_t k = 0; k < 6; k += 2) {
@@ -328,9 +346,11 @@ class Loader {
         if (in.zero_point() != out.zero_point()) return check_.fail(Status::kBadQuantParams, "op", i, "zero_point");
         return true;
       case OpKind::Pad:
-        if (!no_window(i, op) || !no_data(i, op) || !no_extras(i, op, false, false, false) || op.depth_multiplier() != 0)
+        if (!no_window(i, op) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
+            op.depth_multiplier() != 0)
           return false;
-        if (op.act_min() != -128 || op.act_max() != 127) return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
+        if (op.act_min() != -128 || op.act_max() != 127)
+          return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
         if (out.height() != in.height() + op.pad_top() + op.pad_bottom() ||
             out.width() != in.width() + op.pad_left() + op.pad_right() || out.channels() != in.channels())
           return check_.fail(Status::kShapeMismatch, "op", i, "output shape");
@@ -340,11 +360,11 @@ class Loader {
         if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
             op.depth_multiplier() != 0)
           return false;
-        if (op.act_min() != -128 || op.act_max() != 127) return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
+        if (op.act_min() != -128 || op.act_max() != 127)
+          return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
         if (bytes(in) != bytes(out)) return check_.fail(Status::kShapeMismatch, "op", i, "bytes");
         return true;
-      default:
-        break;
+      default: break;
     }
     return check_.fail(Status::kBadOpKind, "op", i, "kind");
   }
@@ -358,8 +378,10 @@ class Loader {
 
   bool op(uint32_t i) {
     const fb::Op& op = *m_.ops()->Get(i);
-    if (op.kind() == OpKind::Invalid || op.kind() > OpKind::Reshape) return check_.fail(Status::kBadOpKind, "op", i, "kind");
-    if (op.partitioning() > fb::Partitioning::OutputChannels) return check_.fail(Status::kBadOpParams, "op", i, "partitioning");
+    if (op.kind() == OpKind::Invalid || op.kind() > OpKind::Reshape)
+      return check_.fail(Status::kBadOpKind, "op", i, "kind");
+    if (op.partitioning() > fb::Partitioning::OutputChannels)
+      return check_.fail(Status::kBadOpParams, "op", i, "partitioning");
     const uint32_t inputs = static_cast<uint32_t>(plan::input_count(op.kind()));
     if (op.inputs()->size() != inputs) return check_.fail(Status::kBadTensorIndex, "op", i, "inputs");
     for (uint32_t k = 0; k < inputs; ++k) {
@@ -383,7 +405,8 @@ class Loader {
       const fb::Region* r = at.Get(k);  // Operand::Input, Operand::Input2
       const char* field = k == 0 ? "at[input]" : "at[input2]";
       if (!region(r, false, false, "part", g, field)) return false;
-      if (r->bytes() < uint64_t{rows_in} * plan::row_bytes(*inputs[k])) return check_.fail(Status::kOverlayTooSmall, "part", g, field);
+      if (r->bytes() < uint64_t{rows_in} * plan::row_bytes(*inputs[k]))
+        return check_.fail(Status::kOverlayTooSmall, "part", g, field);
     }
     const fb::Region* o = at.Get(static_cast<uint32_t>(Operand::Output));
     if (!region(o, true, false, "part", g, "at[output]")) return false;
@@ -414,10 +437,13 @@ class Loader {
     const auto& ps = *op.parts();
     if (ps.size() == 0) return check_.fail(Status::kBadPartition, "op", i, "parts");
     if (op.first_part() != parts_) return check_.fail(Status::kBadPartition, "op", i, "first_part");
-    if (op.partitioning() == fb::Partitioning::None && ps.size() != 1) return check_.fail(Status::kBadPartition, "op", i, "partitioning");
-    if (op.partitioning() == fb::Partitioning::Rows && (op.kind() == OpKind::FullyConnected || op.kind() == OpKind::Reshape))
+    if (op.partitioning() == fb::Partitioning::None && ps.size() != 1)
       return check_.fail(Status::kBadPartition, "op", i, "partitioning");
-    if (op.partitioning() == fb::Partitioning::OutputChannels && op.kind() != OpKind::Conv2d && op.kind() != OpKind::FullyConnected)
+    if (op.partitioning() == fb::Partitioning::Rows &&
+        (op.kind() == OpKind::FullyConnected || op.kind() == OpKind::Reshape))
+      return check_.fail(Status::kBadPartition, "op", i, "partitioning");
+    if (op.partitioning() == fb::Partitioning::OutputChannels && op.kind() != OpKind::Conv2d &&
+        op.kind() != OpKind::FullyConnected)
       return check_.fail(Status::kBadPartition, "op", i, "partitioning");
     const bool whole_rows = op.kind() == OpKind::FullyConnected || op.kind() == OpKind::Reshape;
     uint64_t covered = 0;
@@ -430,13 +456,15 @@ class Loader {
         return check_.fail(Status::kBadPartition, "part", g, "channel_begin/channel_end");
       if (part.in_row_begin() > part.in_row_end() || part.in_row_end() > in.height())
         return check_.fail(Status::kBadPartition, "part", g, "in_row_begin/in_row_end");
-      if (op.partitioning() != fb::Partitioning::OutputChannels && (part.channel_begin() != 0 || part.channel_end() != out.channels()))
+      if (op.partitioning() != fb::Partitioning::OutputChannels &&
+          (part.channel_begin() != 0 || part.channel_end() != out.channels()))
         return check_.fail(Status::kBadPartition, "part", g, "channel_begin/channel_end");
       if ((op.partitioning() == fb::Partitioning::OutputChannels || whole_rows) &&
           (part.out_row_begin() != 0 || part.out_row_end() != out.height()))
         return check_.fail(Status::kBadPartition, "part", g, "out_row_begin/out_row_end");
-      const plan::RowRange need = whole_rows ? plan::RowRange{0, in.height()}
-                                             : plan::needed_input_rows(op, in.height(), part.out_row_begin(), part.out_row_end());
+      const plan::RowRange need =
+          whole_rows ? plan::RowRange{0, in.height()}
+                     : plan::needed_input_rows(op, in.height(), part.out_row_begin(), part.out_row_end());
       if (need.begin < need.end && (part.in_row_begin() > need.begin || part.in_row_end() < need.end))
         return check_.fail(Status::kBadPartition, "part", g, "in_row_begin/in_row_end (halo)");
       for (uint32_t q = 0; q < p; ++q) {
@@ -451,14 +479,16 @@ class Loader {
         // A part waits only for transfers issued by the time it waits (at or before its own Due point).
         for (uint32_t w = 0; w < part.waits()->size(); ++w) {
           const uint32_t t = part.waits()->Get(w);
-          if (!m_.transfers() || t >= m_.transfers()->size()) return check_.fail(Status::kBadTransfer, "part", g, "waits");
+          if (!m_.transfers() || t >= m_.transfers()->size())
+            return check_.fail(Status::kBadTransfer, "part", g, "waits");
           const fb::Transfer& x = *m_.transfers()->Get(t);
           if (x.issue_part() > g || (x.issue_part() == g && x.issue() != fb::IssuePoint::Due))
             return check_.fail(Status::kBadTransfer, "part", g, "waits (a transfer not issued yet)");
         }
       }
     }
-    if (covered != uint64_t{out.height()} * out.channels()) return check_.fail(Status::kBadPartition, "op", i, "parts do not cover the output");
+    if (covered != uint64_t{out.height()} * out.channels())
+      return check_.fail(Status::kBadPartition, "op", i, "parts do not cover the output");
     parts_ += ps.size();
     return true;
   }
@@ -470,7 +500,8 @@ class Loader {
 };
 
 bool header_ok(const uint8_t* blob, uint32_t blob_bytes, BlobHeader& h, Checker& check) {
-  if (blob == nullptr || reinterpret_cast<uintptr_t>(blob) % 4 != 0) return check.fail(Status::kBlobNull, "header", 0, "blob");
+  if (blob == nullptr || reinterpret_cast<uintptr_t>(blob) % 4 != 0)
+    return check.fail(Status::kBlobNull, "header", 0, "blob");
   if (blob_bytes < 8) return check.fail(Status::kBlobTooSmall, "header", 0, "total_bytes");
   memcpy(&h, blob, 8);  // magic and version first: a v1 blob's header is laid out differently after them
   if (h.magic != kBlobMagic) return check.fail(Status::kBadMagic, "header", 0, "magic");

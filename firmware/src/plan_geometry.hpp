@@ -37,8 +37,7 @@ inline RowRange needed_input_rows(const fb::Op& op, int input_height, int out_be
       lo = out_begin - op.pad_top();
       hi = out_end - op.pad_top();
       break;
-    default:
-      break;
+    default: break;
   }
   if (lo < 0) lo = 0;
   if (hi > input_height) hi = input_height;

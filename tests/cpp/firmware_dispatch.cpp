@@ -20,8 +20,8 @@ TEST(FirmwareDispatch, TheCostModelCostsTheKernelTheFirmwareRuns) {
         for (int pad : {0, 1})
           for (int channels : {3, 4, 14, 16, 28, 29, 32, 256, 300}) {
             if (pad * 2 >= kernel && kernel > 1) continue;
-            const fixtures::WindowCase c{kind, 9, 9, channels, kind == OpKind::Conv2D ? 8 : channels, kernel,
-                                         stride, {pad, pad, pad, pad}};
+            const fixtures::WindowCase c{
+                kind, 9, 9, channels, kind == OpKind::Conv2D ? 8 : channels, kernel, stride, {pad, pad, pad, pad}};
             const Network net = fixtures::one_windowed_op(c);
             const KernelKind costed = kernel_kind(net, net.ops()[0]);
             rt::WindowGeometry g{kernel, kernel, stride, stride, 1, 1, pad, pad, 1, -128, 127};

@@ -150,7 +150,8 @@ TEST(ArchJsonText, InvalidJsonDuplicateKeysAndWrongValues) {
   EXPECT_NE(error_of(text).find("duplicate key"), std::string::npos);
   json arch = tiny_arch();
   arch["first_conv"]["dilation"] = 2;
-  EXPECT_NE(error_of(arch.dump()).find("expected 1 (dilated convolutions are not supported), got 2"), std::string::npos);
+  EXPECT_NE(error_of(arch.dump()).find("expected 1 (dilated convolutions are not supported), got 2"),
+            std::string::npos);
   arch = tiny_arch();
   arch["first_conv"]["ops_order"] = "bn_act_weight";
   EXPECT_NE(error_of(arch.dump()).find("expected \"weight_bn_act\""), std::string::npos);

@@ -45,12 +45,11 @@ TEST(Board, LoadsTheTinyBoard) {
   EXPECT_EQ(b.kernel(KernelKind::Conv1x1).term(CostTerm::Call).value, 100);
 }
 
-TEST(Board, MalformedYamlNamesTheLine) {
-  expect_input_error("name: [unclosed\n", "(file)", "line");
-}
+TEST(Board, MalformedYamlNamesTheLine) { expect_input_error("name: [unclosed\n", "(file)", "line"); }
 
 TEST(Board, UnknownKeyIsNamed) {
-  expect_input_error(tiny_board_with("  core: cortex-m7", "  core: cortex-m7\n  turbo: true"), "cpu.turbo", "unknown key");
+  expect_input_error(tiny_board_with("  core: cortex-m7", "  core: cortex-m7\n  turbo: true"), "cpu.turbo",
+                     "unknown key");
 }
 
 TEST(Board, MissingFieldIsNamed) {
@@ -64,8 +63,8 @@ TEST(Board, WrongTypeIsNamed) {
 }
 
 TEST(Board, NegativeSizeIsRejected) {
-  expect_input_error(tiny_board_with("size_bytes: {value: 65536", "size_bytes: {value: -5"), "memories[0].size_bytes.value",
-                     "positive");
+  expect_input_error(tiny_board_with("size_bytes: {value: 65536", "size_bytes: {value: -5"),
+                     "memories[0].size_bytes.value", "positive");
 }
 
 TEST(Board, ZeroBandwidthIsRejected) {
@@ -83,14 +82,15 @@ TEST(Board, InfiniteOrNanNumbersAreRejected) {
 }
 
 TEST(Board, BudgetMustFitItsMemory) {
-  expect_input_error(tiny_board_with("budget_bytes: {value: 60000", "budget_bytes: {value: 70000"), "sram.budget_bytes.value",
-                     "at most the size of memory sram");
-  expect_input_error(tiny_board_with("budget_bytes: {value: 60000", "budget_bytes: {value: 0"), "sram.budget_bytes.value",
-                     "positive");
+  expect_input_error(tiny_board_with("budget_bytes: {value: 60000", "budget_bytes: {value: 70000"),
+                     "sram.budget_bytes.value", "at most the size of memory sram");
+  expect_input_error(tiny_board_with("budget_bytes: {value: 60000", "budget_bytes: {value: 0"),
+                     "sram.budget_bytes.value", "positive");
 }
 
 TEST(Board, UnknownMemoryAndProvenanceAreRejected) {
-  expect_input_error(tiny_board_with("{from: sdram, to: sram", "{from: sdram, to: dtcm"), "dma[0].links[0].to", "memory");
+  expect_input_error(tiny_board_with("{from: sdram, to: sram", "{from: sdram, to: dtcm"), "dma[0].links[0].to",
+                     "memory");
   expect_input_error(tiny_board_with("source: estimate, ref: \"test\"}", "source: guess, ref: \"test\"}"),
                      "cpu.clock_hz.source", "datasheet");
   expect_input_error(tiny_board_with("memory: sram", "memory: flash"), "sram.memory", "internal");
@@ -100,7 +100,8 @@ TEST(Board, YamlRoundTripKeepsEveryNumberAndItsProvenance) {
   Board b = board_from_yaml_text(kTinyBoardYaml, "tiny.yaml");
   b.version = 4;
   b.kernels[int(KernelKind::Conv1x1)].term(CostTerm::Mac) = Quantity{0.8125, SourceKind::Fit, "calibration run 7"};
-  b.kernels[int(KernelKind::Conv1x1)].term(CostTerm::Output) = Quantity{12.5, SourceKind::Derived, "llvm-mca cortex-m7"};
+  b.kernels[int(KernelKind::Conv1x1)].term(CostTerm::Output) =
+      Quantity{12.5, SourceKind::Derived, "llvm-mca cortex-m7"};
   auto path = std::filesystem::temp_directory_path() / "tinyops_test_board_roundtrip.yaml";
   write_board_yaml(b, path.string());
   Board back = load_board_file(path.string());
@@ -112,13 +113,14 @@ TEST(Board, YamlRoundTripKeepsEveryNumberAndItsProvenance) {
 TEST(Board, CatalogHoldsTheBoardsOfTheDesign) {
   std::vector<std::string> names;
   for (const CatalogEntry& e : list_board_catalog(catalog_dir())) names.push_back(e.name);
-  for (const char* wanted : {"stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco", "stm32h747i-disco", "qemu-mps2-an500",
-                            "qemu-mps2-an505"})
+  for (const char* wanted : {"stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco", "stm32h747i-disco",
+                             "qemu-mps2-an500", "qemu-mps2-an505"})
     EXPECT_NE(std::find(names.begin(), names.end(), wanted), names.end()) << wanted;
   for (const CatalogEntry& e : list_board_catalog(catalog_dir())) {
     Board b = load_board(e.name, catalog_dir());
     EXPECT_EQ(b.name, e.name);
   }
-  EXPECT_EQ(load_board("stm32f746g-disco", catalog_dir()).sram_budget_bytes.value, 297 * 1024);  // the F746 port's internal arena
+  EXPECT_EQ(load_board("stm32f746g-disco", catalog_dir()).sram_budget_bytes.value,
+            297 * 1024);  // the F746 port's internal arena
   EXPECT_THROW(load_board("no-such-board", catalog_dir()), InputError);
 }

@@ -30,10 +30,10 @@ TEST(KernelKind, FollowsTheFirmwareDispatch) {
   };
   const Padding none{}, one{1, 1, 1, 1};
   for (const Expect& e : {
-           Expect{{OpKind::Conv2D, 8, 8, 300, 8, 1, 2, none}, KernelKind::Conv1x1},        // pointwise: any depth
-           Expect{{OpKind::Conv2D, 8, 8, 28, 8, 3, 1, one}, KernelKind::ConvKxKDsp},       // 3*3*28 = 252 <= 256
-           Expect{{OpKind::Conv2D, 8, 8, 29, 8, 3, 1, one}, KernelKind::ConvKxKReference}, // 261 > 256
-           Expect{{OpKind::Conv2D, 8, 8, 16, 8, 1, 1, one}, KernelKind::ConvKxKDsp},       // padded 1x1: patches
+           Expect{{OpKind::Conv2D, 8, 8, 300, 8, 1, 2, none}, KernelKind::Conv1x1},         // pointwise: any depth
+           Expect{{OpKind::Conv2D, 8, 8, 28, 8, 3, 1, one}, KernelKind::ConvKxKDsp},        // 3*3*28 = 252 <= 256
+           Expect{{OpKind::Conv2D, 8, 8, 29, 8, 3, 1, one}, KernelKind::ConvKxKReference},  // 261 > 256
+           Expect{{OpKind::Conv2D, 8, 8, 16, 8, 1, 1, one}, KernelKind::ConvKxKDsp},        // padded 1x1: patches
            Expect{{OpKind::DepthwiseConv2D, 8, 8, 12, 12, 3, 2, one}, KernelKind::DepthwiseDsp},
            Expect{{OpKind::DepthwiseConv2D, 8, 8, 14, 14, 3, 1, one}, KernelKind::DepthwiseReference},  // 14 % 4
            Expect{{OpKind::DepthwiseConv2D, 8, 8, 16, 16, 5, 1, {2, 2, 2, 2}}, KernelKind::DepthwiseDsp},
@@ -56,8 +56,8 @@ TEST(KernelFeatures, DspConvPairsPixelsAcrossRowsAndComputesOddChannelsTwice) {
   EXPECT_EQ(f[int(T::Channel)], 5);
   EXPECT_EQ(f[int(T::PixelBlock)], 5);
   EXPECT_EQ(f[int(T::InputGroup)], 5 * 14);
-  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);              // every pixel gathers its 9 taps
-  EXPECT_EQ(f[int(T::RowVisit)], 0);                    // not a term of this kind
+  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);  // every pixel gathers its 9 taps
+  EXPECT_EQ(f[int(T::RowVisit)], 0);        // not a term of this kind
 }
 
 TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
@@ -69,7 +69,7 @@ TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
   EXPECT_EQ(whole[int(T::RawMac)], 0);
   EXPECT_EQ(row[int(T::Weight)], 0);
   EXPECT_EQ(row[int(T::RawMac)], 2 * 2 * 10 * 24);
-  EXPECT_EQ(whole[int(T::GatherTap)], 0);               // 1x1 reads pixels in place
+  EXPECT_EQ(whole[int(T::GatherTap)], 0);  // 1x1 reads pixels in place
 }
 
 TEST(KernelFeatures, DeepPointwiseFiltersTileWithinRows) {
@@ -80,7 +80,7 @@ TEST(KernelFeatures, DeepPointwiseFiltersTileWithinRows) {
   EXPECT_EQ(f[int(T::DeepMac)], tile_outputs * 480);
   EXPECT_EQ(f[int(T::TailMac)], 0);
   EXPECT_EQ(f[int(T::OddMac)], (45 - tile_outputs) * 480);
-  EXPECT_EQ(f[int(T::Weight)], 5 * 480);               // the input zero point folded per call
+  EXPECT_EQ(f[int(T::Weight)], 5 * 480);  // the input zero point folded per call
   EXPECT_EQ(f[int(T::PixelBlock)], 3 * 2);
   EXPECT_EQ(f[int(T::InputGroup)], 0);
 }
@@ -89,7 +89,7 @@ TEST(KernelFeatures, ReferenceKernelsCountOnlyTapsInsideTheInput) {
   // 7x7 depthwise on a 2x2 map ('same', pad 3): each output sees the 2x2 input only, 4 taps of 49.
   const CostFeatures dw = features_of({OpKind::DepthwiseConv2D, 2, 2, 6, 6, 7, 1, {3, 3, 3, 3}}, 0, 2);
   EXPECT_EQ(dw[int(T::Mac)], 4 * 4 * 6);
-  EXPECT_EQ(dw[int(T::RowVisit)], 4 * 6 * 7);           // the ky loop runs kernel_h times per output
+  EXPECT_EQ(dw[int(T::RowVisit)], 4 * 6 * 7);  // the ky loop runs kernel_h times per output
   // 3x3 conv, stride 1, pad 1 on 4x4: rows 0 and 3 see 2 kernel rows, rows 1, 2 see 3; same for columns.
   const CostFeatures conv = features_of({OpKind::Conv2D, 4, 4, 32, 3, 3, 1, {1, 1, 1, 1}}, 0, 1);
   EXPECT_EQ(conv[int(T::Mac)], 2 * (2 + 3 + 3 + 2) * 32 * 3);

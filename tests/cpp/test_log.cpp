@@ -34,9 +34,9 @@ TEST_F(LogLevel, DebugPrintsThePlannersChoicesAndRefusals) {
 
   const std::string tinyops = plan_and_capture(net, board, "tinyops");
   const std::string on = net.name() + " on stm32f746g-disco: ";
-  EXPECT_NE(tinyops.find("[tinyops.planner] [debug] " + on + "row factor "),
-            std::string::npos) << tinyops;
-  EXPECT_NE(tinyops.find("tinyops plan of " + on + std::to_string(net.ops().size()) + " ops"), std::string::npos) << tinyops;
+  EXPECT_NE(tinyops.find("[tinyops.planner] [debug] " + on + "row factor "), std::string::npos) << tinyops;
+  EXPECT_NE(tinyops.find("tinyops plan of " + on + std::to_string(net.ops().size()) + " ops"), std::string::npos)
+      << tinyops;
   EXPECT_NE(tinyops.find("tinyops:rows"), std::string::npos) << tinyops;
 
   const std::string internal = plan_and_capture(net, board, "internal");

@@ -50,8 +50,10 @@ ArenaLayout greedy_by_definition(const Network& net) {
     const int64_t size = align_to(-minus_bytes, kArenaAlignment);
     auto clashes = [&](int64_t offset) {
       for (int other : placed) {
-        const int64_t begin = layout.offsets[other], end = begin + align_to(net.tensor(other).shape.bytes(), kArenaAlignment);
-        if (life.overlaps(tensor_lifetime(net, net.tensor(other))) && begin < offset + size && offset < end) return true;
+        const int64_t begin = layout.offsets[other],
+                      end = begin + align_to(net.tensor(other).shape.bytes(), kArenaAlignment);
+        if (life.overlaps(tensor_lifetime(net, net.tensor(other))) && begin < offset + size && offset < end)
+          return true;
       }
       return false;
     };

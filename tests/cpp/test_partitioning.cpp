@@ -129,8 +129,9 @@ TEST(RowPartitioning, PropertyEveryOutputRowOnceFromHeldRows) {
           const RowGeometry g = window(in, k, s, p, p_bottom);
           for (int f = 1; f <= 24; ++f) {
             const std::vector<RowPart> parts = partition_rows(g, f);
-            SCOPED_TRACE("in " + std::to_string(in) + " k " + std::to_string(k) + " s " + std::to_string(s) +
-                         " pad " + std::to_string(p) + "/" + std::to_string(p_bottom) + " f " + std::to_string(f) + ": " + show(parts));
+            SCOPED_TRACE("in " + std::to_string(in) + " k " + std::to_string(k) + " s " + std::to_string(s) + " pad " +
+                         std::to_string(p) + "/" + std::to_string(p_bottom) + " f " + std::to_string(f) + ": " +
+                         show(parts));
             ASSERT_FALSE(parts.empty());
             ASSERT_LE(int(parts.size()), f);
             int next = 0;
@@ -273,8 +274,7 @@ TEST(RowPartitioning, ChosenFactorIsTheFirstWhoseExactNeedFits) {
   // The factor search skips factors by a lower bound of their need; what it returns must be exactly the first
   // factor whose exact need (partition_network) fits, with that factor's per-op parts, for budgets at and just
   // under the needs of many factors, on the example networks in turn (one scratch reused across them).
-  const nlohmann::json golden =
-      read_json_file(fixtures::kGolden);
+  const nlohmann::json golden = read_json_file(fixtures::kGolden);
   FactorSearchScratch scratch;
   RowPartitioning chosen;
   int checked = 0, refused = 0;
@@ -283,9 +283,11 @@ TEST(RowPartitioning, ChosenFactorIsTheFirstWhoseExactNeedFits) {
     const Network net = network_from_arch(arch, name);
     std::vector<int64_t> need(kMaxPartitionFactor + 1, 0);
     int64_t least = std::numeric_limits<int64_t>::max();
-    for (int f = 2; f <= kMaxPartitionFactor; ++f) least = std::min(least, need[f] = partition_network(net, f).buffers.total_bytes());
+    for (int f = 2; f <= kMaxPartitionFactor; ++f)
+      least = std::min(least, need[f] = partition_network(net, f).buffers.total_bytes());
     std::vector<int64_t> budgets = {least - 1};
-    for (int f : {2, 3, 4, 5, 7, 9, 12, 16, 20, 25, 30, 40, 60, 100, 223}) budgets.insert(budgets.end(), {need[f], need[f] - 1});
+    for (int f : {2, 3, 4, 5, 7, 9, 12, 16, 20, 25, 30, 40, 60, 100, 223})
+      budgets.insert(budgets.end(), {need[f], need[f] - 1});
     for (int64_t budget : budgets) {
       int expected = 0;
       for (int f = 2; f <= kMaxPartitionFactor && !expected; ++f)

@@ -165,7 +165,8 @@ TEST(OptimalPlanner, ChoicesAreRecordedAndExecutable) {
         next = part.out_channel_end;
         const Region& w = part.at[int(Operand::Weights)];
         EXPECT_EQ(w.memory, plan.sram_memory);
-        EXPECT_EQ(w.bytes, op.weight_bytes / net.tensor(op.output).shape.c * (part.out_channel_end - part.out_channel_begin));
+        EXPECT_EQ(w.bytes,
+                  op.weight_bytes / net.tensor(op.output).shape.c * (part.out_channel_end - part.out_channel_begin));
         if (p > 0) {
           EXPECT_TRUE(part.copy_ahead);
           EXPECT_NE(w.offset, o.parts[p - 1].at[int(Operand::Weights)].offset);  // ping-pong
@@ -253,7 +254,8 @@ TEST(OverlayPlanner, OutputOverlaysAndChannelStreamingByHand) {
   const int out_ping = plan.buffer_index(kOutputPingBuffer), out_pong = plan.buffer_index(kOutputPongBuffer);
   EXPECT_EQ(a.parts[0].at[int(Operand::Output)].offset, plan.buffers[out_ping].region.offset);
   EXPECT_EQ(a.parts[1].at[int(Operand::Output)].offset, plan.buffers[out_pong].region.offset);
-  EXPECT_EQ(a.parts[1].copy_out[0].dst, (Region{plan.tensor_home[1].memory, plan.tensor_home[1].offset + 8 * 16 * 16, 8 * 16 * 16}));
+  EXPECT_EQ(a.parts[1].copy_out[0].dst,
+            (Region{plan.tensor_home[1].memory, plan.tensor_home[1].offset + 8 * 16 * 16, 8 * 16 * 16}));
 
   // b: 8 output channels in 2 slices of 4 x 16 weight bytes; the whole 4 KB input copied once.
   const OpPlan& b = plan.ops[1];

@@ -49,7 +49,8 @@ Plan two_row_parts(const Network& net, const Board& board, bool ahead) {
     p.in_row_begin = p.out_row_begin = 2 * k;
     p.in_row_end = p.out_row_end = 2 * k + 2;
     const int buf = k == 0 ? ping : pong;
-    p.copy_in = {Transfer{Operand::Input, Region{in_home.memory, in_home.offset + 64 * k, 64}, plan.buffers[buf].region, buf}};
+    p.copy_in = {
+        Transfer{Operand::Input, Region{in_home.memory, in_home.offset + 64 * k, 64}, plan.buffers[buf].region, buf}};
     p.copy_ahead = ahead && k == 1;
     p.at[int(Operand::Input)] = plan.buffers[buf].region;
     p.at[int(Operand::Output)] = Region{out_home.memory, out_home.offset + 128 * k, 128};
@@ -175,7 +176,8 @@ TEST(Simulator, InternalNamesTheFlashShortfall) {
   Network net = fixtures::one_conv(2, 2, 256, 256);  // weights 65,536 + bias 1,024 + quant 2,048 B > the 64 KB flash
   Plan plan = make_plan(net, tiny(), "internal");
   EXPECT_FALSE(plan.fits);
-  EXPECT_NE(plan.why.find("weights need 68,608 B > 65,536 B of internal flash (flash, short by 3,072 B)"), std::string::npos)
+  EXPECT_NE(plan.why.find("weights need 68,608 B > 65,536 B of internal flash (flash, short by 3,072 B)"),
+            std::string::npos)
       << plan.why;
 }
 

@@ -1,8 +1,8 @@
 // The plans and the simulator's figures on the built-in example networks (MobileNetV2/V3, MNASNet at several
 // widths and resolutions) x every strategy x four boards, against what data/simulator_golden.json recorded
-// (each plan's JSON by hash, the figures exactly), and the fast Simulator against the ReferenceSimulator op by op. Exact equality: an optimization of the
-// simulator or a planner must not move any figure. When a change is meant to move them, regenerate the file
-// with tests/cpp/data/make_simulator_golden.py and say why in the commit.
+// (each plan's JSON by hash, the figures exactly), and the fast Simulator against the ReferenceSimulator op by op.
+// Exact equality: an optimization of the simulator or a planner must not move any figure. When a change is meant to
+// move them, regenerate the file with tests/cpp/data/make_simulator_golden.py and say why in the commit.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -55,11 +55,13 @@ void expect_golden(const nlohmann::json& c, const SimResult& r) {
   expect_column(c.at("parts"), column<int64_t>(r, [](const OpStats& s) { return int64_t(s.parts); }), "parts");
   expect_column(c.at("start"), column<double>(r, [](const OpStats& s) { return s.start; }), "start");
   expect_column(c.at("end"), column<double>(r, [](const OpStats& s) { return s.end; }), "end");
-  expect_column(c.at("compute_cycles"), column<double>(r, [](const OpStats& s) { return s.compute_cycles; }), "compute");
+  expect_column(c.at("compute_cycles"), column<double>(r, [](const OpStats& s) { return s.compute_cycles; }),
+                "compute");
   expect_column(c.at("stall_cycles"), column<double>(r, [](const OpStats& s) { return s.stall_cycles; }), "stall");
   expect_column(c.at("exposed_dma_cycles"), column<double>(r, [](const OpStats& s) { return s.exposed_dma_cycles; }),
                 "exposed_dma");
-  expect_column(c.at("overhead_cycles"), column<double>(r, [](const OpStats& s) { return s.overhead_cycles; }), "overhead");
+  expect_column(c.at("overhead_cycles"), column<double>(r, [](const OpStats& s) { return s.overhead_cycles; }),
+                "overhead");
   expect_column(c.at("dma_cycles"), column<double>(r, [](const OpStats& s) { return s.dma_cycles; }), "dma_cycles");
   expect_column(c.at("dma_bytes"), column<int64_t>(r, [](const OpStats& s) { return s.dma_bytes; }), "dma_bytes");
   expect_column(c.at("external_bytes"), column<int64_t>(r, [](const OpStats& s) { return s.external_bytes; }),

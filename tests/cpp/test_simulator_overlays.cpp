@@ -35,7 +35,8 @@ Plan two_parts(const Network& net, const Board& board, bool filter, bool overlay
     p.in_row_begin = p.out_row_begin = 2 * k;
     p.in_row_end = p.out_row_end = 2 * k + 2;
     const int buf = k == 0 ? ping : pong;
-    p.copy_in = {Transfer{Operand::Input, Region{in_home.memory, in_home.offset + 64 * k, 64}, plan.buffers[buf].region, buf}};
+    p.copy_in = {
+        Transfer{Operand::Input, Region{in_home.memory, in_home.offset + 64 * k, 64}, plan.buffers[buf].region, buf}};
     p.copy_ahead = k == 1;
     p.at[int(Operand::Input)] = plan.buffers[buf].region;
     if (filter) {

@@ -24,7 +24,7 @@ namespace {
 
 json conv_layer(int in, int out, int k, int stride, const char* act) {
   return {{"name", "ConvLayer"}, {"kernel_size", k}, {"stride", stride}, {"in_channels", in},
-          {"out_channels", out}, {"use_bn", true}, {"act_func", act}};
+          {"out_channels", out}, {"use_bn", true},   {"act_func", act}};
 }
 
 // One MBConv block: kernel, expanded channels, out channels, SE, activation, stride (the MobileNetV3 table).
@@ -39,33 +39,50 @@ json mbv3_arch(const std::vector<BlockSpec>& specs, int resolution, int first, i
   json blocks = json::array();
   int in = first;
   for (const BlockSpec& b : specs) {
-    json conv = {{"name", "MBInvertedConvLayer"}, {"in_channels", in}, {"out_channels", b.out},
-                 {"kernel_size", b.k}, {"stride", b.stride}, {"expand_ratio", double(b.mid) / in},
-                 {"mid_channels", nullptr}, {"act_func", b.act}, {"use_se", b.se}};
+    json conv = {{"name", "MBInvertedConvLayer"},
+                 {"in_channels", in},
+                 {"out_channels", b.out},
+                 {"kernel_size", b.k},
+                 {"stride", b.stride},
+                 {"expand_ratio", double(b.mid) / in},
+                 {"mid_channels", nullptr},
+                 {"act_func", b.act},
+                 {"use_se", b.se}};
     if (b.mid != in) conv["mid_channels"] = b.mid;  // none: no expansion conv (the first block)
     json shortcut = nullptr;
-    if (b.stride == 1 && in == b.out)
-      shortcut = {{"name", "IdentityLayer"}, {"in_channels", in}, {"out_channels", in}};
+    if (b.stride == 1 && in == b.out) shortcut = {{"name", "IdentityLayer"}, {"in_channels", in}, {"out_channels", in}};
     blocks.push_back({{"name", "MobileInvertedResidualBlock"}, {"mobile_inverted_conv", conv}, {"shortcut", shortcut}});
     in = b.out;
   }
   json final_layer = conv_layer(mix, final_conv, 1, 1, "h_swish");
   final_layer["use_bn"] = false;
   final_layer["bias"] = true;
-  return {{"name", "ProxylessNASNets"}, {"first_conv", conv_layer(3, first, 3, 2, "h_swish")}, {"blocks", blocks},
-          {"feature_mix_layer", conv_layer(in, mix, 1, 1, "h_swish")}, {"final_conv", final_layer},
-          {"classifier", {{"name", "LinearLayer"}, {"in_features", final_conv}, {"out_features", 1000}, {"bias", true}}},
-          {"resolution", resolution}};
+  return {
+      {"name", "ProxylessNASNets"},
+      {"first_conv", conv_layer(3, first, 3, 2, "h_swish")},
+      {"blocks", blocks},
+      {"feature_mix_layer", conv_layer(in, mix, 1, 1, "h_swish")},
+      {"final_conv", final_layer},
+      {"classifier", {{"name", "LinearLayer"}, {"in_features", final_conv}, {"out_features", 1000}, {"bias", true}}},
+      {"resolution", resolution}};
 }
 
 // MobileNetV3-Large (Howard et al. 2019, table 1).
 json mbv3_large(int resolution) {
-  return mbv3_arch({{3, 16, 16, false, "relu", 1},    {3, 64, 24, false, "relu", 2},   {3, 72, 24, false, "relu", 1},
-                    {5, 72, 40, true, "relu", 2},     {5, 120, 40, true, "relu", 1},   {5, 120, 40, true, "relu", 1},
-                    {3, 240, 80, false, "h_swish", 2}, {3, 200, 80, false, "h_swish", 1},
-                    {3, 184, 80, false, "h_swish", 1}, {3, 184, 80, false, "h_swish", 1},
-                    {3, 480, 112, true, "h_swish", 1}, {3, 672, 112, true, "h_swish", 1},
-                    {5, 672, 160, true, "h_swish", 2}, {5, 960, 160, true, "h_swish", 1},
+  return mbv3_arch({{3, 16, 16, false, "relu", 1},
+                    {3, 64, 24, false, "relu", 2},
+                    {3, 72, 24, false, "relu", 1},
+                    {5, 72, 40, true, "relu", 2},
+                    {5, 120, 40, true, "relu", 1},
+                    {5, 120, 40, true, "relu", 1},
+                    {3, 240, 80, false, "h_swish", 2},
+                    {3, 200, 80, false, "h_swish", 1},
+                    {3, 184, 80, false, "h_swish", 1},
+                    {3, 184, 80, false, "h_swish", 1},
+                    {3, 480, 112, true, "h_swish", 1},
+                    {3, 672, 112, true, "h_swish", 1},
+                    {5, 672, 160, true, "h_swish", 2},
+                    {5, 960, 160, true, "h_swish", 1},
                     {5, 960, 160, true, "h_swish", 1}},
                    resolution, 16, 960, 1280);
 }
@@ -77,9 +94,9 @@ TEST(SqueezeExcite, BlockAddsPoolReduceExpandAndBroadcastMul) {
   std::vector<std::string> kinds;
   for (const Op& op : net.ops()) kinds.push_back(to_string(op.kind));
   // first conv, expand, depthwise, [pool, reduce, expand, mul], project, mix, pool, final conv, classifier
-  EXPECT_EQ(kinds, (std::vector<std::string>{"conv2d", "conv2d", "depthwise_conv2d", "global_average_pool", "conv2d",
-                                             "conv2d", "mul", "conv2d", "conv2d", "global_average_pool", "conv2d",
-                                             "fully_connected"}));
+  EXPECT_EQ(kinds,
+            (std::vector<std::string>{"conv2d", "conv2d", "depthwise_conv2d", "global_average_pool", "conv2d", "conv2d",
+                                      "mul", "conv2d", "conv2d", "global_average_pool", "conv2d", "fully_connected"}));
   const Op& reduce = net.op(4);
   const Op& expand = net.op(5);
   const Op& mul = net.op(6);
@@ -92,8 +109,7 @@ TEST(SqueezeExcite, BlockAddsPoolReduceExpandAndBroadcastMul) {
   EXPECT_EQ(net.op(7).inputs.front(), mul.output);  // the projection reads the excited features
 
   // Parameters as PyTorch counts them: the two SE convs carry biases and no batch norm.
-  const Network plain =
-      network_from_arch(mbv3_arch({{5, 72, 40, false, "relu", 2}}, 32, 24, 64, 128), "plain.json");
+  const Network plain = network_from_arch(mbv3_arch({{5, 72, 40, false, "relu", 2}}, 32, 24, 64, 128), "plain.json");
   EXPECT_EQ(net.param_count() - plain.param_count(), 72 * 24 + 24 + 24 * 72 + 72);
   EXPECT_EQ(net.total_macs() - plain.total_macs(), 72 * 24 + 24 * 72);
 }

@@ -65,8 +65,8 @@ void expect_scores_equal_planned_ones(const std::vector<Network>& nets, const Bo
 
 TEST(TinyopsScorer, ScoresEqualPlannedAndSimulatedOnesOnEveryBoard) {
   const std::vector<Network> nets = networks();
-  for (const std::string& board : {"stm32f746g-disco", "stm32f769i-disco", "stm32f469i-disco", "stm32h747i-disco",
-                                   "qemu-mps2-an500"}) {
+  for (const std::string& board :
+       {"stm32f746g-disco", "stm32f769i-disco", "stm32f469i-disco", "stm32h747i-disco", "qemu-mps2-an500"}) {
     expect_scores_equal_planned_ones(nets, load_board(board, kCatalog), 2);  // round 2: every op compiled before
   }
 }
@@ -107,8 +107,10 @@ TEST(TinyopsScorer, BatchScoresEqualPlannedAndSimulatedOnes) {
     SCOPED_TRACE(nets[size_t(s.arch)].name());
     const Plan plan = make_plan(nets[size_t(s.arch)], board, "tinyops");
     ASSERT_EQ(s.fits, plan.fits);
-    if (s.fits) EXPECT_EQ(s.total_cycles, sim.run(nets[size_t(s.arch)], plan, false).total_cycles);
-    else EXPECT_TRUE(std::isnan(s.latency_ms));
+    if (s.fits)
+      EXPECT_EQ(s.total_cycles, sim.run(nets[size_t(s.arch)], plan, false).total_cycles);
+    else
+      EXPECT_TRUE(std::isnan(s.latency_ms));
   }
 }
 

@@ -33,7 +33,8 @@ void schedule(const Plan& plan, std::vector<Scheduled>& out, std::vector<std::ve
   std::vector<Ref> parts;
   for (size_t k = 0; k < plan.ops.size(); ++k)
     for (const PlanPart& p : plan.ops[k].parts) parts.push_back({uint16_t(k), &p});
-  auto add = [&](uint32_t g, uint32_t issue_part, fb::IssuePoint issue, const std::vector<Copy>& list, fb::CopyList code) {
+  auto add = [&](uint32_t g, uint32_t issue_part, fb::IssuePoint issue, const std::vector<Copy>& list,
+                 fb::CopyList code) {
     for (const Copy& c : list) out.push_back({c, code, issue, parts[g].op, g, issue_part, {}});
   };
   for (uint32_t g = 0; g < parts.size(); ++g) {
@@ -47,7 +48,8 @@ void schedule(const Plan& plan, std::vector<Scheduled>& out, std::vector<std::ve
   std::vector<uint32_t> pending;  // output copies not yet waited for
   auto take = [&pending](auto&& match) {
     std::vector<uint32_t> hit;
-    for (uint32_t j : pending) if (match(j)) hit.push_back(j);
+    for (uint32_t j : pending)
+      if (match(j)) hit.push_back(j);
     pending.erase(std::remove_if(pending.begin(), pending.end(), match), pending.end());
     return hit;
   };
@@ -55,7 +57,8 @@ void schedule(const Plan& plan, std::vector<Scheduled>& out, std::vector<std::ve
     for (uint32_t i = 0; i < out.size(); ++i) {
       Scheduled& t = out[i];
       if (t.issue_part != g || t.issue != point || t.list == fb::CopyList::CopyOut) continue;
-      t.waits = take([&](uint32_t j) { return overlaps(out[j].copy.src, t.copy.dst) || overlaps(out[j].copy.dst, t.copy.src); });
+      t.waits = take(
+          [&](uint32_t j) { return overlaps(out[j].copy.src, t.copy.dst) || overlaps(out[j].copy.dst, t.copy.src); });
     }
   };
   part_waits.assign(parts.size(), {});
@@ -67,7 +70,8 @@ void schedule(const Plan& plan, std::vector<Scheduled>& out, std::vector<std::ve
       if (out[i].part == g && out[i].list != fb::CopyList::CopyOut) w.push_back(i);
     const fb::Region& at_out = parts[g].part->at[size_t(Operand::Output)];
     auto feeds = take([&](uint32_t j) {
-      for (uint16_t x : op.inputs) if (overlaps(out[j].copy.dst, plan.tensors[x].home)) return true;
+      for (uint16_t x : op.inputs)
+        if (overlaps(out[j].copy.dst, plan.tensors[x].home)) return true;
       return !parts[g].part->copy_out.empty() && overlaps(out[j].copy.src, at_out);
     });
     w.insert(w.end(), feeds.begin(), feeds.end());
@@ -101,7 +105,8 @@ std::vector<uint8_t> build(const Plan& plan) {
     buffers.push_back(fb::CreateBuffer(b, b.CreateString(buf.name), buf.kind, &buf.region));
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   for (const PlanTensor& t : plan.tensors)
-    tensors.push_back(fb::CreateTensor(b, uint16_t(t.h), uint16_t(t.w), uint16_t(t.c), &t.home, t.zero_point, 1 << 30, 0));
+    tensors.push_back(
+        fb::CreateTensor(b, uint16_t(t.h), uint16_t(t.w), uint16_t(t.c), &t.home, t.zero_point, 1 << 30, 0));
   std::vector<fb::Transfer> fb_transfers;
   std::vector<uint32_t> waits;
   for (const Scheduled& t : transfers) {
@@ -126,7 +131,8 @@ std::vector<uint8_t> build(const Plan& plan) {
     const auto inputs = b.CreateVector(op.inputs);
     const auto add_params = op.add_params.empty() ? 0 : b.CreateVector(op.add_params);
     const auto parts_vec = b.CreateVector(parts);
-    const bool windowed = op.kind == OpKind::Conv2d || op.kind == OpKind::DepthwiseConv2d || op.kind == OpKind::AveragePool2d;
+    const bool windowed =
+        op.kind == OpKind::Conv2d || op.kind == OpKind::DepthwiseConv2d || op.kind == OpKind::AveragePool2d;
     fb::OpBuilder o(b);
     o.add_kind(op.kind);
     o.add_partitioning(op.partitioning);
@@ -150,11 +156,10 @@ std::vector<uint8_t> build(const Plan& plan) {
     ops.push_back(o.Finish());
   }
   const auto model = fb::CreateModel(
-      b, b.CreateString("test"), b.CreateString("test"), b.CreateString("test"),
-      uint8_t(plan.streams > 1 ? 2 : 1), b.CreateVector(memories), kSram,
-      b.CreateVectorOfStructs(segments), plan.external_bytes, plan.internal_bytes, b.CreateVector(buffers),
-      b.CreateVector(tensors), b.CreateVector(ops), b.CreateVectorOfStructs(fb_transfers), b.CreateVector(waits),
-      plan.input, plan.output, constants, 0.0f);
+      b, b.CreateString("test"), b.CreateString("test"), b.CreateString("test"), uint8_t(plan.streams > 1 ? 2 : 1),
+      b.CreateVector(memories), kSram, b.CreateVectorOfStructs(segments), plan.external_bytes, plan.internal_bytes,
+      b.CreateVector(buffers), b.CreateVector(tensors), b.CreateVector(ops), b.CreateVectorOfStructs(fb_transfers),
+      b.CreateVector(waits), plan.input, plan.output, constants, 0.0f);
   fb::FinishModelBuffer(b, model);
   std::vector<uint8_t> blob(sizeof(BlobHeader) + b.GetSize());
   BlobHeader h{kBlobMagic, kBlobVersion, sizeof(BlobHeader), uint32_t(blob.size()), 0};
@@ -183,8 +188,8 @@ struct Net {
   std::mt19937 rng;
   bool partitioned = false;
   int parts = 1;
-  int parity = 0;           // the input buffer the next part uses
-  int out_parity = 0;       // the output buffer the next overlaid part writes
+  int parity = 0;      // the input buffer the next part uses
+  int out_parity = 0;  // the output buffer the next overlaid part writes
   bool previous_overlay = false;
   int previous_output = -1;
   int16_t in_buf[2] = {-1, -1}, in2_buf[2] = {-1, -1}, filter_buf[2] = {-1, -1}, out_buf[2] = {-1, -1};
@@ -207,7 +212,8 @@ struct Net {
   fb::Region constant(const void* data, size_t bytes) {
     while (plan.constants.size() % 16) plan.constants.push_back(0);
     const uint32_t at = uint32_t(plan.constants.size());
-    plan.constants.insert(plan.constants.end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+    plan.constants.insert(plan.constants.end(), static_cast<const uint8_t*>(data),
+                          static_cast<const uint8_t*>(data) + bytes);
     return region(kExternal, plan.constants_base + at, uint32_t(bytes));
   }
   void channel_data(PlanOp& op, uint32_t weights, int channels) {
@@ -228,10 +234,13 @@ struct Net {
   // or read in place.
   void params(PlanOp& op, PlanPart& first, bool weights) {
     if (op.weights.memory() < 0) return;
-    if (weights) first.copy_when_due.push_back({Operand::Weights, op.weights, in(filter_buf[0], op.weights.bytes()), filter_buf[0]});
+    if (weights)
+      first.copy_when_due.push_back(
+          {Operand::Weights, op.weights, in(filter_buf[0], op.weights.bytes()), filter_buf[0]});
     first.copy_when_due.push_back({Operand::Bias, op.bias, in(bias_buf, op.bias.bytes()), bias_buf});
     const uint32_t half = op.quant.bytes() / 2;
-    first.copy_when_due.push_back({Operand::Quant, region(kExternal, op.quant.offset(), half), in(quant_buf, half), quant_buf});
+    first.copy_when_due.push_back(
+        {Operand::Quant, region(kExternal, op.quant.offset(), half), in(quant_buf, half), quant_buf});
     first.copy_when_due.push_back({Operand::Quant, region(kExternal, op.quant.offset() + half, half),
                                    region(kSram, in(quant_buf, 0).offset() + half, half), quant_buf});
     for (PlanPart& p : op.parts) {
@@ -253,7 +262,8 @@ struct Net {
     p.at[size_t(Operand::Input)] = i.home;
     if (op.inputs.size() > 1) p.at[size_t(Operand::Input2)] = plan.tensors[op.inputs[1]].home;
     p.at[size_t(Operand::Output)] = o.home;
-    p.at[size_t(Operand::Weights)] = op.weights, p.at[size_t(Operand::Bias)] = op.bias, p.at[size_t(Operand::Quant)] = op.quant;
+    p.at[size_t(Operand::Weights)] = op.weights, p.at[size_t(Operand::Bias)] = op.bias,
+    p.at[size_t(Operand::Quant)] = op.quant;
     op.parts = {p};
     previous_overlay = false;
   }
@@ -316,9 +326,11 @@ struct Net {
       part.at[size_t(Operand::Input)] = input;
       if (op.parts.empty()) part.copy_in.push_back({Operand::Input, i.home, input, in_buf[parity]});
       const int16_t filters = filter_buf[op.parts.size() % 2];
-      const fb::Region src = region(kExternal, op.weights.offset() + per_channel * uint32_t(c0), per_channel * uint32_t(c1 - c0));
+      const fb::Region src =
+          region(kExternal, op.weights.offset() + per_channel * uint32_t(c0), per_channel * uint32_t(c1 - c0));
       part.at[size_t(Operand::Weights)] = in(filters, src.bytes());
-      (op.parts.empty() ? part.copy_when_due : part.copy_in).push_back({Operand::Weights, src, part.at[size_t(Operand::Weights)], filters});
+      (op.parts.empty() ? part.copy_when_due : part.copy_in)
+          .push_back({Operand::Weights, src, part.at[size_t(Operand::Weights)], filters});
       part.at[size_t(Operand::Output)] = o.home;
       part.copy_ahead = !op.parts.empty() || first_ahead;
       op.parts.push_back(part);
@@ -329,9 +341,12 @@ struct Net {
   }
 
   void add(PlanOp op, bool channels = false, bool output_overlay = false) {
-    if (!partitioned) whole(op);
-    else if (channels) by_channels(op);
-    else by_rows(op, output_overlay);
+    if (!partitioned)
+      whole(op);
+    else if (channels)
+      by_channels(op);
+    else
+      by_rows(op, output_overlay);
     previous_output = op.output;
     plan.ops.push_back(op);
   }
@@ -359,14 +374,14 @@ Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
   Net n;
   n.rng.seed(seed), n.partitioned = partitioned, n.parts = parts;
   const uint16_t x = n.tensor(16, 16, 3);
-  const uint16_t c1 = n.tensor(8, 8, 8);   // conv 3x3 / 2, SAME: pads 0 top, 1 bottom
-  const uint16_t q1 = n.tensor(8, 8, 8);   // conv 1x1 on c1 (a branch, so that the next op can prefetch)
-  const uint16_t d1 = n.tensor(8, 8, 8);   // depthwise 3x3 / 1, pads 1 (output overlay when partitioned)
-  const uint16_t p1 = n.tensor(8, 8, 8);   // conv 1x1
-  const uint16_t a1 = n.tensor(8, 8, 8);   // add(q1, p1)
-  const uint16_t pd = n.tensor(10, 10, 8); // pad 1 all round
-  const uint16_t ap = n.tensor(5, 5, 8);   // average pool 2x2 / 2
-  const uint16_t fc = n.tensor(1, 1, 10);  // fully connected
+  const uint16_t c1 = n.tensor(8, 8, 8);    // conv 3x3 / 2, SAME: pads 0 top, 1 bottom
+  const uint16_t q1 = n.tensor(8, 8, 8);    // conv 1x1 on c1 (a branch, so that the next op can prefetch)
+  const uint16_t d1 = n.tensor(8, 8, 8);    // depthwise 3x3 / 1, pads 1 (output overlay when partitioned)
+  const uint16_t p1 = n.tensor(8, 8, 8);    // conv 1x1
+  const uint16_t a1 = n.tensor(8, 8, 8);    // add(q1, p1)
+  const uint16_t pd = n.tensor(10, 10, 8);  // pad 1 all round
+  const uint16_t ap = n.tensor(5, 5, 8);    // average pool 2x2 / 2
+  const uint16_t fc = n.tensor(1, 1, 10);   // fully connected
   Plan& plan = n.plan;
   // The reshape's output aliases its input (as the compiler maps it).
   plan.tensors.push_back({1, 1, 200, plan.tensors[ap].home, 0});

@@ -65,7 +65,8 @@ using Kernel = void (*)(const WindowGeometry&, const InputRows&, const ChannelDa
 std::vector<int8_t> run_whole(Kernel kernel, const Case& c) {
   std::vector<int8_t> out(static_cast<size_t>(c.ho * c.wo * c.cout), 0x55);
   kernel(geometry_of(c), test::whole_input(c.input, c.h, c.w, c.cin, c.in_zp),
-         {c.weights.data(), c.bias.data(), c.mult.data(), c.shift.data()}, test::whole_output(out, c.ho, c.wo, c.cout, c.out_zp));
+         {c.weights.data(), c.bias.data(), c.mult.data(), c.shift.data()},
+         test::whole_output(out, c.ho, c.wo, c.cout, c.out_zp));
   return out;
 }
 
@@ -86,10 +87,11 @@ std::vector<int8_t> run_in_parts(Kernel kernel, const Case& c, int row_parts, in
     for (int cp = 0; cp < channel_parts; ++cp) {
       const int c0 = c.cout * cp / channel_parts, c1 = c.cout * (cp + 1) / channel_parts;
       if (c0 == c1) continue;
-      std::vector<int8_t> w = depthwise ? c.weights
-                                        : std::vector<int8_t>(c.weights.begin() + c0 * filter, c.weights.begin() + c1 * filter);
+      std::vector<int8_t> w =
+          depthwise ? c.weights : std::vector<int8_t>(c.weights.begin() + c0 * filter, c.weights.begin() + c1 * filter);
       const int off = depthwise ? 0 : c0;
-      const OutputRegion region{out.data() + static_cast<long>(r0 * c.wo * c.cout), c.ho, c.wo, c.cout, r0, r1, c0, c1, c.out_zp};
+      const OutputRegion region{
+          out.data() + static_cast<long>(r0 * c.wo * c.cout), c.ho, c.wo, c.cout, r0, r1, c0, c1, c.out_zp};
       kernel(g, in, {w.data(), c.bias.data() + off, c.mult.data() + off, c.shift.data() + off}, region);
     }
   }
@@ -99,7 +101,8 @@ std::vector<int8_t> run_in_parts(Kernel kernel, const Case& c, int row_parts, in
 TEST(Conv2dDsp, PointwiseMatchesReference) {
   std::mt19937 rng(11);
   for (int i = 0; i < 300; ++i) {
-    const int cin = std::uniform_int_distribution<int>(1, 70)(rng), cout = std::uniform_int_distribution<int>(1, 21)(rng);
+    const int cin = std::uniform_int_distribution<int>(1, 70)(rng),
+              cout = std::uniform_int_distribution<int>(1, 21)(rng);
     const int stride = 1 + i % 2;
     Case c = random_case(rng, 1, 1, stride, cin, cout, false);
     vary_requantization(c, i, rng);
@@ -179,7 +182,8 @@ TEST(DepthwiseConv2dDsp, MatchesReferenceOnModelShapes) {
       c.input = test::random_bytes(rng, static_cast<size_t>(c.h * c.w * c.cin));
       const auto expected = run_whole(depthwise_conv2d_reference, c);
       ASSERT_EQ(run_whole(depthwise_conv2d_dsp, c), expected) << "k " << k << " stride " << stride;
-      ASSERT_EQ(run_in_parts(depthwise_conv2d_dsp, c, 3, 1, true), expected) << "parts, k " << k << " stride " << stride;
+      ASSERT_EQ(run_in_parts(depthwise_conv2d_dsp, c, 3, 1, true), expected)
+          << "parts, k " << k << " stride " << stride;
     }
   }
 }
@@ -196,7 +200,8 @@ TEST(AddDsp, MatchesReference) {
     const auto a = test::random_bytes(rng, static_cast<size_t>(h * w * c));
     const auto b = test::random_bytes(rng, static_cast<size_t>(h * w * c));
     AddParams p{mult(rng), input_shift(rng), mult(rng), input_shift(rng), mult(rng), output_shift(rng), -128, 127};
-    if (i % 7 == 0) p.input1_multiplier = 1 << 30, p.input1_shift = 0, p.input2_shift = -1, p.output_shift = -19;  // r064's
+    if (i % 7 == 0)
+      p.input1_multiplier = 1 << 30, p.input1_shift = 0, p.input2_shift = -1, p.output_shift = -19;  // r064's
     if (i % 3 == 1) p.act_min = std::uniform_int_distribution<int>(-128, -20)(rng), p.act_max = 127 + p.act_min / 4;
     const int32_t zp1 = zp(rng), zp2 = zp(rng), zp_out = zp(rng);
     std::vector<int8_t> expected(a.size(), 0x55), actual(a.size(), 0x55);
@@ -228,7 +233,8 @@ TEST(Dispatch, FallsBackToReferenceOutsideTheOptimizedShapes) {
   EXPECT_FALSE(depthwise_conv2d_dsp_applies(geometry_of(odd), test::whole_input(odd.input, odd.h, odd.w, odd.cin, 0)));
   EXPECT_EQ(run_whole(depthwise_conv2d, odd), run_whole(depthwise_conv2d_reference, odd));
   const Case even_kernel = random_case(rng, 4, 4, 1, 8, 8, true);  // only 3x3, 5x5 and 7x7 have a DSP kernel
-  EXPECT_FALSE(depthwise_conv2d_dsp_applies(geometry_of(even_kernel), test::whole_input(even_kernel.input, 4, 4, 8, 0)));
+  EXPECT_FALSE(
+      depthwise_conv2d_dsp_applies(geometry_of(even_kernel), test::whole_input(even_kernel.input, 4, 4, 8, 0)));
   EXPECT_EQ(run_whole(depthwise_conv2d, even_kernel), run_whole(depthwise_conv2d_reference, even_kernel));
   WindowGeometry dilated = geometry_of(even_kernel);
   dilated.kernel_h = dilated.kernel_w = 3, dilated.dilation_h = 2;
@@ -237,8 +243,8 @@ TEST(Dispatch, FallsBackToReferenceOutsideTheOptimizedShapes) {
 
 TEST(DspIntrinsics, PortableDefinitionsFollowTheInstructionSemantics) {
   const uint32_t x = dsp::pack4(-1, 2, -3, 127);
-  EXPECT_EQ(dsp::sxtb16(x), 0xFFFDFFFFu);        // (-1, -3)
-  EXPECT_EQ(dsp::sxtb16_ror8(x), 0x007F0002u);   // (2, 127)
+  EXPECT_EQ(dsp::sxtb16(x), 0xFFFDFFFFu);       // (-1, -3)
+  EXPECT_EQ(dsp::sxtb16_ror8(x), 0x007F0002u);  // (2, 127)
   EXPECT_EQ(dsp::smlad(0x00030002u, 0xFFFF0004u, 10), 10 + 8 - 3);
   EXPECT_EQ(dsp::smlabb(0x00030002u, 0xFFFF0004u, 0), 8);
   EXPECT_EQ(dsp::smlatt(0x00030002u, 0xFFFF0004u, 0), -3);

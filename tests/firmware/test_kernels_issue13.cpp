@@ -50,8 +50,9 @@ TEST(Issue13Kernels, MulBroadcastGateMatchesTheReferenceWholeAndByRows) {
   expect_varied(out, 60);
   std::vector<int8_t> parts(out.size());
   for (const auto& [begin, end] : {std::pair{0, 2}, {2, 3}, {3, 5}})  // rows of a part; the gate whole each time
-    mul_reference(mul_params(v::mul_broadcast_params), input(v::mul_broadcast_in0, v::mul_broadcast_shapes, 0, begin, end),
-                  input(v::mul_broadcast_in1, v::mul_broadcast_shapes, 1), output(parts, v::mul_broadcast_shapes, 2, begin, end));
+    mul_reference(
+        mul_params(v::mul_broadcast_params), input(v::mul_broadcast_in0, v::mul_broadcast_shapes, 0, begin, end),
+        input(v::mul_broadcast_in1, v::mul_broadcast_shapes, 1), output(parts, v::mul_broadcast_shapes, 2, begin, end));
   EXPECT_EQ(parts, out);
 }
 
@@ -66,7 +67,8 @@ TEST(Issue13Kernels, MulOfEqualShapesWithReLU6MatchesTheReference) {
 TEST(Issue13Kernels, MeanMatchesTheReference) {
   std::vector<int8_t> out(std::size(v::mean_requantized_out));
   mean_reference(v::mean_requantized_params[0], v::mean_requantized_params[1],
-                 input(v::mean_requantized_in0, v::mean_requantized_shapes, 0), output(out, v::mean_requantized_shapes, 1));
+                 input(v::mean_requantized_in0, v::mean_requantized_shapes, 0),
+                 output(out, v::mean_requantized_shapes, 1));
   EXPECT_EQ(out, expected(v::mean_requantized_out));
   std::vector<int8_t> same(std::size(v::mean_same_quantization_out));
   mean_reference(v::mean_same_quantization_params[0], v::mean_same_quantization_params[1],
@@ -78,7 +80,8 @@ TEST(Issue13Kernels, MeanMatchesTheReference) {
 TEST(Issue13Kernels, MaxPoolMatchesTheReferenceWholeAndByRows) {
   const WindowGeometry g{3, 3, 2, 2, 1, 1, 1, 1, 1, v::max_pool_same_params[0], v::max_pool_same_params[1]};
   std::vector<int8_t> out(std::size(v::max_pool_same_out));
-  max_pool2d_reference(g, input(v::max_pool_same_in0, v::max_pool_same_shapes, 0), output(out, v::max_pool_same_shapes, 1));
+  max_pool2d_reference(g, input(v::max_pool_same_in0, v::max_pool_same_shapes, 0),
+                       output(out, v::max_pool_same_shapes, 1));
   EXPECT_EQ(out, expected(v::max_pool_same_out));
   expect_varied(out, 30);
   // Output rows [0, 2) need input rows [0, 4) (row -1 is padding); rows [2, 5) need [3, 9).
@@ -127,7 +130,8 @@ TEST(Issue13Kernels, SoftmaxMatchesTheReference) {
 
 TEST(Issue13Kernels, StandaloneHardSwishMatchesTheReference) {
   const int32_t* p = v::hard_swish_params;
-  const HardSwishParams params{v::hard_swish_shapes[3], v::hard_swish_shapes[7], int16_t(p[0]), int16_t(p[2]), p[1], p[3]};
+  const HardSwishParams params{
+      v::hard_swish_shapes[3], v::hard_swish_shapes[7], int16_t(p[0]), int16_t(p[2]), p[1], p[3]};
   std::vector<int8_t> out(256);
   hard_swish_reference(params, v::hard_swish_in0, out.data(), 256);
   EXPECT_EQ(out, expected(v::hard_swish_out));

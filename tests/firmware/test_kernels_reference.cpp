@@ -44,8 +44,7 @@ TEST(DepthwiseConv2dReference, DepthMultiplierHandComputed) {
   const std::vector<int32_t> bias{0, 1}, mult{kHalf, kHalf}, shift{0, 0};
   std::vector<int8_t> out(2);
   depthwise_conv2d_reference(geometry(1, 2, 1, 1, 0, 0, 2), whole_input(input, 1, 2, 1, 0),
-                             {weights.data(), bias.data(), mult.data(), shift.data()},
-                             whole_output(out, 1, 1, 2, 0));
+                             {weights.data(), bias.data(), mult.data(), shift.data()}, whole_output(out, 1, 1, 2, 0));
   EXPECT_EQ(out, (std::vector<int8_t>{-1, 6}));  // -2*0.5 = -1; 11*0.5 -> 6
 }
 
@@ -129,8 +128,9 @@ TEST(HardSwishLut, EqualsTheReferenceForEveryValue) {
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> zp(-128, 127), q15(1, 32767), reluish_exp(-12, 12), out_exp(-12, 0);
   for (int round = 0; round < 50; ++round) {
-    const HardSwishParams p{zp(rng), zp(rng), static_cast<int16_t>(q15(rng)), static_cast<int16_t>(q15(rng)),
-                            reluish_exp(rng), out_exp(rng)};
+    const HardSwishParams p{
+        zp(rng),          zp(rng),     static_cast<int16_t>(q15(rng)), static_cast<int16_t>(q15(rng)),
+        reluish_exp(rng), out_exp(rng)};
     std::vector<int8_t> a(256), b(256);
     for (int v = 0; v < 256; ++v) a[v] = b[v] = static_cast<int8_t>(v - 128);
     int8_t table[256];

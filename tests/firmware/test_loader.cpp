@@ -57,8 +57,8 @@ class LoaderTest : public ::testing::Test {
 };
 
 TEST_F(LoaderTest, AcceptsTheValidBlob) {
-  ASSERT_EQ(load(blob_), Status::kOk) << to_string(error_.status) << " " << error_.table << "[" << error_.index
-                                      << "]." << error_.field;
+  ASSERT_EQ(load(blob_), Status::kOk) << to_string(error_.status) << " " << error_.table << "[" << error_.index << "]."
+                                      << error_.field;
   EXPECT_TRUE(model_.loaded());
   EXPECT_EQ(model_.op_count(), plan_.ops.size());
 }
@@ -114,19 +114,25 @@ TEST_F(LoaderTest, RejectsACorruptFlatBufferThroughTheVerifier) {
 }
 
 TEST_F(LoaderTest, RejectsArenasSmallerThanThePlan) {
-  EXPECT_EQ(load(blob_, uint32_t(blob_.size()), plan_.external_bytes - 1, plan_.internal_bytes), Status::kArenaTooSmall);
+  EXPECT_EQ(load(blob_, uint32_t(blob_.size()), plan_.external_bytes - 1, plan_.internal_bytes),
+            Status::kArenaTooSmall);
   expect_error(Status::kArenaTooSmall, "model", "external_arena_bytes");
 }
 
 TEST_F(LoaderTest, RejectsTensorsOutsideTheMemoryMap) {
-  EXPECT_EQ(load_edited([](test::Plan& p) { p.tensors[2].home = fb::Region(test::kExternal, p.external_bytes, p.tensors[2].home.bytes()); }),
+  EXPECT_EQ(load_edited([](test::Plan& p) {
+              p.tensors[2].home = fb::Region(test::kExternal, p.external_bytes, p.tensors[2].home.bytes());
+            }),
             Status::kBadRegion);
   expect_error(Status::kBadRegion, "tensor", "home");
   EXPECT_EQ(error_.index, 2u);
-  EXPECT_EQ(load_edited([](test::Plan& p) { p.tensors[1].home = fb::Region(test::kExternal, 0, 7); }), Status::kBadTensor);
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.tensors[1].home = fb::Region(test::kExternal, 0, 7); }),
+            Status::kBadTensor);
   expect_error(Status::kBadTensor, "tensor", "home.bytes");
   // An activation in the blob's constants would be written by the executor.
-  EXPECT_EQ(load_edited([](test::Plan& p) { p.tensors[1].home = fb::Region(test::kExternal, p.constants_base, p.tensors[1].home.bytes()); }),
+  EXPECT_EQ(load_edited([](test::Plan& p) {
+              p.tensors[1].home = fb::Region(test::kExternal, p.constants_base, p.tensors[1].home.bytes());
+            }),
             Status::kBadRegion);
 }
 
@@ -137,10 +143,13 @@ TEST_F(LoaderTest, RejectsBadOpKindsAndParameters) {
   EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].stride = 1; }), Status::kShapeMismatch);
   expect_error(Status::kShapeMismatch, "op", "output height/width");
   EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].act_min = 100, p.ops[0].act_max = 50; }), Status::kBadOpParams);
-  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].weights = fb::Region(test::kExternal, p.ops[0].weights.offset(), 5); }),
-            Status::kDataSizeMismatch);
+  EXPECT_EQ(
+      load_edited([](test::Plan& p) { p.ops[0].weights = fb::Region(test::kExternal, p.ops[0].weights.offset(), 5); }),
+      Status::kDataSizeMismatch);
   expect_error(Status::kDataSizeMismatch, "op", "weights");
-  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].weights = fb::Region(test::kExternal, 1u << 30, p.ops[0].weights.bytes()); }),
+  EXPECT_EQ(load_edited([](test::Plan& p) {
+              p.ops[0].weights = fb::Region(test::kExternal, 1u << 30, p.ops[0].weights.bytes());
+            }),
             Status::kBadRegion);
   expect_error(Status::kBadRegion, "op", "weights");
   EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[4].add_params[5] = 31; }), Status::kBadQuantParams);
@@ -150,13 +159,22 @@ TEST_F(LoaderTest, RejectsBadOpKindsAndParameters) {
 TEST_F(LoaderTest, RejectsQuantParamsOutOfRange) {
   const fb::Region quant = plan_.ops[0].quant;
   const size_t shifts = quant.offset() - plan_.constants_base + quant.bytes() / 2;
-  EXPECT_EQ(load_edited([&](test::Plan& p) { int32_t v = 32; std::memcpy(&p.constants[shifts], &v, 4); }), Status::kBadQuantParams);
+  EXPECT_EQ(load_edited([&](test::Plan& p) {
+              int32_t v = 32;
+              std::memcpy(&p.constants[shifts], &v, 4);
+            }),
+            Status::kBadQuantParams);
   expect_error(Status::kBadQuantParams, "op", "quant");
-  EXPECT_EQ(load_edited([&](test::Plan& p) { int32_t v = 31; std::memcpy(&p.constants[shifts], &v, 4); }), Status::kOk);
+  EXPECT_EQ(load_edited([&](test::Plan& p) {
+              int32_t v = 31;
+              std::memcpy(&p.constants[shifts], &v, 4);
+            }),
+            Status::kOk);
 }
 
 TEST_F(LoaderTest, RejectsPartsThatDoNotTileTheOutputOrMissTheHalo) {
-  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].parts[1].out_begin -= 1, p.ops[0].parts[1].in_begin = 0; }), Status::kBadPartition);
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].parts[1].out_begin -= 1, p.ops[0].parts[1].in_begin = 0; }),
+            Status::kBadPartition);
   expect_error(Status::kBadPartition, "part", "overlaps another part");
   EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].parts.pop_back(); }), Status::kBadPartition);
   EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[2].parts[1].in_begin += 1; }), Status::kBadPartition);

@@ -34,9 +34,9 @@ TEST(Quant, MultiplyByQuantizedMultiplierRoundsTwice) {
   EXPECT_EQ(multiply_by_quantized_multiplier(-5, kHalf, -2), -1);  // -0.625: -2.5 -> -2, -2/4 -> -1
   EXPECT_EQ(multiply_by_quantized_multiplier(3, kHalf, 2), 6);     // left shift first: 12 * 0.5
   EXPECT_EQ(multiply_by_quantized_multiplier(-1, kHalf, 0), 0);
-  EXPECT_EQ(requantize(300, kHalf, 0, 10, -128, 127), 127);       // 150 + 10 clamped
+  EXPECT_EQ(requantize(300, kHalf, 0, 10, -128, 127), 127);  // 150 + 10 clamped
   EXPECT_EQ(requantize(-300, kHalf, 0, 10, -128, 0), -128);
-  EXPECT_EQ(requantize(9, kHalf, 0, 5, -128, 127), 10);           // 4.5 -> 5, + 5
+  EXPECT_EQ(requantize(9, kHalf, 0, 5, -128, 127), 10);  // 4.5 -> 5, + 5
 }
 
 TEST(Quant, FastFormIsBitExact) {
@@ -81,7 +81,9 @@ TEST(Quant, BoundedChannelPathIsBitExact) {
 TEST(Quant, OutOfRangeShiftsClampInsteadOfUndefinedBehaviour) {
   using namespace tinyops::rt;
   const int32_t garbage = 0x7F7F7F7F;
-  EXPECT_EQ(multiply_by_quantized_multiplier(12345, 1 << 30, garbage), multiply_by_quantized_multiplier(12345, 1 << 30, 31));
-  EXPECT_EQ(multiply_by_quantized_multiplier_fast(-7, 1 << 30, -garbage), multiply_by_quantized_multiplier_fast(-7, 1 << 30, -31));
+  EXPECT_EQ(multiply_by_quantized_multiplier(12345, 1 << 30, garbage),
+            multiply_by_quantized_multiplier(12345, 1 << 30, 31));
+  EXPECT_EQ(multiply_by_quantized_multiplier_fast(-7, 1 << 30, -garbage),
+            multiply_by_quantized_multiplier_fast(-7, 1 << 30, -31));
   EXPECT_FALSE(ChannelRequant::make(1 << 30, -garbage, 0, 1).bounded);
 }

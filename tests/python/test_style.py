@@ -39,8 +39,12 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _make(tree: Path, target: str) -> subprocess.CompletedProcess[str]:
     overrides = [f"{name}={tool}" for name, tool in TOOLS.items()]
-    return subprocess.run(["make", "--no-print-directory", "-C", str(tree), target, *overrides], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(tree), target, *overrides],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -55,16 +59,23 @@ def bad_file(tree: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
 def test_the_copy_passes_every_check(tree: Path) -> None:
     for target in ("lint-style", "lint-types"):
         done = _make(tree, target)
-        assert done.returncode == 0, f"make {target} fails on the unchanged tree:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        assert done.returncode == 0, (
+            f"make {target} fails on the unchanged tree:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
 
 
-@pytest.mark.parametrize(("bad_file", "target"), [
-    (("tinyops/_bad_lint.py", "import os\n"), "lint-style"),                          # ruff: unused import
-    (("tinyops/_bad_format.py", "x = {  'a':1}\n"), "lint-style"),                     # ruff format
-    (("cpp/src/bad_format.cpp", "int  f( ){return 1;}\n"), "lint-style"),             # clang-format, host core
-    (("firmware/src/bad_format.cpp", "int  g( ){return 2;}\n"), "lint-style"),         # clang-format, firmware
-    (("latency_model/_bad_types.py", 'count: int = "three"\n'), "lint-types"),          # mypy
-], indirect=["bad_file"], ids=["ruff-lint", "ruff-format", "clang-format-core", "clang-format-firmware", "mypy"])
+@pytest.mark.parametrize(
+    ("bad_file", "target"),
+    [
+        (("tinyops/_bad_lint.py", "import os\n"), "lint-style"),  # ruff: unused import
+        (("tinyops/_bad_format.py", "x = {  'a':1}\n"), "lint-style"),  # ruff format
+        (("cpp/src/bad_format.cpp", "int  f( ){return 1;}\n"), "lint-style"),  # clang-format, host core
+        (("firmware/src/bad_format.cpp", "int  g( ){return 2;}\n"), "lint-style"),  # clang-format, firmware
+        (("latency_model/_bad_types.py", 'count: int = "three"\n'), "lint-types"),  # mypy
+    ],
+    indirect=["bad_file"],
+    ids=["ruff-lint", "ruff-format", "clang-format-core", "clang-format-firmware", "mypy"],
+)
 def test_a_bad_file_fails_the_check(tree: Path, bad_file: Path, target: str) -> None:
     done = _make(tree, target)
     assert done.returncode != 0, f"make {target} passed with {bad_file.name} in the tree"

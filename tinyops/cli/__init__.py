@@ -40,9 +40,13 @@ def _version(show: bool) -> None:
 
 @app.callback()
 def _root(
-    log_level: str = typer.Option(None, "--log-level", callback=_log_level, metavar="LEVEL",
-                                  help=f"the C++ core's log level on stderr: {', '.join(_LOG_LEVELS)} "
-                                       "(default: $TINYOPS_LOG, else warn)"),
+    log_level: str = typer.Option(
+        None,
+        "--log-level",
+        callback=_log_level,
+        metavar="LEVEL",
+        help=f"the C++ core's log level on stderr: {', '.join(_LOG_LEVELS)} (default: $TINYOPS_LOG, else warn)",
+    ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
 ) -> None:
     """TinyOps: plan, simulate, search, compile and measure CNNs on microcontrollers."""

@@ -30,20 +30,30 @@ def compile_command(
     for col in ("#", "op", "kind", "output", "strategy", "partitioning", "parts"):
         table.add_column(col, justify="right" if col in ("#", "parts") else "left")
     for k, op in enumerate(report["ops"]):
-        table.add_row(str(k), op["name"][-40:], op["kind"], "x".join(map(str, op["output"])), op["strategy"],
-                      op["partitioning"], str(op["parts"]))
+        table.add_row(
+            str(k),
+            op["name"][-40:],
+            op["kind"],
+            "x".join(map(str, op["output"])),
+            op["strategy"],
+            op["partitioning"],
+            str(op["parts"]),
+        )
     console.print(table)
     buffers = Table(title="buffers")
     for col in ("name", "kind", "memory", "offset", "bytes"):
         buffers.add_column(col, justify="right" if col in ("offset", "bytes") else "left")
     for b in report["buffers"]:
-        buffers.add_row(b["name"], b["kind"], str(b.get("memory", "")), f"{b.get('offset', 0):,}",
-                        f"{b.get('bytes', 0):,}")
+        buffers.add_row(
+            b["name"], b["kind"], str(b.get("memory", "")), f"{b.get('offset', 0):,}", f"{b.get('bytes', 0):,}"
+        )
     console.print(buffers)
     predicted = f"{report['predicted_ms']:.3f} ms" if report["predicted_ms"] is not None else "n/a"
-    console.print(f"blob {report['blob_bytes']:,} B (weights {report['weights_bytes']:,} B), external arena "
-                  f"{report['external_arena_bytes']:,} B, internal arena {report['internal_arena_bytes']:,} B, "
-                  f"predicted latency {predicted}")
+    console.print(
+        f"blob {report['blob_bytes']:,} B (weights {report['weights_bytes']:,} B), external arena "
+        f"{report['external_arena_bytes']:,} B, internal arena {report['internal_arena_bytes']:,} B, "
+        f"predicted latency {predicted}"
+    )
     for note in report["notes"]:
         console.print(f"[yellow]note:[/] {note}")
     for kind, path in paths.items():
@@ -57,8 +67,9 @@ def run_qemu_command(
     port: str = typer.Option("qemu-mps2-an500", "--port", help="QEMU firmware port"),
     input_path: Path | None = typer.Option(None, "--input", help="int8 .npy image (H x W x C); default random"),
     seed: int = typer.Option(0, "--seed", help="seed of the random input image"),
-    elf: Path | None = typer.Option(None, "--elf", help="runner image (default build/fw-<port>/runner.elf, built "
-                                                       "if missing)"),
+    elf: Path | None = typer.Option(
+        None, "--elf", help="runner image (default build/fw-<port>/runner.elf, built if missing)"
+    ),
 ) -> None:
     """Run one input through a blob on the firmware runner under QEMU; print the output and per-op counts."""
     import numpy as np
@@ -96,7 +107,9 @@ def run_qemu_command(
     if compiled is not None:
         reference = evaluate(compiled.model, image).reshape(-1)
         exact = bool(np.array_equal(reference, run.output))
-        console.print(f"bit-exact with the reference evaluator (TFLite's integer arithmetic): {'yes' if exact else 'NO'}")
+        console.print(
+            f"bit-exact with the reference evaluator (TFLite's integer arithmetic): {'yes' if exact else 'NO'}"
+        )
         if not exact:
             raise typer.Exit(1)
 

@@ -20,9 +20,12 @@ def demo(
     board: str = typer.Option("stm32f746g-disco", "--board", "-b", help="board of the design-space table"),
     search: bool = typer.Option(True, "--search/--no-search", help="also run the short search (minutes)"),
     trials: int = typer.Option(24, help="trials of the short search"),
-    paper: bool = typer.Option(True, "--paper/--no-paper",
-                               help="end with the short paper comparison of experiments/ (design spaces; with "
-                                    "--search also one search per design space)"),
+    paper: bool = typer.Option(
+        True,
+        "--paper/--no-paper",
+        help="end with the short paper comparison of experiments/ (design spaces; with "
+        "--search also one search per design space)",
+    ),
 ) -> None:
     """Design-space comparison of the built-in networks (table + timeline PNGs), then a short search on
     Fashion-MNIST for the STM32F746G-DISCO (Pareto fronts per design space, plot, best candidate exported), and
@@ -58,8 +61,9 @@ def paper_comparison(out: Path, search: bool) -> None:
     console.rule("The paper's comparison, short (experiments/ in quick mode; `make experiments` runs it in full)")
     with user_errors():
         design_spaces.run(quick=True, out=out, argv=["tinyops demo"])
-        console.print("Design spaces of the paper's families (simulated; accuracy = published ImageNet top-1):",
-                      highlight=False)
+        console.print(
+            "Design spaces of the paper's families (simulated; accuracy = published ImageNet top-1):", highlight=False
+        )
         for line in design_spaces.verdict(_common.load_tables("design_spaces", out)[1]):
             console.print(line, highlight=False, soft_wrap=True)
         if search:
@@ -68,8 +72,12 @@ def paper_comparison(out: Path, search: bool) -> None:
             for line in search_spaces.verdict(_common.load_tables("search_spaces", out)[1]):
                 console.print(line, highlight=False, soft_wrap=True)
     drawn = "design_spaces search_spaces" if search else "design_spaces"
-    console.print(f"tables and the results store: {out}/ (figures: experiments/run_all.py --notebooks-only "
-                  f"--only {drawn} --out {out})", highlight=False, soft_wrap=True)
+    console.print(
+        f"tables and the results store: {out}/ (figures: experiments/run_all.py --notebooks-only "
+        f"--only {drawn} --out {out})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

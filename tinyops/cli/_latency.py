@@ -36,8 +36,14 @@ def arch(path: str = typer.Argument(..., help="architecture JSON, or a built-in 
         table.add_column(col, justify="right" if col == "MACs" else "left")
     for op in net.ops:
         shape = net.tensors[op.output].shape
-        table.add_row(op.name, op.kind, f"{op.kernel_h}x{op.kernel_w}", str(op.stride),
-                      f"{shape.h}x{shape.w}x{shape.c}", f"{op.macs:,}")
+        table.add_row(
+            op.name,
+            op.kind,
+            f"{op.kernel_h}x{op.kernel_w}",
+            str(op.stride),
+            f"{shape.h}x{shape.w}x{shape.c}",
+            f"{op.macs:,}",
+        )
     console.print(table)
 
 
@@ -53,8 +59,15 @@ def boards() -> None:
             b = load_board(name)
             memories = "\n".join(f"{m.name}:{_size(m.size_bytes)}" for m in b.memories)
             streams = sum(e.streams for e in b.dma)
-            table.add_row(name, b.core, f"{b.clock_hz / 1e6:.0f} MHz", f"{b.sram_budget_bytes:,}", memories,
-                          str(streams), str(b.version))
+            table.add_row(
+                name,
+                b.core,
+                f"{b.clock_hz / 1e6:.0f} MHz",
+                f"{b.sram_budget_bytes:,}",
+                memories,
+                str(streams),
+                str(b.version),
+            )
     console.print(table)
 
 
@@ -67,15 +80,26 @@ def _kb(n: float) -> str:
 
 
 def _per_op_table(result: Any) -> Table:
-    table = Table(title=f"{result.label} on {result.board.name}, {result.strategy}: "
-                        f"{result.latency_ms:.3f} ms, peak SRAM {_kb(result.peak_sram_bytes)} KB")
+    table = Table(
+        title=f"{result.label} on {result.board.name}, {result.strategy}: "
+        f"{result.latency_ms:.3f} ms, peak SRAM {_kb(result.peak_sram_bytes)} KB"
+    )
     cols = ("op", "name", "kind", "plan", "parts", "in SRAM", "compute", "exposed DMA", "stall", "ext KB")
     for col in cols:
         table.add_column(col, justify="left" if col in ("name", "kind", "plan", "in SRAM") else "right")
     for row in result.per_op.itertuples():
-        table.add_row(str(row.op), row.name, row.kind, row.plan.split(":")[-1], str(row.parts), row.resident,
-                      f"{row.compute_cycles:,.0f}", f"{row.exposed_dma_cycles:,.0f}", f"{row.stall_cycles:,.0f}",
-                      _kb(row.external_bytes))
+        table.add_row(
+            str(row.op),
+            row.name,
+            row.kind,
+            row.plan.split(":")[-1],
+            str(row.parts),
+            row.resident,
+            f"{row.compute_cycles:,.0f}",
+            f"{row.exposed_dma_cycles:,.0f}",
+            f"{row.stall_cycles:,.0f}",
+            _kb(row.external_bytes),
+        )
     return table
 
 
@@ -109,13 +133,18 @@ def design_space_table(out_dir: Path, board: str = "stm32f746g-disco") -> tuple[
 
     Writes the timeline (PNG) of each network's fastest plan into `out_dir`.
     """
-    from tinyops.latency_model import examples, load_board, simulate as run, strategies
+    from tinyops.latency_model import examples, load_board, strategies
+    from tinyops.latency_model import simulate as run
 
     brd = load_board(board)
     table = Table(title=f"Design spaces on {brd.name} (SRAM budget {brd.sram_budget_bytes:,} B)")
     for col in ("network", "MMACs", "strategy", "ms", "SRAM KB", "ext MB", "fits"):
-        table.add_column(col, justify="left" if col in ("network", "strategy", "fits") else "right",
-                         no_wrap=True, min_width=6 if col == "fits" else None)
+        table.add_column(
+            col,
+            justify="left" if col in ("network", "strategy", "fits") else "right",
+            no_wrap=True,
+            min_width=6 if col == "fits" else None,
+        )
     notes: list[str] = []
     for name in examples.BUILTIN:
         results = [run(examples.builtin(name), brd, s, label=name) for s in strategies()]
@@ -125,11 +154,15 @@ def design_space_table(out_dir: Path, board: str = "stm32f746g-disco") -> tuple[
             first = r is results[0]
             if not r.fits:
                 notes.append(f"({len(notes) + 1}) {name}, {r.strategy}: {r.why}")
-            table.add_row(name if first else "", f"{r.network.total_macs / 1e6:.1f}" if first else "",
-                          r.strategy + (" *" if r is best else ""),
-                          f"{r.latency_ms:.2f}" if r.fits else "-", _kb(r.peak_sram_bytes) if r.fits else "-",
-                          f"{r.external_bytes / 2**20:.2f}" if r.fits else "-",
-                          "yes" if r.fits else f"[red]no ({len(notes)})[/]")
+            table.add_row(
+                name if first else "",
+                f"{r.network.total_macs / 1e6:.1f}" if first else "",
+                r.strategy + (" *" if r is best else ""),
+                f"{r.latency_ms:.2f}" if r.fits else "-",
+                _kb(r.peak_sram_bytes) if r.fits else "-",
+                f"{r.external_bytes / 2**20:.2f}" if r.fits else "-",
+                "yes" if r.fits else f"[red]no ({len(notes)})[/]",
+            )
         if best is not None:
             best.plot_timeline(out_dir / f"timeline-{name}-{best.strategy}.png")
         table.add_section()

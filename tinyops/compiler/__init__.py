@@ -13,6 +13,8 @@ Public API:
 - :class:`HostRuntime`: the firmware runtime on the host (``tinyops._core``): batches through a blob.
 """
 
+from tinyops.compiler._compile import CompiledModel, OpPrediction, PlanDoesNotFit, UnsupportedOp, compile_model
+from tinyops.compiler._handoff import load_any, load_model, save_model
 from tinyops.compiler._ir import (
     OpKind,
     Padding,
@@ -21,8 +23,6 @@ from tinyops.compiler._ir import (
     QuantizedTensor,
     derive_integer_params,
 )
-from tinyops.compiler._compile import CompiledModel, OpPrediction, PlanDoesNotFit, UnsupportedOp, compile_model
-from tinyops.compiler._handoff import load_any, load_model, save_model
 from tinyops.compiler._quant import quantize_multiplier
 from tinyops.compiler._reference import dequantize_output, evaluate, quantize_input
 from tinyops.compiler._runtime import HostRuntime, host_runtime_available

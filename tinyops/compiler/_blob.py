@@ -20,7 +20,7 @@ from typing import Any
 import flatbuffers
 import numpy as np
 
-from tinyops.compiler._blob_fb import (Buffer, Memory, Model, Op, Part, Region, Segment, Tensor, Transfer)
+from tinyops.compiler._blob_fb import Buffer, Memory, Model, Op, Part, Region, Segment, Tensor, Transfer
 from tinyops.compiler._blob_fb.BufferKind import BufferKind
 from tinyops.compiler._blob_fb.CopyList import CopyList
 from tinyops.compiler._blob_fb.FusedActivation import FusedActivation
@@ -33,26 +33,36 @@ from tinyops.compiler._ir import OpKind, QuantizedModel, QuantizedOp
 from tinyops.compiler._network import NetworkMapping
 from tinyops.compiler._quant import scale_as_q31
 
-MAGIC = 0x42504F54            # "TOPB", as in blob v1: a v1 blob is told apart by its version
+MAGIC = 0x42504F54  # "TOPB", as in blob v1: a v1 blob is told apart by its version
 VERSION = 2
-HEADER_BYTES = 16             # magic u32, version u16, header_bytes u16, total_bytes u32, crc32 u32
-FILE_IDENTIFIER = b"TOP2"     # the FlatBuffer's identifier (schema: file_identifier)
-MAX_OPS = 256                 # the firmware's results table (results.hpp kMaxOps)
+HEADER_BYTES = 16  # magic u32, version u16, header_bytes u16, total_bytes u32, crc32 u32
+FILE_IDENTIFIER = b"TOP2"  # the FlatBuffer's identifier (schema: file_identifier)
+MAX_OPS = 256  # the firmware's results table (results.hpp kMaxOps)
 CONSTANTS_ALIGNMENT = 16
 _HEADER = struct.Struct("<IHHII")
 assert _HEADER.size == HEADER_BYTES
 
 # Names the plan JSON uses -> the schema's enums (the schema is the one source of the codes).
-KIND_CODE = {OpKind.CONV2D: FbOpKind.Conv2d, OpKind.DEPTHWISE_CONV2D: FbOpKind.DepthwiseConv2d,
-             OpKind.ADD: FbOpKind.Add, OpKind.AVERAGE_POOL2D: FbOpKind.AveragePool2d,
-             OpKind.FULLY_CONNECTED: FbOpKind.FullyConnected, OpKind.PAD: FbOpKind.Pad,
-             OpKind.RESHAPE: FbOpKind.Reshape}
-PARTITIONING_CODE = {"none": Partitioning.None_, "rows": Partitioning.Rows,
-                     "output_channels": Partitioning.OutputChannels}
+KIND_CODE = {
+    OpKind.CONV2D: FbOpKind.Conv2d,
+    OpKind.DEPTHWISE_CONV2D: FbOpKind.DepthwiseConv2d,
+    OpKind.ADD: FbOpKind.Add,
+    OpKind.AVERAGE_POOL2D: FbOpKind.AveragePool2d,
+    OpKind.FULLY_CONNECTED: FbOpKind.FullyConnected,
+    OpKind.PAD: FbOpKind.Pad,
+    OpKind.RESHAPE: FbOpKind.Reshape,
+}
+PARTITIONING_CODE = {
+    "none": Partitioning.None_,
+    "rows": Partitioning.Rows,
+    "output_channels": Partitioning.OutputChannels,
+}
 OPERANDS = ("input", "input2", "weights", "bias", "quant", "output", "scratch")  # by Operand code
 OPERAND_CODE = {name: getattr(Operand, name.capitalize()) for name in OPERANDS}
-BUFFER_KIND_CODE = {name: getattr(BufferKind, name.capitalize()) for name in
-                    ("arena", "input", "weights", "bias", "quant", "output", "scratch")}
+BUFFER_KIND_CODE = {
+    name: getattr(BufferKind, name.capitalize())
+    for name in ("arena", "input", "weights", "bias", "quant", "output", "scratch")
+}
 LISTS = (("copy_in", CopyList.CopyIn), ("copy_when_due", CopyList.CopyWhenDue), ("copy_out", CopyList.CopyOut))
 PARAMS = ("weights", "bias", "quant")
 
@@ -80,8 +90,8 @@ class _Transfer:
     list_code: int
     issue: int
     op: int
-    part: int          # global index of the part that lists it
-    issue_part: int    # global index of the part it is issued at
+    part: int  # global index of the part that lists it
+    issue_part: int  # global index of the part it is issued at
     src: tuple[int, int, int]
     dst: tuple[int, int, int]
     buffer: int
@@ -105,16 +115,26 @@ class _Plan:
         if r is None:
             return None
         if r.get("memory") not in self.memory_index:
-            raise ValueError(f"plan: {where}.memory: {r.get('memory')!r} is not one of the plan's memories "
-                             f"{[m for m, _ in self.memories]}")
+            raise ValueError(
+                f"plan: {where}.memory: {r.get('memory')!r} is not one of the plan's memories "
+                f"{[m for m, _ in self.memories]}"
+            )
         return self.memory_index[r["memory"]], int(r["offset"]), int(r["bytes"])
 
+    def required_region(self, r: dict[str, Any] | None, where: str) -> tuple[int, int, int]:
+        region = self.region(r, where)
+        if region is None:
+            raise ValueError(f"plan: {where}: expected a region, got none")
+        return region
 
-def _segments(plan: _Plan, arena_regions: list[tuple[int, int, int]],
-              param_regions: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int, int, int]], int]:
+
+def _segments(
+    plan: _Plan, arena_regions: list[tuple[int, int, int]], param_regions: list[tuple[int, int, int]]
+) -> tuple[list[tuple[int, int, int, int, int]], int]:
     """The memory map: per plan memory, the range its activations/buffers use -> an arena, and the range its
     constant params use -> the blob's constants. Returns (memory, space, offset, bytes, space_offset) rows and
     the constants size."""
+
     def extents(regions: list[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
         out: dict[int, tuple[int, int]] = {}
         for m, off, size in regions:
@@ -134,8 +154,10 @@ def _segments(plan: _Plan, arena_regions: list[tuple[int, int, int]],
     constants = 0
     for m, (lo, hi) in sorted(params.items()):
         if m in arenas and lo < arenas[m][1] and arenas[m][0] < hi:
-            raise ValueError(f"plan: op_params in {plan.memories[m][0]} [{lo}, {hi}) overlap the activations "
-                             f"and buffers there [{arenas[m][0]}, {arenas[m][1]})")
+            raise ValueError(
+                f"plan: op_params in {plan.memories[m][0]} [{lo}, {hi}) overlap the activations "
+                f"and buffers there [{arenas[m][0]}, {arenas[m][1]})"
+            )
         rows.append((m, Space.Constants, lo, hi - lo, constants))
         constants = _align(constants + hi - lo, CONSTANTS_ALIGNMENT)
     return rows, constants
@@ -146,12 +168,20 @@ def _param_arrays(op: QuantizedOp, quant_bytes: int | None = None) -> dict[str, 
 
     A fully connected op the plan gives one quant pair (8 bytes: the core plans TFLite's per-tensor fully
     connected) stores that pair, if its per-channel arrays repeat one value."""
+
     def le(a: np.ndarray | None) -> bytes:
         return b"" if a is None else np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
 
     m, s = op.multipliers, op.shifts
-    if (op.kind == OpKind.FULLY_CONNECTED and quant_bytes == 8 and m is not None and m.size > 1
-            and np.all(m == m[0]) and np.all(s == s[0])):
+    if (
+        op.kind == OpKind.FULLY_CONNECTED
+        and quant_bytes == 8
+        and m is not None
+        and s is not None
+        and m.size > 1
+        and np.all(m == m[0])
+        and np.all(s == s[0])
+    ):
         m, s = m[:1], s[:1]
     return {"weights": le(op.weights), "bias": le(op.bias), "quant": le(m) + le(s)}
 
@@ -165,12 +195,30 @@ def _op_plans(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, An
         core_op = mapping.core_op[k]
         if core_op is None:
             src, dst = model.tensors[op.inputs[0]].shape, model.tensors[op.output].shape
-            out.append({"op": -1, "strategy": "alias", "partitioning": "none", "factor": 1,
-                        "output_overlay": False, "parts": [{
-                            "in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]],
-                            "at": {"input": homes[mapping.core_tensor[op.inputs[0]]],
-                                   "output": homes[mapping.core_tensor[op.output]]},
-                            "copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
+            out.append(
+                {
+                    "op": -1,
+                    "strategy": "alias",
+                    "partitioning": "none",
+                    "factor": 1,
+                    "output_overlay": False,
+                    "parts": [
+                        {
+                            "in_rows": [0, src[0]],
+                            "out_rows": [0, dst[0]],
+                            "out_channels": [0, dst[2]],
+                            "at": {
+                                "input": homes[mapping.core_tensor[op.inputs[0]]],
+                                "output": homes[mapping.core_tensor[op.output]],
+                            },
+                            "copy_in": [],
+                            "copy_when_due": [],
+                            "copy_out": [],
+                            "copy_ahead": False,
+                        }
+                    ],
+                }
+            )
         elif core_op not in by_id:
             raise ValueError(f"plan: ops: no entry for op {core_op} ({op.name})")
         else:
@@ -182,13 +230,18 @@ def _overlaps(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
     return a[0] == b[0] and a[1] < b[1] + b[2] and b[1] < a[1] + a[2]
 
 
-def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel, mapping: NetworkMapping,
-              streams: list[int] | None) -> tuple[list[_Transfer], list[list[int]]]:
+def _schedule(
+    plan: _Plan,
+    op_plans: list[dict[str, Any]],
+    model: QuantizedModel,
+    mapping: NetworkMapping,
+    streams: list[int] | None,
+) -> tuple[list[_Transfer], list[list[int]]]:
     """Every transfer in the simulator's issue order, and per global part the transfers it waits for."""
     transfers: list[_Transfer] = []
     parts = [(k, p, part) for k, o in enumerate(op_plans) for p, part in enumerate(o["parts"])]
-    first_part = {}
-    for g, (k, p, _) in enumerate(parts):
+    first_part: dict[int, int] = {}
+    for g, (k, _, _) in enumerate(parts):
         first_part.setdefault(k, g)
 
     def add(part_index: int, issue_part: int, issue: int, name: str, code: int) -> None:
@@ -198,13 +251,24 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
             buffer = t.get("buffer")
             if buffer is not None and buffer not in plan.buffer_index:
                 raise ValueError(f"plan: {where}.buffer: no buffer named {buffer!r}")
-            src, dst = plan.region(t["src"], where + ".src"), plan.region(t["dst"], where + ".dst")
+            src, dst = plan.required_region(t["src"], where + ".src"), plan.required_region(t["dst"], where + ".dst")
             if src[2] != dst[2]:
                 raise ValueError(f"plan: {where}: src has {src[2]} bytes, dst {dst[2]}")
-            transfers.append(_Transfer(t["operand"], code, issue, k, part_index, issue_part, src, dst,
-                                       plan.buffer_index.get(buffer, -1) if buffer else -1))
+            transfers.append(
+                _Transfer(
+                    t["operand"],
+                    code,
+                    issue,
+                    k,
+                    part_index,
+                    issue_part,
+                    src,
+                    dst,
+                    plan.buffer_index.get(buffer, -1) if buffer else -1,
+                )
+            )
 
-    for g, (k, p, part) in enumerate(parts):
+    for g, (_, _, part) in enumerate(parts):
         if not (part.get("copy_ahead", False) and g > 0):
             add(g, g, IssuePoint.Due, "copy_in", CopyList.CopyIn)
         add(g, g, IssuePoint.Due, "copy_when_due", CopyList.CopyWhenDue)
@@ -213,8 +277,9 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
         add(g, g, IssuePoint.AfterCompute, "copy_out", CopyList.CopyOut)
 
     if transfers and streams is None:
-        raise ValueError("plan: has transfers but no DMA stream for them (compile_model takes them from the "
-                         "simulator's timeline)")
+        raise ValueError(
+            "plan: has transfers but no DMA stream for them (compile_model takes them from the simulator's timeline)"
+        )
     if streams is not None:
         if len(streams) != len(transfers):
             raise ValueError(f"streams: {len(streams)} for the plan's {len(transfers)} transfers")
@@ -222,14 +287,26 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
             t.stream = s
 
     # What waits for what, by the simulator's rules.
-    buffer_regions = [plan.region(b["region"], f"buffers[{i}].region") if b.get("region") else None
-                      for i, b in enumerate(plan.buffers)]
+    buffer_regions = [
+        plan.region(b["region"], f"buffers[{i}].region") if b.get("region") else None
+        for i, b in enumerate(plan.buffers)
+    ]
 
     def buffer_of(r: tuple[int, int, int] | None) -> int:
         if r is None:
             return -1
-        return next((i for i, b in enumerate(buffer_regions) if b and b[0] == r[0] and b[1] <= r[1]
-                     and r[1] + r[2] <= b[1] + b[2] and plan.buffers[i]["kind"] != "arena"), -1)
+        return next(
+            (
+                i
+                for i, b in enumerate(buffer_regions)
+                if b
+                and b[0] == r[0]
+                and b[1] <= r[1]
+                and r[1] + r[2] <= b[1] + b[2]
+                and plan.buffers[i]["kind"] != "arena"
+            ),
+            -1,
+        )
 
     pending_out: list[int] = []  # output copies no part or copy has waited for yet
     by_issue: dict[int, list[int]] = {}
@@ -246,16 +323,20 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
             if t.list_code == CopyList.CopyOut:
                 continue
             b = t.buffer if t.buffer >= 0 else buffer_of(t.dst)
-            t.waits = [j for j in pending_out if (b >= 0 and buffer_of(transfers[j].src) == b)
-                       or _overlaps(transfers[j].dst, t.src)]
+            t.waits = [
+                j
+                for j in pending_out
+                if (b >= 0 and buffer_of(transfers[j].src) == b) or _overlaps(transfers[j].dst, t.src)
+            ]
             pending_out = [j for j in pending_out if j not in t.waits]
 
     for g, (k, p, part) in enumerate(parts):
         issue([i for i in by_issue.get(g, []) if transfers[i].issue == IssuePoint.Due])
         own = [i for i, t in enumerate(transfers) if t.part == g and t.list_code != CopyList.CopyOut]
         op = model.ops[k]
-        inputs = [plan.region(homes[mapping.core_tensor[x]], f"tensor_home[{mapping.core_tensor[x]}]")
-                  for x in op.inputs]
+        inputs = [
+            plan.region(homes[mapping.core_tensor[x]], f"tensor_home[{mapping.core_tensor[x]}]") for x in op.inputs
+        ]
         feeds = [j for j in pending_out if any(_overlaps(transfers[j].dst, r) for r in inputs if r)]
         out_at = plan.region(part.get("at", {}).get("output"), f"ops[{k}].parts[{p}].at.output")
         out_buffer = buffer_of(out_at) if part.get("copy_out") else -1
@@ -268,8 +349,13 @@ def _schedule(plan: _Plan, op_plans: list[dict[str, Any]], model: QuantizedModel
     return transfers, waits
 
 
-def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any],
-               streams: list[int] | None = None, predicted_ms: float = 0.0) -> tuple[bytes, BlobLayout]:
+def write_blob(
+    model: QuantizedModel,
+    mapping: NetworkMapping,
+    plan: dict[str, Any],
+    streams: list[int] | None = None,
+    predicted_ms: float = 0.0,
+) -> tuple[bytes, BlobLayout]:
     """Serialize ``model`` with ``plan`` (the core's plan JSON for ``mapping.network``) into a blob v2.
 
     ``streams``: the DMA stream of each transfer in issue order (the simulator's timeline; see
@@ -288,7 +374,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         home = homes[mapping.core_tensor[i]] if mapping.core_tensor[i] < len(homes) else None
         if home is None:
             raise ValueError(f"plan: tensor_home[{mapping.core_tensor[i]}]: every activation needs a home")
-        tensor_homes.append(p.region(home, f"tensor_home[{mapping.core_tensor[i]}]"))
+        tensor_homes.append(p.required_region(home, f"tensor_home[{mapping.core_tensor[i]}]"))
 
     # Constant params: the plan's homes, checked against the IR's arrays.
     param_homes: list[dict[str, tuple[int, int, int]]] = []
@@ -300,19 +386,22 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         for name in PARAMS:
             r = p.region(entry.get(name), f"op_params[{core_op}].{name}")
             if (r[2] if r else 0) != len(arrays[name]):
-                raise ValueError(f"plan: op_params[{core_op}].{name}: {r[2] if r else 0} bytes, {op.name} has "
-                                 f"{len(arrays[name])}")
+                raise ValueError(
+                    f"plan: op_params[{core_op}].{name}: {r[2] if r else 0} bytes, {op.name} has {len(arrays[name])}"
+                )
             if r:
                 homes_k[name] = r
         param_homes.append(homes_k)
 
     arena_regions = list(tensor_homes)
-    arena_regions += [p.region(b["region"], f"buffers[{i}].region") for i, b in enumerate(p.buffers) if b.get("region")]
+    arena_regions += [
+        p.required_region(b["region"], f"buffers[{i}].region") for i, b in enumerate(p.buffers) if b.get("region")
+    ]
     for k, o in enumerate(op_plans):
         for j, part in enumerate(o["parts"]):
             for name, r in part.get("at", {}).items():
                 if name not in PARAMS and r is not None:
-                    arena_regions.append(p.region(r, f"ops[{k}].parts[{j}].at.{name}"))
+                    arena_regions.append(p.required_region(r, f"ops[{k}].parts[{j}].at.{name}"))
     segments, constants_bytes = _segments(p, arena_regions, [r for h in param_homes for r in h.values()])
     constants = bytearray(constants_bytes)
     for op, homes_k in zip(model.ops, param_homes):
@@ -320,7 +409,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
         for name, (m, off, size) in homes_k.items():
             seg = next(s for s in segments if s[0] == m and s[1] == Space.Constants)
             at = seg[4] + off - seg[2]
-            constants[at:at + size] = arrays[name]
+            constants[at : at + size] = arrays[name]
 
     transfers, waits = _schedule(p, op_plans, model, mapping, streams)
     b = flatbuffers.Builder(len(constants) + 65536)
@@ -332,7 +421,7 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     # Vectors and strings first (FlatBuffers builds back to front; tables may not nest their children).
     b.StartVector(1, len(constants), CONSTANTS_ALIGNMENT)
     b.head = b.head - len(constants)
-    b.Bytes[b.head:b.head + len(constants)] = bytes(constants)
+    b.Bytes[b.head : b.head + len(constants)] = bytes(constants)
     constants_vec = b.EndVector()
     memories = []
     for name, size in p.memories:
@@ -383,17 +472,30 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     segments_vec = b.EndVector()
     transfer_waits: list[int] = []
     wait_first = []
-    for t in transfers:
+    for transfer in transfers:
         wait_first.append(len(transfer_waits))
-        transfer_waits += t.waits
+        transfer_waits += transfer.waits
     Model.StartTransferWaitsVector(b, len(transfer_waits))
     for x in reversed(transfer_waits):
         b.PrependUint32(x)
     transfer_waits_vec = b.EndVector()
     Model.StartTransfersVector(b, len(transfers))
-    for t, first in zip(reversed(transfers), reversed(wait_first)):
-        Transfer.CreateTransfer(b, OPERAND_CODE[t.operand], t.list_code, t.issue, t.stream, t.buffer, t.op,
-                                t.part, t.issue_part, first, len(t.waits), *(t.src), *(t.dst))
+    for transfer, first in zip(reversed(transfers), reversed(wait_first)):
+        Transfer.CreateTransfer(
+            b,
+            OPERAND_CODE[transfer.operand],
+            transfer.list_code,
+            transfer.issue,
+            transfer.stream,
+            transfer.buffer,
+            transfer.op,
+            transfer.part,
+            transfer.issue_part,
+            first,
+            len(transfer.waits),
+            *(transfer.src),
+            *(transfer.dst),
+        )
     transfers_vec = b.EndVector()
     strings = {key: b.CreateString(str(plan.get(key, ""))) for key in ("network", "board", "strategy")}
     Model.Start(b)
@@ -424,8 +526,16 @@ def write_blob(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, A
     return header + body, layout
 
 
-def _op_table(b: flatbuffers.Builder, region, p: _Plan, op: QuantizedOp, o: dict[str, Any],
-              homes: dict[str, tuple[int, int, int]], waits: list[list[int]], first_part: int) -> int:
+def _op_table(
+    b: flatbuffers.Builder,
+    region,
+    p: _Plan,
+    op: QuantizedOp,
+    o: dict[str, Any],
+    homes: dict[str, tuple[int, int, int]],
+    waits: list[list[int]],
+    first_part: int,
+) -> int:
     k_where = f"ops[op {o['op']}]"
     parts = []
     for j, part in enumerate(o["parts"]):

@@ -24,8 +24,8 @@ class OpPrediction:
     """One op of the model (the IR's order, as the firmware runs and reports them) as the core scores its plan."""
 
     name: str
-    kernel_kind: str                # the firmware kernel it runs (the core's kernel_kind); "reshape": an alias
-    features: dict[str, float]      # the cost model's {term: work} over its parts (empty for an alias)
+    kernel_kind: str  # the firmware kernel it runs (the core's kernel_kind); "reshape": an alias
+    features: dict[str, float]  # the cost model's {term: work} over its parts (empty for an alias)
     predicted_cycles: float | None  # its span in the simulated plan (None for an alias: no work)
 
 
@@ -33,12 +33,12 @@ class OpPrediction:
 class CompiledModel:
     model: QuantizedModel
     mapping: NetworkMapping
-    plan: Any                 # tinyops._core.Plan
+    plan: Any  # tinyops._core.Plan
     plan_json: dict[str, Any]
     blob: bytes
     layout: BlobLayout
     predicted_ms: float | None = None
-    board: Any = None         # tinyops._core.Board the plan was made for
+    board: Any = None  # tinyops._core.Board the plan was made for
 
     @property
     def name(self) -> str:
@@ -90,8 +90,7 @@ class CompiledModel:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         stem = f"{self.model.name}.{self.plan_json['strategy']}"
-        paths = {"blob": out / f"{stem}.blob", "plan": out / f"{stem}.plan.json",
-                 "report": out / f"{stem}.report.json"}
+        paths = {"blob": out / f"{stem}.blob", "plan": out / f"{stem}.plan.json", "report": out / f"{stem}.report.json"}
         paths["blob"].write_bytes(self.blob)
         paths["plan"].write_text(json.dumps(self.plan_json, indent=1))
         paths["report"].write_text(json.dumps(self.report(), indent=1))
@@ -102,19 +101,34 @@ class CompiledModel:
         ops = []
         for k, op in enumerate(self.model.ops):
             core_op = self.mapping.core_op[k]
-            entry = next((o for o in self.plan_json["ops"] if o["op"] == core_op), None) if core_op is not None else None
-            ops.append({"name": op.name, "kind": op.kind.value, "output": list(self.model.tensors[op.output].shape),
-                        "strategy": entry["strategy"] if entry else "alias",
-                        "partitioning": entry["partitioning"] if entry else "none",
-                        "parts": len(entry["parts"]) if entry else 1})
+            entry = (
+                next((o for o in self.plan_json["ops"] if o["op"] == core_op), None) if core_op is not None else None
+            )
+            ops.append(
+                {
+                    "name": op.name,
+                    "kind": op.kind.value,
+                    "output": list(self.model.tensors[op.output].shape),
+                    "strategy": entry["strategy"] if entry else "alias",
+                    "partitioning": entry["partitioning"] if entry else "none",
+                    "parts": len(entry["parts"]) if entry else 1,
+                }
+            )
         return {
-            "model": self.model.name, "board": self.plan_json["board"], "strategy": self.plan_json["strategy"],
-            "ops": ops, "op_counts": self.model.op_counts(),
-            "buffers": [{"name": b["name"], "kind": b["kind"], **(b["region"] or {})} for b in self.plan_json["buffers"]],
-            "blob_bytes": len(self.blob), "weights_bytes": self.layout.data_bytes,
+            "model": self.model.name,
+            "board": self.plan_json["board"],
+            "strategy": self.plan_json["strategy"],
+            "ops": ops,
+            "op_counts": self.model.op_counts(),
+            "buffers": [
+                {"name": b["name"], "kind": b["kind"], **(b["region"] or {})} for b in self.plan_json["buffers"]
+            ],
+            "blob_bytes": len(self.blob),
+            "weights_bytes": self.layout.data_bytes,
             "external_arena_bytes": self.layout.external_arena_bytes,
             "internal_arena_bytes": self.layout.internal_arena_bytes,
-            "predicted_ms": self.predicted_ms, "notes": list(self.layout.notes),
+            "predicted_ms": self.predicted_ms,
+            "notes": list(self.layout.notes),
         }
 
 
@@ -129,18 +143,30 @@ class UnsupportedOp(ValueError):
 # The op kinds the model blob (BLOB_FORMAT.md, v1) and the firmware executor run. The ops of issue 13 (mul,
 # mean, logistic, standalone hard-swish, softmax, max pool, concatenation) import and evaluate, and reach the
 # blob with its next version.
-BLOB_OP_KINDS = (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.ADD, OpKind.AVERAGE_POOL2D,
-                 OpKind.FULLY_CONNECTED, OpKind.PAD, OpKind.RESHAPE)
+BLOB_OP_KINDS = (
+    OpKind.CONV2D,
+    OpKind.DEPTHWISE_CONV2D,
+    OpKind.ADD,
+    OpKind.AVERAGE_POOL2D,
+    OpKind.FULLY_CONNECTED,
+    OpKind.PAD,
+    OpKind.RESHAPE,
+)
 
 
 def check_blob_op_kinds(model: QuantizedModel) -> None:
     """UnsupportedOp naming every op of ``model`` the blob cannot hold (kind, name and index), at once."""
     constant = {i for i, t in enumerate(model.tensors) if t.data is not None}
-    missing = [f"{op.kind.value}{' with a constant operand' if constant & set(op.inputs) else ''} (ops[{k}] {op.name})"
-               for k, op in enumerate(model.ops) if op.kind not in BLOB_OP_KINDS or constant & set(op.inputs)]
+    missing = [
+        f"{op.kind.value}{' with a constant operand' if constant & set(op.inputs) else ''} (ops[{k}] {op.name})"
+        for k, op in enumerate(model.ops)
+        if op.kind not in BLOB_OP_KINDS or constant & set(op.inputs)
+    ]
     if missing:
-        raise UnsupportedOp(f"{model.source}: the model blob cannot hold {len(missing)} op(s) yet: "
-                            f"{'; '.join(missing)} (it holds {', '.join(k.value for k in BLOB_OP_KINDS)})")
+        raise UnsupportedOp(
+            f"{model.source}: the model blob cannot hold {len(missing)} op(s) yet: "
+            f"{'; '.join(missing)} (it holds {', '.join(k.value for k in BLOB_OP_KINDS)})"
+        )
 
 
 def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, strategy: str) -> CompiledModel:

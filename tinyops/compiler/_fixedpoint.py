@@ -14,11 +14,10 @@ from tinyops.compiler._quant import INT32_MAX, INT32_MIN, _wrap_int32, rounding_
 from tinyops.compiler._quant import saturating_rounding_doubling_high_mul as _srdhm
 
 # exp(-2^k) in Q0.31 for k = -2 ... 4: the barrel shifter of exp_on_negative_values.
-_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535), (3, 720401),
-               (4, 242))
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535), (3, 720401), (4, 242))
 
 
-def mul(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+def mul(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """FixedPoint multiplication (SaturatingRoundingDoublingHighMul of the raw values)."""
     return _srdhm(np.asarray(a, np.int64), np.asarray(b, np.int64))
 
@@ -40,7 +39,7 @@ def rescale(x: np.ndarray, src_integer_bits: int, dst_integer_bits: int) -> np.n
 
 
 def _exp_on_interval_between_negative_one_quarter_and_0_excl(a: np.ndarray) -> np.ndarray:
-    constant_term = 1895147668     # exp(-1/8) in Q0.31
+    constant_term = 1895147668  # exp(-1/8) in Q0.31
     constant_1_over_3 = 715827883
     x = _wrap_int32(a + (1 << 28))  # Taylor expansion around -1/8
     x2 = mul(x, x)
@@ -58,7 +57,8 @@ def exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
     one_quarter = 1 << (fractional_bits - 2)
     a_mod_quarter_minus_one_quarter = _wrap_int32((a & (one_quarter - 1)) - one_quarter)
     result = _exp_on_interval_between_negative_one_quarter_and_0_excl(
-        rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0))
+        rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0)
+    )
     remainder = _wrap_int32(a_mod_quarter_minus_one_quarter - a)
     for exponent, multiplier in _EXP_BARREL:
         if integer_bits > exponent:

@@ -20,11 +20,35 @@ FORMAT = "tinyops-quantized-model"
 VERSION = 1
 _JSON_KEY = "model_json"
 _ARRAYS = {"weights": np.int8, "weight_scales": np.float32, "bias": np.int32}
-_MODEL_KEYS = {"format", "version", "name", "input", "output", "metadata", "tensors", "ops", "float_input",
-               "float_output"}
+_MODEL_KEYS = {
+    "format",
+    "version",
+    "name",
+    "input",
+    "output",
+    "metadata",
+    "tensors",
+    "ops",
+    "float_input",
+    "float_output",
+}
 _TENSOR_KEYS = {"name", "shape", "scale", "zero_point"}
-_OP_KEYS = {"kind", "name", "inputs", "output", "kernel", "stride", "dilation", "padding", "activation",
-            "depth_multiplier", "weight_zero_point", "pre_activation_scale", "pre_activation_zero_point", "beta"}
+_OP_KEYS = {
+    "kind",
+    "name",
+    "inputs",
+    "output",
+    "kernel",
+    "stride",
+    "dilation",
+    "padding",
+    "activation",
+    "depth_multiplier",
+    "weight_zero_point",
+    "pre_activation_scale",
+    "pre_activation_zero_point",
+    "beta",
+}
 
 
 def model_to_json(model: QuantizedModel) -> dict[str, Any]:
@@ -37,17 +61,40 @@ def model_to_json(model: QuantizedModel) -> dict[str, Any]:
         "metadata": dict(model.metadata),
         **({"float_input": True} if model.float_input else {}),
         **({"float_output": True} if model.float_output else {}),
-        "tensors": [{"name": t.name, "shape": list(t.shape), "scale": float(np.float32(t.scale)),
-                     "zero_point": int(t.zero_point)} for t in model.tensors],
-        "ops": [{"kind": op.kind.value, "name": op.name, "inputs": list(op.inputs), "output": op.output,
-                 "kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
-                 "padding": [op.padding.top, op.padding.left, op.padding.bottom, op.padding.right],
-                 "activation": op.activation, "depth_multiplier": op.depth_multiplier,
-                 "weight_zero_point": op.weight_zero_point,
-                 **({"pre_activation_scale": float(np.float32(op.pre_activation_scale)),
-                     "pre_activation_zero_point": op.pre_activation_zero_point}
-                    if op.activation == "hard_swish" else {}),
-                 **({"beta": float(np.float32(op.beta))} if op.kind == OpKind.SOFTMAX else {})} for op in model.ops],
+        "tensors": [
+            {
+                "name": t.name,
+                "shape": list(t.shape),
+                "scale": float(np.float32(t.scale)),
+                "zero_point": int(t.zero_point),
+            }
+            for t in model.tensors
+        ],
+        "ops": [
+            {
+                "kind": op.kind.value,
+                "name": op.name,
+                "inputs": list(op.inputs),
+                "output": op.output,
+                "kernel": list(op.kernel),
+                "stride": list(op.stride),
+                "dilation": list(op.dilation),
+                "padding": [op.padding.top, op.padding.left, op.padding.bottom, op.padding.right],
+                "activation": op.activation,
+                "depth_multiplier": op.depth_multiplier,
+                "weight_zero_point": op.weight_zero_point,
+                **(
+                    {
+                        "pre_activation_scale": float(np.float32(op.pre_activation_scale)),
+                        "pre_activation_zero_point": op.pre_activation_zero_point,
+                    }
+                    if op.activation == "hard_swish"
+                    else {}
+                ),
+                **({"beta": float(np.float32(op.beta))} if op.kind == OpKind.SOFTMAX else {}),
+            }
+            for op in model.ops
+        ],
     }
 
 
@@ -56,8 +103,9 @@ def save_model(model: QuantizedModel, path: str | Path) -> Path:
     model.validate()
     constants = [t.name for t in model.tensors if t.data is not None]
     if constants:
-        raise ValueError(f"{model.source}: tensors {constants}: the handoff format (version {VERSION}) holds no "
-                         "constant operands")
+        raise ValueError(
+            f"{model.source}: tensors {constants}: the handoff format (version {VERSION}) holds no constant operands"
+        )
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
@@ -97,8 +145,11 @@ class _Checker:
     @overload
     def ints(self, value: Any, where: str, count: int) -> tuple[int, ...]: ...
     def ints(self, value: Any, where: str, count: int) -> tuple[int, ...]:
-        if (not isinstance(value, list) or len(value) != count
-                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        if (
+            not isinstance(value, list)
+            or len(value) != count
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
             raise self.fail(where, f"expected a list of {count} integers, got {value!r}")
         return tuple(value)
 
@@ -131,8 +182,14 @@ def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> Qua
         c.keys(t, where, _TENSOR_KEYS, _TENSOR_KEYS)
         if not isinstance(t["scale"], (int, float)) or isinstance(t["scale"], bool):
             raise c.fail(f"{where}.scale", f"expected a number, got {t['scale']!r}")
-        tensors.append(QuantizedTensor(c.str(t["name"], f"{where}.name"), c.ints(t["shape"], f"{where}.shape", 3),
-                                       float(t["scale"]), c.int(t["zero_point"], f"{where}.zero_point")))
+        tensors.append(
+            QuantizedTensor(
+                c.str(t["name"], f"{where}.name"),
+                c.ints(t["shape"], f"{where}.shape", 3),
+                float(t["scale"]),
+                c.int(t["zero_point"], f"{where}.zero_point"),
+            )
+        )
     if not isinstance(doc["ops"], list):
         raise c.fail("ops", "expected a list")
     ops = []
@@ -145,21 +202,24 @@ def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> Qua
             raise c.fail(f"{where}.kind", f"expected one of {[k.value for k in OpKind]}, got {o['kind']!r}") from None
         if not isinstance(o["inputs"], list):
             raise c.fail(f"{where}.inputs", "expected a list of tensor indices")
-        op = QuantizedOp(kind=kind, name=c.str(o["name"], f"{where}.name"),
-                         inputs=list(c.ints(o["inputs"], f"{where}.inputs", len(o["inputs"]))),
-                         output=c.int(o["output"], f"{where}.output"),
-                         kernel=c.ints(o.get("kernel", [1, 1]), f"{where}.kernel", 2),
-                         stride=c.ints(o.get("stride", [1, 1]), f"{where}.stride", 2),
-                         dilation=c.ints(o.get("dilation", [1, 1]), f"{where}.dilation", 2),
-                         padding=Padding(*c.ints(o.get("padding", [0, 0, 0, 0]), f"{where}.padding", 4)),
-                         activation=c.str(o.get("activation", "none"), f"{where}.activation"),
-                         depth_multiplier=c.int(o.get("depth_multiplier", 1), f"{where}.depth_multiplier"),
-                         weight_zero_point=c.int(o.get("weight_zero_point", 0), f"{where}.weight_zero_point"),
-                         pre_activation_scale=c.number(o.get("pre_activation_scale", 0.0),
-                                                       f"{where}.pre_activation_scale"),
-                         pre_activation_zero_point=c.int(o.get("pre_activation_zero_point", 0),
-                                                         f"{where}.pre_activation_zero_point"),
-                         beta=c.number(o.get("beta", 1.0), f"{where}.beta"))
+        op = QuantizedOp(
+            kind=kind,
+            name=c.str(o["name"], f"{where}.name"),
+            inputs=list(c.ints(o["inputs"], f"{where}.inputs", len(o["inputs"]))),
+            output=c.int(o["output"], f"{where}.output"),
+            kernel=c.ints(o.get("kernel", [1, 1]), f"{where}.kernel", 2),
+            stride=c.ints(o.get("stride", [1, 1]), f"{where}.stride", 2),
+            dilation=c.ints(o.get("dilation", [1, 1]), f"{where}.dilation", 2),
+            padding=Padding(*c.ints(o.get("padding", [0, 0, 0, 0]), f"{where}.padding", 4)),
+            activation=c.str(o.get("activation", "none"), f"{where}.activation"),
+            depth_multiplier=c.int(o.get("depth_multiplier", 1), f"{where}.depth_multiplier"),
+            weight_zero_point=c.int(o.get("weight_zero_point", 0), f"{where}.weight_zero_point"),
+            pre_activation_scale=c.number(o.get("pre_activation_scale", 0.0), f"{where}.pre_activation_scale"),
+            pre_activation_zero_point=c.int(
+                o.get("pre_activation_zero_point", 0), f"{where}.pre_activation_zero_point"
+            ),
+            beta=c.number(o.get("beta", 1.0), f"{where}.beta"),
+        )
         for field, dtype in _ARRAYS.items():
             key = f"ops/{k}/{field}"
             if key in arrays:
@@ -173,10 +233,17 @@ def model_from_json(doc: Any, arrays: dict[str, np.ndarray], source: str) -> Qua
     for key in ("float_input", "float_output"):
         if not isinstance(doc.get(key, False), bool):
             raise c.fail(key, f"expected true or false, got {doc[key]!r}")
-    model = QuantizedModel(name=c.str(doc["name"], "name"), tensors=tensors, ops=ops,
-                           input=c.int(doc["input"], "input"), output=c.int(doc["output"], "output"),
-                           source=source, metadata=metadata,
-                           float_input=doc.get("float_input", False), float_output=doc.get("float_output", False))
+    model = QuantizedModel(
+        name=c.str(doc["name"], "name"),
+        tensors=tensors,
+        ops=ops,
+        input=c.int(doc["input"], "input"),
+        output=c.int(doc["output"], "output"),
+        source=source,
+        metadata=metadata,
+        float_input=doc.get("float_input", False),
+        float_output=doc.get("float_output", False),
+    )
     return derive_integer_params(model)
 
 

@@ -22,6 +22,7 @@ def tflite_micro(path: str | Path) -> Callable[[np.ndarray], np.ndarray]:
             interpreter.invoke()
             out.append(interpreter.get_output(0).reshape(-1).copy())
         return np.stack(out)
+
     return run
 
 
@@ -30,8 +31,11 @@ def litert_reference(path: str | Path, preserve_all_tensors: bool = False):
     tensors allocated."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interpreter = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                              experimental_preserve_all_tensors=preserve_all_tensors)
+    interpreter = Interpreter(
+        model_path=str(path),
+        experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+        experimental_preserve_all_tensors=preserve_all_tensors,
+    )
     interpreter.allocate_tensors()
     return interpreter
 
@@ -48,6 +52,7 @@ def litert(path: str | Path) -> Callable[[np.ndarray], np.ndarray]:
             interpreter.invoke()
             out.append(interpreter.get_tensor(outp).reshape(-1).copy())
         return np.stack(out)
+
     return run
 
 

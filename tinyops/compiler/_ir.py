@@ -27,13 +27,13 @@ class OpKind(str, Enum):
     PAD = "pad"
     RESHAPE = "reshape"
     # The ops of squeeze-and-excite, classifier heads and branching models (issue 13).
-    MUL = "mul"                       # element-wise, the second input equal-shaped or (1, 1, C) broadcast
-    MEAN = "mean"                     # over rows and columns: (H, W, C) -> (1, 1, C)
+    MUL = "mul"  # element-wise, the second input equal-shaped or (1, 1, C) broadcast
+    MEAN = "mean"  # over rows and columns: (H, W, C) -> (1, 1, C)
     LOGISTIC = "logistic"
-    HARD_SWISH = "hard_swish"         # standalone (after anything but a convolution it is fused into)
-    SOFTMAX = "softmax"               # over channels
+    HARD_SWISH = "hard_swish"  # standalone (after anything but a convolution it is fused into)
+    SOFTMAX = "softmax"  # over channels
     MAX_POOL2D = "max_pool2d"
-    CONCATENATION = "concatenation"   # along channels
+    CONCATENATION = "concatenation"  # along channels
 
 
 # hard_swish: TFLite's HARD_SWISH after a convolution without activation, fused into the convolution (its
@@ -88,20 +88,20 @@ class QuantizedOp:
     padding: Padding = Padding()
     activation: str = "none"
     depth_multiplier: int = 1
-    weights: np.ndarray | None = None          # int8
-    weight_scales: np.ndarray | None = None    # float32, one per output channel (or one, repeated)
-    weight_zero_point: int = 0                 # fully connected only (TFLite allows it there)
-    bias: np.ndarray | None = None             # int32, one per output channel
-    pre_activation_scale: float = 0.0          # hard_swish only: the convolution's own output quantization
+    weights: np.ndarray | None = None  # int8
+    weight_scales: np.ndarray | None = None  # float32, one per output channel (or one, repeated)
+    weight_zero_point: int = 0  # fully connected only (TFLite allows it there)
+    bias: np.ndarray | None = None  # int32, one per output channel
+    pre_activation_scale: float = 0.0  # hard_swish only: the convolution's own output quantization
     pre_activation_zero_point: int = 0
-    beta: float = 1.0                          # softmax only
+    beta: float = 1.0  # softmax only
     # Derived by derive_integer_params (never set by a front end).
-    multipliers: np.ndarray | None = None      # int32 Q31 per output channel
-    shifts: np.ndarray | None = None           # int32 executed shifts (> 0 = left), -31 ... 31
+    multipliers: np.ndarray | None = None  # int32 Q31 per output channel
+    shifts: np.ndarray | None = None  # int32 executed shifts (> 0 = left), -31 ... 31
     act_min: int = -128
     act_max: int = 127
-    add_params: tuple[int, ...] = ()           # input1 m/s, input2 m/s, output m/s
-    hard_swish_params: tuple[int, ...] = ()    # reluish Q15 m/exponent, output Q15 m/exponent
+    add_params: tuple[int, ...] = ()  # input1 m/s, input2 m/s, output m/s
+    hard_swish_params: tuple[int, ...] = ()  # reluish Q15 m/exponent, output Q15 m/exponent
     # mul, mean: (multiplier, executed shift); logistic: (input multiplier, input left shift, input radius);
     # softmax: (input beta multiplier, input beta left shift, diff_min).
     op_params: tuple[int, ...] = ()
@@ -115,10 +115,10 @@ class QuantizedOp:
 class QuantizedModel:
     name: str
     tensors: list[QuantizedTensor]
-    ops: list[QuantizedOp]             # execution order
+    ops: list[QuantizedOp]  # execution order
     input: int
     output: int
-    source: str = "<model>"            # file it came from, for messages
+    source: str = "<model>"  # file it came from, for messages
     metadata: dict[str, str] = field(default_factory=dict)
     # A float model edge (TFLite QUANTIZE of a float32 input / DEQUANTIZE to a float32 output): the int8 core
     # is what the IR holds; the edge quantizes with the input tensor's and dequantizes with the output
@@ -134,6 +134,7 @@ class QuantizedModel:
 
     def validate(self) -> None:
         """Raise ValueError naming the op and field for anything inconsistent."""
+
         def fail(where: str, what: str) -> NoReturn:
             raise ValueError(f"{self.source}: {where}: {what}")
 
@@ -146,8 +147,10 @@ class QuantizedModel:
             if not (np.isfinite(t.scale) and t.scale > 0):
                 fail(f"tensors[{i}] ({t.name}).scale", f"expected a positive finite scale, got {t.scale}")
             if t.data is not None and (t.data.dtype != np.int8 or t.data.shape != tuple(t.shape)):
-                fail(f"tensors[{i}] ({t.name}).data", f"expected int8 of shape {tuple(t.shape)}, got "
-                                                      f"{t.data.dtype} {t.data.shape}")
+                fail(
+                    f"tensors[{i}] ({t.name}).data",
+                    f"expected int8 of shape {tuple(t.shape)}, got {t.data.dtype} {t.data.shape}",
+                )
         for label, idx in (("input", self.input), ("output", self.output)):
             if not 0 <= idx < n:
                 fail(label, f"expected a tensor index below {n}, got {idx}")
@@ -161,6 +164,7 @@ class QuantizedModel:
                 if j not in produced:
                     fail(where, f"input tensor {j} ({self.tensors[j].name}) is read before any op writes it")
             produced.add(op.output)
+
             def fail_op(field_: str, what: str, w: str = where) -> NoReturn:
                 fail(f"{w}.{field_}", what)
 
@@ -198,11 +202,15 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail: Callable
         if min(op.kernel + op.stride + op.dilation) < 1:
             fail("kernel/stride/dilation", "expected positive values")
         p = op.padding
-        expect_hw = (_conv_out(x[0], op.kernel[0], op.stride[0], op.dilation[0], p.top, p.bottom),
-                     _conv_out(x[1], op.kernel[1], op.stride[1], op.dilation[1], p.left, p.right))
+        expect_hw = (
+            _conv_out(x[0], op.kernel[0], op.stride[0], op.dilation[0], p.top, p.bottom),
+            _conv_out(x[1], op.kernel[1], op.stride[1], op.dilation[1], p.left, p.right),
+        )
         if tuple(y[:2]) != expect_hw:
-            fail("output shape", f"expected {expect_hw} rows x cols from the input {x}, kernel, stride and "
-                                 f"padding, got {y[:2]}")
+            fail(
+                "output shape",
+                f"expected {expect_hw} rows x cols from the input {x}, kernel, stride and padding, got {y[:2]}",
+            )
     if op.kind in _WEIGHTED:
         cout = y[2]
         if op.weights is None or op.weights.dtype != np.int8:
@@ -229,8 +237,11 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail: Callable
     elif op.weights is not None or op.bias is not None:
         fail("weights", f"{op.kind.value} takes no weights or bias")
     if op.kind == OpKind.ADD and (tensors[op.inputs[1]].shape not in (x, (1, 1, x[2]), (1, 1, 1)) or y != x):
-        fail("inputs", f"add needs equal shapes or a (1, 1, C) / (1, 1, 1) second input, got {x}, "
-                       f"{tensors[op.inputs[1]].shape} -> {y}")
+        fail(
+            "inputs",
+            f"add needs equal shapes or a (1, 1, C) / (1, 1, 1) second input, got {x}, "
+            f"{tensors[op.inputs[1]].shape} -> {y}",
+        )
     if op.kind == OpKind.AVERAGE_POOL2D and y[2] != x[2]:
         fail("output shape", "average pool keeps the channel count")
     if op.kind == OpKind.PAD:
@@ -244,23 +255,34 @@ def _validate_op(op: QuantizedOp, tensors: list[QuantizedTensor], fail: Callable
         for j in op.inputs:
             tin = tensors[j]
             if tin.zero_point != tout.zero_point or np.float32(tin.scale) != np.float32(tout.scale):
-                fail("output quantization", f"{op.kind.value} must keep the input's scale and zero point "
-                                            f"(input {tin.name}: {tin.scale}/{tin.zero_point}, output "
-                                            f"{tout.scale}/{tout.zero_point})")
+                fail(
+                    "output quantization",
+                    f"{op.kind.value} must keep the input's scale and zero point "
+                    f"(input {tin.name}: {tin.scale}/{tin.zero_point}, output "
+                    f"{tout.scale}/{tout.zero_point})",
+                )
     _validate_new_op(op, tensors, x, y, fail)
 
 
-def _validate_new_op(op: QuantizedOp, tensors: list[QuantizedTensor], x: tuple[int, int, int],
-                     y: tuple[int, int, int], fail) -> None:
+def _validate_new_op(
+    op: QuantizedOp, tensors: list[QuantizedTensor], x: tuple[int, int, int], y: tuple[int, int, int], fail
+) -> None:
     """Shapes and fixed quantizations of the issue-13 ops."""
-    if op.activation != "none" and op.kind not in (*_WEIGHTED, OpKind.ADD, OpKind.AVERAGE_POOL2D, OpKind.MUL,
-                                                   OpKind.MAX_POOL2D, OpKind.CONCATENATION):
+    if op.activation != "none" and op.kind not in (
+        *_WEIGHTED,
+        OpKind.ADD,
+        OpKind.AVERAGE_POOL2D,
+        OpKind.MUL,
+        OpKind.MAX_POOL2D,
+        OpKind.CONCATENATION,
+    ):
         fail("activation", f"{op.kind.value} takes no fused activation")
     if op.kind == OpKind.MUL:
         x2 = tensors[op.inputs[1]].shape
         if y != x or x2 not in (x, (1, 1, x[2]), (1, 1, 1)):
-            fail("inputs", f"mul needs the second input equal-shaped, (1, 1, {x[2]}) or (1, 1, 1), got {x} x {x2} "
-                           f"-> {y}")
+            fail(
+                "inputs", f"mul needs the second input equal-shaped, (1, 1, {x[2]}) or (1, 1, 1), got {x} x {x2} -> {y}"
+            )
     if op.kind == OpKind.MEAN and y != (1, 1, x[2]):
         fail("output shape", f"mean over rows and columns of {x} gives (1, 1, {x[2]}), got {y}")
     if op.kind in (OpKind.LOGISTIC, OpKind.HARD_SWISH, OpKind.SOFTMAX) and y != x:
@@ -268,8 +290,11 @@ def _validate_new_op(op: QuantizedOp, tensors: list[QuantizedTensor], x: tuple[i
     if op.kind in _UNIT_INTERVAL_OUTPUT:
         out = tensors[op.output]
         if out.zero_point != -128 or np.float32(out.scale) != np.float32(1 / 256):
-            fail("output quantization", f"int8 {op.kind.value} needs scale 1/256 and zero point -128 (TFLite), "
-                                        f"got {out.scale}/{out.zero_point}")
+            fail(
+                "output quantization",
+                f"int8 {op.kind.value} needs scale 1/256 and zero point -128 (TFLite), "
+                f"got {out.scale}/{out.zero_point}",
+            )
     if op.kind == OpKind.SOFTMAX and not (np.isfinite(op.beta) and op.beta > 0):
         fail("beta", f"expected a positive finite beta, got {op.beta}")
     if op.kind == OpKind.CONCATENATION:
@@ -287,8 +312,9 @@ def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
         hard_swish = op.activation == "hard_swish"
         # A fused hard-swish: the convolution requantizes to its pre-activation tensor (no clamp but int8's).
         conv_scale = op.pre_activation_scale if hard_swish else out.scale
-        op.act_min, op.act_max = _quant.activation_range("none" if hard_swish else op.activation, out.scale,
-                                                         out.zero_point)
+        op.act_min, op.act_max = _quant.activation_range(
+            "none" if hard_swish else op.activation, out.scale, out.zero_point
+        )
         if hard_swish:
             try:
                 op.hard_swish_params = _quant.hard_swish_params(op.pre_activation_scale, out.scale)
@@ -296,8 +322,9 @@ def derive_integer_params(model: QuantizedModel) -> QuantizedModel:
                 raise ValueError(f"{model.source}: {op.name}: {exc}") from None
         if op.kind in _WEIGHTED:
             assert op.weight_scales is not None  # validate()
-            op.multipliers, op.shifts = _quant.per_channel_multipliers(t[op.inputs[0]].scale, op.weight_scales,
-                                                                       conv_scale)
+            op.multipliers, op.shifts = _quant.per_channel_multipliers(
+                t[op.inputs[0]].scale, op.weight_scales, conv_scale
+            )
         elif op.kind == OpKind.ADD:
             op.add_params = _quant.add_params(t[op.inputs[0]].scale, t[op.inputs[1]].scale, out.scale)
         try:

@@ -43,17 +43,21 @@ _CORE_ACT = {"none": "none", "relu": "relu", "relu6": "relu6", "relu_n1_to_1": "
 
 @dataclass
 class NetworkMapping:
-    network: "_core.Network"
-    core_tensor: list[int]      # IR tensor index -> core tensor id (reshape outputs map to their input's)
-    core_op: list[int | None]   # IR op index -> core op id (None for reshape)
+    network: _core.Network
+    core_tensor: list[int]  # IR tensor index -> core tensor id (reshape outputs map to their input's)
+    core_op: list[int | None]  # IR op index -> core op id (None for reshape)
 
 
 def _per_channel_quant(op: QuantizedOp) -> bool:
     """Whether a fully connected op needs a requantization pair per output channel (the IR repeats a per-tensor
     pair per channel: then the core plans one pair, as TFLite does)."""
     m, s = op.multipliers, op.shifts
-    return (op.kind == OpKind.FULLY_CONNECTED and m is not None and s is not None
-            and not (bool(np.all(m == m.flat[0])) and bool(np.all(s == s.flat[0]))))
+    return (
+        op.kind == OpKind.FULLY_CONNECTED
+        and m is not None
+        and s is not None
+        and not (bool(np.all(m == m.flat[0])) and bool(np.all(s == s.flat[0])))
+    )
 
 
 def to_network(model: QuantizedModel) -> NetworkMapping:
@@ -77,16 +81,26 @@ def to_network(model: QuantizedModel) -> NetworkMapping:
         if op.dilation != (1, 1):
             raise ValueError(f"{where}: dilation: the core plans undilated kernels only, got {op.dilation}")
         p = op.padding
-        core_id = net.add_op(_CORE_KIND[op.kind], op.name, inputs, out_channels=model.tensors[op.output].shape[2],
-                             kernel_h=op.kernel[0], kernel_w=op.kernel[1], stride=op.stride[0],
-                             padding=[p.top, p.left, p.bottom, p.right], act=_CORE_ACT[op.activation],
-                             slow_requant_share=slow_requant_share(op.shifts),
-                             per_channel_quant=_per_channel_quant(op))
+        core_id = net.add_op(
+            _CORE_KIND[op.kind],
+            op.name,
+            inputs,
+            out_channels=model.tensors[op.output].shape[2],
+            kernel_h=op.kernel[0],
+            kernel_w=op.kernel[1],
+            stride=op.stride[0],
+            padding=[p.top, p.left, p.bottom, p.right],
+            act=_CORE_ACT[op.activation],
+            slow_requant_share=slow_requant_share(op.shifts),
+            per_channel_quant=_per_channel_quant(op),
+        )
         core_op.append(core_id)
         core_tensor[op.output] = net.ops[core_id].output
         got = net.tensors[core_tensor[op.output]].shape
         if (got.h, got.w, got.c) != model.tensors[op.output].shape:
-            raise ValueError(f"{where}: the core computes output {(got.h, got.w, got.c)}, the model says "
-                             f"{model.tensors[op.output].shape}")
+            raise ValueError(
+                f"{where}: the core computes output {(got.h, got.w, got.c)}, the model says "
+                f"{model.tensors[op.output].shape}"
+            )
     net.mark_output(core_tensor[model.output])
     return NetworkMapping(net, core_tensor, core_op)

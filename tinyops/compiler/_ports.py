@@ -23,8 +23,8 @@ FIRMWARE_BUILD_ENV = "TINYOPS_FIRMWARE_BUILD"
 
 @dataclass(frozen=True)
 class QemuPort:
-    machine: str                 # qemu-system-arm -M
-    instructions_per_tick: int   # under -icount shift=0 one instruction is one virtual ns: 1e9 / the timer's Hz
+    machine: str  # qemu-system-arm -M
+    instructions_per_tick: int  # under -icount shift=0 one instruction is one virtual ns: 1e9 / the timer's Hz
 
 
 QEMU_PORTS: dict[str, QemuPort] = {
@@ -61,10 +61,13 @@ def runner_slots(elf: str | Path) -> RunnerSlots:
     from tinyops.hil._elf import FirmwareImage  # the one ELF reader
 
     image = FirmwareImage(elf)
-    blob, blob_end, first, end = (image.symbol(f"__tinyops_{name}")[0]
-                                  for name in ("blob_start", "blob_end", "input_start", "input_end"))
+    blob, blob_end, first, end = (
+        image.symbol(f"__tinyops_{name}")[0] for name in ("blob_start", "blob_end", "input_start", "input_end")
+    )
     if not blob < blob_end <= first < end:
-        raise ValueError(f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x})")
+        raise ValueError(
+            f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x})"
+        )
     return RunnerSlots(blob, blob_end - blob, first, end - first)
 
 

@@ -24,14 +24,20 @@ from tinyops.compiler._ports import REPO, qemu_port, runner_elf, runner_slots
 __all__ = ["REPO", "QemuRun", "input_slot_bytes", "parse_console", "run_blob_in_qemu", "runner_elf"]
 
 INPUT_MAGIC = 0x4E494F54  # "TOIN"
-EXIT_MEANING = {0: "ran", 1: "blob rejected", 2: "run failed", 3: "unexpected exception", 4: "DMA error",
-                5: "bad input header"}
+EXIT_MEANING = {
+    0: "ran",
+    1: "blob rejected",
+    2: "run failed",
+    3: "unexpected exception",
+    4: "DMA error",
+    5: "bad input header",
+}
 
 
 @dataclass
 class QemuRun:
-    output: np.ndarray          # int8, the output tensor's bytes
-    ops: list[dict[str, int]]   # per op: time, dma_wait, parts, dma_bytes (in `unit`)
+    output: np.ndarray  # int8, the output tensor's bytes
+    ops: list[dict[str, int]]  # per op: time, dma_wait, parts, dma_bytes (in `unit`)
     total: int
     unit: str
     console: str
@@ -46,14 +52,17 @@ def parse_console(console: str) -> tuple[np.ndarray, list[dict[str, int]], int, 
     header = re.search(r"runner: ops (\d+), total (\d+) (\S+)", console)
     if header is None:
         raise RuntimeError(f"the runner printed no summary line; console:\n{console[-2000:]}")
-    ops = [dict(zip(("time", "dma_wait", "parts", "dma_bytes"), map(int, m.groups())))
-           for m in re.finditer(r"^op \d+ (\d+) (\d+) (\d+) (\d+)\s*$", console, re.M)]
+    ops = [
+        dict(zip(("time", "dma_wait", "parts", "dma_bytes"), map(int, m.groups())))
+        for m in re.finditer(r"^op \d+ (\d+) (\d+) (\d+) (\d+)\s*$", console, re.M)
+    ]
     values = [int(v) for line in re.findall(r"^output ([-\d ]+)$", console, re.M) for v in line.split()]
     return np.array(values, dtype=np.int8), ops, int(header.group(2)), header.group(3)
 
 
-def run_blob_in_qemu(blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an500", elf: Path | None = None,
-                     timeout_s: float = 300.0) -> QemuRun:
+def run_blob_in_qemu(
+    blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an500", elf: Path | None = None, timeout_s: float = 300.0
+) -> QemuRun:
     """Run one int8 image through ``blob`` on the runner under QEMU (``-icount shift=0``: deterministic)."""
     machine = qemu_port(port).machine
     elf = elf or runner_elf(port)
@@ -68,12 +77,30 @@ def run_blob_in_qemu(blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an50
         blob_path.write_bytes(blob)
         input_path.write_bytes(input_slot_bytes(image))
         if input_path.stat().st_size > slots.input_bytes:
-            raise ValueError(f"input image of {input_path.stat().st_size:,} B exceeds the {port} input slot "
-                             f"({slots.input_bytes:,} B, {elf})")
-        cmd = [qemu, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null",
-               "-semihosting-config", "enable=on,target=native", "-icount", "shift=0", "-kernel", str(elf),
-               "-device", f"loader,file={blob_path},addr={slots.blob:#x}",
-               "-device", f"loader,file={input_path},addr={slots.input:#x}"]
+            raise ValueError(
+                f"input image of {input_path.stat().st_size:,} B exceeds the {port} input slot "
+                f"({slots.input_bytes:,} B, {elf})"
+            )
+        cmd = [
+            qemu,
+            "-M",
+            machine,
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "null",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-icount",
+            "shift=0",
+            "-kernel",
+            str(elf),
+            "-device",
+            f"loader,file={blob_path},addr={slots.blob:#x}",
+            "-device",
+            f"loader,file={input_path},addr={slots.input:#x}",
+        ]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:

@@ -61,8 +61,9 @@ def quantize_multiplier_executed(real_multiplier: float) -> tuple[int, int]:
     return multiplier, executed_shift(shift)
 
 
-def per_channel_multipliers(input_scale: float, weight_scales: np.ndarray,
-                            output_scale: float) -> tuple[np.ndarray, np.ndarray]:
+def per_channel_multipliers(
+    input_scale: float, weight_scales: np.ndarray, output_scale: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Conv / depthwise / FC output multipliers and shifts, one per channel, as TFLite's
     ``PopulateConvolutionQuantizationParams``: (double)input_scale * (double)filter_scale / (double)output_scale,
     each scale being the float32 stored in the model."""
@@ -123,13 +124,21 @@ def hard_swish_params(input_scale: float, output_scale: float) -> tuple[int, int
     reluish_scale = np.float32(3.0) / np.float32(32768.0)
     output_multiplier, output_exponent = quantize_multiplier(float(hires_input_scale / np.float32(output_scale)))
     if output_exponent > 0:
-        raise ValueError(f"hard-swish output scale {output_scale!r} is below input scale / 128 "
-                         f"({float(hires_input_scale)!r}): TFLite requires output_multiplier_exponent <= 0")
+        raise ValueError(
+            f"hard-swish output scale {output_scale!r} is below input scale / 128 "
+            f"({float(hires_input_scale)!r}): TFLite requires output_multiplier_exponent <= 0"
+        )
     reluish_multiplier, reluish_exponent = quantize_multiplier(float(hires_input_scale / reluish_scale))
     if not -31 <= reluish_exponent <= 31:
-        raise ValueError(f"hard-swish input scale {input_scale!r}: reluish exponent {reluish_exponent} outside -31 ... 31")
-    return (_int16_multiplier(reluish_multiplier), reluish_exponent, _int16_multiplier(output_multiplier),
-            output_exponent)
+        raise ValueError(
+            f"hard-swish input scale {input_scale!r}: reluish exponent {reluish_exponent} outside -31 ... 31"
+        )
+    return (
+        _int16_multiplier(reluish_multiplier),
+        reluish_exponent,
+        _int16_multiplier(output_multiplier),
+        output_exponent,
+    )
 
 
 def scale_as_q31(scale: float) -> tuple[int, int]:
@@ -143,6 +152,7 @@ def scale_as_q31(scale: float) -> tuple[int, int]:
 
 
 # ---- vectorized integer arithmetic (numpy reference evaluator) -------------------------------------------
+
 
 def _wrap_int32(values: np.ndarray) -> np.ndarray:
     return ((values.astype(np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
@@ -184,8 +194,7 @@ def _srdhm_i16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
     return np.where((a == -(1 << 15)) & (b == -(1 << 15)), (1 << 15) - 1, high)
 
 
-def hard_swish(x: np.ndarray, input_zero_point: int, output_zero_point: int,
-               params: tuple[int, ...]) -> np.ndarray:
+def hard_swish(x: np.ndarray, input_zero_point: int, output_zero_point: int, params: tuple[int, ...]) -> np.ndarray:
     """TFLite's reference int8 HardSwish (the 16-bit fixed-point form) on an int8 array."""
     reluish_multiplier, reluish_exponent, output_multiplier, output_exponent = params
     hires = (x.astype(np.int64) - input_zero_point) * 128
@@ -208,6 +217,7 @@ def hard_swish(x: np.ndarray, input_zero_point: int, output_zero_point: int,
 
 # ---- parameters of the element-wise and reduction ops (TFLite's Prepare of each) -------------------------
 
+
 def mul_params(input1_scale: float, input2_scale: float, output_scale: float) -> tuple[int, int]:
     """int8 MUL: (multiplier, executed shift) of (double)s1 * (double)s2 / (double)s_out (mul_common.cc)."""
     s1, s2, s_out = (float(np.float32(s)) for s in (input1_scale, input2_scale, output_scale))
@@ -221,8 +231,10 @@ def mean_params(input_scale: float, output_scale: float, count: int) -> tuple[in
     multiplier, shift = quantize_multiplier(float(np.float32(input_scale)) / float(np.float32(output_scale)))
     log2_count = min(count.bit_length() - 1, 32, 31 + shift)
     if count < 1 or log2_count < 0:
-        raise ValueError(f"mean over {count} elements with input/output scales {input_scale!r}/{output_scale!r}: "
-                         "outside what TFLite's int8 kernel represents")
+        raise ValueError(
+            f"mean over {count} elements with input/output scales {input_scale!r}/{output_scale!r}: "
+            "outside what TFLite's int8 kernel represents"
+        )
     return (multiplier << log2_count) // count, executed_shift(shift - log2_count)
 
 
@@ -240,8 +252,9 @@ def logistic_params(input_scale: float) -> tuple[int, int, int]:
 
 def _input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
     """TFLite's CalculateInputRadius (every factor a power of two or small: exact in double)."""
-    max_input_rescaled = (((1 << input_integer_bits) - 1) * 2.0 ** (total_signed_bits - input_integer_bits)
-                          / 2.0 ** input_left_shift)
+    max_input_rescaled = (
+        ((1 << input_integer_bits) - 1) * 2.0 ** (total_signed_bits - input_integer_bits) / 2.0**input_left_shift
+    )
     return int(math.floor(max_input_rescaled))
 
 
@@ -252,10 +265,14 @@ SOFTMAX_ACCUMULATION_INTEGER_BITS = 12
 def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
     """int8 SOFTMAX (``softmax_common.cc``, PreprocessSoftmaxScaling): (multiplier, left shift, diff_min).
     Output quantization is fixed: scale 1/256, zero point -128."""
-    real = min(float(np.float32(beta)) * float(np.float32(input_scale))
-               * float(1 << (31 - SOFTMAX_SCALED_DIFF_INTEGER_BITS)), float((1 << 31) - 1))
+    real = min(
+        float(np.float32(beta)) * float(np.float32(input_scale)) * float(1 << (31 - SOFTMAX_SCALED_DIFF_INTEGER_BITS)),
+        float((1 << 31) - 1),
+    )
     if real <= 1.0:
-        raise ValueError(f"softmax beta * input scale {real / (1 << 26)!r} is too small for TFLite's int8 kernel "
-                         "(QuantizeMultiplierGreaterThanOne)")
+        raise ValueError(
+            f"softmax beta * input scale {real / (1 << 26)!r} is too small for TFLite's int8 kernel "
+            "(QuantizeMultiplierGreaterThanOne)"
+        )
     multiplier, left_shift = quantize_multiplier(real)
     return multiplier, left_shift, -_input_radius(SOFTMAX_SCALED_DIFF_INTEGER_BITS, left_shift)

@@ -31,8 +31,12 @@ def _windows(x: np.ndarray, op: QuantizedOp, out_hw: tuple[int, int], fill: int 
     n, _, _, c = padded.shape
     sn, sh, sw, sc = padded.strides
     (kh, kw), (st_h, st_w), (dh, dw) = op.kernel, op.stride, op.dilation
-    return as_strided(padded, shape=(n, out_hw[0], out_hw[1], kh, kw, c),
-                      strides=(sn, sh * st_h, sw * st_w, sh * dh, sw * dw, sc), writeable=False)
+    return as_strided(
+        padded,
+        shape=(n, out_hw[0], out_hw[1], kh, kw, c),
+        strides=(sn, sh * st_h, sw * st_w, sh * dh, sw * dw, sc),
+        writeable=False,
+    )
 
 
 def _requantize(acc: np.ndarray, op: QuantizedOp, zero_point: int) -> np.ndarray:
@@ -159,14 +163,22 @@ def _max_pool(model: QuantizedModel, op: QuantizedOp, values: dict[int, np.ndarr
     return np.clip(window_max, op.act_min, op.act_max).astype(np.int8)
 
 
-def _concatenation(model: QuantizedModel, op: QuantizedOp, values: dict[int, np.ndarray],
-                   out_shape: tuple) -> np.ndarray:
+def _concatenation(
+    model: QuantizedModel, op: QuantizedOp, values: dict[int, np.ndarray], out_shape: tuple
+) -> np.ndarray:
     joined = np.concatenate([values[j] for j in op.inputs], axis=-1)
     return np.clip(joined, op.act_min, op.act_max).astype(np.int8)
 
 
-_NEW_OPS = {OpKind.MUL: _mul, OpKind.MEAN: _mean, OpKind.LOGISTIC: _logistic, OpKind.HARD_SWISH: _hard_swish,
-            OpKind.SOFTMAX: _softmax, OpKind.MAX_POOL2D: _max_pool, OpKind.CONCATENATION: _concatenation}
+_NEW_OPS = {
+    OpKind.MUL: _mul,
+    OpKind.MEAN: _mean,
+    OpKind.LOGISTIC: _logistic,
+    OpKind.HARD_SWISH: _hard_swish,
+    OpKind.SOFTMAX: _softmax,
+    OpKind.MAX_POOL2D: _max_pool,
+    OpKind.CONCATENATION: _concatenation,
+}
 
 
 def quantize_input(model: QuantizedModel, values: np.ndarray) -> np.ndarray:
@@ -185,13 +197,16 @@ def dequantize_output(model: QuantizedModel, values: np.ndarray) -> np.ndarray:
 
 
 @overload
-def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: Literal[False] = False
-             ) -> np.ndarray: ...
+def evaluate(
+    model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: Literal[False] = False
+) -> np.ndarray: ...
 @overload
-def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: Literal[True]
-             ) -> dict[int, np.ndarray]: ...
-def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: bool = False
-             ) -> np.ndarray | dict[int, np.ndarray]:
+def evaluate(
+    model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: Literal[True]
+) -> dict[int, np.ndarray]: ...
+def evaluate(
+    model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: bool = False
+) -> np.ndarray | dict[int, np.ndarray]:
     """Run int8 ``inputs`` (N x H x W x C, or one H x W x C image) through the model.
 
     Returns the output (N x h x w x c, or h x w x c for one image), or with ``keep_intermediates`` every
@@ -202,8 +217,10 @@ def evaluate(model: QuantizedModel, inputs: np.ndarray, *, keep_intermediates: b
     single = inputs.shape == want
     batch = inputs[None] if single else inputs
     if inputs.dtype != np.int8 or batch.shape[1:] != want:
-        raise ValueError(f"{model.source}: input: expected int8 of shape (N, {', '.join(map(str, want))}), "
-                         f"got {inputs.dtype} {inputs.shape}")
+        raise ValueError(
+            f"{model.source}: input: expected int8 of shape (N, {', '.join(map(str, want))}), "
+            f"got {inputs.dtype} {inputs.shape}"
+        )
     values = {model.input: batch}
     values.update({i: t.data[None] for i, t in enumerate(model.tensors) if t.data is not None})  # constants
     for op in model.ops:

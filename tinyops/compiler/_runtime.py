@@ -23,8 +23,10 @@ class HostRuntime:
         from tinyops import _core
 
         if not host_runtime_available():
-            raise RuntimeError("this build of tinyops._core has no firmware runtime (firmware/CMakeLists.txt "
-                               "was absent when it was built)")
+            raise RuntimeError(
+                "this build of tinyops._core has no firmware runtime (firmware/CMakeLists.txt "
+                "was absent when it was built)"
+            )
         self._runtime = _core.HostRuntime(bytes(blob))  # ValueError naming the record and field if bad
         self.input_shape = tuple(self._runtime.input_shape)
         self.output_shape = tuple(self._runtime.output_shape)
@@ -35,8 +37,10 @@ class HostRuntime:
         single = images.shape == self.input_shape
         batch = images[None] if single else images
         if images.dtype != np.int8 or batch.shape[1:] != self.input_shape:
-            raise ValueError(f"images: expected int8 of shape (N, {', '.join(map(str, self.input_shape))}), got "
-                             f"{images.dtype} {images.shape}")
+            raise ValueError(
+                f"images: expected int8 of shape (N, {', '.join(map(str, self.input_shape))}), got "
+                f"{images.dtype} {images.shape}"
+            )
         threads = threads if threads is not None else (os.cpu_count() or 1)
         out = self._runtime.run(np.ascontiguousarray(batch).reshape(len(batch), -1), threads)
         out = out.reshape(len(batch), *self.output_shape)

@@ -106,14 +106,15 @@ class _Reader:
         if buffer.DataLength() > 0:
             raw = buffer.DataAsNumpy().tobytes()
         elif buffer.Offset() > 1:  # data stored after the flatbuffer (models over 2 GB)
-            raw = self.buf[buffer.Offset(): buffer.Offset() + buffer.Size()]
+            raw = self.buf[buffer.Offset() : buffer.Offset() + buffer.Size()]
         else:
             raise self.fail(where, "expected constant data (a weight or bias), found none")
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         count = int(np.prod(shape)) if shape else 1
         if len(raw) != count * np.dtype(dtype).itemsize:
-            raise self.fail(where, f"buffer holds {len(raw)} bytes, shape {shape} needs "
-                                   f"{count * np.dtype(dtype).itemsize}")
+            raise self.fail(
+                where, f"buffer holds {len(raw)} bytes, shape {shape} needs {count * np.dtype(dtype).itemsize}"
+            )
         return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
 
     def activation(self, index: int) -> int:
@@ -125,8 +126,11 @@ class _Reader:
         if t.Type() != tflite.TensorType.INT8:
             raise self.fail(where, f"expected an int8 activation, got TensorType {t.Type()}")
         if self.is_constant(index):
-            raise self.fail(where, "a constant where an activation is expected (constants are supported as "
-                                   "the operand of ADD and MUL only)")
+            raise self.fail(
+                where,
+                "a constant where an activation is expected (constants are supported as "
+                "the operand of ADD and MUL only)",
+            )
         dims = self.dims(index)
         if len(dims) == 4 and dims[0] == 1:
             shape = (dims[1], dims[2], dims[3])
@@ -162,8 +166,15 @@ class _Reader:
         if len(scales) != 1:
             raise self.fail(where, f"expected per-tensor quantization, got {len(scales)} scales")
         self.ir_index[index] = len(self.tensors)
-        self.tensors.append(QuantizedTensor(self.tensor_name(index), shape, float(scales[0]), int(zps[0]),
-                                            data=np.ascontiguousarray(data.reshape(shape))))
+        self.tensors.append(
+            QuantizedTensor(
+                self.tensor_name(index),
+                shape,
+                float(scales[0]),
+                int(zps[0]),
+                data=np.ascontiguousarray(data.reshape(shape)),
+            )
+        )
         return self.ir_index[index]
 
     def operands(self, where: str, first: int, second: int) -> list[int]:
@@ -183,8 +194,11 @@ class _Reader:
         if len(scales) == 1:
             return np.repeat(scales, channels).astype(np.float32)
         if len(scales) != channels or dim != channel_dim:
-            raise self.fail(where, f"expected {channels} per-channel scales on dimension {channel_dim}, got "
-                                   f"{len(scales)} on dimension {dim}")
+            raise self.fail(
+                where,
+                f"expected {channels} per-channel scales on dimension {channel_dim}, got "
+                f"{len(scales)} on dimension {dim}",
+            )
         return scales.astype(np.float32)
 
     def bias(self, inputs: np.ndarray, channels: int) -> np.ndarray:
@@ -192,8 +206,10 @@ class _Reader:
             return np.zeros(channels, np.int32)
         bias = self.constant(int(inputs[2]), np.int32).reshape(-1)
         if bias.shape != (channels,):
-            raise self.fail(f"tensor {inputs[2]} ({self.tensor_name(int(inputs[2]))})",
-                            f"expected {channels} biases, got {bias.shape}")
+            raise self.fail(
+                f"tensor {inputs[2]} ({self.tensor_name(int(inputs[2]))})",
+                f"expected {channels} biases, got {bias.shape}",
+            )
         return bias
 
 
@@ -305,16 +321,20 @@ def _convert_new_op(r: _Reader, where: str, op, kind: OpKind, inputs: np.ndarray
         rank = len(r.dims(int(inputs[0])))
         axes = sorted({int(a) % rank for a in r.constant(int(inputs[1]), np.int32).reshape(-1)}) if rank else []
         if rank != 4 or axes != [1, 2]:
-            raise r.fail(where, f"supported over rows and columns of a 4-D input only (axes [1, 2]), got axes "
-                                f"{r.constant(int(inputs[1]), np.int32).reshape(-1).tolist()} of a {rank}-D input")
+            raise r.fail(
+                where,
+                f"supported over rows and columns of a 4-D input only (axes [1, 2]), got axes "
+                f"{r.constant(int(inputs[1]), np.int32).reshape(-1).tolist()} of a {rank}-D input",
+            )
     elif kind == OpKind.SOFTMAX:
         result.beta = float(_options(op, tflite.SoftmaxOptions).Beta())
     elif kind == OpKind.CONCATENATION:
         o = _options(op, tflite.ConcatenationOptions)
         rank = len(r.dims(int(inputs[0])))
         if o.Axis() % max(rank, 1) != rank - 1:
-            raise r.fail(where, f"supported along the channel (last) axis only, got axis {o.Axis()} of a "
-                                f"{rank}-D input")
+            raise r.fail(
+                where, f"supported along the channel (last) axis only, got axis {o.Axis()} of a {rank}-D input"
+            )
         result.inputs.extend(r.activation(int(i)) for i in inputs[1:])
         result.activation = _activation(r, where, o.FusedActivationFunction())
 
@@ -327,8 +347,13 @@ def _fuse_hard_swish(r: _Reader, k: int, op, ops: list[QuantizedOp], readers: di
     source, target = int(op.InputsAsNumpy()[0]), int(op.OutputsAsNumpy()[0])
     where = f"operator {k} (HARD_SWISH, output {r.tensor_name(target)})"
     previous = ops[-1] if ops else None
-    if (previous is None or r.ir_index.get(source) != previous.output or previous.activation != "none"
-            or previous.kind not in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D) or readers.get(source, 0) != 1):
+    if (
+        previous is None
+        or r.ir_index.get(source) != previous.output
+        or previous.activation != "none"
+        or previous.kind not in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D)
+        or readers.get(source, 0) != 1
+    ):
         return False
     pre = r.tensors[previous.output]
     appended = r.activation(target)  # validated and appended last
@@ -369,8 +394,7 @@ def _edges(r: _Reader) -> tuple[int | None, int | None, list[str]]:
     for index, edge, what in ((graph_in, quantize, "QUANTIZE"), (graph_out, dequantize, "DEQUANTIZE")):
         kind = g.Tensors(index).Type()
         if kind == tflite.TensorType.FLOAT32 and edge is None:
-            raise r.fail(f"tensor {index} ({r.tensor_name(index)})", f"a float32 model edge needs a {what} "
-                                                                     "right at it")
+            raise r.fail(f"tensor {index} ({r.tensor_name(index)})", f"a float32 model edge needs a {what} right at it")
     return quantize, dequantize, others
 
 
@@ -385,8 +409,11 @@ def _unsupported(r: _Reader, edge_others: list[str]) -> None:
     found += edge_others
     if found:
         supported = ", ".join(_OPERATOR_NAMES[c] for c in _SUPPORTED)
-        raise r.fail("operators", f"{len(found)} unsupported: {'; '.join(found)} (supported: {supported}; "
-                                  "QUANTIZE/DEQUANTIZE at float32 model edges)")
+        raise r.fail(
+            "operators",
+            f"{len(found)} unsupported: {'; '.join(found)} (supported: {supported}; "
+            "QUANTIZE/DEQUANTIZE at float32 model edges)",
+        )
 
 
 def import_tflite(path: str | Path) -> QuantizedModel:
@@ -399,8 +426,10 @@ def import_tflite(path: str | Path) -> QuantizedModel:
         return _import(r)
     except (struct.error, IndexError, UnicodeDecodeError, TypeError, AttributeError, OverflowError) as exc:
         # The flatbuffers reader follows offsets without checking them: a truncated or corrupt file fails here.
-        raise ValueError(f"{path}: truncated or corrupt .tflite file ({len(r.buf)} bytes; the flatbuffer reader "
-                         f"failed: {type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"{path}: truncated or corrupt .tflite file ({len(r.buf)} bytes; the flatbuffer reader "
+            f"failed: {type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _import(r: _Reader) -> QuantizedModel:
@@ -429,8 +458,15 @@ def _import(r: _Reader) -> QuantizedModel:
         ops.append(_convert_op(r, k, op, code))
     if output_index not in r.ir_index:
         raise r.fail("subgraph output", f"tensor {output_index} is not produced by any operator")
-    model = QuantizedModel(name=path.stem, tensors=r.tensors, ops=ops, input=network_input,
-                           output=r.ir_index[output_index], source=str(path),
-                           metadata={"front_end": "tflite", "file": path.name},
-                           float_input=quantize is not None, float_output=dequantize is not None)
+    model = QuantizedModel(
+        name=path.stem,
+        tensors=r.tensors,
+        ops=ops,
+        input=network_input,
+        output=r.ir_index[output_index],
+        source=str(path),
+        metadata={"front_end": "tflite", "file": path.name},
+        float_input=quantize is not None,
+        float_output=dequantize is not None,
+    )
     return derive_integer_params(model)

@@ -16,5 +16,13 @@ from tinyops.store._db import (
     store_url,
 )
 
-__all__ = ["TABLES_ENTRY_POINTS", "Base", "Store", "default_store_path", "default_url", "load_registered_tables",
-           "open_store", "store_url"]
+__all__ = [
+    "TABLES_ENTRY_POINTS",
+    "Base",
+    "Store",
+    "default_store_path",
+    "default_url",
+    "load_registered_tables",
+    "open_store",
+    "store_url",
+]

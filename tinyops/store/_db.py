@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-
 # The entry-point group through which the store's clients register the modules that define their tables
 # (pyproject.toml, [project.entry-points."tinyops.store_tables"]): the store imports none of its clients.
 TABLES_ENTRY_POINTS = "tinyops.store_tables"
@@ -33,8 +32,9 @@ def load_registered_tables() -> list[str]:
         try:
             entry.load()
         except ImportError as exc:
-            raise RuntimeError(f"results store: the tables registered as '{entry.name}' ({entry.value}) cannot "
-                               f"be imported: {exc}") from exc
+            raise RuntimeError(
+                f"results store: the tables registered as '{entry.name}' ({entry.value}) cannot be imported: {exc}"
+            ) from exc
         names.append(entry.name)
     return names
 
@@ -94,8 +94,11 @@ class Store:
 
 
 def _sqlite_file(url: sa.engine.URL) -> Path | None:
-    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+    return (
+        Path(url.database)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         else None
+    )
 
 
 def open_store(url: str | Path | None = None) -> Store:
@@ -111,8 +114,10 @@ def open_store(url: str | Path | None = None) -> Store:
         sqlite_file = _sqlite_file(parsed)
         engine = sa.create_engine(parsed, pool_pre_ping=True)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise ValueError(f"store '{url}': not a database URL this installation can open (expected "
-                         f"sqlite:///PATH, a file path or postgresql://...; {exc})") from None
+        raise ValueError(
+            f"store '{url}': not a database URL this installation can open (expected "
+            f"sqlite:///PATH, a file path or postgresql://...; {exc})"
+        ) from None
     if sqlite_file is not None:
         if url == default_url():
             sqlite_file.parent.mkdir(parents=True, exist_ok=True)

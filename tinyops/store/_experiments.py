@@ -21,7 +21,7 @@ from tinyops.store._db import Base, Store
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class ExperimentRun(Base):
@@ -66,18 +66,36 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def record_run(store: Store, *, experiment: str, mode: str, command: str, git_commit: str,
-               started_at: dt.datetime, elapsed_s: float, summary: Mapping[str, Any],
-               tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> int:
+def record_run(
+    store: Store,
+    *,
+    experiment: str,
+    mode: str,
+    command: str,
+    git_commit: str,
+    started_at: dt.datetime,
+    elapsed_s: float,
+    summary: Mapping[str, Any],
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> int:
     """Write one finished run and every row of its tables in one transaction; returns the run id."""
     with store.session() as s:
-        run = ExperimentRun(experiment=experiment, mode=mode, command=command, git_commit=git_commit,
-                            started_at=started_at, elapsed_s=elapsed_s,
-                            summary_json=json.dumps({k: _plain(v) for k, v in summary.items()}, sort_keys=True))
+        run = ExperimentRun(
+            experiment=experiment,
+            mode=mode,
+            command=command,
+            git_commit=git_commit,
+            started_at=started_at,
+            elapsed_s=elapsed_s,
+            summary_json=json.dumps({k: _plain(v) for k, v in summary.items()}, sort_keys=True),
+        )
         for name, rows in tables.items():
             for i, row in enumerate(rows):
-                run.rows.append(ExperimentRow(table_name=name, row_index=i,
-                                              values_json=json.dumps({k: _plain(v) for k, v in row.items()})))
+                run.rows.append(
+                    ExperimentRow(
+                        table_name=name, row_index=i, values_json=json.dumps({k: _plain(v) for k, v in row.items()})
+                    )
+                )
         s.add(run)
         s.flush()
         return run.id
@@ -92,16 +110,20 @@ def latest_run(store: Store, experiment: str, mode: str | None = None) -> Experi
         run = s.scalars(query.order_by(ExperimentRun.id.desc()).limit(1)).first()
         if run is None:
             known = sorted(set(s.scalars(sa.select(ExperimentRun.experiment)).all()))
-            raise KeyError(f"no {mode + ' ' if mode else ''}run of experiment '{experiment}' in "
-                           f"{store.engine.url.render_as_string(hide_password=True)} (runs of: "
-                           f"{', '.join(known) or 'none'}); run experiments/{experiment}.py first")
+            raise KeyError(
+                f"no {mode + ' ' if mode else ''}run of experiment '{experiment}' in "
+                f"{store.engine.url.render_as_string(hide_password=True)} (runs of: "
+                f"{', '.join(known) or 'none'}); run experiments/{experiment}.py first"
+            )
         return run
 
 
 def run_rows(store: Store, run_id: int, table_name: str) -> list[dict[str, Any]]:
     """The rows of one table of one run, in order."""
     with store.session() as s:
-        values = s.scalars(sa.select(ExperimentRow.values_json)
-                           .where(ExperimentRow.run_id == run_id, ExperimentRow.table_name == table_name)
-                           .order_by(ExperimentRow.row_index)).all()
+        values = s.scalars(
+            sa.select(ExperimentRow.values_json)
+            .where(ExperimentRow.run_id == run_id, ExperimentRow.table_name == table_name)
+            .order_by(ExperimentRow.row_index)
+        ).all()
     return [json.loads(v) for v in values]

@@ -15,11 +15,11 @@
 namespace tinyops {
 
 struct BatchScore {
-  int arch = 0;               // index into the networks given
+  int arch = 0;  // index into the networks given
   std::string strategy;
   bool fits = false;
-  std::string why;            // when it does not fit
-  double latency_ms = 0;      // NaN when it does not fit
+  std::string why;        // when it does not fit
+  double latency_ms = 0;  // NaN when it does not fit
   double total_cycles = 0;
   int64_t peak_sram_bytes = 0;
   int64_t external_bytes = 0;
@@ -48,8 +48,8 @@ class BatchScorer {
 };
 
 // One-off: BatchScorer(board, strategies).score(nets).
-std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets, const std::vector<std::string>& strategies,
-                                       const Board& board);
+std::vector<BatchScore> score_networks(const std::vector<const Network*>& nets,
+                                       const std::vector<std::string>& strategies, const Board& board);
 // Architectures as ProxylessNASNets JSON texts; an invalid one is an InputError naming "archs[i]".
 std::vector<Network> networks_from_arch_texts(const std::vector<std::string_view>& texts);
 

@@ -26,22 +26,22 @@ const char* to_string(MemoryKind kind);
 struct Memory {
   std::string name;
   MemoryKind kind = MemoryKind::Internal;
-  Quantity base;                  // address
+  Quantity base;  // address
   Quantity size_bytes;
   // Stall cycles the CPU pays per byte it fetches from / writes back to this memory, beyond what the kernel
   // cost model already counts for data in zero-wait-state SRAM (so 0 for TCM/SRAM).
   Quantity read_cycles_per_byte;
   Quantity write_cycles_per_byte;
-  bool cached = false;            // the CPU reaches it through the D-cache (re-reads of a small window hit)
-  bool dma_reachable = true;      // a DMA engine can read/write it (CCM on the F469 cannot)
+  bool cached = false;        // the CPU reaches it through the D-cache (re-reads of a small window hit)
+  bool dma_reachable = true;  // a DMA engine can read/write it (CCM on the F469 cannot)
   bool operator==(const Memory&) const = default;
 };
 
 struct Cpu {
-  std::string core;               // "cortex-m7", "cortex-m4f"
+  std::string core;  // "cortex-m7", "cortex-m4f"
   Quantity clock_hz;
   Quantity icache_bytes;
-  Quantity dcache_bytes;          // 0: no data cache
+  Quantity dcache_bytes;            // 0: no data cache
   Quantity memcpy_cycles_per_byte;  // CPU copy cost, used when the board has no DMA engine
   bool operator==(const Cpu&) const = default;
 };
@@ -55,9 +55,9 @@ struct DmaLink {
 
 struct DmaEngine {
   std::string name;
-  Quantity streams;               // concurrent streams the runtime uses
-  Quantity setup_cycles;          // latency from start request to the first byte moving
-  Quantity cpu_issue_cycles;      // CPU time to program one transfer (incl. the D-cache clean on an M7)
+  Quantity streams;           // concurrent streams the runtime uses
+  Quantity setup_cycles;      // latency from start request to the first byte moving
+  Quantity cpu_issue_cycles;  // CPU time to program one transfer (incl. the D-cache clean on an M7)
   std::vector<DmaLink> links;
   bool operator==(const DmaEngine&) const = default;
 };
@@ -81,8 +81,17 @@ struct BusContention {
 //   depthwise_conv2d_reference  every other depthwise convolution: the reference kernel
 //   add, average_pool, global_average_pool, fully_connected, pad, mul: one kernel each
 enum class KernelKind {
-  Conv1x1, ConvKxKDsp, ConvKxKReference, DepthwiseDsp, DepthwiseReference, Add, AveragePool, GlobalAveragePool,
-  FullyConnected, Pad, Mul
+  Conv1x1,
+  ConvKxKDsp,
+  ConvKxKReference,
+  DepthwiseDsp,
+  DepthwiseReference,
+  Add,
+  AveragePool,
+  GlobalAveragePool,
+  FullyConnected,
+  Pad,
+  Mul
 };
 inline constexpr int kKernelKindCount = 11;
 const char* to_string(KernelKind kind);
@@ -120,8 +129,26 @@ const char* to_string(KernelKind kind);
 //   cycles_per_activation_table  1 for the first part of an op with a fused hard-swish (its 256-entry table)
 //   cycles_per_activation_output output elements passed through a fused hard-swish (one table load each)
 enum class CostTerm {
-  Call, Mac, Output, SlowOutput, OutputRow, OutputPixel, Channel, Weight, PixelBlock, InputGroup, GatherTap, RawMac, OddMac,
-  TailMac, DeepMac, RowVisit, ChannelRow, BorderTap, ActivationTable, ActivationOutput
+  Call,
+  Mac,
+  Output,
+  SlowOutput,
+  OutputRow,
+  OutputPixel,
+  Channel,
+  Weight,
+  PixelBlock,
+  InputGroup,
+  GatherTap,
+  RawMac,
+  OddMac,
+  TailMac,
+  DeepMac,
+  RowVisit,
+  ChannelRow,
+  BorderTap,
+  ActivationTable,
+  ActivationOutput
 };
 inline constexpr int kCostTermCount = 20;
 const char* to_string(CostTerm term);
@@ -140,17 +167,17 @@ struct KernelCost {
 struct Board {
   std::string name;
   std::string description;
-  int version = 1;                // parameter version: calibration writes version + 1
-  std::string source;             // the file it was loaded from (for messages)
+  int version = 1;     // parameter version: calibration writes version + 1
+  std::string source;  // the file it was loaded from (for messages)
   Cpu cpu;
   std::vector<Memory> memories;
-  std::string sram_memory;        // the memory holding the arena / overlay buffers
-  Quantity sram_budget_bytes;     // how much of it the plan may use
-  std::vector<DmaEngine> dma;     // empty: copies are done by the CPU (QEMU)
+  std::string sram_memory;     // the memory holding the arena / overlay buffers
+  Quantity sram_budget_bytes;  // how much of it the plan may use
+  std::vector<DmaEngine> dma;  // empty: copies are done by the CPU (QEMU)
   BusContention bus;
   std::array<KernelCost, kKernelKindCount> kernels;
 
-  int memory_index(const std::string& name) const;  // -1 if absent
+  int memory_index(const std::string& name) const;      // -1 if absent
   const Memory& memory(const std::string& name) const;  // throws InputError
   // The first memory of a kind (-1 if none).
   int first_memory_of_kind(MemoryKind kind) const;

@@ -6,9 +6,9 @@
 namespace tinyops {
 
 struct NnlsResult {
-  Eigen::VectorXd x;            // the fitted parameters, every entry >= 0
-  double residual_norm = 0.0;   // ||W (A x - b)||_2 with the weights applied
-  int iterations = 0;           // active-set changes the solver made
+  Eigen::VectorXd x;           // the fitted parameters, every entry >= 0
+  double residual_norm = 0.0;  // ||W (A x - b)||_2 with the weights applied
+  int iterations = 0;          // active-set changes the solver made
 };
 
 // min_x || W (A x - b) ||_2  subject to  x >= 0, with W = diag(weights) (all ones when `weights` is empty).

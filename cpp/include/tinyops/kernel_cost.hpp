@@ -18,14 +18,14 @@ namespace tinyops {
 // pointwise convolutions (1x1, no padding) and patches of at most kMaxDspConvPatch bytes run the DSP conv2d
 // kernel; 3x3, 5x5 and 7x7 depthwise convolutions with channels a multiple of 4 run the DSP depthwise kernel
 // (the core has no dilation and depth multiplier 1); everything else runs its reference kernel.
-inline constexpr int kMaxDspConvPatch = 256;          // rt::kMaxConvPatch
-inline constexpr int kDepthwiseDspRingWords = 1024;   // rt::kDepthwiseDspRingWords: its column strips
+inline constexpr int kMaxDspConvPatch = 256;         // rt::kMaxConvPatch
+inline constexpr int kDepthwiseDspRingWords = 1024;  // rt::kDepthwiseDspRingWords: its column strips
 // The DSP conv2d kernel's internal paths (conv2d_dsp.cpp, whose constants these restate).
-inline constexpr int kMaxDspExpandedDepth = 384;      // 4 x kMaxExpandedGroups: deeper 1x1 filters take dot_2x2
-inline constexpr int kDspConvChannelBlock = 32;       // kChannelBlock
-inline constexpr int kMaxDspWidenedGroups = 64;       // kMaxWidenedGroups
-inline constexpr int kDspWidenedWeightWords = 1024;   // kWidenedWeightWords
-inline constexpr int kMinDspPairsToWiden = 4;         // kMinPairsToWiden
+inline constexpr int kMaxDspExpandedDepth = 384;     // 4 x kMaxExpandedGroups: deeper 1x1 filters take dot_2x2
+inline constexpr int kDspConvChannelBlock = 32;      // kChannelBlock
+inline constexpr int kMaxDspWidenedGroups = 64;      // kMaxWidenedGroups
+inline constexpr int kDspWidenedWeightWords = 1024;  // kWidenedWeightWords
+inline constexpr int kMinDspPairsToWiden = 4;        // kMinPairsToWiden
 KernelKind kernel_kind(const Network& net, const Op& op);
 
 // What the cost model needs of an op, computed once per op.
@@ -34,7 +34,7 @@ struct OpGeometry {
   int out_h = 1, out_w = 1, out_c = 1;
   int in_h = 1, in_w = 1, in_c = 1;
   int kernel_h = 1, kernel_w = 1, stride = 1;
-  double macs_per_output = 0;  // nominal accumulations per output element
+  double macs_per_output = 0;     // nominal accumulations per output element
   double slow_requant_share = 0;  // Op::slow_requant_share
   bool hard_swish = false;        // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
   // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]); over all
@@ -49,9 +49,7 @@ using CostFeatures = std::array<double, kCostTermCount>;
 inline bool is_conv(KernelKind k) {
   return k == KernelKind::Conv1x1 || k == KernelKind::ConvKxKDsp || k == KernelKind::ConvKxKReference;
 }
-inline bool is_depthwise(KernelKind k) {
-  return k == KernelKind::DepthwiseDsp || k == KernelKind::DepthwiseReference;
-}
+inline bool is_depthwise(KernelKind k) { return k == KernelKind::DepthwiseDsp || k == KernelKind::DepthwiseReference; }
 
 namespace detail {
 inline bool windowed(KernelKind k) {
@@ -137,9 +135,7 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   const double valid_taps = row_taps * g.col_taps;
   switch (g.kind) {
     case KernelKind::Conv1x1:
-    case KernelKind::ConvKxKDsp:
-      detail::conv_dsp_features(g, rows, channels, f);
-      break;
+    case KernelKind::ConvKxKDsp: detail::conv_dsp_features(g, rows, channels, f); break;
     case KernelKind::ConvKxKReference:
       f[int(T::Mac)] = valid_taps * g.in_c * channels;
       f[int(T::RowVisit)] = outputs * g.kernel_h;
@@ -206,8 +202,8 @@ inline PartWork part_work(const OpGeometry& g, const Part& part) {
 inline double read_passes(const OpGeometry& g, Operand operand, double bytes, double out_pixels, bool cached,
                           double dcache_bytes) {
   const double window_limit = cached ? dcache_bytes / 2 : 0;
-  const bool spatial = (is_conv(g.kind) && g.kind != KernelKind::Conv1x1) || is_depthwise(g.kind) ||
-                       g.kind == KernelKind::AveragePool;
+  const bool spatial =
+      (is_conv(g.kind) && g.kind != KernelKind::Conv1x1) || is_depthwise(g.kind) || g.kind == KernelKind::AveragePool;
   switch (operand) {
     case Operand::Weights: {
       if (bytes <= window_limit) return 1;

@@ -44,7 +44,7 @@ ArenaLayout plan_arena(const Network& net, int64_t alignment = kArenaAlignment);
 
 // plan_arena's working storage and result, reused from one network to the next (a batch plans thousands).
 struct ArenaScratch {
-  ArenaLayout layout;  // the result
+  ArenaLayout layout;          // the result
   std::vector<int64_t> size;   // per tensor: aligned bytes
   std::vector<Lifetime> life;  // per tensor, clamped to the network's ops
   std::vector<int64_t> order;  // the placement order (see plan_arena)

@@ -13,7 +13,7 @@ enum class Activation { None, ReLU, ReLU6, HardSwish, HardSigmoid };
 
 const char* to_string(OpKind kind);
 const char* to_string(Activation act);
-OpKind op_kind_from_string(const std::string& name);        // throws std::invalid_argument
+OpKind op_kind_from_string(const std::string& name);         // throws std::invalid_argument
 Activation activation_from_string(const std::string& name);  // "none"/"relu"/"relu6"/"h_swish"/"h_sigmoid"
 
 struct Shape {
@@ -27,9 +27,9 @@ struct Tensor {
   int id = -1;
   std::string name;
   Shape shape;
-  int producer = -1;       // op id, -1 for the network input
-  int first_use = -1;      // op id of the first consumer
-  int last_use = -1;       // op id of the last consumer (-1: network output, lives to the end)
+  int producer = -1;   // op id, -1 for the network input
+  int first_use = -1;  // op id of the first consumer
+  int last_use = -1;   // op id of the last consumer (-1: network output, lives to the end)
   bool is_network_input = false;
   bool is_network_output = false;
 };
@@ -83,7 +83,7 @@ class Network {
   int output() const { return output_; }
 
   int64_t total_macs() const;
-  int64_t weight_bytes() const;           // int8 weights + int32 biases + quant params
+  int64_t weight_bytes() const;                         // int8 weights + int32 biases + quant params
   int64_t param_count() const { return param_count_; }  // PyTorch-style count (BN affine included)
   void add_param_count(int64_t n) { param_count_ += n; }
   // Room for `ops` ops and their output tensors (a reader that knows the count saves the regrowth).

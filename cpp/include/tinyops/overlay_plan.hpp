@@ -20,7 +20,7 @@ inline constexpr const char* kInputPongBuffer = "input_pong";
 inline constexpr const char* kFilterBuffer = "filter";
 inline constexpr const char* kIm2colBuffer = "im2col";
 inline constexpr const char* kBiasBuffer = "bias";
-inline constexpr const char* kQuantBuffer = "quant";  // the two quant-param buffers, back to back
+inline constexpr const char* kQuantBuffer = "quant";             // the two quant-param buffers, back to back
 inline constexpr const char* kOutputPingBuffer = "output_ping";  // output overlays (optimal)
 inline constexpr const char* kOutputPongBuffer = "output_pong";
 
@@ -77,9 +77,9 @@ class OverlayPlanner {
 
  private:
   struct Previous {
-    bool overlay = false;      // the previous op ran from the overlay buffers (its last part can prefetch)
-    int out_tensor = -1;       // its output tensor
-    int rows_done = 0;         // output rows complete before its last part computes
+    bool overlay = false;           // the previous op ran from the overlay buffers (its last part can prefetch)
+    int out_tensor = -1;            // its output tensor
+    int rows_done = 0;              // output rows complete before its last part computes
     bool full_before_last = false;  // channel-partitioned: no row is complete until the last part
   };
 
@@ -93,7 +93,7 @@ class OverlayPlanner {
   }
   // Whether the next op's first part (reading `tensor` rows [0, rows)) may be copied ahead.
   bool can_prefetch(int tensor, int rows) const {
-    if (!previous_.overlay) return false;  // only an overlay op's last part issues the next op's first copy
+    if (!previous_.overlay) return false;             // only an overlay op's last part issues the next op's first copy
     if (tensor != previous_.out_tensor) return true;  // an older tensor: complete
     return !previous_.full_before_last && rows <= previous_.rows_done;
   }

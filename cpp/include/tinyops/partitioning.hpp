@@ -72,8 +72,8 @@ struct OverlayBuffers {
   // im2col also serve as the ping-pong pair of an add's second input parts (and, under `optimal`, of
   // streamed filter slices).
   int64_t im2col_bytes = 0;
-  int64_t bias_bytes = 0;    // the largest bias (int32 per output channel)
-  int64_t quant_bytes = 0;   // each of the two quant-param buffers: the largest bias + 128
+  int64_t bias_bytes = 0;   // the largest bias (int32 per output channel)
+  int64_t quant_bytes = 0;  // each of the two quant-param buffers: the largest bias + 128
   int64_t total_bytes() const { return 2 * input_bytes + filter_bytes + im2col_bytes + bias_bytes + 2 * quant_bytes; }
   bool operator==(const OverlayBuffers&) const = default;
 };

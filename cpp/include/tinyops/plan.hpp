@@ -77,7 +77,7 @@ struct Part {
   int out_channel_begin = 0, out_channel_end = 0;
   // Where the kernel reads/writes each operand for this part (indexed by Operand; absent ones have memory -1).
   std::array<Region, kOperandCount> at{};
-  std::vector<Transfer> copy_in;   // must land before this part computes
+  std::vector<Transfer> copy_in;  // must land before this part computes
   // Also must land before this part computes, but issued only when the part is due (after the previous part
   // has computed), even when copy_in is issued ahead: copies into buffers the previous part still uses, e.g.
   // an op's filter while the previous op's last part runs from the same filter buffer.
@@ -90,38 +90,38 @@ struct Part {
 };
 
 struct OpPlan {
-  int op = -1;               // op id in the Network
-  std::string strategy;      // how the planner ran it, e.g. "external", "tinyops:rows", "optimal:resident"
+  int op = -1;           // op id in the Network
+  std::string strategy;  // how the planner ran it, e.g. "external", "tinyops:rows", "optimal:resident"
   Partitioning partitioning = Partitioning::None;
-  int factor = 1;            // the partition factor asked for (parts may be fewer: empty parts are dropped)
-  std::vector<Part> parts;   // at least one
+  int factor = 1;               // the partition factor asked for (parts may be fewer: empty parts are dropped)
+  std::vector<Part> parts;      // at least one
   bool output_overlay = false;  // outputs are written to an SRAM buffer and copied out (see Part::copy_out)
   bool prefetched() const { return !parts.empty() && parts.front().copy_ahead; }
   bool operator==(const OpPlan&) const = default;
 };
 
 struct Plan {
-  std::string network;        // Network::name, for messages
-  std::string board;          // board name
-  int board_version = 0;      // board parameter version the plan was made with
-  std::string strategy;       // "internal", "external", "tinyops", "optimal", ...
+  std::string network;                // Network::name, for messages
+  std::string board;                  // board name
+  int board_version = 0;              // board parameter version the plan was made with
+  std::string strategy;               // "internal", "external", "tinyops", "optimal", ...
   std::vector<std::string> memories;  // names of the board memories the plan uses; Region::memory indexes it
   std::vector<int64_t> memory_sizes;  // their sizes in bytes (for bounds checks without the board)
   int sram_memory = -1;               // the memory whose budget the plan must respect
   int64_t sram_budget_bytes = 0;
-  std::vector<Buffer> buffers;        // arenas and staging buffers
-  std::vector<Region> tensor_home;    // per tensor id: where the activation lives between ops
+  std::vector<Buffer> buffers;                   // arenas and staging buffers
+  std::vector<Region> tensor_home;               // per tensor id: where the activation lives between ops
   std::vector<std::array<Region, 3>> op_params;  // per op id: home of weights, bias, quant (absent: memory -1)
-  std::vector<OpPlan> ops;            // network order
+  std::vector<OpPlan> ops;                       // network order
   // Whether the plan respects the board: if not, `why` says what is short and by how much. A plan that does
   // not fit is never simulated (simulate() throws PlanningError with `why`).
   bool fits = true;
   std::string why;
 
-  int memory_index(const std::string& name) const;  // -1 if absent
-  int add_memory(const std::string& name, int64_t size_bytes);  // returns the index (existing or new)
+  int memory_index(const std::string& name) const;                          // -1 if absent
+  int add_memory(const std::string& name, int64_t size_bytes);              // returns the index (existing or new)
   int add_buffer(const std::string& name, BufferKind kind, Region region);  // returns the index
-  int buffer_index(const std::string& name) const;  // -1 if absent
+  int buffer_index(const std::string& name) const;                          // -1 if absent
   // Bytes of the SRAM memory the plan uses: the end of the furthest buffer in `sram_memory`.
   int64_t peak_sram_bytes() const;
   bool operator==(const Plan&) const = default;

@@ -31,7 +31,7 @@ class ResidentTensors {
   bool empty() const { return admitted_.empty(); }
   bool contains(int tensor) const { return offsets_[size_t(tensor)] >= 0; }
   const std::vector<int>& tensors() const { return admitted_; }  // in admission order
-  int64_t bytes() const { return bytes_; }                        // the arena's extent
+  int64_t bytes() const { return bytes_; }                       // the arena's extent
   int64_t capacity_bytes() const { return capacity_; }
   // The ops during which `tensor` holds its bytes.
   const Lifetime& lifetime(int tensor) const { return life_[size_t(tensor)]; }

@@ -40,14 +40,14 @@ struct TimelineEvent {
 struct OpStats {
   int op = -1;
   int parts = 0;
-  double start = 0, end = 0;         // CPU-lane cycles from its first wait/issue to its last compute
-  double compute_cycles = 0;         // kernel cycles
-  double stall_cycles = 0;           // memory stalls of in-place operands (incl. contention)
-  double exposed_dma_cycles = 0;     // CPU waiting for copies (and synchronous CPU copies)
-  double overhead_cycles = 0;        // CPU programming DMA transfers
-  double dma_cycles = 0;             // busy time of the transfers this op's parts needed
+  double start = 0, end = 0;      // CPU-lane cycles from its first wait/issue to its last compute
+  double compute_cycles = 0;      // kernel cycles
+  double stall_cycles = 0;        // memory stalls of in-place operands (incl. contention)
+  double exposed_dma_cycles = 0;  // CPU waiting for copies (and synchronous CPU copies)
+  double overhead_cycles = 0;     // CPU programming DMA transfers
+  double dma_cycles = 0;          // busy time of the transfers this op's parts needed
   int64_t dma_bytes = 0;
-  int64_t external_bytes = 0;        // to/from external memories, by DMA or by the CPU in place
+  int64_t external_bytes = 0;  // to/from external memories, by DMA or by the CPU in place
 };
 
 struct SimResult {
@@ -57,7 +57,7 @@ struct SimResult {
   double latency_ms = 0;
   int64_t peak_sram_bytes = 0;
   int64_t external_dma_bytes = 0;
-  int64_t external_cpu_bytes = 0;    // fetched/written in place by the CPU (re-fetches counted)
+  int64_t external_cpu_bytes = 0;  // fetched/written in place by the CPU (re-fetches counted)
   int64_t external_bytes() const { return external_dma_bytes + external_cpu_bytes; }
   std::vector<OpStats> per_op;
   std::vector<TimelineEvent> timeline;  // empty unless recorded
@@ -117,10 +117,10 @@ class Simulator {
   sim::PlanTables plan_tables_;
   std::unique_ptr<ReferenceSimulator> reference_;  // made on the first timeline request
   std::vector<Stream> streams_;
-  std::vector<double> buffer_busy_;    // buffer -> when it is no longer used
-  std::vector<double> tensor_ready_;   // tensor -> when all its bytes are in its home
-  std::vector<sim::Active> active_;    // storage for the transfers in flight (the count is local to run())
-  bool board_non_negative_ = true;  // the board's issue and copy costs cannot move the CPU's clock backwards
+  std::vector<double> buffer_busy_;   // buffer -> when it is no longer used
+  std::vector<double> tensor_ready_;  // tensor -> when all its bytes are in its home
+  std::vector<sim::Active> active_;   // storage for the transfers in flight (the count is local to run())
+  bool board_non_negative_ = true;    // the board's issue and copy costs cannot move the CPU's clock backwards
   SimResult result_;
 };
 

@@ -18,7 +18,7 @@ namespace tinyops::sim {
 
 // One copy of a compiled op, its facts worked out once (Simulator::run works them out as it walks a plan).
 struct CompiledTransfer {
-  int wait_input = 0;  // see waited_input()
+  int wait_input = 0;      // see waited_input()
   int buffer = -1;         // the buffer it names: waited for (but by a copy-out), busy until it lands; -1: none
   int source_buffer = -1;  // a copy-out's: the staging buffer it drains (busy until it has landed)
   int src = 0, dst = 0;    // plan memories

@@ -32,8 +32,8 @@ class ReferenceSimulator {
   sim::PlanTables plan_tables_;
   const Plan* plan_ = nullptr;
   std::vector<Stream> streams_;
-  std::vector<double> buffer_busy_;    // buffer -> when it is no longer used
-  std::vector<double> tensor_ready_;   // tensor -> when all its bytes are in its home
+  std::vector<double> buffer_busy_;   // buffer -> when it is no longer used
+  std::vector<double> tensor_ready_;  // tensor -> when all its bytes are in its home
   std::vector<sim::Active> active_;
   double cpu_ = 0;
   bool record_ = false;

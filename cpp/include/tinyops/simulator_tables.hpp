@@ -57,10 +57,10 @@ inline double dma_time(double setup_cycles, double link_cycles, double dma_slowd
 struct BoardTables {
   explicit BoardTables(const Board& board);
   int memory_count = 0;
-  std::vector<int> link_engine;    // [src * memory_count + dst] -> engine, -1: none
-  std::vector<double> link_bpc;    // bytes per cycle of that link
+  std::vector<int> link_engine;  // [src * memory_count + dst] -> engine, -1: none
+  std::vector<double> link_bpc;  // bytes per cycle of that link
   std::vector<double> engine_setup, engine_issue;
-  std::vector<int> stream_engine;  // per DMA stream (engines' streams in board order): its engine
+  std::vector<int> stream_engine;           // per DMA stream (engines' streams in board order): its engine
   std::vector<StreamRange> engine_streams;  // per engine
   double dcache_bytes = 0;
   // Per kernel kind, the cost terms whose coefficient is not zero, in term order: compute_cycles() over these
@@ -146,8 +146,16 @@ struct PlanTables {
     bool operator==(const GeometryKey&) const = default;
   };
   static GeometryKey geometry_key(const Network& net, const Op& op) {
-    return GeometryKey{op.kind, op.kernel_h, op.kernel_w, op.stride, op.pad, op.slow_requant_share, op.act, op.macs,
-                       net.tensor(op.inputs[0]).shape, net.tensor(op.output).shape};
+    return GeometryKey{op.kind,
+                       op.kernel_h,
+                       op.kernel_w,
+                       op.stride,
+                       op.pad,
+                       op.slow_requant_share,
+                       op.act,
+                       op.macs,
+                       net.tensor(op.inputs[0]).shape,
+                       net.tensor(op.output).shape};
   }
   static uint64_t hash(const GeometryKey& k);
   static constexpr size_t kMaxCachedGeometries = 4096;  // then the cache starts over
@@ -160,7 +168,7 @@ struct PlanTables {
   };
   std::vector<CachedGeometry> geometry_entries;
   std::deque<OpGeometry> geometry_store;  // stable addresses
-  std::vector<GeometryKey> last_key;  // by op id: the key of the last run's op (checked before the hash map)
+  std::vector<GeometryKey> last_key;      // by op id: the key of the last run's op (checked before the hash map)
 };
 
 // Inline: it runs for every part of every plan scored.

@@ -88,8 +88,7 @@ void Controller::start(int channel, void* dst, const void* src, uint32_t bytes) 
   auto append = [&](uint32_t transfers, uint32_t log2) {
     if (count == kItemsPerChannel) flush(false);
     list[count++] = {s, d, 0,
-                     transfers | kBurst4 | width_bits(log2) | kSourceIncrement | kDestinationIncrement |
-                         kPrivileged};
+                     transfers | kBurst4 | width_bits(log2) | kSourceIncrement | kDestinationIncrement | kPrivileged};
     s += transfers << log2;
     d += transfers << log2;
   };

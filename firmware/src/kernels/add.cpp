@@ -16,8 +16,8 @@ void add_reference(const AddParams& p, const InputRows& in1, const InputRows& in
       const int32_t shifted2 = (b[i] - in2.zero_point) * (1 << kAddLeftShift);
       const int32_t scaled1 = multiply_by_quantized_multiplier(shifted1, p.input1_multiplier, p.input1_shift);
       const int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2_multiplier, p.input2_shift);
-      const int32_t sum = multiply_by_quantized_multiplier(scaled1 + scaled2, p.output_multiplier, p.output_shift) +
-                          out.zero_point;
+      const int32_t sum =
+          multiply_by_quantized_multiplier(scaled1 + scaled2, p.output_multiplier, p.output_shift) + out.zero_point;
       o[i] = static_cast<int8_t>(clamp_i32(sum, p.act_min, p.act_max));
     }
   }

@@ -105,7 +105,8 @@ inline int32_t requantize_fast_unclamped(int32_t acc, const ChannelQuant& q) {
 
 // Pixels a and b of one channel. kFullRange: the activation range is all of int8 (a clamp by SSAT).
 template <bool kFullRange>
-inline void requantize_fast_pair(const int32_t* acc, ChannelQuant q, int32_t lo, int32_t hi, int8_t* out_a, int8_t* out_b) {
+inline void requantize_fast_pair(const int32_t* acc, ChannelQuant q, int32_t lo, int32_t hi, int8_t* out_a,
+                                 int8_t* out_b) {
   const int32_t va = requantize_fast_unclamped(acc[0], q), vb = requantize_fast_unclamped(acc[1], q);
   *out_a = static_cast<int8_t>(kFullRange ? dsp::ssat8(va) : clamp_i32(va, lo, hi));
   *out_b = static_cast<int8_t>(kFullRange ? dsp::ssat8(vb) : clamp_i32(vb, lo, hi));
@@ -120,7 +121,8 @@ inline int32_t requantize_left_shift_unclamped(int32_t acc, const ChannelQuant& 
 // One output of channel i of a block (the deep loops).
 inline int8_t requantize_in_block(int32_t acc, const ChannelBlock& block, int i, int32_t zp, int32_t lo, int32_t hi) {
   const ChannelQuant& q = block.quant[i];
-  if (block.path == RequantPath::kFast) return static_cast<int8_t>(clamp_i32(requantize_fast_unclamped(acc, q), lo, hi));
+  if (block.path == RequantPath::kFast)
+    return static_cast<int8_t>(clamp_i32(requantize_fast_unclamped(acc, q), lo, hi));
   return requantize_fast(acc, q.multiplier, q.shift, zp, lo, hi);
 }
 
@@ -165,19 +167,20 @@ inline void tile_group(const uint32_t* x, const uint32_t* w, int32_t& a0, int32_
 // spill). The loop needs 13 registers, which GCC finds only in a function without other work: with the
 // requantization beside it, it fails with "impossible constraints".
 #if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
-#define TINYOPS_RT_WIDENED_GROUP              \
-  "ldmia %[x]!, {r2, r3, r4, r5}\n\t"       \
-  "ldrd r6, r8, [%[w]], #8\n\t"             \
-  "smlad %[a0], r2, r6, %[a0]\n\t"          \
-  "smlad %[a0], r3, r8, %[a0]\n\t"          \
-  "smlad %[b0], r4, r6, %[b0]\n\t"          \
-  "smlad %[b0], r5, r8, %[b0]\n\t"          \
-  "ldrd r6, r8, [%[w]], #8\n\t"             \
-  "smlad %[a1], r2, r6, %[a1]\n\t"          \
-  "smlad %[a1], r3, r8, %[a1]\n\t"          \
-  "smlad %[b1], r4, r6, %[b1]\n\t"          \
+#define TINYOPS_RT_WIDENED_GROUP      \
+  "ldmia %[x]!, {r2, r3, r4, r5}\n\t" \
+  "ldrd r6, r8, [%[w]], #8\n\t"       \
+  "smlad %[a0], r2, r6, %[a0]\n\t"    \
+  "smlad %[a0], r3, r8, %[a0]\n\t"    \
+  "smlad %[b0], r4, r6, %[b0]\n\t"    \
+  "smlad %[b0], r5, r8, %[b0]\n\t"    \
+  "ldrd r6, r8, [%[w]], #8\n\t"       \
+  "smlad %[a1], r2, r6, %[a1]\n\t"    \
+  "smlad %[a1], r3, r8, %[a1]\n\t"    \
+  "smlad %[b1], r4, r6, %[b1]\n\t"    \
   "smlad %[b1], r5, r8, %[b1]\n\t"
-__attribute__((always_inline)) inline void dot_2x2_widened(const uint32_t* x, const uint32_t* w, int groups, int32_t* acc) {
+__attribute__((always_inline)) inline void dot_2x2_widened(const uint32_t* x, const uint32_t* w, int groups,
+                                                           int32_t* acc) {
   const uint32_t* const end = x + 4 * groups;
   int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
   if (groups & 1) {  // an odd group first, then two per iteration
@@ -187,29 +190,27 @@ __attribute__((always_inline)) inline void dot_2x2_widened(const uint32_t* x, co
                      : "r2", "r3", "r4", "r5", "r6", "r8", "memory");
   }
   if (x != end) {
-    __asm__ volatile(
-        "1:\n\t"
-        TINYOPS_RT_WIDENED_GROUP
-        TINYOPS_RT_WIDENED_GROUP
-        "cmp %[x], %[end]\n\t"
-        "bne 1b\n\t"
-        : [a0] "+r"(a0), [b0] "+r"(b0), [a1] "+r"(a1), [b1] "+r"(b1), [x] "+r"(x), [w] "+r"(w)
-        : [end] "r"(end)
-        : "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory");
+    __asm__ volatile("1:\n\t" TINYOPS_RT_WIDENED_GROUP TINYOPS_RT_WIDENED_GROUP
+                     "cmp %[x], %[end]\n\t"
+                     "bne 1b\n\t"
+                     : [a0] "+r"(a0), [b0] "+r"(b0), [a1] "+r"(a1), [b1] "+r"(b1), [x] "+r"(x), [w] "+r"(w)
+                     : [end] "r"(end)
+                     : "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory");
   }
   acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
 }
 #undef TINYOPS_RT_WIDENED_GROUP
 #else
 inline void dot_2x2_widened(const uint32_t* x, const uint32_t* w, int groups, int32_t* acc) {
-  for (const uint32_t* const end = x + 4 * groups; x != end; x += 4, w += 4) tile_group(x, w, acc[0], acc[1], acc[2], acc[3]);
+  for (const uint32_t* const end = x + 4 * groups; x != end; x += 4, w += 4)
+    tile_group(x, w, acc[0], acc[1], acc[2], acc[3]);
 }
 #endif
 
 // The accumulators of an expanded pixel pair for every channel of a block, from its widened weights:
 // acc[2k] pixel a, acc[2k + 1] pixel b of channel k (count rounded up to even).
-__attribute__((noinline)) void accumulate_pair_widened(const uint32_t* expanded, const uint32_t* weights, int groups, const int32_t* bias, int count,
-                     int32_t* acc) {
+__attribute__((noinline)) void accumulate_pair_widened(const uint32_t* expanded, const uint32_t* weights, int groups,
+                                                       const int32_t* bias, int count, int32_t* acc) {
   for (const int32_t* const end = bias + count; bias < end; bias += 2, weights += 4 * groups, acc += 4) {
     int32_t tile[4] = {bias[0], bias[0], bias[1], bias[1]};
     dot_2x2_widened(expanded, weights, groups, tile);
@@ -428,8 +429,8 @@ inline void dot_2x2_tail(const int8_t* xa, const int8_t* xb, const int8_t* w0, i
 // distances are the same register, which keeps the loop's 4 accumulators, 6 operands and 3 pointers
 // within the 14 usable registers of a Cortex-M (no spills: 20 instructions per 16 MACs + the branch).
 template <bool kSharedStride>
-inline void dot_2x2(const int8_t* xa, const int8_t* w0, int x_stride, int depth, int32_t& a0, int32_t& b0,
-                    int32_t& a1, int32_t& b1) {
+inline void dot_2x2(const int8_t* xa, const int8_t* w0, int x_stride, int depth, int32_t& a0, int32_t& b0, int32_t& a1,
+                    int32_t& b1) {
   const int xs = kSharedStride ? depth : x_stride;
   const int8_t* const end = xa + (depth & ~3);
   while (xa != end) {
@@ -468,7 +469,8 @@ inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
 }
 
 // 1x1 convolutions deeper than the widened path takes: pixel pairs within a row, in place.
-void conv2d_pointwise_deep(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+void conv2d_pointwise_deep(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
+                           const OutputRegion& out) {
   const int depth = in.channels;
   const int x_stride = g.stride_w * depth;
   ChannelBlock block;
@@ -506,8 +508,8 @@ void conv2d_pointwise_deep(const WindowGeometry& g, const InputRows& in, const C
           const int i = oc - block_begin;
           out_a[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa, w, depth)), block, i, zp, lo, hi);
           if (pair) {
-            out_b[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa + x_stride, w, depth)), block, i,
-                                            zp, lo, hi);
+            out_b[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa + x_stride, w, depth)), block, i, zp,
+                                            lo, hi);
           }
         }
       }

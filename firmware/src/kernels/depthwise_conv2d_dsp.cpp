@@ -230,8 +230,7 @@ bool depthwise_conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in) 
   return size && g.dilation_h == 1 && g.dilation_w == 1 && g.depth_multiplier == 1 && in.channels % 4 == 0;
 }
 
-void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
-                          const OutputRegion& out) {
+void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
   switch (g.kernel_h) {
     case 3: depthwise_dsp<3>(g, in, c, out); break;
     case 5: depthwise_dsp<5>(g, in, c, out); break;

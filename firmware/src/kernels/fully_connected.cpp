@@ -5,8 +5,8 @@
 
 namespace tinyops::rt {
 
-void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_t weights_zero_point,
-                               int32_t act_min, int32_t act_max, const OutputRegion& out) {
+void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_t weights_zero_point, int32_t act_min,
+                               int32_t act_max, const OutputRegion& out) {
   const int depth = in.height * in.width * in.channels;
   const int32_t input_offset = -in.zero_point;
   const int32_t filter_offset = -weights_zero_point;

@@ -16,7 +16,8 @@ void softmax_reference(const SoftmaxParams& p, const int8_t* in, int8_t* out, in
     int32_t max_in_row = -128;
     for (int c = 0; c < depth; ++c) max_in_row = x[c] > max_in_row ? x[c] : max_in_row;
     auto exp_of = [&](int c) {
-      const int32_t rescaled = multiply_by_quantized_multiplier(x[c] - max_in_row, p.input_multiplier, p.input_left_shift);
+      const int32_t rescaled =
+          multiply_by_quantized_multiplier(x[c] - max_in_row, p.input_multiplier, p.input_left_shift);
       return fixedpoint::exp_on_negative_values(rescaled, kScaledDiffIntegerBits);
     };
     int32_t sum_of_exps = 0;

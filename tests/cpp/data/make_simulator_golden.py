@@ -25,8 +25,18 @@ NETWORKS = {
     "mbv3-w0.35-r96": examples.mobilenet_v3(0.35, 96),
 }
 BOARDS = ["stm32f746g-disco", "stm32f469i-disco", "stm32h747i-disco", "qemu-mps2-an500"]
-COLUMNS = ["parts", "start", "end", "compute_cycles", "stall_cycles", "exposed_dma_cycles", "overhead_cycles",
-           "dma_cycles", "dma_bytes", "external_bytes"]
+COLUMNS = [
+    "parts",
+    "start",
+    "end",
+    "compute_cycles",
+    "stall_cycles",
+    "exposed_dma_cycles",
+    "overhead_cycles",
+    "dma_cycles",
+    "dma_bytes",
+    "external_bytes",
+]
 ROW_KEYS = {"start": "start_cycles", "end": "end_cycles"}
 
 
@@ -44,9 +54,13 @@ def case(arch: dict, board: _core.Board, strategy: str) -> dict:
     if not plan.fits:
         return out
     r = _core.simulate(net, plan, board, False)
-    out.update(total_cycles=r.total_cycles, peak_sram_bytes=r.peak_sram_bytes,
-               external_dma_bytes=r.external_dma_bytes, external_cpu_bytes=r.external_cpu_bytes,
-               ops=len(r.per_op))
+    out.update(
+        total_cycles=r.total_cycles,
+        peak_sram_bytes=r.peak_sram_bytes,
+        external_dma_bytes=r.external_dma_bytes,
+        external_cpu_bytes=r.external_cpu_bytes,
+        ops=len(r.per_op),
+    )
     for col in COLUMNS:
         values = [row[ROW_KEYS.get(col, col)] for row in r.per_op]
         total = weighted = 0 if isinstance(values[0], int) else 0.0
@@ -63,8 +77,9 @@ def main() -> None:
         board = load_board(board_name)
         for net_name, arch in NETWORKS.items():
             for strategy in _core.strategies():
-                cases.append({"network": net_name, "board": board_name, "strategy": strategy,
-                              **case(arch, board, strategy)})
+                cases.append(
+                    {"network": net_name, "board": board_name, "strategy": strategy, **case(arch, board, strategy)}
+                )
     golden = {"networks": NETWORKS, "columns": COLUMNS, "cases": cases}
     path = Path(__file__).with_name("simulator_golden.json")
     path.write_text(json.dumps(golden, separators=(",", ":")) + "\n")

@@ -30,8 +30,13 @@ def _array(name: str, values: np.ndarray, ctype: str = "int8_t") -> str:
 class _Case:
     """One op on random inputs: the tensors and op of a throwaway model, its reference output."""
 
-    def __init__(self, rng: np.random.Generator, shapes: list[tuple[tuple[int, int, int], float, int]],
-                 out: tuple[tuple[int, int, int], float, int], op: QuantizedOp) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        shapes: list[tuple[tuple[int, int, int], float, int]],
+        out: tuple[tuple[int, int, int], float, int],
+        op: QuantizedOp,
+    ) -> None:
         self.tensors = [QuantizedTensor(f"t{i}", s, sc, zp) for i, (s, sc, zp) in enumerate(shapes + [out])]
         op.inputs, op.output = list(range(len(shapes))), len(shapes)
         self.model = QuantizedModel("vectors", self.tensors, [op], 0, len(shapes), source="<op vectors>")
@@ -49,35 +54,69 @@ def cases() -> dict[str, _Case]:
     rng = np.random.default_rng(13)
     gate = ((1, 1, 8), 1 / 256, -128)
     return {
-        "mul_broadcast": _Case(rng, [((5, 6, 8), 0.05, 3), gate], ((5, 6, 8), 0.03, -5),
-                               QuantizedOp(OpKind.MUL, "mul", [], -1)),
-        "mul_equal_relu6": _Case(rng, [((3, 4, 6), 0.04, 10), ((3, 4, 6), 0.05, -7)], ((3, 4, 6), 0.02, -20),
-                                 QuantizedOp(OpKind.MUL, "mul", [], -1, activation="relu6")),
-        "mean_requantized": _Case(rng, [((7, 6, 8), 0.05, -3)], ((1, 1, 8), 0.01, 7),
-                                  QuantizedOp(OpKind.MEAN, "mean", [], -1)),
-        "mean_same_quantization": _Case(rng, [((5, 5, 4), 0.05, -3)], ((1, 1, 4), 0.05, -3),
-                                        QuantizedOp(OpKind.MEAN, "mean", [], -1)),
-        "max_pool_same": _Case(rng, [((9, 10, 6), 0.02, -5)], ((5, 5, 6), 0.02, -5),
-                               QuantizedOp(OpKind.MAX_POOL2D, "pool", [], -1, kernel=(3, 3), stride=(2, 2),
-                                           padding=Padding(1, 1, 1, 1), activation="relu6")),
-        "concatenation": _Case(rng, [((3, 4, 2), 0.05, -3), ((3, 4, 5), 0.05, -3), ((3, 4, 3), 0.05, -3)],
-                               ((3, 4, 10), 0.05, -3), QuantizedOp(OpKind.CONCATENATION, "cat", [], -1)),
-        "logistic_small_scale": _Case(rng, [((16, 16, 1), 0.05, 3)], ((16, 16, 1), *UNIT),
-                                      QuantizedOp(OpKind.LOGISTIC, "logistic", [], -1)),
-        "logistic_large_scale": _Case(rng, [((16, 16, 1), 0.5, 20)], ((16, 16, 1), *UNIT),
-                                      QuantizedOp(OpKind.LOGISTIC, "logistic", [], -1)),
-        "softmax_logits": _Case(rng, [((1, 1, 100), 0.2, 3)], ((1, 1, 100), *UNIT),
-                                QuantizedOp(OpKind.SOFTMAX, "softmax", [], -1)),
-        "softmax_feature_map": _Case(rng, [((3, 4, 12), 0.1, -2)], ((3, 4, 12), *UNIT),
-                                     QuantizedOp(OpKind.SOFTMAX, "softmax", [], -1, beta=0.5)),
-        "hard_swish": _Case(rng, [((16, 16, 1), 0.05, 3)], ((16, 16, 1), 0.03, -20),
-                            QuantizedOp(OpKind.HARD_SWISH, "hswish", [], -1)),
+        "mul_broadcast": _Case(
+            rng, [((5, 6, 8), 0.05, 3), gate], ((5, 6, 8), 0.03, -5), QuantizedOp(OpKind.MUL, "mul", [], -1)
+        ),
+        "mul_equal_relu6": _Case(
+            rng,
+            [((3, 4, 6), 0.04, 10), ((3, 4, 6), 0.05, -7)],
+            ((3, 4, 6), 0.02, -20),
+            QuantizedOp(OpKind.MUL, "mul", [], -1, activation="relu6"),
+        ),
+        "mean_requantized": _Case(
+            rng, [((7, 6, 8), 0.05, -3)], ((1, 1, 8), 0.01, 7), QuantizedOp(OpKind.MEAN, "mean", [], -1)
+        ),
+        "mean_same_quantization": _Case(
+            rng, [((5, 5, 4), 0.05, -3)], ((1, 1, 4), 0.05, -3), QuantizedOp(OpKind.MEAN, "mean", [], -1)
+        ),
+        "max_pool_same": _Case(
+            rng,
+            [((9, 10, 6), 0.02, -5)],
+            ((5, 5, 6), 0.02, -5),
+            QuantizedOp(
+                OpKind.MAX_POOL2D,
+                "pool",
+                [],
+                -1,
+                kernel=(3, 3),
+                stride=(2, 2),
+                padding=Padding(1, 1, 1, 1),
+                activation="relu6",
+            ),
+        ),
+        "concatenation": _Case(
+            rng,
+            [((3, 4, 2), 0.05, -3), ((3, 4, 5), 0.05, -3), ((3, 4, 3), 0.05, -3)],
+            ((3, 4, 10), 0.05, -3),
+            QuantizedOp(OpKind.CONCATENATION, "cat", [], -1),
+        ),
+        "logistic_small_scale": _Case(
+            rng, [((16, 16, 1), 0.05, 3)], ((16, 16, 1), *UNIT), QuantizedOp(OpKind.LOGISTIC, "logistic", [], -1)
+        ),
+        "logistic_large_scale": _Case(
+            rng, [((16, 16, 1), 0.5, 20)], ((16, 16, 1), *UNIT), QuantizedOp(OpKind.LOGISTIC, "logistic", [], -1)
+        ),
+        "softmax_logits": _Case(
+            rng, [((1, 1, 100), 0.2, 3)], ((1, 1, 100), *UNIT), QuantizedOp(OpKind.SOFTMAX, "softmax", [], -1)
+        ),
+        "softmax_feature_map": _Case(
+            rng, [((3, 4, 12), 0.1, -2)], ((3, 4, 12), *UNIT), QuantizedOp(OpKind.SOFTMAX, "softmax", [], -1, beta=0.5)
+        ),
+        "hard_swish": _Case(
+            rng, [((16, 16, 1), 0.05, 3)], ((16, 16, 1), 0.03, -20), QuantizedOp(OpKind.HARD_SWISH, "hswish", [], -1)
+        ),
     }
 
 
 def render() -> str:
-    lines = ["// Generated by make_op_vectors.py from the compiler's numpy reference: do not edit.", "#pragma once",
-             "#include <stdint.h>", "", "namespace tinyops::rt::vectors {", ""]
+    lines = [
+        "// Generated by make_op_vectors.py from the compiler's numpy reference: do not edit.",
+        "#pragma once",
+        "#include <stdint.h>",
+        "",
+        "namespace tinyops::rt::vectors {",
+        "",
+    ]
     for name, case in cases().items():
         op, t = case.op, case.tensors
         lines.append(f"// {name}: {op.kind.value}, inputs {[x.shape for x in t[:-1]]} -> {t[-1].shape}")

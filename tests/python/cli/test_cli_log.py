@@ -14,8 +14,13 @@ def _tinyops(*args: str, log: str | None = None) -> subprocess.CompletedProcess[
     env = {k: v for k, v in os.environ.items() if k != "TINYOPS_LOG"}
     if log is not None:
         env["TINYOPS_LOG"] = log
-    return subprocess.run([sys.executable, "-c", "from tinyops.cli import main; main()", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", "from tinyops.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_tinyops_log_debug_prints_the_planners_choices() -> None:
@@ -36,8 +41,9 @@ def test_below_the_level_the_core_prints_nothing(args: tuple[str, ...], log: str
 
 
 def test_log_level_option_overrides_the_environment() -> None:
-    done = _tinyops("--log-level", "debug", "simulate", "mbv3-w0.55-r128", "--strategy", "internal", "--json",
-                    log="off")
+    done = _tinyops(
+        "--log-level", "debug", "simulate", "mbv3-w0.55-r128", "--strategy", "internal", "--json", log="off"
+    )
     assert "internal refused" in done.stderr
 
 

@@ -39,15 +39,15 @@ def one_part_plan(model: QuantizedModel, internal_input: bool = False) -> tuple[
     homes, offset = [], 0
     for i, t in enumerate(model.tensors):
         internal = internal_input and i == model.input
-        homes.append({"memory": "sram" if internal else "psram", "offset": 0 if internal else 64 + offset,
-                      "bytes": t.bytes})
+        homes.append(
+            {"memory": "sram" if internal else "psram", "offset": 0 if internal else 64 + offset, "bytes": t.bytes}
+        )
         offset += (t.bytes + 15) // 16 * 16
     offset += 64
     params = []
     for op in model.ops:
         entry = {}
-        arrays = {"weights": op.weights, "bias": op.bias,
-                  "quant": None if op.multipliers is None else op.multipliers}
+        arrays = {"weights": op.weights, "bias": op.bias, "quant": None if op.multipliers is None else op.multipliers}
         for name, a in arrays.items():
             if a is not None:
                 size = a.size * a.itemsize * (2 if name == "quant" else 1)
@@ -64,11 +64,39 @@ def one_part_plan(model: QuantizedModel, internal_input: bool = False) -> tuple[
             if len(op.inputs) > 1:
                 at["input2"] = home[1]
             at["output"] = home[-1]
-            ops.append({"op": k, "strategy": "external", "partitioning": "none", "factor": 1,
-                        "output_overlay": False,
-                        "parts": [{"in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]],
-                                   "at": at, "copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}]})
-    plan = {"format": "tinyops-plan", "version": 1, "board": "test", "strategy": "external", "fits": True,
-            "why": "", "memories": [{"name": "sram", "size_bytes": 1 << 20}, {"name": "psram", "size_bytes": 1 << 24}],
-            "sram_memory": "sram", "buffers": [], "tensor_home": homes, "op_params": params, "ops": ops}
+            ops.append(
+                {
+                    "op": k,
+                    "strategy": "external",
+                    "partitioning": "none",
+                    "factor": 1,
+                    "output_overlay": False,
+                    "parts": [
+                        {
+                            "in_rows": [0, src[0]],
+                            "out_rows": [0, dst[0]],
+                            "out_channels": [0, dst[2]],
+                            "at": at,
+                            "copy_in": [],
+                            "copy_when_due": [],
+                            "copy_out": [],
+                            "copy_ahead": False,
+                        }
+                    ],
+                }
+            )
+    plan = {
+        "format": "tinyops-plan",
+        "version": 1,
+        "board": "test",
+        "strategy": "external",
+        "fits": True,
+        "why": "",
+        "memories": [{"name": "sram", "size_bytes": 1 << 20}, {"name": "psram", "size_bytes": 1 << 24}],
+        "sram_memory": "sram",
+        "buffers": [],
+        "tensor_home": homes,
+        "op_params": params,
+        "ops": ops,
+    }
     return mapping, plan

@@ -35,8 +35,15 @@ def _tflite_micro(path: Path, images: np.ndarray) -> np.ndarray:
 
 def test_every_op_kind_imports(model_path: Path) -> None:
     model = import_tflite(model_path)
-    assert model.op_counts() == {"conv2d": 2, "depthwise_conv2d": 1, "pad": 1, "average_pool2d": 2, "add": 1,
-                                 "reshape": 1, "fully_connected": 1}
+    assert model.op_counts() == {
+        "conv2d": 2,
+        "depthwise_conv2d": 1,
+        "pad": 1,
+        "average_pool2d": 2,
+        "add": 1,
+        "reshape": 1,
+        "fully_connected": 1,
+    }
     conv, depthwise = model.ops[0], model.ops[1]
     assert conv.dilation == (2, 2) and (conv.padding.top, conv.padding.bottom) == (2, 2)
     assert depthwise.depth_multiplier == 2 and depthwise.padding.top == 0
@@ -50,8 +57,9 @@ def test_reference_evaluator_matches_tflite_micro_and_litert(model_path: Path, i
     values = evaluate(model, images[0], keep_intermediates=True)
     for op in model.ops:
         got = values[op.output]
-        np.testing.assert_array_equal(got, tensors[model.tensors[op.output].name].reshape(got.shape),
-                                      err_msg=op.kind.value)
+        np.testing.assert_array_equal(
+            got, tensors[model.tensors[op.output].name].reshape(got.shape), err_msg=op.kind.value
+        )
         assert len(np.unique(got)) > 5, f"{op.kind.value} output is nearly constant: a weak test"
 
 
@@ -59,8 +67,9 @@ def test_reference_evaluator_matches_tflite_micro_and_litert(model_path: Path, i
 def test_host_runtime_matches_tflite_micro(model_path: Path, images: np.ndarray) -> None:
     model = import_tflite(model_path)
     blob, _ = write_blob(model, *one_part_plan(model))
-    np.testing.assert_array_equal(HostRuntime(blob).run(images).reshape(len(images), -1),
-                                  _tflite_micro(model_path, images))
+    np.testing.assert_array_equal(
+        HostRuntime(blob).run(images).reshape(len(images), -1), _tflite_micro(model_path, images)
+    )
 
 
 def test_qemu_runner_matches_tflite_micro(model_path: Path, images: np.ndarray) -> None:

@@ -10,24 +10,35 @@ from typing import Any
 
 import numpy as np
 import pytest
+from compiler_fixtures import one_part_plan
 
 from tinyops.compiler import compile_model
-from tinyops.compiler._blob import (FILE_IDENTIFIER, HEADER_BYTES, KIND_CODE, LISTS, OPERANDS, read_blob,
-                                    transfer_streams, write_blob)
+from tinyops.compiler._blob import (
+    FILE_IDENTIFIER,
+    HEADER_BYTES,
+    KIND_CODE,
+    LISTS,
+    OPERANDS,
+    read_blob,
+    transfer_streams,
+    write_blob,
+)
 from tinyops.compiler._blob_fb.Region import Region
 from tinyops.compiler._blob_fb.Space import Space
-
-from compiler_fixtures import one_part_plan
 
 
 def _constant_bytes(m: Any, region: Any) -> bytes:
     """The bytes a region of the blob's constants holds (through the memory map)."""
     for i in range(m.SegmentsLength()):
         s = m.Segments(i)
-        if s.Space() == Space.Constants and s.Memory() == region.Memory() and \
-                s.Offset() <= region.Offset() and region.Offset() + region.Bytes() <= s.Offset() + s.Bytes():
+        if (
+            s.Space() == Space.Constants
+            and s.Memory() == region.Memory()
+            and s.Offset() <= region.Offset()
+            and region.Offset() + region.Bytes() <= s.Offset() + s.Bytes()
+        ):
             at = s.SpaceOffset() + region.Offset() - s.Offset()
-            return m.ConstantsAsNumpy()[at:at + region.Bytes()].tobytes()
+            return m.ConstantsAsNumpy()[at : at + region.Bytes()].tobytes()
     raise AssertionError(f"region {region.Memory()}:{region.Offset()} not in the constants")
 
 
@@ -35,7 +46,7 @@ def test_r064_blob_fields(r064_model) -> None:
     blob, layout = write_blob(r064_model, *one_part_plan(r064_model, internal_input=True))
     magic, version, header_bytes, total, crc = struct.unpack_from("<IHHII", blob, 0)
     assert (magic, version, header_bytes, total) == (0x42504F54, 2, HEADER_BYTES, len(blob))
-    assert blob[:4] == b"TOPB" and blob[HEADER_BYTES + 4:HEADER_BYTES + 8] == FILE_IDENTIFIER
+    assert blob[:4] == b"TOPB" and blob[HEADER_BYTES + 4 : HEADER_BYTES + 8] == FILE_IDENTIFIER
     assert crc == zlib.crc32(blob[HEADER_BYTES:])
     m = read_blob(blob)
     assert (m.TensorsLength(), m.OpsLength()) == (78, 77)
@@ -55,7 +66,7 @@ def test_r064_blob_fields(r064_model) -> None:
         if op.weights is not None:
             assert _constant_bytes(m, rec.Weights()) == op.weights.tobytes()
             quant = np.frombuffer(_constant_bytes(m, rec.Quant()), "<i4")
-            np.testing.assert_array_equal(quant[op.out_channels:], op.shifts)
+            np.testing.assert_array_equal(quant[op.out_channels :], op.shifts)
             assert (rec.ActMin(), rec.ActMax()) == (op.act_min, op.act_max)
         if op.kind.value == "add":
             assert tuple(rec.AddParamsAsNumpy()) == op.add_params
@@ -92,10 +103,16 @@ def _struct_key(r: Any) -> tuple[int, int, int]:
     return r.Memory(), r.Offset(), r.Bytes()
 
 
-@pytest.mark.parametrize(("board", "strategy"), [("stm32f746g-disco", "tinyops"), ("stm32f746g-disco", "optimal"),
-                                                 ("stm32f469i-disco", "optimal"), ("qemu-mps2-an500", "tinyops")])
-def test_compiled_blob_holds_the_plans_buffers_and_transfers_one_to_one(r064_model, board: str,
-                                                                        strategy: str) -> None:
+@pytest.mark.parametrize(
+    ("board", "strategy"),
+    [
+        ("stm32f746g-disco", "tinyops"),
+        ("stm32f746g-disco", "optimal"),
+        ("stm32f469i-disco", "optimal"),
+        ("qemu-mps2-an500", "tinyops"),
+    ],
+)
+def test_compiled_blob_holds_the_plans_buffers_and_transfers_one_to_one(r064_model, board: str, strategy: str) -> None:
     compiled = compile_model(r064_model, board, strategy)
     plan = compiled.plan_json
     m = read_blob(compiled.blob)
@@ -118,14 +135,23 @@ def test_compiled_blob_holds_the_plans_buffers_and_transfers_one_to_one(r064_mod
             for name, code in LISTS:
                 for t in part[name]:
                     buffer = [b["name"] for b in plan["buffers"]].index(t["buffer"]) if t["buffer"] else -1
-                    expected[(first[o["op"]] + p, code, OPERANDS.index(t["operand"]), _key(memories, t["src"]),
-                              _key(memories, t["dst"]), buffer)] += 1
+                    expected[
+                        (
+                            first[o["op"]] + p,
+                            code,
+                            OPERANDS.index(t["operand"]),
+                            _key(memories, t["src"]),
+                            _key(memories, t["dst"]),
+                            buffer,
+                        )
+                    ] += 1
     got = Counter()
     for i in range(m.TransfersLength()):
         t = m.Transfers(i)
         assert blob_ops[t.Op()] in op_index
-        got[(t.Part(), t.List(), t.Operand(), _struct_key(t.Src(Region())), _struct_key(t.Dst(Region())),
-             t.Buffer())] += 1
+        got[
+            (t.Part(), t.List(), t.Operand(), _struct_key(t.Src(Region())), _struct_key(t.Dst(Region())), t.Buffer())
+        ] += 1
     assert got == expected
     assert strategy != "tinyops" or sum(expected.values()) > 0  # the published scheme always copies
     # Each part's regions are the plan's `at`, operand by operand.

@@ -16,12 +16,14 @@ from typer.testing import CliRunner
 
 from tinyops import _core
 from tinyops.cli import app
-from tinyops.compiler._blob import OPERANDS, read_blob
 from tinyops.compiler import HostRuntime, _interpreters, compile_model, host_runtime_available
+from tinyops.compiler._blob import OPERANDS, read_blob
 
 BOARD = "qemu-mps2-an500"
-pytestmark = pytest.mark.skipif(not hasattr(_core, "plan") or not {"tinyops", "optimal"} <= set(_core.strategies()),
-                                reason="tinyops._core has no tinyops/optimal planners in this build")
+pytestmark = pytest.mark.skipif(
+    not hasattr(_core, "plan") or not {"tinyops", "optimal"} <= set(_core.strategies()),
+    reason="tinyops._core has no tinyops/optimal planners in this build",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,7 @@ def test_every_strategy_is_bit_exact_on_the_host(compiled: dict, r064_path: Path
         np.testing.assert_array_equal(got, expected, err_msg=strategy)
 
 
-def test_partitioned_plans_under_qemu_match_the_unpartitioned_run(compiled: dict, r064_path: Path,
-                                                                  r064_inputs) -> None:
+def test_partitioned_plans_under_qemu_match_the_unpartitioned_run(compiled: dict, r064_path: Path, r064_inputs) -> None:
     import tinyops.compiler._qemu as qemu
 
     if shutil.which("qemu-system-arm") is None or not (qemu.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file():
@@ -71,8 +72,9 @@ def test_partitioned_plans_under_qemu_match_the_unpartitioned_run(compiled: dict
 
 
 def test_cli_compile_writes_blob_plan_and_report(r064_path: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["compile", str(r064_path), "--board", BOARD, "--strategy", "tinyops",
-                                      "-o", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["compile", str(r064_path), "--board", BOARD, "--strategy", "tinyops", "-o", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     stem = f"{r064_path.stem}.tinyops"
     report = json.loads((tmp_path / f"{stem}.report.json").read_text())
@@ -91,16 +93,16 @@ def test_unknown_strategy_is_one_clear_error(r064_path: Path, tmp_path: Path) ->
 @pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
 @pytest.mark.parametrize("board", ["stm32f746g-disco", "stm32f469i-disco"])
 def test_optimal_plans_with_channel_parts_are_bit_exact(board: str, r064_model, r064_path: Path, r064_inputs) -> None:
-    c = compile_model(r064_model, board_without_flash_room(board) if board == "stm32f746g-disco" else board,
-                      "optimal")
+    c = compile_model(r064_model, board_without_flash_room(board) if board == "stm32f746g-disco" else board, "optimal")
     assert any(o["partitioning"] == "output_channels" and len(o["parts"]) > 1 for o in c.plan_json["ops"])
     got = HostRuntime(c.blob).run(r064_inputs[:3]).reshape(3, -1)
     np.testing.assert_array_equal(got, _interpreters.tflite_micro(r064_path)(r064_inputs[:3]))
 
 
 @pytest.mark.parametrize("strategy", ["tinyops", "optimal"])
-def test_plans_with_two_dma_streams_run_bit_exact_on_the_an505_pl081(r064_model, r064_path: Path, r064_inputs,
-                                                                     strategy: str) -> None:
+def test_plans_with_two_dma_streams_run_bit_exact_on_the_an505_pl081(
+    r064_model, r064_path: Path, r064_inputs, strategy: str
+) -> None:
     """A plan made for the F746 (two DMA2 streams, copies issued ahead and across ops) run by the an505 runner,
     whose PL081 copies while the CPU computes: the executor's issue/wait order is what keeps it exact."""
     import tinyops.compiler._qemu as qemu

@@ -35,19 +35,27 @@ def _rewrite(path: Path, out: Path, edit) -> Path:
     return out
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda d, a: d.update(version=2), r"version: expected 1, got 2"),
-    (lambda d, a: d["ops"][0].update(stride=[2]), r"ops\[0\]\.stride: expected a list of 2 integers"),
-    (lambda d, a: d["ops"][3].update(colour="red"), r"ops\[3\]\.colour: unknown key"),
-    (lambda d, a: d["ops"][0].update(kind="conv3d"), r"ops\[0\]\.kind: expected one of"),
-    (lambda d, a: d["tensors"][1].update(zero_point=300), r"tensors\[1\].*zero_point: expected -128 \.\.\. 127"),
-    (lambda d, a: d["ops"][5].update(inputs=[999]), r"ops\[5\].*tensor index 999 out of range"),
-    (lambda d, a: a.update({"ops/0/weights": a["ops/0/weights"].astype(np.int16)}),
-     r"ops/0/weights: expected dtype int8"),
-    (lambda d, a: a.update({"ops/0/bias": a["ops/0/bias"][:3]}), r"ops\[0\].*bias: expected int32 of shape \(12,\)"),
-    (lambda d, a: a.update({"extra": np.zeros(1)}), r"extra: unknown array"),
-    (lambda d, a: d["ops"][0].update(padding=[0, 0, 0, 0]), r"ops\[0\].*output shape: expected \(31, 31\)"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d, a: d.update(version=2), r"version: expected 1, got 2"),
+        (lambda d, a: d["ops"][0].update(stride=[2]), r"ops\[0\]\.stride: expected a list of 2 integers"),
+        (lambda d, a: d["ops"][3].update(colour="red"), r"ops\[3\]\.colour: unknown key"),
+        (lambda d, a: d["ops"][0].update(kind="conv3d"), r"ops\[0\]\.kind: expected one of"),
+        (lambda d, a: d["tensors"][1].update(zero_point=300), r"tensors\[1\].*zero_point: expected -128 \.\.\. 127"),
+        (lambda d, a: d["ops"][5].update(inputs=[999]), r"ops\[5\].*tensor index 999 out of range"),
+        (
+            lambda d, a: a.update({"ops/0/weights": a["ops/0/weights"].astype(np.int16)}),
+            r"ops/0/weights: expected dtype int8",
+        ),
+        (
+            lambda d, a: a.update({"ops/0/bias": a["ops/0/bias"][:3]}),
+            r"ops\[0\].*bias: expected int32 of shape \(12,\)",
+        ),
+        (lambda d, a: a.update({"extra": np.zeros(1)}), r"extra: unknown array"),
+        (lambda d, a: d["ops"][0].update(padding=[0, 0, 0, 0]), r"ops\[0\].*output shape: expected \(31, 31\)"),
+    ],
+)
 def test_bad_handoff_is_one_clear_error(tmp_path: Path, r064_model, edit, message: str) -> None:
     good = save_model(r064_model, tmp_path / "good.npz")
     bad = _rewrite(good, tmp_path / "bad.npz", edit)

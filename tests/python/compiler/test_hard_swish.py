@@ -17,8 +17,9 @@ from tinyops.compiler._blob import write_blob
 from tinyops.compiler._quant import hard_swish_params
 
 OP = tflite.BuiltinOperator
-needs_host_runtime = pytest.mark.skipif(not host_runtime_available(),
-                                        reason="tinyops._core was built without the firmware runtime")
+needs_host_runtime = pytest.mark.skipif(
+    not host_runtime_available(), reason="tinyops._core was built without the firmware runtime"
+)
 
 
 def _engines(path: Path) -> dict:
@@ -44,14 +45,18 @@ def _identity_then_hard_swish(path: Path, pre_scale: float, pre_zp: int, out_sca
 ALL_VALUES = np.arange(-128, 128, dtype=np.int8).reshape(1, 16, 16, 1)
 
 
-@pytest.mark.parametrize("pre_scale, pre_zp, out_scale, out_zp", [
-    (0.05, 3, 0.03, -20),     # reluish exponent > 0 (left shifts, saturation near +-3)
-    (0.004, -7, 0.002, 11),   # reluish exponent < 0 (right shift)
-    (0.1, -128, 0.1, -128),   # asymmetric extremes
-    (0.5, 0, 0.05, -100),     # large input range: the output saturates at 127
-])
-def test_every_int8_value_matches_tflite(tmp_path: Path, pre_scale: float, pre_zp: int, out_scale: float,
-                                         out_zp: int) -> None:
+@pytest.mark.parametrize(
+    "pre_scale, pre_zp, out_scale, out_zp",
+    [
+        (0.05, 3, 0.03, -20),  # reluish exponent > 0 (left shifts, saturation near +-3)
+        (0.004, -7, 0.002, 11),  # reluish exponent < 0 (right shift)
+        (0.1, -128, 0.1, -128),  # asymmetric extremes
+        (0.5, 0, 0.05, -100),  # large input range: the output saturates at 127
+    ],
+)
+def test_every_int8_value_matches_tflite(
+    tmp_path: Path, pre_scale: float, pre_zp: int, out_scale: float, out_zp: int
+) -> None:
     path = _identity_then_hard_swish(tmp_path / "hswish.tflite", pre_scale, pre_zp, out_scale, out_zp)
     model = import_tflite(path)
     assert [op.activation for op in model.ops] == ["hard_swish"] and len(model.tensors) == 2
@@ -83,7 +88,9 @@ def _mbv3_block(path: Path, seed: int = 0) -> Path:
     h1 = b.activation((1, 6, 6, 16), 0.05, -90, "h1")
     b.op(OP.HARD_SWISH, [c1], h1)
     d1 = b.activation((1, 6, 6, 16), 0.006, 2)
-    b.op(OP.DEPTHWISE_CONV_2D, [h1, weights((1, 3, 3, 16), 16, 3), bias(16)], d1, depthwise_options(1, "SAME", "none", 1))
+    b.op(
+        OP.DEPTHWISE_CONV_2D, [h1, weights((1, 3, 3, 16), 16, 3), bias(16)], d1, depthwise_options(1, "SAME", "none", 1)
+    )
     h2 = b.activation((1, 6, 6, 16), 0.004, -100, "h2")
     b.op(OP.HARD_SWISH, [d1], h2)
     y = b.activation((1, 6, 6, 8), 0.1, 0, "output")
@@ -97,7 +104,10 @@ def test_convolutions_with_hard_swish_match_tflite_through_the_compiled_blob(tmp
     path = _mbv3_block(tmp_path / "mbv3_block.tflite")
     model = import_tflite(path)
     assert [(op.kind.value, op.activation) for op in model.ops] == [
-        ("conv2d", "hard_swish"), ("depthwise_conv2d", "hard_swish"), ("conv2d", "none")]
+        ("conv2d", "hard_swish"),
+        ("depthwise_conv2d", "hard_swish"),
+        ("conv2d", "none"),
+    ]
     assert [model.tensors[op.output].name for op in model.ops] == ["h1", "h2", "output"]
     images = np.random.default_rng(1).integers(-128, 128, size=(6, 12, 12, 3), dtype=np.int8)
     engines = _engines(path)

@@ -14,8 +14,10 @@ from compiler_fixtures import one_part_plan
 from tinyops.compiler import HostRuntime, _interpreters, evaluate, host_runtime_available
 from tinyops.compiler._blob import HEADER_BYTES, read_blob, write_blob
 
-pytestmark = pytest.mark.skipif(not host_runtime_available(),
-                                reason="tinyops._core was built without the firmware runtime (no firmware/CMakeLists.txt)")
+pytestmark = pytest.mark.skipif(
+    not host_runtime_available(),
+    reason="tinyops._core was built without the firmware runtime (no firmware/CMakeLists.txt)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,9 @@ def r064_blob(r064_model) -> bytes:
 def test_all_1000_logits_bit_exact_with_tflite_micro(r064_path: Path, r064_blob: bytes, r064_inputs) -> None:
     ours = HostRuntime(r064_blob).run(r064_inputs)
     assert ours.shape == (len(r064_inputs), 1, 1, 1000)
-    np.testing.assert_array_equal(ours.reshape(len(r064_inputs), -1), _interpreters.tflite_micro(r064_path)(r064_inputs))
+    np.testing.assert_array_equal(
+        ours.reshape(len(r064_inputs), -1), _interpreters.tflite_micro(r064_path)(r064_inputs)
+    )
 
 
 def test_every_intermediate_matches_the_numpy_reference(r064_model, r064_blob: bytes, r064_inputs) -> None:
@@ -70,14 +74,17 @@ def _corrupt(blob: bytes, how: str) -> bytes:
     return _with_crc(b)
 
 
-@pytest.mark.parametrize(("how", "reason"), [
-    ("truncated", r"blob_too_small at header\[0\]\.total_bytes"),
-    ("flipped byte", "crc_mismatch"),
-    ("wrong version", "unsupported_version"),
-    ("blob v1", r"blob_v1_recompile at header\[0\]\.version \(blob v1, recompile\)"),
-    ("root offset past the end", "bad_flatbuffer"),
-    ("weights past the constants", r"bad_region at op\[0\]\.weights"),
-])
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("truncated", r"blob_too_small at header\[0\]\.total_bytes"),
+        ("flipped byte", "crc_mismatch"),
+        ("wrong version", "unsupported_version"),
+        ("blob v1", r"blob_v1_recompile at header\[0\]\.version \(blob v1, recompile\)"),
+        ("root offset past the end", "bad_flatbuffer"),
+        ("weights past the constants", r"bad_region at op\[0\]\.weights"),
+    ],
+)
 def test_corrupted_blob_is_rejected(r064_blob: bytes, how: str, reason: str) -> None:
     with pytest.raises(ValueError, match=f"model blob rejected: {reason}"):
         HostRuntime(_corrupt(r064_blob, how))

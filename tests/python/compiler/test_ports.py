@@ -18,7 +18,10 @@ QEMU_PORTS = list(_ports.QEMU_PORTS)
 
 @pytest.fixture(scope="module", params=QEMU_PORTS)
 def port_elf(request: pytest.FixtureRequest) -> tuple[str, Path]:
-    if shutil.which("arm-none-eabi-g++") is None or not (_ports.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file():
+    if (
+        shutil.which("arm-none-eabi-g++") is None
+        or not (_ports.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file()
+    ):
         pytest.skip("the firmware toolchain or runtime is not here")
     return request.param, _ports.runner_elf(request.param)
 

@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 from compiler_fixtures import one_part_plan
 
-from tinyops.compiler._blob import write_blob
 import tinyops.compiler._qemu as _qemu_module
 from tinyops.compiler import _interpreters
+from tinyops.compiler._blob import write_blob
 from tinyops.compiler._qemu import parse_console, run_blob_in_qemu, runner_elf
 
 _needs_runner = [
     pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm is not installed"),
-    pytest.mark.skipif(not (_qemu_module.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file(),
-                       reason="the firmware runtime is not in this tree"),
+    pytest.mark.skipif(
+        not (_qemu_module.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file(),
+        reason="the firmware runtime is not in this tree",
+    ),
 ]
 
 
@@ -54,8 +56,10 @@ def test_corrupted_blob_under_qemu_names_the_reason(elf: Path, r064_model, r064_
 
 
 def test_console_parser() -> None:
-    console = ("runner: ops 2, total 1234 ticks\nop 0 1000 0 1 0\nop 1 234 5 3 96\noutput_bytes 3\n"
-               "output 1 -2 127\nrunner: done\n")
+    console = (
+        "runner: ops 2, total 1234 ticks\nop 0 1000 0 1 0\nop 1 234 5 3 96\noutput_bytes 3\n"
+        "output 1 -2 127\nrunner: done\n"
+    )
     output, ops, total, unit = parse_console(console)
     assert output.tolist() == [1, -2, 127] and (total, unit) == (1234, "ticks")
     assert ops[1] == {"time": 234, "dma_wait": 5, "parts": 3, "dma_bytes": 96}
@@ -73,8 +77,9 @@ def test_cli_run_qemu_prints_output_and_per_op_counts(elf: Path, r064_model, tmp
     blob_path.write_bytes(write_blob(r064_model, *one_part_plan(r064_model))[0])
     image = np.random.default_rng(11).integers(-128, 128, size=(64, 64, 3), dtype=np.int8)
     np.save(tmp_path / "image.npy", image)
-    result = CliRunner().invoke(app, ["run-qemu", str(blob_path), "--input", str(tmp_path / "image.npy"),
-                                      "--elf", str(elf)])
+    result = CliRunner().invoke(
+        app, ["run-qemu", str(blob_path), "--input", str(tmp_path / "image.npy"), "--elf", str(elf)]
+    )
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "77 ops, total" in text and "top-5 classes:" in text

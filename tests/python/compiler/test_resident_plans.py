@@ -8,19 +8,20 @@ import shutil
 
 import numpy as np
 import pytest
+from compiler_fixtures import board_without_flash_room
 
 from tinyops import _core
-from tinyops.compiler._blob import read_blob
 from tinyops.compiler import HostRuntime, compile_model, host_runtime_available
+from tinyops.compiler._blob import read_blob
 from tinyops.latency_model import load_board
-
-from compiler_fixtures import board_without_flash_room
 
 # The board the plan is made for: the released model leaves SRAM free beside the F746's overlay buffers (its
 # flash made too small for `internal`, which is faster for r064 on the real F746: optimal would be that plan).
 BOARD = board_without_flash_room("stm32f746g-disco")
-pytestmark = pytest.mark.skipif(not hasattr(_core, "plan") or "optimal" not in set(_core.strategies()),
-                                reason="tinyops._core has no optimal planner in this build")
+pytestmark = pytest.mark.skipif(
+    not hasattr(_core, "plan") or "optimal" not in set(_core.strategies()),
+    reason="tinyops._core has no optimal planner in this build",
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,13 @@ def _tensor_memories(blob: bytes) -> list[int]:
     spaces = []
     for k in range(m.TensorsLength()):
         home = m.Tensors(k).Home()
-        spaces += [s.Space() for s in segments if s.Memory() == home.Memory() and s.Offset() <= home.Offset()
-                   and home.Offset() + home.Bytes() <= s.Offset() + s.Bytes()]
+        spaces += [
+            s.Space()
+            for s in segments
+            if s.Memory() == home.Memory()
+            and s.Offset() <= home.Offset()
+            and home.Offset() + home.Bytes() <= s.Offset() + s.Bytes()
+        ]
     assert len(spaces) == m.TensorsLength()
     return spaces
 

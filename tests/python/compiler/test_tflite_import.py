@@ -11,8 +11,13 @@ from tinyops.compiler import OpKind, _interpreters, evaluate, import_tflite
 
 
 def test_r064_imports_with_the_published_op_counts(r064_model) -> None:
-    assert r064_model.op_counts() == {"conv2d": 42, "depthwise_conv2d": 20, "add": 13, "average_pool2d": 1,
-                                      "reshape": 1}
+    assert r064_model.op_counts() == {
+        "conv2d": 42,
+        "depthwise_conv2d": 20,
+        "add": 13,
+        "average_pool2d": 1,
+        "reshape": 1,
+    }
     assert r064_model.tensors[r064_model.input].shape == (64, 64, 3)
     assert r064_model.tensors[r064_model.output].shape == (1, 1, 1000)
     first = r064_model.ops[0]

@@ -55,6 +55,7 @@ def _images(shape: tuple[int, ...], n: int = 4, seed: int = 0) -> np.ndarray:
 
 # ---- squeeze-and-excite: MEAN, MUL, LOGISTIC ---------------------------------------------------------------
 
+
 def _squeeze_excite(tmp_path: Path, keep_dims: bool, mean_quant: tuple[float, int], seed: int = 0) -> Path:
     """8x8x16 -> MEAN (rows, cols) -> conv 1x1 (4) relu -> conv 1x1 (16) -> LOGISTIC -> MUL with the input."""
     b = Builder()
@@ -84,7 +85,12 @@ def test_squeeze_excite_matches_tflite(tmp_path: Path, keep_dims: bool, mean_qua
     path = _squeeze_excite(tmp_path, keep_dims, mean_quant)
     model = _check(path, _images((8, 8, 16)), min_distinct=50)
     assert [op.kind.value for op in model.ops if op.kind.value != "reshape"] == [
-        "mean", "conv2d", "conv2d", "logistic", "mul"]
+        "mean",
+        "conv2d",
+        "conv2d",
+        "logistic",
+        "mul",
+    ]
     values = evaluate(model, _images((8, 8, 16))[0], keep_intermediates=True)
     tensors = _interpreters.litert_tensors(path, _images((8, 8, 16))[0])
     for op in model.ops:  # every intermediate (the mean, the gate), not only the output
@@ -115,10 +121,13 @@ def test_logistic_of_every_int8_value_matches_tflite(tmp_path: Path, scale: floa
     _check(_write(tmp_path, b, "logistic"), ALL_VALUES, ["logistic"], min_distinct=10)
 
 
-@pytest.mark.parametrize("scale, zero_point, out_scale, out_zero_point", [
-    (0.05, 3, 0.03, -20), (0.004, -7, 0.002, 11), (0.1, -128, 0.1, -128), (0.5, 0, 0.05, -100)])
-def test_standalone_hard_swish_of_every_int8_value_matches_tflite(tmp_path: Path, scale: float, zero_point: int,
-                                                                  out_scale: float, out_zero_point: int) -> None:
+@pytest.mark.parametrize(
+    "scale, zero_point, out_scale, out_zero_point",
+    [(0.05, 3, 0.03, -20), (0.004, -7, 0.002, 11), (0.1, -128, 0.1, -128), (0.5, 0, 0.05, -100)],
+)
+def test_standalone_hard_swish_of_every_int8_value_matches_tflite(
+    tmp_path: Path, scale: float, zero_point: int, out_scale: float, out_zero_point: int
+) -> None:
     """HARD_SWISH on the model input (no convolution to fuse it into): an op of its own."""
     b = Builder()
     x = b.activation((1, 16, 16, 1), scale, zero_point, "input")
@@ -130,9 +139,11 @@ def test_standalone_hard_swish_of_every_int8_value_matches_tflite(tmp_path: Path
 
 # ---- classifier heads: SOFTMAX --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scale, zero_point, beta", [(0.2, 3, 1.0), (0.05, -10, 1.0), (1.5, 0, 1.0), (0.1, 5, 0.5)])
-def test_softmax_after_fully_connected_matches_tflite(tmp_path: Path, scale: float, zero_point: int,
-                                                      beta: float) -> None:
+def test_softmax_after_fully_connected_matches_tflite(
+    tmp_path: Path, scale: float, zero_point: int, beta: float
+) -> None:
     b = Builder()
     rng = np.random.default_rng(5)
     _, bias = random_constants(b, rng)
@@ -143,8 +154,7 @@ def test_softmax_after_fully_connected_matches_tflite(tmp_path: Path, scale: flo
     y = b.activation((1, 10), *UNIT, "probabilities")
     b.op(OP.SOFTMAX, [logits], y, softmax_options(beta))
     b.input, b.output = x, y
-    _check(_write(tmp_path, b, "softmax"), _images((1, 1, 24), n=16), ["fully_connected", "softmax"],
-           min_distinct=10)
+    _check(_write(tmp_path, b, "softmax"), _images((1, 1, 24), n=16), ["fully_connected", "softmax"], min_distinct=10)
 
 
 def test_softmax_over_channels_of_a_feature_map_matches_tflite(tmp_path: Path) -> None:
@@ -158,13 +168,18 @@ def test_softmax_over_channels_of_a_feature_map_matches_tflite(tmp_path: Path) -
 
 # ---- MAX_POOL_2D, CONCATENATION -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kernel, stride, padding, act", [
-    (3, 2, "SAME", "none"), (2, 2, "VALID", "none"), (3, 1, "SAME", "relu6"), (3, 2, "VALID", "relu")])
+
+@pytest.mark.parametrize(
+    "kernel, stride, padding, act",
+    [(3, 2, "SAME", "none"), (2, 2, "VALID", "none"), (3, 1, "SAME", "relu6"), (3, 2, "VALID", "relu")],
+)
 def test_max_pool_matches_tflite(tmp_path: Path, kernel: int, stride: int, padding: str, act: str) -> None:
     b = Builder()
     x = b.activation((1, 9, 10, 6), 0.02, -5, "input")
-    out = {"SAME": (-(-9 // stride), -(-10 // stride)),
-           "VALID": ((9 - kernel) // stride + 1, (10 - kernel) // stride + 1)}
+    out = {
+        "SAME": (-(-9 // stride), -(-10 // stride)),
+        "VALID": ((9 - kernel) // stride + 1, (10 - kernel) // stride + 1),
+    }
     y = b.activation((1, *out[padding], 6), 0.02, -5, "output")
     b.op(OP.MAX_POOL_2D, [x], y, pool_options(kernel, stride, padding, act))
     b.input, b.output = x, y
@@ -187,8 +202,12 @@ def test_concatenation_of_branches_matches_tflite(tmp_path: Path, axis: int) -> 
     y = b.activation((1, 6, 6, 8), 0.1, 0, "output")
     b.op(OP.CONV_2D, [cat, weights((8, 1, 1, 17), 8, 0), bias(8)], y, conv_options(1, "VALID", "none"))
     b.input, b.output = x, y
-    model = _check(_write(tmp_path, b, "concat"), _images((6, 6, 4)), ["conv2d", "conv2d", "concatenation", "conv2d"],
-                   min_distinct=30)
+    model = _check(
+        _write(tmp_path, b, "concat"),
+        _images((6, 6, 4)),
+        ["conv2d", "conv2d", "concatenation", "conv2d"],
+        min_distinct=30,
+    )
     assert model.ops[2].inputs == [model.ops[0].output, model.input, model.ops[1].output]
 
 
@@ -198,12 +217,16 @@ def test_concatenation_with_different_quantization_is_refused(tmp_path: Path) ->
     y = b.activation((1, 2, 2, 6), 0.1, 0, "joined")
     b.op(OP.CONCATENATION, [x, x], y, concatenation_options(3))
     b.input, b.output = x, y
-    with pytest.raises(ValueError, match=r"concat_q\.tflite: ops\[0\] \(joined, concatenation\)\.output "
-                                         r"quantization: concatenation must keep the input's scale"):
+    with pytest.raises(
+        ValueError,
+        match=r"concat_q\.tflite: ops\[0\] \(joined, concatenation\)\.output "
+        r"quantization: concatenation must keep the input's scale",
+    ):
         import_tflite(_write(tmp_path, b, "concat_q"))
 
 
 # ---- float model edges: QUANTIZE / DEQUANTIZE --------------------------------------------------------------
+
 
 def test_float_edges_import_as_the_int8_core(tmp_path: Path) -> None:
     b = Builder()
@@ -232,6 +255,7 @@ def test_float_edges_import_as_the_int8_core(tmp_path: Path) -> None:
 
 # ---- importer errors ---------------------------------------------------------------------------------------
 
+
 def test_every_unsupported_operator_is_named_in_one_error(tmp_path: Path) -> None:
     b = Builder()
     x = b.activation((1, 4, 4, 2), 0.1, 0, "input")
@@ -242,8 +266,11 @@ def test_every_unsupported_operator_is_named_in_one_error(tmp_path: Path) -> Non
     t3 = b.activation((1, 4, 4, 2), 1 / 128, 0)
     b.op(OP.TANH, [t2], t3)
     b.input, b.output = x, t3
-    with pytest.raises(ValueError, match=r"many\.tflite: operators: 2 unsupported: TANH \(operators 0, 2\); "
-                                         r"RELU \(operator 1\) \(supported: CONV_2D"):
+    with pytest.raises(
+        ValueError,
+        match=r"many\.tflite: operators: 2 unsupported: TANH \(operators 0, 2\); "
+        r"RELU \(operator 1\) \(supported: CONV_2D",
+    ):
         import_tflite(_write(tmp_path, b, "many"))
 
 
@@ -269,13 +296,17 @@ def test_compile_names_every_op_the_blob_cannot_hold_yet(tmp_path: Path) -> None
     from tinyops.compiler import UnsupportedOp, compile_model
 
     path = _squeeze_excite(tmp_path, True, (0.01, 7))
-    with pytest.raises(UnsupportedOp, match=r"se_True_0\.01\.tflite: the model blob cannot hold 3 op\(s\) yet: "
-                                            r"mean \(ops\[0\] mean\); logistic \(ops\[3\] gate\); "
-                                            r"mul \(ops\[4\] output\)"):
+    with pytest.raises(
+        UnsupportedOp,
+        match=r"se_True_0\.01\.tflite: the model blob cannot hold 3 op\(s\) yet: "
+        r"mean \(ops\[0\] mean\); logistic \(ops\[3\] gate\); "
+        r"mul \(ops\[4\] output\)",
+    ):
         compile_model(import_tflite(path), "stm32f746g-disco", "tinyops")
 
 
 # ---- a MobileNetV3-Large-style model with squeeze-and-excite, end to end ----------------------------------
+
 
 def _mbv3_se_model(path: Path, seed: int = 0) -> Path:
     """24x24x3 -> conv 3x3 s2 + HARD_SWISH -> [expand 1x1 relu, depthwise 5x5 s1 relu, SE (MEAN, conv relu,
@@ -284,19 +315,35 @@ def _mbv3_se_model(path: Path, seed: int = 0) -> Path:
     b = Builder()
     weights, bias = random_constants(b, np.random.default_rng(seed))
 
-    def conv(src: int, shape: tuple[int, int, int], cin: int, k: int, stride: int, act: str, q: tuple[float, int],
-             name: str = "") -> int:
+    def conv(
+        src: int,
+        shape: tuple[int, int, int],
+        cin: int,
+        k: int,
+        stride: int,
+        act: str,
+        q: tuple[float, int],
+        name: str = "",
+    ) -> int:
         dst = b.activation((1, *shape), *q, name)
-        b.op(OP.CONV_2D, [src, weights((shape[2], k, k, cin), shape[2], 0), bias(shape[2])], dst,
-             conv_options(stride, "SAME", act))
+        b.op(
+            OP.CONV_2D,
+            [src, weights((shape[2], k, k, cin), shape[2], 0), bias(shape[2])],
+            dst,
+            conv_options(stride, "SAME", act),
+        )
         return dst
 
     def depthwise(src: int, shape: tuple[int, int, int], k: int, stride: int, act: str, q: tuple[float, int]) -> int:
         from tflite_builder import depthwise_options
 
         dst = b.activation((1, *shape), *q)
-        b.op(OP.DEPTHWISE_CONV_2D, [src, weights((1, k, k, shape[2]), shape[2], 3), bias(shape[2])], dst,
-             depthwise_options(stride, "SAME", act, 1))
+        b.op(
+            OP.DEPTHWISE_CONV_2D,
+            [src, weights((1, k, k, shape[2]), shape[2], 3), bias(shape[2])],
+            dst,
+            depthwise_options(stride, "SAME", act, 1),
+        )
         return dst
 
     def hard_swish(src: int, shape: tuple[int, int, int], q: tuple[float, int]) -> int:
@@ -310,8 +357,7 @@ def _mbv3_se_model(path: Path, seed: int = 0) -> Path:
         b.op(OP.MEAN, [src, b.constant(np.array([1, 2], np.int32))], pooled, reducer_options(True))
         reduced = conv(pooled, (1, 1, 8), c, 1, 1, "relu", (0.02, -128))
         gate = b.activation((1, 1, 1, c), 1 / 255, -128)  # a [0, 1] range: RELU_N1_TO_1 clamps to it
-        b.op(OP.CONV_2D, [reduced, weights((c, 1, 1, 8), c, 0), bias(c)], gate,
-             _options_n1_to_1())
+        b.op(OP.CONV_2D, [reduced, weights((c, 1, 1, 8), c, 0), bias(c)], gate, _options_n1_to_1())
         out = b.activation((1, *shape), *q)
         b.op(OP.MUL, [src, gate], out, mul_options())
         return out
@@ -344,9 +390,15 @@ def _mbv3_se_model(path: Path, seed: int = 0) -> Path:
 def _options_n1_to_1():  # type: ignore[no-untyped-def]
     import tflite_builder
 
-    return tflite_builder._options("Conv2DOptions", Padding=tflite.Padding.VALID, StrideW=1, StrideH=1,
-                                   FusedActivationFunction=tflite.ActivationFunctionType.RELU_N1_TO_1,
-                                   DilationWFactor=1, DilationHFactor=1)
+    return tflite_builder._options(
+        "Conv2DOptions",
+        Padding=tflite.Padding.VALID,
+        StrideW=1,
+        StrideH=1,
+        FusedActivationFunction=tflite.ActivationFunctionType.RELU_N1_TO_1,
+        DilationWFactor=1,
+        DilationHFactor=1,
+    )
 
 
 def _add_none():  # type: ignore[no-untyped-def]
@@ -377,8 +429,9 @@ def test_handoff_files_keep_the_new_ops_beta_and_float_edges(tmp_path: Path) -> 
     model.ops[-1].beta = 0.5  # softmax
     derive_integer_params(model)
     again = load_model(save_model(model, tmp_path / "mbv3_se.npz"))
-    assert [(op.kind, op.beta, op.op_params) for op in again.ops] == [(op.kind, op.beta, op.op_params)
-                                                                       for op in model.ops]
+    assert [(op.kind, op.beta, op.op_params) for op in again.ops] == [
+        (op.kind, op.beta, op.op_params) for op in model.ops
+    ]
     images = _images((24, 24, 3), n=2, seed=5)
     np.testing.assert_array_equal(evaluate(again, images), evaluate(model, images))
     model.float_input = model.float_output = True
@@ -387,6 +440,7 @@ def test_handoff_files_keep_the_new_ops_beta_and_float_edges(tmp_path: Path) -> 
 
 
 # ---- constant operands: Keras' hard-sigmoid, relu6(x + 3) * (1/6) -------------------------------------------
+
 
 def _keras_squeeze_excite(path: Path, constant_first: bool) -> Path:
     """SE as Keras' MobileNetV3 exports it: MEAN -> conv relu -> conv -> ADD(+3, fused RELU6) -> MUL(* 1/6)

@@ -4,20 +4,38 @@ reference interpreters."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 import flatbuffers
 import numpy as np
-import importlib
-
 import tflite
 
 # The tflite package re-exports each table class under its module's name; the builder functions live in
 # the modules themselves.
-_fb = {name: importlib.import_module(f"tflite.{name}") for name in (
-    "Buffer", "Tensor", "QuantizationParameters", "Operator", "OperatorCode", "SubGraph", "Model", "Conv2DOptions",
-    "DepthwiseConv2DOptions", "Pool2DOptions", "AddOptions", "FullyConnectedOptions", "PadOptions", "ReshapeOptions", "MulOptions",
-    "ReducerOptions", "SoftmaxOptions", "ConcatenationOptions")}
+_fb = {
+    name: importlib.import_module(f"tflite.{name}")
+    for name in (
+        "Buffer",
+        "Tensor",
+        "QuantizationParameters",
+        "Operator",
+        "OperatorCode",
+        "SubGraph",
+        "Model",
+        "Conv2DOptions",
+        "DepthwiseConv2DOptions",
+        "Pool2DOptions",
+        "AddOptions",
+        "FullyConnectedOptions",
+        "PadOptions",
+        "ReshapeOptions",
+        "MulOptions",
+        "ReducerOptions",
+        "SoftmaxOptions",
+        "ConcatenationOptions",
+    )
+}
 _ACT = {"none": 0, "relu": 1, "relu6": 3}
 
 
@@ -31,21 +49,45 @@ class Builder:
     output: int = -1
 
     def activation(self, shape: tuple[int, ...], scale: float, zero_point: int, name: str = "") -> int:
-        self.tensors.append({"shape": shape, "type": tflite.TensorType.INT8, "scales": [scale],
-                             "zps": [zero_point], "data": None, "name": name or f"t{len(self.tensors)}"})
+        self.tensors.append(
+            {
+                "shape": shape,
+                "type": tflite.TensorType.INT8,
+                "scales": [scale],
+                "zps": [zero_point],
+                "data": None,
+                "name": name or f"t{len(self.tensors)}",
+            }
+        )
         return len(self.tensors) - 1
 
     def float_tensor(self, shape: tuple[int, ...], name: str = "") -> int:
         """A float32 tensor (the interface of a float-edged model), without quantization."""
-        self.tensors.append({"shape": shape, "type": tflite.TensorType.FLOAT32, "scales": None, "zps": [],
-                             "data": None, "name": name or f"f{len(self.tensors)}"})
+        self.tensors.append(
+            {
+                "shape": shape,
+                "type": tflite.TensorType.FLOAT32,
+                "scales": None,
+                "zps": [],
+                "data": None,
+                "name": name or f"f{len(self.tensors)}",
+            }
+        )
         return len(self.tensors) - 1
 
     def constant(self, array: np.ndarray, scales: list[float] | None = None, dim: int = 0) -> int:
         kind = {np.int8: tflite.TensorType.INT8, np.int32: tflite.TensorType.INT32}[array.dtype.type]
-        self.tensors.append({"shape": array.shape, "type": kind, "scales": scales, "zps": [0] * len(scales or []),
-                             "data": array.astype(array.dtype.newbyteorder("<")).tobytes(), "dim": dim,
-                             "name": f"c{len(self.tensors)}"})
+        self.tensors.append(
+            {
+                "shape": array.shape,
+                "type": kind,
+                "scales": scales,
+                "zps": [0] * len(scales or []),
+                "data": array.astype(array.dtype.newbyteorder("<")).tobytes(),
+                "dim": dim,
+                "name": f"c{len(self.tensors)}",
+            }
+        )
         return len(self.tensors) - 1
 
     def op(self, code: int, inputs: list[int], output: int, options: tuple | None = None) -> None:
@@ -161,29 +203,52 @@ def _operator(b: flatbuffers.Builder, o: dict, opcode_index: int) -> int:
 
 def _options(table: str, **fields: int):
     """A builtin-options table from its field values (``Add<Field>`` of the table's module)."""
+
     def write(b):
         module = _fb[table]
         module.Start(b)
         for name, value in fields.items():
             getattr(module, f"Add{name}")(b, value)
         return module.End(b)
+
     return getattr(tflite.BuiltinOptions, table), write
 
 
 def conv_options(stride: int, padding: str, act: str, dilation: int = 1):
-    return _options("Conv2DOptions", Padding=getattr(tflite.Padding, padding), StrideW=stride, StrideH=stride,
-                    FusedActivationFunction=_ACT[act], DilationWFactor=dilation, DilationHFactor=dilation)
+    return _options(
+        "Conv2DOptions",
+        Padding=getattr(tflite.Padding, padding),
+        StrideW=stride,
+        StrideH=stride,
+        FusedActivationFunction=_ACT[act],
+        DilationWFactor=dilation,
+        DilationHFactor=dilation,
+    )
 
 
 def depthwise_options(stride: int, padding: str, act: str, multiplier: int, dilation: int = 1):
-    return _options("DepthwiseConv2DOptions", Padding=getattr(tflite.Padding, padding), StrideW=stride,
-                    StrideH=stride, DepthMultiplier=multiplier, FusedActivationFunction=_ACT[act],
-                    DilationWFactor=dilation, DilationHFactor=dilation)
+    return _options(
+        "DepthwiseConv2DOptions",
+        Padding=getattr(tflite.Padding, padding),
+        StrideW=stride,
+        StrideH=stride,
+        DepthMultiplier=multiplier,
+        FusedActivationFunction=_ACT[act],
+        DilationWFactor=dilation,
+        DilationHFactor=dilation,
+    )
 
 
 def pool_options(kernel: int, stride: int, padding: str, act: str = "none"):
-    return _options("Pool2DOptions", Padding=getattr(tflite.Padding, padding), StrideW=stride, StrideH=stride,
-                    FilterWidth=kernel, FilterHeight=kernel, FusedActivationFunction=_ACT[act])
+    return _options(
+        "Pool2DOptions",
+        Padding=getattr(tflite.Padding, padding),
+        StrideW=stride,
+        StrideH=stride,
+        FilterWidth=kernel,
+        FilterHeight=kernel,
+        FusedActivationFunction=_ACT[act],
+    )
 
 
 def add_options(act: str):
@@ -220,18 +285,24 @@ def reshape_options(shape: list[int]):
         _fb["ReshapeOptions"].Start(b)
         _fb["ReshapeOptions"].AddNewShape(b, vec)
         return _fb["ReshapeOptions"].End(b)
+
     return tflite.BuiltinOptions.ReshapeOptions, write
 
 
 def random_constants(bld: Builder, rng: np.random.Generator):  # type: ignore[no-untyped-def]
     """(weights(shape, channels, dim), bias(n)): random int8 weights with per-channel scales on dimension
     `dim` and random int32 biases, added to `bld` as constants."""
+
     def weights(shape, channels, dim):  # type: ignore[no-untyped-def]
-        return bld.constant(rng.integers(-127, 128, size=shape, dtype=np.int8),
-                            [float(s) for s in rng.uniform(0.002, 0.02, channels)], dim)
+        return bld.constant(
+            rng.integers(-127, 128, size=shape, dtype=np.int8),
+            [float(s) for s in rng.uniform(0.002, 0.02, channels)],
+            dim,
+        )
 
     def bias(n):  # type: ignore[no-untyped-def]
         return bld.constant(rng.integers(-3000, 3000, size=n).astype(np.int32))
+
     return weights, bias
 
 
@@ -249,8 +320,12 @@ def all_ops_model(seed: int = 0) -> bytes:
     c1 = bld.activation((1, 12, 12, 8), 0.04, -128)
     bld.op(op.CONV_2D, [x, weights((8, 3, 3, 4), 8, 0), bias(8)], c1, conv_options(1, "SAME", "relu", 2))
     d1 = bld.activation((1, 5, 5, 16), 0.06, 5)
-    bld.op(op.DEPTHWISE_CONV_2D, [c1, weights((1, 3, 3, 16), 16, 3), bias(16)], d1,
-           depthwise_options(2, "VALID", "none", 2))
+    bld.op(
+        op.DEPTHWISE_CONV_2D,
+        [c1, weights((1, 3, 3, 16), 16, 3), bias(16)],
+        d1,
+        depthwise_options(2, "VALID", "none", 2),
+    )
     p1 = bld.activation((1, 6, 8, 16), 0.06, 5)
     pads = bld.constant(np.array([[0, 0], [1, 0], [2, 1], [0, 0]], np.int32))
     bld.op(op.PAD, [d1, pads], p1, pad_options())

@@ -17,17 +17,32 @@ import design_spaces  # noqa: E402
 
 
 def _row(network: str, strategy: str, macs: int, latency: float, fits: bool = True) -> dict:
-    return {"board": "b", "board_label": "b v1", "network": network, "strategy": strategy, "macs": macs,
-            "latency_ms": latency if fits else math.nan, "fits": fits, "published_top1": math.nan,
-            "family": "mbv2", "peak_sram_bytes": 0}
+    return {
+        "board": "b",
+        "board_label": "b v1",
+        "network": network,
+        "strategy": strategy,
+        "macs": macs,
+        "latency_ms": latency if fits else math.nan,
+        "fits": fits,
+        "published_top1": math.nan,
+        "family": "mbv2",
+        "peak_sram_bytes": 0,
+    }
 
 
 def test_speedup_is_against_the_fastest_internal_network_of_equal_or_more_macs() -> None:
-    grid = pd.DataFrame([
-        _row("small", "internal", 10, 50.0), _row("mid", "internal", 20, 120.0), _row("mid2", "internal", 25, 100.0),
-        _row("big", "internal", 40, math.nan, fits=False),
-        _row("small", "tinyops", 10, 60.0), _row("mid", "tinyops", 20, 80.0), _row("big", "tinyops", 40, 300.0),
-    ])
+    grid = pd.DataFrame(
+        [
+            _row("small", "internal", 10, 50.0),
+            _row("mid", "internal", 20, 120.0),
+            _row("mid2", "internal", 25, 100.0),
+            _row("big", "internal", 40, math.nan, fits=False),
+            _row("small", "tinyops", 10, 60.0),
+            _row("mid", "tinyops", 20, 80.0),
+            _row("big", "tinyops", 40, 300.0),
+        ]
+    )
     speed = design_spaces.speedups(grid)
     by_net = {r.network: r for r in speed.itertuples()}
     # small: the fastest internal network with >= 10 MACs is `small` itself (50 ms): internal wins there.
@@ -42,8 +57,9 @@ def test_speedup_is_against_the_fastest_internal_network_of_equal_or_more_macs()
 
 
 def test_front_keeps_only_networks_not_beaten_on_macs_and_latency() -> None:
-    pts = pd.DataFrame([_row("a", "x", 10, 5.0), _row("b", "x", 8, 6.0), _row("c", "x", 20, 7.0),
-                        _row("d", "x", 20, 9.0)])
+    pts = pd.DataFrame(
+        [_row("a", "x", 10, 5.0), _row("b", "x", 8, 6.0), _row("c", "x", 20, 7.0), _row("d", "x", 20, 9.0)]
+    )
     assert list(design_spaces.macs_latency_front(pts)["network"]) == ["a", "c"]
 
 

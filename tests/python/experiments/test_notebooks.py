@@ -17,8 +17,10 @@ import run_all  # noqa: E402
 
 # What each notebook must draw (figures/<name>.png) and tabulate (figures/<name>.md).
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
-    "design_spaces": ({"fronts_macs_latency", "speedup_vs_internal", "accuracy_latency"},
-                      {"boards", "largest", "largest_memory", "why_not", "speedup_summary", "same_network"}),
+    "design_spaces": (
+        {"fronts_macs_latency", "speedup_vs_internal", "accuracy_latency"},
+        {"boards", "largest", "largest_memory", "why_not", "speedup_summary", "same_network"},
+    ),
     "memory_sweep": ({"sweep_heatmaps", "sweep_speedup_by_sram"}, {"sweep_summary", "board_base"}),
     "search_spaces": ({"search_fronts", "hypervolume"}, {"hypervolume", "fronts"}),
     "predicted_vs_measured": ({"predicted_vs_measured"}, {"per_strategy"}),

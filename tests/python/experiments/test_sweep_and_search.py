@@ -32,9 +32,9 @@ def test_derived_board_resizes_sram_and_flash_and_keeps_the_port_reserve() -> No
 
 def test_internal_space_shrinks_with_smaller_memories() -> None:
     """Smaller internal memories admit fewer internal networks; the hybrid space keeps admitting the largest."""
-    from tinyops.latency_model import load_board
-
     import _archs
+
+    from tinyops.latency_model import load_board
 
     archs = _archs.Grid(("mbv2",), (0.35, 1.0), (96, 224)).archs()
     sweep = memory_sweep.sweep_rows(load_board("stm32f746g-disco"), (128, 1024), (512, 2048), archs)
@@ -52,12 +52,46 @@ def test_hypervolume_is_the_area_under_the_best_accuracy_staircase() -> None:
 
 
 def test_fronts_and_hypervolumes_share_one_reference() -> None:
-    cands = pd.DataFrame([
-        {"design_space": "internal", "seed": 0, "trial": 0, "label": "a", "feasible": True, "accuracy": 0.6, "latency_ms": 10.0},
-        {"design_space": "internal", "seed": 0, "trial": 1, "label": "b", "feasible": False, "accuracy": None, "latency_ms": None},
-        {"design_space": "tinyops", "seed": 0, "trial": 0, "label": "a", "feasible": True, "accuracy": 0.6, "latency_ms": 12.0},
-        {"design_space": "tinyops", "seed": 0, "trial": 1, "label": "b", "feasible": True, "accuracy": 0.8, "latency_ms": 20.0},
-    ])
+    cands = pd.DataFrame(
+        [
+            {
+                "design_space": "internal",
+                "seed": 0,
+                "trial": 0,
+                "label": "a",
+                "feasible": True,
+                "accuracy": 0.6,
+                "latency_ms": 10.0,
+            },
+            {
+                "design_space": "internal",
+                "seed": 0,
+                "trial": 1,
+                "label": "b",
+                "feasible": False,
+                "accuracy": None,
+                "latency_ms": None,
+            },
+            {
+                "design_space": "tinyops",
+                "seed": 0,
+                "trial": 0,
+                "label": "a",
+                "feasible": True,
+                "accuracy": 0.6,
+                "latency_ms": 12.0,
+            },
+            {
+                "design_space": "tinyops",
+                "seed": 0,
+                "trial": 1,
+                "label": "b",
+                "feasible": True,
+                "accuracy": 0.8,
+                "latency_ms": 20.0,
+            },
+        ]
+    )
     fronts, hv, ref = search_spaces.fronts_and_hypervolumes(cands)
     assert ref == pytest.approx(21.0)
     hv = hv.set_index("design_space")

@@ -24,16 +24,34 @@ def fixture_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gxx = _need("arm-none-eabi-g++")
     _need("qemu-system-arm")
     out = tmp_path_factory.mktemp("fixture") / "fixture.elf"
-    subprocess.run([gxx, "-mcpu=cortex-m7", "-mthumb", "-O2", "-g", "-ffreestanding", "-fno-exceptions",
-                    "-fno-rtti", "-nostdlib", "-T", str(FIXTURE_DIR / "fixture.ld"), str(FIXTURE_DIR / "fixture.cpp"),
-                    "-o", str(out)], check=True)
+    subprocess.run(
+        [
+            gxx,
+            "-mcpu=cortex-m7",
+            "-mthumb",
+            "-O2",
+            "-g",
+            "-ffreestanding",
+            "-fno-exceptions",
+            "-fno-rtti",
+            "-nostdlib",
+            "-T",
+            str(FIXTURE_DIR / "fixture.ld"),
+            str(FIXTURE_DIR / "fixture.cpp"),
+            "-o",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
 @pytest.fixture
 def set_fixture_mode():  # type: ignore[no-untyped-def]
     """set_fixture_mode(target, firmware, "hang"): what the fixture firmware does on its next run."""
+
     def set_mode(target, firmware, mode: str) -> None:  # type: ignore[no-untyped-def]
         address, _ = firmware.symbol("fixture_mode")
         target._write_memory(address, FIXTURE_MODES[mode].to_bytes(4, "little"))
+
     return set_mode

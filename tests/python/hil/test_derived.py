@@ -34,8 +34,11 @@ def test_one_op_run_is_accounted_instruction_for_instruction() -> None:
     plugin = elf.parent / "libinsn_count.so"
     if not plugin.is_file():
         pytest.skip(f"{plugin} not built (make -f firmware/Makefile.inc firmware-build builds it)")
-    bench = next(b for b in calibration_set(strategies=("internal",), partition_sweep=False)
-                 if b.name == "conv1x1-6x6x8-8@internal")
+    bench = next(
+        b
+        for b in calibration_set(strategies=("internal",), partition_sweep=False)
+        if b.name == "conv1x1-6x6x8-8@internal"
+    )
     compiled = compile_model(bench.model, load_board(PORT), "internal")
     image = np.zeros(bench.model.tensors[bench.model.input].shape, dtype=np.int8)
     run = derive_run(compiled.blob, image, plugin, elf)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tinyops.compiler import PlanDoesNotFit
 from tinyops.hil import QemuTarget
 from tinyops.hil._measure import measure
 from tinyops.hil._store import HilMeasurement, HilOpMeasurement
@@ -42,10 +41,9 @@ def r064_path() -> Path:
 
 
 def test_r064_is_measured_per_op_through_the_qemu_target(tmp_path: Path, pipeline, r064_path: Path) -> None:
+    from tinyops import _core
     from tinyops.compiler import import_tflite
     from tinyops.store import open_store
-
-    from tinyops import _core
 
     steps, board, firmware = pipeline
     strategy = "tinyops" if "tinyops" in _core.strategies() else "external"
@@ -76,12 +74,16 @@ def test_qemu_board_calibration_from_the_micro_benchmarks(tmp_path: Path, pipeli
         run = measure_calibration_set(store, target, board, calibration_set(every=2))
     report = calibrate_board(store, BOARD, "qemu", tmp_path / "qemu-v2.yaml")
     fit = report.fit
-    print(f"\nQEMU calibration: {run.measured} networks measured; {fit.train_ops} training ops "
-          f"({fit.train_cases} cases), {fit.test_ops} held out ({fit.test_cases} cases): MAPE {fit.mape:.2f} %, "
-          f"{fit.within_10pct:.1f} % within ±10 %")
+    print(
+        f"\nQEMU calibration: {run.measured} networks measured; {fit.train_ops} training ops "
+        f"({fit.train_cases} cases), {fit.test_ops} held out ({fit.test_cases} cases): MAPE {fit.mape:.2f} %, "
+        f"{fit.within_10pct:.1f} % within ±10 %"
+    )
     for r in fit.per_kind:
-        print(f"  {r.kernel_kind:28s} train {r.train_ops:4d} test {r.test_ops:4d} MAPE {r.mape:6.2f} % "
-              f"within ±10 % {r.within_10pct:5.1f} %")
+        print(
+            f"  {r.kernel_kind:28s} train {r.train_ops:4d} test {r.test_ops:4d} MAPE {r.mape:6.2f} % "
+            f"within ±10 % {r.within_10pct:5.1f} %"
+        )
     assert report.to_version == board.version + 1 and report.path.is_file()
     assert "source: fit" in report.path.read_text()
     assert fit.test_ops >= 50 and fit.test_cases >= 10
@@ -102,8 +104,22 @@ def test_cli_run_microbench_and_calibrate(tmp_path: Path, pipeline) -> None:
     model = save_model(block.model, tmp_path / "block.npz")
     runner = CliRunner()
     strategy = "tinyops" if "tinyops" in _core.strategies() else "external"
-    run = runner.invoke(app, ["hil", "run", str(model), "--strategy", strategy, "--repeat", "2", "--store", store,
-                              "--plot", str(tmp_path / "bars.png")])
+    run = runner.invoke(
+        app,
+        [
+            "hil",
+            "run",
+            str(model),
+            "--strategy",
+            strategy,
+            "--repeat",
+            "2",
+            "--store",
+            store,
+            "--plot",
+            str(tmp_path / "bars.png"),
+        ],
+    )
     assert run.exit_code == 0, run.output
     assert "total: measured" in run.output and "instructions" in run.output and (tmp_path / "bars.png").is_file()
     bench = runner.invoke(app, ["hil", "microbench", "--every", "12", "--no-partition-sweep", "--store", store])

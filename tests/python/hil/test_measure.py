@@ -19,9 +19,16 @@ from tinyops.store import open_store
 
 
 def _job(elf: Path) -> MeasurementJob:
-    return MeasurementJob(model="fixture", board="qemu-mps2-an500", board_version=1, strategy="internal",
-                          firmware=FirmwareImage(elf), op_names=[f"op{i}" for i in range(5)],
-                          kernel_kinds=["loop"] * 5, predicted=[12000.0 * (i + 1) for i in range(5)])
+    return MeasurementJob(
+        model="fixture",
+        board="qemu-mps2-an500",
+        board_version=1,
+        strategy="internal",
+        firmware=FirmwareImage(elf),
+        op_names=[f"op{i}" for i in range(5)],
+        kernel_kinds=["loop"] * 5,
+        predicted=[12000.0 * (i + 1) for i in range(5)],
+    )
 
 
 def test_measure_stores_instruction_counts_per_op(tmp_path: Path, fixture_elf: Path) -> None:

@@ -30,7 +30,9 @@ def test_features_of_each_kind_are_linearly_independent_and_parts_are_swept() ->
     rows: dict[str, list[dict[str, float]]] = defaultdict(list)
     factors: set[int] = set()
     for bench in calibration_set(strategies=("tinyops",)):
-        planned_on = board if bench.sram_budget_bytes is None else board_with_sram_budget(board, bench.sram_budget_bytes)
+        planned_on = (
+            board if bench.sram_budget_bytes is None else board_with_sram_budget(board, bench.sram_budget_bytes)
+        )
         try:
             compiled = compile_model(bench.model, planned_on, bench.strategy)
         except PlanDoesNotFit:

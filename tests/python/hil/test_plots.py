@@ -11,10 +11,21 @@ from tinyops.latency_model._calibration import OpSample, fit_kernel_costs
 
 
 def _fit():  # type: ignore[no-untyped-def]
-    samples = [OpSample(kind, {"cycles_per_call": 1.0, "cycles_per_mac": macs * (1 + n % 3) if kind != "add" else 0.0,
-                               "cycles_per_output": float(macs)}, 0, 500 + 2.0 * macs * (1 + n % 3) + 9 * macs + n,
-                        f"{kind}-{n}")
-               for kind in ("conv2d_1x1", "add") for n, macs in enumerate(range(100, 2100, 100))]
+    samples = [
+        OpSample(
+            kind,
+            {
+                "cycles_per_call": 1.0,
+                "cycles_per_mac": macs * (1 + n % 3) if kind != "add" else 0.0,
+                "cycles_per_output": float(macs),
+            },
+            0,
+            500 + 2.0 * macs * (1 + n % 3) + 9 * macs + n,
+            f"{kind}-{n}",
+        )
+        for kind in ("conv2d_1x1", "add")
+        for n, macs in enumerate(range(100, 2100, 100))
+    ]
     return fit_kernel_costs(samples, fit_copy_cost=False)
 
 

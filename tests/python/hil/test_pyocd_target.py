@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tinyops.hil import FirmwareFault, FirmwareImage, QemuProcess, QemuTarget, TargetError, TargetTimeout
-from tinyops.hil._qemu_plugin import TARGET_NAME
 from tinyops.hil._pyocd import DEMCR, DEMCR_TRCENA, PACK_TARGETS, PYOCD_TARGETS, PyocdTarget, pack_installed
+from tinyops.hil._qemu_plugin import TARGET_NAME
 
 
 def test_no_probe_is_a_clear_error_quickly() -> None:
@@ -58,15 +58,17 @@ def test_pyocd_finds_the_qemu_probe_through_its_entry_point() -> None:
 
     (entry,) = [e for e in entry_points(group="pyocd.probe") if e.name == "qemugdb"]
     assert entry.value == "tinyops.hil._qemu_plugin:qemugdb_plugin"
-    script = ("import sys\n"
-              "assert not any(m.startswith('tinyops') for m in sys.modules)\n"
-              "from pyocd.probe.aggregator import PROBE_CLASSES\n"
-              "from pyocd.target import TARGET\n"
-              "from pyocd.core.helpers import ConnectHelper\n"
-              "probe = PROBE_CLASSES['qemugdb']\n"
-              f"print(probe.__module__, probe.__name__, TARGET['{TARGET_NAME}'].__name__)\n"
-              "found = ConnectHelper.get_all_connected_probes(blocking=False, unique_id='qemugdb:127.0.0.1:1')\n"
-              "print(type(found[0]).__name__, found[0].unique_id)\n")
+    script = (
+        "import sys\n"
+        "assert not any(m.startswith('tinyops') for m in sys.modules)\n"
+        "from pyocd.probe.aggregator import PROBE_CLASSES\n"
+        "from pyocd.target import TARGET\n"
+        "from pyocd.core.helpers import ConnectHelper\n"
+        "probe = PROBE_CLASSES['qemugdb']\n"
+        f"print(probe.__module__, probe.__name__, TARGET['{TARGET_NAME}'].__name__)\n"
+        "found = ConnectHelper.get_all_connected_probes(blocking=False, unique_id='qemugdb:127.0.0.1:1')\n"
+        "print(type(found[0]).__name__, found[0].unique_id)\n"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["tinyops.hil._qemu_probe", "QemuGdbProbe", "Mps2An500", "QemuGdbProbe", "127.0.0.1:1"]
 
@@ -74,9 +76,9 @@ def test_pyocd_finds_the_qemu_probe_through_its_entry_point() -> None:
 # Through QEMU: the `qemugdb` probe plugin puts QEMU's GDB stub behind pyOCD's DebugProbe API, so connect,
 # discovery, FileProgrammer, reset, FPB breakpoints, DWT set-up and memory reads all run pyOCD's own code.
 
+
 def _pyocd_on_qemu(machine: QemuProcess, timeout_s: float = 20) -> PyocdTarget:
     return PyocdTarget(TARGET_NAME, probe_id=f"qemugdb:127.0.0.1:{machine.gdb_port}", timeout_s=timeout_s)
-
 
 
 def test_pyocd_run_on_qemu_matches_the_qemu_target(fixture_elf: Path) -> None:
@@ -138,8 +140,9 @@ def test_remote_probe_through_pyocd_server(fixture_elf: Path) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuProcess() as machine:
         port = _free_tcp_port()
-        server = DebugProbeServer(Session(None), QemuGdbProbe(f"127.0.0.1:{machine.gdb_port}"), port,
-                                  serve_local_only=True)
+        server = DebugProbeServer(
+            Session(None), QemuGdbProbe(f"127.0.0.1:{machine.gdb_port}"), port, serve_local_only=True
+        )
         server.start()
         try:
             with PyocdTarget(TARGET_NAME, probe_id=f"remote:localhost:{port}", timeout_s=20) as target:

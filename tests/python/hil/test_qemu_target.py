@@ -10,8 +10,6 @@ import pytest
 from tinyops.hil import FirmwareFault, FirmwareImage, QemuTarget, TargetError, TargetTimeout
 
 
-
-
 def test_run_reads_per_op_counts_deterministically(fixture_elf: Path) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuTarget(timeout_s=20) as target:

@@ -21,16 +21,17 @@ from tinyops.latency_model import BOARDS_DIR
 
 QEMU_BOARDS = ("qemu-mps2-an500", "qemu-mps2-an505")
 REFRESH = "make calibrate-qemu-boards"
-EVERY = 24            # every 24th case of the calibration set, each placement: ~10 s of QEMU per board
-MAX_MAPE = 3.0        # per-op mean absolute error, % (shipped: ~1.1 %)
+EVERY = 24  # every 24th case of the calibration set, each placement: ~10 s of QEMU per board
+MAX_MAPE = 3.0  # per-op mean absolute error, % (shipped: ~1.1 %)
 MIN_WITHIN_10PCT = 90.0  # share of ops within ±10 %, % (shipped: 100 %)
 
 
 @pytest.mark.parametrize("board_name", QEMU_BOARDS)
 def test_shipped_board_is_fitted_and_says_how_it_was_made(board_name: str) -> None:
     doc = yaml.safe_load((BOARDS_DIR / f"{board_name}.yaml").read_text())
-    fitted = [(kind, term, q) for kind, terms in doc["kernels"].items() for term, q in terms.items()
-              if q["source"] == "fit"]
+    fitted = [
+        (kind, term, q) for kind, terms in doc["kernels"].items() for term, q in terms.items() if q["source"] == "fit"
+    ]
     # Every kind the calibration set runs (global_average_pool is a kind no firmware dispatch reaches today).
     kinds = {kind for kind, _, _ in fitted}
     assert kinds >= set(doc["kernels"]) - {"global_average_pool"}, f"{board_name}: unfitted kinds"
@@ -57,7 +58,8 @@ def test_shipped_board_still_predicts_the_firmware(tmp_path: Path, board_name: s
             sa.select(HilRun.model, HilOpMeasurement.kernel_kind, HilOpMeasurement.measured, HilOpMeasurement.predicted)
             .join(HilMeasurement, HilMeasurement.run_id == HilRun.id)
             .join(HilOpMeasurement, HilOpMeasurement.measurement_id == HilMeasurement.id)
-            .filter(HilOpMeasurement.predicted.is_not(None), HilOpMeasurement.features_json != "{}")).all()
+            .filter(HilOpMeasurement.predicted.is_not(None), HilOpMeasurement.features_json != "{}")
+        ).all()
     errors = [(abs(p - m) / m, f"{model} {kind}: measured {m}, predicted {p:.0f}") for model, kind, m, p in pairs]
     assert len(errors) >= 40 and len({kind for _, kind, _, _ in pairs}) >= 6
     mape = 100 * sum(e for e, _ in errors) / len(errors)
@@ -67,4 +69,5 @@ def test_shipped_board_still_predicts_the_firmware(tmp_path: Path, board_name: s
     assert mape <= MAX_MAPE and within >= MIN_WITHIN_10PCT, (
         f"{board_name} v{board.version} as shipped is stale: {len(errors)} ops, MAPE {mape:.2f} % (at most "
         f"{MAX_MAPE} %), {within:.1f} % within ±10 % (at least {MIN_WITHIN_10PCT} %); worst: {worst}. "
-        f"Refresh the catalog's QEMU boards with `{REFRESH}` and commit them with the simulator golden file.")
+        f"Refresh the catalog's QEMU boards with `{REFRESH}` and commit them with the simulator golden file."
+    )

@@ -50,9 +50,11 @@ def _boards_with_ports() -> list[tuple[str, int]]:
 
 def test_the_port_arena_parser_reads_cmake_expressions(tmp_path: Path) -> None:
     cmake = tmp_path / "CMakeLists.txt"
-    cmake.write_text('tinyops_add_port(x EXTERNAL_ARENA_BYTES "8*1024*1024" INTERNAL_ARENA_BYTES "(3*1024 - 1)*1024")\n')
+    cmake.write_text(
+        'tinyops_add_port(x EXTERNAL_ARENA_BYTES "8*1024*1024" INTERNAL_ARENA_BYTES "(3*1024 - 1)*1024")\n'
+    )
     assert internal_arena_bytes(cmake) == 3071 * 1024
-    cmake.write_text('tinyops_add_port(x INTERNAL_ARENA_BYTES "__import__(\'os\')")\n')
+    cmake.write_text("tinyops_add_port(x INTERNAL_ARENA_BYTES \"__import__('os')\")\n")
     with pytest.raises(ValueError, match="INTERNAL_ARENA_BYTES"):
         internal_arena_bytes(cmake)
     cmake.write_text("tinyops_add_port(x)\n")
@@ -68,4 +70,5 @@ def test_sram_budget_fits_the_port_internal_arena(board: str, arena_bytes: int) 
     budget = _core.load_board(board, str(CATALOG)).sram_budget_bytes
     assert budget <= arena_bytes, (
         f"latency_model/boards/{board}.yaml: sram.budget_bytes {budget:,} B exceeds the runner's internal arena "
-        f"{arena_bytes:,} B (firmware/ports/{board}/CMakeLists.txt INTERNAL_ARENA_BYTES): its plans would not load")
+        f"{arena_bytes:,} B (firmware/ports/{board}/CMakeLists.txt INTERNAL_ARENA_BYTES): its plans would not load"
+    )

@@ -6,14 +6,29 @@ import math
 
 import pytest
 
-from tinyops.latency_model._calibration import (OpSample, UnderdeterminedFit, fit_kernel_costs, kernel_terms,
-                                                split_by_case)
+from tinyops.latency_model._calibration import (
+    OpSample,
+    UnderdeterminedFit,
+    fit_kernel_costs,
+    kernel_terms,
+    split_by_case,
+)
 
 # Two kinds, each with a few of its named terms (the others' features are 0 for these samples).
-TRUE = {"conv2d_1x1": {"cycles_per_call": 900.0, "cycles_per_mac": 1.5, "cycles_per_output": 4.0,
-                       "cycles_per_odd_mac": 0.75},
-        "depthwise_conv2d_reference": {"cycles_per_call": 1200.0, "cycles_per_mac": 5.0, "cycles_per_output": 10.0,
-                                       "cycles_per_row_visit": 3.0}}
+TRUE = {
+    "conv2d_1x1": {
+        "cycles_per_call": 900.0,
+        "cycles_per_mac": 1.5,
+        "cycles_per_output": 4.0,
+        "cycles_per_odd_mac": 0.75,
+    },
+    "depthwise_conv2d_reference": {
+        "cycles_per_call": 1200.0,
+        "cycles_per_mac": 5.0,
+        "cycles_per_output": 10.0,
+        "cycles_per_row_visit": 3.0,
+    },
+}
 COPY = 0.75
 
 
@@ -31,7 +46,7 @@ def _samples() -> list[OpSample]:
                 features["cycles_per_mac"] = float(outputs * (8 + 3 * (n % 5)))
                 features["cycles_per_odd_mac"] = float((n % 4) * h * (8 + n) * 8)
             else:
-                features["cycles_per_mac"] = float(outputs * kernel ** 2 - n * 40)
+                features["cycles_per_mac"] = float(outputs * kernel**2 - n * 40)
                 features["cycles_per_row_visit"] = float(outputs * kernel)
             copied = 0 if n % 2 else h * h * 8
             cycles = sum(terms[t] * w for t, w in features.items()) + COPY * copied
@@ -82,8 +97,16 @@ def test_bad_samples_are_rejected_naming_the_field() -> None:
 
 def test_kind_whose_ops_leave_terms_free_is_named_not_fitted() -> None:
     # Three ops of one shape family: mac and output work are proportional, so their split is not determined.
-    samples = [OpSample("conv2d_1x1", {"cycles_per_call": 1.0, "cycles_per_mac": 64.0 * n, "cycles_per_output": 8.0 * n},
-                        0, 100 + 90.0 * n, f"case{n}") for n in (1, 2, 3, 4, 5, 6, 7, 8)]
+    samples = [
+        OpSample(
+            "conv2d_1x1",
+            {"cycles_per_call": 1.0, "cycles_per_mac": 64.0 * n, "cycles_per_output": 8.0 * n},
+            0,
+            100 + 90.0 * n,
+            f"case{n}",
+        )
+        for n in (1, 2, 3, 4, 5, 6, 7, 8)
+    ]
     with pytest.raises(UnderdeterminedFit) as err:
         fit_kernel_costs(samples, fit_copy_cost=False)
     (kind,) = err.value.kinds

@@ -29,7 +29,9 @@ def mbv2() -> _core.Network:
 
 def test_catalog_lists_every_board_and_each_loads() -> None:
     names = [name for name, _ in _core.list_boards(str(CATALOG))]
-    assert {"stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco", "stm32h747i-disco", "qemu-mps2-an500"} <= set(names)
+    assert {"stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco", "stm32h747i-disco", "qemu-mps2-an500"} <= set(
+        names
+    )
     for name in names:
         assert _core.load_board(name, str(CATALOG)).name == name
 
@@ -75,7 +77,10 @@ def test_plan_json_round_trip_and_simulation_rows(f746: _core.Board, mbv2: _core
         result = _core.simulate(mbv2, plan, f746)
         assert len(result.per_op) == len(mbv2.ops)
         assert math.isclose(result.latency_ms, result.total_cycles / 216e6 * 1e3)
-        busy = sum(r["compute_cycles"] + r["stall_cycles"] + r["exposed_dma_cycles"] + r["overhead_cycles"] for r in result.per_op)
+        busy = sum(
+            r["compute_cycles"] + r["stall_cycles"] + r["exposed_dma_cycles"] + r["overhead_cycles"]
+            for r in result.per_op
+        )
         assert math.isclose(busy, result.total_cycles, rel_tol=1e-9)
         assert {e["lane"] for e in result.timeline} == {"CPU"}
 
@@ -112,7 +117,9 @@ def test_batch_runs_in_parallel_threads(f746: _core.Board) -> None:
     # With the GIL released, threads each scoring a batch all finish with the same answers.
     texts = [json.dumps(examples.BUILTIN["mbv2-w0.35-r144"]())] * 4
     results: list[dict] = []
-    threads = [threading.Thread(target=lambda: results.append(_core.score_batch(texts, ["external"], f746))) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: results.append(_core.score_batch(texts, ["external"], f746))) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -125,4 +132,6 @@ def test_cpp_timed_loops_return_positive_seconds(f746: _core.Board, mbv2: _core.
     assert 0 < _core.time_simulate_cpp(mbv2, plan, f746, 10) < 1
     assert 0 < _core.time_simulate_cpp(mbv2, plan, f746, 10, reference=True) < 1
     assert 0 < _core.time_score_networks_cpp([mbv2], ["external"], f746, 1) < 1
-    assert 0 < _core.time_score_batch_cpp([json.dumps(examples.BUILTIN["mbv2-w0.35-r144"]())], ["external"], f746, 1) < 10
+    assert (
+        0 < _core.time_score_batch_cpp([json.dumps(examples.BUILTIN["mbv2-w0.35-r144"]())], ["external"], f746, 1) < 10
+    )

@@ -6,8 +6,16 @@ from __future__ import annotations
 import pytest
 
 from tinyops import _core
-from tinyops.latency_model import dominance, examples, family_grid, load_arch, load_board, optimal_origin, plan, \
-    simulate
+from tinyops.latency_model import (
+    dominance,
+    examples,
+    family_grid,
+    load_arch,
+    load_board,
+    optimal_origin,
+    plan,
+    simulate,
+)
 
 BOARDS = ["stm32f746g-disco", "stm32f469i-disco", "stm32f769i-disco"]
 # Before optimal kept the fixed plans too, it lost on e.g. mbv2-w0.20-r064 (F746: 8.2% slower than internal),

@@ -26,15 +26,20 @@ REPO = Path(__file__).resolve().parents[3]
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    )
     return done.stdout
 
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps", "-w", str(out), str(REPO)],
-         cwd=REPO, timeout=900)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps", "-w", str(out), str(REPO)],
+        cwd=REPO,
+        timeout=900,
+    )
     (built,) = out.glob("tinyops-*.whl")
     return built
 
@@ -46,7 +51,9 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)], cwd=root)
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root).strip())
+    site = Path(
+        _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root).strip()
+    )
     (site / "_tinyops_project_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     work = root / "work"
     work.mkdir()
@@ -64,8 +71,12 @@ def test_the_wheel_carries_the_package_data(wheel: Path) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("tinyops/__init__.py", "tinyops/latency_model/boards/stm32f746g-disco.yaml",
-                     "tinyops/firmware/ports/qemu-mps2-an500/CMakeLists.txt", "tinyops/firmware/src/executor.cpp"):
+    for expected in (
+        "tinyops/__init__.py",
+        "tinyops/latency_model/boards/stm32f746g-disco.yaml",
+        "tinyops/firmware/ports/qemu-mps2-an500/CMakeLists.txt",
+        "tinyops/firmware/src/executor.cpp",
+    ):
         assert expected in names, expected
     assert any(n.startswith("tinyops/_core.") for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
@@ -73,8 +84,10 @@ def test_the_wheel_carries_the_package_data(wheel: Path) -> None:
 
 
 def test_installed_package_is_imported_from_the_venv(installed: dict[str, Path]) -> None:
-    code = ("import tinyops, tinyops._core, tinyops._firmware as f; "
-            "print(tinyops.__file__); print(tinyops._core.__file__); print(f.source_checkout()); print(f.build_dir('x'))")
+    code = (
+        "import tinyops, tinyops._core, tinyops._firmware as f; "
+        "print(tinyops.__file__); print(tinyops._core.__file__); print(f.source_checkout()); print(f.build_dir('x'))"
+    )
     lines = _run([str(installed["python"]), "-c", code], cwd=installed["work"], env=_env(installed)).splitlines()
     assert all(Path(p).is_relative_to(installed["site"]) for p in lines[:2]), lines
     assert lines[2] == "None"
@@ -82,8 +95,11 @@ def test_installed_package_is_imported_from_the_venv(installed: dict[str, Path])
 
 
 def test_installed_tinyops_simulates(installed: dict[str, Path]) -> None:
-    out = _run([str(installed["bin"] / "tinyops"), "simulate", "mbv3-w0.55-r128", "--strategy", "tinyops", "--json"],
-               cwd=installed["work"], env=_env(installed))
+    out = _run(
+        [str(installed["bin"] / "tinyops"), "simulate", "mbv3-w0.55-r128", "--strategy", "tinyops", "--json"],
+        cwd=installed["work"],
+        env=_env(installed),
+    )
     doc = json.loads(out)
     assert doc["fits"] and doc["latency_ms"] > 0 and doc["strategy"] == "tinyops"
 
@@ -122,8 +138,15 @@ def _plannable_model() -> bytes:
     try:
         import numpy as np
         import tflite
-        from tflite_builder import (Builder, conv_options, depthwise_options, fc_options, pool_options,
-                                    random_constants, reshape_options)
+        from tflite_builder import (
+            Builder,
+            conv_options,
+            depthwise_options,
+            fc_options,
+            pool_options,
+            random_constants,
+            reshape_options,
+        )
     finally:
         sys.path.pop(0)
     rng = np.random.default_rng(11)
@@ -135,7 +158,9 @@ def _plannable_model() -> bytes:
     c1 = bld.activation((1, 16, 16, 8), 0.04, -128)
     bld.op(op.CONV_2D, [x, weights((8, 3, 3, 4), 8, 0), bias(8)], c1, conv_options(1, "SAME", "relu"))
     d1 = bld.activation((1, 8, 8, 8), 0.06, 5)
-    bld.op(op.DEPTHWISE_CONV_2D, [c1, weights((1, 3, 3, 8), 8, 3), bias(8)], d1, depthwise_options(2, "SAME", "none", 1))
+    bld.op(
+        op.DEPTHWISE_CONV_2D, [c1, weights((1, 3, 3, 8), 8, 3), bias(8)], d1, depthwise_options(2, "SAME", "none", 1)
+    )
     c2 = bld.activation((1, 8, 8, 16), 0.07, -128)
     bld.op(op.CONV_2D, [d1, weights((16, 1, 1, 8), 16, 0), bias(16)], c2, conv_options(1, "VALID", "relu6"))
     a1 = bld.activation((1, 1, 1, 16), 0.07, -128)
@@ -153,8 +178,12 @@ def test_installed_compiler_and_runtimes_run_a_model(installed: dict[str, Path])
     model = installed["work"] / "small.tflite"
     model.write_bytes(_plannable_model())
     qemu = shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-g++")
-    out = _run([str(installed["python"]), "-c", _RUNTIME_SCRIPT, str(model), "qemu" if qemu else "host"],
-               cwd=installed["work"], env=_env(installed), timeout=600)
+    out = _run(
+        [str(installed["python"]), "-c", _RUNTIME_SCRIPT, str(model), "qemu" if qemu else "host"],
+        cwd=installed["work"],
+        env=_env(installed),
+        timeout=600,
+    )
     report = json.loads(out.strip().splitlines()[-1])
     assert report["host"] > 0
     if qemu:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from search_helpers import write_tree
 
 
@@ -51,11 +50,33 @@ def postgres_url() -> Iterator[str]:
     data, log = base / "data", base / "server.log"
     port = _free_port()
     try:
-        subprocess.run([*prefix, f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-                       check=True, capture_output=True, text=True, cwd=base)
-        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-                        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
-                        "start"], check=True, capture_output=True, text=True, cwd=base)
+        subprocess.run(
+            [*prefix, f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=base,
+        )
+        subprocess.run(
+            [
+                *prefix,
+                f"{bindir}/pg_ctl",
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=base,
+        )
     except subprocess.CalledProcessError as exc:
         server_log = log.read_text() if log.exists() else ""
         shutil.rmtree(base, ignore_errors=True)
@@ -67,6 +88,7 @@ def postgres_url() -> Iterator[str]:
             conn.execute("CREATE DATABASE search")
         yield f"postgresql://postgres@127.0.0.1:{port}/search"
     finally:
-        subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, cwd=base)
+        subprocess.run(
+            [*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], capture_output=True, cwd=base
+        )
         shutil.rmtree(base, ignore_errors=True)

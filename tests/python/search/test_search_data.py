@@ -3,12 +3,11 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
+from search_helpers import write_tree
 
 from tinyops.search import load_data, load_fashion_mnist, load_image_folder
-from search_helpers import write_tree
 from tinyops.search._data import FASHION_MNIST_DIR, batches, is_fashion_mnist_dir, to_input
 
 
@@ -64,8 +63,12 @@ def test_fashion_mnist_from_debian() -> None:
 
 
 def test_malformed_idx_file_is_named(tmp_path: Path) -> None:
-    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                 "t10k-labels-idx1-ubyte.gz"):
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
         with gzip.open(tmp_path / name, "wb") as f:
             f.write(bytes([0, 0, 8, 1]) + (4).to_bytes(4, "big") + bytes(4))
     with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz: \(header\): expected 3 dimensions"):

@@ -7,9 +7,18 @@ import pytest
 import torch
 
 from tinyops.latency_model import examples
-from tinyops.search import build_model, quantize, train, TrainConfig
-from tinyops.search._handoff import HandoffUnsupported, compile_for, host_runtime_runner, int8_accuracy, int8_logits, \
-    quantize_bias, reference_runner, save_handoff, to_quantized_model, top1
+from tinyops.search import TrainConfig, build_model, quantize, train
+from tinyops.search._handoff import (
+    compile_for,
+    host_runtime_runner,
+    int8_accuracy,
+    int8_logits,
+    quantize_bias,
+    reference_runner,
+    save_handoff,
+    to_quantized_model,
+    top1,
+)
 
 compiler = pytest.importorskip("tinyops.compiler", reason="the compiler package is not in this build")
 
@@ -39,8 +48,9 @@ def test_handoff_model_validates_and_round_trips(calibrated, tmp_path: Path) -> 
     np.testing.assert_array_equal(again.ops[0].weights, qm.ops[0].weights)
 
 
-needs_host_runtime = pytest.mark.skipif(not compiler.host_runtime_available(),
-                                        reason="this build of tinyops._core has no firmware runtime")
+needs_host_runtime = pytest.mark.skipif(
+    not compiler.host_runtime_available(), reason="this build of tinyops._core has no firmware runtime"
+)
 
 
 @needs_host_runtime
@@ -79,8 +89,16 @@ def test_mobilenet_v3_hands_off_hard_swish_bit_exact(tmp_path: Path) -> None:
     quantization, survives the handoff file, and the reference and the host runtime agree bit for bit."""
     torch.manual_seed(0)
     stages = [examples.Stage(16, 1, 2, 3, 4.0, "h_swish"), examples.Stage(24, 1, 2, 5, 3.0, "h_swish")]
-    arch = examples.build_arch(stages, first_channels=8, feature_mix_channels=64, resolution=32, num_classes=4,
-                               first_act="h_swish", head_act="h_swish", first_block=examples.Stage(8, 1, 1, 3, 1.0))
+    arch = examples.build_arch(
+        stages,
+        first_channels=8,
+        feature_mix_channels=64,
+        resolution=32,
+        num_classes=4,
+        first_act="h_swish",
+        head_act="h_swish",
+        first_block=examples.Stage(8, 1, 1, 3, 1.0),
+    )
     model = build_model(arch)
     train_split, val = _toy_split(384, 0), _toy_split(128, 1)
     train(model, train_split, val, 32, TrainConfig(steps=40, batch_size=32, lr=0.05, eval_every=100))
@@ -89,8 +107,9 @@ def test_mobilenet_v3_hands_off_hard_swish_bit_exact(tmp_path: Path) -> None:
     swish = [op for op in qm.ops if op.activation == "hard_swish"]
     assert swish and swish[0].name == "first_conv" and all(op.pre_activation_scale > 0 for op in swish)
     again = compiler.load_model(save_handoff(qm, tmp_path / "mbv3.npz"))
-    assert [(op.activation, op.pre_activation_scale, op.pre_activation_zero_point) for op in again.ops] == \
-        [(op.activation, op.pre_activation_scale, op.pre_activation_zero_point) for op in qm.ops]
+    assert [(op.activation, op.pre_activation_scale, op.pre_activation_zero_point) for op in again.ops] == [
+        (op.activation, op.pre_activation_scale, op.pre_activation_zero_point) for op in qm.ops
+    ]
     blob = compile_for(again, "stm32f746g-disco", "tinyops").blob
     host, labels = int8_logits(host_runtime_runner(blob, threads=2), again, val, 32, 3)
     ref, _ = int8_logits(reference_runner(qm), qm, val, 32, 3)

@@ -53,8 +53,10 @@ def test_each_family_depth_changes_the_block_count(family: str) -> None:
     space = SearchSpace(families=(family,))
     n_stages = len(FAMILIES[family].stages)
     base = {"family": family, "width_mult": 0.5, "resolution": 32}
-    shallow = {**base, **{f"{family}_s{i}_{k}": v for i in range(n_stages)
-                          for k, v in (("depth", 1), ("kernel", 3), ("expand", 3.0))}}
+    shallow = {
+        **base,
+        **{f"{family}_s{i}_{k}": v for i in range(n_stages) for k, v in (("depth", 1), ("kernel", 3), ("expand", 3.0))},
+    }
     deep = {**shallow, f"{family}_s0_depth": 4}
     assert len(space.arch_from_params(deep)["blocks"]) == len(space.arch_from_params(shallow)["blocks"]) + 3
 

@@ -9,19 +9,26 @@ import numpy as np
 import optuna
 import pytest
 import torch
+from test_search_train_quantize import _toy_split  # noqa: E402
 
 from tinyops.latency_model import examples, load_arch
 from tinyops.search import SearchSpace, TrainConfig, build_model, quantize, train
 from tinyops.search._quantize import fold_batchnorm
 from tinyops.search._torch_model import SqueezeExcite, layer_profile
 
-from test_search_train_quantize import _toy_split  # noqa: E402
-
 
 def _se_arch() -> dict:
     stages = [examples.Stage(16, 1, 2, 3, 3.0, "relu", se=True), examples.Stage(24, 1, 2, 5, 3.0, "h_swish", se=True)]
-    return examples.build_arch(stages, first_channels=8, feature_mix_channels=64, resolution=32, num_classes=4,
-                               first_block=examples.Stage(8, 1, 1, 3, 1.0), first_act="h_swish", head_act="h_swish")
+    return examples.build_arch(
+        stages,
+        first_channels=8,
+        feature_mix_channels=64,
+        resolution=32,
+        num_classes=4,
+        first_block=examples.Stage(8, 1, 1, 3, 1.0),
+        first_act="h_swish",
+        head_act="h_swish",
+    )
 
 
 def test_builder_matches_the_core_layer_for_layer() -> None:
@@ -29,9 +36,15 @@ def test_builder_matches_the_core_layer_for_layer() -> None:
     model = build_model(arch)
     assert sum(isinstance(m, SqueezeExcite) for m in model.modules()) == 2
     net = load_arch(arch)
-    core = [(op.kind, (net.tensors[op.output].shape.h, net.tensors[op.output].shape.w,
-                       net.tensors[op.output].shape.c), op.macs)
-            for op in net.ops if op.kind in ("conv2d", "depthwise_conv2d", "fully_connected")]
+    core = [
+        (
+            op.kind,
+            (net.tensors[op.output].shape.h, net.tensors[op.output].shape.w, net.tensors[op.output].shape.c),
+            op.macs,
+        )
+        for op in net.ops
+        if op.kind in ("conv2d", "depthwise_conv2d", "fully_connected")
+    ]
     assert layer_profile(model) == core
     assert [op.kind for op in net.ops].count("mul") == 2
     assert sum(p.numel() for p in model.parameters()) == net.param_count
@@ -82,8 +95,9 @@ def test_flashed_accuracy_falls_back_to_the_reference_naming_the_ops(se_calibrat
     from tinyops.search._handoff import to_quantized_model
 
     qnet, val = se_calibrated
-    accuracy, method = _flashed_accuracy(to_quantized_model(qnet, "tiny-se"), "stm32f746g-disco", "tinyops", val,
-                                         32, 3, tmp_path, {})
+    accuracy, method = _flashed_accuracy(
+        to_quantized_model(qnet, "tiny-se"), "stm32f746g-disco", "tinyops", val, 32, 3, tmp_path, {}
+    )
     assert method == "compiler numpy reference (no blob yet for mean, mul)"
     assert accuracy > 0.5
 

@@ -7,22 +7,27 @@ from pathlib import Path
 
 import optuna
 import pytest
-import sqlalchemy as sa
-
 from search_helpers import SPACE, TINY_SEARCH, cli, needs_core
+
 from tinyops.search._demo import DEMO_SPACE
 from tinyops.search._design_spaces import STRATEGIES, Limits
 from tinyops.search._records import load_trials
-from tinyops.search._results import fronts, pareto_front, plot_fronts, Candidate
+from tinyops.search._results import Candidate, fronts, pareto_front, plot_fronts
 from tinyops.search._space import SearchSpace
 from tinyops.search._study import NoFeasibleArchitecture, SearchConfig, open_study, run_search, storage_url
 from tinyops.search._train import TrainConfig
 
 
 def _tiny_config(tmp_path: Path, tree: Path, **kw) -> SearchConfig:  # type: ignore[no-untyped-def]
-    base = dict(trials=4, storage=str(tmp_path / "s.db"), data_dir=tree, seed=3, design_space=SPACE,
-                space=SearchSpace(width_mults=(0.25,), resolutions=(32,), depths=(1, 2)),
-                short=TrainConfig(steps=6, batch_size=16, train_images=96, val_images=32, eval_every=3))
+    base = dict(
+        trials=4,
+        storage=str(tmp_path / "s.db"),
+        data_dir=tree,
+        seed=3,
+        design_space=SPACE,
+        space=SearchSpace(width_mults=(0.25,), resolutions=(32,), depths=(1, 2)),
+        short=TrainConfig(steps=6, batch_size=16, train_images=96, val_images=32, eval_every=3),
+    )
     base.update(kw)
     return SearchConfig(**base)
 
@@ -66,8 +71,21 @@ def test_impossible_constraints_name_the_infeasible_count(tmp_path: Path, tiny_t
     expected = r"5 of 5 samples infeasible \(5x latency N ms over the limit of N ms \(e\.g\. latency "
     with pytest.raises(NoFeasibleArchitecture, match=expected):
         run_search(config)
-    result = cli(["search", "--trials", "3", "--data", str(tiny_tree), "--max-latency-ms", "0.001",
-                  "--storage", "c.db", *TINY_SEARCH], tmp_path)
+    result = cli(
+        [
+            "search",
+            "--trials",
+            "3",
+            "--data",
+            str(tiny_tree),
+            "--max-latency-ms",
+            "0.001",
+            "--storage",
+            "c.db",
+            *TINY_SEARCH,
+        ],
+        tmp_path,
+    )
     assert result.returncode == 2
     assert f"no feasible architecture in design space '{SPACE}'" in result.stderr
     assert "3 of 3 samples infeasible" in result.stderr
@@ -81,13 +99,17 @@ def test_study_with_other_settings_is_refused(tmp_path: Path, tiny_tree: Path) -
 
 
 @needs_core
-@pytest.mark.parametrize("args, message", [
-    (["--board", "no-such-board"], "no-such-board"),
-    (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot be reached"),
-    (["--space", "everything"], "unknown design space 'everything'"),
-])
-def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, tiny_tree: Path, args: list[str],
-                                                   message: str) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--board", "no-such-board"], "no-such-board"),
+        (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot be reached"),
+        (["--space", "everything"], "unknown design space 'everything'"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, tiny_tree: Path, args: list[str], message: str
+) -> None:
     result = cli(["search", "--trials", "2", "--data", str(tiny_tree), *TINY_SEARCH, *args], tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -95,10 +117,13 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, tiny_tree: Pat
     assert list(tmp_path.iterdir()) == []  # no database, no artifacts
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p / "missing", "dataset directory not found"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "no class directories"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing", "dataset directory not found"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "no class directories"),
+    ],
+)
 def test_bad_dataset_is_one_line_and_writes_nothing(tmp_path: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
     work = tmp_path / "work"
     work.mkdir()
@@ -133,8 +158,10 @@ def test_pareto_front_keeps_only_non_dominated() -> None:
 
 
 @needs_core
-@pytest.mark.skipif(not __import__("tinyops.compiler").compiler.host_runtime_available(),
-                    reason="this build of tinyops._core has no firmware runtime")
+@pytest.mark.skipif(
+    not __import__("tinyops.compiler").compiler.host_runtime_available(),
+    reason="this build of tinyops._core has no firmware runtime",
+)
 def test_export_records_the_host_runtimes_accuracy_of_the_written_blob(tmp_path: Path, tiny_tree: Path) -> None:
     """The recorded int8 accuracy is the host runtime's on the exported blob file (what would be flashed)."""
     import numpy as np
@@ -144,20 +171,25 @@ def test_export_records_the_host_runtimes_accuracy_of_the_written_blob(tmp_path:
     from tinyops.search._export import export_trial
     from tinyops.search._handoff import int8_logits, top1
 
-    config = _tiny_config(tmp_path, tiny_tree, trials=2,  # mbv3: hard-swish convs in the blob too
-                          space=SearchSpace(families=("mbv3",), width_mults=(0.25,), resolutions=(32,), depths=(1,)))
+    config = _tiny_config(
+        tmp_path,
+        tiny_tree,
+        trials=2,  # mbv3: hard-swish convs in the blob too
+        space=SearchSpace(families=("mbv3",), width_mults=(0.25,), resolutions=(32,), depths=(1,)),
+    )
     run_search(config)
     study, store = open_study(config, create=False)
     trial = next(t for t in study.trials if t.user_attrs.get("feasible"))
     full = TrainConfig(steps=8, batch_size=16, train_images=None, val_images=None, eval_every=100)
     data = load_data(tiny_tree, image_size=32)
-    result = export_trial(study, store, trial.number, tmp_path / "export", data=data, full=full,
-                          calibration_batches=2)
+    result = export_trial(study, store, trial.number, tmp_path / "export", data=data, full=full, calibration_batches=2)
     assert {"arch", "checkpoint", "int8", "blob", "plan", "report"} <= set(result.files)
     assert result.files["blob"].name.endswith(f".{SPACE}.blob")
     row = next(r for r in load_trials(store, study.study_name) if r.trial_number == trial.number)
     recorded = next(a for a in row.accuracies if a.fidelity == "int8")
-    assert recorded.method.startswith(f"host runtime on the {SPACE} blob for ") and "all 18 val images" in recorded.method
+    assert (
+        recorded.method.startswith(f"host runtime on the {SPACE} blob for ") and "all 18 val images" in recorded.method
+    )
     assert {e.kind for e in row.exports} >= {"blob", "plan", "report"}
     # Re-measure from the files alone: the blob on disk through the host runtime, the handoff for the input scale.
     from tinyops.compiler import load_model

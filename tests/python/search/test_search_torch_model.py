@@ -32,8 +32,7 @@ def test_builtin_examples_match_the_core(name: str) -> None:
 
 
 def test_sampled_architectures_match_the_core() -> None:
-    space = SearchSpace(resolutions=IMAGENET_RESOLUTIONS[:2] + (33, 47), width_mults=(0.25, 0.35, 0.75),
-                        num_classes=7)
+    space = SearchSpace(resolutions=IMAGENET_RESOLUTIONS[:2] + (33, 47), width_mults=(0.25, 0.35, 0.75), num_classes=7)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=11))
     for _ in range(6):
         trial = study.ask()

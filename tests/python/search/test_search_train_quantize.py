@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from tinyops.latency_model import examples
-from tinyops.search import (ImageSplit, TrainConfig, build_model, evaluate, fold_batchnorm, naswot_score, quantize,
-                            train)
+from tinyops.search import ImageSplit, TrainConfig, build_model, evaluate, fold_batchnorm, naswot_score, quantize, train
 from tinyops.search._quantize import activation_params, fake_quantize, quantize_weights_per_channel
 
 
@@ -16,14 +15,20 @@ def _toy_split(n: int, seed: int) -> ImageSplit:
     images = torch.randint(0, 60, (n, 1, 16, 16), generator=g, dtype=torch.int64)
     for i, c in enumerate(labels.tolist()):
         r, q = divmod(c, 2)
-        images[i, 0, r * 8:(r + 1) * 8, q * 8:(q + 1) * 8] += 180
+        images[i, 0, r * 8 : (r + 1) * 8, q * 8 : (q + 1) * 8] += 180
     return ImageSplit(images.clamp(0, 255).to(torch.uint8), labels)
 
 
 def _tiny_arch() -> dict:
     stages = [examples.Stage(16, 1, 2), examples.Stage(24, 1, 2, 5, 3.0)]
-    return examples.build_arch(stages, first_channels=8, feature_mix_channels=64, resolution=32, num_classes=4,
-                               first_block=examples.Stage(8, 1, 1, 3, 1.0))
+    return examples.build_arch(
+        stages,
+        first_channels=8,
+        feature_mix_channels=64,
+        resolution=32,
+        num_classes=4,
+        first_block=examples.Stage(8, 1, 1, 3, 1.0),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +38,14 @@ def trained() -> tuple[torch.nn.Module, dict, ImageSplit, ImageSplit, float]:
     model = build_model(arch)
     train_split, val_split = _toy_split(512, 0), _toy_split(256, 1)
     seen: list[tuple[int, float]] = []
-    acc = train(model, train_split, val_split, 32, TrainConfig(steps=40, batch_size=32, lr=0.05, eval_every=20),
-                on_eval=lambda step, a: seen.append((step, a)))
+    acc = train(
+        model,
+        train_split,
+        val_split,
+        32,
+        TrainConfig(steps=40, batch_size=32, lr=0.05, eval_every=20),
+        on_eval=lambda step, a: seen.append((step, a)),
+    )
     assert [s for s, _ in seen] == [20]
     return model, arch, train_split, val_split, acc
 

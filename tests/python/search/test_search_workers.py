@@ -12,8 +12,8 @@ import optuna
 import pytest
 import sqlalchemy as sa
 from optuna.trial import TrialState
-
 from search_helpers import TINY_SEARCH, needs_core, start_cli
+
 from tinyops.search._records import SearchTrial, load_trials
 from tinyops.search._study import storage_url
 from tinyops.store import open_store
@@ -23,11 +23,22 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 def _worker_args(study: str, url: str, tree: Path, trials: int, *extra: str) -> list[str]:
-    return ["search", "--study", study, "--storage", url, "--trials", str(trials), "--data", str(tree),
-            *TINY_SEARCH, *extra]
+    return [
+        "search",
+        "--study",
+        study,
+        "--storage",
+        url,
+        "--trials",
+        str(trials),
+        "--data",
+        str(tree),
+        *TINY_SEARCH,
+        *extra,
+    ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _storage(url: str) -> optuna.storages.RDBStorage:
     """One storage (one connection pool) per server: polling with a new storage each time leaks a pooled
     connection per poll until PostgreSQL refuses clients ("too many clients already") on a slow machine."""
@@ -43,8 +54,9 @@ def _check_records(url: str, study: optuna.Study) -> None:
     store = open_store(storage_url(url))
     rows = {r.optuna_trial_id: r for r in load_trials(store, study.study_name)}
     with store.session() as s:
-        count = s.scalar(sa.select(sa.func.count()).select_from(SearchTrial)
-                         .where(SearchTrial.study_name == study.study_name))
+        count = s.scalar(
+            sa.select(sa.func.count()).select_from(SearchTrial).where(SearchTrial.study_name == study.study_name)
+        )
     assert count == len(rows)  # no duplicated trial rows
     numbers = [t.number for t in study.trials]
     assert len(set(numbers)) == len(numbers)
@@ -57,8 +69,7 @@ def _check_records(url: str, study: optuna.Study) -> None:
 
 
 def test_two_workers_share_one_study(postgres_url: str, tiny_tree: Path, tmp_path: Path) -> None:
-    workers = [start_cli(_worker_args("two", postgres_url, tiny_tree, 6, "--seed", "1"), tmp_path)
-               for _ in range(2)]
+    workers = [start_cli(_worker_args("two", postgres_url, tiny_tree, 6, "--seed", "1"), tmp_path) for _ in range(2)]
     for w in workers:
         _, err = w.communicate(timeout=600)
         assert w.returncode == 0, err
@@ -71,8 +82,9 @@ def test_two_workers_share_one_study(postgres_url: str, tiny_tree: Path, tmp_pat
     _check_records(postgres_url, study)
 
 
-def test_killed_worker_loses_nothing_and_its_trial_is_retried(postgres_url: str, tiny_tree: Path,
-                                                               tmp_path: Path) -> None:
+def test_killed_worker_loses_nothing_and_its_trial_is_retried(
+    postgres_url: str, tiny_tree: Path, tmp_path: Path
+) -> None:
     args = _worker_args("kill", postgres_url, tiny_tree, 4, "--heartbeat-s", "1", "--steps", "40", "--no-prune")
     victim = start_cli(args, tmp_path)
     deadline = time.monotonic() + 300
@@ -84,8 +96,9 @@ def test_killed_worker_loses_nothing_and_its_trial_is_retried(postgres_url: str,
         except KeyError:
             continue
         trials = study.get_trials(deepcopy=False)
-        if (sum(t.state == TrialState.COMPLETE for t in trials) >= 1
-                and any(t.state == TrialState.RUNNING and "search_s" in t.user_attrs for t in trials)):
+        if sum(t.state == TrialState.COMPLETE for t in trials) >= 1 and any(
+            t.state == TrialState.RUNNING and "search_s" in t.user_attrs for t in trials
+        ):
             break
     else:
         victim.kill()

@@ -12,8 +12,10 @@ from tinyops.store import TABLES_ENTRY_POINTS, load_registered_tables
 
 
 def test_store_imports_none_of_its_clients() -> None:
-    code = ("import sys, tinyops.store; "
-            "print(sorted(m for m in sys.modules if m.startswith(('tinyops.hil', 'tinyops.search'))))")
+    code = (
+        "import sys, tinyops.store; "
+        "print(sorted(m for m in sys.modules if m.startswith(('tinyops.hil', 'tinyops.search'))))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

@@ -29,7 +29,7 @@ inline uint32_t pack4(int8_t a, int8_t b, int8_t c, int8_t d) {
 
 #if TINYOPS_RT_HAVE_DSP
 inline uint32_t sxtb16(uint32_t x) { return __sxtb16(x); }  // bytes 0, 2 -> int16 lanes
-inline uint32_t sxtb16_ror8(uint32_t x) {                    // bytes 1, 3 -> int16 lanes
+inline uint32_t sxtb16_ror8(uint32_t x) {                   // bytes 1, 3 -> int16 lanes
   uint32_t r;
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
   return r;

@@ -81,8 +81,7 @@ inline int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a) {
 inline int32_t logistic(int32_t a, int integer_bits) {
   if (a == 0) return 1 << 30;
   const int32_t abs_input = a > 0 ? a : sub(0, a);
-  const int32_t if_positive =
-      one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(sub(0, abs_input), integer_bits));
+  const int32_t if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(sub(0, abs_input), integer_bits));
   return a > 0 ? if_positive : sub(INT32_MAX, if_positive);
 }
 

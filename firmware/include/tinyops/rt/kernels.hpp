@@ -79,13 +79,12 @@ void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, co
 // shorter than the kernel skip the ring (only the taps inside the map, read in place).
 inline constexpr int kDepthwiseDspRingWords = 1024;
 bool depthwise_conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
-void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
-                          const OutputRegion& out);
+void depthwise_conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 void depthwise_conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 
 // Fully connected: the input's rows flattened (h*w*c = Cin); weights_zero_point is TFLite's -filter_offset.
-void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_t weights_zero_point,
-                               int32_t act_min, int32_t act_max, const OutputRegion& out);
+void fully_connected_reference(const InputRows& in, const ChannelData& c, int32_t weights_zero_point, int32_t act_min,
+                               int32_t act_max, const OutputRegion& out);
 
 void add_reference(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
 // No rescaling a left shift (as TFLite's Prepare makes them, but for a tiny output scale): each on the short

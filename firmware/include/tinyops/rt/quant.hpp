@@ -80,8 +80,8 @@ struct ChannelRequant {
 };
 
 // accumulator -> int8 output of a conv / depthwise / fully connected channel.
-inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point,
-                         int32_t act_min, int32_t act_max) {
+inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point, int32_t act_min,
+                         int32_t act_max) {
   const int32_t v = wrapping_add(multiply_by_quantized_multiplier(acc, multiplier, shift), output_zero_point);
   return static_cast<int8_t>(clamp_i32(v, act_min, act_max));
 }

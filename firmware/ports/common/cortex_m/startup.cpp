@@ -29,7 +29,7 @@ namespace {
 
 using tinyops::rt::mmio::reg32;
 
-constexpr uintptr_t kIcsr = 0xE000ED04;   // VECTACTIVE in bits [8:0]
+constexpr uintptr_t kIcsr = 0xE000ED04;  // VECTACTIVE in bits [8:0]
 constexpr uintptr_t kCfsr = 0xE000ED28;
 constexpr uintptr_t kHfsr = 0xE000ED2C;
 constexpr uintptr_t kBfar = 0xE000ED38;
@@ -112,5 +112,4 @@ constexpr VectorTable make_vector_table() {
 }
 }  // namespace
 
-extern "C" __attribute__((section(".isr_vector"), used)) const VectorTable tinyops_vector_table =
-    make_vector_table();
+extern "C" __attribute__((section(".isr_vector"), used)) const VectorTable tinyops_vector_table = make_vector_table();

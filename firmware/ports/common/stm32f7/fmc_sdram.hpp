@@ -6,10 +6,10 @@
 namespace tinyops::rt::stm32f7::fmc {
 
 struct SdramConfig {
-  uint32_t column_bits;     // 8 .. 11
-  uint32_t row_bits;        // 11 .. 13
-  uint32_t data_bus_bits;   // 8, 16 or 32 (the board's wiring)
-  uint32_t cas_latency;     // 1 .. 3 SDCLK cycles
+  uint32_t column_bits;    // 8 .. 11
+  uint32_t row_bits;       // 11 .. 13
+  uint32_t data_bus_bits;  // 8, 16 or 32 (the board's wiring)
+  uint32_t cas_latency;    // 1 .. 3 SDCLK cycles
   // Timings in SDCLK cycles (SDCLK = HCLK / 2 = 108 MHz, 9.26 ns), from the SDRAM's data sheet.
   uint32_t load_mode_to_active;  // tMRD
   uint32_t exit_self_refresh;    // tXSR
