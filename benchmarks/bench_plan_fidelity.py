@@ -3,12 +3,12 @@ what the firmware runner measures running that blob under QEMU, per network and 
 ops whose measured time is within ±10 % of their predicted span.
 
 Networks: the shared ProxylessNAS r064 model and generated ones (the HIL micro-benchmarks' MBConv blocks and
-network tails, seeded int8 weights). Board: the catalog's fitted qemu-mps2-an500 (its clock is QEMU's 1 GHz
-instruction clock under ``-icount shift=0``); the runner's CMSDK timer ticks at the 25 MHz system clock, so
-one tick is 40 instructions. qemu-mps2-an505 has no fitted board in the catalog yet: it is reported as
-skipped. Nothing here is asserted; the figures are printed.
+network tails, seeded int8 weights). Boards: the catalog's fitted qemu-mps2-an500 (copies by CPU) and
+qemu-mps2-an505 (PL081 DMA), whose clock is QEMU's 1 GHz instruction clock under ``-icount shift=0``; the
+runner's timer ticks every `instructions_per_tick` instructions (compiler._ports.QEMU_PORTS). Nothing here is
+asserted; the figures are printed.
 
-    .venv/bin/python benchmarks/bench_plan_fidelity.py [--networks N] [--seed S]
+    .venv/bin/python benchmarks/bench_plan_fidelity.py [--networks N] [--seed S] [--boards B ...]
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 R064 = Path(__file__).resolve().parents[1].parent / "shared/models/tflite/proxyless-w0.30-r064_int8.tflite"
-BOARD = "qemu-mps2-an500"
-TIMER_HZ = 25_000_000  # the runner's CMSDK timer (firmware/ports/qemu-mps2-an500)
+BOARDS = ("qemu-mps2-an500", "qemu-mps2-an505")
 STRATEGIES = ("external", "internal", "tinyops", "optimal")  # external first: the "vs external" base
 
 
@@ -36,22 +35,32 @@ def predicted_per_op(compiled: Any, board: Any) -> list[float | None]:
 
 
 def main() -> None:
-    from tinyops.compiler import PlanDoesNotFit, compile_model, import_tflite
-    from tinyops.compiler._qemu import run_blob_in_qemu, runner_elf
+    from tinyops.compiler import import_tflite
     from tinyops.hil._microbench import _blocks, _network_tail
-    from tinyops.latency_model import load_board
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--networks", type=int, default=20, help="generated networks besides r064")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--boards", nargs="+", default=list(BOARDS))
     args = parser.parse_args()
-    board = load_board(BOARD)
-    ticks_to_cycles = board.clock_hz / TIMER_HZ
     models = [("r064", import_tflite(R064))] if R064.is_file() else []
     models += (_blocks(args.seed) + _network_tail(args.seed))[: args.networks]
-    elf = runner_elf(BOARD)
-    rng = np.random.default_rng(args.seed)
-    print(f"board {BOARD} (catalog v{board.version}), runner {elf}; {len(models)} networks\n")
+    for board_name in args.boards:
+        fidelity(board_name, models, args.seed)
+
+
+def fidelity(board_name: str, models: list[tuple[str, Any]], seed: int) -> None:
+    from tinyops.compiler import PlanDoesNotFit, compile_model
+    from tinyops.compiler._ports import qemu_port
+    from tinyops.compiler._qemu import run_blob_in_qemu, runner_elf
+    from tinyops.latency_model import load_board
+
+    board = load_board(board_name)
+    # Instructions per timer tick, as cycles of the board's clock (QEMU's 1 GHz instruction clock).
+    ticks_to_cycles = qemu_port(board_name).instructions_per_tick * board.clock_hz / 1e9
+    elf = runner_elf(board_name)
+    rng = np.random.default_rng(seed)
+    print(f"board {board_name} (catalog v{board.version}), runner {elf}; {len(models)} networks\n")
     print(
         "vs external: the strategy's time over the external plan's, predicted / measured (what the plan itself\n"
         "changes, apart from the board's kernel costs)\n"
@@ -72,7 +81,7 @@ def main() -> None:
             except PlanDoesNotFit:
                 print(f"{name:34s}{strategy:>10s}{'does not fit':>14s}")
                 continue
-            run = run_blob_in_qemu(compiled.blob, image, port=BOARD, elf=elf)
+            run = run_blob_in_qemu(compiled.blob, image, port=board_name, elf=elf)
             measured_ms = run.total * ticks_to_cycles / board.clock_hz * 1e3
             error = (compiled.predicted_ms - measured_ms) / measured_ms
             within = []
@@ -94,7 +103,7 @@ def main() -> None:
                 f"{100 * share:9.0f}%{ratio:>16s}"
             )
     print(
-        f"\n{'strategy':10s}{'networks':>10s}{'max |total error|':>19s}{'mean total error':>18s}"
+        f"\n{board_name}\n{'strategy':10s}{'networks':>10s}{'max |total error|':>19s}{'mean total error':>18s}"
         f"{'ops within ±10%':>17s}{'max |vs-external error|':>26s}"
     )
     for strategy, s in per_strategy.items():
@@ -106,7 +115,7 @@ def main() -> None:
             f"{strategy:10s}{len(e):10d}{100 * np.max(np.abs(e)):18.1f}%{100 * np.mean(e):+17.1f}%"
             f"{100 * np.mean(s['within']):15.1f}% of {len(s['within']):<5d}{100 * np.max(np.abs(r)):14.1f} points"
         )
-    print("\nqemu-mps2-an505: skipped (no fitted qemu-mps2-an505 board in latency_model/boards)")
+    print()
 
 
 if __name__ == "__main__":
