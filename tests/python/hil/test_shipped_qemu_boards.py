@@ -32,9 +32,10 @@ def test_shipped_board_is_fitted_and_says_how_it_was_made(board_name: str) -> No
     fitted = [
         (kind, term, q) for kind, terms in doc["kernels"].items() for term, q in terms.items() if q["source"] == "fit"
     ]
-    # Every kind the calibration set runs (global_average_pool is a kind no firmware dispatch reaches today).
+    # Every kind the calibration set runs (global_average_pool is a kind no firmware dispatch reaches today; mul
+    # has firmware kernels but no place in the blob yet, so nothing measures it).
     kinds = {kind for kind, _, _ in fitted}
-    assert kinds >= set(doc["kernels"]) - {"global_average_pool"}, f"{board_name}: unfitted kinds"
+    assert kinds >= set(doc["kernels"]) - {"global_average_pool", "mul"}, f"{board_name}: unfitted kinds"
     for _, _, q in fitted:
         assert "NNLS fit to" in q["ref"] and "--write-catalog" in q["ref"] and REFRESH in q["ref"]
 

@@ -34,7 +34,7 @@ def test_optimal_never_slower_than_a_fitting_strategy(board: str) -> None:
 
 
 def test_optimal_keeps_the_internal_plan_where_internal_is_fastest() -> None:
-    arch = examples.mobilenet_v3(0.35, 96)
+    arch = examples.mobilenet_v3(0.3, 96)  # internal is the fastest fitting strategy here (the derived F746 costs)
     board = load_board("stm32f746g-disco")
     internal, optimal = plan(arch, board, "internal"), plan(arch, board, "optimal")
     assert optimal.strategy == "optimal" and optimal_origin(optimal) == "internal"
