@@ -13,10 +13,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tinyops.compiler._blob import BlobLayout, transfer_streams, write_blob
+from tinyops.compiler._blob import BlobLayout, write_blob
 from tinyops.compiler._handoff import load_any
 from tinyops.compiler._ir import OpKind, QuantizedModel
 from tinyops.compiler._network import NetworkMapping, to_network
+from tinyops.compiler._schedule import transfer_streams
 
 
 @dataclass(frozen=True)

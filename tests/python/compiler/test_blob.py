@@ -20,11 +20,11 @@ from tinyops.compiler._blob import (
     LISTS,
     OPERANDS,
     read_blob,
-    transfer_streams,
     write_blob,
 )
 from tinyops.compiler._blob_fb.Region import Region
 from tinyops.compiler._blob_fb.Space import Space
+from tinyops.compiler._schedule import transfer_streams
 
 
 def _constant_bytes(m: Any, region: Any) -> bytes:
