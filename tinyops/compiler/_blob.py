@@ -244,7 +244,7 @@ def write_blob(
     ops = []
     g = 0
     for k, (op, o) in enumerate(zip(model.ops, op_plans)):
-        ops.append(_op_table(b, region, p, op, o, param_homes[k], waits, g))
+        ops.append(_op_table(b, region, p, op, o, param_homes[k], waits, g, model.tensors[op.inputs[0]].shape[0]))
         g += len(o["parts"])
 
     def vector(items: list[int], start) -> int:
@@ -326,6 +326,7 @@ def _op_table(
     homes: dict[str, tuple[int, int, int]],
     waits: list[list[int]],
     first_part: int,
+    input_height: int,
 ) -> int:
     k_where = f"ops[op {o['op']}]"
     parts = []
@@ -343,9 +344,14 @@ def _op_table(
         for name in reversed(OPERANDS):
             region(p.region(at.get(name), f"{k_where}.parts[{j}].at.{name}"))
         at_vec = b.EndVector()
+        in_rows = part["in_rows"]
+        if op.kind == OpKind.FULLY_CONNECTED:
+            # The core plans a fully connected op on the tensor before any reshape (e.g. a 4x4x8 pool output),
+            # the blob's input tensor is the reshape's (1x1x128): the op reads it whole in either geometry.
+            in_rows = (0, input_height)
         Part.Start(b)
-        Part.AddInRowBegin(b, part["in_rows"][0])
-        Part.AddInRowEnd(b, part["in_rows"][1])
+        Part.AddInRowBegin(b, in_rows[0])
+        Part.AddInRowEnd(b, in_rows[1])
         Part.AddOutRowBegin(b, part["out_rows"][0])
         Part.AddOutRowEnd(b, part["out_rows"][1])
         Part.AddChannelBegin(b, part["out_channels"][0])

@@ -11,9 +11,16 @@ import numpy as np
 import pytest
 import tflite
 from compiler_fixtures import one_part_plan
-from tflite_builder import Builder, all_ops_model
+from tflite_builder import Builder, all_ops_model, pool_reshape_fc_model
 
-from tinyops.compiler import HostRuntime, _interpreters, evaluate, host_runtime_available, import_tflite
+from tinyops.compiler import (
+    HostRuntime,
+    _interpreters,
+    compile_model,
+    evaluate,
+    host_runtime_available,
+    import_tflite,
+)
 from tinyops.compiler._blob import write_blob
 
 
@@ -93,3 +100,17 @@ def test_unsupported_operator_is_named(tmp_path: Path) -> None:
     path.write_bytes(b.finish())
     with pytest.raises(ValueError, match=r"tanh\.tflite: operators: 1 unsupported: TANH \(operator 0\)"):
         import_tflite(path)
+
+
+@pytest.mark.skipif(not host_runtime_available(), reason="tinyops._core was built without the firmware runtime")
+@pytest.mark.parametrize("strategy", ["internal", "external", "tinyops", "optimal"])
+def test_pool_reshape_fully_connected_runs_under_every_strategy(tmp_path: Path, strategy: str) -> None:
+    """A non-global average pool -> reshape -> fully connected: the loader once refused the FC's part
+    (bad_partition: in rows of the pool's 4x4x8 geometry against the reshape's 1x1x128)."""
+    path = tmp_path / "pool_fc.tflite"
+    path.write_bytes(pool_reshape_fc_model(seed=5))
+    images = np.random.default_rng(11).integers(-128, 128, size=(4, 8, 8, 4), dtype=np.int8)
+    compiled = compile_model(import_tflite(path), "stm32f746g-disco", strategy)
+    np.testing.assert_array_equal(
+        HostRuntime(compiled.blob).run(images).reshape(len(images), -1), _tflite_micro(path, images)
+    )

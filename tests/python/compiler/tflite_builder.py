@@ -344,3 +344,25 @@ def all_ops_model(seed: int = 0) -> bytes:
     bld.op(op.FULLY_CONNECTED, [r1, fc_w, bias(10)], y, fc_options("none"))
     bld.output = y
     return bld.finish()
+
+
+def pool_reshape_fc_model(seed: int = 0) -> bytes:
+    """8x8x4 input: conv 1x1 relu -> average pool 2x2 stride 2 VALID (4x4x8, not global) -> reshape (1, 128) ->
+    fully connected 10: the core plans the fully connected op on the pool's 4x4x8 rows, the blob reads 1x1x128."""
+    rng = np.random.default_rng(seed)
+    bld = Builder()
+    op = tflite.BuiltinOperator
+    weights, bias = random_constants(bld, rng)
+    x = bld.activation((1, 8, 8, 4), 0.05, -3, "input")
+    bld.input = x
+    c1 = bld.activation((1, 8, 8, 8), 0.04, -128)
+    bld.op(op.CONV_2D, [x, weights((8, 1, 1, 4), 8, 0), bias(8)], c1, conv_options(1, "SAME", "relu"))
+    a1 = bld.activation((1, 4, 4, 8), 0.04, -128)
+    bld.op(op.AVERAGE_POOL_2D, [c1], a1, pool_options(2, 2, "VALID"))
+    r1 = bld.activation((1, 128), 0.04, -128)
+    bld.op(op.RESHAPE, [a1], r1, reshape_options([1, 128]))
+    y = bld.activation((1, 10), 0.2, 3, "logits")
+    fc_w = bld.constant(rng.integers(-127, 128, size=(10, 128), dtype=np.int8), [0.01], 0)
+    bld.op(op.FULLY_CONNECTED, [r1, fc_w, bias(10)], y, fc_options("none"))
+    bld.output = y
+    return bld.finish()
