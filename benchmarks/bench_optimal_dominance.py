@@ -5,7 +5,9 @@ resolutions 64-224 on the F746, F469 and F769 discovery boards: 324 networks. Pe
 networks fit some strategy, in how many `optimal` is slower than the fastest fitting fixed strategy (internal,
 external, tinyops; target 0), the worst ratio optimal / best fixed, which strategy `optimal`'s plan came from,
 and the same count and worst ratio for optimal's own search alone (`_core.plan_optimal(..., fixed_strategies=
-False)`: what `optimal` returned before it kept a faster fixed strategy's plan).
+False)`: what `optimal` returned before it kept a faster fixed strategy's plan). Last, per board, how often
+`optimal`'s plan uses output overlays (networks, ops) and what they gain: optimal / optimal planned without
+them (`output_overlays=False`), median and best over the networks that use them.
 
     python benchmarks/bench_optimal_dominance.py [--boards B ...] [--list]
 """
@@ -13,6 +15,7 @@ False)`: what `optimal` returned before it kept a faster fixed strategy's plan).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from collections import Counter
 
@@ -29,6 +32,26 @@ def search_alone_ms(arch: dict, board: _core.Board) -> float:
     net = load_arch(arch)
     searched = _core.plan_optimal(net, board, fixed_strategies=False)
     return _core.simulate(net, searched, board, False).latency_ms if searched.fits else float("nan")
+
+
+def overlay_use(archs: dict, networks: list[str], board: _core.Board) -> tuple[int, int, int, list[float]]:
+    """Over `networks`: how many optimal plans use output overlays, in how many ops of how many, and per such
+    network the ratio of its latency to optimal's without output overlays."""
+    using, overlay_ops, ops, ratios = 0, 0, 0, []
+    for name in networks:
+        net = load_arch(archs[name])
+        with_overlays = _core.plan_optimal(net, board)
+        n = sum(o.output_overlay for o in with_overlays.ops)
+        ops += len(with_overlays.ops)
+        if n == 0:
+            continue
+        using, overlay_ops = using + 1, overlay_ops + n
+        without = _core.plan_optimal(net, board, output_overlays=False)
+        ratios.append(
+            _core.simulate(net, with_overlays, board, False).latency_ms
+            / _core.simulate(net, without, board, False).latency_ms
+        )
+    return using, overlay_ops, ops, ratios
 
 
 def main() -> int:
@@ -64,6 +87,12 @@ def main() -> int:
             + ", ".join(f"{s} {n}" for s, n in sorted(best.items()))
             + " | "
             + ", ".join(f"{s} {n}" for s, n in sorted(origin.items()))
+        )
+        using, overlay_ops, ops, ratios = overlay_use(archs, list(fitting["network"]), board)
+        print(
+            f"{'':18} output overlays: {using} of {len(fitting)} networks, {overlay_ops} of {ops} ops; "
+            f"optimal / optimal without them: median {statistics.median(ratios) if ratios else float('nan'):.4f}, "
+            f"best {min(ratios, default=float('nan')):.4f}"
         )
         if args.list:
             for row in losing.itertuples():

@@ -69,14 +69,16 @@ void init_plan(py::module_& m) {
   m.def("strategies", &planner_names);
   m.def(
       "plan_optimal",
-      [](const Network& net, const Board& board, bool fixed_strategies) {
+      [](const Network& net, const Board& board, bool fixed_strategies, bool output_overlays) {
         OptimalOptions options;
         options.fixed_strategies = fixed_strategies;
+        options.output_overlays = output_overlays;
         return plan_optimal(net, board, options);
       },
-      py::arg("network"), py::arg("board"), py::arg("fixed_strategies") = true,
+      py::arg("network"), py::arg("board"), py::arg("fixed_strategies") = true, py::arg("output_overlays") = true,
       "The optimal plan; fixed_strategies=False: its own search's plan only, without keeping a faster fixed "
-      "strategy's (what the dominance benchmark compares against).");
+      "strategy's (what the dominance benchmark compares against); output_overlays=False: without output "
+      "overlays (what they gain).");
 }
 
 }  // namespace tinyops::bindings

@@ -353,7 +353,16 @@ Plan search_overlay_plan(const Network& net, const Board& board, const OptimalOp
     for (OpPlan& o : start.base.ops) o.strategy = "optimal:in_place";
     return start.base;
   }
-  return OptimalSearch(net, board, std::move(start.base), std::move(*start.rows), options).run();
+  if (!options.output_overlays) return OptimalSearch(net, board, std::move(start.base), *start.rows, options).run();
+  // The output buffers take the SRAM that resident tensors would otherwise use, and the search decides the
+  // buffers before the ops: searched both ways, the faster plan is kept (ties: without output overlays).
+  OptimalOptions without = options;
+  without.output_overlays = false;
+  Plan plain = OptimalSearch(net, board, start.base, *start.rows, without).run();
+  Plan overlaid = OptimalSearch(net, board, std::move(start.base), std::move(*start.rows), options).run();
+  Simulator sim(board);
+  const double plain_cycles = sim.run(net, plain).total_cycles;
+  return sim.run(net, overlaid).total_cycles < plain_cycles ? overlaid : plain;
 }
 
 }  // namespace

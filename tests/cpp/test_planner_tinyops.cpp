@@ -174,25 +174,26 @@ TEST(OptimalPlanner, ChoicesAreRecordedAndExecutable) {
       }
       EXPECT_EQ(next, net.tensor(op.output).shape.c);
     }
-    EXPECT_FALSE(o.output_overlay);  // off by default: the firmware writes outputs straight to their home
+    if (o.output_overlay)  // each part written to an SRAM output buffer, then copied to the output's home
+      for (const Part& part : o.parts) EXPECT_EQ(part.copy_out.size(), 1u);
   }
   // The late pointwise convs' filters (up to 960 x 160 bytes) do not fit the filter buffer whole.
   EXPECT_GT(channel_ops, 0);
 }
 
-// Output overlays, opt-in: with SDRAM writes made dear, writing row parts to SRAM and copying them out by DMA
+// Output overlays: with SDRAM writes made dear, writing row parts to SRAM and copying them out by DMA
 // must pay, within the same SRAM budget and never slower than tinyops.
-TEST(OptimalPlanner, OutputOverlaysWhenAskedFor) {
+TEST(OptimalPlanner, OutputOverlaysWhereTheyPay) {
   SKIP_WITHOUT_SHARED();
   Board board = f746();
   board.memories[board.memory_index("sdram")].write_cycles_per_byte.value = 4.0;
   const Network net = mbv3(0.55, 128);
-  const Plan plan = plan_optimal(net, board, OptimalOptions{.output_overlays = true});
+  const Plan plan = make_plan(net, board, "optimal");
   validate_plan(plan, net);
   EXPECT_LE(plan.peak_sram_bytes(), int64_t(board.sram_budget_bytes.value));
   Simulator sim(board);
   const double with_overlays = sim.run(net, plan).total_cycles;  // run() reuses its result: copy it first
-  EXPECT_LT(with_overlays, sim.run(net, make_plan(net, board, "optimal")).total_cycles);
+  EXPECT_LT(with_overlays, sim.run(net, plan_optimal(net, board, OptimalOptions{.output_overlays = false})).total_cycles);
   int overlay_ops = 0;
   for (const OpPlan& o : plan.ops) {
     if (!o.output_overlay) continue;

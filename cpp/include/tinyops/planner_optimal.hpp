@@ -6,8 +6,9 @@
 //     re-copies cost more than the stalls they save),
 //   - output-channel partitioning (weight streaming) for pointwise convs and fully connected layers: the
 //     input copied once, filter slices streamed through two ping-pong buffers,
-//   - output overlays (opt-in, OptimalOptions): row parts written to two SRAM output buffers (from the SRAM the
-//     tinyops buffers leave free under the budget) and DMA-copied out while the next part computes,
+//   - output overlays: row parts written to two SRAM output buffers (from the SRAM the
+//     tinyops buffers leave free under the budget) and DMA-copied out while the next part computes (the
+//     search runs with and without those buffers, as they take the room of resident tensors: faster kept),
 //   - keeping activations resident in the SRAM that is still free (resident_tensors.hpp): ops read and write
 //     them in place, without copies or external-memory stalls,
 // with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
@@ -21,9 +22,9 @@
 namespace tinyops {
 
 struct OptimalOptions {
-  // Off by default: the firmware executor (firmware/BLOB_FORMAT.md v1) writes outputs straight to their home,
-  // so a plan with output overlays would be scored for a schedule the firmware does not run.
-  bool output_overlays = false;
+  // Row parts written to two SRAM output buffers and copied out while the next part computes, where the
+  // simulator says it pays. The blob v2 executor runs them (copy_out transfers; DMA or CPU copy).
+  bool output_overlays = true;
   // Activations kept resident in the SRAM the overlay buffers leave free (read and written in place, no copies);
   // the firmware runs them as tensors of its internal arena (BLOB_FORMAT.md, tensor record `memory` 1).
   bool resident_tensors = true;
