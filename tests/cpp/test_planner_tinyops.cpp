@@ -193,7 +193,8 @@ TEST(OptimalPlanner, OutputOverlaysWhereTheyPay) {
   EXPECT_LE(plan.peak_sram_bytes(), int64_t(board.sram_budget_bytes.value));
   Simulator sim(board);
   const double with_overlays = sim.run(net, plan).total_cycles;  // run() reuses its result: copy it first
-  EXPECT_LT(with_overlays, sim.run(net, plan_optimal(net, board, OptimalOptions{.output_overlays = false})).total_cycles);
+  EXPECT_LT(with_overlays,
+            sim.run(net, plan_optimal(net, board, OptimalOptions{.output_overlays = false})).total_cycles);
   int overlay_ops = 0;
   for (const OpPlan& o : plan.ops) {
     if (!o.output_overlay) continue;
