@@ -343,6 +343,7 @@ class Loader {
         return true;
       }
       case OpKind::AveragePool2d:
+      case OpKind::MaxPool2d:
         if (!window_params(i, op, in, out, false) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
             op.depth_multiplier() != 0)
           return false;
@@ -367,13 +368,6 @@ class Loader {
         if (op.act_min() != -128 || op.act_max() != 127)
           return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
         if (bytes(in) != bytes(out)) return check_.fail(Status::kShapeMismatch, "op", i, "bytes");
-        return true;
-      case OpKind::MaxPool2d:
-        if (!window_params(i, op, in, out, false) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
-            op.depth_multiplier() != 0)
-          return false;
-        if (in.channels() != out.channels()) return check_.fail(Status::kShapeMismatch, "op", i, "channels");
-        if (in.zero_point() != out.zero_point()) return check_.fail(Status::kBadQuantParams, "op", i, "zero_point");
         return true;
       case OpKind::Mul:
       case OpKind::Mean:
