@@ -1,6 +1,6 @@
 """MobileNetV3-Large with squeeze-and-excite, run whole under QEMU (mps2-an500, Cortex-M7 build): instructions per
 MAC per strategy, and the share of the SE ops (the mean, the reduce and expand 1x1 convolutions and the gate mul
-of every SE block), beside the same network without SE.
+of every SE block) and of the gate muls alone, beside the same network without SE.
 
 The models are generated as bench_model_qemu.py generates its ProxylessNAS-style model: the arch JSON of
 latency_model.examples.mobilenet_v3 (SE in the 40-, 112- and 160-channel stages as published; width and
@@ -58,8 +58,8 @@ def se_ops(model) -> set[int]:  # type: ignore[no-untyped-def]
     return {k for k, op in enumerate(model.ops) if any(op.name.startswith(label) for label in labels)}
 
 
-def run(model, strategy: str, elf: Path) -> tuple[int, int, float] | str:  # type: ignore[no-untyped-def]
-    """(instructions, MACs, SE share of the per-op time), or why the strategy does not fit."""
+def run(model, strategy: str, elf: Path) -> tuple[int, int, float, float] | str:  # type: ignore[no-untyped-def]
+    """(instructions, MACs, SE ops' and gate muls' shares of the per-op time), or why the strategy does not fit."""
     from tinyops.compiler import PlanDoesNotFit, compile_model
     from tinyops.compiler._qemu import parse_console
 
@@ -72,8 +72,10 @@ def run(model, strategy: str, elf: Path) -> tuple[int, int, float] | str:  # typ
     _, op_lines, _, _ = parse_console(console)
     times = [line["time"] * INSTRUCTIONS_PER_TICK for line in op_lines]
     se = se_ops(model)
-    share = sum(t for k, t in enumerate(times) if k in se) / max(sum(times), 1)
-    return instructions, sum(op_macs(model, op) for op in model.ops), share
+    total = max(sum(times), 1)
+    share = sum(t for k, t in enumerate(times) if k in se) / total
+    mul_share = sum(t for t, op in zip(times, model.ops) if op.kind.value == "mul") / total
+    return instructions, sum(op_macs(model, op) for op in model.ops), share, mul_share
 
 
 def main() -> None:
@@ -93,7 +95,9 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     print(f"MobileNetV3-Large w{args.width} r{args.resolution} on {PORT} (QEMU -icount shift=0, exact counts)")
-    print(f"{'model':28} {'strategy':9} {'instructions':>13} {'MACs':>11} {'instr/MAC':>9} {'SE ops %':>8}")
+    print(
+        f"{'model':28} {'strategy':9} {'instructions':>13} {'MACs':>11} {'instr/MAC':>9} {'SE ops %':>8} {'mul %':>6}"
+    )
     for se in (True, False):
         model = mobilenet_v3_model(args.width, args.resolution, se)
         for strategy in args.strategies:
@@ -101,10 +105,10 @@ def main() -> None:
             if isinstance(result, str):
                 print(f"{model.name:28} {strategy:9} does not fit: {result}")
                 continue
-            instructions, macs, share = result
+            instructions, macs, share, mul_share = result
             print(
                 f"{model.name:28} {strategy:9} {instructions:>13,} {macs:>11,} {instructions / macs:>9.2f} "
-                f"{100 * share:>8.1f}"
+                f"{100 * share:>8.1f} {100 * mul_share:>6.1f}"
             )
 
 

@@ -1,7 +1,8 @@
 """The ops of issue 13 (mul, mean, logistic, standalone hard-swish, softmax, max pool) through every layer: each
 in a small .tflite written here, compiled under every strategy into blob v2 and run by the firmware's loader,
-executor and kernels on the host runtime, bit-exact with TFLite Micro; a MobileNetV3-Large-style model with
-squeeze-and-excite the same way on the host and under QEMU; the loader's refusals of bad parameters."""
+executor and kernels on the host runtime, bit-exact with TFLite Micro and LiteRT; a MobileNetV3-Large-style
+model with squeeze-and-excite the same way on the host and under QEMU; the loader's refusals of bad
+parameters."""
 
 from __future__ import annotations
 
@@ -99,9 +100,10 @@ SINGLE_OPS = {
 
 
 def _run_every_strategy(path: Path, images: np.ndarray) -> dict[str, np.ndarray]:
-    """The host runtime's outputs per strategy, each checked against TFLite Micro's."""
+    """The host runtime's outputs per strategy, each checked against TFLite Micro's (and LiteRT's the same)."""
     model = import_tflite(path)
     expected = _interpreters.tflite_micro(path)(images)
+    np.testing.assert_array_equal(_interpreters.litert(path)(images), expected, err_msg="LiteRT vs TFLite Micro")
     outputs = {}
     for strategy in STRATEGIES:
         compiled = compile_model(model, BOARD, strategy)
