@@ -34,6 +34,7 @@ REFERENCE_POINTS = {
     "dw5x5": ("<= 5", "-"),  # issue 13
     "dw7x7": ("<= 5", "-"),
     "conv3x3": ("<= 4", "4.66"),
+    "mulgate": ("-", "-"),  # issue 13: squeeze-and-excite's gate, per element
 }
 
 

@@ -80,7 +80,7 @@ def _flashed_accuracy(
     except PlanDoesNotFit:
         accuracy = top1(*int8_logits(reference_runner(quantized), quantized, val, resolution, channels))
         return accuracy, f"compiler numpy reference (no {strategy} blob: the plan does not fit {board})"
-    except UnsupportedOp:  # squeeze-and-excite's mean and mul: not in blob v1
+    except UnsupportedOp:  # an op the blob cannot hold yet (concatenation)
         accuracy = top1(*int8_logits(reference_runner(quantized), quantized, val, resolution, channels))
         kinds = sorted({op.kind.value for op in quantized.ops} - {k.value for k in BLOB_OP_KINDS})
         return accuracy, f"compiler numpy reference (no blob yet for {', '.join(kinds)})"

@@ -69,7 +69,7 @@ class Dma {
 };
 
 WindowGeometry geometry(const fb::Op& op) {
-  const bool dilated = op.kind() != OpKind::AveragePool2d;
+  const bool dilated = op.kind() == OpKind::Conv2d || op.kind() == OpKind::DepthwiseConv2d;
   return WindowGeometry{op.kernel_h(),
                         op.kernel_w(),
                         op.stride_h(),
@@ -93,6 +93,22 @@ HardSwishParams hard_swish_params(const fb::Op& op, int32_t output_zero_point) {
                          op.hs_output_exponent()};
 }
 
+// An int8 -> int8 map (logistic, standalone hard-swish) tabulated: the op's 256 results, computed once per op by
+// the reference kernel, so every part costs one load per value and stays bit-exact with the reference.
+void map_table(const Model& model, const fb::Op& op, int8_t table[256]) {
+  const int32_t input_zero_point = model.tensor(op.inputs()->Get(0)).zero_point();
+  if (op.kind() == OpKind::HardSwish) {
+    HardSwishParams p = hard_swish_params(op, model.tensor(op.output()).zero_point());
+    p.input_zero_point = input_zero_point;
+    hard_swish_table(p, table);
+    return;
+  }
+  int8_t values[256];
+  for (int v = 0; v < 256; ++v) values[v] = static_cast<int8_t>(v - 128);
+  const auto& q = *op.op_params();
+  logistic_reference(LogisticParams{input_zero_point, q.Get(0), q.Get(1), q.Get(2)}, values, table, 256);
+}
+
 const fb::Region& at(const fb::Part& part, Operand operand) { return *part.at()->Get(static_cast<uint32_t>(operand)); }
 
 // A fully connected op whose plan holds one multiplier and shift for all channels (the core plans TFLite's
@@ -112,9 +128,9 @@ void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const Cha
   }
 }
 
-// Runs the kernel of one part on its operands where the plan puts them. `hard_swish_lut`: the op's fused
+// Runs the kernel of one part on its operands where the plan puts them. `lut`: the op's fused
 // hard-swish tabulated (null when the op has none).
-void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* hard_swish_lut) {
+void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* lut) {
   InputRows in[2];
   for (int k = 0; k < plan::input_count(op.kind()); ++k) {
     const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
@@ -124,6 +140,8 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
         InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
   }
   const fb::Tensor& o = model.tensor(op.output());
+  if (plan::input_count(op.kind()) > 1 && plan::broadcast_gate(op, 1, model.tensor(op.inputs()->Get(1)), o))
+    in[1].row_begin = 0, in[1].row_end = 1;  // the (1, 1, C) gate, whole in every part
   const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))),
                          o.height(),
                          o.width(),
@@ -168,9 +186,27 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
     case OpKind::AveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;
     case OpKind::Pad: pad_reference(op.pad_top(), op.pad_left(), in[0], out); break;
     case OpKind::Reshape: reshape_reference(in[0].data, out.data, o.home()->bytes()); break;
+    case OpKind::MaxPool2d: max_pool2d_reference(geometry(op), in[0], out); break;
+    case OpKind::Mul: {
+      const auto& q = *op.op_params();
+      mul(MulParams{q.Get(0), q.Get(1), op.act_min(), op.act_max()}, in[0], in[1], out);
+      break;
+    }
+    case OpKind::Mean: mean_reference(op.op_params()->Get(0), op.op_params()->Get(1), in[0], out); break;
+    case OpKind::Logistic:
+    case OpKind::HardSwish:
+      map_lut(lut, in[0].row(out.row_begin), out.row(out.row_begin),
+              (out.row_end - out.row_begin) * plan::row_bytes(o));
+      break;
+    case OpKind::Softmax: {
+      const auto& q = *op.op_params();
+      softmax_reference(SoftmaxParams{q.Get(0), q.Get(1), q.Get(2)}, in[0].row(out.row_begin), out.row(out.row_begin),
+                        (out.row_end - out.row_begin) * o.width(), o.channels());
+      break;
+    }
     default: break;
   }
-  if (hard_swish) hard_swish_region_lut(hard_swish_lut, out);
+  if (hard_swish) hard_swish_region_lut(lut, out);
 }
 
 }  // namespace
@@ -197,9 +233,10 @@ Status run_model(const Model& model, Results* results) {
     result = OpResult{};
     const uint32_t op_start = port::cycles();
     const fb::Op& op = *model.plan().ops()->Get(i);
-    int8_t hard_swish_lut[256];
+    int8_t lut[256];  // the op's fused hard-swish or int8 -> int8 map, tabulated
     if (plan::fused_hard_swish(op))
-      hard_swish_table(hard_swish_params(op, model.tensor(op.output()).zero_point()), hard_swish_lut);
+      hard_swish_table(hard_swish_params(op, model.tensor(op.output()).zero_point()), lut);
+    if (plan::elementwise_map(op.kind())) map_table(model, op, lut);
     for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
       const fb::Part& part = *op.parts()->Get(p);
       dma.issue_until(g, fb::IssuePoint::Due, result);
@@ -207,7 +244,7 @@ Status run_model(const Model& model, Results* results) {
         for (uint32_t w : *part.waits()) dma.wait_for(w, result);
       }
       dma.issue_until(g, fb::IssuePoint::Ahead, result);
-      compute(model, op, part, hard_swish_lut);
+      compute(model, op, part, lut);
       dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
       ++result.parts;
     }

@@ -282,10 +282,14 @@ class Loader {
     if (op.activation() != fb::FusedActivation::HardSwish)
       return check_.fail(Status::kBadOpParams, "op", i, "activation");
     if (!no_extras(i, op, true, false, false)) return false;
-    if (op.act_min() != -128 || op.act_max() != 127)
-      return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
     if (op.pre_activation_zero_point() < -128 || op.pre_activation_zero_point() > 127)
       return check_.fail(Status::kBadQuantParams, "op", i, "pre_activation_zero_point");
+    return hard_swish_fields(i, op);
+  }
+  // TFLite's HardSwishParams (a fused or a standalone hard-swish): Q15 multipliers, their exponents.
+  bool hard_swish_fields(uint32_t i, const fb::Op& op) {
+    if (op.act_min() != -128 || op.act_max() != 127)
+      return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
     if (op.reluish_multiplier() < 0 || op.reluish_multiplier() > INT16_MAX || op.hs_output_multiplier() < 0 ||
         op.hs_output_multiplier() > INT16_MAX)
       return check_.fail(Status::kBadQuantParams, "op", i, "reluish_multiplier/hs_output_multiplier (Q15)");
@@ -339,6 +343,7 @@ class Loader {
         return true;
       }
       case OpKind::AveragePool2d:
+      case OpKind::MaxPool2d:
         if (!window_params(i, op, in, out, false) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
             op.depth_multiplier() != 0)
           return false;
@@ -364,9 +369,49 @@ class Loader {
           return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
         if (bytes(in) != bytes(out)) return check_.fail(Status::kShapeMismatch, "op", i, "bytes");
         return true;
+      case OpKind::Mul:
+      case OpKind::Mean:
+      case OpKind::Logistic:
+      case OpKind::Softmax:
+      case OpKind::HardSwish: return pointwise_params(i, op, in, in2, out);
       default: break;
     }
     return check_.fail(Status::kBadOpKind, "op", i, "kind");
+  }
+
+  // The ops without a window or weights (mul, mean, logistic, softmax, standalone hard-swish): shapes, the
+  // output quantization their kernels assume, and Op.op_params in the ranges the kernels take.
+  bool pointwise_params(uint32_t i, const fb::Op& op, const fb::Tensor& in, const fb::Tensor& in2,
+                        const fb::Tensor& out) {
+    const bool hard_swish = op.kind() == OpKind::HardSwish;
+    if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || op.depth_multiplier() != 0 ||
+        !no_extras(i, op, hard_swish, false, false))
+      return false;
+    if (hard_swish) {
+      if (op.activation() != fb::FusedActivation::Clamp || op.pre_activation_zero_point() != 0)
+        return check_.fail(Status::kBadOpParams, "op", i, "activation/pre_activation_zero_point");
+      if (!hard_swish_fields(i, op)) return false;
+    }
+    const bool mean = op.kind() == OpKind::Mean;
+    if (mean ? (out.height() != 1 || out.width() != 1 || out.channels() != in.channels()) : !same_shape(in, out))
+      return check_.fail(Status::kShapeMismatch, "op", i, "output shape");
+    if (op.kind() == OpKind::Mul && !same_shape(in2, in) &&
+        !(in2.height() == 1 && in2.width() == 1 && in2.channels() == in.channels()))
+      return check_.fail(Status::kShapeMismatch, "op", i, "inputs (equal shapes or a (1, 1, C) gate)");
+    if ((op.kind() == OpKind::Logistic || op.kind() == OpKind::Softmax) && out.zero_point() != -128)
+      return check_.fail(Status::kBadQuantParams, "op", i, "output zero_point (expected -128)");
+    if (op.kind() != OpKind::Mul && (op.act_min() != -128 || op.act_max() != 127))
+      return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
+    const auto* p = op.op_params();
+    if (!p) return plan::op_param_count(op.kind()) == 0 || check_.fail(Status::kBadQuantParams, "op", i, "op_params");
+    // [0] a multiplier (>= 0), [1] its shift: mul and mean right or left, logistic and softmax a left shift.
+    const bool left_only = op.kind() == OpKind::Logistic || op.kind() == OpKind::Softmax;
+    if (p->Get(0) < 0 || p->Get(1) < (left_only ? 0 : -31) || p->Get(1) > 31)
+      return check_.fail(Status::kBadQuantParams, "op", i, "op_params (multiplier/shift)");
+    // logistic: the input range radius; softmax: diff_min, a difference of int8 values or below them all.
+    if ((op.kind() == OpKind::Logistic && p->Get(2) < 0) || (op.kind() == OpKind::Softmax && p->Get(2) > 0))
+      return check_.fail(Status::kBadQuantParams, "op", i, "op_params[2]");
+    return true;
   }
 
   bool ops() {
@@ -378,8 +423,10 @@ class Loader {
 
   bool op(uint32_t i) {
     const fb::Op& op = *m_.ops()->Get(i);
-    if (op.kind() == OpKind::Invalid || op.kind() > OpKind::Reshape)
+    if (op.kind() == OpKind::Invalid || op.kind() > OpKind::MAX)
       return check_.fail(Status::kBadOpKind, "op", i, "kind");
+    if ((op.op_params() ? op.op_params()->size() : 0) != (op.op_params() ? plan::op_param_count(op.kind()) : 0))
+      return check_.fail(Status::kBadQuantParams, "op", i, "op_params");
     if (op.partitioning() > fb::Partitioning::OutputChannels)
       return check_.fail(Status::kBadOpParams, "op", i, "partitioning");
     const uint32_t inputs = static_cast<uint32_t>(plan::input_count(op.kind()));
@@ -405,7 +452,8 @@ class Loader {
       const fb::Region* r = at.Get(k);  // Operand::Input, Operand::Input2
       const char* field = k == 0 ? "at[input]" : "at[input2]";
       if (!region(r, false, false, "part", g, field)) return false;
-      if (r->bytes() < uint64_t{rows_in} * plan::row_bytes(*inputs[k]))
+      const uint32_t rows = plan::broadcast_gate(op, k, *inputs[k], out) ? inputs[k]->height() : rows_in;
+      if (r->bytes() < uint64_t{rows} * plan::row_bytes(*inputs[k]))
         return check_.fail(Status::kOverlayTooSmall, "part", g, field);
     }
     const fb::Region* o = at.Get(static_cast<uint32_t>(Operand::Output));
@@ -439,13 +487,12 @@ class Loader {
     if (op.first_part() != parts_) return check_.fail(Status::kBadPartition, "op", i, "first_part");
     if (op.partitioning() == fb::Partitioning::None && ps.size() != 1)
       return check_.fail(Status::kBadPartition, "op", i, "partitioning");
-    if (op.partitioning() == fb::Partitioning::Rows &&
-        (op.kind() == OpKind::FullyConnected || op.kind() == OpKind::Reshape))
+    if (op.partitioning() == fb::Partitioning::Rows && plan::reads_whole_input(op.kind()))
       return check_.fail(Status::kBadPartition, "op", i, "partitioning");
     if (op.partitioning() == fb::Partitioning::OutputChannels && op.kind() != OpKind::Conv2d &&
         op.kind() != OpKind::FullyConnected)
       return check_.fail(Status::kBadPartition, "op", i, "partitioning");
-    const bool whole_rows = op.kind() == OpKind::FullyConnected || op.kind() == OpKind::Reshape;
+    const bool whole_rows = plan::reads_whole_input(op.kind());
     uint64_t covered = 0;
     for (uint32_t p = 0; p < ps.size(); ++p) {
       const uint32_t g = parts_ + p;

@@ -11,7 +11,28 @@ namespace tinyops::rt::plan {
 inline bool has_weights(OpKind kind) {
   return kind == OpKind::Conv2d || kind == OpKind::DepthwiseConv2d || kind == OpKind::FullyConnected;
 }
-inline int input_count(OpKind kind) { return kind == OpKind::Add ? 2 : 1; }
+inline int input_count(OpKind kind) { return kind == OpKind::Add || kind == OpKind::Mul ? 2 : 1; }
+// Ops whose every part reads the whole input (their output rows each depend on all input rows).
+inline bool reads_whole_input(OpKind kind) {
+  return kind == OpKind::FullyConnected || kind == OpKind::Reshape || kind == OpKind::Mean;
+}
+// Input k of a mul that is a (1, 1, C) gate broadcast over the other's rows: every part reads all of it.
+inline bool broadcast_gate(const fb::Op& op, int k, const fb::Tensor& input, const fb::Tensor& output) {
+  return op.kind() == OpKind::Mul && k == 1 && input.height() == 1 && input.width() == 1 &&
+         (output.height() > 1 || output.width() > 1);
+}
+// The int8 -> int8 maps (each value on its own): an op tabulates its 256 results once, its parts look them up.
+inline bool elementwise_map(OpKind kind) { return kind == OpKind::Logistic || kind == OpKind::HardSwish; }
+// The op's integer parameters (Op.op_params) by kind: mul and mean 2, logistic and softmax 3, others none.
+inline uint32_t op_param_count(OpKind kind) {
+  switch (kind) {
+    case OpKind::Mul:
+    case OpKind::Mean: return 2;
+    case OpKind::Logistic:
+    case OpKind::Softmax: return 3;
+    default: return 0;
+  }
+}
 inline bool fused_hard_swish(const fb::Op& op) {
   return (op.kind() == OpKind::Conv2d || op.kind() == OpKind::DepthwiseConv2d) &&
          op.activation() == fb::FusedActivation::HardSwish;
@@ -23,16 +44,19 @@ struct RowRange {
 
 // Input rows the outputs rows [out_begin, out_end) read, clipped to the input (the halo included).
 inline RowRange needed_input_rows(const fb::Op& op, int input_height, int out_begin, int out_end) {
-  int lo = out_begin, hi = out_end;  // add, reshape, fully connected: row for row (or everything)
+  int lo = out_begin, hi = out_end;  // element-wise ops, reshape, fully connected: row for row (or everything)
   switch (op.kind()) {
     case OpKind::Conv2d:
     case OpKind::DepthwiseConv2d:
-    case OpKind::AveragePool2d: {
-      const int dilation = op.kind() == OpKind::AveragePool2d ? 1 : op.dilation_h();
+    case OpKind::AveragePool2d:
+    case OpKind::MaxPool2d: {
+      const bool pool = op.kind() == OpKind::AveragePool2d || op.kind() == OpKind::MaxPool2d;
+      const int dilation = pool ? 1 : op.dilation_h();
       lo = out_begin * op.stride_h() - op.pad_top();
       hi = (out_end - 1) * op.stride_h() - op.pad_top() + (op.kernel_h() - 1) * dilation + 1;
       break;
     }
+    case OpKind::Mean: lo = 0, hi = input_height; break;
     case OpKind::Pad:
       lo = out_begin - op.pad_top();
       hi = out_end - op.pad_top();

@@ -49,7 +49,15 @@ KIND_CODE = {
     OpKind.FULLY_CONNECTED: FbOpKind.FullyConnected,
     OpKind.PAD: FbOpKind.Pad,
     OpKind.RESHAPE: FbOpKind.Reshape,
+    OpKind.MUL: FbOpKind.Mul,
+    OpKind.MEAN: FbOpKind.Mean,
+    OpKind.LOGISTIC: FbOpKind.Logistic,
+    OpKind.SOFTMAX: FbOpKind.Softmax,
+    OpKind.HARD_SWISH: FbOpKind.HardSwish,
+    OpKind.MAX_POOL2D: FbOpKind.MaxPool2d,
 }
+# The kinds whose integer parameters the blob carries in Op.op_params (the IR's op_params, in its order).
+OP_PARAMS_KINDS = (OpKind.MUL, OpKind.MEAN, OpKind.LOGISTIC, OpKind.SOFTMAX)
 PARTITIONING_CODE = {
     "none": Partitioning.None_,
     "rows": Partitioning.Rows,
@@ -368,15 +376,11 @@ def _op_table(
     for x in reversed(op.inputs):
         b.PrependUint16(x)
     inputs_vec = b.EndVector()
-    add_vec = None
-    if op.kind == OpKind.ADD:
-        Op.StartAddParamsVector(b, 6)
-        for x in reversed(op.add_params):
-            b.PrependInt32(x)
-        add_vec = b.EndVector()
+    add_vec = _int32_vector(b, Op.StartAddParamsVector, op.add_params) if op.kind == OpKind.ADD else None
+    op_params_vec = _int32_vector(b, Op.StartOpParamsVector, op.op_params) if op.kind in OP_PARAMS_KINDS else None
     name = b.CreateString(op.name)
     strategy = b.CreateString(o["strategy"])
-    windowed = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D)
+    windowed = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D, OpKind.AVERAGE_POOL2D, OpKind.MAX_POOL2D)
     convolution = op.kind in (OpKind.CONV2D, OpKind.DEPTHWISE_CONV2D)
     Op.Start(b)
     Op.AddKind(b, KIND_CODE[op.kind])
@@ -406,16 +410,19 @@ def _op_table(
         Op.AddPadLeft(b, op.padding.left)
         Op.AddPadBottom(b, op.padding.bottom)
         Op.AddPadRight(b, op.padding.right)
-    if op.activation == "hard_swish":
+    if op.activation == "hard_swish" or op.kind == OpKind.HARD_SWISH:
         reluish_m, reluish_e, output_m, output_e = op.hard_swish_params
-        Op.AddActivation(b, FusedActivation.HardSwish)
-        Op.AddPreActivationZeroPoint(b, op.pre_activation_zero_point)
+        if op.kind != OpKind.HARD_SWISH:  # fused: the kernel's pre-activation output
+            Op.AddActivation(b, FusedActivation.HardSwish)
+            Op.AddPreActivationZeroPoint(b, op.pre_activation_zero_point)
         Op.AddReluishMultiplier(b, reluish_m)
         Op.AddReluishExponent(b, reluish_e)
         Op.AddHsOutputMultiplier(b, output_m)
         Op.AddHsOutputExponent(b, output_e)
     if add_vec is not None:
         Op.AddAddParams(b, add_vec)
+    if op_params_vec is not None:
+        Op.AddOpParams(b, op_params_vec)
     if op.kind == OpKind.FULLY_CONNECTED:
         Op.AddWeightsZeroPoint(b, op.weight_zero_point)
     for name_, add in (("weights", Op.AddWeights), ("bias", Op.AddBias), ("quant", Op.AddQuant)):
@@ -424,6 +431,13 @@ def _op_table(
     Op.AddFirstPart(b, first_part)
     Op.AddParts(b, parts_vec)
     return Op.End(b)
+
+
+def _int32_vector(b: flatbuffers.Builder, start, values) -> int:  # type: ignore[no-untyped-def]
+    start(b, len(values))
+    for x in reversed(values):
+        b.PrependInt32(int(x))
+    return b.EndVector()
 
 
 def read_blob(blob: bytes) -> Any:

@@ -141,9 +141,8 @@ class UnsupportedOp(ValueError):
     """The model holds ops the model blob cannot carry yet; the message names each of them."""
 
 
-# The op kinds the model blob (BLOB_FORMAT.md, v1) and the firmware executor run. The ops of issue 13 (mul,
-# mean, logistic, standalone hard-swish, softmax, max pool, concatenation) import and evaluate, and reach the
-# blob with its next version.
+# The op kinds the model blob (BLOB_FORMAT.md) and the firmware executor run; concatenation (several inputs)
+# imports and evaluates but the core does not plan it yet.
 BLOB_OP_KINDS = (
     OpKind.CONV2D,
     OpKind.DEPTHWISE_CONV2D,
@@ -152,6 +151,12 @@ BLOB_OP_KINDS = (
     OpKind.FULLY_CONNECTED,
     OpKind.PAD,
     OpKind.RESHAPE,
+    OpKind.MUL,
+    OpKind.MEAN,
+    OpKind.LOGISTIC,
+    OpKind.SOFTMAX,
+    OpKind.HARD_SWISH,
+    OpKind.MAX_POOL2D,
 )
 
 

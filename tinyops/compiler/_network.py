@@ -21,6 +21,15 @@ _CORE_KIND = {
     OpKind.AVERAGE_POOL2D: "average_pool",
     OpKind.FULLY_CONNECTED: "fully_connected",
     OpKind.PAD: "pad",
+    OpKind.MUL: "mul",
+    OpKind.MEAN: "global_average_pool",  # the same work: a sum per channel over rows and columns
+    # Planned and costed as the core kind of the same shape and row rule until the core has their own kernel
+    # kinds (the fitted boards have no cost terms for them): max pool as the average pool of its window, and the
+    # element-wise maps and softmax (over the channels of each pixel, row for row) as an unpadded pad.
+    OpKind.MAX_POOL2D: "average_pool",
+    OpKind.LOGISTIC: "pad",
+    OpKind.HARD_SWISH: "pad",
+    OpKind.SOFTMAX: "pad",
 }
 # The core costs activations; relu_n1_to_1 is a clamp like the others.
 # The int8 kernels requantize a channel on their fast path when its executed shift is a right shift of 1..22

@@ -10,34 +10,15 @@
 #include "tinyops/rt/quant.hpp"
 
 namespace tinyops::rt {
-namespace {
-
-// x * multiplier * 2^shift for shift in [-31, 0] and |x| < 2^30: the doubling high multiply by SMMULR, then
-// the rounding right shift (half away from zero; none for shift 0).
-struct Rescale {
-  int32_t multiplier, half, rounds, right_shift;
-  static Rescale make(int32_t multiplier, int32_t shift) {
-    const int32_t e = -shift;
-    return Rescale{multiplier, e > 0 ? 1 << (e - 1) : 0, e > 0 ? 1 : 0, e};
-  }
-  int32_t operator()(int32_t x) const {
-    const int32_t high = dsp::smmulr(x * 2, multiplier);
-    const int32_t negative = static_cast<int32_t>((static_cast<uint32_t>(high) >> 31) & static_cast<uint32_t>(rounds));
-    return (high + half - negative) >> right_shift;
-  }
-};
-
-}  // namespace
-
 bool add_dsp_applies(const AddParams& p) {
   auto right = [](int32_t shift) { return shift <= 0 && shift >= -31; };
   return right(p.input1_shift) && right(p.input2_shift) && right(p.output_shift);
 }
 
 void add_dsp(const AddParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out) {
-  const Rescale q1 = Rescale::make(p.input1_multiplier, p.input1_shift);
-  const Rescale q2 = Rescale::make(p.input2_multiplier, p.input2_shift);
-  const Rescale qo = Rescale::make(p.output_multiplier, p.output_shift);
+  const RightShiftRescale q1 = RightShiftRescale::make(p.input1_multiplier, p.input1_shift);
+  const RightShiftRescale q2 = RightShiftRescale::make(p.input2_multiplier, p.input2_shift);
+  const RightShiftRescale qo = RightShiftRescale::make(p.output_multiplier, p.output_shift);
   const int32_t zp1 = in1.zero_point, zp2 = in2.zero_point, zp_out = out.zero_point;
   const int32_t lo = p.act_min, hi = p.act_max;
   auto one = [&](int8_t a, int8_t b) -> int8_t {

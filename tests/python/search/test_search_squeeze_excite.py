@@ -72,8 +72,14 @@ def se_calibrated():  # type: ignore[no-untyped-def]
 
 
 def test_handoff_runs_squeeze_excite_in_the_int8_reference(se_calibrated) -> None:  # type: ignore[no-untyped-def]
-    from tinyops.compiler import UnsupportedOp
-    from tinyops.search._handoff import compile_for, int8_logits, reference_runner, to_quantized_model, top1
+    from tinyops.search._handoff import (
+        compile_for,
+        host_runtime_runner,
+        int8_logits,
+        reference_runner,
+        to_quantized_model,
+        top1,
+    )
 
     qnet, val = se_calibrated
     qm = to_quantized_model(qnet, "tiny-se")
@@ -86,11 +92,13 @@ def test_handoff_runs_squeeze_excite_in_the_int8_reference(se_calibrated) -> Non
     simulated = qnet.evaluate(val, batch_size=64)
     assert top1(logits, labels) > 0.5  # chance is 0.25
     assert abs(top1(logits, labels) - simulated) < 0.1  # the integer model agrees with its simulation
-    with pytest.raises(UnsupportedOp, match="mean"):
-        compile_for(qm, "stm32f746g-disco", "tinyops")
+    # The blob runs SE too (mean, the gate's mul by rows): the firmware runtime gives the reference's logits.
+    blob = compile_for(qm, "stm32f746g-disco", "tinyops").blob
+    on_host, _ = int8_logits(host_runtime_runner(blob), qm, val, 32, 3, batch_size=64)
+    np.testing.assert_array_equal(on_host, logits)
 
 
-def test_flashed_accuracy_falls_back_to_the_reference_naming_the_ops(se_calibrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_flashed_accuracy_of_squeeze_excite_comes_from_the_blob(se_calibrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from tinyops.search._export import _flashed_accuracy
     from tinyops.search._handoff import to_quantized_model
 
@@ -98,8 +106,9 @@ def test_flashed_accuracy_falls_back_to_the_reference_naming_the_ops(se_calibrat
     accuracy, method = _flashed_accuracy(
         to_quantized_model(qnet, "tiny-se"), "stm32f746g-disco", "tinyops", val, 32, 3, tmp_path, {}
     )
-    assert method == "compiler numpy reference (no blob yet for mean, mul)"
+    assert method == "host runtime on the tinyops blob for stm32f746g-disco"
     assert accuracy > 0.5
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".blob", ".json", ".json"]
 
 
 def test_space_samples_squeeze_excite_per_stage() -> None:

@@ -343,7 +343,34 @@ class Op(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(72))
         return o == 0
 
-def OpStart(builder): builder.StartObject(35)
+    # Op
+    def OpParams(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(74))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Op
+    def OpParamsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(74))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # Op
+    def OpParamsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(74))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Op
+    def OpParamsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(74))
+        return o == 0
+
+def OpStart(builder): builder.StartObject(36)
 def Start(builder):
     return OpStart(builder)
 def OpAddKind(builder, kind): builder.PrependUint8Slot(0, kind, 0)
@@ -460,6 +487,12 @@ def AddParts(builder, parts):
 def OpStartPartsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartPartsVector(builder, numElems):
     return OpStartPartsVector(builder, numElems)
+def OpAddOpParams(builder, opParams): builder.PrependUOffsetTRelativeSlot(35, flatbuffers.number_types.UOffsetTFlags.py_type(opParams), 0)
+def AddOpParams(builder, opParams):
+    return OpAddOpParams(builder, opParams)
+def OpStartOpParamsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartOpParamsVector(builder, numElems):
+    return OpStartOpParamsVector(builder, numElems)
 def OpEnd(builder): return builder.EndObject()
 def End(builder):
     return OpEnd(builder)

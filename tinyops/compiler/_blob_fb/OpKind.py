@@ -11,3 +11,9 @@ class OpKind(object):
     FullyConnected = 5
     Pad = 6
     Reshape = 7
+    Mul = 8
+    Mean = 9
+    Logistic = 10
+    Softmax = 11
+    HardSwish = 12
+    MaxPool2d = 13

@@ -50,11 +50,17 @@ enum class OpKind : uint8_t {
   FullyConnected = 5,
   Pad = 6,
   Reshape = 7,
+  Mul = 8,
+  Mean = 9,
+  Logistic = 10,
+  Softmax = 11,
+  HardSwish = 12,
+  MaxPool2d = 13,
   MIN = Invalid,
-  MAX = Reshape
+  MAX = MaxPool2d
 };
 
-inline const OpKind (&EnumValuesOpKind())[8] {
+inline const OpKind (&EnumValuesOpKind())[14] {
   static const OpKind values[] = {
     OpKind::Invalid,
     OpKind::Conv2d,
@@ -63,13 +69,19 @@ inline const OpKind (&EnumValuesOpKind())[8] {
     OpKind::AveragePool2d,
     OpKind::FullyConnected,
     OpKind::Pad,
-    OpKind::Reshape
+    OpKind::Reshape,
+    OpKind::Mul,
+    OpKind::Mean,
+    OpKind::Logistic,
+    OpKind::Softmax,
+    OpKind::HardSwish,
+    OpKind::MaxPool2d
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpKind() {
-  static const char * const names[9] = {
+  static const char * const names[15] = {
     "Invalid",
     "Conv2d",
     "DepthwiseConv2d",
@@ -78,13 +90,19 @@ inline const char * const *EnumNamesOpKind() {
     "FullyConnected",
     "Pad",
     "Reshape",
+    "Mul",
+    "Mean",
+    "Logistic",
+    "Softmax",
+    "HardSwish",
+    "MaxPool2d",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpKind(OpKind e) {
-  if (flatbuffers::IsOutRange(e, OpKind::Invalid, OpKind::Reshape)) return "";
+  if (flatbuffers::IsOutRange(e, OpKind::Invalid, OpKind::MaxPool2d)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpKind()[index];
 }
@@ -979,7 +997,8 @@ struct Op FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_BIAS = 66,
     VT_QUANT = 68,
     VT_FIRST_PART = 70,
-    VT_PARTS = 72
+    VT_PARTS = 72,
+    VT_OP_PARAMS = 74
   };
   tinyops::rt::fb::OpKind kind() const {
     return static_cast<tinyops::rt::fb::OpKind>(GetField<uint8_t>(VT_KIND, 0));
@@ -1086,6 +1105,9 @@ struct Op FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Part>> *parts() const {
     return GetPointer<const flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Part>> *>(VT_PARTS);
   }
+  const flatbuffers::Vector<int32_t> *op_params() const {
+    return GetPointer<const flatbuffers::Vector<int32_t> *>(VT_OP_PARAMS);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyField<uint8_t>(verifier, VT_KIND, 1) &&
@@ -1129,6 +1151,8 @@ struct Op FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            VerifyOffsetRequired(verifier, VT_PARTS) &&
            verifier.VerifyVector(parts()) &&
            verifier.VerifyVectorOfTables(parts()) &&
+           VerifyOffset(verifier, VT_OP_PARAMS) &&
+           verifier.VerifyVector(op_params()) &&
            verifier.EndTable();
   }
 };
@@ -1242,6 +1266,9 @@ struct OpBuilder {
   void add_parts(flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Part>>> parts) {
     fbb_.AddOffset(Op::VT_PARTS, parts);
   }
+  void add_op_params(flatbuffers::Offset<flatbuffers::Vector<int32_t>> op_params) {
+    fbb_.AddOffset(Op::VT_OP_PARAMS, op_params);
+  }
   explicit OpBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1291,8 +1318,10 @@ inline flatbuffers::Offset<Op> CreateOp(
     const tinyops::rt::fb::Region *bias = nullptr,
     const tinyops::rt::fb::Region *quant = nullptr,
     uint32_t first_part = 0,
-    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Part>>> parts = 0) {
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tinyops::rt::fb::Part>>> parts = 0,
+    flatbuffers::Offset<flatbuffers::Vector<int32_t>> op_params = 0) {
   OpBuilder builder_(_fbb);
+  builder_.add_op_params(op_params);
   builder_.add_parts(parts);
   builder_.add_first_part(first_part);
   builder_.add_quant(quant);
@@ -1372,12 +1401,14 @@ inline flatbuffers::Offset<Op> CreateOpDirect(
     const tinyops::rt::fb::Region *bias = nullptr,
     const tinyops::rt::fb::Region *quant = nullptr,
     uint32_t first_part = 0,
-    const std::vector<flatbuffers::Offset<tinyops::rt::fb::Part>> *parts = nullptr) {
+    const std::vector<flatbuffers::Offset<tinyops::rt::fb::Part>> *parts = nullptr,
+    const std::vector<int32_t> *op_params = nullptr) {
   auto name__ = name ? _fbb.CreateString(name) : 0;
   auto strategy__ = strategy ? _fbb.CreateString(strategy) : 0;
   auto inputs__ = inputs ? _fbb.CreateVector<uint16_t>(*inputs) : 0;
   auto add_params__ = add_params ? _fbb.CreateVector<int32_t>(*add_params) : 0;
   auto parts__ = parts ? _fbb.CreateVector<flatbuffers::Offset<tinyops::rt::fb::Part>>(*parts) : 0;
+  auto op_params__ = op_params ? _fbb.CreateVector<int32_t>(*op_params) : 0;
   return tinyops::rt::fb::CreateOp(
       _fbb,
       kind,
@@ -1414,7 +1445,8 @@ inline flatbuffers::Offset<Op> CreateOpDirect(
       bias,
       quant,
       first_part,
-      parts__);
+      parts__,
+      op_params__);
 }
 
 struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {

@@ -104,14 +104,24 @@ void hard_swish_region(const HardSwishParams& p, const OutputRegion& region);
 // evaluations) and each of its parts then costs one load per value (hard_swish_region_lut).
 void hard_swish_table(const HardSwishParams& p, int8_t table[256]);
 void hard_swish_region_lut(const int8_t table[256], const OutputRegion& region);
-// The ops of squeeze-and-excite, classifier heads and branches (issue 13). Not yet in the blob (v1) and
-// executor; each is checked bit-exact against the compiler's numpy reference (tests/firmware/data).
+// An int8 -> int8 map through its 256-entry table (what hard_swish_table or the reference kernel of logistic
+// writes): `count` values, in may equal out.
+void map_lut(const int8_t table[256], const int8_t* in, int8_t* out, int count);
+// The ops of squeeze-and-excite, classifier heads and branches (issue 13), in blob v2 and the executor; each is
+// checked bit-exact against the compiler's numpy reference (tests/firmware/data).
 // mul (TFLite's int8 MUL): in2 has in1's shape, or is a (1, 1, C) gate broadcast over rows and columns.
 struct MulParams {
   int32_t multiplier, shift;
   int32_t act_min, act_max;
 };
 void mul_reference(const MulParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+// The (1, 1, C) gate of squeeze-and-excite (C <= kMaxMulGateChannels) with a right-shift (or no) rescaling, by
+// rows: the gate's zero point is taken out once per part, each product (|p| < 2^16) rescaled on the short path
+// (RightShiftRescale), four elements per step; mul() dispatches.
+inline constexpr int kMaxMulGateChannels = 1024;  // the gate as int16 on the stack: 2 KB
+bool mul_gate_applies(const MulParams& p, const InputRows& in1, const InputRows& in2);
+void mul_gate(const MulParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
+void mul(const MulParams& p, const InputRows& in1, const InputRows& in2, const OutputRegion& out);
 // mean over rows and columns (TFLite's QuantizedMeanOrSum, 1/count folded into multiplier and shift): `in`
 // holds every row; `out` is (1, 1, C).
 void mean_reference(int32_t multiplier, int32_t shift, const InputRows& in, const OutputRegion& out);

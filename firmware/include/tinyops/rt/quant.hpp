@@ -79,6 +79,22 @@ struct ChannelRequant {
   }
 };
 
+// x * multiplier * 2^shift for shift in [-31, 0] and |x| < 2^30 (what TFLite's two roundings reduce to there):
+// the doubling high multiply by SMMULR, then the rounding right shift (half away from zero; none for shift 0).
+// The optimized add and mul use it.
+struct RightShiftRescale {
+  int32_t multiplier, half, rounds, right_shift;
+  static RightShiftRescale make(int32_t multiplier, int32_t shift) {
+    const int32_t e = -shift;
+    return RightShiftRescale{multiplier, e > 0 ? 1 << (e - 1) : 0, e > 0 ? 1 : 0, e};
+  }
+  int32_t operator()(int32_t x) const {
+    const int32_t high = dsp::smmulr(x * 2, multiplier);
+    const int32_t negative = static_cast<int32_t>((static_cast<uint32_t>(high) >> 31) & static_cast<uint32_t>(rounds));
+    return (high + half - negative) >> right_shift;
+  }
+};
+
 // accumulator -> int8 output of a conv / depthwise / fully connected channel.
 inline int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zero_point, int32_t act_min,
                          int32_t act_max) {
