@@ -47,9 +47,10 @@ void gather_row(const InputRows& in, int y, int ch, int x_first, int columns, ui
 // rounding term: ((h + 2^(e-1) - [h < 0]) >> e) + zp = (h + 2^(e-1) + zp * 2^e - [h < 0]) >> e, with
 // |h| < 2^30 and |zp * 2^e| <= 2^29 (no overflow). kLeftShift: shifts in [0, 31] (most of the released r064
 // model's) need no rounding shift: ((acc << s) * m + 2^30) >> 31, the shift wrapping as in TFLite. kGeneral:
-// requantize_channel per channel.
+// requantize_channel per channel. Each of the first two has a variant for the full int8 activation range,
+// clamped by one SSAT (most layers of real models: the 4 compare-and-move instructions of a clamp per output).
 struct GroupRequant {
-  enum class Path { kFast, kLeftShift, kGeneral };
+  enum class Path { kFast, kFastFullRange, kLeftShift, kLeftShiftFullRange, kGeneral };
   ChannelRequant q[4];
   int32_t offset[4];
   Path path;
@@ -66,7 +67,14 @@ struct GroupRequant {
       fast = fast && channel_fast;
       left = left && static_cast<uint32_t>(q[i].shift) <= 31;
     }
-    path = fast ? Path::kFast : (left ? Path::kLeftShift : Path::kGeneral);
+    const bool full_range = act_min == -128 && act_max == 127;
+    if (fast) {
+      path = full_range ? Path::kFastFullRange : Path::kFast;
+    } else if (left) {
+      path = full_range ? Path::kLeftShiftFullRange : Path::kLeftShift;
+    } else {
+      path = Path::kGeneral;
+    }
   }
   int32_t fast(int32_t acc, int i) const {
     const int32_t high = dsp::smmulr(acc * 2, q[i].multiplier);
@@ -79,7 +87,11 @@ struct GroupRequant {
   }
   // The 4 channels of one pixel (one branch on the path per pixel).
   void store(const int32_t (&acc)[4], int8_t* px) const {
-    if (path == Path::kFast) {
+    if (path == Path::kFastFullRange) {
+      for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(dsp::ssat8(fast(acc[i], i)));
+    } else if (path == Path::kLeftShiftFullRange) {
+      for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(dsp::ssat8(left_shift(acc[i], i)));
+    } else if (path == Path::kFast) {
       for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(clamp_i32(fast(acc[i], i), lo, hi));
     } else if (path == Path::kLeftShift) {
       for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(clamp_i32(left_shift(acc[i], i), lo, hi));
@@ -89,7 +101,13 @@ struct GroupRequant {
   }
   // Channels i and i + 2 of one pixel (one branch on the path for both).
   void store_pair(int32_t acc_low, int32_t acc_high, int i, int8_t* px) const {
-    if (path == Path::kFast) {
+    if (path == Path::kFastFullRange) {
+      px[i] = static_cast<int8_t>(dsp::ssat8(fast(acc_low, i)));
+      px[i + 2] = static_cast<int8_t>(dsp::ssat8(fast(acc_high, i + 2)));
+    } else if (path == Path::kLeftShiftFullRange) {
+      px[i] = static_cast<int8_t>(dsp::ssat8(left_shift(acc_low, i)));
+      px[i + 2] = static_cast<int8_t>(dsp::ssat8(left_shift(acc_high, i + 2)));
+    } else if (path == Path::kFast) {
       px[i] = static_cast<int8_t>(clamp_i32(fast(acc_low, i), lo, hi));
       px[i + 2] = static_cast<int8_t>(clamp_i32(fast(acc_high, i + 2), lo, hi));
     } else if (path == Path::kLeftShift) {
