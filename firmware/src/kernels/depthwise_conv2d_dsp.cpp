@@ -156,6 +156,21 @@ void direct_windows(const WindowGeometry g, const InputRows in, const OutputRegi
   }
 }
 
+// Kernel rows [ky_begin, ky_end) x columns [kx_begin, kx_end).
+struct TapRange {
+  int ky_begin, ky_end, kx_begin, kx_end;
+};
+
+// The taps that some window of the part has inside the map: direct_windows reads no others (a 2x2 map under a
+// 7x7 kernel: 9 of 49, whose sign-extension per channel group then cost more than the windows).
+template <int K>
+TapRange taps_inside(const WindowGeometry& g, const InputRows& in, const OutputRegion& out) {
+  const int y_first = out.row_begin * g.stride_h - g.pad_top, y_last = (out.row_end - 1) * g.stride_h - g.pad_top;
+  const int x_first = -g.pad_left, x_last = (out.width - 1) * g.stride_w - g.pad_left;
+  return TapRange{max_int(0, -y_last), min_int(K, in.height - y_first), max_int(0, -x_last),
+                  min_int(K, in.width - x_first)};
+}
+
 template <int K>
 void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const ChannelData& c,
                    const OutputRegion& output) {
@@ -172,16 +187,24 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
   const uint32_t offset_pair = (static_cast<uint32_t>(input_offset) & 0xFFFFu) * 0x10001u;
   const bool direct = in.width < K || in.height < K;
   uint32_t ring[K * 2 * kRingColumns];
+  const TapRange used = direct ? taps_inside<K>(g, in, out) : TapRange{0, K, 0, K};  // (all, on the ring)
   for (int ch = out.channel_begin; ch < out.channel_end; ch += 4) {
     const int8_t* w = c.weights + ch;
     int32_t bias[4] = {0, 0, 0, 0};
     if (c.bias) bias[0] = c.bias[ch], bias[1] = c.bias[ch + 1], bias[2] = c.bias[ch + 2], bias[3] = c.bias[ch + 3];
-    // The group's K*K weight words, sign-extended once: even channels, odd channels per tap.
+    // The group's weight words, sign-extended once: even channels, odd channels per tap; the taps of `used`.
     uint32_t weights[2 * kTaps];
-    for (int t = 0; t < kTaps; ++t) {
-      const uint32_t w32 = dsp::load32(w + t * in.channels);
+    const int channels = in.channels;
+    auto widen_tap = [&weights, w, channels](int t) {
+      const uint32_t w32 = dsp::load32(w + t * channels);
       weights[2 * t] = dsp::sxtb16(w32);
       weights[2 * t + 1] = dsp::sxtb16_ror8(w32);
+    };
+    if (direct) {
+      for (int ky = used.ky_begin; ky < used.ky_end; ++ky)
+        for (int kx = used.kx_begin; kx < used.kx_end; ++kx) widen_tap(ky * K + kx);
+    } else {
+      for (int t = 0; t < kTaps; ++t) widen_tap(t);
     }
     constexpr int64_t kAbsSum = int64_t{kTaps} * 128;  // a bound on sum|w| of a channel
     const GroupRequant requant(c, ch, bias, kAbsSum, out.zero_point, g.act_min, g.act_max);
