@@ -337,23 +337,27 @@ __attribute__((noinline)) void accumulate_single_raw(const uint32_t* expanded, c
     if (x != x_end) {
       const int8_t* w2 = w + 2 * depth;
       uint32_t x_even, x_odd, w32, w_even;
-#define TINYOPS_RT_SINGLE_CHANNEL(acc, load)    \
-  load "\n\t"                                   \
-       "sxtb16 %[we], %[w32]\n\t"               \
-       "sxtb16 %[w32], %[w32], ror #8\n\t"      \
-       "smlad %[" acc "], %[xe], %[we], %[" acc \
-       "]\n\t"                                  \
-       "smlad %[" acc "], %[xo], %[w32], %[" acc "]\n\t"
-      __asm__ volatile("1:\n\t"
-                       "ldrd %[xe], %[xo], [%[x]], #16\n\t" TINYOPS_RT_SINGLE_CHANNEL(
-                           "a1", "ldr %[w32], [%[w], %[d]]") TINYOPS_RT_SINGLE_CHANNEL("a0", "ldr %[w32], [%[w]], #4")
-                           TINYOPS_RT_SINGLE_CHANNEL("a3", "ldr %[w32], [%[w2], %[d]]")
-                               TINYOPS_RT_SINGLE_CHANNEL("a2", "ldr %[w32], [%[w2]], #4") "cmp %[x], %[end]\n\t"
-                                                                                          "bne 1b\n\t"
-                       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
-                         [w2] "+r"(w2), [xe] "=&r"(x_even), [xo] "=&r"(x_odd), [w32] "=&r"(w32), [we] "=&r"(w_even)
-                       : [d] "r"(depth), [end] "r"(x_end)
-                       : "cc", "memory");
+// clang-format off
+#define TINYOPS_RT_SINGLE_CHANNEL(acc, load)        \
+  load "\n\t"                                       \
+  "sxtb16 %[we], %[w32]\n\t"                        \
+  "sxtb16 %[w32], %[w32], ror #8\n\t"               \
+  "smlad %[" acc "], %[xe], %[we], %[" acc "]\n\t"  \
+  "smlad %[" acc "], %[xo], %[w32], %[" acc "]\n\t"
+      __asm__ volatile(
+          "1:\n\t"
+          "ldrd %[xe], %[xo], [%[x]], #16\n\t"
+          TINYOPS_RT_SINGLE_CHANNEL("a1", "ldr %[w32], [%[w], %[d]]")
+          TINYOPS_RT_SINGLE_CHANNEL("a0", "ldr %[w32], [%[w]], #4")
+          TINYOPS_RT_SINGLE_CHANNEL("a3", "ldr %[w32], [%[w2], %[d]]")
+          TINYOPS_RT_SINGLE_CHANNEL("a2", "ldr %[w32], [%[w2]], #4")
+          "cmp %[x], %[end]\n\t"
+          "bne 1b\n\t"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [w2] "+r"(w2),
+            [xe] "=&r"(x_even), [xo] "=&r"(x_odd), [w32] "=&r"(w32), [we] "=&r"(w_even)
+          : [d] "r"(depth), [end] "r"(x_end)
+          : "cc", "memory");
+// clang-format on
 #undef TINYOPS_RT_SINGLE_CHANNEL
     }
 #else
