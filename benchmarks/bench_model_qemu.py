@@ -12,9 +12,11 @@ runner's per-op times (SysTick ticks; 40 instructions a tick with -icount shift=
 instructions per MAC. Prints the tables; asserts nothing.
 
     .venv/bin/python benchmarks/bench_model_qemu.py [--strategies tinyops optimal] [--runner-build DIR]
+        [--models r064 proxyless] [--ops N] [--profile N]
 
 --runner-build DIR runs another build of the runner (e.g. one configured from another checkout) on the same
-blobs, to compare firmware versions.
+blobs, to compare firmware versions. --ops N adds each model's N most expensive ops (shape, instructions per
+MAC); --profile N a flat profile of each run (instructions per function, the N most executed instructions).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from bench_kernels_qemu import symbol_addresses  # noqa: E402  (the same ELF symbol lookup)
+from bench_kernels_qemu import print_profile, symbol_addresses  # noqa: E402  (the same ELF helpers)
 
 R064 = REPO.parent / "shared" / "models" / "tflite" / "proxyless-w0.30-r064_int8.tflite"
 PORT = "qemu-mps2-an500"
@@ -48,6 +50,8 @@ class ModelRun:
     macs: int
     instructions: int
     per_kind: dict[str, tuple[int, int]]  # op kind -> (instructions from the runner's per-op ticks, MACs)
+    per_op: list[tuple[str, int, int]]  # (op index, kind and output shape; instructions; MACs)
+    profile: dict[int, int]  # instruction address -> executions (with --profile)
 
 
 def op_macs(model, op) -> int:  # type: ignore[no-untyped-def]
@@ -104,8 +108,8 @@ def proxyless_style_model(seed: int = 0):  # type: ignore[no-untyped-def]
     return to_quantized_model(qnet, name="proxyless-style-w0.35-r096-k357")
 
 
-def run_counted(blob: bytes, image: np.ndarray, elf: Path) -> tuple[int, str]:
-    """Instructions between the runner's run markers, and its console."""
+def run_counted(blob: bytes, image: np.ndarray, elf: Path, profile: bool = False) -> tuple[int, str, dict[int, int]]:
+    """Instructions between the runner's run markers, its console, and (`profile`) the per-address counts."""
     from tinyops.compiler._ports import qemu_port, runner_slots
     from tinyops.compiler._qemu import input_slot_bytes
 
@@ -121,7 +125,10 @@ def run_counted(blob: bytes, image: np.ndarray, elf: Path) -> tuple[int, str]:
         blob_path.write_bytes(blob)
         input_path.write_bytes(input_slot_bytes(image))
         plugin_args = ",".join(
-            [str(plugin)] + [f"mark={n}:{a:#x}" for n, a in addresses.items()] + [f"outfile={report}"]
+            [str(plugin)]
+            + [f"mark={n}:{a:#x}" for n, a in addresses.items()]
+            + ([f"profile={1 << 20}"] if profile else [])
+            + [f"outfile={report}"]
         )
         done = subprocess.run(
             [
@@ -154,30 +161,36 @@ def run_counted(blob: bytes, image: np.ndarray, elf: Path) -> tuple[int, str]:
         console = done.stdout + done.stderr
         if done.returncode != 0:
             sys.exit(f"bench_model_qemu: the runner exited with {done.returncode}:\n{console[-2000:]}")
-        marks = dict(re.findall(r"^mark (\S+) \d+ (\d+)$", report.read_text(), re.MULTILINE))
-    return int(marks[MARKS[1]]) - int(marks[MARKS[0]]), console
+        text = report.read_text()
+        marks = dict(re.findall(r"^mark (\S+) \d+ (\d+)$", text, re.MULTILINE))
+        counts = {int(a, 16): int(n) for a, n in re.findall(r"^insn (0x[0-9a-f]+) (\d+)$", text, re.MULTILINE)}
+    return int(marks[MARKS[1]]) - int(marks[MARKS[0]]), console, counts
 
 
-def measure(name: str, model, strategy: str, elf: Path) -> ModelRun:  # type: ignore[no-untyped-def]
+def measure(name: str, model, strategy: str, elf: Path, profile: bool) -> ModelRun:  # type: ignore[no-untyped-def]
     from tinyops.compiler import compile_model
     from tinyops.compiler._qemu import parse_console
 
     compiled = compile_model(model, PORT, strategy)
     image = np.random.default_rng(0).integers(-128, 128, size=model.tensors[model.input].shape, dtype=np.int8)
-    instructions, console = run_counted(compiled.blob, image, elf)
+    instructions, console, counts = run_counted(compiled.blob, image, elf, profile)
     _, op_lines, _, unit = parse_console(console)
     # The blob holds the model's ops in order (a reshape as an in-place op): runner op i is model op i.
     if len(op_lines) != len(model.ops):
         sys.exit(f"bench_model_qemu: {name}: the runner reports {len(op_lines)} ops, the model has {len(model.ops)}")
     per_kind: dict[str, tuple[int, int]] = {}
-    for op, line in zip(model.ops, op_lines):
+    per_op = []
+    for index, (op, line) in enumerate(zip(model.ops, op_lines)):
         label = kind_label(model, op)
         spent, macs = per_kind.get(label, (0, 0))
-        per_kind[label] = (spent + line["time"] * INSTRUCTIONS_PER_TICK, macs + op_macs(model, op))
-    return ModelRun(name, strategy, sum(op_macs(model, op) for op in model.ops), instructions, per_kind)
+        op_spent = line["time"] * INSTRUCTIONS_PER_TICK
+        per_kind[label] = (spent + op_spent, macs + op_macs(model, op))
+        shape = "x".join(str(d) for d in model.tensors[op.output].shape)
+        per_op.append((f"{index:>3} {label} -> {shape}", op_spent, op_macs(model, op)))
+    return ModelRun(name, strategy, sum(op_macs(model, op) for op in model.ops), instructions, per_kind, per_op, counts)
 
 
-def print_run(run: ModelRun) -> None:
+def print_run(run: ModelRun, top_ops: int) -> None:
     per_mac = run.instructions / run.macs
     print(
         f"\n{run.model} under {run.strategy}: {run.instructions:,} instructions, {run.macs:,} MACs, "
@@ -188,11 +201,19 @@ def print_run(run: ModelRun) -> None:
     for label, (spent, macs) in sorted(run.per_kind.items(), key=lambda item: -item[1][0]):
         per = f"{spent / macs:.2f}" if macs else "-"
         print(f"  {label:<22} {spent:>13,} {spent / total:>7.1%} {macs:>11,} {per:>10}")
+    if top_ops:
+        print(f"  its {top_ops} most expensive ops:")
+        for label, spent, macs in sorted(run.per_op, key=lambda item: -item[1])[:top_ops]:
+            per = f"{spent / macs:.2f}" if macs else "-"
+            print(f"  {label:<36} {spent:>11,} {spent / total:>7.1%} {macs:>9,} {per:>10}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", nargs="+", default=["tinyops", "optimal"])
+    parser.add_argument("--models", nargs="+", choices=["r064", "proxyless"], default=["r064", "proxyless"])
+    parser.add_argument("--ops", type=int, default=0, metavar="N", help="print each run's N most expensive ops")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print each run's flat profile")
     parser.add_argument(
         "--runner-build",
         type=Path,
@@ -230,14 +251,18 @@ def main() -> None:
         f"shift=0,\ncounted exactly by the insn_count TCG plugin between the runner's run markers ({elf})"
     )
     models = []
-    if R064.is_file():
+    if "r064" in args.models and R064.is_file():
         models.append((R064.stem, import_tflite(R064)))
-    else:
+    elif "r064" in args.models:
         print(f"\n(skipped: {R064} is absent)")
-    models.append(("proxyless-style-w0.35-r096-k357", proxyless_style_model()))
+    if "proxyless" in args.models:
+        models.append(("proxyless-style-w0.35-r096-k357", proxyless_style_model()))
     for name, model in models:
         for strategy in args.strategies:
-            print_run(measure(name, model, strategy, elf))
+            run = measure(name, model, strategy, elf, args.profile > 0)
+            print_run(run, args.ops)
+            if args.profile:
+                print_profile(elf, run.profile, args.profile)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,8 @@ int main() {
       {"conv1x1_24x24x48_16", Kind::kConv, 24, 24, 48, 16, 1, 1},
       {"conv1x1_12x12x96_32", Kind::kConv, 12, 12, 96, 32, 1, 1},
       {"conv1x1_6x6x160_960", Kind::kConv, 6, 6, 160, 960, 1, 1},
+      {"conv1x1_32x32x8_24", Kind::kConv, 32, 32, 8, 24, 1, 1},    // shallow: the unrolled widened loop
+      {"conv1x1_1x1x320_480", Kind::kConv, 1, 1, 320, 480, 1, 1},  // one pixel (a classifier): 4 filters a step
       {"dw3x3_24x24x96_s1", Kind::kDepthwise, 24, 24, 96, 96, 3, 1},
       {"dw3x3_48x48x48_s2", Kind::kDepthwise, 48, 48, 48, 48, 3, 2},
       {"dw5x5_24x24x96_s1", Kind::kDepthwise, 24, 24, 96, 96, 5, 1},

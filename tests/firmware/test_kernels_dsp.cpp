@@ -46,14 +46,15 @@ Case random_case(std::mt19937& rng, int kh, int kw, int stride, int cin, int cou
   return c;
 }
 
-// By i % 4: mixed shifts; right shifts only (the DSP kernels' short requantization on every channel); the
+// By i % 5: mixed shifts; right shifts only (the DSP kernels' short requantization on every channel); the
 // same with the whole int8 activation range (a clamp by SSAT); left shifts only, up to 31 (they wrap, as in
-// the released r064 model; small ones every other time, since large ones saturate every output).
+// the released r064 model; small ones every other time, since large ones saturate every output); the same
+// with the whole int8 range (the released r064 model's layers).
 void vary_requantization(Case& c, int i, std::mt19937& rng) {
-  if (i % 4 == 0) return;
-  std::uniform_int_distribution<int> left(0, (i / 4) % 2 ? 31 : 2);
-  for (auto& s : c.shift) s = i % 4 == 3 ? left(rng) : (s >= 0 ? -1 - s : s);
-  if (i % 4 == 2) c.act_min = -128, c.act_max = 127;
+  if (i % 5 == 0) return;
+  std::uniform_int_distribution<int> left(0, (i / 5) % 2 ? 31 : 2);
+  for (auto& s : c.shift) s = i % 5 >= 3 ? left(rng) : (s >= 0 ? -1 - s : s);
+  if (i % 5 == 2 || i % 5 == 4) c.act_min = -128, c.act_max = 127;
 }
 
 WindowGeometry geometry_of(const Case& c) {
@@ -129,6 +130,24 @@ TEST(Conv2dDsp, DeepPointwiseMatchesReference) {
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
     ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false), expected) << "parts, case " << i;
+  }
+}
+
+// One output pixel (the classifier's 1x1 convolution) and odd pixel counts: the single-pixel path, 4 filters
+// at a time, with count % 4 channels and depth % 4 tails, over every requantization path and channel part.
+TEST(Conv2dDsp, SinglePixelMatchesReference) {
+  std::mt19937 rng(19);
+  for (int i = 0; i < 100; ++i) {
+    const int cin = std::uniform_int_distribution<int>(1, 384)(rng);
+    const int cout = std::uniform_int_distribution<int>(1, 75)(rng);
+    Case c = random_case(rng, 1, 1, 1, cin, cout, false);
+    vary_requantization(c, i, rng);
+    c.h = i % 2 ? 1 : 3, c.w = i % 2 ? 1 : 3;  // 1 pixel, or 9 (4 pairs and one alone)
+    c.input = test::random_bytes(rng, static_cast<size_t>(c.h * c.w * c.cin));
+    c.pt = c.pl = 0, c.ho = c.h, c.wo = c.w;
+    const auto expected = run_whole(conv2d_reference, c);
+    ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
+    ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1, 1 + i % 4, false), expected) << "parts, case " << i;
   }
 }
 

@@ -4,17 +4,17 @@
 // sign-extended once per channel block into a stack buffer (its "expansion"), with TFLite's input offset
 // (-zp) added to every int16 lane; output pixels pair in raster order across row ends. Two inner loops over
 // an expanded pair:
-// - widened (1x1 calls of >= kMinPairsToWiden pixel pairs): the block's weights are sign-extended to int16
-//   once per call into a 4 KB stack buffer, so that the loop is loads and SMLAD only (24 instructions per 32
-//   MACs on a Cortex-M). The last group's missing lanes (depth % 4) are zero weights.
-// - raw (the other calls: few pixels, e.g. the 2x2 and 4x4 layers and their row parts, and KxK patches,
-//   whose cost the gathering dominates): weights sign-extended in the loop (18 instructions per 16 MACs).
-//   Nothing is computed per call in proportion to the weights, so that a part of a partitioned op costs
-//   what its pixels cost.
-// An odd last channel and an unpaired last pixel are computed twice, the copy discarded. 1x1 filters deeper
-// than 4 * kMaxExpandedGroups sign-extend everything in the loop (dot_2x2) and fold -zp * sum(w) into the
-// bias. Bit-exact with conv2d_reference (tested on randomized shapes, on the host and on the Cortex-M7 build
-// under QEMU: firmware/app/kernel_check).
+// - widened (calls of >= kMinPairsToWiden pixel pairs, 1x1 or KxK patches of <= 256 values): the block's
+//   weights are sign-extended to int16 once per call into a 4 KB stack buffer, so that the loop is loads and
+//   SMLAD only (24 instructions per 32 MACs on a Cortex-M). The last group's missing lanes (depth % 4) are
+//   zero weights.
+// - raw (the other calls: few pixels, e.g. the 2x2 and 4x4 layers and their row parts): weights
+//   sign-extended in the loop (18 instructions per 16 MACs). Nothing is computed per call in proportion to
+//   the weights, so that a part of a partitioned op costs what its pixels cost.
+// An odd last channel is computed twice, the copy discarded; an unpaired last pixel (a 1x1 map) takes a
+// single-pixel loop over 4 filters at a time. 1x1 filters deeper than 4 * kMaxExpandedGroups sign-extend
+// everything in the loop (dot_2x2) and fold -zp * sum(w) into the bias. Bit-exact with conv2d_reference (tested on
+// randomized shapes, on the host and on the Cortex-M7 build under QEMU: firmware/app/kernel_check).
 #include <string.h>
 
 #include "tinyops/rt/dsp.hpp"
@@ -218,6 +218,32 @@ __attribute__((noinline)) void accumulate_pair_widened(const uint32_t* expanded,
   }
 }
 
+// accumulate_pair_widened for G groups known at compile time (1x1 layers of 4 to 16 input channels), fully
+// unrolled: there the loop's set-up per channel pair (about 30 instructions, as many as its MACs at G = 2)
+// dominated.
+template <int G>
+__attribute__((noinline)) void accumulate_pair_widened_small(const uint32_t* expanded, const uint32_t* weights,
+                                                             const int32_t* bias, int count, int32_t* acc) {
+  for (const int32_t* const end = bias + count; bias < end; bias += 2, weights += 4 * G, acc += 4) {
+    int32_t a0 = bias[0], b0 = a0, a1 = bias[1], b1 = a1;
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) tile_group(expanded + 4 * g, weights + 4 * g, a0, b0, a1, b1);
+    acc[0] = a0, acc[1] = b0, acc[2] = a1, acc[3] = b1;
+  }
+}
+
+// accumulate_pair_widened, unrolled for the smallest depths.
+void accumulate_pair_widened_any(const uint32_t* expanded, const uint32_t* weights, int groups, const int32_t* bias,
+                                 int count, int32_t* acc) {
+  switch (groups) {
+    case 1: accumulate_pair_widened_small<1>(expanded, weights, bias, count, acc); break;
+    case 2: accumulate_pair_widened_small<2>(expanded, weights, bias, count, acc); break;
+    case 3: accumulate_pair_widened_small<3>(expanded, weights, bias, count, acc); break;
+    case 4: accumulate_pair_widened_small<4>(expanded, weights, bias, count, acc); break;
+    default: accumulate_pair_widened(expanded, weights, groups, bias, count, acc); break;
+  }
+}
+
 // One group of a channel pair's raw filters (channel 1's `w1_offset` bytes after channel 0's), sign-extended
 // into the widened layout; `count` < 4 for the depth % 4 tail (missing weights 0).
 inline void widen_group(const int8_t* w0, int w1_offset, int count, uint32_t* out) {
@@ -286,26 +312,134 @@ __attribute__((noinline)) void accumulate_pair_raw(const uint32_t* expanded, con
   }
 }
 
-// The outputs of a pixel pair from its accumulators, channels [0, count) of a block.
-template <RequantPath kPath, bool kFullRange>
+// One sign-extended group of 4 filter values (SXTB16, SXTB16 ROR 8) times an expanded pixel's group.
+inline int32_t dot_group(uint32_t x_even, uint32_t x_odd, uint32_t w32, int32_t acc) {
+  return dsp::smlad(x_odd, dsp::sxtb16_ror8(w32), dsp::smlad(x_even, dsp::sxtb16(w32), acc));
+}
+
+// The accumulators of one expanded pixel (pixel a of the pair layout: words 0, 1 of each group) for every
+// channel of a block, from the raw filters: acc[2k] of channel k. A pixel without a partner (a 1x1 map: the
+// classifier's last convolution; an odd pixel count) costs half of a pair computed twice: 4 channels share
+// each group's input words. On a Cortex-M the full groups take one LDRD of inputs, 4 weight loads, 8 SXTB16
+// and 8 SMLAD (23 instructions per 16 MACs with the loop, against 18 per 8 useful ones as a pair); channels
+// 2 and 3 are read through a second pointer, so the 4 filters need one offset register (GCC's own
+// allocation spills two offsets: 28 instructions).
+__attribute__((noinline)) void accumulate_single_raw(const uint32_t* expanded, const int8_t* weights, int depth,
+                                                     const int32_t* bias, int count, int32_t* acc) {
+  const int full_groups = depth / 4, tail = depth % 4;
+  const uint32_t* const x_end = expanded + 4 * full_groups;
+  int k = 0;
+  for (; k + 4 <= count; k += 4, weights += 4 * depth) {
+    int32_t a0 = bias[k], a1 = bias[k + 1], a2 = bias[k + 2], a3 = bias[k + 3];
+    const int8_t* w = weights;
+    const uint32_t* x = expanded;
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+    if (x != x_end) {
+      const int8_t* w2 = w + 2 * depth;
+      uint32_t x_even, x_odd, w32, w_even;
+// clang-format off
+#define TINYOPS_RT_SINGLE_CHANNEL(acc, load)        \
+  load "\n\t"                                       \
+  "sxtb16 %[we], %[w32]\n\t"                        \
+  "sxtb16 %[w32], %[w32], ror #8\n\t"               \
+  "smlad %[" acc "], %[xe], %[we], %[" acc "]\n\t"  \
+  "smlad %[" acc "], %[xo], %[w32], %[" acc "]\n\t"
+      __asm__ volatile(
+          "1:\n\t"
+          "ldrd %[xe], %[xo], [%[x]], #16\n\t"
+          TINYOPS_RT_SINGLE_CHANNEL("a1", "ldr %[w32], [%[w], %[d]]")
+          TINYOPS_RT_SINGLE_CHANNEL("a0", "ldr %[w32], [%[w]], #4")
+          TINYOPS_RT_SINGLE_CHANNEL("a3", "ldr %[w32], [%[w2], %[d]]")
+          TINYOPS_RT_SINGLE_CHANNEL("a2", "ldr %[w32], [%[w2]], #4")
+          "cmp %[x], %[end]\n\t"
+          "bne 1b\n\t"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [w2] "+r"(w2),
+            [xe] "=&r"(x_even), [xo] "=&r"(x_odd), [w32] "=&r"(w32), [we] "=&r"(w_even)
+          : [d] "r"(depth), [end] "r"(x_end)
+          : "cc", "memory");
+// clang-format on
+#undef TINYOPS_RT_SINGLE_CHANNEL
+    }
+#else
+    for (; x != x_end; x += 4, w += 4) {
+      const uint32_t x_even = x[0], x_odd = x[1];
+      a0 = dot_group(x_even, x_odd, dsp::load32(w), a0);
+      a1 = dot_group(x_even, x_odd, dsp::load32(w + depth), a1);
+      a2 = dot_group(x_even, x_odd, dsp::load32(w + 2 * depth), a2);
+      a3 = dot_group(x_even, x_odd, dsp::load32(w + 3 * depth), a3);
+    }
+#endif
+    if (tail) {
+      a0 = dot_group(x[0], x[1], load_group(w, tail), a0);
+      a1 = dot_group(x[0], x[1], load_group(w + depth, tail), a1);
+      a2 = dot_group(x[0], x[1], load_group(w + 2 * depth, tail), a2);
+      a3 = dot_group(x[0], x[1], load_group(w + 3 * depth, tail), a3);
+    }
+    acc[2 * k] = a0, acc[2 * k + 2] = a1, acc[2 * k + 4] = a2, acc[2 * k + 6] = a3;
+  }
+  for (; k < count; ++k, weights += depth) {  // the block's last count % 4 channels
+    int32_t a = bias[k];
+    const int8_t* w = weights;
+    const uint32_t* x = expanded;
+    for (; x != x_end; x += 4, w += 4) a = dot_group(x[0], x[1], dsp::load32(w), a);
+    if (tail) a = dot_group(x[0], x[1], load_group(w, tail), a);
+    acc[2 * k] = a;
+  }
+}
+
+// The outputs of a pixel pair from its accumulators, channels [0, count) of a block; with kPaired false,
+// pixel a's alone.
+template <RequantPath kPath, bool kFullRange, bool kPaired = true>
 void requantize_pair(const int32_t* acc, const ChannelBlock& block, int count, int32_t zp, int32_t lo, int32_t hi,
                      int8_t* out_a, int8_t* out_b) {
   for (int k = 0; k < count; ++k, acc += 2) {
-    const ChannelQuant& q = block.quant[k];
-    if (kPath == RequantPath::kFast) {
+    const ChannelQuant q = block.quant[k];  // a copy: the int8 stores may alias the block
+    if (kPath == RequantPath::kFast && kPaired) {
       requantize_fast_pair<kFullRange>(acc, q, lo, hi, out_a + k, out_b + k);
+    } else if (kPath == RequantPath::kFast) {
+      const int32_t v = requantize_fast_unclamped(acc[0], q);
+      out_a[k] = static_cast<int8_t>(kFullRange ? dsp::ssat8(v) : clamp_i32(v, lo, hi));
     } else if (kPath == RequantPath::kLeftShift) {
-      out_a[k] = static_cast<int8_t>(clamp_i32(wrapping_add(requantize_left_shift_unclamped(acc[0], q), zp), lo, hi));
-      out_b[k] = static_cast<int8_t>(clamp_i32(wrapping_add(requantize_left_shift_unclamped(acc[1], q), zp), lo, hi));
+      const int32_t va = wrapping_add(requantize_left_shift_unclamped(acc[0], q), zp);
+      out_a[k] = static_cast<int8_t>(kFullRange ? dsp::ssat8(va) : clamp_i32(va, lo, hi));
+      if (kPaired) {
+        const int32_t vb = wrapping_add(requantize_left_shift_unclamped(acc[1], q), zp);
+        out_b[k] = static_cast<int8_t>(kFullRange ? dsp::ssat8(vb) : clamp_i32(vb, lo, hi));
+      }
     } else {
       out_a[k] = requantize_fast(acc[0], q.multiplier, q.shift, zp, lo, hi);
-      out_b[k] = requantize_fast(acc[1], q.multiplier, q.shift, zp, lo, hi);
+      if (kPaired) out_b[k] = requantize_fast(acc[1], q.multiplier, q.shift, zp, lo, hi);
     }
+  }
+}
+
+// requantize_pair on the path of the block (kPaired: both pixels, else pixel a's alone).
+template <bool kPaired>
+void requantize_block(const int32_t* acc, const ChannelBlock& block, int count, bool full_range, int32_t zp, int32_t lo,
+                      int32_t hi, int8_t* out_a, int8_t* out_b) {
+  if (block.path == RequantPath::kFast && full_range) {
+    requantize_pair<RequantPath::kFast, true, kPaired>(acc, block, count, zp, lo, hi, out_a, out_b);
+  } else if (block.path == RequantPath::kFast) {
+    requantize_pair<RequantPath::kFast, false, kPaired>(acc, block, count, zp, lo, hi, out_a, out_b);
+  } else if (block.path == RequantPath::kLeftShift && full_range) {
+    requantize_pair<RequantPath::kLeftShift, true, kPaired>(acc, block, count, zp, lo, hi, out_a, out_b);
+  } else if (block.path == RequantPath::kLeftShift) {
+    requantize_pair<RequantPath::kLeftShift, false, kPaired>(acc, block, count, zp, lo, hi, out_a, out_b);
+  } else {
+    requantize_pair<RequantPath::kGeneral, false, kPaired>(acc, block, count, zp, lo, hi, out_a, out_b);
   }
 }
 
 bool is_pointwise(const WindowGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.pad_top == 0 && g.pad_left == 0;
+}
+
+// `count` bytes, a word at a time: the spans of a patch are a few bytes (the first layer's 3 or 9), where a
+// call of the library's memcpy costs about 45 instructions.
+inline void copy_small(int8_t* dst, const int8_t* src, int count) {
+  int i = 0;
+  for (; i + 4 <= count; i += 4) dsp::store32(dst + i, dsp::load32(src + i));
+  for (; i < count; ++i) dst[i] = src[i];
 }
 
 // Where the input patch of output pixel (oy, ox) lies: in place for 1x1, else gathered into `buffer`.
@@ -319,17 +453,25 @@ class PatchSource {
     const int in_x0 = ox * g_.stride_w - g_.pad_left;
     if (pointwise_) return in_.row(in_y0) + in_x0 * in_.channels;
     const int8_t pad = static_cast<int8_t>(in_.zero_point);
+    const int channels = in_.channels;
+    // A window row wholly inside the map (undilated) is one contiguous span of the input row.
+    const bool columns_inside = g_.dilation_w == 1 && in_x0 >= 0 && in_x0 + g_.kernel_w <= in_.width;
     int8_t* dst = buffer;
     for (int ky = 0; ky < g_.kernel_h; ++ky) {
       const int in_y = in_y0 + ky * g_.dilation_h;
       const bool row_inside = in_y >= 0 && in_y < in_.height;
       const int8_t* in_row = row_inside ? in_.row(in_y) : nullptr;
-      for (int kx = 0; kx < g_.kernel_w; ++kx, dst += in_.channels) {
+      if (row_inside && columns_inside) {
+        copy_small(dst, in_row + in_x0 * channels, g_.kernel_w * channels);
+        dst += g_.kernel_w * channels;
+        continue;
+      }
+      for (int kx = 0; kx < g_.kernel_w; ++kx, dst += channels) {
         const int in_x = in_x0 + kx * g_.dilation_w;
         if (row_inside && in_x >= 0 && in_x < in_.width) {
-          memcpy(dst, in_row + in_x * in_.channels, static_cast<size_t>(in_.channels));
+          copy_small(dst, in_row + in_x * channels, channels);
         } else {
-          memset(dst, pad, static_cast<size_t>(in_.channels));
+          memset(dst, pad, static_cast<size_t>(channels));
         }
       }
     }
@@ -355,7 +497,7 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
   const int groups = (depth + 3) / 4;
   const int pixels = (out.row_end - out.row_begin) * out.width;
   const PatchSource source(g, in);
-  const bool widen = source.pointwise() && groups <= kMaxWidenedGroups && (pixels + 1) / 2 >= kMinPairsToWiden;
+  const bool widen = groups <= kMaxWidenedGroups && (pixels + 1) / 2 >= kMinPairsToWiden;
   const int widened_block = kWidenedWeightWords / (4 * groups) * 2;
   const int block_channels = widen && widened_block < kChannelBlock ? widened_block : kChannelBlock;
   // The input offset goes into the expansion (int16 lanes of -zp): no sums of weights.
@@ -391,20 +533,17 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
       int8_t* out_a = out.row(a.y) + a.x * out.channels + first;
       int8_t* out_b = paired ? out.row(b.y) + b.x * out.channels + first : discarded;
       widen_pair<true>(xa, xb, depth, input_offset, expanded);
+      if (!paired) {
+        accumulate_single_raw(expanded, block_weights, depth, block.bias, count, accumulators);
+        requantize_block<false>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
+        continue;
+      }
       if (widen) {
-        accumulate_pair_widened(expanded, widened, groups, block.bias, (count + 1) & ~1, accumulators);
+        accumulate_pair_widened_any(expanded, widened, groups, block.bias, (count + 1) & ~1, accumulators);
       } else {
         accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
       }
-      if (block.path == RequantPath::kFast && full_range) {
-        requantize_pair<RequantPath::kFast, true>(accumulators, block, count, zp, lo, hi, out_a, out_b);
-      } else if (block.path == RequantPath::kFast) {
-        requantize_pair<RequantPath::kFast, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
-      } else if (block.path == RequantPath::kLeftShift) {
-        requantize_pair<RequantPath::kLeftShift, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
-      } else {
-        requantize_pair<RequantPath::kGeneral, false>(accumulators, block, count, zp, lo, hi, out_a, out_b);
-      }
+      requantize_block<true>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
     }
   }
 }

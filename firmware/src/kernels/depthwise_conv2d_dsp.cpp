@@ -47,9 +47,10 @@ void gather_row(const InputRows& in, int y, int ch, int x_first, int columns, ui
 // rounding term: ((h + 2^(e-1) - [h < 0]) >> e) + zp = (h + 2^(e-1) + zp * 2^e - [h < 0]) >> e, with
 // |h| < 2^30 and |zp * 2^e| <= 2^29 (no overflow). kLeftShift: shifts in [0, 31] (most of the released r064
 // model's) need no rounding shift: ((acc << s) * m + 2^30) >> 31, the shift wrapping as in TFLite. kGeneral:
-// requantize_channel per channel.
+// requantize_channel per channel. Each of the first two has a variant for the full int8 activation range,
+// clamped by one SSAT (most layers of real models: the 4 compare-and-move instructions of a clamp per output).
 struct GroupRequant {
-  enum class Path { kFast, kLeftShift, kGeneral };
+  enum class Path { kFast, kFastFullRange, kLeftShift, kLeftShiftFullRange, kGeneral };
   ChannelRequant q[4];
   int32_t offset[4];
   Path path;
@@ -66,7 +67,14 @@ struct GroupRequant {
       fast = fast && channel_fast;
       left = left && static_cast<uint32_t>(q[i].shift) <= 31;
     }
-    path = fast ? Path::kFast : (left ? Path::kLeftShift : Path::kGeneral);
+    const bool full_range = act_min == -128 && act_max == 127;
+    if (fast) {
+      path = full_range ? Path::kFastFullRange : Path::kFast;
+    } else if (left) {
+      path = full_range ? Path::kLeftShiftFullRange : Path::kLeftShift;
+    } else {
+      path = Path::kGeneral;
+    }
   }
   int32_t fast(int32_t acc, int i) const {
     const int32_t high = dsp::smmulr(acc * 2, q[i].multiplier);
@@ -79,7 +87,11 @@ struct GroupRequant {
   }
   // The 4 channels of one pixel (one branch on the path per pixel).
   void store(const int32_t (&acc)[4], int8_t* px) const {
-    if (path == Path::kFast) {
+    if (path == Path::kFastFullRange) {
+      for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(dsp::ssat8(fast(acc[i], i)));
+    } else if (path == Path::kLeftShiftFullRange) {
+      for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(dsp::ssat8(left_shift(acc[i], i)));
+    } else if (path == Path::kFast) {
       for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(clamp_i32(fast(acc[i], i), lo, hi));
     } else if (path == Path::kLeftShift) {
       for (int i = 0; i < 4; ++i) px[i] = static_cast<int8_t>(clamp_i32(left_shift(acc[i], i), lo, hi));
@@ -89,7 +101,13 @@ struct GroupRequant {
   }
   // Channels i and i + 2 of one pixel (one branch on the path for both).
   void store_pair(int32_t acc_low, int32_t acc_high, int i, int8_t* px) const {
-    if (path == Path::kFast) {
+    if (path == Path::kFastFullRange) {
+      px[i] = static_cast<int8_t>(dsp::ssat8(fast(acc_low, i)));
+      px[i + 2] = static_cast<int8_t>(dsp::ssat8(fast(acc_high, i + 2)));
+    } else if (path == Path::kLeftShiftFullRange) {
+      px[i] = static_cast<int8_t>(dsp::ssat8(left_shift(acc_low, i)));
+      px[i + 2] = static_cast<int8_t>(dsp::ssat8(left_shift(acc_high, i + 2)));
+    } else if (path == Path::kFast) {
       px[i] = static_cast<int8_t>(clamp_i32(fast(acc_low, i), lo, hi));
       px[i + 2] = static_cast<int8_t>(clamp_i32(fast(acc_high, i + 2), lo, hi));
     } else if (path == Path::kLeftShift) {
@@ -138,6 +156,21 @@ void direct_windows(const WindowGeometry g, const InputRows in, const OutputRegi
   }
 }
 
+// Kernel rows [ky_begin, ky_end) x columns [kx_begin, kx_end).
+struct TapRange {
+  int ky_begin, ky_end, kx_begin, kx_end;
+};
+
+// The taps that some window of the part has inside the map: direct_windows reads no others (a 2x2 map under a
+// 7x7 kernel: 9 of 49, whose sign-extension per channel group then cost more than the windows).
+template <int K>
+TapRange taps_inside(const WindowGeometry& g, const InputRows& in, const OutputRegion& out) {
+  const int y_first = out.row_begin * g.stride_h - g.pad_top, y_last = (out.row_end - 1) * g.stride_h - g.pad_top;
+  const int x_first = -g.pad_left, x_last = (out.width - 1) * g.stride_w - g.pad_left;
+  return TapRange{max_int(0, -y_last), min_int(K, in.height - y_first), max_int(0, -x_last),
+                  min_int(K, in.width - x_first)};
+}
+
 template <int K>
 void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const ChannelData& c,
                    const OutputRegion& output) {
@@ -154,16 +187,24 @@ void depthwise_dsp(const WindowGeometry& geometry, const InputRows& input, const
   const uint32_t offset_pair = (static_cast<uint32_t>(input_offset) & 0xFFFFu) * 0x10001u;
   const bool direct = in.width < K || in.height < K;
   uint32_t ring[K * 2 * kRingColumns];
+  const TapRange used = direct ? taps_inside<K>(g, in, out) : TapRange{0, K, 0, K};  // (all, on the ring)
   for (int ch = out.channel_begin; ch < out.channel_end; ch += 4) {
     const int8_t* w = c.weights + ch;
     int32_t bias[4] = {0, 0, 0, 0};
     if (c.bias) bias[0] = c.bias[ch], bias[1] = c.bias[ch + 1], bias[2] = c.bias[ch + 2], bias[3] = c.bias[ch + 3];
-    // The group's K*K weight words, sign-extended once: even channels, odd channels per tap.
+    // The group's weight words, sign-extended once: even channels, odd channels per tap; the taps of `used`.
     uint32_t weights[2 * kTaps];
-    for (int t = 0; t < kTaps; ++t) {
-      const uint32_t w32 = dsp::load32(w + t * in.channels);
+    const int channels = in.channels;
+    auto widen_tap = [&weights, w, channels](int t) {
+      const uint32_t w32 = dsp::load32(w + t * channels);
       weights[2 * t] = dsp::sxtb16(w32);
       weights[2 * t + 1] = dsp::sxtb16_ror8(w32);
+    };
+    if (direct) {
+      for (int ky = used.ky_begin; ky < used.ky_end; ++ky)
+        for (int kx = used.kx_begin; kx < used.kx_end; ++kx) widen_tap(ky * K + kx);
+    } else {
+      for (int t = 0; t < kTaps; ++t) widen_tap(t);
     }
     constexpr int64_t kAbsSum = int64_t{kTaps} * 128;  // a bound on sum|w| of a channel
     const GroupRequant requant(c, ch, bias, kAbsSum, out.zero_point, g.act_min, g.act_max);
