@@ -17,6 +17,7 @@
 // randomized shapes, on the host and on the Cortex-M7 build under QEMU: firmware/app/kernel_check).
 #include <string.h>
 
+#include "conv2d_dsp_channels.hpp"
 #include "tinyops/rt/dsp.hpp"
 #include "tinyops/rt/kernels.hpp"
 #include "tinyops/rt/quant.hpp"
@@ -24,107 +25,14 @@
 namespace tinyops::rt {
 namespace {
 
-constexpr int kChannelBlock = 32;          // output channels whose state lives on the stack at once
+using namespace conv2d_dsp_detail;  // the kernel's own internals
+
 constexpr int kMaxExpandedGroups = 96;     // groups of 4 input values of an expanded pixel pair (1.5 KB)
 constexpr int kMaxWidenedGroups = 64;      // of a widened filter (depth <= 256)
 constexpr int kWidenedWeightWords = 1024;  // 4 KB of stack: the int16 weights of one channel block
 // Widening a channel pair costs about 10 instructions per group of 4 inputs, once per call, and saves 6 per
 // group and pixel pair; every part of a row-partitioned op widens again, so tiny calls do not widen.
 constexpr int kMinPairsToWiden = 4;
-
-// Sum of a filter's weights, 4 at a time (SMLAD with 1, 1).
-int32_t weight_sum(const int8_t* w, int depth) {
-  constexpr uint32_t kOnes = 0x00010001u;
-  int32_t sum = 0;
-  int i = 0;
-  for (; i + 4 <= depth; i += 4) {
-    const uint32_t w32 = dsp::load32(w + i);
-    sum = dsp::smlad(dsp::sxtb16(w32), kOnes, sum);
-    sum = dsp::smlad(dsp::sxtb16_ror8(w32), kOnes, sum);
-  }
-  for (; i < depth; ++i) sum += w[i];
-  return sum;
-}
-
-// A channel's requantization. The fast one applies where the accumulators stay below 2^30
-// (ChannelRequant::bounded) and the right shift e is at most 22: the output zero point joins the rounding
-// term, ((h + 2^(e-1) - [h < 0]) >> e) + zp = (h + (2^(e-1) + zp * 2^e) - [h < 0]) >> e, with |h| < 2^30 and
-// |zp * 2^e| <= 2^29 (no overflow). Channels with a left shift (most of the released r064 model's) need no
-// rounding shift: ((x << s) * m + 2^30) >> 31. Others take TFLite's general arithmetic on (multiplier, shift).
-struct ChannelQuant {
-  int32_t multiplier, offset, right_shift;  // offset, right_shift: fast channels only
-  int32_t shift;
-};
-enum class RequantPath { kFast, kLeftShift, kGeneral };  // of a whole block
-constexpr int kMaxFastRightShift = 22;
-
-// The output channels of one block: accumulator start values and requantization parameters, once per call.
-struct ChannelBlock {
-  int32_t bias[kChannelBlock + 1];  // + 1: an odd block's last channel is computed twice
-  ChannelQuant quant[kChannelBlock];
-  RequantPath path;  // the one every channel of the block can take
-};
-
-// Called once per part of an op: a few branch-free instructions per channel.
-void set_up_channels(const ChannelData& c, int depth, int first, int count, int32_t output_zero_point,
-                     ChannelBlock& block) {
-  // ChannelRequant::bounded: |bias| + 255 * 128 * depth < 2^30 (|w| <= 128, |x - zp| <= 255).
-  const int64_t bias_limit = (int64_t{1} << 30) - int64_t{255} * 128 * depth;
-  const uint32_t abs_bias_limit = bias_limit > 0 ? static_cast<uint32_t>(bias_limit) : 0u;
-  const int32_t rounding_and_zero_point = 1 + 2 * output_zero_point;  // 2^(e-1) + zp * 2^e = this * 2^(e-1)
-  bool all_fast = true, all_left = true;
-  for (int i = 0; i < count; ++i) {
-    const int k = first + i;
-    const int32_t bias = c.bias ? c.bias[k] : 0, shift = c.shifts[k];
-    block.bias[i] = bias;
-    const uint32_t abs_bias = bias < 0 ? 0u - static_cast<uint32_t>(bias) : static_cast<uint32_t>(bias);
-    // shift in [-kMaxFastRightShift, -1], as one unsigned comparison
-    const bool fast = (static_cast<uint32_t>(-1 - shift) < kMaxFastRightShift) & (abs_bias < abs_bias_limit);
-    const int32_t e = fast ? -shift : 1;
-    block.quant[i] = ChannelQuant{c.multipliers[k], rounding_and_zero_point * (1 << (e - 1)), e, shift};
-    all_fast = all_fast & fast;
-    all_left = all_left & (static_cast<uint32_t>(shift) <= 31);
-  }
-  block.path = all_fast ? RequantPath::kFast : (all_left ? RequantPath::kLeftShift : RequantPath::kGeneral);
-  block.bias[count] = count > 0 ? block.bias[count - 1] : 0;
-}
-
-// For loops on raw (not offset) inputs: bias - zp * sum(w) in place of the bias.
-void fold_input_zero_point(int32_t input_zero_point, const int8_t* weights, int depth, int count, ChannelBlock& block) {
-  for (int i = 0; i <= count; ++i) {
-    const int k = i < count ? i : count - 1;
-    block.bias[i] = wrapping_add(block.bias[i], -input_zero_point * weight_sum(weights + k * depth, depth));
-  }
-}
-
-// The requantized value before the clamp (SMMULR on 2 * acc, as ChannelRequant's bounded path).
-inline int32_t requantize_fast_unclamped(int32_t acc, const ChannelQuant& q) {
-  const int32_t high = dsp::smmulr(acc * 2, q.multiplier);
-  return (high + q.offset - static_cast<int32_t>(static_cast<uint32_t>(high) >> 31)) >> q.right_shift;
-}
-
-// Pixels a and b of one channel. kFullRange: the activation range is all of int8 (a clamp by SSAT).
-template <bool kFullRange>
-inline void requantize_fast_pair(const int32_t* acc, ChannelQuant q, int32_t lo, int32_t hi, int8_t* out_a,
-                                 int8_t* out_b) {
-  const int32_t va = requantize_fast_unclamped(acc[0], q), vb = requantize_fast_unclamped(acc[1], q);
-  *out_a = static_cast<int8_t>(kFullRange ? dsp::ssat8(va) : clamp_i32(va, lo, hi));
-  *out_b = static_cast<int8_t>(kFullRange ? dsp::ssat8(vb) : clamp_i32(vb, lo, hi));
-}
-
-// TFLite's arithmetic for a left shift s in [0, 31]: the shift wraps, the rounding shift is by 0.
-inline int32_t requantize_left_shift_unclamped(int32_t acc, const ChannelQuant& q) {
-  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(acc) << q.shift);
-  return static_cast<int32_t>((static_cast<int64_t>(shifted) * q.multiplier + (1 << 30)) >> 31);
-}
-
-// One output of channel i of a block (the deep loops).
-inline int8_t requantize_in_block(int32_t acc, const ChannelBlock& block, int i, int32_t zp, int32_t lo, int32_t hi) {
-  const ChannelQuant& q = block.quant[i];
-  if (block.path == RequantPath::kFast)
-    return static_cast<int8_t>(clamp_i32(requantize_fast_unclamped(acc, q), lo, hi));
-  return requantize_fast(acc, q.multiplier, q.shift, zp, lo, hi);
-}
 
 // ---- expanded pixel pairs ----
 
@@ -544,114 +452,6 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
         accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
       }
       requantize_block<true>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
-    }
-  }
-}
-
-// ---- deep 1x1 filters: sign-extension in the loop ----
-
-// Input channels [from, to) of a 2x2 tile one at a time (the depth % 4 left by the 4-wide loops);
-// channel 1's filter lies w_stride bytes after channel 0's.
-inline void dot_2x2_tail(const int8_t* xa, const int8_t* xb, const int8_t* w0, int w_stride, int from, int to,
-                         int32_t& a0, int32_t& b0, int32_t& a1, int32_t& b1) {
-  for (int i = from; i < to; ++i) {
-    const int32_t w0_i = w0[i], w1_i = w0[w_stride + i];
-    a0 = wrapping_add(a0, w0_i * xa[i]);
-    b0 = wrapping_add(b0, w0_i * xb[i]);
-    a1 = wrapping_add(a1, w1_i * xa[i]);
-    b1 = wrapping_add(b1, w1_i * xb[i]);
-  }
-}
-
-// acc[o][p] += sum_i w_o[i] * x_p[i] for 2 pixels and 2 channels: pixel b's patch lies `x_stride` bytes
-// after pixel a's, channel 1's filter `depth` bytes after channel 0's. With kSharedStride the two
-// distances are the same register, which keeps the loop's 4 accumulators, 6 operands and 3 pointers
-// within the 14 usable registers of a Cortex-M (no spills: 20 instructions per 16 MACs + the branch).
-template <bool kSharedStride>
-inline void dot_2x2(const int8_t* xa, const int8_t* w0, int x_stride, int depth, int32_t& a0, int32_t& b0, int32_t& a1,
-                    int32_t& b1) {
-  const int xs = kSharedStride ? depth : x_stride;
-  const int8_t* const end = xa + (depth & ~3);
-  while (xa != end) {
-    const uint32_t w0_32 = dsp::load32(w0);
-    const uint32_t xa32 = dsp::load32(xa);
-    const uint32_t w0_even = dsp::sxtb16(w0_32), w0_odd = dsp::sxtb16_ror8(w0_32);
-    const uint32_t xa_even = dsp::sxtb16(xa32), xa_odd = dsp::sxtb16_ror8(xa32);
-    a0 = dsp::smlad(xa_even, w0_even, a0);
-    a0 = dsp::smlad(xa_odd, w0_odd, a0);
-    const uint32_t xb32 = dsp::load32(xa + xs);
-    const uint32_t xb_even = dsp::sxtb16(xb32), xb_odd = dsp::sxtb16_ror8(xb32);
-    b0 = dsp::smlad(xb_even, w0_even, b0);
-    b0 = dsp::smlad(xb_odd, w0_odd, b0);
-    const uint32_t w1_32 = dsp::load32(w0 + depth);
-    const uint32_t w1_even = dsp::sxtb16(w1_32), w1_odd = dsp::sxtb16_ror8(w1_32);
-    a1 = dsp::smlad(xa_even, w1_even, a1);
-    a1 = dsp::smlad(xa_odd, w1_odd, a1);
-    b1 = dsp::smlad(xb_even, w1_even, b1);
-    b1 = dsp::smlad(xb_odd, w1_odd, b1);
-    xa += 4;
-    w0 += 4;
-  }
-  dot_2x2_tail(xa, xa + xs, w0, depth, 0, depth & 3, a0, b0, a1, b1);
-}
-
-inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int depth) {
-  int32_t acc = 0;
-  int i = 0;
-  for (; i + 4 <= depth; i += 4) {
-    const uint32_t x32 = dsp::load32(x + i), w32 = dsp::load32(w + i);
-    acc = dsp::smlad(dsp::sxtb16(x32), dsp::sxtb16(w32), acc);
-    acc = dsp::smlad(dsp::sxtb16_ror8(x32), dsp::sxtb16_ror8(w32), acc);
-  }
-  for (; i < depth; ++i) acc = wrapping_add(acc, w[i] * x[i]);
-  return acc;
-}
-
-// 1x1 convolutions deeper than the widened path takes: pixel pairs within a row, in place.
-void conv2d_pointwise_deep(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
-                           const OutputRegion& out) {
-  const int depth = in.channels;
-  const int x_stride = g.stride_w * depth;
-  ChannelBlock block;
-  const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
-  for (int block_begin = out.channel_begin; block_begin < out.channel_end; block_begin += kChannelBlock) {
-    const int block_end = block_begin + kChannelBlock < out.channel_end ? block_begin + kChannelBlock : out.channel_end;
-    const int count = block_end - block_begin;
-    set_up_channels(c, depth, block_begin - out.channel_begin, count, zp, block);
-    fold_input_zero_point(in.zero_point, c.weights + (block_begin - out.channel_begin) * depth, depth, count, block);
-    for (int oy = out.row_begin; oy < out.row_end; ++oy) {
-      int8_t* out_row = out.row(oy);
-      const int8_t* in_row = in.row(oy * g.stride_h);
-      for (int ox = 0; ox < out.width; ox += 2) {
-        const bool pair = ox + 1 < out.width;
-        const int8_t* xa = in_row + ox * x_stride;
-        int8_t* out_a = out_row + ox * out.channels;
-        int8_t* out_b = out_a + out.channels;
-        int oc = block_begin;
-        for (; pair && oc + 2 <= block_end; oc += 2) {
-          const int i = oc - block_begin;
-          const int8_t* w0 = c.weights + (oc - out.channel_begin) * depth;
-          int32_t a0 = block.bias[i], b0 = a0, a1 = block.bias[i + 1], b1 = a1;
-          if (x_stride == depth) {
-            dot_2x2<true>(xa, w0, x_stride, depth, a0, b0, a1, b1);
-          } else {
-            dot_2x2<false>(xa, w0, x_stride, depth, a0, b0, a1, b1);
-          }
-          out_a[oc] = requantize_in_block(a0, block, i, zp, lo, hi);
-          out_a[oc + 1] = requantize_in_block(a1, block, i + 1, zp, lo, hi);
-          out_b[oc] = requantize_in_block(b0, block, i, zp, lo, hi);
-          out_b[oc + 1] = requantize_in_block(b1, block, i + 1, zp, lo, hi);
-        }
-        for (; oc < block_end; ++oc) {  // the odd channel, or every channel of an unpaired last pixel
-          const int8_t* w = c.weights + (oc - out.channel_begin) * depth;
-          const int i = oc - block_begin;
-          out_a[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa, w, depth)), block, i, zp, lo, hi);
-          if (pair) {
-            out_b[oc] = requantize_in_block(wrapping_add(block.bias[i], dot_1x1(xa + x_stride, w, depth)), block, i, zp,
-                                            lo, hi);
-          }
-        }
-      }
     }
   }
 }
