@@ -210,6 +210,7 @@ def test_shared_accuracies_train_each_architecture_once_and_reproduce_retraining
     from tinyops.search._study import Objective, prepare
 
     torch.set_num_threads(1)  # as run_search does: OpenMP threads crawl on an oversubscribed machine
+
     def study_trials(name: str, accuracies: dict[str, float]) -> list[optuna.trial.FrozenTrial]:
         config = _tiny_config(tmp_path, tiny_tree, trials=3, study_name=name, prune=False)
         study, store = open_study(config)
