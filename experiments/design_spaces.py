@@ -319,10 +319,11 @@ def verdict(tables: dict[str, pd.DataFrame]) -> list[str]:
         equal = tables.get("equal_accuracy")
         if equal is not None and len(equal):
             for strategy, e in equal[equal["board"] == board].groupby("strategy", sort=False):
+                levels = sorted({f"{v:.1f} %" for v in e["top1_at_least"]})
+                lo, hi = e["speedup"].min(), e["speedup"].max()
                 lines.append(
-                    f"  {strategy} vs the fastest internal network of >= published top-1 "
-                    f"({e['top1_at_least'].min():.1f}-{e['top1_at_least'].max():.1f} %): "
-                    f"{e['speedup'].min():.2f}-{e['speedup'].max():.2f}x"
+                    f"  {strategy} vs the fastest internal network of >= published top-1 ({', '.join(levels)}): "
+                    + (f"{lo:.2f}x" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f}x")
                 )
         if not internal["fit"]:
             lines.append("  the internal space admits no grid network on this board")
