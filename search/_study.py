@@ -286,16 +286,7 @@ class Objective:
             accuracy = self.accuracies[memo_key]
             trial.set_user_attr("training_s", 0.0)
             trial.set_user_attr("accuracy_reused", True)
-            record_accuracy(
-                self.store,
-                trial._trial_id,
-                "short",
-                accuracy,
-                steps=short.steps,
-                method="top-1, float (same architecture and training run by an earlier trial)",
-                dataset=self.data.name,
-            )
-            trial.set_user_attr("accuracy_short", accuracy)
+            self._record_short(trial, accuracy, short.steps, "top-1, float (same architecture trained earlier)")
             trial.set_user_attr("search_s", time.perf_counter() - t0)
             return self._values(accuracy, latency, sram_kb)
 
@@ -324,20 +315,19 @@ class Objective:
             training_s = time.perf_counter() - t1
             trial.set_user_attr("training_s", training_s)
         t2 = time.perf_counter()
-        record_accuracy(
-            self.store,
-            trial._trial_id,
-            "short",
-            accuracy,
-            steps=short.steps,
-            method="top-1, float",
-            dataset=self.data.name,
-        )
-        trial.set_user_attr("accuracy_short", accuracy)
+        self._record_short(trial, accuracy, short.steps, "top-1, float")
         trial.set_user_attr("search_s", search_s + time.perf_counter() - t2)
         if self.accuracies is not None:
             self.accuracies[memo_key] = accuracy
         return self._values(accuracy, latency, sram_kb)
+
+    def _record_short(self, trial: optuna.Trial, accuracy: float, steps: int, method: str) -> None:
+        from tinyops.search._records import record_accuracy
+
+        record_accuracy(
+            self.store, trial._trial_id, "short", accuracy, steps=steps, method=method, dataset=self.data.name
+        )
+        trial.set_user_attr("accuracy_short", accuracy)
 
     def _values(self, accuracy: float, latency_ms: float, sram_kb: float) -> tuple[float, ...]:
         return (accuracy, latency_ms, sram_kb) if self.config.sram_objective else (accuracy, latency_ms)
