@@ -25,7 +25,7 @@ import re
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -212,11 +212,26 @@ def study_identity(study: optuna.Study) -> dict[str, Any]:
 
 
 class Objective:
-    """The trial function; built once per worker (data loaded, board loaded, store open)."""
+    """The trial function; built once per worker (data loaded, board loaded, store open).
 
-    def __init__(self, config: SearchConfig, store: Store, scorer: CoreScorer, data: Any, device: str) -> None:
+    `accuracies`, when given, makes short training a function of the architecture: the model's initial weights
+    are seeded too, and an architecture trained to the end once (by any study sharing the mapping) is not
+    trained again; its accuracy is reused, as retraining would reproduce it. Several studies that compare
+    design spaces then spend their time on architectures none of them has trained.
+    """
+
+    def __init__(
+        self,
+        config: SearchConfig,
+        store: Store,
+        scorer: CoreScorer,
+        data: Any,
+        device: str,
+        accuracies: MutableMapping[str, float] | None = None,
+    ) -> None:
         self.config, self.store, self.scorer, self.data, self.device = config, store, scorer, data, device
         self.space = dataclasses.replace(config.space, num_classes=data.num_classes)
+        self.accuracies = accuracies
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         from tinyops.latency_model import load_arch
@@ -260,11 +275,25 @@ class Objective:
             trial.set_user_attr("training_s", 0.0)
             return self._values(0.0, latency, sram_kb)
 
+        import torch
+
         from tinyops.search._torch_model import build_model
         from tinyops.search._train import naswot_score, train
 
+        short = dataclasses.replace(cfg.short, seed=cfg.seed)
+        memo_key = json.dumps([arch, dataclasses.asdict(short)], sort_keys=True)
+        if self.accuracies is not None and memo_key in self.accuracies:
+            accuracy = self.accuracies[memo_key]
+            trial.set_user_attr("training_s", 0.0)
+            trial.set_user_attr("accuracy_reused", True)
+            self._record_short(trial, accuracy, short.steps, "top-1, float (same architecture trained earlier)")
+            trial.set_user_attr("search_s", time.perf_counter() - t0)
+            return self._values(accuracy, latency, sram_kb)
+
         search_s = time.perf_counter() - t0
         t1 = time.perf_counter()
+        if self.accuracies is not None:
+            torch.manual_seed(short.seed)  # the initial weights too: accuracy depends on the architecture only
         model = build_model(arch)
         proxy = naswot_score(model, self.data.train, arch["resolution"], seed=cfg.seed, device=self.device)
         record_accuracy(
@@ -278,7 +307,6 @@ class Objective:
                 trial.set_user_attr("pruned_at_step", step)
                 raise optuna.TrialPruned(f"dominated at step {step}: accuracy {accuracy:.3f}")
 
-        short = dataclasses.replace(cfg.short, seed=cfg.seed)
         try:
             accuracy = train(
                 model, self.data.train, self.data.val, arch["resolution"], short, device=self.device, on_eval=on_eval
@@ -287,18 +315,19 @@ class Objective:
             training_s = time.perf_counter() - t1
             trial.set_user_attr("training_s", training_s)
         t2 = time.perf_counter()
+        self._record_short(trial, accuracy, short.steps, "top-1, float")
+        trial.set_user_attr("search_s", search_s + time.perf_counter() - t2)
+        if self.accuracies is not None:
+            self.accuracies[memo_key] = accuracy
+        return self._values(accuracy, latency, sram_kb)
+
+    def _record_short(self, trial: optuna.Trial, accuracy: float, steps: int, method: str) -> None:
+        from tinyops.search._records import record_accuracy
+
         record_accuracy(
-            self.store,
-            trial._trial_id,
-            "short",
-            accuracy,
-            steps=short.steps,
-            method="top-1, float",
-            dataset=self.data.name,
+            self.store, trial._trial_id, "short", accuracy, steps=steps, method=method, dataset=self.data.name
         )
         trial.set_user_attr("accuracy_short", accuracy)
-        trial.set_user_attr("search_s", search_s + time.perf_counter() - t2)
-        return self._values(accuracy, latency, sram_kb)
 
     def _values(self, accuracy: float, latency_ms: float, sram_kb: float) -> tuple[float, ...]:
         return (accuracy, latency_ms, sram_kb) if self.config.sram_objective else (accuracy, latency_ms)

@@ -56,6 +56,26 @@ def test_speedup_is_against_the_fastest_internal_network_of_equal_or_more_macs()
     assert big.set_index("strategy").loc["internal", "largest_macs"] == 25
 
 
+def test_equal_accuracy_compares_the_fastest_network_of_at_least_each_internal_accuracy() -> None:
+    def row(network: str, strategy: str, latency: float, top1: float, fits: bool = True) -> dict:
+        return _row(network, strategy, 10, latency, fits) | {"published_top1": top1}
+
+    grid = pd.DataFrame(
+        [
+            row("a", "internal", 100.0, 50.0),
+            row("b", "internal", 80.0, 55.0),  # faster and more accurate: the reference for 50 % too
+            row("c", "internal", 0.0, 70.0, fits=False),
+            row("a", "tinyops", 110.0, 50.0),
+            row("b", "tinyops", 90.0, 55.0),
+            row("c", "tinyops", 40.0, 70.0),  # too large for internal memory, yet faster at >= 55 %
+        ]
+    )
+    table = design_spaces.equal_accuracy(grid).set_index("top1_at_least")
+    assert list(table.index) == [50.0, 55.0]  # the accuracies internal networks reach, nothing above
+    assert (table["internal_network"] == "b").all() and (table["network"] == "c").all()
+    assert table["speedup"].tolist() == pytest.approx([80 / 40, 80 / 40])
+
+
 def test_front_keeps_only_networks_not_beaten_on_macs_and_latency() -> None:
     pts = pd.DataFrame(
         [_row("a", "x", 10, 5.0), _row("b", "x", 8, 6.0), _row("c", "x", 20, 7.0), _row("d", "x", 20, 9.0)]

@@ -19,7 +19,7 @@ import run_all  # noqa: E402
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "design_spaces": (
         {"fronts_macs_latency", "speedup_vs_internal", "accuracy_latency"},
-        {"boards", "largest", "largest_memory", "why_not", "speedup_summary", "same_network"},
+        {"boards", "largest", "largest_memory", "why_not", "speedup_summary", "same_network", "equal_accuracy"},
     ),
     "memory_sweep": ({"sweep_heatmaps", "sweep_speedup_by_sram"}, {"sweep_summary", "board_base"}),
     "search_spaces": ({"search_fronts", "hypervolume"}, {"hypervolume", "fronts"}),

@@ -199,3 +199,30 @@ def test_export_records_the_host_runtimes_accuracy_of_the_written_blob(tmp_path:
     logits, labels = int8_logits(runtime.run, quantized, data.val, 32, 3)
     assert recorded.value == result.int8_accuracy == top1(logits, labels)
     assert np.array_equal(labels, data.val.labels.numpy())
+
+
+@needs_core
+def test_shared_accuracies_train_each_architecture_once_and_reproduce_retraining(
+    tmp_path: Path, tiny_tree: Path
+) -> None:
+    import torch
+
+    from tinyops.search._study import Objective, prepare
+
+    torch.set_num_threads(1)  # as run_search does: OpenMP threads crawl on an oversubscribed machine
+
+    def study_trials(name: str, accuracies: dict[str, float]) -> list[optuna.trial.FrozenTrial]:
+        config = _tiny_config(tmp_path, tiny_tree, trials=3, study_name=name, prune=False)
+        study, store = open_study(config)
+        scorer, data = prepare(config)
+        study.optimize(Objective(config, store, scorer, data, "cpu", accuracies=accuracies), n_trials=3)
+        return study.trials
+
+    shared: dict[str, float] = {}
+    first = study_trials("first", shared)
+    trained = len(shared)
+    again = study_trials("again", shared)  # same seed: the same architectures, none trained twice
+    fresh = study_trials("fresh", {})  # trained from scratch: what reuse stands in for
+    assert trained >= 1 and len(shared) == trained
+    assert all(t.user_attrs.get("accuracy_reused") for t in again if t.user_attrs["feasible"])
+    assert [t.values for t in again] == [t.values for t in first] == [t.values for t in fresh]
