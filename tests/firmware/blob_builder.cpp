@@ -214,6 +214,16 @@ struct Net {
     plan.internal_bytes += (bytes + 31) & ~31u;
     return int16_t(plan.buffers.size() - 1);
   }
+  // Two of each SRAM buffer that parts take in turn: inputs, second inputs, filters (none when 0 bytes) and
+  // overlaid outputs.
+  void ping_pong_buffers(uint32_t input_bytes, uint32_t output_bytes, uint32_t filter_bytes) {
+    for (int k = 0; k < 2; ++k) {
+      in_buf[k] = buffer(k ? "input_pong" : "input_ping", fb::BufferKind::Input, input_bytes);
+      in2_buf[k] = buffer(k ? "input2_pong" : "input2_ping", fb::BufferKind::Input, input_bytes);
+      if (filter_bytes) filter_buf[k] = buffer(k ? "filter_b" : "filter_a", fb::BufferKind::Weights, filter_bytes);
+      out_buf[k] = buffer(k ? "output_pong" : "output_ping", fb::BufferKind::Output, output_bytes);
+    }
+  }
   fb::Region in(int16_t buf, uint32_t bytes) const {
     return region(kSram, plan.buffers[size_t(buf)].region.offset(), bytes);
   }
@@ -399,12 +409,7 @@ Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
   plan.tensors[rs].zero_point = plan.tensors[ap].zero_point;
   plan.constants_base = (plan.external_bytes + 31) & ~31u;
   if (partitioned) {
-    for (int k = 0; k < 2; ++k) {
-      n.in_buf[k] = n.buffer(k ? "input_pong" : "input_ping", fb::BufferKind::Input, 1024);
-      n.in2_buf[k] = n.buffer(k ? "input2_pong" : "input2_ping", fb::BufferKind::Input, 1024);
-      n.filter_buf[k] = n.buffer(k ? "filter_b" : "filter_a", fb::BufferKind::Weights, 2048);
-      n.out_buf[k] = n.buffer(k ? "output_pong" : "output_ping", fb::BufferKind::Output, 512);
-    }
+    n.ping_pong_buffers(1024, 512, 2048);
     n.bias_buf = n.buffer("bias", fb::BufferKind::Bias, 64);
     n.quant_buf = n.buffer("quant", fb::BufferKind::Quant, 128);
   }
@@ -458,13 +463,7 @@ Plan make_new_ops_plan(uint32_t seed, bool partitioned, int parts) {
   plan.tensors[gt].zero_point = 0;
   plan.tensors[sq].zero_point = -100;
   plan.constants_base = (plan.external_bytes + 31) & ~31u;
-  if (partitioned) {
-    for (int k = 0; k < 2; ++k) {
-      n.in_buf[k] = n.buffer(k ? "input_pong" : "input_ping", fb::BufferKind::Input, 512);
-      n.in2_buf[k] = n.buffer(k ? "input2_pong" : "input2_ping", fb::BufferKind::Input, 512);
-      n.out_buf[k] = n.buffer(k ? "output_pong" : "output_ping", fb::BufferKind::Output, 256);
-    }
-  }
+  if (partitioned) n.ping_pong_buffers(512, 256, 0);
   // Parameters as TFLite's converter derives them for such scales (tests/firmware/data/op_vectors.hpp).
   n.add(window_op(OpKind::MaxPool2d, x, mp, 2, 2, 0, 0));
   PlanOp hard_swish = plan_op(OpKind::HardSwish, {mp}, hs);
