@@ -2,36 +2,15 @@
 // buffer), then the plan itself: every region resolved through the memory map into an arena or the blob's
 // constants, every op's parameters and parts against its shapes, every transfer. A model that loads cannot
 // make the executor touch memory outside the blob's constants and the arenas (the fuzz target runs every
-// blob it finds loadable to make sure).
+// blob it finds loadable to make sure). Each op kind's own parameter and shape checks are in loader_ops.cpp.
 #include <string.h>
 
+#include "loader_internal.hpp"
 #include "plan_geometry.hpp"
-#include "tinyops/rt/runtime.hpp"
 
 namespace tinyops::rt {
-namespace {
+namespace loader {
 
-bool range_inside(uint64_t offset, uint64_t bytes, uint64_t limit) {
-  return offset <= limit && bytes <= limit - offset;
-}
-
-// Collects the first error with its location; every check returns false once one has failed.
-class Checker {
- public:
-  explicit Checker(LoadError* error) : error_(error) {}
-  bool fail(Status status, const char* table, uint32_t index, const char* field) {
-    if (error_) *error_ = {status, table, index, field};
-    status_ = status;
-    return false;
-  }
-  Status status() const { return status_; }
-
- private:
-  LoadError* error_;
-  Status status_ = Status::kOk;
-};
-
-// The segment of the memory map that holds all of `r` (segments of one memory do not overlap), or null.
 const fb::Segment* find_segment(const fb::Model& m, const fb::Region& r) {
   const auto& segs = *m.segments();
   for (uint32_t i = 0; i < segs.size(); ++i) {
@@ -43,15 +22,29 @@ const fb::Segment* find_segment(const fb::Model& m, const fb::Region& r) {
   return nullptr;
 }
 
-// Where a region lies: its segment's space and the offset in that space.
-struct Placed {
-  fb::Space space;
-  uint32_t offset;
-};
+bool Regions::place(const fb::Region& r, Placed& out) const {
+  const fb::Segment* s = find_segment(m_, r);
+  if (s == nullptr) return false;
+  out = Placed{s->space(), s->space_offset() + (r.offset() - s->offset())};
+  return true;
+}
 
-class Loader {
+bool Regions::region(const fb::Region* r, bool writable, bool aligned, const char* table, uint32_t i, const char* field,
+                     Placed* placed) const {
+  Placed p{};
+  if (r == nullptr || r->memory() < 0) return check_.fail(Status::kBadRegion, table, i, field);
+  if (!place(*r, p)) return check_.fail(Status::kBadRegion, table, i, field);
+  if (writable && p.space == fb::Space::Constants) return check_.fail(Status::kBadRegion, table, i, field);
+  if (aligned && p.offset % 4 != 0) return check_.fail(Status::kDataMisaligned, table, i, field);
+  if (placed) *placed = p;
+  return true;
+}
+
+namespace {
+
+class Loader : Regions {
  public:
-  Loader(const fb::Model& m, const Arenas& arenas, Checker& check) : m_(m), arenas_(arenas), check_(check) {}
+  Loader(const fb::Model& m, const Arenas& arenas, Checker& check) : Regions(m, check), arenas_(arenas) {}
 
   bool model() {
     if (m_.ops()->size() == 0 || m_.ops()->size() > kMaxOps) return check_.fail(Status::kTooManyOps, "model", 0, "ops");
@@ -106,29 +99,6 @@ class Loader {
     }
     return true;
   }
-
- public:
-  // The segment holding all of `r`, or false (absent regions are memory -1 and not placed).
-  bool place(const fb::Region& r, Placed& out) const {
-    const fb::Segment* s = find_segment(m_, r);
-    if (s == nullptr) return false;
-    out = Placed{s->space(), s->space_offset() + (r.offset() - s->offset())};
-    return true;
-  }
-
- private:
-  // A present region inside the memory map; `writable`: not in the blob's constants; `aligned`: 4-byte.
-  bool region(const fb::Region* r, bool writable, bool aligned, const char* table, uint32_t i, const char* field,
-              Placed* placed = nullptr) {
-    Placed p{};
-    if (r == nullptr || r->memory() < 0) return check_.fail(Status::kBadRegion, table, i, field);
-    if (!place(*r, p)) return check_.fail(Status::kBadRegion, table, i, field);
-    if (writable && p.space == fb::Space::Constants) return check_.fail(Status::kBadRegion, table, i, field);
-    if (aligned && p.offset % 4 != 0) return check_.fail(Status::kDataMisaligned, table, i, field);
-    if (placed) *placed = p;
-    return true;
-  }
-  static bool present(const fb::Region* r) { return r != nullptr && r->memory() >= 0; }
 
   bool buffers() {
     if (!m_.buffers()) return true;
@@ -203,217 +173,6 @@ class Loader {
     return true;
   }
 
-  // A constant param's home: in the blob's constants, of the expected size, 4-byte aligned for int32 arrays.
-  bool param(uint32_t i, const fb::Region* r, uint64_t expected, bool optional, bool aligned, const char* field) {
-    if (!present(r)) {
-      if (optional || expected == 0) return true;
-      return check_.fail(Status::kDataSizeMismatch, "op", i, field);
-    }
-    Placed p{};
-    if (!region(r, false, aligned, "op", i, field, &p)) return false;
-    if (p.space != fb::Space::Constants) return check_.fail(Status::kBadRegion, "op", i, field);
-    if (r->bytes() != expected) return check_.fail(Status::kDataSizeMismatch, "op", i, field);
-    return true;
-  }
-
-  bool quant_params(uint32_t i, const fb::Op& op, uint32_t channels) {
-    if (!param(i, op.bias(), 4ull * channels, true, true, "bias")) return false;
-    if (op.quant() && plan::per_tensor_quant(op, *op.quant())) channels = 1;
-    if (!param(i, op.quant(), 8ull * channels, false, true, "quant")) return false;
-    Placed p{};
-    place(*op.quant(), p);
-    const uint8_t* q = m_.constants()->data() + p.offset;
-    for (uint32_t c = 0; c < channels; ++c) {
-      int32_t multiplier, shift;
-      memcpy(&multiplier, q + 4 * c, 4);
-      memcpy(&shift, q + 4 * (channels + c), 4);
-      // Left shifts up to 31: TFLite's reference interpreters execute shifts above 31 mod 32 (see
-      // tinyops/compiler/_quant.py); the compiler stores that executed shift.
-      if (multiplier < 0 || shift < -31 || shift > 31) return check_.fail(Status::kBadQuantParams, "op", i, "quant");
-    }
-    return true;
-  }
-
-  static bool window_output_ok(int in, int out, int kernel, int stride, int dilation, int pad_a, int pad_b) {
-    const int effective = (kernel - 1) * dilation + 1;
-    const int padded = in + pad_a + pad_b;
-    return padded >= effective && out == (padded - effective) / stride + 1;
-  }
-
-  bool window_params(uint32_t i, const fb::Op& op, const fb::Tensor& in, const fb::Tensor& out, bool dilated) {
-    const int dh = dilated ? op.dilation_h() : 1, dw = dilated ? op.dilation_w() : 1;
-    if (op.kernel_h() == 0 || op.kernel_w() == 0 || op.stride_h() == 0 || op.stride_w() == 0)
-      return check_.fail(Status::kBadOpParams, "op", i, "kernel/stride");
-    if (dilated ? (op.dilation_h() == 0 || op.dilation_w() == 0) : (op.dilation_h() != 0 || op.dilation_w() != 0))
-      return check_.fail(Status::kBadOpParams, "op", i, "dilation");
-    if (!window_output_ok(in.height(), out.height(), op.kernel_h(), op.stride_h(), dh, op.pad_top(), op.pad_bottom()) ||
-        !window_output_ok(in.width(), out.width(), op.kernel_w(), op.stride_w(), dw, op.pad_left(), op.pad_right()))
-      return check_.fail(Status::kShapeMismatch, "op", i, "output height/width");
-    return true;
-  }
-
-  bool no_window(uint32_t i, const fb::Op& op) {
-    if (op.kernel_h() | op.kernel_w() | op.stride_h() | op.stride_w() | op.dilation_h() | op.dilation_w())
-      return check_.fail(Status::kBadOpParams, "op", i, "kernel/stride/dilation");
-    return true;
-  }
-  bool no_padding(uint32_t i, const fb::Op& op) {
-    if (op.pad_top() | op.pad_left() | op.pad_bottom() | op.pad_right())
-      return check_.fail(Status::kBadOpParams, "op", i, "pad");
-    return true;
-  }
-  bool no_data(uint32_t i, const fb::Op& op) {
-    if (present(op.weights()) || present(op.bias()) || present(op.quant()))
-      return check_.fail(Status::kBadOpParams, "op", i, "weights/bias/quant");
-    return true;
-  }
-  // No fused activation and no add / fully-connected parameters unless the kind takes them.
-  bool no_extras(uint32_t i, const fb::Op& op, bool activation, bool add, bool fc) {
-    if (!activation && (op.activation() != fb::FusedActivation::Clamp || op.pre_activation_zero_point() != 0 ||
-                        op.reluish_multiplier() != 0 || op.reluish_exponent() != 0 || op.hs_output_multiplier() != 0 ||
-                        op.hs_output_exponent() != 0))
-      return check_.fail(Status::kBadOpParams, "op", i, "activation");
-    if (!add && op.add_params()) return check_.fail(Status::kBadOpParams, "op", i, "add_params");
-    if (!fc && op.weights_zero_point() != 0) return check_.fail(Status::kBadOpParams, "op", i, "weights_zero_point");
-    return true;
-  }
-  bool fused_activation(uint32_t i, const fb::Op& op) {
-    if (op.activation() == fb::FusedActivation::Clamp) return no_extras(i, op, false, false, false);
-    if (op.activation() != fb::FusedActivation::HardSwish)
-      return check_.fail(Status::kBadOpParams, "op", i, "activation");
-    if (!no_extras(i, op, true, false, false)) return false;
-    if (op.pre_activation_zero_point() < -128 || op.pre_activation_zero_point() > 127)
-      return check_.fail(Status::kBadQuantParams, "op", i, "pre_activation_zero_point");
-    return hard_swish_fields(i, op);
-  }
-  // TFLite's HardSwishParams (a fused or a standalone hard-swish): Q15 multipliers, their exponents.
-  bool hard_swish_fields(uint32_t i, const fb::Op& op) {
-    if (op.act_min() != -128 || op.act_max() != 127)
-      return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
-    if (op.reluish_multiplier() < 0 || op.reluish_multiplier() > INT16_MAX || op.hs_output_multiplier() < 0 ||
-        op.hs_output_multiplier() > INT16_MAX)
-      return check_.fail(Status::kBadQuantParams, "op", i, "reluish_multiplier/hs_output_multiplier (Q15)");
-    if (op.reluish_exponent() < -31 || op.reluish_exponent() > 31 || op.hs_output_exponent() < -31 ||
-        op.hs_output_exponent() > 0)
-      return check_.fail(Status::kBadQuantParams, "op", i, "reluish_exponent/hs_output_exponent");
-    return true;
-  }
-  static bool same_shape(const fb::Tensor& a, const fb::Tensor& b) {
-    return a.height() == b.height() && a.width() == b.width() && a.channels() == b.channels();
-  }
-  static uint32_t bytes(const fb::Tensor& t) { return t.home()->bytes(); }
-
-  bool kind_params(uint32_t i, const fb::Op& op, const fb::Tensor& in, const fb::Tensor& in2, const fb::Tensor& out) {
-    if (op.act_min() > op.act_max()) return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
-    switch (op.kind()) {
-      case OpKind::Conv2d:
-      case OpKind::DepthwiseConv2d: {
-        const bool depthwise = op.kind() == OpKind::DepthwiseConv2d;
-        if (!window_params(i, op, in, out, true) || !fused_activation(i, op)) return false;
-        if (depthwise
-                ? (op.depth_multiplier() == 0 || uint32_t{in.channels()} * op.depth_multiplier() != out.channels())
-                : op.depth_multiplier() != 1)
-          return check_.fail(Status::kShapeMismatch, "op", i, "depth_multiplier");
-        const uint64_t weights =
-            uint64_t{op.kernel_h()} * op.kernel_w() * out.channels() * (depthwise ? 1 : in.channels());
-        return param(i, op.weights(), weights, false, false, "weights") && quant_params(i, op, out.channels());
-      }
-      case OpKind::FullyConnected:
-        if (!no_window(i, op) || !no_padding(i, op) || op.depth_multiplier() != 0 ||
-            !no_extras(i, op, false, false, true))
-          return false;
-        if (op.weights_zero_point() < -128 || op.weights_zero_point() > 127)
-          return check_.fail(Status::kBadQuantParams, "op", i, "weights_zero_point");
-        if (out.height() != 1 || out.width() != 1) return check_.fail(Status::kShapeMismatch, "op", i, "output shape");
-        return param(i, op.weights(), uint64_t{bytes(in)} * out.channels(), false, false, "weights") &&
-               quant_params(i, op, out.channels());
-      case OpKind::Add: {
-        if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || op.depth_multiplier() != 0 ||
-            !no_extras(i, op, false, true, false))
-          return false;
-        if (!same_shape(in, out) || !same_shape(in2, out))
-          return check_.fail(Status::kShapeMismatch, "op", i, "inputs");
-        const auto* p = op.add_params();
-        if (!p || p->size() != 6) return check_.fail(Status::kBadQuantParams, "op", i, "add_params");
-        for (uint32_t k = 0; k < 6; k += 2) {
-          const bool input_side = k < 4;  // input multipliers are < 1 in TFLite: shifts <= 0
-          if (p->Get(k) < 0 || p->Get(k + 1) < -31 || p->Get(k + 1) > (input_side ? 0 : 30))
-            return check_.fail(Status::kBadQuantParams, "op", i, "add_params");
-        }
-        return true;
-      }
-      case OpKind::AveragePool2d:
-      case OpKind::MaxPool2d:
-        if (!window_params(i, op, in, out, false) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
-            op.depth_multiplier() != 0)
-          return false;
-        if (in.channels() != out.channels()) return check_.fail(Status::kShapeMismatch, "op", i, "channels");
-        if (in.zero_point() != out.zero_point()) return check_.fail(Status::kBadQuantParams, "op", i, "zero_point");
-        return true;
-      case OpKind::Pad:
-        if (!no_window(i, op) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
-            op.depth_multiplier() != 0)
-          return false;
-        if (op.act_min() != -128 || op.act_max() != 127)
-          return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
-        if (out.height() != in.height() + op.pad_top() + op.pad_bottom() ||
-            out.width() != in.width() + op.pad_left() + op.pad_right() || out.channels() != in.channels())
-          return check_.fail(Status::kShapeMismatch, "op", i, "output shape");
-        if (in.zero_point() != out.zero_point()) return check_.fail(Status::kBadQuantParams, "op", i, "zero_point");
-        return true;
-      case OpKind::Reshape:
-        if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
-            op.depth_multiplier() != 0)
-          return false;
-        if (op.act_min() != -128 || op.act_max() != 127)
-          return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
-        if (bytes(in) != bytes(out)) return check_.fail(Status::kShapeMismatch, "op", i, "bytes");
-        return true;
-      case OpKind::Mul:
-      case OpKind::Mean:
-      case OpKind::Logistic:
-      case OpKind::Softmax:
-      case OpKind::HardSwish: return pointwise_params(i, op, in, in2, out);
-      default: break;
-    }
-    return check_.fail(Status::kBadOpKind, "op", i, "kind");
-  }
-
-  // The ops without a window or weights (mul, mean, logistic, softmax, standalone hard-swish): shapes, the
-  // output quantization their kernels assume, and Op.op_params in the ranges the kernels take.
-  bool pointwise_params(uint32_t i, const fb::Op& op, const fb::Tensor& in, const fb::Tensor& in2,
-                        const fb::Tensor& out) {
-    const bool hard_swish = op.kind() == OpKind::HardSwish;
-    if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || op.depth_multiplier() != 0 ||
-        !no_extras(i, op, hard_swish, false, false))
-      return false;
-    if (hard_swish) {
-      if (op.activation() != fb::FusedActivation::Clamp || op.pre_activation_zero_point() != 0)
-        return check_.fail(Status::kBadOpParams, "op", i, "activation/pre_activation_zero_point");
-      if (!hard_swish_fields(i, op)) return false;
-    }
-    const bool mean = op.kind() == OpKind::Mean;
-    if (mean ? (out.height() != 1 || out.width() != 1 || out.channels() != in.channels()) : !same_shape(in, out))
-      return check_.fail(Status::kShapeMismatch, "op", i, "output shape");
-    if (op.kind() == OpKind::Mul && !same_shape(in2, in) &&
-        !(in2.height() == 1 && in2.width() == 1 && in2.channels() == in.channels()))
-      return check_.fail(Status::kShapeMismatch, "op", i, "inputs (equal shapes or a (1, 1, C) gate)");
-    if ((op.kind() == OpKind::Logistic || op.kind() == OpKind::Softmax) && out.zero_point() != -128)
-      return check_.fail(Status::kBadQuantParams, "op", i, "output zero_point (expected -128)");
-    if (op.kind() != OpKind::Mul && (op.act_min() != -128 || op.act_max() != 127))
-      return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
-    const auto* p = op.op_params();
-    if (!p) return plan::op_param_count(op.kind()) == 0 || check_.fail(Status::kBadQuantParams, "op", i, "op_params");
-    // [0] a multiplier (>= 0), [1] its shift: mul and mean right or left, logistic and softmax a left shift.
-    const bool left_only = op.kind() == OpKind::Logistic || op.kind() == OpKind::Softmax;
-    if (p->Get(0) < 0 || p->Get(1) < (left_only ? 0 : -31) || p->Get(1) > 31)
-      return check_.fail(Status::kBadQuantParams, "op", i, "op_params (multiplier/shift)");
-    // logistic: the input range radius; softmax: diff_min, a difference of int8 values or below them all.
-    if ((op.kind() == OpKind::Logistic && p->Get(2) < 0) || (op.kind() == OpKind::Softmax && p->Get(2) > 0))
-      return check_.fail(Status::kBadQuantParams, "op", i, "op_params[2]");
-    return true;
-  }
-
   bool ops() {
     for (uint32_t i = 0; i < m_.ops()->size(); ++i) {
       if (!op(i)) return false;
@@ -438,7 +197,7 @@ class Loader {
     const fb::Tensor& in = *m_.tensors()->Get(op.inputs()->Get(0));
     const fb::Tensor& in2 = *m_.tensors()->Get(op.inputs()->Get(inputs - 1));
     const fb::Tensor& out = *m_.tensors()->Get(op.output());
-    return kind_params(i, op, in, in2, out) && parts(i, op, in, in2, out);
+    return kind_params_ok(m_, check_, i, op, in, in2, out) && parts(i, op, in, in2, out);
   }
 
   // Every region a part's kernel touches holds what it reads or writes there.
@@ -540,11 +299,16 @@ class Loader {
     return true;
   }
 
-  const fb::Model& m_;
   const Arenas& arenas_;
-  Checker& check_;
   uint32_t parts_ = 0;
 };
+
+}  // namespace
+}  // namespace loader
+
+using loader::Checker;
+
+namespace {
 
 bool header_ok(const uint8_t* blob, uint32_t blob_bytes, BlobHeader& h, Checker& check) {
   if (blob == nullptr || reinterpret_cast<uintptr_t>(blob) % 4 != 0)
@@ -567,7 +331,7 @@ bool header_ok(const uint8_t* blob, uint32_t blob_bytes, BlobHeader& h, Checker&
 }  // namespace
 
 uint8_t* Model::address(const fb::Region& r) const {
-  const fb::Segment* s = r.memory() < 0 ? nullptr : find_segment(*root_, r);
+  const fb::Segment* s = r.memory() < 0 ? nullptr : loader::find_segment(*root_, r);
   if (s == nullptr) return nullptr;
   const uint32_t at = s->space_offset() + (r.offset() - s->offset());
   switch (s->space()) {
@@ -619,7 +383,7 @@ Status load_model(const uint8_t* blob, uint32_t blob_bytes, const Arenas& arenas
   Checker check(error);
   const fb::Model* root = verified_root(blob, blob_bytes, check);
   if (root == nullptr) return check.status();
-  Loader loader(*root, arenas, check);
+  loader::Loader loader(*root, arenas, check);
   if (!loader.model()) return check.status();
   Model candidate;
   candidate.root_ = root;

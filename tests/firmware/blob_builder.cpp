@@ -9,6 +9,12 @@
 namespace tinyops::rt::test {
 namespace {
 
+bool windowed(OpKind kind) {
+  return kind == OpKind::Conv2d || kind == OpKind::DepthwiseConv2d || kind == OpKind::AveragePool2d ||
+         kind == OpKind::MaxPool2d;
+}
+bool pool(OpKind kind) { return kind == OpKind::AveragePool2d || kind == OpKind::MaxPool2d; }
+
 bool overlaps(const fb::Region& a, const fb::Region& b) {
   return a.memory() == b.memory() && a.bytes() && b.bytes() && a.offset() < b.offset() + b.bytes() &&
          b.offset() < a.offset() + a.bytes();
@@ -130,15 +136,14 @@ std::vector<uint8_t> build(const Plan& plan) {
     }
     const auto inputs = b.CreateVector(op.inputs);
     const auto add_params = op.add_params.empty() ? 0 : b.CreateVector(op.add_params);
+    const auto op_params = op.op_params.empty() ? 0 : b.CreateVector(op.op_params);
     const auto parts_vec = b.CreateVector(parts);
-    const bool windowed =
-        op.kind == OpKind::Conv2d || op.kind == OpKind::DepthwiseConv2d || op.kind == OpKind::AveragePool2d;
     fb::OpBuilder o(b);
     o.add_kind(op.kind);
     o.add_partitioning(op.partitioning);
     o.add_inputs(inputs);
     o.add_output(op.output);
-    if (windowed) {
+    if (windowed(op.kind)) {
       o.add_kernel_h(uint8_t(op.kernel)), o.add_kernel_w(uint8_t(op.kernel));
       o.add_stride_h(uint8_t(op.stride)), o.add_stride_w(uint8_t(op.stride));
       o.add_dilation_h(uint8_t(op.dilation)), o.add_dilation_w(uint8_t(op.dilation));
@@ -148,6 +153,9 @@ std::vector<uint8_t> build(const Plan& plan) {
     o.add_pad_top(uint16_t(op.pad_top)), o.add_pad_left(uint16_t(op.pad_left));
     o.add_pad_bottom(uint16_t(op.pad_bottom)), o.add_pad_right(uint16_t(op.pad_right));
     if (!add_params.IsNull()) o.add_add_params(add_params);
+    if (!op_params.IsNull()) o.add_op_params(op_params);
+    o.add_reluish_multiplier(op.reluish_multiplier), o.add_reluish_exponent(op.reluish_exponent);
+    o.add_hs_output_multiplier(op.hs_output_multiplier), o.add_hs_output_exponent(op.hs_output_exponent);
     if (op.weights.memory() >= 0) o.add_weights(&op.weights);
     if (op.bias.memory() >= 0) o.add_bias(&op.bias);
     if (op.quant.memory() >= 0) o.add_quant(&op.quant);
@@ -205,6 +213,16 @@ struct Net {
     plan.buffers.push_back({name, kind, region(kSram, plan.internal_bytes, bytes)});
     plan.internal_bytes += (bytes + 31) & ~31u;
     return int16_t(plan.buffers.size() - 1);
+  }
+  // Two of each SRAM buffer that parts take in turn: inputs, second inputs, filters (none when 0 bytes) and
+  // overlaid outputs.
+  void ping_pong_buffers(uint32_t input_bytes, uint32_t output_bytes, uint32_t filter_bytes) {
+    for (int k = 0; k < 2; ++k) {
+      in_buf[k] = buffer(k ? "input_pong" : "input_ping", fb::BufferKind::Input, input_bytes);
+      in2_buf[k] = buffer(k ? "input2_pong" : "input2_ping", fb::BufferKind::Input, input_bytes);
+      if (filter_bytes) filter_buf[k] = buffer(k ? "filter_b" : "filter_a", fb::BufferKind::Weights, filter_bytes);
+      out_buf[k] = buffer(k ? "output_pong" : "output_ping", fb::BufferKind::Output, output_bytes);
+    }
   }
   fb::Region in(int16_t buf, uint32_t bytes) const {
     return region(kSram, plan.buffers[size_t(buf)].region.offset(), bytes);
@@ -278,8 +296,8 @@ struct Net {
       const int r0 = o.h * p / parts, r1 = o.h * (p + 1) / parts;
       if (r0 == r1) continue;
       int lo = r0, hi = r1;
-      if (op.kind == OpKind::Conv2d || op.kind == OpKind::DepthwiseConv2d || op.kind == OpKind::AveragePool2d) {
-        const int dil = op.kind == OpKind::AveragePool2d ? 1 : op.dilation;
+      if (windowed(op.kind)) {
+        const int dil = pool(op.kind) ? 1 : op.dilation;
         lo = r0 * op.stride - op.pad_top, hi = (r1 - 1) * op.stride - op.pad_top + (op.kernel - 1) * dil + 1;
       } else if (op.kind == OpKind::Pad) {
         lo = r0 - op.pad_top, hi = r1 - op.pad_top;
@@ -361,10 +379,10 @@ PlanOp plan_op(OpKind kind, std::vector<uint16_t> inputs, uint16_t output) {
 PlanOp window_op(OpKind kind, uint16_t in, uint16_t out, int k, int stride, int pad_top, int pad_bottom) {
   PlanOp op = plan_op(kind, {in}, out);
   op.kernel = k, op.stride = stride;
-  op.dilation = kind == OpKind::AveragePool2d ? 0 : 1;
+  op.dilation = pool(kind) ? 0 : 1;
   op.pad_top = op.pad_left = pad_top;
   op.pad_bottom = op.pad_right = pad_bottom;
-  op.depth_multiplier = kind == OpKind::AveragePool2d ? 0 : 1;
+  op.depth_multiplier = pool(kind) ? 0 : 1;
   return op;
 }
 
@@ -391,12 +409,7 @@ Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
   plan.tensors[rs].zero_point = plan.tensors[ap].zero_point;
   plan.constants_base = (plan.external_bytes + 31) & ~31u;
   if (partitioned) {
-    for (int k = 0; k < 2; ++k) {
-      n.in_buf[k] = n.buffer(k ? "input_pong" : "input_ping", fb::BufferKind::Input, 1024);
-      n.in2_buf[k] = n.buffer(k ? "input2_pong" : "input2_ping", fb::BufferKind::Input, 1024);
-      n.filter_buf[k] = n.buffer(k ? "filter_b" : "filter_a", fb::BufferKind::Weights, 2048);
-      n.out_buf[k] = n.buffer(k ? "output_pong" : "output_ping", fb::BufferKind::Output, 512);
-    }
+    n.ping_pong_buffers(1024, 512, 2048);
     n.bias_buf = n.buffer("bias", fb::BufferKind::Bias, 64);
     n.quant_buf = n.buffer("quant", fb::BufferKind::Quant, 128);
   }
@@ -431,8 +444,62 @@ Plan make_test_plan(uint32_t seed, bool partitioned, int parts) {
   return plan;
 }
 
+Plan make_new_ops_plan(uint32_t seed, bool partitioned, int parts) {
+  Net n;
+  n.rng.seed(seed), n.partitioned = partitioned, n.parts = parts;
+  const uint16_t x = n.tensor(8, 8, 8);
+  const uint16_t mp = n.tensor(4, 4, 8);  // max pool 2x2 / 2
+  const uint16_t hs = n.tensor(4, 4, 8);  // hard-swish
+  const uint16_t mn = n.tensor(1, 1, 8);  // mean over rows and columns
+  const uint16_t lg = n.tensor(1, 1, 8);  // logistic: the gate
+  const uint16_t gt = n.tensor(4, 4, 8);  // mul(hs, gate)
+  const uint16_t sq = n.tensor(4, 4, 8);  // mul(gt, hs)
+  const uint16_t sm = n.tensor(4, 4, 8);  // softmax over channels
+  Plan& plan = n.plan;
+  // Zero points that keep every op off saturation for any input (random ones flatten the output).
+  plan.tensors[x].zero_point = plan.tensors[mp].zero_point = 3;  // max pool keeps the quantization
+  plan.tensors[hs].zero_point = plan.tensors[mn].zero_point = -20;
+  plan.tensors[lg].zero_point = plan.tensors[sm].zero_point = -128;  // output scale 1/256
+  plan.tensors[gt].zero_point = 0;
+  plan.tensors[sq].zero_point = -100;
+  plan.constants_base = (plan.external_bytes + 31) & ~31u;
+  if (partitioned) n.ping_pong_buffers(512, 256, 0);
+  // Parameters as TFLite's converter derives them for such scales (tests/firmware/data/op_vectors.hpp).
+  n.add(window_op(OpKind::MaxPool2d, x, mp, 2, 2, 0, 0));
+  PlanOp hard_swish = plan_op(OpKind::HardSwish, {mp}, hs);
+  hard_swish.reluish_multiplier = 21845, hard_swish.reluish_exponent = 2;
+  hard_swish.hs_output_multiplier = 17476, hard_swish.hs_output_exponent = -1;
+  n.add(hard_swish, false, true);
+  PlanOp mean = plan_op(OpKind::Mean, {hs}, mn);
+  mean.op_params = {1 << 30, -3};
+  n.whole(mean);
+  plan.ops.push_back(mean);
+  PlanOp logistic = plan_op(OpKind::Logistic, {mn}, lg);
+  logistic.op_params = {1518500250, 6, 1791};
+  n.add(logistic);
+  // The gate is read whole by every part, which the row split here does not model: the op runs whole.
+  PlanOp gate = plan_op(OpKind::Mul, {hs, lg}, gt);
+  gate.op_params = {1 << 30, -8};
+  n.whole(gate);
+  plan.ops.push_back(gate);
+  PlanOp square = plan_op(OpKind::Mul, {gt, hs}, sq);
+  square.op_params = {1 << 30, -8};
+  square.act_min = -100;  // a fused ReLU
+  n.add(square);
+  PlanOp softmax = plan_op(OpKind::Softmax, {sq}, sm);
+  softmax.op_params = {1717986944, 24, -124};
+  n.add(softmax);
+  plan.input = x, plan.output = sm;
+  return plan;
+}
+
 TestNetwork build_test_network(uint32_t seed, bool partitioned, int parts) {
   const Plan plan = make_test_plan(seed, partitioned, parts);
+  return TestNetwork{build(plan), plan.external_bytes, plan.internal_bytes};
+}
+
+TestNetwork build_new_ops_network(uint32_t seed, bool partitioned, int parts) {
+  const Plan plan = make_new_ops_plan(seed, partitioned, parts);
   return TestNetwork{build(plan), plan.external_bytes, plan.internal_bytes};
 }
 

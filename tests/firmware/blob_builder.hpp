@@ -35,6 +35,9 @@ struct PlanOp {
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int act_min = -128, act_max = 127;
   std::vector<int32_t> add_params;
+  std::vector<int32_t> op_params;  // mul, mean, logistic, softmax
+  // A standalone hard-swish's Q15 multipliers and exponents.
+  int reluish_multiplier = 0, reluish_exponent = 0, hs_output_multiplier = 0, hs_output_exponent = 0;
   fb::Region weights{-1, 0, 0}, bias{-1, 0, 0}, quant{-1, 0, 0};
   fb::Partitioning partitioning = fb::Partitioning::None;
   std::vector<PlanPart> parts;
@@ -77,10 +80,16 @@ void refresh_crc(std::vector<uint8_t>& blob);
 // (the depthwise op); otherwise all ops run in place from external memory.
 Plan make_test_plan(uint32_t seed, bool partitioned, int parts = 3);
 
+// The ops of issue 13 in a squeeze-and-excite-like network: max pool 2x2/2 -> hard-swish -> mean -> logistic
+// -> mul (the (1, 1, C) gate, whole) -> mul (equal shapes) -> softmax. Partitioned: the ops that may be are
+// split by rows through SRAM buffers; otherwise all ops run in place from external memory.
+Plan make_new_ops_plan(uint32_t seed, bool partitioned, int parts = 3);
+
 struct TestNetwork {
   std::vector<uint8_t> blob;
   uint32_t external_bytes, internal_bytes;
 };
 TestNetwork build_test_network(uint32_t seed, bool partitioned, int parts = 3);
+TestNetwork build_new_ops_network(uint32_t seed, bool partitioned, int parts = 3);
 
 }  // namespace tinyops::rt::test

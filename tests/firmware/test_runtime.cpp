@@ -37,24 +37,26 @@ std::vector<int8_t> run_once(Loaded& l, const std::vector<int8_t>& input, Result
   return std::vector<int8_t>(l.model.output(), l.model.output() + l.model.output_bytes());
 }
 
-TEST(Executor, PartitionedRunGivesTheSameBitsAsInPlace) {
+using NetworkBuilder = test::TestNetwork (*)(uint32_t seed, bool partitioned, int parts);
+
+void expect_partitioned_run_equals_in_place(NetworkBuilder build, uint32_t input_bytes) {
   std::mt19937 rng(3);
   for (uint32_t seed = 1; seed <= 6; ++seed) {
     Loaded whole, split;
-    load(test::build_test_network(seed, false), whole);
-    load(test::build_test_network(seed, true, 2 + static_cast<int>(seed % 3)), split);
+    load(build(seed, false, 3), whole);
+    load(build(seed, true, 2 + static_cast<int>(seed % 3)), split);
     ASSERT_EQ(whole.status, Status::kOk) << to_string(whole.status) << " " << whole.error.table << " "
                                          << whole.error.index << " " << whole.error.field;
     ASSERT_EQ(split.status, Status::kOk) << to_string(split.status) << " " << split.error.table << " "
                                          << split.error.index << " " << split.error.field;
-    ASSERT_EQ(whole.model.input_bytes(), 16u * 16 * 3);
+    ASSERT_EQ(whole.model.input_bytes(), input_bytes);
     std::vector<int8_t> input(whole.model.input_bytes());
     for (auto& v : input) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
     Results r_whole{}, r_split{};
     const auto expected = run_once(whole, input, r_whole);
     const auto got = run_once(split, input, r_split);
     EXPECT_EQ(got, expected) << "seed " << seed;
-    // Not a constant: the logits depend on the input.
+    // Not a constant: the output depends on the input.
     input[0] = static_cast<int8_t>(input[0] ^ 0x40);
     std::vector<int8_t> other;
     for (int k = 0; k < 20 && (other.empty() || other == expected); ++k) {
@@ -64,6 +66,15 @@ TEST(Executor, PartitionedRunGivesTheSameBitsAsInPlace) {
     EXPECT_NE(other, expected);
     EXPECT_EQ(run_once(split, input, r_split), other);
   }
+}
+
+TEST(Executor, PartitionedRunGivesTheSameBitsAsInPlace) {
+  expect_partitioned_run_equals_in_place(test::build_test_network, 16u * 16 * 3);
+}
+
+// Max pool, hard-swish, mean, logistic, the mul gate, mul and softmax (issue 13) the same way.
+TEST(Executor, NewOpsPartitionedRunGivesTheSameBitsAsInPlace) {
+  expect_partitioned_run_equals_in_place(test::build_new_ops_network, 8u * 8 * 8);
 }
 
 TEST(Executor, RecordsEveryOpInTheResults) {
