@@ -6,8 +6,9 @@ networks fit some strategy, in how many `optimal` is slower than the fastest fit
 external, tinyops; target 0), the worst ratio optimal / best fixed, which strategy `optimal`'s plan came from,
 and the same count and worst ratio for optimal's own search alone (`_core.plan_optimal(..., fixed_strategies=
 False)`: what `optimal` returned before it kept a faster fixed strategy's plan). Last, per board, how often
-`optimal`'s plan uses output overlays (networks, ops) and what they gain: optimal / optimal planned without
-them (`output_overlays=False`), median and best over the networks that use them.
+`optimal`'s plan uses output overlays and cross-op param prefetch (networks, ops) and what each gains: optimal /
+optimal planned without it (`output_overlays=False`, `prefetch_params=False`), median and best over the
+networks that use it.
 
     python benchmarks/bench_optimal_dominance.py [--boards B ...] [--list]
 """
@@ -15,6 +16,7 @@ them (`output_overlays=False`), median and best over the networks that use them.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from collections import Counter
@@ -34,24 +36,36 @@ def search_alone_ms(arch: dict, board: _core.Board) -> float:
     return _core.simulate(net, searched, board, False).latency_ms if searched.fits else float("nan")
 
 
-def overlay_use(archs: dict, networks: list[str], board: _core.Board) -> tuple[int, int, int, list[float]]:
-    """Over `networks`: how many optimal plans use output overlays, in how many ops of how many, and per such
-    network the ratio of its latency to optimal's without output overlays."""
-    using, overlay_ops, ops, ratios = 0, 0, 0, []
+PARAMS = ("weights", "bias", "quant")
+
+
+def prefetches_params(op: dict) -> bool:
+    """Whether an op of a plan JSON copies params with its first part's copy_in (ahead, across ops)."""
+    return any(t["operand"] in PARAMS for t in op["parts"][0]["copy_in"])
+
+
+def feature_use(
+    archs: dict, networks: list[str], board: _core.Board, feature: str
+) -> tuple[int, int, int, list[float]]:
+    """Over `networks`: how many optimal plans use `feature` (output_overlays, prefetch_params), in how many ops
+    of how many, and per such network the ratio of its latency to optimal's planned without it."""
+    using, feature_ops, ops, ratios = 0, 0, 0, []
     for name in networks:
         net = load_arch(archs[name])
-        with_overlays = _core.plan_optimal(net, board)
-        n = sum(o.output_overlay for o in with_overlays.ops)
-        ops += len(with_overlays.ops)
+        planned = _core.plan_optimal(net, board)
+        doc = json.loads(planned.to_json())
+        uses = (lambda o: o["output_overlay"]) if feature == "output_overlays" else prefetches_params
+        n = sum(bool(uses(o)) for o in doc["ops"])
+        ops += len(doc["ops"])
         if n == 0:
             continue
-        using, overlay_ops = using + 1, overlay_ops + n
-        without = _core.plan_optimal(net, board, output_overlays=False)
+        using, feature_ops = using + 1, feature_ops + n
+        without = _core.plan_optimal(net, board, **{feature: False})
         ratios.append(
-            _core.simulate(net, with_overlays, board, False).latency_ms
+            _core.simulate(net, planned, board, False).latency_ms
             / _core.simulate(net, without, board, False).latency_ms
         )
-    return using, overlay_ops, ops, ratios
+    return using, feature_ops, ops, ratios
 
 
 def main() -> int:
@@ -88,12 +102,13 @@ def main() -> int:
             + " | "
             + ", ".join(f"{s} {n}" for s, n in sorted(origin.items()))
         )
-        using, overlay_ops, ops, ratios = overlay_use(archs, list(fitting["network"]), board)
-        print(
-            f"{'':18} output overlays: {using} of {len(fitting)} networks, {overlay_ops} of {ops} ops; "
-            f"optimal / optimal without them: median {statistics.median(ratios) if ratios else float('nan'):.4f}, "
-            f"best {min(ratios, default=float('nan')):.4f}"
-        )
+        for feature in ("output_overlays", "prefetch_params"):
+            using, feature_ops, ops, ratios = feature_use(archs, list(fitting["network"]), board, feature)
+            print(
+                f"{'':18} {feature}: {using} of {len(fitting)} networks, {feature_ops} of {ops} ops; optimal / "
+                f"optimal without: median {statistics.median(ratios) if ratios else float('nan'):.4f}, "
+                f"best {min(ratios, default=float('nan')):.4f}"
+            )
         if args.list:
             for row in losing.itertuples():
                 print(

@@ -69,16 +69,18 @@ void init_plan(py::module_& m) {
   m.def("strategies", &planner_names);
   m.def(
       "plan_optimal",
-      [](const Network& net, const Board& board, bool fixed_strategies, bool output_overlays) {
+      [](const Network& net, const Board& board, bool fixed_strategies, bool output_overlays, bool prefetch_params) {
         OptimalOptions options;
         options.fixed_strategies = fixed_strategies;
         options.output_overlays = output_overlays;
+        options.prefetch_params = prefetch_params;
         return plan_optimal(net, board, options);
       },
       py::arg("network"), py::arg("board"), py::arg("fixed_strategies") = true, py::arg("output_overlays") = true,
+      py::arg("prefetch_params") = true,
       "The optimal plan; fixed_strategies=False: its own search's plan only, without keeping a faster fixed "
-      "strategy's (what the dominance benchmark compares against); output_overlays=False: without output "
-      "overlays (what they gain).");
+      "strategy's (what the dominance benchmark compares against); output_overlays=False / prefetch_params=False: "
+      "without output overlays / cross-op param prefetch (what they gain).");
 }
 
 }  // namespace tinyops::bindings

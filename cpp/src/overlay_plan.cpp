@@ -68,8 +68,39 @@ void OverlayPlanner::skip_rows(int op_id, std::span<const RowPart> parts) {
   finish_rows(net_.op(op_id), parts);
 }
 
-// Filter, bias and quant params: copied into their buffers when the op starts (the previous op's last part may
-// still read them, so never ahead) if they fit, else read in place from their home.
+void OverlayPlanner::record_param_reads(const Part& last) {
+  const int buffers[3] = {filter_, bias_, quant_};  // indexed by kParamWeights...
+  for (int param = 0; param < 3; ++param) {
+    const Region& b = plan_.buffers[size_t(buffers[param])].region;
+    Bytes used;
+    for (const Region& r : last.at) {
+      if (r.memory != b.memory || r.bytes <= 0 || r.offset < b.offset || r.end() > b.end()) continue;
+      const Bytes here{r.offset - b.offset, r.end() - b.offset};
+      used = used.end <= used.begin ? here : Bytes{std::min(used.begin, here.begin), std::max(used.end, here.end)};
+    }
+    previous_.param_reads[param] = used;
+  }
+}
+
+Region OverlayPlanner::param_place(int buffer, int param, int64_t bytes, bool first_ahead, bool& ahead) const {
+  constexpr int64_t kParamAlignment = 16;  // int32 bias and quant, and the kernels' word loads of weights
+  Region at = in_buffer(buffer, bytes);
+  ahead = false;
+  if (!prefetch_params_ || !first_ahead || !previous_.overlay) return at;
+  const Bytes used = previous_.param_reads[param];
+  const int64_t at_end = (plan_.buffers[size_t(buffer)].region.bytes - bytes) / kParamAlignment * kParamAlignment;
+  if (used.end <= used.begin || bytes <= used.begin) {
+    ahead = true;  // the start of the buffer is free while the previous op's last part computes
+  } else if (at_end >= used.end) {
+    at.offset += at_end;  // the other end is
+    ahead = true;
+  }
+  return at;
+}
+
+// Filter, bias and quant params: copied into their buffers if they fit, else read in place from their home.
+// Copied when the op starts (the previous op's last part may still read them), or with prefetch_params ahead
+// with the first part where param_place finds them room beside what that part reads.
 void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights) {
   const auto& home = plan_.op_params[op.id];
   first.copy_when_due.reserve(first.copy_when_due.size() + 4);  // weights, bias, quant in two halves
@@ -77,15 +108,16 @@ void OverlayPlanner::copy_params(const Op& op, Part& first, Part* all, size_t n_
     if (!src.present()) return;
     Region at = src;
     if (stages_param(param, src.bytes)) {
-      at = in_buffer(buffer, src.bytes);
+      bool ahead = false;
+      at = param_place(buffer, param, src.bytes, first.copy_ahead, ahead);
+      std::vector<Transfer>& list = ahead ? first.copy_in : first.copy_when_due;
       if (operand == Operand::Quant) {  // multipliers and shifts: two copies into the two quant buffers
         const int64_t half = src.bytes / 2;
-        append_copy(first.copy_when_due, operand, Region{src.memory, src.offset, half},
-                    Region{at.memory, at.offset, half}, buffer);
-        append_copy(first.copy_when_due, operand, Region{src.memory, src.offset + half, src.bytes - half},
+        append_copy(list, operand, Region{src.memory, src.offset, half}, Region{at.memory, at.offset, half}, buffer);
+        append_copy(list, operand, Region{src.memory, src.offset + half, src.bytes - half},
                     Region{at.memory, at.offset + half, src.bytes - half}, buffer);
       } else {
-        append_copy(first.copy_when_due, operand, src, at, buffer);
+        append_copy(list, operand, src, at, buffer);
       }
     }
     for (size_t p = 0; p < n_parts; ++p) set_region(all[p].at[int(operand)], at);
@@ -220,6 +252,7 @@ void OverlayPlanner::plan_channels(int op_id, int parts, std::string_view label)
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/false);  // placed per part
   parity_ ^= 1;
   previous_ = Previous{true, op.output, 0, true};
+  if (prefetch_params_) record_param_reads(o.parts.back());
 }
 
 }  // namespace tinyops

@@ -110,8 +110,8 @@ class PlanChecker {
   }
 
   // Buffers a part touches (reads, writes or copies out of).
-  bool touches(const Part& part, int buffer) const {
-    const Region& b = plan_.buffers[buffer].region;
+  // Whether `part` reads or writes any byte of `b` (an operand there, or an output copied out of it).
+  static bool touches(const Part& part, const Region& b) {
     for (const Region& r : part.at)
       if (r.present() && r.memory == b.memory && r.offset < b.end() && b.offset < r.end()) return true;
     for (const Transfer& t : part.copy_out)
@@ -164,11 +164,12 @@ class PlanChecker {
           transfer(part.copy_out[t], pf + ".copy_out[" + std::to_string(t) + "]");
         if (part.copy_ahead && previous) {
           for (size_t t = 0; t < part.copy_in.size(); ++t) {
+            // Bytes, not whole buffers: a prefetched param may share its buffer with the previous op's.
             int b = part.copy_in[t].buffer;
-            if (b >= 0 && touches(*previous, b))
+            if (b >= 0 && touches(*previous, part.copy_in[t].dst))
               fail(pf + ".copy_in[" + std::to_string(t) + "]",
-                   "copy issued ahead into buffer " + plan_.buffers[b].name +
-                       ", which the previous part still uses (expected a ping-pong buffer)");
+                   "copy issued ahead into bytes of buffer " + plan_.buffers[b].name +
+                       " which the previous part still uses (expected a ping-pong buffer or other bytes)");
           }
         }
         previous = &part;

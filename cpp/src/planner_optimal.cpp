@@ -38,7 +38,8 @@ class OptimalSearch {
         rows_(std::move(rows)),
         sim_(board),
         output_bytes_(options.output_overlays ? spare_output_bytes(board, base_, rows_) : 0),
-        use_resident_(options.resident_tensors) {
+        use_resident_(options.resident_tensors),
+        try_prefetch_params_(options.prefetch_params) {
     choices_.resize(net.ops().size());
     parts_.resize(net.ops().size());
     for (const Op& op : net.ops()) {
@@ -75,6 +76,13 @@ class OptimalSearch {
     bool overlays = false;
     for (const Choice& c : choices_) overlays |= c.overlay;
     if (!overlays) output_bytes_ = 0;  // no op writes them: leave the SRAM free
+    // Param prefetch is tried on the plan the search settled on and kept only if faster: searched with it, the
+    // greedy choices settled elsewhere and some networks got slower than without it.
+    if (try_prefetch_params_) {
+      const double without = simulate(choices_, resident_, trial_start_, trial_end_);
+      prefetch_params_ = true;
+      prefetch_params_ = simulate(choices_, resident_, trial_start_, trial_end_) < without;
+    }
     Plan plan;
     build(plan, choices_, resident_);
     return plan;
@@ -285,6 +293,7 @@ class OptimalSearch {
     plan.ops = std::move(ops);
     plan.ops.resize(base_.ops.size());
     OverlayPlanner overlays(net_, board_, plan, rows_.buffers, output_bytes_, &spare_parts_);
+    overlays.prefetch_params(prefetch_params_);
     resident.place(plan, plan.sram_memory, align_up(plan.peak_sram_bytes()));  // after the overlay buffers
     for (const Op& op : net_.ops()) {
       const Choice& c = choices[op.id];
@@ -338,6 +347,8 @@ class OptimalSearch {
   std::vector<std::map<int, std::vector<RowPart>>> parts_;
   int64_t output_bytes_ = 0;
   bool use_resident_ = true;
+  bool try_prefetch_params_ = true;
+  bool prefetch_params_ = false;        // what build() does: off during the search
   ResidentTensors resident_{net_, -1};  // none until run() knows the arena's room
   Plan probe_plan_ = base_;
   OverlayPlanner probe_{net_, board_, probe_plan_, rows_.buffers, output_bytes_};  // answers *_fits

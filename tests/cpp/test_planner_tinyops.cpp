@@ -271,3 +271,56 @@ TEST(OverlayPlanner, OutputOverlaysAndChannelStreamingByHand) {
   EXPECT_TRUE(b.parts[1].copy_ahead);
   EXPECT_EQ(plan_from_json_text(plan_to_json_text(plan)), plan);
 }
+
+// Cross-op param prefetch: an op's weights, bias and quant copied while the previous op's last part computes
+// must land where that part reads nothing (else the kernel would read the next op's params), and only with a
+// first part that is copied ahead.
+TEST(OptimalPlanner, PrefetchedParamsNeverOverwriteWhatThePreviousPartReads) {
+  SKIP_WITHOUT_SHARED();
+  const Board board = f746();
+  int prefetched = 0;
+  for (auto [width, resolution] : {std::pair{0.35, 144}, {0.55, 128}, {1.0, 224}}) {
+    const Network net = mbv3(width, resolution);
+    SCOPED_TRACE(net.name());
+    const Plan plan = make_plan(net, board, "optimal");
+    validate_plan(plan, net);
+    for (size_t i = 1; i < plan.ops.size(); ++i) {
+      const Part& first = plan.ops[i].parts.front();
+      const Part& previous_last = plan.ops[i - 1].parts.back();
+      for (const Transfer& t : first.copy_in) {
+        if (t.operand != Operand::Weights && t.operand != Operand::Bias && t.operand != Operand::Quant) continue;
+        ++prefetched;
+        EXPECT_TRUE(first.copy_ahead) << "op " << i;
+        for (const Region& r : previous_last.at)
+          EXPECT_FALSE(r.present() && r.memory == t.dst.memory && r.offset < t.dst.end() && t.dst.offset < r.end())
+              << "op " << i << " prefetches its " << int(t.operand) << " over what op " << i - 1 << " reads";
+      }
+    }
+  }
+  EXPECT_GT(prefetched, 0) << "no op's params were copied ahead";
+}
+
+// The validator refuses a copy issued ahead onto bytes the previous part reads (here: an op's filter prefetched
+// over the previous op's), though a copy into other bytes of the same buffer passes.
+TEST(OptimalPlanner, ValidatorRefusesAPrefetchOverWhatThePreviousPartReads) {
+  SKIP_WITHOUT_SHARED();
+  const Network net = mbv3(1.0, 224);
+  Plan plan = make_plan(net, f746(), "optimal");
+  for (size_t i = 1; i < plan.ops.size(); ++i) {
+    Part& first = plan.ops[i].parts.front();
+    const Region& read = plan.ops[i - 1].parts.back().at[int(Operand::Weights)];
+    for (Transfer& t : first.copy_in) {
+      if (t.operand != Operand::Weights || !read.present() || read.memory != t.dst.memory) continue;
+      validate_plan(plan, net);  // as planned: beside what op i - 1 reads
+      t.dst.offset = read.offset;
+      try {
+        validate_plan(plan, net);
+        ADD_FAILURE() << "op " << i << ": a prefetch over the previous op's filter passed";
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("which the previous part still uses"), std::string::npos) << e.what();
+      }
+      return;
+    }
+  }
+  FAIL() << "no op prefetches its weights into the buffer the previous op reads its weights from";
+}

@@ -71,16 +71,25 @@ class OverlayPlanner {
     return fits_buffer(bytes, capacity[param]);
   }
 
+  // Cross-op param prefetch (optimal): an op's staged weights, bias and quant params are copied ahead with its
+  // first part (while the previous op's last part computes) when they fit beside what that part reads in the
+  // same buffer (at the buffer's other end); otherwise, as by default, when the op is due.
+  void prefetch_params(bool on) { prefetch_params_ = on; }
+
   const OverlayBuffers& buffers() const { return sizes_; }
   // Whether `tensor` lives in SRAM (resident, see planner_optimal): parts read / write it in place, no copies.
   bool resident(int tensor) const;
 
  private:
+  struct Bytes {  // [begin, end) within a buffer; empty when end <= begin
+    int64_t begin = 0, end = 0;
+  };
   struct Previous {
     bool overlay = false;           // the previous op ran from the overlay buffers (its last part can prefetch)
     int out_tensor = -1;            // its output tensor
     int rows_done = 0;              // output rows complete before its last part computes
     bool full_before_last = false;  // channel-partitioned: no row is complete until the last part
+    Bytes param_reads[3] = {};      // per param buffer (kParamWeights...): what its last part reads there
   };
 
   // Rows [begin, end) of a tensor at `home` whose rows are `row_bytes` long.
@@ -100,7 +109,12 @@ class OverlayPlanner {
   void copy_params(const Op& op, Part& first, Part* all, size_t n_parts, bool weights);
   void finish_rows(const Op& op, std::span<const RowPart> parts) {
     previous_ = Previous{true, op.output, parts.back().out_begin, false};
+    if (prefetch_params_) record_param_reads(plan_.ops.at(op.id).parts.back());
   }
+  void record_param_reads(const Part& last);
+  // Where a staged param of `bytes` goes in `buffer` (param: kParamWeights...), and whether it can be copied
+  // ahead: beside what the previous op's last part reads there, else at the start, when due.
+  Region param_place(int buffer, int param, int64_t bytes, bool first_ahead, bool& ahead) const;
 
   const Network& net_;
   Plan& plan_;
@@ -113,6 +127,7 @@ class OverlayPlanner {
   SpareParts* spare_ = nullptr;
   int parity_ = 0;         // which input buffer the next part uses
   int output_parity_ = 0;  // which output buffer the next overlaid part writes
+  bool prefetch_params_ = false;
   Previous previous_;
 };
 

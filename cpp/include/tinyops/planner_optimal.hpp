@@ -11,7 +11,8 @@
 //     search runs with and without those buffers, as they take the room of resident tensors: faster kept),
 //   - keeping activations resident in the SRAM that is still free (resident_tensors.hpp): ops read and write
 //     them in place, without copies or external-memory stalls,
-// with cross-op prefetch wherever the next op's first input part already exists. It starts from the tinyops
+// with cross-op prefetch wherever the next op's first input part already exists (and of its weights, bias and
+// quant params where the buffers have room beside the previous op's). It starts from the tinyops
 // plan (same buffers) and accepts changes only when the simulator says the whole network gets faster, so it
 // is never slower than `tinyops` and never over the SRAM budget. Last, the fixed strategies' plans that fit are
 // simulated too and the fastest plan of all is returned: never slower than `internal`, `external` or `tinyops`.
@@ -25,6 +26,9 @@ struct OptimalOptions {
   // Row parts written to two SRAM output buffers and copied out while the next part computes, where the
   // simulator says it pays. The blob v2 executor runs them (copy_out transfers; DMA or CPU copy).
   bool output_overlays = true;
+  // Cross-op param prefetch: an op's staged weights, bias and quant copied while the previous op's last part
+  // computes, where they fit beside what that part reads (OverlayPlanner::prefetch_params); kept if faster.
+  bool prefetch_params = true;
   // Activations kept resident in the SRAM the overlay buffers leave free (read and written in place, no copies);
   // the firmware runs them as tensors of its internal arena (BLOB_FORMAT.md, tensor record `memory` 1).
   bool resident_tensors = true;

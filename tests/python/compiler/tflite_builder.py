@@ -5,6 +5,7 @@ reference interpreters."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import flatbuffers
@@ -335,15 +336,29 @@ def all_ops_model(seed: int = 0) -> bytes:
     bld.op(op.CONV_2D, [a1, weights((16, 1, 1, 16), 16, 0), bias(16)], c2, conv_options(1, "VALID", "none"))
     s1 = bld.activation((1, 6, 8, 16), 0.03, -128)
     bld.op(op.ADD, [c2, p1], s1, add_options("relu6"))
-    a2 = bld.activation((1, 3, 4, 16), 0.03, -128)
-    bld.op(op.AVERAGE_POOL_2D, [s1], a2, pool_options(2, 2, "VALID"))
-    r1 = bld.activation((1, 192), 0.03, -128)
-    bld.op(op.RESHAPE, [a2], r1, reshape_options([1, 192]))
-    y = bld.activation((1, 10), 0.2, 3, "logits")
-    fc_w = bld.constant(rng.integers(-127, 128, size=(10, 192), dtype=np.int8), [0.01], 0)
-    bld.op(op.FULLY_CONNECTED, [r1, fc_w, bias(10)], y, fc_options("none"))
-    bld.output = y
+    _pool_reshape_fc(bld, rng, bias, s1, (3, 4, 16), 0.03)
     return bld.finish()
+
+
+def _pool_reshape_fc(
+    bld: Builder,
+    rng: np.random.Generator,
+    bias: Callable[[int], int],
+    x: int,
+    pooled: tuple[int, int, int],
+    scale: float,
+) -> None:
+    """Average pool 2x2 stride 2 VALID of `x` to `pooled` -> reshape (1, N) -> fully connected 10 -> the output."""
+    op = tflite.BuiltinOperator
+    n = pooled[0] * pooled[1] * pooled[2]
+    a = bld.activation((1, *pooled), scale, -128)
+    bld.op(op.AVERAGE_POOL_2D, [x], a, pool_options(2, 2, "VALID"))
+    r = bld.activation((1, n), scale, -128)
+    bld.op(op.RESHAPE, [a], r, reshape_options([1, n]))
+    y = bld.activation((1, 10), 0.2, 3, "logits")
+    fc_w = bld.constant(rng.integers(-127, 128, size=(10, n), dtype=np.int8), [0.01], 0)
+    bld.op(op.FULLY_CONNECTED, [r, fc_w, bias(10)], y, fc_options("none"))
+    bld.output = y
 
 
 def pool_reshape_fc_model(seed: int = 0) -> bytes:
@@ -357,12 +372,5 @@ def pool_reshape_fc_model(seed: int = 0) -> bytes:
     bld.input = x
     c1 = bld.activation((1, 8, 8, 8), 0.04, -128)
     bld.op(op.CONV_2D, [x, weights((8, 1, 1, 4), 8, 0), bias(8)], c1, conv_options(1, "SAME", "relu"))
-    a1 = bld.activation((1, 4, 4, 8), 0.04, -128)
-    bld.op(op.AVERAGE_POOL_2D, [c1], a1, pool_options(2, 2, "VALID"))
-    r1 = bld.activation((1, 128), 0.04, -128)
-    bld.op(op.RESHAPE, [a1], r1, reshape_options([1, 128]))
-    y = bld.activation((1, 10), 0.2, 3, "logits")
-    fc_w = bld.constant(rng.integers(-127, 128, size=(10, 128), dtype=np.int8), [0.01], 0)
-    bld.op(op.FULLY_CONNECTED, [r1, fc_w, bias(10)], y, fc_options("none"))
-    bld.output = y
+    _pool_reshape_fc(bld, rng, bias, c1, (4, 4, 8), 0.04)
     return bld.finish()
