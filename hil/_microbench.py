@@ -197,7 +197,8 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
         make(f"pad{amount}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, p=amount: b.pad(x, p))
     # The add alone (the input added to itself): one op per network, so a profile of the run is the add's
     # (the derived boards' samples); 7 x 6 leaves rows of 42 elements, a 2-element tail after the 4-wide loop.
-    for hw, c in itertools.product((7, 12), (6, 24, 60)):
+    # Four map sizes, so that its per-call, per-row and per-pixel terms stay separable in any training share.
+    for hw, c in itertools.product((5, 7, 9, 12), (6, 24, 60)):
         make(f"add-self-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, x))
     return nets
 
