@@ -110,20 +110,14 @@ def proxyless_style_model(seed: int = 0):  # type: ignore[no-untyped-def]
 
 def run_counted(blob: bytes, image: np.ndarray, elf: Path, profile: bool = False) -> tuple[int, str, dict[int, int]]:
     """Instructions between the runner's run markers, its console, and (`profile`) the per-address counts."""
-    from tinyops.compiler._ports import qemu_port, runner_slots
-    from tinyops.compiler._qemu import input_slot_bytes
+    from tinyops.compiler._qemu import blob_run_command
 
-    machine = qemu_port(PORT).machine
-    slots = runner_slots(elf)
-    blob_slot, input_slot = slots.blob, slots.input
     plugin = elf.parent / "libinsn_count.so"
     if not plugin.is_file():
         sys.exit(f"bench_model_qemu: {plugin} is missing (the port's build makes it beside runner.elf)")
     addresses = symbol_addresses(elf, MARKS)
     with tempfile.TemporaryDirectory(prefix="tinyops-bench-") as tmp:
-        blob_path, input_path, report = Path(tmp) / "model.blob", Path(tmp) / "input.bin", Path(tmp) / "count.txt"
-        blob_path.write_bytes(blob)
-        input_path.write_bytes(input_slot_bytes(image))
+        report = Path(tmp) / "count.txt"
         plugin_args = ",".join(
             [str(plugin)]
             + [f"mark={n}:{a:#x}" for n, a in addresses.items()]
@@ -131,28 +125,7 @@ def run_counted(blob: bytes, image: np.ndarray, elf: Path, profile: bool = False
             + [f"outfile={report}"]
         )
         done = subprocess.run(
-            [
-                "qemu-system-arm",
-                "-M",
-                machine,
-                "-nographic",
-                "-monitor",
-                "none",
-                "-serial",
-                "null",
-                "-semihosting-config",
-                "enable=on,target=native",
-                "-icount",
-                "shift=0",
-                "-kernel",
-                str(elf),
-                "-device",
-                f"loader,file={blob_path},addr={blob_slot:#x}",
-                "-device",
-                f"loader,file={input_path},addr={input_slot:#x}",
-                "-plugin",
-                plugin_args,
-            ],
+            blob_run_command(blob, image, PORT, elf, Path(tmp), plugin=plugin_args),
             capture_output=True,
             text=True,
             timeout=900,

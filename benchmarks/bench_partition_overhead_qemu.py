@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyops.compiler import compile_model
-from tinyops.compiler._ports import qemu_port, runner_slots
-from tinyops.compiler._qemu import input_slot_bytes, parse_console, runner_elf
+from tinyops.compiler._qemu import blob_run_command, parse_console, runner_elf
 from tinyops.hil import FirmwareImage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,35 +40,12 @@ def marker_addresses(elf: Path) -> list[int]:
 
 def count_run(blob: bytes, image: np.ndarray, elf: Path, plugin: Path) -> tuple[int, np.ndarray, list[dict[str, int]]]:
     """Instructions between the run markers, the output and the per-op console records of one run."""
-    machine, slots = qemu_port(PORT).machine, runner_slots(elf)
     begin, end = marker_addresses(elf)
     with tempfile.TemporaryDirectory() as tmp:
-        blob_path, input_path, report = Path(tmp) / "model.blob", Path(tmp) / "input.bin", Path(tmp) / "count.txt"
-        blob_path.write_bytes(blob)
-        input_path.write_bytes(input_slot_bytes(image))
+        report = Path(tmp) / "count.txt"
+        plugin_args = f"{plugin},mark=begin:{begin:#x},mark=end:{end:#x},outfile={report}"
         done = subprocess.run(
-            [
-                "qemu-system-arm",
-                "-M",
-                machine,
-                "-nographic",
-                "-monitor",
-                "none",
-                "-serial",
-                "null",
-                "-semihosting-config",
-                "enable=on,target=native",
-                "-icount",
-                "shift=0",
-                "-kernel",
-                str(elf),
-                "-device",
-                f"loader,file={blob_path},addr={slots.blob:#x}",
-                "-device",
-                f"loader,file={input_path},addr={slots.input:#x}",
-                "-plugin",
-                f"{plugin},mark=begin:{begin:#x},mark=end:{end:#x},outfile={report}",
-            ],
+            blob_run_command(blob, image, PORT, elf, Path(tmp), plugin=plugin_args),
             capture_output=True,
             text=True,
             timeout=600,

@@ -4,6 +4,10 @@ share of ops predicted within ±10 %. Issue 12's target: whole model within ±5 
 
     .venv/bin/python benchmarks/bench_qemu_boards.py [--boards qemu-mps2-an500 qemu-mps2-an505]
                                                      [--strategies tinyops optimal] [--model PATH]
+                                                     [--misses]
+
+--misses lists every op predicted outside ±10 %: its kernel kind, shapes, measured and predicted counts (where
+to look when the share of ops within ±10 % drops).
 
 Counts are instructions (QEMU -icount shift=0; deterministic, so one repetition). Nothing is asserted here.
 """
@@ -14,6 +18,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 R064 = Path(__file__).resolve().parents[1].parent / "shared/models/tflite/proxyless-w0.30-r064_int8.tflite"
 
@@ -30,6 +35,7 @@ def main() -> None:
     parser.add_argument("--boards", nargs="+", default=["qemu-mps2-an500", "qemu-mps2-an505"])
     parser.add_argument("--strategies", nargs="+", default=["tinyops", "optimal"])
     parser.add_argument("--model", type=Path, default=R064)
+    parser.add_argument("--misses", action="store_true", help="list every op predicted outside ±10 %%")
     args = parser.parse_args()
     if not args.model.is_file():
         raise SystemExit(f"{args.model}: absent (the shared r064 model lives in ../shared/models/tflite)")
@@ -57,6 +63,25 @@ def main() -> None:
                 f"{board_name:18s}{board.version:4d}{strategy:>10s}{measured:14,d}{predicted:14,.0f}{whole:+9.2f}"
                 f"{len(pairs):5d}{mape:8.2f}{within:13.1f} %{time.monotonic() - started:8.1f}  {met}"
             )
+            if args.misses:
+                print_misses(compiled, summary.per_op_median)
+
+
+def print_misses(compiled: Any, measured: list[int]) -> None:
+    """Each op outside ±10 %, with what its kernel's cost depends on."""
+    for op, prediction, count in zip(compiled.model.ops, compiled.op_predictions, measured):
+        if prediction.predicted_cycles is None or count <= 0:
+            continue
+        error = 100 * (prediction.predicted_cycles - count) / count
+        if abs(error) <= 10:
+            continue
+        in_shape = tuple(compiled.model.tensors[op.inputs[0]].shape)
+        out_shape = tuple(compiled.model.tensors[op.output].shape)
+        print(
+            f"    {op.name:40s} {prediction.kernel_kind:28s} {str(in_shape):>16s} -> {str(out_shape):16s}"
+            f" k{op.kernel[0]} s{op.stride[0]} measured {count:,d}"
+            f" predicted {prediction.predicted_cycles:,.0f} ({error:+.1f} %)"
+        )
 
 
 if __name__ == "__main__":

@@ -85,48 +85,23 @@ def profile(
     blob: bytes, image: np.ndarray, plugin: Path, elf: Path, timeout_s: float = 300.0
 ) -> tuple[dict[int, int], int]:
     """Executions per instruction address of one run of `blob` under QEMU, and the run's instructions."""
-    from tinyops.compiler._ports import qemu_port, runner_slots
-    from tinyops.compiler._qemu import input_slot_bytes
+    from tinyops.compiler._qemu import blob_run_command
 
-    machine = qemu_port(PORT).machine
-    slots = runner_slots(elf)
-    blob_slot, input_slot = slots.blob, slots.input
     _, (begin, end) = _disassembly(elf)
     with tempfile.TemporaryDirectory(prefix="tinyops-derive-") as tmp:
-        blob_path, input_path, report = Path(tmp) / "m.blob", Path(tmp) / "i.bin", Path(tmp) / "profile.txt"
-        blob_path.write_bytes(blob)
-        input_path.write_bytes(input_slot_bytes(image))
+        report = Path(tmp) / "profile.txt"
         args = f"profile=1000000,mark=begin:{begin:#x},mark=end:{end:#x},window=begin:end,outfile={report}"
-        done = subprocess.run(
-            [
-                _tool("qemu-system-arm"),
-                "-M",
-                machine,
-                "-nographic",
-                "-monitor",
-                "none",
-                "-serial",
-                "null",
-                "-semihosting-config",
-                "enable=on,target=native",
-                "-icount",
-                "shift=0",
-                "-kernel",
-                str(elf),
-                "-device",
-                f"loader,file={blob_path},addr={blob_slot:#x}",
-                "-device",
-                f"loader,file={input_path},addr={input_slot:#x}",
-                "-plugin",
-                f"{plugin},{args}",
-                "-d",
-                "plugin",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            stdin=subprocess.DEVNULL,
+        command = blob_run_command(
+            blob,
+            image,
+            PORT,
+            elf,
+            Path(tmp),
+            plugin=f"{plugin},{args}",
+            plugin_log=True,
+            executable=_tool("qemu-system-arm"),
         )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
         if done.returncode != 0 or not report.is_file():
             raise RuntimeError(f"QEMU with {plugin.name} exited with {done.returncode}: {done.stdout[-400:]}")
         lines = report.read_text().splitlines()

@@ -195,13 +195,18 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
         make(f"fc-{cin}-{cout}", (1, 1, cin), lambda b, x, c=cout: b.fully_connected(x, c))
     for hw, c, amount in itertools.product((7, 12, 17, 24), (8, 16, 24, 48), (1, 2)):
         make(f"pad{amount}-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x, p=amount: b.pad(x, p))
+    # The add alone (the input added to itself): one op per network, so a profile of the run is the add's
+    # (the derived boards' samples); 7 x 6 leaves rows of 42 elements, a 2-element tail after the 4-wide loop.
+    # Four map sizes, so that its per-call, per-row and per-pixel terms stay separable in any training share.
+    for hw, c in itertools.product((5, 7, 9, 12), (6, 24, 60)):
+        make(f"add-self-{hw}x{hw}x{c}", (hw, hw, c), lambda b, x: b.add(x, x))
     return nets
 
 
 def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
     """The tail of an ImageNet network: 1x1 convolutions on 1-3 px maps (odd pixel counts leave the DSP
     kernel's pixel pairs half empty; deep filters skip the pre-extension) and large depthwise kernels on tiny
-    maps (most taps fall in the padding, which the reference kernel skips)."""
+    maps, strides 1 and 2 (most taps fall in the padding, which the kernels skip or gather as zeros)."""
     nets = []
     for i, (hw, cin, cout) in enumerate(itertools.product((1, 2, 3), (96, 288, 480), (64, 384))):
         b = _Builder(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), seed + 2000 + i)
@@ -209,6 +214,11 @@ def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
     for i, (k, hw, c) in enumerate(itertools.product((3, 5, 7), (2, 4, 7), (48, 144))):
         b = _Builder(f"dw{k}x{k}s1-{hw}x{hw}x{c}", (hw, hw, c), seed + 3000 + i)
         nets.append((b.name, b.build(b.depthwise(0, k, 1))))
+    # Stride 2 there ('same' padding one larger at the bottom and right): windows on maps smaller than the kernel
+    # (the DSP kernel's per-window path), and rings that are mostly padding.
+    for i, (k, hw, c) in enumerate(itertools.product((3, 5, 7), (2, 4, 6), (48, 144))):
+        b = _Builder(f"dw{k}x{k}s2-{hw}x{hw}x{c}", (hw, hw, c), seed + 3100 + i)
+        nets.append((b.name, b.build(b.depthwise(0, k, 2))))
     return nets
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from tinyops.compiler._ports import qemu_port
+from tinyops.compiler._qemu import qemu_command
 from tinyops.hil._elf import FirmwareImage
 from tinyops.hil._errors import TargetError, TargetTimeout
 from tinyops.hil._gdb_remote import GdbRemote
@@ -45,31 +46,20 @@ class QemuProcess:
         plugin_args: str = "",
         qemu: str = "qemu-system-arm",
     ) -> None:
-        machine = qemu_port(port).machine  # ValueError naming the QEMU ports for any other
+        qemu_port(port)  # ValueError naming the QEMU ports for any other
         executable = shutil.which(qemu)
         if executable is None:
             raise TargetError(f"{qemu}: not found (scripts/setup.sh installs Debian's qemu-system-arm)")
         self.port = port
         self.gdb_port = _free_tcp_port()
-        command = [
-            executable,
-            "-M",
-            machine,
-            "-nographic",
-            "-monitor",
-            "none",
-            "-serial",
-            "null",
-            "-icount",
-            "shift=0",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-gdb",
-            f"tcp:127.0.0.1:{self.gdb_port}",
-            "-S",
-        ]
-        if plugin is not None:
-            command += ["-plugin", f"{plugin}{',' + plugin_args if plugin_args else ''}", "-d", "plugin"]
+        plugin_spec = None if plugin is None else f"{plugin}{',' + plugin_args if plugin_args else ''}"
+        command = qemu_command(
+            port,
+            plugin=plugin_spec,
+            plugin_log=True,
+            executable=executable,
+            extra=["-gdb", f"tcp:127.0.0.1:{self.gdb_port}", "-S"],
+        )
         self.command = command
         # The console (semihosting) goes to a file, never a pipe: a pipe nobody drains fills after a few
         # runs, and QEMU then blocks in the write, the GDB stub with it.

@@ -70,6 +70,8 @@ const char* to_string(CostTerm term) {
     case CostTerm::RowVisit: return "cycles_per_row_visit";
     case CostTerm::ChannelRow: return "cycles_per_channel_row";
     case CostTerm::BorderTap: return "cycles_per_border_tap";
+    case CostTerm::BorderWindow: return "cycles_per_border_window";
+    case CostTerm::PaddingTap: return "cycles_per_padding_tap";
     case CostTerm::ActivationTable: return "cycles_per_activation_table";
     case CostTerm::ActivationOutput: return "cycles_per_activation_output";
   }
@@ -88,9 +90,10 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
       T::Call,        T::Mac,      T::Output,          T::SlowOutput,      T::OutputRow,
       T::OutputPixel, T::RowVisit, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
-  static const std::vector<T> depthwise_dsp{T::Call,      T::Mac,         T::Output,          T::SlowOutput,
-                                            T::OutputRow, T::OutputPixel, T::Channel,         T::ChannelRow,
-                                            T::GatherTap, T::BorderTap,   T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,          T::Output,          T::SlowOutput,
+                                            T::OutputRow,  T::OutputPixel,  T::Channel,         T::Weight,
+                                            T::ChannelRow, T::RowVisit,     T::GatherTap,       T::PaddingTap,
+                                            T::BorderTap,  T::BorderWindow, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {

@@ -97,27 +97,40 @@ TEST(KernelFeatures, ReferenceKernelsCountOnlyTapsInsideTheInput) {
 
 TEST(KernelFeatures, DspDepthwiseGathersRowsOnceAndRunsEveryTap) {
   // 3x3, stride 1, pad 1 on 4x4x8, output rows 0-1: all 9 taps of 8 windows x 8 channels; input rows -1..2
-  // (the padding row as zeros) x columns -1..4 gathered; one strip (the ring holds 170 columns of 3 rows).
+  // x columns -1..4 gathered (one strip: the ring holds 170 columns of 3 rows), of which rows 0..2 x columns
+  // 0..3 from the input and the rest padding (zeros).
   const WindowCase c{OpKind::DepthwiseConv2D, 4, 4, 8, 8, 3, 1, {1, 1, 1, 1}};
   const CostFeatures top = features_of(c, 0, 2), all = features_of(c, 0, 4);
   EXPECT_EQ(top[int(T::Mac)], 2 * 4 * 9 * 8);
-  EXPECT_EQ(top[int(T::GatherTap)], 4 * 6 * 8);
-  EXPECT_EQ(all[int(T::GatherTap)], 6 * 6 * 8);
+  EXPECT_EQ(top[int(T::GatherTap)], 3 * 4 * 8);
+  EXPECT_EQ(top[int(T::PaddingTap)], (4 * 6 - 3 * 4) * 8);
+  EXPECT_EQ(all[int(T::GatherTap)], 4 * 4 * 8);
+  EXPECT_EQ(all[int(T::PaddingTap)], (6 * 6 - 4 * 4) * 8);
   EXPECT_EQ(all[int(T::ChannelRow)], 4 * 8);
+  EXPECT_EQ(all[int(T::RowVisit)], 4 * 8 * 3);  // the K ring slots checked per output row
   EXPECT_EQ(all[int(T::Channel)], 8);
+  EXPECT_EQ(all[int(T::Weight)], 8 * 9);  // each group's weights sign-extended once per call
+  EXPECT_EQ(all[int(T::BorderWindow)], 0);
   // 7x7, stride 2 on 160 columns ('same': 80 outputs): the ring holds 1024 / 14 = 73 columns, so strips of
-  // (73 - 7) / 2 + 1 = 34 outputs: 34, 34 and 12, gathering 73 + 73 + 29 = 175 columns; rows 0-2 gather
-  // 2 * 2 + 7 = 11 input rows.
+  // (73 - 7) / 2 + 1 = 34 outputs: 34, 34 and 12, gathering columns -2..70, 66..138 and 134..162 (71, 73 and
+  // 26 inside the input); rows 0-2 gather 2 * 2 + 7 = 11 input rows, -2..8 (9 inside).
   const CostFeatures wide = features_of({OpKind::DepthwiseConv2D, 10, 160, 4, 4, 7, 2, {2, 2, 3, 3}}, 0, 3);
-  EXPECT_EQ(wide[int(T::GatherTap)], 11 * 175 * 4);
+  EXPECT_EQ(wide[int(T::GatherTap)], 9 * (71 + 73 + 26) * 4);
+  EXPECT_EQ(wide[int(T::PaddingTap)], (11 * (73 + 73 + 29) - 9 * (71 + 73 + 26)) * 4);
   EXPECT_EQ(wide[int(T::ChannelRow)], 3 * 4 * 3);
+  EXPECT_EQ(wide[int(T::RowVisit)], 3 * 4 * 3 * 7);
   EXPECT_EQ(wide[int(T::Mac)], 3 * 80 * 49 * 4);
   EXPECT_EQ(wide[int(T::BorderTap)], 0);
-  // 5x5, pad 2 on 4x4x8 (narrower than the kernel): no ring; rows see 3, 4, 4, 3 taps, and so do columns.
+  // 5x5, pad 2 on 4x4x8 (narrower than the kernel): no ring; rows see 3, 4, 4, 3 taps, and so do columns;
+  // each of the 16 windows x 8 channels sets up its loops over its kernel rows inside (14 per column of
+  // windows).
   const CostFeatures tiny = features_of({OpKind::DepthwiseConv2D, 4, 4, 8, 8, 5, 1, {2, 2, 2, 2}}, 0, 4);
   EXPECT_EQ(tiny[int(T::BorderTap)], 14 * 14 * 8);
+  EXPECT_EQ(tiny[int(T::BorderWindow)], 16 * 8);
+  EXPECT_EQ(tiny[int(T::RowVisit)], 14 * 4 * 8);
   EXPECT_EQ(tiny[int(T::Mac)], 0);
   EXPECT_EQ(tiny[int(T::GatherTap)], 0);
+  EXPECT_EQ(tiny[int(T::PaddingTap)], 0);
   EXPECT_EQ(tiny[int(T::ChannelRow)], 4 * 8);
 }
 

@@ -14,6 +14,7 @@ import struct
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,16 @@ import numpy as np
 
 from tinyops.compiler._ports import REPO, qemu_port, runner_elf, runner_slots
 
-__all__ = ["REPO", "QemuRun", "input_slot_bytes", "parse_console", "run_blob_in_qemu", "runner_elf"]
+__all__ = [
+    "REPO",
+    "QemuRun",
+    "blob_run_command",
+    "input_slot_bytes",
+    "parse_console",
+    "qemu_command",
+    "run_blob_in_qemu",
+    "runner_elf",
+]
 
 INPUT_MAGIC = 0x4E494F54  # "TOIN"
 EXIT_MEANING = {
@@ -60,47 +70,75 @@ def parse_console(console: str) -> tuple[np.ndarray, list[dict[str, int]], int, 
     return np.array(values, dtype=np.int8), ops, int(header.group(2)), header.group(3)
 
 
+def qemu_command(
+    port: str,
+    *,
+    kernel: Path | None = None,
+    loads: Sequence[tuple[Path, int]] = (),
+    plugin: str | None = None,
+    plugin_log: bool = False,
+    executable: str = "qemu-system-arm",
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The ``qemu-system-arm`` command line of every run on a QEMU port: the port's machine, no display, monitor
+    or UART, the console on semihosting, and ``-icount shift=0`` (one instruction a nanosecond, so counts and
+    the port's timer are deterministic). ``loads``: (file, address) pairs for QEMU's generic loader; ``plugin``:
+    a TCG plugin with its arguments (``path,arg=value,...``), its log on stderr with ``plugin_log``."""
+    command = [executable, "-M", qemu_port(port).machine, "-nographic", "-monitor", "none", "-serial", "null"]
+    command += ["-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
+    if kernel is not None:
+        command += ["-kernel", str(kernel)]
+    for path, address in loads:
+        command += ["-device", f"loader,file={path},addr={address:#x}"]
+    if plugin is not None:
+        command += ["-plugin", plugin] + (["-d", "plugin"] if plugin_log else [])
+    return command + list(extra)
+
+
+def blob_run_command(
+    blob: bytes,
+    image: np.ndarray,
+    port: str,
+    elf: Path,
+    workdir: Path,
+    plugin: str | None = None,
+    plugin_log: bool = False,
+    executable: str = "qemu-system-arm",
+) -> list[str]:
+    """The command that runs ``blob`` on one int8 ``image`` on the runner ``elf``: writes the blob and the input
+    image (with its "TOIN" header) into ``workdir`` and loads them into the runner's slots, read from the ELF's
+    symbols. ValueError when either exceeds its slot."""
+    slots = runner_slots(elf)
+    if len(blob) > slots.blob_bytes:
+        raise ValueError(f"blob of {len(blob):,} B exceeds the {port} blob slot ({slots.blob_bytes:,} B, {elf})")
+    image_bytes = input_slot_bytes(image)
+    if len(image_bytes) > slots.input_bytes:
+        raise ValueError(
+            f"input image of {len(image_bytes):,} B exceeds the {port} input slot ({slots.input_bytes:,} B, {elf})"
+        )
+    blob_path, input_path = workdir / "model.blob", workdir / "input.bin"
+    blob_path.write_bytes(blob)
+    input_path.write_bytes(image_bytes)
+    return qemu_command(
+        port,
+        kernel=elf,
+        loads=[(blob_path, slots.blob), (input_path, slots.input)],
+        plugin=plugin,
+        plugin_log=plugin_log,
+        executable=executable,
+    )
+
+
 def run_blob_in_qemu(
     blob: bytes, image: np.ndarray, port: str = "qemu-mps2-an500", elf: Path | None = None, timeout_s: float = 300.0
 ) -> QemuRun:
     """Run one int8 image through ``blob`` on the runner under QEMU (``-icount shift=0``: deterministic)."""
-    machine = qemu_port(port).machine
     elf = elf or runner_elf(port)
-    slots = runner_slots(elf)
-    if len(blob) > slots.blob_bytes:
-        raise ValueError(f"blob of {len(blob):,} B exceeds the {port} blob slot ({slots.blob_bytes:,} B, {elf})")
     qemu = shutil.which("qemu-system-arm")
     if qemu is None:
         raise RuntimeError("qemu-system-arm is not installed (scripts/setup.sh installs it)")
     with tempfile.TemporaryDirectory(prefix="tinyops-qemu-") as tmp:
-        blob_path, input_path = Path(tmp) / "model.blob", Path(tmp) / "input.bin"
-        blob_path.write_bytes(blob)
-        input_path.write_bytes(input_slot_bytes(image))
-        if input_path.stat().st_size > slots.input_bytes:
-            raise ValueError(
-                f"input image of {input_path.stat().st_size:,} B exceeds the {port} input slot "
-                f"({slots.input_bytes:,} B, {elf})"
-            )
-        cmd = [
-            qemu,
-            "-M",
-            machine,
-            "-nographic",
-            "-monitor",
-            "none",
-            "-serial",
-            "null",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-icount",
-            "shift=0",
-            "-kernel",
-            str(elf),
-            "-device",
-            f"loader,file={blob_path},addr={slots.blob:#x}",
-            "-device",
-            f"loader,file={input_path},addr={slots.input:#x}",
-        ]
+        cmd = blob_run_command(blob, image, port, elf, Path(tmp), executable=qemu)
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:

@@ -112,20 +112,27 @@ const char* to_string(KernelKind kind);
 //   cycles_per_output_pixel  output pixels (column loop overhead)
 //   cycles_per_channel       output channels set up per call (DSP kernels: bias, requantization)
 //   cycles_per_weight        filter elements processed per call (DSP 1x1: widened to int16, or summed into the
-//                            bias for filters deeper than the expanded path takes)
+//                            bias for filters deeper than the expanded path takes; DSP depthwise: K*K taps
+//                            sign-extended per channel group)
 //   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of output channels (DSP conv)
 //   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
 //   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK); DSP
-//                            depthwise: input elements gathered (sign-extended or zero-padded) into its row ring
+//                            depthwise: input elements gathered (loaded and sign-extended) into its row ring
 //   cycles_per_raw_mac       extra per MAC of the raw loop (DSP 1x1 calls too small to widen the weights)
 //   cycles_per_odd_mac       extra per MAC outside 2x2 tiles on the deep path: an odd last pixel or channel
 //   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels of deep-path tiles
 //   cycles_per_deep_mac      extra per MAC of deep-path tiles (weights sign-extended in the loop)
-//   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools)
+//   cycles_per_row_visit     kernel rows visited per output element (reference kernels, pools; DSP depthwise:
+//                            ring slots checked per output row x channels x strips, or on a map smaller than
+//                            the kernel, kernel rows inside per window x channels)
 //   cycles_per_channel_row   output rows x channels x column strips (the DSP depthwise loops rows inside
 //                            channel groups and strips)
 //   cycles_per_border_tap    DSP depthwise on a map narrower or shorter than its kernel: the taps inside the
 //                            map x channels (read in place, the offset added per tap)
+//   cycles_per_border_window DSP depthwise on such a map: windows x channels (each window's bounds and tap
+//                            loops set up, where the ring path runs one fixed unrolled window)
+//   cycles_per_padding_tap   DSP depthwise ring: gathered pixel positions in the padding x channels (written
+//                            as zeros: no load, no sign extension)
 //   cycles_per_activation_table  1 for the first part of an op with a fused hard-swish (its 256-entry table)
 //   cycles_per_activation_output output elements passed through a fused hard-swish (one table load each)
 enum class CostTerm {
@@ -147,10 +154,12 @@ enum class CostTerm {
   RowVisit,
   ChannelRow,
   BorderTap,
+  BorderWindow,
+  PaddingTap,
   ActivationTable,
   ActivationOutput
 };
-inline constexpr int kCostTermCount = 20;
+inline constexpr int kCostTermCount = 22;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

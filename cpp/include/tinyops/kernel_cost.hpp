@@ -34,6 +34,7 @@ struct OpGeometry {
   int out_h = 1, out_w = 1, out_c = 1;
   int in_h = 1, in_w = 1, in_c = 1;
   int kernel_h = 1, kernel_w = 1, stride = 1;
+  int pad_top = 0, pad_left = 0;
   double macs_per_output = 0;     // nominal accumulations per output element
   double slow_requant_share = 0;  // Op::slow_requant_share
   bool hard_swish = false;        // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
@@ -54,6 +55,50 @@ inline bool is_depthwise(KernelKind k) { return k == KernelKind::DepthwiseDsp ||
 namespace detail {
 inline bool windowed(KernelKind k) {
   return is_conv(k) || is_depthwise(k) || k == KernelKind::AveragePool || k == KernelKind::GlobalAveragePool;
+}
+
+// How many of the positions [begin, begin + count) fall inside [0, size).
+inline double inside(int begin, int count, int size) {
+  return double(std::max(0, std::min(begin + count, size) - std::max(begin, 0)));
+}
+
+// The DSP depthwise kernel (depthwise_conv2d_dsp.cpp). Per channel group (4 channels) of a part it
+// sign-extends the K*K weights once; then per column strip it gathers each input row the part's windows span
+// into a ring of K rows (pixels inside the input loaded and sign-extended, the padding written as zeros),
+// checks the K ring slots per output row, and runs every window's K*K taps unrolled. On a map narrower or
+// shorter than K it skips the ring: each window sets up its bounds and loops over its kernel rows inside the
+// map and their taps inside, read in place.
+inline void depthwise_dsp_features(const OpGeometry& g, int r0, int r1, double channels, CostFeatures& f) {
+  using T = CostTerm;
+  const int k = g.kernel_h;
+  const double rows = r1 - r0, outputs = rows * g.out_w * channels;
+  const double row_taps = g.row_taps_prefix[size_t(r1)] - g.row_taps_prefix[size_t(r0)];
+  f[int(T::Channel)] = channels;
+  f[int(T::Weight)] = channels * k * k;
+  if (g.in_w < k || g.in_h < k) {
+    f[int(T::BorderTap)] = row_taps * g.col_taps * channels;
+    f[int(T::BorderWindow)] = outputs;
+    f[int(T::RowVisit)] = row_taps * g.out_w * channels;
+    f[int(T::ChannelRow)] = rows * channels;
+    return;
+  }
+  const int ring_columns = kDepthwiseDspRingWords / (2 * k);
+  const int strip_width = (ring_columns - k) / g.stride + 1;
+  const int strips = (g.out_w + strip_width - 1) / strip_width;
+  // Rows [first_row, first_row + gathered_rows) are gathered once per strip (stride <= 2 < K: no gaps).
+  const int first_row = r0 * g.stride - g.pad_top, gathered_rows = (r1 - r0 - 1) * g.stride + k;
+  const double rows_inside = inside(first_row, gathered_rows, g.in_h);
+  double gathered_columns = 0, columns_inside = 0;
+  for (int ox = 0; ox < g.out_w; ox += strip_width) {
+    const int columns = (std::min(g.out_w, ox + strip_width) - ox - 1) * g.stride + k;
+    gathered_columns += columns;
+    columns_inside += inside(ox * g.stride - g.pad_left, columns, g.in_w);
+  }
+  f[int(T::Mac)] = outputs * k * k;
+  f[int(T::ChannelRow)] = rows * channels * strips;
+  f[int(T::RowVisit)] = rows * channels * strips * k;
+  f[int(T::GatherTap)] = rows_inside * columns_inside * channels;
+  f[int(T::PaddingTap)] = (gathered_rows * gathered_columns - rows_inside * columns_inside) * channels;
 }
 
 // The DSP conv2d kernel (conv2d_dsp.cpp). Filters of at most kMaxDspExpandedDepth run the expanded path:
@@ -149,25 +194,7 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
       f[int(T::Mac)] = valid_taps * channels;
       f[int(T::RowVisit)] = row_taps * g.out_w * channels;
       break;
-    case KernelKind::DepthwiseDsp: {
-      // Per channel group and column strip, the input rows the part's windows span are gathered once into the
-      // kernel's row ring (padding as zeros); every window then runs all its K*K taps.
-      const int k = g.kernel_h, ring_columns = kDepthwiseDspRingWords / (2 * k);
-      f[int(T::Channel)] = channels;
-      if (g.in_w < k || g.in_h < k) {  // a map smaller than the kernel: its taps inside, read in place
-        f[int(T::BorderTap)] = valid_taps * channels;
-        f[int(T::ChannelRow)] = rows * channels;
-        break;
-      }
-      const int strip_width = (ring_columns - k) / g.stride + 1;
-      const int strips = (g.out_w + strip_width - 1) / strip_width;
-      const double gathered_rows = (rows - 1) * std::min(g.stride, k) + k;
-      const double gathered_columns = double(g.out_w - strips) * g.stride + double(strips) * k;
-      f[int(T::Mac)] = outputs * k * k;
-      f[int(T::ChannelRow)] = rows * channels * strips;
-      f[int(T::GatherTap)] = gathered_rows * gathered_columns * channels;
-      break;
-    }
+    case KernelKind::DepthwiseDsp: detail::depthwise_dsp_features(g, r0, r1, channels, f); break;
     default: break;
   }
   return f;

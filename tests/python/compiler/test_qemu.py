@@ -13,7 +13,7 @@ from compiler_fixtures import one_part_plan
 import tinyops.compiler._qemu as _qemu_module
 from tinyops.compiler import _interpreters
 from tinyops.compiler._blob import write_blob
-from tinyops.compiler._qemu import parse_console, run_blob_in_qemu, runner_elf
+from tinyops.compiler._qemu import blob_run_command, parse_console, qemu_command, run_blob_in_qemu, runner_elf
 
 _needs_runner = [
     pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm is not installed"),
@@ -53,6 +53,29 @@ def test_corrupted_blob_under_qemu_names_the_reason(elf: Path, r064_model, r064_
     blob[-1] ^= 0xFF
     with pytest.raises(RuntimeError, match=r"exited with 1 \(blob rejected\)[\s\S]*crc_mismatch"):
         run_blob_in_qemu(bytes(blob), r064_inputs[0], elf=elf)
+
+
+def test_one_command_line_for_every_qemu_run(tmp_path: Path) -> None:
+    command = qemu_command("qemu-mps2-an505", plugin="libinsn_count.so,outfile=x", extra=["-S"])
+    assert command[:3] == ["qemu-system-arm", "-M", "mps2-an505"]
+    assert command[command.index("-icount") + 1] == "shift=0"
+    assert command[-3:] == ["-plugin", "libinsn_count.so,outfile=x", "-S"]  # no plugin log unless asked
+    with pytest.raises(ValueError, match="QEMU port"):
+        qemu_command("stm32f746g-disco")
+
+
+@needs_runner
+def test_blob_run_command_loads_both_slots_and_refuses_what_does_not_fit(elf: Path, tmp_path: Path) -> None:
+    image = np.zeros((4, 4, 3), dtype=np.int8)
+    command = blob_run_command(b"blob", image, "qemu-mps2-an500", elf, tmp_path)
+    loads = [command[i + 1] for i, arg in enumerate(command) if arg == "-device"]
+    assert [load.split(",")[1].split("=")[1] for load in loads] == [
+        str(tmp_path / "model.blob"),
+        str(tmp_path / "input.bin"),
+    ]
+    assert (tmp_path / "model.blob").read_bytes() == b"blob" and command[command.index("-kernel") + 1] == str(elf)
+    with pytest.raises(ValueError, match="exceeds the qemu-mps2-an500 blob slot"):
+        blob_run_command(bytes(64 << 20), image, "qemu-mps2-an500", elf, tmp_path)
 
 
 def test_console_parser() -> None:
