@@ -59,10 +59,12 @@ inline bool windowed(KernelKind k) {
 // The DSP conv2d kernel (conv2d_dsp.cpp). Filters of at most kMaxDspExpandedDepth run the expanded path:
 // output pixels pair in raster order (across row ends); per block of output channels each pair is gathered
 // (KxK patches) and sign-extended once, then every channel pair (an odd last one computed twice) runs the
-// widened loop (1x1 calls of >= kMinPairsToWiden pairs, weights widened to int16 once per call; blocks sized
-// so that the widened weights fit kWidenedWeightWords) or the raw loop (weights sign-extended in the loop).
-// Deeper 1x1 filters run the deep path: pairs within a row, 2x2 tiles sign-extending in the loop, an odd
-// channel or lone pixel one at a time, the input zero point folded into the bias per call.
+// widened loop (calls of >= kMinDspPairsToWiden pairs, 1x1 or KxK: weights widened to int16 once per call and
+// block, blocks sized so that the widened weights fit kDspWidenedWeightWords) or the raw loop (weights
+// sign-extended in the loop). A lone last pixel (an odd pixel count) runs the single-pixel raw loop over
+// exactly its channels, widened call or not. Deeper 1x1 filters run the deep path: pairs within a row, 2x2
+// tiles sign-extending in the loop, an odd channel or lone pixel one at a time, the input zero point folded
+// into the bias per block (count + 1 filter sums: the odd-block copy's too).
 inline void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
   using T = CostTerm;
   const int depth = g.kernel_h * g.kernel_w * g.in_c;
@@ -70,27 +72,26 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
   const double pixels = rows * g.out_w;
   if (depth <= kMaxDspExpandedDepth) {
     const int groups = (depth + 3) / 4;
-    const double pairs = std::ceil(pixels / 2);
-    const bool pointwise = g.kind == KernelKind::Conv1x1;
-    const bool widen = pointwise && groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
+    const double pairs = std::ceil(pixels / 2);  // the lone pixel's included: it is gathered and expanded too
+    const double lone = pixels - 2 * std::floor(pixels / 2);
+    const bool widen = groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
     const int widened_block = kDspWidenedWeightWords / (4 * groups) * 2;
     const int block = widen && widened_block < kDspConvChannelBlock ? widened_block : kDspConvChannelBlock;
     static_assert(kDspConvChannelBlock % 2 == 0 && kDspWidenedWeightWords % (4 * kMaxDspWidenedGroups) == 0,
                   "channel blocks are even (widened_block >= 2 whenever widen)");
     const double blocks = std::ceil(channels / block);
-    // Odd channels of a block are computed twice; blocks are even, so only the last partial block has any.
+    // Odd channels of a block are computed twice by the pair loops; blocks are even, so only the last partial
+    // block has any.
     const double computed_channels = double(c / block * block + ((c % block + 1) & ~1));
-    const double executed_macs = pairs * 2 * computed_channels * groups * 4;
-    f[int(T::Mac)] = executed_macs;
+    const double paired_macs = (pairs - lone) * 2 * computed_channels * groups * 4;
+    const double lone_macs = lone * channels * groups * 4;
+    f[int(T::Mac)] = paired_macs + lone_macs;
     f[int(T::Channel)] = channels;
     f[int(T::PixelBlock)] = pairs * blocks;
     f[int(T::InputGroup)] = pairs * blocks * groups;
-    if (pointwise) {
-      f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
-      f[int(T::RawMac)] = widen ? 0 : executed_macs;
-    } else {
-      f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
-    }
+    f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
+    f[int(T::RawMac)] = (widen ? 0 : paired_macs) + lone_macs;
+    if (g.kind == KernelKind::ConvKxKDsp) f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
     return;
   }
   const double blocks = std::ceil(channels / kDspConvChannelBlock);
@@ -101,7 +102,7 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
   const double tile_outputs = pairs * 2 * tile_channels;
   f[int(T::Mac)] = pixels * channels * depth;
   f[int(T::Channel)] = channels;
-  f[int(T::Weight)] = channels * depth;
+  f[int(T::Weight)] = (channels + blocks) * depth;
   f[int(T::PixelBlock)] = (pairs + lone) * blocks;
   f[int(T::DeepMac)] = tile_outputs * (depth / 4 * 4);
   f[int(T::TailMac)] = tile_outputs * (depth % 4);
