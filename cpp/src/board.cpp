@@ -88,9 +88,9 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
       T::Call,        T::Mac,      T::Output,          T::SlowOutput,      T::OutputRow,
       T::OutputPixel, T::RowVisit, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
-  static const std::vector<T> depthwise_dsp{T::Call,      T::Mac,         T::Output,          T::SlowOutput,
-                                            T::OutputRow, T::OutputPixel, T::Channel,         T::ChannelRow,
-                                            T::GatherTap, T::BorderTap,   T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> depthwise_dsp{
+      T::Call,   T::Mac,        T::Output,    T::SlowOutput, T::OutputRow,       T::OutputPixel,     T::Channel,
+      T::Weight, T::ChannelRow, T::GatherTap, T::BorderTap,  T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {

@@ -44,6 +44,7 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
   g.out_h = out.h, g.out_w = out.w, g.out_c = out.c;
   g.in_h = in.h, g.in_w = in.w, g.in_c = in.c;
   g.kernel_h = op.kernel_h, g.kernel_w = op.kernel_w, g.stride = op.stride;
+  g.pad_top = op.pad.top, g.pad_left = op.pad.left;
   g.slow_requant_share = op.slow_requant_share;
   g.hard_swish = op.act == Activation::HardSwish || op.act == Activation::HardSigmoid;
   if (is_conv(g.kind) || is_depthwise(g.kind) || g.kind == KernelKind::FullyConnected)

@@ -168,6 +168,19 @@ TEST(KernelFeatures, DspDepthwiseGathersRowsOnceAndRunsEveryTap) {
   EXPECT_EQ(tiny[int(T::Mac)], 0);
   EXPECT_EQ(tiny[int(T::GatherTap)], 0);
   EXPECT_EQ(tiny[int(T::ChannelRow)], 4 * 8);
+  EXPECT_EQ(tiny[int(T::Weight)], 25 * 8);  // every tap is inside some window's reach
+  EXPECT_EQ(all[int(T::Weight)], 9 * 8);    // the ring: all K*K taps per channel group
+}
+
+TEST(KernelFeatures, DspDepthwiseOnASmallMapSignExtendsOnlyTapsInside) {
+  // 7x7, pad 3 on 2x2x8: the windows start at rows and columns -3 and -2, so they reach kernel rows and columns
+  // 2..4 only: 9 of 49 taps per channel group; output row 0 alone reaches kernel rows 3..4 (6 taps).
+  const WindowCase c{OpKind::DepthwiseConv2D, 2, 2, 8, 8, 7, 1, {3, 3, 3, 3}};
+  EXPECT_EQ(features_of(c, 0, 2)[int(T::Weight)], 9 * 8);
+  EXPECT_EQ(features_of(c, 0, 1)[int(T::Weight)], 6 * 8);
+  // 7x7, stride 2, 'same' on 4x4 (pad 2 top/left): windows start at -2 and 0, reaching kernel rows 0..5.
+  const CostFeatures s2 = features_of({OpKind::DepthwiseConv2D, 4, 4, 8, 8, 7, 2, {2, 2, 3, 3}}, 0, 2);
+  EXPECT_EQ(s2[int(T::Weight)], 6 * 6 * 8);
 }
 
 TEST(KernelFeatures, FusedHardSwishTabulatesOncePerOpAndLooksEveryOutputUp) {

@@ -112,7 +112,8 @@ const char* to_string(KernelKind kind);
 //   cycles_per_output_pixel  output pixels (column loop overhead)
 //   cycles_per_channel       output channels set up per call (DSP kernels: bias, requantization)
 //   cycles_per_weight        filter elements processed per call (DSP conv: widened to int16, or summed into the
-//                            bias for 1x1 filters deeper than the expanded path takes)
+//                            bias for 1x1 filters deeper than the expanded path takes; DSP depthwise: taps
+//                            sign-extended per channel group, K*K or on a map smaller than K those inside)
 //   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of output channels (DSP conv)
 //   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
 //   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK); DSP

@@ -34,6 +34,7 @@ struct OpGeometry {
   int out_h = 1, out_w = 1, out_c = 1;
   int in_h = 1, in_w = 1, in_c = 1;
   int kernel_h = 1, kernel_w = 1, stride = 1;
+  int pad_top = 0, pad_left = 0;
   double macs_per_output = 0;     // nominal accumulations per output element
   double slow_requant_share = 0;  // Op::slow_requant_share
   bool hard_swish = false;        // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
@@ -108,6 +109,18 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
   f[int(T::TailMac)] = tile_outputs * (depth % 4);
   f[int(T::OddMac)] = (pixels * channels - tile_outputs) * depth;
 }
+// The DSP depthwise kernel's weight taps sign-extended per channel group of output rows [r0, r1): all K*K
+// for the ring; on a map narrower or shorter than K (read in place) only the kernel rows x columns that some
+// window of the part has inside the map (depthwise_conv2d_dsp.cpp: taps_inside).
+inline double depthwise_dsp_widened_taps(const OpGeometry& g, int r0, int r1) {
+  const int k = g.kernel_h;
+  if (g.in_w >= k && g.in_h >= k) return double(k) * k;
+  const int y_first = r0 * g.stride - g.pad_top, y_last = (r1 - 1) * g.stride - g.pad_top;
+  const int x_first = -g.pad_left, x_last = (g.out_w - 1) * g.stride - g.pad_left;
+  const int tap_rows = std::min(k, g.in_h - y_first) - std::max(0, -y_last);
+  const int tap_columns = std::min(k, g.in_w - x_first) - std::max(0, -x_last);
+  return double(std::max(0, tap_rows)) * std::max(0, tap_columns);
+}
 }  // namespace detail
 
 // Inline: the simulator calls it for every part of every plan it scores.
@@ -155,6 +168,7 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
       // kernel's row ring (padding as zeros); every window then runs all its K*K taps.
       const int k = g.kernel_h, ring_columns = kDepthwiseDspRingWords / (2 * k);
       f[int(T::Channel)] = channels;
+      f[int(T::Weight)] = channels * detail::depthwise_dsp_widened_taps(g, r0, r1);
       if (g.in_w < k || g.in_h < k) {  // a map smaller than the kernel: its taps inside, read in place
         f[int(T::BorderTap)] = valid_taps * channels;
         f[int(T::ChannelRow)] = rows * channels;
