@@ -170,8 +170,9 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
 
     for hw, cin, cout in itertools.product((6, 11, 20), (8, 22, 48), (8, 31)):
         make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
+    # 3 px maps: calls of few pixel pairs (the raw loop) and a lone pixel, as in a network's tail.
     for (k, s), hw, (cin, cout) in itertools.product(
-        ((3, 1), (3, 2), (5, 1)), (8, 15), ((3, 8), (5, 7), (8, 16), (16, 8))
+        ((3, 1), (3, 2), (5, 1)), (3, 8, 15), ((3, 8), (5, 7), (8, 16), (16, 8))
     ):
         make(
             f"conv{k}x{k}s{s}-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, k=k, s=s, c=cout: b.conv(x, c, k, s)

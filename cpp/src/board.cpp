@@ -84,8 +84,8 @@ const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
                                        T::Channel, T::Weight,  T::PixelBlock, T::InputGroup,      T::RawMac,
                                        T::OddMac,  T::TailMac, T::DeepMac,    T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> conv_kxk_dsp{
-      T::Call,       T::Mac,        T::Output,    T::SlowOutput,      T::OutputRow,       T::Channel,
-      T::PixelBlock, T::InputGroup, T::GatherTap, T::ActivationTable, T::ActivationOutput};
+      T::Call,       T::Mac,        T::Output,    T::SlowOutput, T::OutputRow,       T::Channel,         T::Weight,
+      T::PixelBlock, T::InputGroup, T::GatherTap, T::RawMac,     T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> reference{
       T::Call,        T::Mac,      T::Output,          T::SlowOutput,      T::OutputRow,
       T::OutputPixel, T::RowVisit, T::ActivationTable, T::ActivationOutput};

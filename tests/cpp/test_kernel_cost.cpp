@@ -47,8 +47,10 @@ TEST(KernelKind, FollowsTheFirmwareDispatch) {
 
 TEST(KernelFeatures, DspConvPairsPixelsAcrossRowsAndComputesOddChannelsTwice) {
   // 3x3 conv, 5x5x6 -> 5x5x5 ('same'), rows 1-2: depth 54 = 14 groups of 4 (rounded up); 10 pixels = 5 pairs
-  // in raster order; 5 channels computed as 6; one block of 32. KxK patches take the raw loop.
-  const CostFeatures f = features_of({OpKind::Conv2D, 5, 5, 6, 5, 3, 1, {1, 1, 1, 1}}, 1, 3);
+  // in raster order; 5 channels computed as 6; one block of 32 (the widened block, 1024 / 56 * 2 = 36, is
+  // larger). 5 pairs >= 4: KxK patches widen their weights too.
+  const WindowCase c{OpKind::Conv2D, 5, 5, 6, 5, 3, 1, {1, 1, 1, 1}};
+  const CostFeatures f = features_of(c, 1, 3);
   EXPECT_EQ(f[int(T::Call)], 1);
   EXPECT_EQ(f[int(T::Output)], 2 * 5 * 5);
   EXPECT_EQ(f[int(T::Mac)], 5 * 2 * 6 * 14 * 4);
@@ -56,8 +58,38 @@ TEST(KernelFeatures, DspConvPairsPixelsAcrossRowsAndComputesOddChannelsTwice) {
   EXPECT_EQ(f[int(T::Channel)], 5);
   EXPECT_EQ(f[int(T::PixelBlock)], 5);
   EXPECT_EQ(f[int(T::InputGroup)], 5 * 14);
-  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);  // every pixel gathers its 9 taps
-  EXPECT_EQ(f[int(T::RowVisit)], 0);        // not a term of this kind
+  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);   // every pixel gathers its 9 taps
+  EXPECT_EQ(f[int(T::Weight)], 6 * 14 * 4);  // 3 channel pairs widened once per call
+  EXPECT_EQ(f[int(T::RawMac)], 0);
+  EXPECT_EQ(f[int(T::RowVisit)], 0);  // not a term of this kind
+  // Row 1 alone: 5 pixels = 2 pairs (raw loop: < 4) and a lone pixel, whose single-pixel loop runs its 5
+  // channels once; it is gathered and expanded like a pair.
+  const CostFeatures row = features_of(c, 1, 2);
+  EXPECT_EQ(row[int(T::Mac)], 2 * 2 * 6 * 14 * 4 + 5 * 14 * 4);
+  EXPECT_EQ(row[int(T::RawMac)], row[int(T::Mac)]);
+  EXPECT_EQ(row[int(T::Weight)], 0);
+  EXPECT_EQ(row[int(T::PixelBlock)], 3);
+  EXPECT_EQ(row[int(T::InputGroup)], 3 * 14);
+  EXPECT_EQ(row[int(T::GatherTap)], 5 * 9);
+}
+
+TEST(KernelFeatures, DspConvWidenedBlocksHoldTheirWeights) {
+  // 3x3 conv, 4x4x28 -> 11 ('same'): depth 252 = 63 groups; widened blocks of 1024 / 252 * 2 = 8 channels, so
+  // 11 channels run as blocks of 8 and 3, the 3 computed as 4.
+  const WindowCase c{OpKind::Conv2D, 4, 4, 28, 11, 3, 1, {1, 1, 1, 1}};
+  const CostFeatures whole = features_of(c, 0, 4);  // 16 pixels = 8 pairs: widened
+  EXPECT_EQ(whole[int(T::Mac)], 8 * 2 * 12 * 63 * 4);
+  EXPECT_EQ(whole[int(T::Weight)], 12 * 63 * 4);
+  EXPECT_EQ(whole[int(T::RawMac)], 0);
+  EXPECT_EQ(whole[int(T::PixelBlock)], 8 * 2);
+  EXPECT_EQ(whole[int(T::InputGroup)], 8 * 2 * 63);
+  EXPECT_EQ(whole[int(T::GatherTap)], 16 * 2 * 9);
+  const CostFeatures row = features_of(c, 0, 1);  // 2 pairs: raw, one block of 32 (11 computed as 12)
+  EXPECT_EQ(row[int(T::Mac)], 2 * 2 * 12 * 63 * 4);
+  EXPECT_EQ(row[int(T::RawMac)], 2 * 2 * 12 * 63 * 4);
+  EXPECT_EQ(row[int(T::Weight)], 0);
+  EXPECT_EQ(row[int(T::PixelBlock)], 2);
+  EXPECT_EQ(row[int(T::GatherTap)], 4 * 9);
 }
 
 TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
@@ -72,6 +104,23 @@ TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
   EXPECT_EQ(whole[int(T::GatherTap)], 0);  // 1x1 reads pixels in place
 }
 
+TEST(KernelFeatures, LonePixelRunsItsChannelsOnceOnTheRawLoop) {
+  // 1x1, 3x3x24 -> 5: 9 pixels = 4 pairs + a lone pixel, 5 pairs in all (widened). The pairs compute the odd
+  // channel twice (6); the lone pixel's single-pixel loop runs exactly 5 channels, sign-extending in the loop.
+  const CostFeatures f = features_of({OpKind::Conv2D, 3, 3, 24, 5, 1, 1, {}}, 0, 3);
+  EXPECT_EQ(f[int(T::Mac)], 4 * 2 * 6 * 24 + 5 * 24);
+  EXPECT_EQ(f[int(T::Weight)], 6 * 24);
+  EXPECT_EQ(f[int(T::RawMac)], 5 * 24);
+  EXPECT_EQ(f[int(T::PixelBlock)], 5);
+  EXPECT_EQ(f[int(T::InputGroup)], 5 * 6);
+  // A 1x1 map (the classifier's last convolution): one lone pixel, nothing paired.
+  const CostFeatures one = features_of({OpKind::Conv2D, 1, 1, 40, 7, 1, 1, {}}, 0, 1);
+  EXPECT_EQ(one[int(T::Mac)], 7 * 40);
+  EXPECT_EQ(one[int(T::RawMac)], 7 * 40);
+  EXPECT_EQ(one[int(T::Weight)], 0);
+  EXPECT_EQ(one[int(T::PixelBlock)], 1);
+}
+
 TEST(KernelFeatures, DeepPointwiseFiltersTileWithinRows) {
   // 1x1, 3x3x480 -> 5: deeper than 384, the deep path: per row 1 pair + 1 lone pixel, 2 channel pairs + 1.
   const CostFeatures f = features_of({OpKind::Conv2D, 3, 3, 480, 5, 1, 1, {}}, 0, 3);
@@ -80,7 +129,7 @@ TEST(KernelFeatures, DeepPointwiseFiltersTileWithinRows) {
   EXPECT_EQ(f[int(T::DeepMac)], tile_outputs * 480);
   EXPECT_EQ(f[int(T::TailMac)], 0);
   EXPECT_EQ(f[int(T::OddMac)], (45 - tile_outputs) * 480);
-  EXPECT_EQ(f[int(T::Weight)], 5 * 480);  // the input zero point folded per call
+  EXPECT_EQ(f[int(T::Weight)], (5 + 1) * 480);  // the input zero point folded per call, the odd copy's too
   EXPECT_EQ(f[int(T::PixelBlock)], 3 * 2);
   EXPECT_EQ(f[int(T::InputGroup)], 0);
 }
@@ -132,6 +181,19 @@ TEST(KernelFeatures, DspDepthwiseGathersRowsOnceAndRunsEveryTap) {
   EXPECT_EQ(tiny[int(T::GatherTap)], 0);
   EXPECT_EQ(tiny[int(T::PaddingTap)], 0);
   EXPECT_EQ(tiny[int(T::ChannelRow)], 4 * 8);
+  EXPECT_EQ(tiny[int(T::Weight)], 25 * 8);  // every tap is inside some window's reach
+  EXPECT_EQ(all[int(T::Weight)], 9 * 8);    // the ring: all K*K taps per channel group
+}
+
+TEST(KernelFeatures, DspDepthwiseOnASmallMapSignExtendsOnlyTapsInside) {
+  // 7x7, pad 3 on 2x2x8: the windows start at rows and columns -3 and -2, so they reach kernel rows and columns
+  // 2..4 only: 9 of 49 taps per channel group; output row 0 alone reaches kernel rows 3..4 (6 taps).
+  const WindowCase c{OpKind::DepthwiseConv2D, 2, 2, 8, 8, 7, 1, {3, 3, 3, 3}};
+  EXPECT_EQ(features_of(c, 0, 2)[int(T::Weight)], 9 * 8);
+  EXPECT_EQ(features_of(c, 0, 1)[int(T::Weight)], 6 * 8);
+  // 7x7, stride 2, 'same' on 4x4 (pad 2 top/left): windows start at -2 and 0, reaching kernel rows 0..5.
+  const CostFeatures s2 = features_of({OpKind::DepthwiseConv2D, 4, 4, 8, 8, 7, 2, {2, 2, 3, 3}}, 0, 2);
+  EXPECT_EQ(s2[int(T::Weight)], 6 * 6 * 8);
 }
 
 TEST(KernelFeatures, FusedHardSwishTabulatesOncePerOpAndLooksEveryOutputUp) {

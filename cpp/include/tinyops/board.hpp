@@ -111,14 +111,15 @@ const char* to_string(KernelKind kind);
 //   cycles_per_output_row    output rows (row loop overhead)
 //   cycles_per_output_pixel  output pixels (column loop overhead)
 //   cycles_per_channel       output channels set up per call (DSP kernels: bias, requantization)
-//   cycles_per_weight        filter elements processed per call (DSP 1x1: widened to int16, or summed into the
-//                            bias for filters deeper than the expanded path takes; DSP depthwise: K*K taps
-//                            sign-extended per channel group)
+//   cycles_per_weight        filter elements processed per call (DSP conv: widened to int16, or summed into the
+//                            bias for 1x1 filters deeper than the expanded path takes; DSP depthwise: taps
+//                            sign-extended per channel group, K*K or on a map smaller than K those inside)
 //   cycles_per_pixel_block   output pixel pairs (or lone pixels) x blocks of output channels (DSP conv)
 //   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
 //   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK); DSP
-//                            depthwise: input elements gathered (loaded and sign-extended) into its row ring
-//   cycles_per_raw_mac       extra per MAC of the raw loop (DSP 1x1 calls too small to widen the weights)
+//                            depthwise: input elements gathered (sign-extended or zero-padded) into its row ring
+//   cycles_per_raw_mac       extra per MAC of the raw loops (DSP conv calls too small to widen the weights, and
+//                            a lone last pixel's single-pixel loop)
 //   cycles_per_odd_mac       extra per MAC outside 2x2 tiles on the deep path: an odd last pixel or channel
 //   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels of deep-path tiles
 //   cycles_per_deep_mac      extra per MAC of deep-path tiles (weights sign-extended in the loop)

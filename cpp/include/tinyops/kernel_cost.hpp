@@ -62,6 +62,18 @@ inline double inside(int begin, int count, int size) {
   return double(std::max(0, std::min(begin + count, size) - std::max(begin, 0)));
 }
 
+// The DSP depthwise kernel's weight taps sign-extended per channel group of output rows [r0, r1): all K*K
+// for the ring; on a map narrower or shorter than K (read in place) only the kernel rows x columns that some
+// window of the part has inside the map (depthwise_conv2d_dsp.cpp: taps_inside).
+inline double depthwise_dsp_widened_taps(const OpGeometry& g, int r0, int r1) {
+  const int k = g.kernel_h;
+  if (g.in_w >= k && g.in_h >= k) return double(k) * k;
+  const int y_first = r0 * g.stride - g.pad_top, y_last = (r1 - 1) * g.stride - g.pad_top;
+  const int x_first = -g.pad_left, x_last = (g.out_w - 1) * g.stride - g.pad_left;
+  const int tap_rows = std::min(k, g.in_h - y_first) - std::max(0, -y_last);
+  const int tap_columns = std::min(k, g.in_w - x_first) - std::max(0, -x_last);
+  return double(std::max(0, tap_rows)) * std::max(0, tap_columns);
+}
 // The DSP depthwise kernel (depthwise_conv2d_dsp.cpp). Per channel group (4 channels) of a part it
 // sign-extends the K*K weights once; then per column strip it gathers each input row the part's windows span
 // into a ring of K rows (pixels inside the input loaded and sign-extended, the padding written as zeros),
@@ -74,7 +86,7 @@ inline void depthwise_dsp_features(const OpGeometry& g, int r0, int r1, double c
   const double rows = r1 - r0, outputs = rows * g.out_w * channels;
   const double row_taps = g.row_taps_prefix[size_t(r1)] - g.row_taps_prefix[size_t(r0)];
   f[int(T::Channel)] = channels;
-  f[int(T::Weight)] = channels * k * k;
+  f[int(T::Weight)] = channels * depthwise_dsp_widened_taps(g, r0, r1);
   if (g.in_w < k || g.in_h < k) {
     f[int(T::BorderTap)] = row_taps * g.col_taps * channels;
     f[int(T::BorderWindow)] = outputs;
@@ -104,10 +116,12 @@ inline void depthwise_dsp_features(const OpGeometry& g, int r0, int r1, double c
 // The DSP conv2d kernel (conv2d_dsp.cpp). Filters of at most kMaxDspExpandedDepth run the expanded path:
 // output pixels pair in raster order (across row ends); per block of output channels each pair is gathered
 // (KxK patches) and sign-extended once, then every channel pair (an odd last one computed twice) runs the
-// widened loop (1x1 calls of >= kMinPairsToWiden pairs, weights widened to int16 once per call; blocks sized
-// so that the widened weights fit kWidenedWeightWords) or the raw loop (weights sign-extended in the loop).
-// Deeper 1x1 filters run the deep path: pairs within a row, 2x2 tiles sign-extending in the loop, an odd
-// channel or lone pixel one at a time, the input zero point folded into the bias per call.
+// widened loop (calls of >= kMinDspPairsToWiden pairs, 1x1 or KxK: weights widened to int16 once per call and
+// block, blocks sized so that the widened weights fit kDspWidenedWeightWords) or the raw loop (weights
+// sign-extended in the loop). A lone last pixel (an odd pixel count) runs the single-pixel raw loop over
+// exactly its channels, widened call or not. Deeper 1x1 filters run the deep path: pairs within a row, 2x2
+// tiles sign-extending in the loop, an odd channel or lone pixel one at a time, the input zero point folded
+// into the bias per block (count + 1 filter sums: the odd-block copy's too).
 inline void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
   using T = CostTerm;
   const int depth = g.kernel_h * g.kernel_w * g.in_c;
@@ -115,27 +129,26 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
   const double pixels = rows * g.out_w;
   if (depth <= kMaxDspExpandedDepth) {
     const int groups = (depth + 3) / 4;
-    const double pairs = std::ceil(pixels / 2);
-    const bool pointwise = g.kind == KernelKind::Conv1x1;
-    const bool widen = pointwise && groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
+    const double pairs = std::ceil(pixels / 2);  // the lone pixel's included: it is gathered and expanded too
+    const double lone = pixels - 2 * std::floor(pixels / 2);
+    const bool widen = groups <= kMaxDspWidenedGroups && pairs >= kMinDspPairsToWiden;
     const int widened_block = kDspWidenedWeightWords / (4 * groups) * 2;
     const int block = widen && widened_block < kDspConvChannelBlock ? widened_block : kDspConvChannelBlock;
     static_assert(kDspConvChannelBlock % 2 == 0 && kDspWidenedWeightWords % (4 * kMaxDspWidenedGroups) == 0,
                   "channel blocks are even (widened_block >= 2 whenever widen)");
     const double blocks = std::ceil(channels / block);
-    // Odd channels of a block are computed twice; blocks are even, so only the last partial block has any.
+    // Odd channels of a block are computed twice by the pair loops; blocks are even, so only the last partial
+    // block has any.
     const double computed_channels = double(c / block * block + ((c % block + 1) & ~1));
-    const double executed_macs = pairs * 2 * computed_channels * groups * 4;
-    f[int(T::Mac)] = executed_macs;
+    const double paired_macs = (pairs - lone) * 2 * computed_channels * groups * 4;
+    const double lone_macs = lone * channels * groups * 4;
+    f[int(T::Mac)] = paired_macs + lone_macs;
     f[int(T::Channel)] = channels;
     f[int(T::PixelBlock)] = pairs * blocks;
     f[int(T::InputGroup)] = pairs * blocks * groups;
-    if (pointwise) {
-      f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
-      f[int(T::RawMac)] = widen ? 0 : executed_macs;
-    } else {
-      f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
-    }
+    f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
+    f[int(T::RawMac)] = (widen ? 0 : paired_macs) + lone_macs;
+    if (g.kind == KernelKind::ConvKxKDsp) f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
     return;
   }
   const double blocks = std::ceil(channels / kDspConvChannelBlock);
@@ -146,7 +159,7 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
   const double tile_outputs = pairs * 2 * tile_channels;
   f[int(T::Mac)] = pixels * channels * depth;
   f[int(T::Channel)] = channels;
-  f[int(T::Weight)] = channels * depth;
+  f[int(T::Weight)] = (channels + blocks) * depth;
   f[int(T::PixelBlock)] = (pairs + lone) * blocks;
   f[int(T::DeepMac)] = tile_outputs * (depth / 4 * 4);
   f[int(T::TailMac)] = tile_outputs * (depth % 4);

@@ -177,7 +177,8 @@ def test_loader_refuses_bad_op_params_naming_the_field(tmp_path: Path, op_kind: 
     op = next(op for op in model.ops if op.kind.value == op_kind)
     change(op)
     from tinyops import _core
-    from tinyops.compiler._blob import transfer_streams, write_blob
+    from tinyops.compiler._blob import write_blob
+    from tinyops.compiler._schedule import transfer_streams
 
     sim = _core.simulate(compiled.mapping.network, compiled.plan, compiled.board, True)
     blob, _ = write_blob(model, compiled.mapping, compiled.plan_json, transfer_streams(sim.timeline))
