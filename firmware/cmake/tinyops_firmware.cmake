@@ -28,6 +28,8 @@ endif()
 set(TINYOPS_CORTEX_M_SOURCES
     ${_tinyops_common}/cortex_m/startup.cpp
     ${_tinyops_common}/cortex_m/semihosting.cpp)
+# The CPU copy engine of ports without DMA.
+set(TINYOPS_CORTEX_M_COPY_SOURCES ${_tinyops_common}/cortex_m/block_copy.cpp)
 set(TINYOPS_CMSDK_SOURCES ${_tinyops_common}/cmsdk/dual_timer.cpp)
 set(TINYOPS_ARMV7M_CACHE_SOURCES ${_tinyops_common}/cortex_m/cache.cpp ${_tinyops_common}/cortex_m/dwt.cpp)
 file(GLOB TINYOPS_STM32F7_SOURCES CONFIGURE_DEPENDS ${_tinyops_common}/stm32f7/*.cpp)

@@ -11,10 +11,9 @@
 namespace tinyops::rt {
 namespace loader {
 
-const fb::Segment* find_segment(const fb::Model& m, const fb::Region& r) {
-  const auto& segs = *m.segments();
-  for (uint32_t i = 0; i < segs.size(); ++i) {
-    const fb::Segment* s = segs.Get(i);
+const fb::Segment* find_segment(const Segments& segments, const fb::Region& r) {
+  for (uint32_t i = 0; i < segments.size(); ++i) {
+    const fb::Segment* s = segments.Get(i);
     if (int32_t{s->memory()} == r.memory() && r.offset() >= s->offset() &&
         range_inside(r.offset() - s->offset(), r.bytes(), s->bytes()))
       return s;
@@ -23,7 +22,7 @@ const fb::Segment* find_segment(const fb::Model& m, const fb::Region& r) {
 }
 
 bool Regions::place(const fb::Region& r, Placed& out) const {
-  const fb::Segment* s = find_segment(m_, r);
+  const fb::Segment* s = find_segment(*m_.segments(), r);
   if (s == nullptr) return false;
   out = Placed{s->space(), s->space_offset() + (r.offset() - s->offset())};
   return true;
@@ -331,7 +330,7 @@ bool header_ok(const uint8_t* blob, uint32_t blob_bytes, BlobHeader& h, Checker&
 }  // namespace
 
 uint8_t* Model::address(const fb::Region& r) const {
-  const fb::Segment* s = r.memory() < 0 ? nullptr : loader::find_segment(*root_, r);
+  const fb::Segment* s = r.memory() < 0 ? nullptr : loader::find_segment(*segments_, r);
   if (s == nullptr) return nullptr;
   const uint32_t at = s->space_offset() + (r.offset() - s->offset());
   switch (s->space()) {
@@ -387,6 +386,7 @@ Status load_model(const uint8_t* blob, uint32_t blob_bytes, const Arenas& arenas
   if (!loader.model()) return check.status();
   Model candidate;
   candidate.root_ = root;
+  candidate.segments_ = root->segments();
   candidate.constants_ = root->constants() ? root->constants()->data() : nullptr;
   candidate.arenas_ = arenas;
   candidate.part_count_ = loader.part_count();

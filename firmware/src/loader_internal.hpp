@@ -28,7 +28,7 @@ class Checker {
 };
 
 // The segment of the memory map that holds all of `r` (segments of one memory do not overlap), or null.
-const fb::Segment* find_segment(const fb::Model& m, const fb::Region& r);
+const fb::Segment* find_segment(const Segments& segments, const fb::Region& r);
 
 // Where a region lies: its segment's space and the offset in that space.
 struct Placed {

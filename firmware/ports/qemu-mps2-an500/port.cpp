@@ -1,9 +1,8 @@
 // Port for QEMU's mps2-an500 (Cortex-M7). No DMA engine on this machine: copies complete synchronously
 // inside dma_start(). Time: the CMSDK dual timer at the 25 MHz system clock (under -icount shift=0 QEMU
 // runs one instruction per virtual nanosecond, so one tick is 40 instructions).
-#include <string.h>
-
 #include "../common/cmsdk/dual_timer.hpp"
+#include "../common/cortex_m/block_copy.hpp"
 #include "../common/cortex_m/semihosting.hpp"
 #include "tinyops/rt/port.hpp"
 
@@ -18,7 +17,7 @@ void init() { kTimer.start_free_running(); }
 
 int dma_streams() { return kStreams; }
 
-void dma_start(int /*stream*/, void* dst, const void* src, uint32_t bytes) { memcpy(dst, src, bytes); }
+void dma_start(int /*stream*/, void* dst, const void* src, uint32_t bytes) { cortex_m::block_copy(dst, src, bytes); }
 
 void dma_wait(int /*stream*/) {}
 

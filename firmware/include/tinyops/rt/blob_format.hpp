@@ -31,6 +31,7 @@ static_assert(sizeof(BlobHeader) == 16, "BlobHeader layout");
 
 using OpKind = fb::OpKind;
 using Operand = fb::Operand;
+using Segments = flatbuffers::Vector<const fb::Segment*>;  // the blob's memory map
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the blob is little-endian: big-endian targets need byte swaps"

@@ -55,6 +55,9 @@ class Model {
  private:
   friend Status load_model(const uint8_t*, uint32_t, const Arenas&, Model*, LoadError*);
   const fb::Model* root_ = nullptr;
+  // The memory map, looked up once: address() runs for every operand of every part and both ends of every
+  // transfer, where the FlatBuffer's field lookup would cost as much as the search itself.
+  const Segments* segments_ = nullptr;
   const uint8_t* constants_ = nullptr;
   Arenas arenas_{};
   uint32_t part_count_ = 0;
