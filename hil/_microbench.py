@@ -170,6 +170,10 @@ def _single_ops(seed: int) -> list[tuple[str, QuantizedModel]]:
 
     for hw, cin, cout in itertools.product((6, 11, 20), (8, 22, 48), (8, 31)):
         make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
+    # Every unrolled depth of the widened loop (1-4 groups: the kernel's accumulate_pair_widened_small) on small
+    # maps, beside the 2 and 4 groups above.
+    for hw, cin, cout in itertools.product((5, 16), (4, 12), (24, 40)):
+        make(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), lambda b, x, c=cout: b.conv(x, c, 1))
     # 3 px maps: calls of few pixel pairs (the raw loop) and a lone pixel, as in a network's tail.
     for (k, s), hw, (cin, cout) in itertools.product(
         ((3, 1), (3, 2), (5, 1)), (3, 8, 15), ((3, 8), (5, 7), (8, 16), (16, 8))
@@ -212,6 +216,10 @@ def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
     for i, (hw, cin, cout) in enumerate(itertools.product((1, 2, 3), (96, 288, 480), (64, 384))):
         b = _Builder(f"conv1x1-{hw}x{hw}x{cin}-{cout}", (hw, hw, cin), seed + 2000 + i)
         nets.append((b.name, b.build(b.conv(0, cout, 1))))
+    # A one-pixel classifier: the lone pixel's loop over many channel blocks, at the expanded path's full depth.
+    for i, cin in enumerate((160, 384)):
+        b = _Builder(f"conv1x1-1x1x{cin}-1000", (1, 1, cin), seed + 2100 + i)
+        nets.append((b.name, b.build(b.conv(0, 1000, 1))))
     for i, (k, hw, c) in enumerate(itertools.product((3, 5, 7), (2, 4, 7), (48, 144))):
         b = _Builder(f"dw{k}x{k}s1-{hw}x{hw}x{c}", (hw, hw, c), seed + 3000 + i)
         nets.append((b.name, b.build(b.depthwise(0, k, 1))))

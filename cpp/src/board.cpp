@@ -72,6 +72,9 @@ const char* to_string(CostTerm term) {
     case CostTerm::BorderTap: return "cycles_per_border_tap";
     case CostTerm::BorderWindow: return "cycles_per_border_window";
     case CostTerm::PaddingTap: return "cycles_per_padding_tap";
+    case CostTerm::WidenedTile: return "cycles_per_widened_tile";
+    case CostTerm::LoneMac: return "cycles_per_lone_mac";
+    case CostTerm::LoneTailMac: return "cycles_per_lone_tail_mac";
     case CostTerm::ActivationTable: return "cycles_per_activation_table";
     case CostTerm::ActivationOutput: return "cycles_per_activation_output";
   }
@@ -80,12 +83,14 @@ const char* to_string(CostTerm term) {
 
 const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   using T = CostTerm;
-  static const std::vector<T> conv_dsp{T::Call,    T::Mac,     T::Output,     T::SlowOutput,      T::OutputRow,
-                                       T::Channel, T::Weight,  T::PixelBlock, T::InputGroup,      T::RawMac,
-                                       T::OddMac,  T::TailMac, T::DeepMac,    T::ActivationTable, T::ActivationOutput};
-  static const std::vector<T> conv_kxk_dsp{
-      T::Call,       T::Mac,        T::Output,    T::SlowOutput, T::OutputRow,       T::Channel,         T::Weight,
-      T::PixelBlock, T::InputGroup, T::GatherTap, T::RawMac,     T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> conv_dsp{
+      T::Call,        T::Mac,        T::Output,     T::SlowOutput, T::OutputRow,       T::Channel,
+      T::Weight,      T::PixelBlock, T::InputGroup, T::RawMac,     T::WidenedTile,     T::LoneMac,
+      T::LoneTailMac, T::OddMac,     T::TailMac,    T::DeepMac,    T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> conv_kxk_dsp{T::Call,       T::Mac,         T::Output,          T::SlowOutput,
+                                           T::OutputRow,  T::Channel,     T::Weight,          T::PixelBlock,
+                                           T::InputGroup, T::GatherTap,   T::RawMac,          T::WidenedTile,
+                                           T::LoneMac,    T::LoneTailMac, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> reference{
       T::Call,        T::Mac,      T::Output,          T::SlowOutput,      T::OutputRow,
       T::OutputPixel, T::RowVisit, T::ActivationTable, T::ActivationOutput};

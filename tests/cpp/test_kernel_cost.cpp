@@ -61,12 +61,16 @@ TEST(KernelFeatures, DspConvPairsPixelsAcrossRowsAndComputesOddChannelsTwice) {
   EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);   // every pixel gathers its 9 taps
   EXPECT_EQ(f[int(T::Weight)], 6 * 14 * 4);  // 3 channel pairs widened once per call
   EXPECT_EQ(f[int(T::RawMac)], 0);
-  EXPECT_EQ(f[int(T::RowVisit)], 0);  // not a term of this kind
+  EXPECT_EQ(f[int(T::WidenedTile)], 5 * 3);  // 14 groups: the general widened loop, per pixel and channel pair
+  EXPECT_EQ(f[int(T::RowVisit)], 0);         // not a term of this kind
   // Row 1 alone: 5 pixels = 2 pairs (raw loop: < 4) and a lone pixel, whose single-pixel loop runs its 5
-  // channels once; it is gathered and expanded like a pair.
+  // channels once (4 at a time, the fifth in plain C); it is gathered and expanded like a pair.
   const CostFeatures row = features_of(c, 1, 2);
   EXPECT_EQ(row[int(T::Mac)], 2 * 2 * 6 * 14 * 4 + 5 * 14 * 4);
-  EXPECT_EQ(row[int(T::RawMac)], row[int(T::Mac)]);
+  EXPECT_EQ(row[int(T::RawMac)], 2 * 2 * 6 * 14 * 4);
+  EXPECT_EQ(row[int(T::LoneMac)], 4 * 14 * 4);
+  EXPECT_EQ(row[int(T::LoneTailMac)], 1 * 14 * 4);
+  EXPECT_EQ(row[int(T::WidenedTile)], 0);
   EXPECT_EQ(row[int(T::Weight)], 0);
   EXPECT_EQ(row[int(T::PixelBlock)], 3);
   EXPECT_EQ(row[int(T::InputGroup)], 3 * 14);
@@ -81,6 +85,7 @@ TEST(KernelFeatures, DspConvWidenedBlocksHoldTheirWeights) {
   EXPECT_EQ(whole[int(T::Mac)], 8 * 2 * 12 * 63 * 4);
   EXPECT_EQ(whole[int(T::Weight)], 12 * 63 * 4);
   EXPECT_EQ(whole[int(T::RawMac)], 0);
+  EXPECT_EQ(whole[int(T::WidenedTile)], 8 * (4 + 2));  // channel pairs of the blocks of 8 and 3 (as 4)
   EXPECT_EQ(whole[int(T::PixelBlock)], 8 * 2);
   EXPECT_EQ(whole[int(T::InputGroup)], 8 * 2 * 63);
   EXPECT_EQ(whole[int(T::GatherTap)], 16 * 2 * 9);
@@ -99,26 +104,49 @@ TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
   EXPECT_EQ(whole[int(T::Mac)], 8 * 2 * 10 * 6 * 4);
   EXPECT_EQ(whole[int(T::Weight)], 10 * 24);
   EXPECT_EQ(whole[int(T::RawMac)], 0);
+  EXPECT_EQ(whole[int(T::WidenedTile)], 8 * 5);
   EXPECT_EQ(row[int(T::Weight)], 0);
   EXPECT_EQ(row[int(T::RawMac)], 2 * 2 * 10 * 24);
   EXPECT_EQ(whole[int(T::GatherTap)], 0);  // 1x1 reads pixels in place
 }
 
-TEST(KernelFeatures, LonePixelRunsItsChannelsOnceOnTheRawLoop) {
+TEST(KernelFeatures, WidenedCallsOfOneToFourGroupsRunTheUnrolledLoops) {
+  // 1x1, 4x4x12 -> 10: 3 groups, 8 pixel pairs (widened): accumulate_pair_widened_small<3>, no per-tile set-up.
+  const CostFeatures f = features_of({OpKind::Conv2D, 4, 4, 12, 10, 1, 1, {}}, 0, 4);
+  EXPECT_EQ(f[int(T::Mac)], 8 * 2 * 10 * 3 * 4);
+  EXPECT_EQ(f[int(T::Weight)], 10 * 12);
+  EXPECT_EQ(f[int(T::WidenedTile)], 0);
+  // 17 groups: the general loop, 8 pixel pairs x 5 channel pairs.
+  EXPECT_EQ(features_of({OpKind::Conv2D, 4, 4, 68, 10, 1, 1, {}}, 0, 4)[int(T::WidenedTile)], 8 * 5);
+}
+
+TEST(KernelFeatures, LonePixelRunsItsChannelsOnceOnTheSinglePixelLoop) {
   // 1x1, 3x3x24 -> 5: 9 pixels = 4 pairs + a lone pixel, 5 pairs in all (widened). The pairs compute the odd
-  // channel twice (6); the lone pixel's single-pixel loop runs exactly 5 channels, sign-extending in the loop.
+  // channel twice (6); the lone pixel's single-pixel loop runs exactly 5 channels, sign-extending in the loop:
+  // 4 filters at a time, the fifth in plain C.
   const CostFeatures f = features_of({OpKind::Conv2D, 3, 3, 24, 5, 1, 1, {}}, 0, 3);
   EXPECT_EQ(f[int(T::Mac)], 4 * 2 * 6 * 24 + 5 * 24);
   EXPECT_EQ(f[int(T::Weight)], 6 * 24);
-  EXPECT_EQ(f[int(T::RawMac)], 5 * 24);
+  EXPECT_EQ(f[int(T::RawMac)], 0);
+  EXPECT_EQ(f[int(T::LoneMac)], 4 * 24);
+  EXPECT_EQ(f[int(T::LoneTailMac)], 1 * 24);
+  EXPECT_EQ(f[int(T::WidenedTile)], 4 * 3);  // the 4 pairs' 3 channel pairs (6 groups: the general loop)
   EXPECT_EQ(f[int(T::PixelBlock)], 5);
   EXPECT_EQ(f[int(T::InputGroup)], 5 * 6);
   // A 1x1 map (the classifier's last convolution): one lone pixel, nothing paired.
   const CostFeatures one = features_of({OpKind::Conv2D, 1, 1, 40, 7, 1, 1, {}}, 0, 1);
   EXPECT_EQ(one[int(T::Mac)], 7 * 40);
-  EXPECT_EQ(one[int(T::RawMac)], 7 * 40);
+  EXPECT_EQ(one[int(T::RawMac)], 0);
+  EXPECT_EQ(one[int(T::LoneMac)], 4 * 40);
+  EXPECT_EQ(one[int(T::LoneTailMac)], 3 * 40);
   EXPECT_EQ(one[int(T::Weight)], 0);
   EXPECT_EQ(one[int(T::PixelBlock)], 1);
+  // 1x1, 3x3x192 -> 25: 48 groups, widened blocks of 1024 / 192 * 2 = 10 channels (10, 10, 5): the lone
+  // pixel's plain-C channels are each block's count % 4, 2 + 2 + 1.
+  const CostFeatures deep = features_of({OpKind::Conv2D, 3, 3, 192, 25, 1, 1, {}}, 0, 3);
+  EXPECT_EQ(deep[int(T::LoneMac)], 20 * 192);
+  EXPECT_EQ(deep[int(T::LoneTailMac)], 5 * 192);
+  EXPECT_EQ(deep[int(T::WidenedTile)], 4 * (5 + 5 + 3));
 }
 
 TEST(KernelFeatures, DeepPointwiseFiltersTileWithinRows) {

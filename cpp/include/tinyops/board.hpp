@@ -118,8 +118,12 @@ const char* to_string(KernelKind kind);
 //   cycles_per_input_group   4-byte input groups sign-extended per pixel pair and channel block (DSP conv)
 //   cycles_per_gather_tap    patch taps gathered (copied or padded) per pixel and channel block (DSP KxK); DSP
 //                            depthwise: input elements gathered (sign-extended or zero-padded) into its row ring
-//   cycles_per_raw_mac       extra per MAC of the raw loops (DSP conv calls too small to widen the weights, and
-//                            a lone last pixel's single-pixel loop)
+//   cycles_per_raw_mac       extra per MAC of the paired raw loop (DSP conv calls too small to widen the weights)
+//   cycles_per_widened_tile  DSP conv: pixel pairs x channel pairs of the general widened loop (more than 4 input
+//                            groups: its per-tile set-up, which the unrolled loops of 1-4 groups do not pay)
+//   cycles_per_lone_mac      DSP conv: extra per MAC of a lone last pixel's single-pixel loop over 4 filters at a
+//                            time (23 instructions per 16 MACs against the paired raw loop's 18)
+//   cycles_per_lone_tail_mac DSP conv: extra per MAC of a lone pixel's last count % 4 channels of a block (plain C)
 //   cycles_per_odd_mac       extra per MAC outside 2x2 tiles on the deep path: an odd last pixel or channel
 //   cycles_per_tail_mac      extra per MAC of the depth % 4 input channels of deep-path tiles
 //   cycles_per_deep_mac      extra per MAC of deep-path tiles (weights sign-extended in the loop)
@@ -157,10 +161,13 @@ enum class CostTerm {
   BorderTap,
   BorderWindow,
   PaddingTap,
+  WidenedTile,
+  LoneMac,
+  LoneTailMac,
   ActivationTable,
   ActivationOutput
 };
-inline constexpr int kCostTermCount = 22;
+inline constexpr int kCostTermCount = 25;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

@@ -26,6 +26,7 @@ inline constexpr int kDspConvChannelBlock = 32;      // kChannelBlock
 inline constexpr int kMaxDspWidenedGroups = 64;      // kMaxWidenedGroups
 inline constexpr int kDspWidenedWeightWords = 1024;  // kWidenedWeightWords
 inline constexpr int kMinDspPairsToWiden = 4;        // kMinPairsToWiden
+inline constexpr int kMaxDspUnrolledGroups = 4;      // accumulate_pair_widened_any's unrolled cases
 KernelKind kernel_kind(const Network& net, const Op& op);
 
 // What the cost model needs of an op, computed once per op.
@@ -117,11 +118,11 @@ inline void depthwise_dsp_features(const OpGeometry& g, int r0, int r1, double c
 // output pixels pair in raster order (across row ends); per block of output channels each pair is gathered
 // (KxK patches) and sign-extended once, then every channel pair (an odd last one computed twice) runs the
 // widened loop (calls of >= kMinDspPairsToWiden pairs, 1x1 or KxK: weights widened to int16 once per call and
-// block, blocks sized so that the widened weights fit kDspWidenedWeightWords) or the raw loop (weights
-// sign-extended in the loop). A lone last pixel (an odd pixel count) runs the single-pixel raw loop over
-// exactly its channels, widened call or not. Deeper 1x1 filters run the deep path: pairs within a row, 2x2
-// tiles sign-extending in the loop, an odd channel or lone pixel one at a time, the input zero point folded
-// into the bias per block (count + 1 filter sums: the odd-block copy's too).
+// block, blocks sized so that the widened weights fit kDspWidenedWeightWords; unrolled for 1-4 groups) or the raw
+// loop (weights sign-extended in the loop). A lone last pixel (an odd pixel count) runs the single-pixel raw loop
+// over exactly its channels (4 at a time, a block's last count % 4 in plain C), widened call or not. Deeper 1x1 filters
+// run the deep path: pairs within a row, 2x2 tiles sign-extending in the loop, an odd channel or lone pixel one at a
+// time, the input zero point folded into the bias per block (count + 1 filter sums: the odd-block copy's too).
 inline void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
   using T = CostTerm;
   const int depth = g.kernel_h * g.kernel_w * g.in_c;
@@ -141,13 +142,20 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
     // block has any.
     const double computed_channels = double(c / block * block + ((c % block + 1) & ~1));
     const double paired_macs = (pairs - lone) * 2 * computed_channels * groups * 4;
-    const double lone_macs = lone * channels * groups * 4;
-    f[int(T::Mac)] = paired_macs + lone_macs;
+    // The lone pixel's loop takes 4 filters at a time, then each block's last count % 4 channels in plain C.
+    const double lone_tail_channels = double(c / block * (block % 4) + c % block % 4);
+    const double lone_macs = lone * (channels - lone_tail_channels) * groups * 4;
+    const double lone_tail_macs = lone * lone_tail_channels * groups * 4;
+    f[int(T::Mac)] = paired_macs + lone_macs + lone_tail_macs;
     f[int(T::Channel)] = channels;
     f[int(T::PixelBlock)] = pairs * blocks;
     f[int(T::InputGroup)] = pairs * blocks * groups;
     f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
-    f[int(T::RawMac)] = (widen ? 0 : paired_macs) + lone_macs;
+    f[int(T::RawMac)] = widen ? 0 : paired_macs;
+    // Widened calls of 1-4 groups run fully unrolled loops; deeper ones set up each 2x2 tile's group loop.
+    f[int(T::WidenedTile)] = widen && groups > kMaxDspUnrolledGroups ? (pairs - lone) * computed_channels / 2 : 0;
+    f[int(T::LoneMac)] = lone_macs;
+    f[int(T::LoneTailMac)] = lone_tail_macs;
     if (g.kind == KernelKind::ConvKxKDsp) f[int(T::GatherTap)] = pixels * blocks * g.kernel_h * g.kernel_w;
     return;
   }
