@@ -9,6 +9,7 @@ still reading the buffer it fills or still writing the rows it reads).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,22 @@ class PlanView:
         return region
 
 
+def whole_op_entry(
+    op: int, strategy: str, src: Sequence[int], dst: Sequence[int], at: dict[str, Any]
+) -> dict[str, Any]:
+    """A plan's op entry that runs the op in one part, in place (operands at `at`), with no copies."""
+    whole = {"in_rows": [0, src[0]], "out_rows": [0, dst[0]], "out_channels": [0, dst[2]], "at": at}
+    no_copies = {"copy_in": [], "copy_when_due": [], "copy_out": [], "copy_ahead": False}
+    return {
+        "op": op,
+        "strategy": strategy,
+        "partitioning": "none",
+        "factor": 1,
+        "output_overlay": False,
+        "parts": [whole | no_copies],
+    }
+
+
 def op_plan_entries(model: QuantizedModel, mapping: NetworkMapping, plan: dict[str, Any]) -> list[dict[str, Any]]:
     """The plan entry of every IR op; a reshape (no core op: its output aliases its input) runs as one part."""
     by_id = {o["op"]: o for o in plan["ops"]}
@@ -71,30 +88,11 @@ def op_plan_entries(model: QuantizedModel, mapping: NetworkMapping, plan: dict[s
         core_op = mapping.core_op[k]
         if core_op is None:
             src, dst = model.tensors[op.inputs[0]].shape, model.tensors[op.output].shape
-            out.append(
-                {
-                    "op": -1,
-                    "strategy": "alias",
-                    "partitioning": "none",
-                    "factor": 1,
-                    "output_overlay": False,
-                    "parts": [
-                        {
-                            "in_rows": [0, src[0]],
-                            "out_rows": [0, dst[0]],
-                            "out_channels": [0, dst[2]],
-                            "at": {
-                                "input": homes[mapping.core_tensor[op.inputs[0]]],
-                                "output": homes[mapping.core_tensor[op.output]],
-                            },
-                            "copy_in": [],
-                            "copy_when_due": [],
-                            "copy_out": [],
-                            "copy_ahead": False,
-                        }
-                    ],
-                }
-            )
+            at = {
+                "input": homes[mapping.core_tensor[op.inputs[0]]],
+                "output": homes[mapping.core_tensor[op.output]],
+            }
+            out.append(whole_op_entry(-1, "alias", src, dst, at))
         elif core_op not in by_id:
             raise ValueError(f"plan: ops: no entry for op {core_op} ({op.name})")
         else:

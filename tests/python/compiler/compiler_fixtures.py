@@ -8,6 +8,7 @@ from __future__ import annotations
 from tinyops import _core
 from tinyops.compiler import OpKind, QuantizedModel
 from tinyops.compiler._network import NetworkMapping
+from tinyops.compiler._schedule import whole_op_entry
 from tinyops.latency_model import BOARDS_DIR
 
 
@@ -64,27 +65,7 @@ def one_part_plan(model: QuantizedModel, internal_input: bool = False) -> tuple[
             if len(op.inputs) > 1:
                 at["input2"] = home[1]
             at["output"] = home[-1]
-            ops.append(
-                {
-                    "op": k,
-                    "strategy": "external",
-                    "partitioning": "none",
-                    "factor": 1,
-                    "output_overlay": False,
-                    "parts": [
-                        {
-                            "in_rows": [0, src[0]],
-                            "out_rows": [0, dst[0]],
-                            "out_channels": [0, dst[2]],
-                            "at": at,
-                            "copy_in": [],
-                            "copy_when_due": [],
-                            "copy_out": [],
-                            "copy_ahead": False,
-                        }
-                    ],
-                }
-            )
+            ops.append(whole_op_entry(k, "external", src, dst, at))
     plan = {
         "format": "tinyops-plan",
         "version": 1,
