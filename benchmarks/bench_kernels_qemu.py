@@ -35,6 +35,7 @@ REFERENCE_POINTS = {
     "dw7x7": ("<= 5", "-"),
     "conv3x3": ("<= 4", "4.66"),
     "mulgate": ("-", "-"),  # issue 13: squeeze-and-excite's gate, per element
+    "concat": ("-", "-"),  # issue 13: per output element (a copy each)
 }
 
 

@@ -19,7 +19,8 @@ void init_network(py::module_& m) {
       .value("global_average_pool", OpKind::GlobalAveragePool)
       .value("fully_connected", OpKind::FullyConnected)
       .value("pad", OpKind::Pad)
-      .value("mul", OpKind::Mul);
+      .value("mul", OpKind::Mul)
+      .value("concatenation", OpKind::Concatenation);
   py::class_<Shape>(m, "Shape")
       .def_readonly("h", &Shape::h)
       .def_readonly("w", &Shape::w)

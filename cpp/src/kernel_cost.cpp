@@ -32,6 +32,9 @@ KernelKind kernel_kind(const Network& net, const Op& op) {
     case OpKind::FullyConnected: return KernelKind::FullyConnected;
     case OpKind::Pad: return KernelKind::Pad;
     case OpKind::Mul: return KernelKind::Mul;
+    // An estimate until the boards have a fitted concatenation term: a copy per output element clamped to the
+    // activation range, as an unpadded pad copies its input.
+    case OpKind::Concatenation: return KernelKind::Pad;
   }
   return KernelKind::Conv1x1;
 }

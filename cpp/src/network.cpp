@@ -14,6 +14,7 @@ const char* to_string(OpKind kind) {
     case OpKind::FullyConnected: return "fully_connected";
     case OpKind::Pad: return "pad";
     case OpKind::Mul: return "mul";
+    case OpKind::Concatenation: return "concatenation";
   }
   return "?";
 }
@@ -31,7 +32,7 @@ const char* to_string(Activation act) {
 
 OpKind op_kind_from_string(const std::string& name) {
   for (OpKind k : {OpKind::Conv2D, OpKind::DepthwiseConv2D, OpKind::Add, OpKind::AveragePool, OpKind::GlobalAveragePool,
-                   OpKind::FullyConnected, OpKind::Pad, OpKind::Mul}) {
+                   OpKind::FullyConnected, OpKind::Pad, OpKind::Mul, OpKind::Concatenation}) {
     if (name == to_string(k)) return k;
   }
   throw std::invalid_argument("unknown op kind '" + name + "'");
@@ -126,6 +127,21 @@ int Network::add_op(Op op, int out_channels) {
       out = in;
       break;
     }
+    case OpKind::Concatenation: {
+      if (op.inputs.size() < 2) throw std::invalid_argument(op.name + ": concatenation takes two or more inputs");
+      out = {in.h, in.w, 0};
+      for (int id : op.inputs) {
+        const Shape& s = tensors_[id].shape;
+        if (s.h != in.h || s.w != in.w)
+          throw std::invalid_argument(op.name + ": concatenation input " + tensors_[id].name + " is " +
+                                      std::to_string(s.h) + "x" + std::to_string(s.w) + ", the first is " +
+                                      std::to_string(in.h) + "x" + std::to_string(in.w) +
+                                      " (inputs are joined along channels)");
+        out.c += s.c;
+      }
+      op.kernel_h = op.kernel_w = 1;
+      break;
+    }
     case OpKind::AveragePool:
       out = {spatial(in.h, op.kernel_h, op.pad.top, op.pad.bottom),
              spatial(in.w, op.kernel_w, op.pad.left, op.pad.right), in.c};
@@ -142,7 +158,8 @@ int Network::add_op(Op op, int out_channels) {
   }
   if (op.kind != OpKind::Conv2D && op.kind != OpKind::DepthwiseConv2D && op.kind != OpKind::FullyConnected &&
       out_channels > 0 && out_channels != out.c)
-    throw std::invalid_argument(op.name + ": out_channels does not match the input's channels");
+    throw std::invalid_argument(op.name + ": out_channels " + std::to_string(out_channels) + " does not match the " +
+                                std::to_string(out.c) + " channels its inputs make");
 
   op.id = int(ops_.size());
   Tensor t;

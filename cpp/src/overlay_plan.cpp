@@ -179,9 +179,13 @@ void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> r
       set_region(part.at[int(operand)], in_buffer(buffer, src.bytes));
       append_copy(part.copy_in, operand, src, part.at[int(operand)], buffer);
     };
-    stage_input(Operand::Input, in_home, in_row, input_[parity_], r.in_begin, r.in_end);
+    if (op.kind == OpKind::Concatenation) {
+      stage_concatenation_inputs(op, r, part);
+    } else {
+      stage_input(Operand::Input, in_home, in_row, input_[parity_], r.in_begin, r.in_end);
+    }
     // add, mul: the second input's part into filter / im2col, alternating; a broadcast (1, 1, C) gate whole
-    if (two_inputs)
+    if (two_inputs && op.kind != OpKind::Concatenation)
       stage_input(Operand::Input2, in2_home, in2_row, parity_ == 0 ? filter_ : im2col_, broadcast ? 0 : r.in_begin,
                   broadcast ? 1 : r.in_end);
     if (scratch > 0)
@@ -199,6 +203,31 @@ void OverlayPlanner::plan_rows(int op_id, int factor, std::span<const RowPart> r
   }
   copy_params(op, o.parts.front(), o.parts.data(), o.parts.size(), /*weights=*/true);
   finish_rows(op, rows);
+}
+
+void OverlayPlanner::stage_concatenation_inputs(const Op& op, const RowPart& rows, Part& part) {
+  // Every input's row slice is its own copy, stacked one after another in the input buffer (sized for the
+  // output's rows, which are as many bytes as all inputs' rows); a resident input is read in place.
+  const int buffer = input_[parity_];
+  int64_t stacked = 0;
+  part.more_inputs.resize(op.inputs.size() - 2);
+  for (size_t k = 0; k < op.inputs.size(); ++k) {
+    const Shape& s = net_.tensor(op.inputs[k]).shape;
+    const Region& home = plan_.tensor_home[op.inputs[k]];
+    Region& at = k == 0   ? part.at[int(Operand::Input)]
+                 : k == 1 ? part.at[int(Operand::Input2)]
+                          : part.more_inputs[k - 2];
+    const Region src = rows_of(home, int64_t(s.w) * s.c, rows.in_begin, rows.in_end);
+    if (home.memory == sram_) {
+      set_region(at, src);
+      continue;
+    }
+    Region staged = in_buffer(buffer, src.bytes);
+    staged.offset += stacked;
+    stacked += src.bytes;
+    set_region(at, staged);
+    append_copy(part.copy_in, k == 0 ? Operand::Input : Operand::Input2, src, staged, buffer);
+  }
 }
 
 bool OverlayPlanner::channels_fit(int op_id, int parts) const {

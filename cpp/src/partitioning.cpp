@@ -15,7 +15,8 @@ RowRule row_rule(OpKind kind) {
     case OpKind::DepthwiseConv2D:
     case OpKind::AveragePool: return RowRule::Window;
     case OpKind::Add:
-    case OpKind::Mul: return RowRule::Elementwise;
+    case OpKind::Mul:
+    case OpKind::Concatenation: return RowRule::Elementwise;
     case OpKind::Pad: return RowRule::Pad;
     case OpKind::GlobalAveragePool:
     case OpKind::FullyConnected: return RowRule::Whole;
@@ -167,6 +168,11 @@ int first_part_rows(const RowGeometry& g, int factor) {
   return std::min(last_start + k, g.in_rows);
 }
 
+int64_t staged_row_bytes(const Network& net, const Op& op) {
+  const Shape& s = net.tensor(op.kind == OpKind::Concatenation ? op.output : op.inputs.at(0)).shape;
+  return int64_t(s.w) * s.c;
+}
+
 int64_t receptive_field_bytes(const Network& net, const Op& op) {
   const int64_t area = int64_t(op.kernel_h) * op.kernel_w;
   if (op.kind == OpKind::Conv2D) return area * net.tensor(op.inputs.at(0)).shape.c * 4;
@@ -201,8 +207,7 @@ class FactorSearch {
         s_.op_class.push_back(-1);
         continue;
       }
-      const Shape& in = net.tensor(op.inputs[0]).shape;
-      s_.op_class.push_back(class_of(geometry_index(g), int64_t(in.w) * in.c));
+      s_.op_class.push_back(class_of(geometry_index(g), staged_row_bytes(net, op)));
       if (op.kind == OpKind::Conv2D || op.kind == OpKind::DepthwiseConv2D) {
         max_field_bytes_ = std::max(max_field_bytes_, receptive_field_bytes(net, op));
         max_bias_bytes_ = std::max(max_bias_bytes_, op.bias_bytes);

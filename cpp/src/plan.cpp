@@ -114,6 +114,8 @@ class PlanChecker {
   static bool touches(const Part& part, const Region& b) {
     for (const Region& r : part.at)
       if (r.present() && r.memory == b.memory && r.offset < b.end() && b.offset < r.end()) return true;
+    for (const Region& r : part.more_inputs)
+      if (r.memory == b.memory && r.offset < b.end() && b.offset < r.end()) return true;
     for (const Transfer& t : part.copy_out)
       if (t.src.memory == b.memory && t.src.offset < b.end() && b.offset < t.src.end()) return true;
     return false;
@@ -156,6 +158,11 @@ class PlanChecker {
           fail(pf + ".out_channels", "expected 0 <= begin < end");
         for (int k = 0; k < kOperandCount; ++k) region(part.at[k], pf + ".at." + to_string(Operand(k)));
         if (!part.at[int(Operand::Output)].present()) fail(pf + ".at.output", "expected where the output is written");
+        for (size_t k = 0; k < part.more_inputs.size(); ++k) {
+          const std::string mf = pf + ".more_inputs[" + std::to_string(k) + "]";
+          region(part.more_inputs[k], mf);
+          if (!part.more_inputs[k].present()) fail(mf, "expected where the input is read");
+        }
         for (size_t t = 0; t < part.copy_in.size(); ++t)
           transfer(part.copy_in[t], pf + ".copy_in[" + std::to_string(t) + "]");
         for (size_t t = 0; t < part.copy_when_due.size(); ++t)
@@ -242,9 +249,16 @@ void validate_plan(const Plan& plan, const Network& network, const std::string& 
                        "expected a home of " + std::to_string(t.shape.bytes()) + " bytes for tensor " + t.name);
   }
   for (const OpPlan& op : plan.ops) {
-    const Shape& out = network.tensor(network.op(op.op).output).shape;
+    const Op& network_op = network.op(op.op);
+    const Shape& out = network.tensor(network_op.output).shape;
+    const size_t more_inputs = network_op.inputs.size() > 2 ? network_op.inputs.size() - 2 : 0;
     for (size_t p = 0; p < op.parts.size(); ++p) {
       const Part& part = op.parts[p];
+      if (part.more_inputs.size() != more_inputs)
+        throw InputError(source, "ops[" + std::to_string(op.op) + "].parts[" + std::to_string(p) + "].more_inputs",
+                         "expected " + std::to_string(more_inputs) + " regions (op " + network_op.name + " has " +
+                             std::to_string(network_op.inputs.size()) + " inputs), got " +
+                             std::to_string(part.more_inputs.size()));
       if (part.out_row_end > out.h || part.out_channel_end > out.c)
         throw InputError(
             source, "ops[" + std::to_string(op.op) + "].parts[" + std::to_string(p) + "]",

@@ -70,7 +70,8 @@ class PlanReader {
   }
 
   Part part(const StrictReader& r) const {
-    r.expect_keys({"in_rows", "out_rows", "out_channels", "at", "copy_in", "copy_when_due", "copy_out", "copy_ahead"});
+    r.expect_keys({"in_rows", "out_rows", "out_channels", "at", "copy_in", "copy_when_due", "copy_out", "copy_ahead"},
+                  {"more_inputs"});
     Part p;
     std::tie(p.in_row_begin, p.in_row_end) = range(r.at("in_rows"));
     std::tie(p.out_row_begin, p.out_row_end) = range(r.at("out_rows"));
@@ -83,6 +84,8 @@ class PlanReader {
         at.fail(it.key(), "unknown operand (expected one of: " + join_choices(kOperandNames) + ")");
       p.at[k - kOperandNames.begin()] = region(at.at(it.key()));
     }
+    if (r.has("more_inputs"))
+      for (const auto& m : r.at("more_inputs").items()) p.more_inputs.push_back(region(m));
     for (const auto& t : r.at("copy_in").items()) p.copy_in.push_back(transfer(t));
     for (const auto& t : r.at("copy_when_due").items()) p.copy_when_due.push_back(transfer(t));
     for (const auto& t : r.at("copy_out").items()) p.copy_out.push_back(transfer(t));
@@ -140,7 +143,8 @@ json plan_to_json(const Plan& plan) {
       json at = json::object();
       for (int k = 0; k < kOperandCount; ++k)
         if (p.at[k].present()) at[to_string(Operand(k))] = region_json(plan, p.at[k]);
-      json in = json::array(), due = json::array(), out = json::array();
+      json in = json::array(), due = json::array(), out = json::array(), more = json::array();
+      for (const Region& r : p.more_inputs) more.push_back(region_json(plan, r));
       for (const Transfer& t : p.copy_in) in.push_back(transfer_json(plan, t));
       for (const Transfer& t : p.copy_when_due) due.push_back(transfer_json(plan, t));
       for (const Transfer& t : p.copy_out) out.push_back(transfer_json(plan, t));
@@ -152,6 +156,7 @@ json plan_to_json(const Plan& plan) {
                        {"copy_when_due", due},
                        {"copy_out", out},
                        {"copy_ahead", p.copy_ahead}});
+      if (!p.more_inputs.empty()) parts.back()["more_inputs"] = more;
     }
     j["ops"].push_back({{"op", o.op},
                         {"strategy", o.strategy},

@@ -56,6 +56,7 @@ void reset_part(Part& part) {
   part.out_row_begin = part.out_row_end = 0;
   part.out_channel_begin = part.out_channel_end = 0;
   part.at.fill(Region{});
+  part.more_inputs.clear();
   part.copy_in.clear();
   part.copy_when_due.clear();
   part.copy_out.clear();
@@ -126,6 +127,8 @@ void fill_whole_op_part(const Plan& plan, const Network& net, const Op& op, Part
   // Ids come from the network the plan was placed for (tensor_home and op_params sized by it).
   part.at[int(Operand::Input)] = plan.tensor_home[op.inputs[0]];
   if (op.inputs.size() > 1) part.at[int(Operand::Input2)] = plan.tensor_home[op.inputs[1]];
+  part.more_inputs.clear();
+  for (size_t k = 2; k < op.inputs.size(); ++k) part.more_inputs.push_back(plan.tensor_home[op.inputs[k]]);
   const std::array<Region, 3>& params = plan.op_params[op.id];
   part.at[int(Operand::Weights)] = params[kParamWeights];
   part.at[int(Operand::Bias)] = params[kParamBias];

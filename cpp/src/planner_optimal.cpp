@@ -272,11 +272,18 @@ class OptimalSearch {
   }
 
   // Whether the input parts that are copied fit their buffers (the first input's in an input buffer, an
-  // add's second input's in filter / im2col); a resident input is not copied.
+  // add's second input's in filter / im2col, a concatenation's all in an input buffer); a resident input is
+  // not copied.
   bool fits_rows(const Op& op, int factor) {
     int rows = 0;
     for (const RowPart& p : row_parts(op.id, factor)) rows = std::max(rows, p.in_rows());
     const OverlayBuffers& b = rows_.buffers;
+    if (op.kind == OpKind::Concatenation) {  // every copied input's rows stacked in one input buffer
+      int64_t stacked = 0;
+      for (int in : op.inputs)
+        if (!probe_.resident(in)) stacked += int64_t(rows) * net_.tensor(in).shape.w * net_.tensor(in).shape.c;
+      return stacked <= b.input_bytes;
+    }
     for (size_t k = 0; k < op.inputs.size(); ++k) {
       const Shape& in = net_.tensor(op.inputs[k]).shape;
       const int64_t capacity = k == 0 ? b.input_bytes : std::min(b.filter_bytes, b.im2col_bytes);

@@ -82,7 +82,7 @@ struct PlanOps {
   size_t size() const { return plan.ops.size(); }
   OpView op(const Network& net, size_t i) const {
     const Op& o = net.op(plan.ops[i].op);
-    return OpView{o.id, o.inputs[0], o.inputs.size() > 1 ? o.inputs[1] : -1, o.output, pt.geometry[size_t(o.id)]};
+    return OpView{o.id, o.inputs[0], later_input(o), o.output, pt.geometry[size_t(o.id)]};
   }
   const std::vector<Part>& parts(size_t i) const { return plan.ops[i].parts; }
   PartCost cost(const OpView& op, const Part& part) const { return pt.part_cost(tables, *op.geometry, part); }

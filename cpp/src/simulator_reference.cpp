@@ -46,8 +46,8 @@ double ReferenceSimulator::issue(const Transfer& t, const Op& op, int op_index, 
   OpStats& stats = result_.per_op[op_index];
   double ready = when;
   if (t.operand == Operand::Input || t.operand == Operand::Input2) {
-    const size_t which = t.operand == Operand::Input ? 0 : 1;
-    if (which < op.inputs.size()) ready = std::max(ready, tensor_ready_[op.inputs[which]]);
+    const int input = t.operand == Operand::Input ? op.inputs[0] : later_input(op);
+    if (input >= 0) ready = std::max(ready, tensor_ready_[input]);
   }
   if (t.buffer >= 0 && !copy_out) ready = std::max(ready, buffer_busy_[t.buffer]);
   const int64_t bytes = t.src.bytes;
@@ -122,7 +122,7 @@ const SimResult& ReferenceSimulator::run(const Network& net, const Plan& plan, b
       bool input_copied = false;
       for (const Transfer& t : part.copy_in) input_copied |= (t.operand == Operand::Input);
       if (!input_copied) ready = std::max(ready, tensor_ready_[op.inputs[0]]);
-      if (op.inputs.size() > 1) ready = std::max(ready, tensor_ready_[op.inputs[1]]);
+      if (op.inputs.size() > 1) ready = std::max(ready, tensor_ready_[later_input(op)]);
       if (!part.copy_out.empty()) {
         int b = part.copy_out.front().buffer >= 0 ? part.copy_out.front().buffer
                                                   : plan_tables_.buffer_of(part.at[int(Operand::Output)]);

@@ -34,6 +34,11 @@ TinyopsScorer::Key TinyopsScorer::key_of(const Network& net, const Op& op, const
   const Shape& out = net.tensor(op.output).shape;
   const bool two = op.inputs.size() > 1;
   const Shape in2 = two ? net.tensor(op.inputs[1]).shape : Shape{};
+  // A concatenation's inputs after the second: their channels and homes' memories decide its copies.
+  uint64_t more_inputs = 0;
+  for (size_t k = 2; k < op.inputs.size(); ++k)
+    more_inputs = more_inputs * 0x100000001B3ull ^
+                  pair(net.tensor(op.inputs[k]).shape.c, plan.tensor_home[size_t(op.inputs[k])].memory);
   const std::array<Region, 3>& params = plan.op_params[size_t(op.id)];
   uint64_t share;
   static_assert(sizeof(share) == sizeof(op.slow_requant_share));
@@ -53,7 +58,7 @@ TinyopsScorer::Key TinyopsScorer::key_of(const Network& net, const Op& op, const
       pair(params[kParamWeights].memory, params[kParamBias].memory),
       pair(params[kParamQuant].memory, plan.tensor_home[size_t(op.output)].memory),
       pair(in2.h, in2.w),
-      uint64_t(in2.c),
+      uint64_t(in2.c) ^ std::rotl(more_inputs, 32),
       uint64_t(params[kParamWeights].bytes),
       uint64_t(params[kParamBias].bytes),
       uint64_t(params[kParamQuant].bytes)};
@@ -122,8 +127,8 @@ void TinyopsScorer::score(const Network& net, BatchScore& out) {
         if (overlays.stages_param(param, plan_.op_params[size_t(op.id)][size_t(param)].bytes)) staged |= 1 << param;
     }
     const Key key = key_of(net, op, plan_, factor, start.parity, start.first_ahead, staged);
-    steps_[size_t(op.id)] = Simulator::Step{&compiled(key, net, op, overlays), op.id, op.inputs[0],
-                                            op.inputs.size() > 1 ? op.inputs[1] : -1, op.output};
+    steps_[size_t(op.id)] =
+        Simulator::Step{&compiled(key, net, op, overlays), op.id, op.inputs[0], later_input(op), op.output};
   }
   const SimResult* r = &sim_.result();
   if (!sim_.run_compiled(net, steps_)) {  // a cost ran the clock backwards: the plan, simulated in full

@@ -1,9 +1,11 @@
 // Kernel benchmark firmware: runs the conv 1x1, depthwise 3x3/5x5/7x7, first-layer 3x3 stride-2 and
-// squeeze-and-excite gate mul kernels of the runtime on the shapes of benchmarks/bench_kernels_qemu.py, reference then
-// optimized, each between calls of tinyops_bench_begin() / tinyops_bench_end(). The instruction-counting QEMU plugin
-// marks those two functions, so the difference of the counts is the kernel's instructions. Checks that both variants
-// give the same bytes. Console: one "bench: case NAME MACS" line per case, in order; the first begin/end pair encloses
-// nothing (the markers' own cost). A mul's "MACs" are its elements (one product each).
+// squeeze-and-excite gate mul and concatenation kernels of the runtime on the shapes of
+// benchmarks/bench_kernels_qemu.py, reference then optimized, each between calls of tinyops_bench_begin() /
+// tinyops_bench_end(). The instruction-counting QEMU plugin marks those two functions, so the difference of the counts
+// is the kernel's instructions. Checks that both variants give the same bytes. Console: one "bench: case NAME MACS"
+// line per case, in order; the first begin/end pair encloses nothing (the markers' own cost). A mul's "MACs" are its
+// elements (one product each), a concatenation's its output elements (one copy each; its two inputs have in_channels
+// and out_channels - in_channels channels).
 #include <stdint.h>
 #include <string.h>
 
@@ -52,7 +54,7 @@ void fill_channel_params(int channels) {
   }
 }
 
-enum class Kind { kConv, kDepthwise, kMulGate };
+enum class Kind { kConv, kDepthwise, kMulGate, kConcat };
 
 struct Case {
   const char* name;
@@ -72,6 +74,7 @@ int failures = 0;
 void run_case(const Case& c) {
   const int out_h = output_size(c.height, c.stride), out_w = output_size(c.width, c.stride);
   const int filter_depth = c.kind == Kind::kConv ? c.in_channels : 1;
+  const int out_channels = c.out_channels;
   const uint32_t macs = static_cast<uint32_t>(out_h) * out_w * c.out_channels * c.kernel * c.kernel * filter_depth;
   // The gate: (1, 1, C) in `weights`, a multiplier of about 0.004 (input, gate and output scales of an SE block).
   const rt::InputRows gate{weights, 1, 1, c.in_channels, 0, 1, -128};
@@ -85,6 +88,7 @@ void run_case(const Case& c) {
   fill_random(input, c.height * c.width * c.in_channels);
   fill_random(weights, c.out_channels * c.kernel * c.kernel * filter_depth);
   fill_channel_params(c.out_channels);
+  if (c.kind == Kind::kConcat) fill_random(weights, c.height * c.width * (out_channels - c.in_channels));
   const rt::WindowGeometry g{c.kernel,
                              c.kernel,
                              c.stride,
@@ -107,6 +111,10 @@ void run_case(const Case& c) {
     tinyops_bench_begin();
     if (c.kind == Kind::kConv) {
       optimized ? rt::conv2d_dsp(g, in, data, out) : rt::conv2d_reference(g, in, data, out);
+    } else if (c.kind == Kind::kConcat) {
+      // The second input (out_channels - in_channels channels) in `weights`.
+      const rt::InputRows joined[2] = {in, {weights, c.height, c.width, out_channels - c.in_channels, 0, c.height, -7}};
+      optimized ? rt::concatenation(joined, 2, -128, 127, out) : rt::concatenation_reference(joined, 2, -128, 127, out);
     } else if (c.kind == Kind::kMulGate) {
       optimized ? rt::mul_gate(mul, in, gate, out) : rt::mul_reference(mul, in, gate, out);
     } else {
@@ -143,11 +151,14 @@ int main() {
       {"conv3x3_64x64x3_16_s2", Kind::kConv, 64, 64, 3, 16, 3, 2},
       {"mulgate_24x24x72", Kind::kMulGate, 24, 24, 72, 72, 1, 1},
       {"mulgate_6x6x240", Kind::kMulGate, 6, 6, 240, 240, 1, 1},
+      {"concat_24x24x32+32", Kind::kConcat, 24, 24, 32, 64, 1, 1},  // an Inception / MCUNet two-branch join
+      {"concat_12x12x8+88", Kind::kConcat, 12, 12, 8, 96, 1, 1},
   };
   for (const Case& c : cases) {
     const rt::InputRows shape{input, c.height, c.width, c.in_channels, 0, c.height, 0};
     const bool dsp_applies =
-        c.kind == Kind::kMulGate
+        c.kind == Kind::kConcat ? rt::concatenation_copy_applies(-128, 127)
+        : c.kind == Kind::kMulGate
             ? rt::mul_gate_applies({1 << 30, -8, -128, 127}, shape, {weights, 1, 1, c.in_channels, 0, 1, 0})
         : c.kind == Kind::kConv
             ? rt::conv2d_dsp_applies({c.kernel, c.kernel, c.stride, c.stride, 1, 1, 0, 0, 1, -128, 127}, shape)

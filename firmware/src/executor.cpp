@@ -131,16 +131,16 @@ void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const Cha
 // Runs the kernel of one part on its operands where the plan puts them. `lut`: the op's fused
 // hard-swish tabulated (null when the op has none).
 void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* lut) {
-  InputRows in[2];
-  for (int k = 0; k < plan::input_count(op.kind()); ++k) {
+  InputRows in[kMaxInputs];
+  const int inputs = int(op.inputs()->size());  // the loader checked it against the kind (plan::input_count_ok)
+  for (int k = 0; k < inputs; ++k) {
     const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
-    const int8_t* rows =
-        reinterpret_cast<const int8_t*>(model.address(at(part, k == 0 ? Operand::Input : Operand::Input2)));
+    const int8_t* rows = reinterpret_cast<const int8_t*>(model.address(*plan::input_region(part, uint32_t(k))));
     in[k] =
         InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
   }
   const fb::Tensor& o = model.tensor(op.output());
-  if (plan::input_count(op.kind()) > 1 && plan::broadcast_gate(op, 1, model.tensor(op.inputs()->Get(1)), o))
+  if (inputs > 1 && plan::broadcast_gate(op, 1, model.tensor(op.inputs()->Get(1)), o))
     in[1].row_begin = 0, in[1].row_end = 1;  // the (1, 1, C) gate, whole in every part
   const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))),
                          o.height(),
@@ -192,6 +192,7 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
       mul(MulParams{q.Get(0), q.Get(1), op.act_min(), op.act_max()}, in[0], in[1], out);
       break;
     }
+    case OpKind::Concatenation: concatenation(in, inputs, op.act_min(), op.act_max(), out); break;
     case OpKind::Mean: mean_reference(op.op_params()->Get(0), op.op_params()->Get(1), in[0], out); break;
     case OpKind::Logistic:
     case OpKind::HardSwish:

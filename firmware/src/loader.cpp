@@ -187,14 +187,14 @@ class Loader : Regions {
       return check_.fail(Status::kBadQuantParams, "op", i, "op_params");
     if (op.partitioning() > fb::Partitioning::OutputChannels)
       return check_.fail(Status::kBadOpParams, "op", i, "partitioning");
-    const uint32_t inputs = static_cast<uint32_t>(plan::input_count(op.kind()));
-    if (op.inputs()->size() != inputs) return check_.fail(Status::kBadTensorIndex, "op", i, "inputs");
+    const uint32_t inputs = op.inputs()->size();
+    if (!plan::input_count_ok(op.kind(), inputs)) return check_.fail(Status::kBadTensorIndex, "op", i, "inputs");
     for (uint32_t k = 0; k < inputs; ++k) {
       if (!tensor_index(i, op.inputs()->Get(k), "inputs")) return false;
     }
     if (!tensor_index(i, op.output(), "output")) return false;
     const fb::Tensor& in = *m_.tensors()->Get(op.inputs()->Get(0));
-    const fb::Tensor& in2 = *m_.tensors()->Get(op.inputs()->Get(inputs - 1));
+    const fb::Tensor& in2 = *m_.tensors()->Get(op.inputs()->Get(inputs > 1 ? 1 : 0));
     const fb::Tensor& out = *m_.tensors()->Get(op.output());
     return kind_params_ok(m_, check_, i, op, in, in2, out) && parts(i, op, in, in2, out);
   }
@@ -205,13 +205,17 @@ class Loader : Regions {
     const auto& at = *part.at();
     if (at.size() != kOperandCount) return check_.fail(Status::kBadPartition, "part", g, "at");
     const uint32_t rows_in = part.in_row_end() - part.in_row_begin();
-    const fb::Tensor* inputs[2] = {&in, &in2};
-    for (int k = 0; k < plan::input_count(op.kind()); ++k) {
-      const fb::Region* r = at.Get(k);  // Operand::Input, Operand::Input2
-      const char* field = k == 0 ? "at[input]" : "at[input2]";
+    const uint32_t inputs = op.inputs()->size();
+    const uint32_t more_inputs = part.more_inputs() ? part.more_inputs()->size() : 0;
+    if (more_inputs != (inputs > 2 ? inputs - 2 : 0))
+      return check_.fail(Status::kBadPartition, "part", g, "more_inputs");
+    for (uint32_t k = 0; k < inputs; ++k) {
+      const fb::Tensor& input = k == 1 ? in2 : *m_.tensors()->Get(op.inputs()->Get(k));
+      const fb::Region* r = plan::input_region(part, k);
+      const char* field = k == 0 ? "at[input]" : k == 1 ? "at[input2]" : "more_inputs";
       if (!region(r, false, false, "part", g, field)) return false;
-      const uint32_t rows = plan::broadcast_gate(op, k, *inputs[k], out) ? inputs[k]->height() : rows_in;
-      if (r->bytes() < uint64_t{rows} * plan::row_bytes(*inputs[k]))
+      const uint32_t rows = plan::broadcast_gate(op, int(k), input, out) ? input.height() : rows_in;
+      if (r->bytes() < uint64_t{rows} * plan::row_bytes(input))
         return check_.fail(Status::kOverlayTooSmall, "part", g, field);
     }
     const fb::Region* o = at.Get(static_cast<uint32_t>(Operand::Output));

@@ -179,6 +179,7 @@ class KindChecks : Regions {
           return check_.fail(Status::kBadOpParams, "op", i, "act_min/act_max");
         if (bytes(in) != bytes(out)) return check_.fail(Status::kShapeMismatch, "op", i, "bytes");
         return true;
+      case OpKind::Concatenation: return concatenation_params(i, op, out);
       case OpKind::Mul:
       case OpKind::Mean:
       case OpKind::Logistic:
@@ -187,6 +188,26 @@ class KindChecks : Regions {
       default: break;
     }
     return check_.fail(Status::kBadOpKind, "op", i, "kind");
+  }
+
+  // Inputs of the output's height and width whose channels add up to its channels, all in its quantization (the
+  // kernel copies values: it does not rescale).
+  bool concatenation_params(uint32_t i, const fb::Op& op, const fb::Tensor& out) {
+    if (!no_window(i, op) || !no_padding(i, op) || !no_data(i, op) || !no_extras(i, op, false, false, false) ||
+        op.depth_multiplier() != 0)
+      return false;
+    uint32_t channels = 0;
+    for (uint32_t k = 0; k < op.inputs()->size(); ++k) {
+      const fb::Tensor& in = *m_.tensors()->Get(op.inputs()->Get(k));
+      if (in.height() != out.height() || in.width() != out.width())
+        return check_.fail(Status::kShapeMismatch, "op", i, "inputs (height/width of the output)");
+      if (in.zero_point() != out.zero_point() || in.scale_multiplier() != out.scale_multiplier() ||
+          in.scale_shift() != out.scale_shift())
+        return check_.fail(Status::kBadQuantParams, "op", i, "inputs (the output's scale and zero point)");
+      channels += in.channels();
+    }
+    if (channels != out.channels()) return check_.fail(Status::kShapeMismatch, "op", i, "output channels");
+    return true;
   }
 
   // The ops without a window or weights (mul, mean, logistic, softmax, standalone hard-swish): shapes, the

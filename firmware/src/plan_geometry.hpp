@@ -12,6 +12,17 @@ inline bool has_weights(OpKind kind) {
   return kind == OpKind::Conv2d || kind == OpKind::DepthwiseConv2d || kind == OpKind::FullyConnected;
 }
 inline int input_count(OpKind kind) { return kind == OpKind::Add || kind == OpKind::Mul ? 2 : 1; }
+// Whether an op of `kind` may have `count` inputs: a concatenation 2..kMaxInputs, the others input_count.
+inline bool input_count_ok(OpKind kind, uint32_t count) {
+  if (kind == OpKind::Concatenation) return count >= 2 && count <= kMaxInputs;
+  return count == static_cast<uint32_t>(input_count(kind));
+}
+// Where a part's kernel reads input k: the first two at Part.at[Input] / [Input2], a concatenation's others at
+// Part.more_inputs (null when the part has no such entry: the loader refuses that part).
+inline const fb::Region* input_region(const fb::Part& part, uint32_t k) {
+  if (k < 2) return part.at()->size() > k ? part.at()->Get(k) : nullptr;  // Operand::Input, Operand::Input2
+  return part.more_inputs() && part.more_inputs()->size() > k - 2 ? part.more_inputs()->Get(k - 2) : nullptr;
+}
 // Ops whose every part reads the whole input (their output rows each depend on all input rows).
 inline bool reads_whole_input(OpKind kind) {
   return kind == OpKind::FullyConnected || kind == OpKind::Reshape || kind == OpKind::Mean;

@@ -131,7 +131,8 @@ std::vector<uint8_t> build(const Plan& plan) {
       const std::vector<fb::Region> at(p.at.begin(), p.at.end());
       parts.push_back(fb::CreatePart(b, uint16_t(p.in_begin), uint16_t(p.in_end), uint16_t(p.out_begin),
                                      uint16_t(p.out_end), uint16_t(p.channel_begin), uint16_t(p.channel_end),
-                                     p.copy_ahead, b.CreateVectorOfStructs(at), b.CreateVector(part_waits[g])));
+                                     p.copy_ahead, b.CreateVectorOfStructs(at), b.CreateVector(part_waits[g]),
+                                     p.more_inputs.empty() ? 0 : b.CreateVectorOfStructs(p.more_inputs)));
       ++g;
     }
     const auto inputs = b.CreateVector(op.inputs);
@@ -279,6 +280,7 @@ struct Net {
     p.at.fill(kAbsent);
     p.at[size_t(Operand::Input)] = i.home;
     if (op.inputs.size() > 1) p.at[size_t(Operand::Input2)] = plan.tensors[op.inputs[1]].home;
+    for (size_t k = 2; k < op.inputs.size(); ++k) p.more_inputs.push_back(plan.tensors[op.inputs[k]].home);
     p.at[size_t(Operand::Output)] = o.home;
     p.at[size_t(Operand::Weights)] = op.weights, p.at[size_t(Operand::Bias)] = op.bias,
     p.at[size_t(Operand::Quant)] = op.quant;
@@ -305,11 +307,14 @@ struct Net {
       lo = std::clamp(lo, 0, in_h - 1), hi = std::clamp(hi, lo + 1, in_h);
       PlanPart part{lo, hi, r0, r1, 0, o.c, {}, {}, {}, {}, false};
       part.at.fill(kAbsent);
+      uint32_t stacked = 0;  // the later inputs' rows one after another in the second input buffer
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         const fb::Region src = rows(plan.tensors[op.inputs[k]].home, row_bytes(op.inputs[k]), lo, hi);
         const int16_t buf = k == 0 ? in_buf[parity] : in2_buf[parity];
-        part.at[k] = in(buf, src.bytes());
-        part.copy_in.push_back({k == 0 ? Operand::Input : Operand::Input2, src, part.at[k], buf});
+        fb::Region at = in(buf, src.bytes());
+        if (k > 0) at = region(kSram, at.offset() + stacked, src.bytes()), stacked += src.bytes();
+        (k < 2 ? part.at[k] : part.more_inputs.emplace_back()) = at;
+        part.copy_in.push_back({k == 0 ? Operand::Input : Operand::Input2, src, at, buf});
       }
       const fb::Region home = rows(o.home, row_bytes(op.output), r0, r1);
       if (output_overlay) {
@@ -448,18 +453,20 @@ Plan make_new_ops_plan(uint32_t seed, bool partitioned, int parts) {
   Net n;
   n.rng.seed(seed), n.partitioned = partitioned, n.parts = parts;
   const uint16_t x = n.tensor(8, 8, 8);
-  const uint16_t mp = n.tensor(4, 4, 8);  // max pool 2x2 / 2
-  const uint16_t hs = n.tensor(4, 4, 8);  // hard-swish
-  const uint16_t mn = n.tensor(1, 1, 8);  // mean over rows and columns
-  const uint16_t lg = n.tensor(1, 1, 8);  // logistic: the gate
-  const uint16_t gt = n.tensor(4, 4, 8);  // mul(hs, gate)
-  const uint16_t sq = n.tensor(4, 4, 8);  // mul(gt, hs)
-  const uint16_t sm = n.tensor(4, 4, 8);  // softmax over channels
+  const uint16_t mp = n.tensor(4, 4, 8);   // max pool 2x2 / 2
+  const uint16_t hs = n.tensor(4, 4, 8);   // hard-swish
+  const uint16_t mn = n.tensor(1, 1, 8);   // mean over rows and columns
+  const uint16_t lg = n.tensor(1, 1, 8);   // logistic: the gate
+  const uint16_t gt = n.tensor(4, 4, 8);   // mul(hs, gate)
+  const uint16_t sq = n.tensor(4, 4, 8);   // mul(gt, hs)
+  const uint16_t sm = n.tensor(4, 4, 8);   // softmax over channels
+  const uint16_t ct = n.tensor(4, 4, 24);  // concatenation [sm, sm, sm]
   Plan& plan = n.plan;
   // Zero points that keep every op off saturation for any input (random ones flatten the output).
   plan.tensors[x].zero_point = plan.tensors[mp].zero_point = 3;  // max pool keeps the quantization
   plan.tensors[hs].zero_point = plan.tensors[mn].zero_point = -20;
   plan.tensors[lg].zero_point = plan.tensors[sm].zero_point = -128;  // output scale 1/256
+  plan.tensors[ct].zero_point = -128;                                // a concatenation keeps the quantization
   plan.tensors[gt].zero_point = 0;
   plan.tensors[sq].zero_point = -100;
   plan.constants_base = (plan.external_bytes + 31) & ~31u;
@@ -489,7 +496,8 @@ Plan make_new_ops_plan(uint32_t seed, bool partitioned, int parts) {
   PlanOp softmax = plan_op(OpKind::Softmax, {sq}, sm);
   softmax.op_params = {1717986944, 24, -124};
   n.add(softmax);
-  plan.input = x, plan.output = sm;
+  n.add(plan_op(OpKind::Concatenation, {sm, sm, sm}, ct));
+  plan.input = x, plan.output = ct;
   return plan;
 }
 

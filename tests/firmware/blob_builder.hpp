@@ -25,6 +25,7 @@ struct PlanPart {
   std::array<fb::Region, kOperandCount> at;  // memory -1 where absent
   std::vector<Copy> copy_in, copy_when_due, copy_out;
   bool copy_ahead = false;
+  std::vector<fb::Region> more_inputs;  // a concatenation's inputs after the second
 };
 
 struct PlanOp {
@@ -81,7 +82,8 @@ void refresh_crc(std::vector<uint8_t>& blob);
 Plan make_test_plan(uint32_t seed, bool partitioned, int parts = 3);
 
 // The ops of issue 13 in a squeeze-and-excite-like network: max pool 2x2/2 -> hard-swish -> mean -> logistic
-// -> mul (the (1, 1, C) gate, whole) -> mul (equal shapes) -> softmax. Partitioned: the ops that may be are
+// -> mul (the (1, 1, C) gate, whole) -> mul (equal shapes) -> softmax -> concatenation of three (the softmax's
+// output thrice: they share its quantization). Partitioned: the ops that may be are
 // split by rows through SRAM buffers; otherwise all ops run in place from external memory.
 Plan make_new_ops_plan(uint32_t seed, bool partitioned, int parts = 3);
 

@@ -1,5 +1,6 @@
 // The optimized kernels of issue 13's ops bit-exact against their reference kernels: squeeze-and-excite's
-// (1, 1, C) mul gate by rows, and the tabulated int8 -> int8 maps (logistic, standalone hard-swish).
+// (1, 1, C) mul gate by rows, the tabulated int8 -> int8 maps (logistic, standalone hard-swish) and concatenation's
+// memcpy path.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -71,6 +72,46 @@ TEST(MapLut, LogisticAndHardSwishTablesGiveTheReference) {
   EXPECT_EQ(looked_up, expected);
   map_lut(table.data(), shuffled.data(), shuffled.data(), 256);  // in place
   EXPECT_EQ(shuffled, expected);
+}
+
+// 2..6 inputs of random channel counts, whole and by row parts (each input's rows staged on their own, as the
+// planner stages them): the memcpy path over the full int8 range, the reference's clamps otherwise.
+TEST(ConcatenationCopy, MatchesReferenceWholeAndByRows) {
+  std::mt19937 rng(31);
+  std::uniform_int_distribution<int> dim(1, 7), count(2, 6);
+  int copied = 0;
+  for (int i = 0; i < 300; ++i) {
+    const int n = count(rng), h = dim(rng), w = dim(rng);
+    const bool full_range = i % 4 != 0;
+    const int32_t act_min = full_range ? -128 : -100 + i % 50, act_max = full_range ? 127 : 90;
+    std::vector<std::vector<int8_t>> data;
+    int c = 0;
+    for (int k = 0; k < n; ++k) {
+      const int ck = dim(rng) * (k % 2 ? 4 : 1);
+      data.push_back(test::random_bytes(rng, size_t(h * w * ck)));
+      c += ck;
+    }
+    std::vector<int8_t> expected(size_t(h * w * c), 0x55), actual(expected.size(), 0x55);
+    std::vector<InputRows> whole;
+    for (const auto& d : data) whole.push_back(test::whole_input(d, h, w, int(d.size()) / (h * w), 0));
+    concatenation_reference(whole.data(), n, act_min, act_max, test::whole_output(expected, h, w, c, 0));
+    ASSERT_EQ(concatenation_copy_applies(act_min, act_max), full_range);
+    copied += full_range;
+    const int parts = 1 + i % 3;
+    for (int part = 0; part < parts; ++part) {
+      const int r0 = h * part / parts, r1 = h * (part + 1) / parts;
+      if (r0 == r1) continue;
+      std::vector<InputRows> rows;
+      for (const auto& d : data) {
+        const int ck = int(d.size()) / (h * w);
+        rows.push_back(InputRows{d.data() + size_t(r0 * w * ck), h, w, ck, r0, r1, 0});
+      }
+      concatenation(rows.data(), n, act_min, act_max,
+                    OutputRegion{actual.data() + size_t(r0 * w * c), h, w, c, r0, r1, 0, c, 0});
+    }
+    ASSERT_EQ(actual, expected) << "case " << i << ": " << n << " inputs, " << h << "x" << w << "x" << c;
+  }
+  EXPECT_GT(copied, 200);
 }
 
 }  // namespace

@@ -197,6 +197,36 @@ TEST_F(LoaderTest, RejectsOperandRegionsTooSmallOrOutsideTheMap) {
   EXPECT_EQ(load_edited([](test::Plan& p) { p.ops[0].parts[0].at.fill(fb::Region(-1, 0, 0)); }), Status::kBadRegion);
 }
 
+// A concatenation's inputs after the second (Part.more_inputs, the last op of the new-ops network): each checked
+// like at[input], their count against the op's; the inputs' shapes and quantization against the output's.
+TEST_F(LoaderTest, RejectsBadConcatenationInputs) {
+  plan_ = test::make_new_ops_plan(5, true, 3);
+  ASSERT_EQ(plan_.ops.back().kind, OpKind::Concatenation);
+  EXPECT_EQ(load(test::build(plan_)), Status::kOk);
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops.back().parts[0].more_inputs.clear(); }), Status::kBadPartition);
+  expect_error(Status::kBadPartition, "part", "more_inputs");
+  EXPECT_EQ(load_edited([](test::Plan& p) {
+              fb::Region& r = p.ops.back().parts[1].more_inputs[0];
+              r = fb::Region(r.memory(), r.offset(), r.bytes() - 1);
+            }),
+            Status::kOverlayTooSmall);
+  expect_error(Status::kOverlayTooSmall, "part", "more_inputs");
+  EXPECT_EQ(load_edited([](test::Plan& p) {
+              fb::Region& r = p.ops.back().parts[0].more_inputs[0];
+              r = fb::Region(test::kSram, p.internal_bytes, r.bytes());
+            }),
+            Status::kBadRegion);
+  expect_error(Status::kBadRegion, "part", "more_inputs");
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.tensors[p.output].zero_point = 0; }), Status::kBadQuantParams);
+  expect_error(Status::kBadQuantParams, "op", "inputs (the output's scale and zero point)");
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops.back().inputs.pop_back(); }), Status::kShapeMismatch);
+  expect_error(Status::kShapeMismatch, "op", "output channels");
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops.back().inputs.assign(kMaxInputs + 1, p.ops.back().inputs[0]); }),
+            Status::kBadTensorIndex);
+  expect_error(Status::kBadTensorIndex, "op", "inputs");
+  EXPECT_EQ(load_edited([](test::Plan& p) { p.ops.back().inputs.resize(1); }), Status::kBadTensorIndex);
+}
+
 TEST_F(LoaderTest, RejectsBadTransfers) {
   EXPECT_EQ(load_edited([](test::Plan& p) {
               test::Copy& c = p.ops[0].parts[0].copy_in[0];

@@ -55,6 +55,7 @@ KIND_CODE = {
     OpKind.SOFTMAX: FbOpKind.Softmax,
     OpKind.HARD_SWISH: FbOpKind.HardSwish,
     OpKind.MAX_POOL2D: FbOpKind.MaxPool2d,
+    OpKind.CONCATENATION: FbOpKind.Concatenation,
 }
 # The kinds whose integer parameters the blob carries in Op.op_params (the IR's op_params, in its order).
 OP_PARAMS_KINDS = (OpKind.MUL, OpKind.MEAN, OpKind.LOGISTIC, OpKind.SOFTMAX)
@@ -201,6 +202,8 @@ def write_blob(
             for name, r in part.get("at", {}).items():
                 if name not in PARAMS and r is not None:
                     arena_regions.append(p.required_region(r, f"ops[{k}].parts[{j}].at.{name}"))
+            for i, r in enumerate(part.get("more_inputs", [])):
+                arena_regions.append(p.required_region(r, f"ops[{k}].parts[{j}].more_inputs[{i}]"))
     segments, constants_bytes = _segments(p, arena_regions, [r for h in param_homes for r in h.values()])
     constants = bytearray(constants_bytes)
     for op, homes_k in zip(model.ops, param_homes):
@@ -352,6 +355,18 @@ def _op_table(
         for name in reversed(OPERANDS):
             region(p.region(at.get(name), f"{k_where}.parts[{j}].at.{name}"))
         at_vec = b.EndVector()
+        more_inputs = part.get("more_inputs", [])
+        if len(more_inputs) != max(len(op.inputs) - 2, 0):
+            raise ValueError(
+                f"plan: {k_where}.parts[{j}].more_inputs: {len(more_inputs)} regions, {op.name} has "
+                f"{len(op.inputs)} inputs (expected {max(len(op.inputs) - 2, 0)})"
+            )
+        more_vec = None
+        if more_inputs:
+            Part.StartMoreInputsVector(b, len(more_inputs))
+            for i, r in reversed(list(enumerate(more_inputs))):
+                region(p.required_region(r, f"{k_where}.parts[{j}].more_inputs[{i}]"))
+            more_vec = b.EndVector()
         in_rows = part["in_rows"]
         if op.kind == OpKind.FULLY_CONNECTED:
             # The core plans a fully connected op on the tensor before any reshape (e.g. a 4x4x8 pool output),
@@ -367,6 +382,8 @@ def _op_table(
         Part.AddCopyAhead(b, bool(part.get("copy_ahead", False)))
         Part.AddAt(b, at_vec)
         Part.AddWaits(b, waits_vec)
+        if more_vec is not None:
+            Part.AddMoreInputs(b, more_vec)
         parts.append(Part.End(b))
     Op.StartPartsVector(b, len(parts))
     for x in reversed(parts):

@@ -141,8 +141,7 @@ class UnsupportedOp(ValueError):
     """The model holds ops the model blob cannot carry yet; the message names each of them."""
 
 
-# The op kinds the model blob (BLOB_FORMAT.md) and the firmware executor run; concatenation (several inputs)
-# imports and evaluates but the core does not plan it yet.
+# The op kinds the model blob (BLOB_FORMAT.md) and the firmware executor run.
 BLOB_OP_KINDS = (
     OpKind.CONV2D,
     OpKind.DEPTHWISE_CONV2D,
@@ -157,6 +156,7 @@ BLOB_OP_KINDS = (
     OpKind.SOFTMAX,
     OpKind.HARD_SWISH,
     OpKind.MAX_POOL2D,
+    OpKind.CONCATENATION,
 )
 
 

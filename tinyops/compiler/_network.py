@@ -22,7 +22,8 @@ _CORE_KIND = {
     OpKind.FULLY_CONNECTED: "fully_connected",
     OpKind.PAD: "pad",
     OpKind.MUL: "mul",
-    OpKind.MEAN: "global_average_pool",  # the same work: a sum per channel over rows and columns
+    OpKind.MEAN: "global_average_pool",
+    OpKind.CONCATENATION: "concatenation",  # the same work: a sum per channel over rows and columns
     # Planned and costed as the core kind of the same shape and row rule until the core has their own kernel
     # kinds (the fitted boards have no cost terms for them): max pool as the average pool of its window, and the
     # element-wise maps and softmax (over the channels of each pixel, row for row) as an unpadded pad.

@@ -7,8 +7,19 @@
 namespace tinyops {
 
 // Mul: element-wise product of the first input and the second, which is equal-shaped or (1, 1, C) broadcast over
-// rows and columns (squeeze-and-excite's gate).
-enum class OpKind { Conv2D, DepthwiseConv2D, Add, AveragePool, GlobalAveragePool, FullyConnected, Pad, Mul };
+// rows and columns (squeeze-and-excite's gate). Concatenation: two or more inputs of the output's height and width
+// joined along channels, in input order (Inception / MCUNet branches).
+enum class OpKind {
+  Conv2D,
+  DepthwiseConv2D,
+  Add,
+  AveragePool,
+  GlobalAveragePool,
+  FullyConnected,
+  Pad,
+  Mul,
+  Concatenation
+};
 enum class Activation { None, ReLU, ReLU6, HardSwish, HardSigmoid };
 
 const char* to_string(OpKind kind);
@@ -63,6 +74,11 @@ struct Op {
   int64_t bias_bytes = 0;    // int32 per output channel
   int64_t quant_bytes = 0;   // per-channel multiplier + shift (int32 each)
 };
+
+// The input the simulator waits on besides the first (-1: none): the second of add and mul, the last of a
+// concatenation (the one the previous op most likely just wrote; its earlier inputs were written before it and
+// are taken as ready: an approximation for output-overlay copies still in flight).
+inline int later_input(const Op& op) { return op.inputs.size() > 1 ? op.inputs.back() : -1; }
 
 class Network {
  public:

@@ -81,6 +81,8 @@ class OverlayPlanner {
   bool resident(int tensor) const;
 
  private:
+  // A concatenation part's inputs: each input's row slice copied into the input buffer after the one before.
+  void stage_concatenation_inputs(const Op& op, const RowPart& rows, Part& part);
   struct Bytes {  // [begin, end) within a buffer; empty when end <= begin
     int64_t begin = 0, end = 0;
   };

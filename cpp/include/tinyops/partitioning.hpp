@@ -147,6 +147,10 @@ inline std::span<const RowPart> op_parts(const RowPartitioning& r, const FactorS
   return {scratch.kept_parts.data() + begin, size_t(end - begin)};
 }
 
+// Bytes of one input row an op's part stages in an input buffer: its first input's row, or for a concatenation
+// the rows of all its inputs, staged one after another in the one buffer (as many bytes as an output row).
+int64_t staged_row_bytes(const Network& net, const Op& op);
+
 // Bytes of the receptive-field scratch a conv / depthwise kernel needs: kh x kw x in_channels x 4 for conv
 // (int16 im2col columns, two at a time), kh x kw x channels x 2 for depthwise; 0 for other ops.
 int64_t receptive_field_bytes(const Network& net, const Op& op);

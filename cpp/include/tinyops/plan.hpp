@@ -28,7 +28,8 @@ namespace tinyops {
 
 class Network;
 
-// The operands of one op. Input2 is the second input of add; Scratch is the im2col / work buffer.
+// The operands of one op. Input2 is the second input of add, mul and concatenation (and the operand of the copies
+// of a concatenation's later inputs); Scratch is the im2col / work buffer.
 enum class Operand { Input = 0, Input2, Weights, Bias, Quant, Output, Scratch };
 inline constexpr int kOperandCount = 7;
 const char* to_string(Operand operand);
@@ -77,6 +78,9 @@ struct Part {
   int out_channel_begin = 0, out_channel_end = 0;
   // Where the kernel reads/writes each operand for this part (indexed by Operand; absent ones have memory -1).
   std::array<Region, kOperandCount> at{};
+  // Where the kernel reads the op's inputs after the second (a concatenation of three or more; empty otherwise),
+  // in input order: Input and Input2 in `at` are its first two.
+  std::vector<Region> more_inputs;
   std::vector<Transfer> copy_in;  // must land before this part computes
   // Also must land before this part computes, but issued only when the part is due (after the previous part
   // has computed), even when copy_in is issued ahead: copies into buffers the previous part still uses, e.g.

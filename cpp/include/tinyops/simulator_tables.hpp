@@ -194,6 +194,14 @@ inline PartCost PlanTables::part_cost(const BoardTables& board, const OpGeometry
     cost.stall += cycles;
     if (mc.external) cost.external_bytes += int64_t(bytes);
   }
+  for (const Region& r : part.more_inputs) {  // a concatenation's later inputs: read once each, as Input2
+    if (r.bytes == 0 || !stalls_on(r.memory)) continue;
+    const MemoryCost& mc = memory_cost[r.memory];
+    const double cycles = double(r.bytes) * mc.read_cpb;
+    cost.stall_by_memory[r.memory] += cycles;
+    cost.stall += cycles;
+    if (mc.external) cost.external_bytes += r.bytes;
+  }
   return cost;
 }
 

@@ -293,23 +293,16 @@ def test_truncated_and_foreign_files_name_the_file(tmp_path: Path) -> None:
 
 
 def test_compile_names_every_op_the_blob_cannot_hold_yet(tmp_path: Path) -> None:
-    """Concatenation (several inputs; the core does not plan it) is the one op of issue 13 the blob lacks."""
+    """Ops with a constant operand (Keras' hard-sigmoid) are what the blob lacks: all named at once."""
     from tinyops.compiler import UnsupportedOp, compile_model
 
-    b = Builder()
-    q = (0.05, -3)
-    x = b.activation((1, 4, 4, 3), *q, "input")
-    first = b.activation((1, 4, 4, 6), *q, "first")
-    b.op(OP.CONCATENATION, [x, x], first, concatenation_options(3))
-    second = b.activation((1, 4, 4, 9), *q, "second")
-    b.op(OP.CONCATENATION, [first, x], second, concatenation_options(3))
-    b.input, b.output = x, second
+    model = import_tflite(_keras_squeeze_excite(tmp_path / "keras_se.tflite", False))
     with pytest.raises(
         UnsupportedOp,
-        match=r"concat2\.tflite: the model blob cannot hold 2 op\(s\) yet: "
-        r"concatenation \(ops\[0\] first\); concatenation \(ops\[1\] second\)",
+        match=r"keras_se\.tflite: the model blob cannot hold 2 op\(s\) yet: "
+        r"add with a constant operand \(ops\[3\] relu6_x_plus_3\); mul with a constant operand \(ops\[4\] gate\)",
     ):
-        compile_model(import_tflite(_write(tmp_path, b, "concat2")), "stm32f746g-disco", "tinyops")
+        compile_model(model, "stm32f746g-disco", "tinyops")
 
 
 # ---- a MobileNetV3-Large-style model with squeeze-and-excite, end to end ----------------------------------

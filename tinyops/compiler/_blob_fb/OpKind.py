@@ -17,3 +17,4 @@ class OpKind(object):
     Softmax = 11
     HardSwish = 12
     MaxPool2d = 13
+    Concatenation = 14

@@ -128,7 +128,31 @@ class Part(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
         return o == 0
 
-def PartStart(builder): builder.StartObject(9)
+    # Part
+    def MoreInputs(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 12
+            from tinyops.compiler._blob_fb.Region import Region
+            obj = Region()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Part
+    def MoreInputsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Part
+    def MoreInputsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        return o == 0
+
+def PartStart(builder): builder.StartObject(10)
 def Start(builder):
     return PartStart(builder)
 def PartAddInRowBegin(builder, inRowBegin): builder.PrependUint16Slot(0, inRowBegin, 0)
@@ -164,6 +188,12 @@ def AddWaits(builder, waits):
 def PartStartWaitsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartWaitsVector(builder, numElems):
     return PartStartWaitsVector(builder, numElems)
+def PartAddMoreInputs(builder, moreInputs): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(moreInputs), 0)
+def AddMoreInputs(builder, moreInputs):
+    return PartAddMoreInputs(builder, moreInputs)
+def PartStartMoreInputsVector(builder, numElems): return builder.StartVector(12, numElems, 4)
+def StartMoreInputsVector(builder, numElems):
+    return PartStartMoreInputsVector(builder, numElems)
 def PartEnd(builder): return builder.EndObject()
 def End(builder):
     return PartEnd(builder)

@@ -17,6 +17,7 @@ inline constexpr uint16_t kBlobVersionV1 = 1;  // refused with Status::kBlobV1 (
 inline constexpr uint32_t kMaxOps = 256;       // capacity of the results table (see results.hpp)
 inline constexpr int kOperandCount = 7;        // entries of Part.at (one per fb::Operand)
 inline constexpr uint32_t kMaxStreams = 8;     // DMA streams a blob may name
+inline constexpr uint32_t kMaxInputs = 16;     // inputs an op (a concatenation) may have
 
 // Offset 0 of the blob. crc32 is zlib's CRC-32 of bytes [16, total_bytes): the FlatBuffer. The FlatBuffer
 // starts at offset 16 (so the blob's 4-byte alignment is the FlatBuffer's).

@@ -56,11 +56,12 @@ enum class OpKind : uint8_t {
   Softmax = 11,
   HardSwish = 12,
   MaxPool2d = 13,
+  Concatenation = 14,
   MIN = Invalid,
-  MAX = MaxPool2d
+  MAX = Concatenation
 };
 
-inline const OpKind (&EnumValuesOpKind())[14] {
+inline const OpKind (&EnumValuesOpKind())[15] {
   static const OpKind values[] = {
     OpKind::Invalid,
     OpKind::Conv2d,
@@ -75,13 +76,14 @@ inline const OpKind (&EnumValuesOpKind())[14] {
     OpKind::Logistic,
     OpKind::Softmax,
     OpKind::HardSwish,
-    OpKind::MaxPool2d
+    OpKind::MaxPool2d,
+    OpKind::Concatenation
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpKind() {
-  static const char * const names[15] = {
+  static const char * const names[16] = {
     "Invalid",
     "Conv2d",
     "DepthwiseConv2d",
@@ -96,13 +98,14 @@ inline const char * const *EnumNamesOpKind() {
     "Softmax",
     "HardSwish",
     "MaxPool2d",
+    "Concatenation",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpKind(OpKind e) {
-  if (flatbuffers::IsOutRange(e, OpKind::Invalid, OpKind::MaxPool2d)) return "";
+  if (flatbuffers::IsOutRange(e, OpKind::Invalid, OpKind::Concatenation)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpKind()[index];
 }
@@ -815,7 +818,8 @@ struct Part FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_CHANNEL_END = 14,
     VT_COPY_AHEAD = 16,
     VT_AT = 18,
-    VT_WAITS = 20
+    VT_WAITS = 20,
+    VT_MORE_INPUTS = 22
   };
   uint16_t in_row_begin() const {
     return GetField<uint16_t>(VT_IN_ROW_BEGIN, 0);
@@ -844,6 +848,9 @@ struct Part FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   const flatbuffers::Vector<uint32_t> *waits() const {
     return GetPointer<const flatbuffers::Vector<uint32_t> *>(VT_WAITS);
   }
+  const flatbuffers::Vector<const tinyops::rt::fb::Region *> *more_inputs() const {
+    return GetPointer<const flatbuffers::Vector<const tinyops::rt::fb::Region *> *>(VT_MORE_INPUTS);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyField<uint16_t>(verifier, VT_IN_ROW_BEGIN, 2) &&
@@ -857,6 +864,8 @@ struct Part FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            verifier.VerifyVector(at()) &&
            VerifyOffset(verifier, VT_WAITS) &&
            verifier.VerifyVector(waits()) &&
+           VerifyOffset(verifier, VT_MORE_INPUTS) &&
+           verifier.VerifyVector(more_inputs()) &&
            verifier.EndTable();
   }
 };
@@ -892,6 +901,9 @@ struct PartBuilder {
   void add_waits(flatbuffers::Offset<flatbuffers::Vector<uint32_t>> waits) {
     fbb_.AddOffset(Part::VT_WAITS, waits);
   }
+  void add_more_inputs(flatbuffers::Offset<flatbuffers::Vector<const tinyops::rt::fb::Region *>> more_inputs) {
+    fbb_.AddOffset(Part::VT_MORE_INPUTS, more_inputs);
+  }
   explicit PartBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -914,8 +926,10 @@ inline flatbuffers::Offset<Part> CreatePart(
     uint16_t channel_end = 0,
     bool copy_ahead = false,
     flatbuffers::Offset<flatbuffers::Vector<const tinyops::rt::fb::Region *>> at = 0,
-    flatbuffers::Offset<flatbuffers::Vector<uint32_t>> waits = 0) {
+    flatbuffers::Offset<flatbuffers::Vector<uint32_t>> waits = 0,
+    flatbuffers::Offset<flatbuffers::Vector<const tinyops::rt::fb::Region *>> more_inputs = 0) {
   PartBuilder builder_(_fbb);
+  builder_.add_more_inputs(more_inputs);
   builder_.add_waits(waits);
   builder_.add_at(at);
   builder_.add_channel_end(channel_end);
@@ -943,9 +957,11 @@ inline flatbuffers::Offset<Part> CreatePartDirect(
     uint16_t channel_end = 0,
     bool copy_ahead = false,
     const std::vector<tinyops::rt::fb::Region> *at = nullptr,
-    const std::vector<uint32_t> *waits = nullptr) {
+    const std::vector<uint32_t> *waits = nullptr,
+    const std::vector<tinyops::rt::fb::Region> *more_inputs = nullptr) {
   auto at__ = at ? _fbb.CreateVectorOfStructs<tinyops::rt::fb::Region>(*at) : 0;
   auto waits__ = waits ? _fbb.CreateVector<uint32_t>(*waits) : 0;
+  auto more_inputs__ = more_inputs ? _fbb.CreateVectorOfStructs<tinyops::rt::fb::Region>(*more_inputs) : 0;
   return tinyops::rt::fb::CreatePart(
       _fbb,
       in_row_begin,
@@ -956,7 +972,8 @@ inline flatbuffers::Offset<Part> CreatePartDirect(
       channel_end,
       copy_ahead,
       at__,
-      waits__);
+      waits__,
+      more_inputs__);
 }
 
 struct Op FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {

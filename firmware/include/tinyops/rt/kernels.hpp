@@ -130,6 +130,11 @@ void max_pool2d_reference(const WindowGeometry& g, const InputRows& in, const Ou
 // concatenation along channels of `count` inputs sharing the output's quantization (clamped to act range).
 void concatenation_reference(const InputRows* inputs, int count, int32_t act_min, int32_t act_max,
                              const OutputRegion& out);
+// The same where the activation range is the full int8 range (no value clamps): a memcpy per input and pixel,
+// input by input over a row; concatenation() dispatches.
+bool concatenation_copy_applies(int32_t act_min, int32_t act_max);
+void concatenation_copy(const InputRows* inputs, int count, const OutputRegion& out);
+void concatenation(const InputRows* inputs, int count, int32_t act_min, int32_t act_max, const OutputRegion& out);
 // logistic (TFLite's reference_integer_ops::Logistic): output scale 1/256, zero point -128.
 struct LogisticParams {
   int32_t input_zero_point;
