@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tflite
 from test_new_ops_runtime import BOARD, STRATEGIES, _qemu_available, _run_every_strategy
-from test_tflite_ops import _images
+from test_tflite_ops import _images, concatenated_branches
 from tflite_builder import Builder, concatenation_options, conv_options, depthwise_options, random_constants
 
 from tinyops.compiler import HostRuntime, _interpreters, compile_model, host_runtime_available, import_tflite
@@ -49,14 +49,7 @@ def _two_branch_block(b: Builder, size: int = 20) -> tuple[int, ...]:
 
 def _three_inputs(b: Builder) -> tuple[int, ...]:
     """Two convolutions and the block's input joined (the input read by three ops, live until the join)."""
-    weights, bias = random_constants(b, np.random.default_rng(7))
-    x = b.activation((1, 9, 7, 4), *Q, "input")
-    c1 = b.activation((1, 9, 7, 8), *Q, "branch1")
-    b.op(OP.CONV_2D, [x, weights((8, 1, 1, 4), 8, 0), bias(8)], c1, conv_options(1, "VALID", "none"))
-    c2 = b.activation((1, 9, 7, 5), *Q, "branch2")
-    b.op(OP.CONV_2D, [x, weights((5, 3, 3, 4), 5, 0), bias(5)], c2, conv_options(1, "SAME", "relu"))
-    y = b.activation((1, 9, 7, 17), *Q, "output")
-    b.op(OP.CONCATENATION, [c1, x, c2], y, concatenation_options(-1))
+    x, y = concatenated_branches(b, -1, 9, 7)
     return x, y, (9, 7, 4)
 
 
@@ -146,5 +139,5 @@ def test_blob_writer_refuses_a_missing_third_input(tmp_path: Path) -> None:
     compiled = compile_model(import_tflite(path), BOARD, "internal")
     plan_json = copy.deepcopy(compiled.plan_json)
     del _concat_entry(compiled, plan_json)["parts"][0]["more_inputs"]
-    with pytest.raises(ValueError, match=r"parts\[0\]\.more_inputs: 0 regions, output has 3 inputs \(expected 1\)"):
+    with pytest.raises(ValueError, match=r"parts\[0\]\.more_inputs: 0 regions, concat has 3 inputs \(expected 1\)"):
         _blob_of(compiled, plan_json)

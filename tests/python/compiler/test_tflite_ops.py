@@ -186,19 +186,27 @@ def test_max_pool_matches_tflite(tmp_path: Path, kernel: int, stride: int, paddi
     _check(_write(tmp_path, b, "maxpool"), _images((9, 10, 6)), ["max_pool2d"], min_distinct=20)
 
 
-@pytest.mark.parametrize("axis", [3, -1])
-def test_concatenation_of_branches_matches_tflite(tmp_path: Path, axis: int) -> None:
-    """Three branches (two convolutions and the input itself) joined along channels, then a convolution."""
-    b = Builder()
+def concatenated_branches(b: Builder, axis: int, height: int = 6, width: int = 6) -> tuple[int, int]:
+    """(input, join): three branches (two convolutions and the input itself) joined along channels, all in the
+    join's quantization."""
     weights, bias = random_constants(b, np.random.default_rng(7))
     q = (0.05, -3)
-    x = b.activation((1, 6, 6, 4), *q, "input")
-    c1 = b.activation((1, 6, 6, 8), *q, "branch1")
+    x = b.activation((1, height, width, 4), *q, "input")
+    c1 = b.activation((1, height, width, 8), *q, "branch1")
     b.op(OP.CONV_2D, [x, weights((8, 1, 1, 4), 8, 0), bias(8)], c1, conv_options(1, "VALID", "none"))
-    c2 = b.activation((1, 6, 6, 5), *q, "branch2")
+    c2 = b.activation((1, height, width, 5), *q, "branch2")
     b.op(OP.CONV_2D, [x, weights((5, 3, 3, 4), 5, 0), bias(5)], c2, conv_options(1, "SAME", "relu"))
-    cat = b.activation((1, 6, 6, 17), *q, "concat")
+    cat = b.activation((1, height, width, 17), *q, "concat")
     b.op(OP.CONCATENATION, [c1, x, c2], cat, concatenation_options(axis))
+    return x, cat
+
+
+@pytest.mark.parametrize("axis", [3, -1])
+def test_concatenation_of_branches_matches_tflite(tmp_path: Path, axis: int) -> None:
+    """Three branches joined along channels, then a convolution."""
+    b = Builder()
+    x, cat = concatenated_branches(b, axis)
+    weights, bias = random_constants(b, np.random.default_rng(8))
     y = b.activation((1, 6, 6, 8), 0.1, 0, "output")
     b.op(OP.CONV_2D, [cat, weights((8, 1, 1, 17), 8, 0), bias(8)], y, conv_options(1, "VALID", "none"))
     b.input, b.output = x, y
