@@ -36,6 +36,7 @@ VERSION = 2
 HEADER_BYTES = 16  # magic u32, version u16, header_bytes u16, total_bytes u32, crc32 u32
 FILE_IDENTIFIER = b"TOP2"  # the FlatBuffer's identifier (schema: file_identifier)
 MAX_OPS = 256  # the firmware's results table (results.hpp kMaxOps)
+MAX_INPUTS = 16  # inputs of one op, a concatenation's (blob_format.hpp kMaxInputs)
 CONSTANTS_ALIGNMENT = 16
 _HEADER = struct.Struct("<IHHII")
 assert _HEADER.size == HEADER_BYTES

@@ -13,9 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tinyops.compiler._blob import BlobLayout, write_blob
+from tinyops.compiler._blob import MAX_INPUTS, BlobLayout, write_blob
 from tinyops.compiler._handoff import load_any
-from tinyops.compiler._ir import OpKind, QuantizedModel
+from tinyops.compiler._ir import OpKind, QuantizedModel, QuantizedOp
 from tinyops.compiler._network import NetworkMapping, to_network
 from tinyops.compiler._schedule import transfer_streams
 
@@ -163,11 +163,17 @@ BLOB_OP_KINDS = (
 def check_blob_op_kinds(model: QuantizedModel) -> None:
     """UnsupportedOp naming every op of ``model`` the blob cannot hold (kind, name and index), at once."""
     constant = {i for i, t in enumerate(model.tensors) if t.data is not None}
-    missing = [
-        f"{op.kind.value}{' with a constant operand' if constant & set(op.inputs) else ''} (ops[{k}] {op.name})"
-        for k, op in enumerate(model.ops)
-        if op.kind not in BLOB_OP_KINDS or constant & set(op.inputs)
-    ]
+
+    def why(op: QuantizedOp) -> str | None:
+        if op.kind not in BLOB_OP_KINDS:
+            return op.kind.value
+        if constant & set(op.inputs):
+            return f"{op.kind.value} with a constant operand"
+        if len(op.inputs) > MAX_INPUTS:
+            return f"{op.kind.value} of {len(op.inputs)} inputs (at most {MAX_INPUTS})"
+        return None
+
+    missing = [f"{why(op)} (ops[{k}] {op.name})" for k, op in enumerate(model.ops) if why(op)]
     if missing:
         raise UnsupportedOp(
             f"{model.source}: the model blob cannot hold {len(missing)} op(s) yet: "

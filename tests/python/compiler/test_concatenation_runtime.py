@@ -141,3 +141,17 @@ def test_blob_writer_refuses_a_missing_third_input(tmp_path: Path) -> None:
     del _concat_entry(compiled, plan_json)["parts"][0]["more_inputs"]
     with pytest.raises(ValueError, match=r"parts\[0\]\.more_inputs: 0 regions, concat has 3 inputs \(expected 1\)"):
         _blob_of(compiled, plan_json)
+
+
+def test_compile_refuses_a_join_of_more_inputs_than_the_blob_holds(tmp_path: Path) -> None:
+    from tinyops.compiler import UnsupportedOp
+
+    b = Builder()
+    x = b.activation((1, 2, 2, 1), *Q, "input")
+    y = b.activation((1, 2, 2, 17), *Q, "wide")
+    b.op(OP.CONCATENATION, [x] * 17, y, concatenation_options(3))
+    b.input, b.output = x, y
+    path = tmp_path / "wide.tflite"
+    path.write_bytes(b.finish())
+    with pytest.raises(UnsupportedOp, match=r"concatenation of 17 inputs \(at most 16\) \(ops\[0\] wide\)"):
+        compile_model(import_tflite(path), BOARD, "tinyops")
