@@ -48,27 +48,31 @@ def firmware_ports() -> list[str]:
 
 @dataclass(frozen=True)
 class RunnerSlots:
-    """Where a runner image expects the model blob and the input image (its linker script's symbols)."""
+    """Where a runner image expects the model blob, its flash image (internal flash) and the input image (its
+    linker script's symbols)."""
 
     blob: int
     blob_bytes: int
     input: int
     input_bytes: int
+    flash: int
+    flash_bytes: int
 
 
 def runner_slots(elf: str | Path) -> RunnerSlots:
-    """The blob and input slots of a runner image, from its ELF symbols."""
+    """The blob, input and flash slots of a runner image, from its ELF symbols (ValueError naming the ELF and
+    the symbol when one is missing)."""
     from tinyops.hil._elf import FirmwareImage  # the one ELF reader
 
     image = FirmwareImage(elf)
-    blob, blob_end, first, end = (
-        image.symbol(f"__tinyops_{name}")[0] for name in ("blob_start", "blob_end", "input_start", "input_end")
-    )
-    if not blob < blob_end <= first < end:
+    names = ("blob_start", "blob_end", "input_start", "input_end", "flash_start", "flash_end")
+    blob, blob_end, first, end, flash, flash_end = (image.symbol(f"__tinyops_{name}")[0] for name in names)
+    if not (blob < blob_end <= first < end and flash < flash_end):
         raise ValueError(
-            f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x})"
+            f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x}, "
+            f"flash {flash:#x}..{flash_end:#x})"
         )
-    return RunnerSlots(blob, blob_end - blob, first, end - first)
+    return RunnerSlots(blob, blob_end - blob, first, end - first, flash, flash_end - flash)
 
 
 def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:
