@@ -86,7 +86,8 @@ def qemu_command(
     or UART, the console on semihosting, and ``-icount shift=0`` (one instruction a nanosecond, so counts and
     the port's timer are deterministic). ``loads``: (file, address) pairs for QEMU's generic loader; ``plugin``:
     a TCG plugin with its arguments (``path,arg=value,...``), its log on stderr with ``plugin_log``."""
-    command = [executable, "-M", qemu_port(port).machine, "-nographic", "-monitor", "none", "-serial", "null"]
+    machine = qemu_port(port, kernel).machine  # from the image run, else from the port's runner image
+    command = [executable, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null"]
     command += ["-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
     if kernel is not None:
         command += ["-kernel", str(kernel)]

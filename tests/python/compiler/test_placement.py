@@ -15,9 +15,9 @@ import tinyops.compiler._qemu as qemu
 from tinyops.compiler import HostRuntime, _interpreters, compile_model, host_runtime_available
 from tinyops.compiler._blob import PARAMS, read_blob, split_blob
 from tinyops.compiler._blob_fb.Space import Space
-from tinyops.compiler._ports import runner_slots
+from tinyops.compiler._ports import qemu_ports, runner_slots
 
-QEMU_PORTS = ["qemu-mps2-an500", "qemu-mps2-an505"]
+QEMU_PORTS = qemu_ports()
 needs_runner = pytest.mark.skipif(
     shutil.which("qemu-system-arm") is None or not (qemu.REPO / "firmware/include/tinyops/rt/runtime.hpp").is_file(),
     reason="QEMU or the firmware runtime is absent",
