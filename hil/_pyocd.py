@@ -174,8 +174,12 @@ class PyocdTarget(Target):
     def _program_flash(self, address: int, data: bytes) -> None:
         from pyocd.flash.loader import MemoryLoader
 
+        region = self._target.memory_map.get_region_for_address(address)
+        if region is not None and region.is_ram:  # QEMU's "internal flash" (SSRAM1), through the qemugdb probe
+            self._write_memory(address, data)
+            return
         started = time.monotonic()
-        loader = MemoryLoader(self.session)  # erases and programs the sectors `data` covers
+        loader = MemoryLoader(self.session)  # erases and programs the flash sectors `data` covers
         loader.add_data(address, list(data))
         self._call(f"programming the flash image at {address:#x}", loader.commit)
         if time.monotonic() - started > self.timeout_s:
