@@ -1,8 +1,9 @@
 // The blob loader: the header and CRC, then FlatBuffers' Verifier (every offset and vector inside the
-// buffer), then the plan itself: every region resolved through the memory map into an arena or the blob's
-// constants, every op's parameters and parts against its shapes, every transfer. A model that loads cannot
-// make the executor touch memory outside the blob's constants, its flash image and the arenas (the fuzz target runs
-// every blob it finds loadable to make sure). Each op kind's own parameter and shape checks are in loader_ops.cpp.
+// buffer), then the flash image's size and CRC, then the plan itself: every region resolved through the
+// memory map into an arena or the constants (the blob's, or its flash image's), every op's parameters and
+// parts against its shapes, every transfer. A model that loads cannot make the executor touch memory
+// outside the blob's constants, its flash image and the arenas (the fuzz target runs every blob it finds
+// loadable to make sure). Each op kind's own parameter and shape checks are in loader_ops.cpp.
 #include <string.h>
 
 #include "loader_internal.hpp"
