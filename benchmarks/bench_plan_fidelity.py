@@ -5,8 +5,8 @@ ops whose measured time is within ±10 % of their predicted span.
 Networks: the shared ProxylessNAS r064 model and generated ones (the HIL micro-benchmarks' MBConv blocks and
 network tails, seeded int8 weights). Boards: the catalog's fitted qemu-mps2-an500 (copies by CPU) and
 qemu-mps2-an505 (PL081 DMA), whose clock is QEMU's 1 GHz instruction clock under ``-icount shift=0``; the
-runner's timer ticks every `instructions_per_tick` instructions (compiler._ports.QEMU_PORTS). Nothing here is
-asserted; the figures are printed.
+runner's timer ticks every `instructions_per_tick` instructions (read from its ELF: compiler._ports.qemu_port).
+Nothing here is asserted; the figures are printed.
 
     .venv/bin/python benchmarks/bench_plan_fidelity.py [--networks N] [--seed S] [--boards B ...]
 """

@@ -25,8 +25,9 @@ namespace tinyops::bindings {
 #if TINYOPS_HAVE_RT
 namespace {
 
-// Owns the blob copy (4-byte aligned, as the loader requires) and, per worker thread, both arenas of one
-// loaded model (the executor keeps no state outside its arenas and the Results it is given).
+// Owns the copy of the .blob file (4-byte aligned, as the loader requires: the blob and its flash image) and, per
+// worker thread, both arenas of one loaded model (the executor keeps no state outside its arenas and the Results it is
+// given).
 class HostRuntime {
  public:
   explicit HostRuntime(const py::bytes& blob) {
@@ -109,8 +110,14 @@ class HostRuntime {
     rt::Status status = rt::blob_arena_bytes(raw, blob_bytes_, &external_bytes, &internal_bytes, &error);
     w->external.assign(external_bytes / 4 + 1, 0);
     w->internal.assign(internal_bytes / 4 + 1, 0);
-    const rt::Arenas arenas{reinterpret_cast<uint8_t*>(w->external.data()), uint32_t(w->external.size() * 4),
-                            reinterpret_cast<uint8_t*>(w->internal.data()), uint32_t(w->internal.size() * 4)};
+    // The .blob file's flash image (the constants the plan puts in internal flash) plays the flash slot.
+    const rt::FlashImage flash = rt::flash_image_in_file(raw, blob_bytes_);
+    const rt::Arenas arenas{reinterpret_cast<uint8_t*>(w->external.data()),
+                            uint32_t(w->external.size() * 4),
+                            reinterpret_cast<uint8_t*>(w->internal.data()),
+                            uint32_t(w->internal.size() * 4),
+                            flash.data,
+                            flash.bytes};
     if (status == rt::Status::kOk) status = rt::load_model(raw, blob_bytes_, arenas, &w->model, &error);
     if (status != rt::Status::kOk) {
       throw std::invalid_argument(std::string("model blob rejected: ") + rt::to_string(status) + " at " +

@@ -61,3 +61,11 @@ class FirmwareImage:
         except KeyError:
             raise ValueError(f"{self.path}: symbol '{name}' not found (is this a TinyOps firmware ELF?)") from None
         return address & ~1, size
+
+    def symbol_bytes(self, name: str) -> bytes:
+        """The initial bytes of data object `name` (st_size of them), from the loadable segment holding it."""
+        address, size = self.symbol(name)
+        for segment in self.segments:
+            if segment.address <= address and address + size <= segment.address + len(segment.data):
+                return segment.data[address - segment.address : address - segment.address + size]
+        raise ValueError(f"{self.path}: symbol '{name}' ({size} B at {address:#x}) is in no loadable segment")

@@ -171,6 +171,21 @@ class PyocdTarget(Target):
             raise TargetTimeout(f"pyocd: programming took longer than {self.timeout_s:.0f} s")
         self._reset_and_halt()
 
+    def _program_flash(self, address: int, data: bytes) -> None:
+        from pyocd.flash.loader import MemoryLoader
+
+        region = self._target.memory_map.get_region_for_address(address)
+        if region is not None and region.is_ram:  # QEMU's "internal flash" (SSRAM1), through the qemugdb probe
+            self._write_memory(address, data)
+            return
+        started = time.monotonic()
+        loader = MemoryLoader(self.session)  # erases and programs the flash sectors `data` covers
+        loader.add_data(address, list(data))
+        self._call(f"programming the flash image at {address:#x}", loader.commit)
+        if time.monotonic() - started > self.timeout_s:
+            raise TargetTimeout(f"pyocd: programming the flash image took longer than {self.timeout_s:.0f} s")
+        self._reset_and_halt()
+
     def _enable_cycle_counter(self) -> None:
         demcr = self._call("read DEMCR", self._target.read32, DEMCR)
         self._call("write DEMCR", self._target.write32, DEMCR, demcr | DEMCR_TRCENA)

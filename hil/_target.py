@@ -14,6 +14,7 @@ import abc
 import time
 from types import TracebackType
 
+from tinyops.compiler._blob import split_blob
 from tinyops.hil._elf import FirmwareImage
 from tinyops.hil._errors import FirmwareFault, TargetError, TargetTimeout
 from tinyops.hil._results import HEADER_BYTES, OP_RESULT_BYTES, RESULTS_SYMBOL, RunResults, parse_header, parse_results
@@ -21,6 +22,8 @@ from tinyops.hil._results import HEADER_BYTES, OP_RESULT_BYTES, RESULTS_SYMBOL, 
 EXIT_SYMBOL = "_ZN7tinyops2rt4port4exitEi"  # tinyops::rt::port::exit(int): r0 holds the exit code
 FAULT_SYMBOL = "tinyops_unexpected_exception"  # the startup code's handler for every unexpected exception
 BLOB_SYMBOL = "__tinyops_blob_start"  # where the port expects the model blob (linker script)
+# Where the port expects the blob's flash image (the constants the plan puts in internal flash): its flash slot.
+FLASH_SLOT_SYMBOLS = ("__tinyops_flash_start", "__tinyops_flash_end")
 # The runner calls this empty function once the port is up (external memory mapped), so the host can write
 # the blob where it could not before: on a board, SDRAM only answers after the firmware has set up the FMC.
 WAIT_FOR_HOST_SYMBOL = "tinyops_wait_for_host"
@@ -67,23 +70,41 @@ class Target(abc.ABC):
     def _program(self, firmware: FirmwareImage) -> None:
         """Write the ELF's loadable segments to the target (flash on a board, RAM on QEMU)."""
 
+    def _program_flash(self, address: int, data: bytes) -> None:
+        """Write `data` into the internal flash at `address`. QEMU's "internal flash" is RAM; a board's target
+        programs it through its flash algorithm instead."""
+        self._write_memory(address, data)
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release the probe or stop the emulator; safe to call twice."""
 
     # -- the shared protocol ------------------------------------------------------------------------------
     def flash(self, firmware: FirmwareImage, blob: bytes | None = None) -> None:
-        """Program `firmware`; the model blob, if given, goes where the port's linker script puts it.
+        """Program `firmware`; the model blob (a .blob file's bytes), if given, goes where the port's linker
+        script puts it: the blob into the blob slot, its flash image (if the plan puts constants in internal
+        flash) into the flash slot, programmed now with the firmware.
 
         A runner that waits for the host (WAIT_FOR_HOST_SYMBOL) gets the blob at that point of the next run;
         any other firmware gets it now.
         """
         firmware.symbol(RESULTS_SYMBOL)  # fail before programming if this is not a TinyOps firmware
         firmware.symbol(EXIT_SYMBOL)
+        flash_image = b""
         if blob is not None:
             firmware.symbol(BLOB_SYMBOL)
+            blob, flash_image = split_blob(blob)
+        if flash_image:
+            (start, _), (end, _) = (firmware.symbol(name) for name in FLASH_SLOT_SYMBOLS)
+            if len(flash_image) > end - start:
+                raise TargetError(
+                    f"{self.kind}: the blob's flash image ({len(flash_image):,} B) exceeds the flash slot of "
+                    f"{firmware.path} ({end - start:,} B at {start:#x})"
+                )
         self._reset_and_halt()
         self._program(firmware)
+        if flash_image:
+            self._program_flash(start, flash_image)
         self.firmware = firmware
         self._pending_blob = blob
         if blob is not None and not firmware.has_symbol(WAIT_FOR_HOST_SYMBOL):

@@ -1,6 +1,7 @@
-// The firmware runner every port links: bring the port up, find the model blob in its slot, validate
-// it, take the input from the input slot, run the plan, then report the per-op counts and the output on
-// the console and in memory (tinyops_results, tinyops_output) and exit with a status (runner.hpp).
+// The firmware runner every port links: bring the port up, find the model blob in its slot (and its flash
+// image, if it has one, in the internal-flash slot), validate it, take the input from the input slot, run the
+// plan, then report the per-op counts and the output on the console and in memory (tinyops_results,
+// tinyops_output) and exit with a status (runner.hpp).
 #include "runner.hpp"
 
 #include <string.h>
@@ -12,6 +13,7 @@
 extern "C" {
 extern const uint8_t __tinyops_blob_start[], __tinyops_blob_end[];
 extern const uint8_t __tinyops_input_start[], __tinyops_input_end[];
+extern const uint8_t __tinyops_flash_start[], __tinyops_flash_end[];
 RunnerOutput tinyops_output;
 __attribute__((noinline)) void tinyops_wait_for_host() { __asm__ volatile("" ::: "memory"); }
 __attribute__((noinline)) void tinyops_run_begin() { __asm__ volatile("" ::: "memory"); }
@@ -116,7 +118,9 @@ int main() {
   rt::Model model;
   rt::LoadError error{};
   const uint32_t slot_bytes = static_cast<uint32_t>(__tinyops_blob_end - __tinyops_blob_start);
-  const rt::Arenas arenas{external_arena, sizeof external_arena, internal_arena, sizeof internal_arena};
+  const uint32_t flash_bytes = static_cast<uint32_t>(__tinyops_flash_end - __tinyops_flash_start);
+  const rt::Arenas arenas{external_arena,        sizeof external_arena, internal_arena,
+                          sizeof internal_arena, __tinyops_flash_start, flash_bytes};
   if (rt::load_model(__tinyops_blob_start, slot_bytes, arenas, &model, &error) != rt::Status::kOk) {
     tinyops_results.status = static_cast<int32_t>(error.status);
     print_load_error(error);

@@ -144,6 +144,13 @@ function(tinyops_add_port_apps port)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "QEMU_MACHINE;BLOB_SLOT;EXTERNAL_ARENA_BYTES;INTERNAL_ARENA_BYTES" "")
   find_program(TINYOPS_QEMU_SYSTEM_ARM qemu-system-arm)
   set(app ${TINYOPS_FIRMWARE_DIR}/app)
+  if(ARG_QEMU_MACHINE)
+    # The machine goes into every image of the port too (tinyops_qemu_machine), for the host to read.
+    string(REPLACE "-" "_" port_target tinyops_port_${port})
+    target_sources(${port_target} PRIVATE ${_tinyops_common}/qemu/machine.cpp)
+    set_source_files_properties(${_tinyops_common}/qemu/machine.cpp PROPERTIES
+        COMPILE_DEFINITIONS "TINYOPS_QEMU_MACHINE=\"${ARG_QEMU_MACHINE}\"")
+  endif()
   tinyops_add_firmware(selftest PORT ${port}
       SOURCES ${app}/selftest.cpp ${app}/console.cpp)
   if(ARG_QEMU_MACHINE)

@@ -1,8 +1,9 @@
 // The blob loader: the header and CRC, then FlatBuffers' Verifier (every offset and vector inside the
-// buffer), then the plan itself: every region resolved through the memory map into an arena or the blob's
-// constants, every op's parameters and parts against its shapes, every transfer. A model that loads cannot
-// make the executor touch memory outside the blob's constants and the arenas (the fuzz target runs every
-// blob it finds loadable to make sure). Each op kind's own parameter and shape checks are in loader_ops.cpp.
+// buffer), then the flash image's size and CRC, then the plan itself: every region resolved through the
+// memory map into an arena or the constants (the blob's, or its flash image's), every op's parameters and
+// parts against its shapes, every transfer. A model that loads cannot make the executor touch memory
+// outside the blob's constants, its flash image and the arenas (the fuzz target runs every blob it finds
+// loadable to make sure). Each op kind's own parameter and shape checks are in loader_ops.cpp.
 #include <string.h>
 
 #include "loader_internal.hpp"
@@ -33,7 +34,8 @@ bool Regions::region(const fb::Region* r, bool writable, bool aligned, const cha
   Placed p{};
   if (r == nullptr || r->memory() < 0) return check_.fail(Status::kBadRegion, table, i, field);
   if (!place(*r, p)) return check_.fail(Status::kBadRegion, table, i, field);
-  if (writable && p.space == fb::Space::Constants) return check_.fail(Status::kBadRegion, table, i, field);
+  if (writable && (p.space == fb::Space::Constants || p.space == fb::Space::InternalFlash))
+    return check_.fail(Status::kBadRegion, table, i, field);
   if (aligned && p.offset % 4 != 0) return check_.fail(Status::kDataMisaligned, table, i, field);
   if (placed) *placed = p;
   return true;
@@ -43,7 +45,7 @@ namespace {
 
 class Loader : Regions {
  public:
-  Loader(const fb::Model& m, const Arenas& arenas, Checker& check) : Regions(m, check), arenas_(arenas) {}
+  Loader(const fb::Model& m, const Arenas& arenas, Checker& check) : Regions(m, check, arenas.flash), arenas_(arenas) {}
 
   bool model() {
     if (m_.ops()->size() == 0 || m_.ops()->size() > kMaxOps) return check_.fail(Status::kTooManyOps, "model", 0, "ops");
@@ -64,7 +66,7 @@ class Loader : Regions {
       return check_.fail(Status::kDataMisaligned, "model", 0, "arenas");
     if (m_.constants() && reinterpret_cast<uintptr_t>(m_.constants()->data()) % 4 != 0)
       return check_.fail(Status::kDataMisaligned, "model", 0, "constants");
-    return segments() && buffers() && tensors() && transfers() && ops();
+    return flash_image() && segments() && buffers() && tensors() && transfers() && ops();
   }
 
   uint32_t part_count() const { return parts_; }
@@ -75,8 +77,23 @@ class Loader : Regions {
       case fb::Space::ExternalArena: return m_.external_arena_bytes();
       case fb::Space::InternalArena: return m_.internal_arena_bytes();
       case fb::Space::Constants: return m_.constants() ? m_.constants()->size() : 0;
+      case fb::Space::InternalFlash: return m_.flash_image_bytes();
     }
     return 0;
+  }
+
+  // The flash image the blob names is in the flash slot: big enough, aligned, and the very image compiled with
+  // this blob (its CRC), so that a stale or missing flash image is refused, never run.
+  bool flash_image() {
+    const uint32_t bytes = m_.flash_image_bytes();
+    if (bytes == 0) return true;
+    if (arenas_.flash == nullptr || bytes > arenas_.flash_bytes)
+      return check_.fail(Status::kArenaTooSmall, "model", 0, "flash_image_bytes (the flash slot)");
+    if (reinterpret_cast<uintptr_t>(arenas_.flash) % 4 != 0)
+      return check_.fail(Status::kDataMisaligned, "model", 0, "flash_image_bytes (the flash slot)");
+    if (crc32(arenas_.flash, bytes) != m_.flash_image_crc32())
+      return check_.fail(Status::kCrcMismatch, "model", 0, "flash_image_crc32");
+    return true;
   }
 
   bool segments() {
@@ -84,7 +101,7 @@ class Loader : Regions {
     for (uint32_t i = 0; i < segs.size(); ++i) {
       const fb::Segment& s = *segs.Get(i);
       if (s.memory() >= m_.memories()->size()) return check_.fail(Status::kBadTensorIndex, "segment", i, "memory");
-      if (s.space() > fb::Space::Constants) return check_.fail(Status::kBadHeader, "segment", i, "space");
+      if (s.space() > fb::Space::InternalFlash) return check_.fail(Status::kBadHeader, "segment", i, "space");
       if (!range_inside(s.offset(), s.bytes(), m_.memories()->Get(s.memory())->size_bytes()))
         return check_.fail(Status::kTableOutOfBounds, "segment", i, "offset/bytes (outside its memory)");
       if (!range_inside(s.space_offset(), s.bytes(), space_bytes(s.space())))
@@ -196,7 +213,7 @@ class Loader : Regions {
     const fb::Tensor& in = *m_.tensors()->Get(op.inputs()->Get(0));
     const fb::Tensor& in2 = *m_.tensors()->Get(op.inputs()->Get(inputs > 1 ? 1 : 0));
     const fb::Tensor& out = *m_.tensors()->Get(op.output());
-    return kind_params_ok(m_, check_, i, op, in, in2, out) && parts(i, op, in, in2, out);
+    return kind_params_ok(m_, check_, arenas_.flash, i, op, in, in2, out) && parts(i, op, in, in2, out);
   }
 
   // Every region a part's kernel touches holds what it reads or writes there.
@@ -340,7 +357,8 @@ uint8_t* Model::address(const fb::Region& r) const {
   switch (s->space()) {
     case fb::Space::ExternalArena: return arenas_.external + at;
     case fb::Space::InternalArena: return arenas_.internal + at;
-    case fb::Space::Constants: return const_cast<uint8_t*>(constants_) + at;  // read only: the loader checked
+    case fb::Space::Constants: return const_cast<uint8_t*>(constants_) + at;         // read only: the loader checked
+    case fb::Space::InternalFlash: return const_cast<uint8_t*>(arenas_.flash) + at;  // read only, likewise
   }
   return nullptr;
 }

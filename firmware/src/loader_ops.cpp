@@ -13,7 +13,8 @@ class KindChecks : Regions {
  public:
   using Regions::Regions;
 
-  // A constant param's home: in the blob's constants, of the expected size, 4-byte aligned for int32 arrays.
+  // A constant param's home: in the constants (the blob's, or the flash image's), of the expected size, 4-byte aligned
+  // for int32 arrays.
   bool param(uint32_t i, const fb::Region* r, uint64_t expected, bool optional, bool aligned, const char* field) {
     if (!present(r)) {
       if (optional || expected == 0) return true;
@@ -21,7 +22,8 @@ class KindChecks : Regions {
     }
     Placed p{};
     if (!region(r, false, aligned, "op", i, field, &p)) return false;
-    if (p.space != fb::Space::Constants) return check_.fail(Status::kBadRegion, "op", i, field);
+    if (p.space != fb::Space::Constants && p.space != fb::Space::InternalFlash)
+      return check_.fail(Status::kBadRegion, "op", i, field);
     if (r->bytes() != expected) return check_.fail(Status::kDataSizeMismatch, "op", i, field);
     return true;
   }
@@ -32,7 +34,7 @@ class KindChecks : Regions {
     if (!param(i, op.quant(), 8ull * channels, false, true, "quant")) return false;
     Placed p{};
     place(*op.quant(), p);
-    const uint8_t* q = m_.constants()->data() + p.offset;
+    const uint8_t* q = constant_bytes(p);
     for (uint32_t c = 0; c < channels; ++c) {
       int32_t multiplier, shift;
       memcpy(&multiplier, q + 4 * c, 4);
@@ -248,9 +250,9 @@ class KindChecks : Regions {
 
 }  // namespace
 
-bool kind_params_ok(const fb::Model& m, Checker& check, uint32_t i, const fb::Op& op, const fb::Tensor& in,
-                    const fb::Tensor& in2, const fb::Tensor& out) {
-  return KindChecks(m, check).kind_params(i, op, in, in2, out);
+bool kind_params_ok(const fb::Model& m, Checker& check, const uint8_t* flash, uint32_t i, const fb::Op& op,
+                    const fb::Tensor& in, const fb::Tensor& in2, const fb::Tensor& out) {
+  return KindChecks(m, check, flash).kind_params(i, op, in, in2, out);
 }
 
 }  // namespace tinyops::rt::loader

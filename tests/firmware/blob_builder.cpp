@@ -96,8 +96,10 @@ std::vector<uint8_t> build(const Plan& plan) {
   std::vector<std::vector<uint32_t>> part_waits;
   schedule(plan, transfers, part_waits);
 
-  b.ForceVectorAlignment(plan.constants.size(), 1, 16);
-  const auto constants = b.CreateVector(plan.constants);
+  const std::vector<uint8_t> no_constants;
+  const std::vector<uint8_t>& in_blob = plan.constants_in_flash ? no_constants : plan.constants;
+  b.ForceVectorAlignment(in_blob.size(), 1, 16);
+  const auto constants = b.CreateVector(in_blob);
   const uint32_t external_memory = plan.constants_base + uint32_t(plan.constants.size());
   const std::vector<flatbuffers::Offset<fb::Memory>> memories = {
       fb::CreateMemory(b, b.CreateString("sram"), std::max<uint32_t>(plan.internal_bytes, 1)),
@@ -105,7 +107,8 @@ std::vector<uint8_t> build(const Plan& plan) {
   const std::vector<fb::Segment> segments = {
       fb::Segment(kSram, fb::Space::InternalArena, 0, plan.internal_bytes, 0),
       fb::Segment(kExternal, fb::Space::ExternalArena, 0, plan.external_bytes, 0),
-      fb::Segment(kExternal, fb::Space::Constants, plan.constants_base, uint32_t(plan.constants.size()), 0)};
+      fb::Segment(kExternal, plan.constants_in_flash ? fb::Space::InternalFlash : fb::Space::Constants,
+                  plan.constants_base, uint32_t(plan.constants.size()), 0)};
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
   for (const PlanBuffer& buf : plan.buffers)
     buffers.push_back(fb::CreateBuffer(b, b.CreateString(buf.name), buf.kind, &buf.region));
@@ -168,13 +171,19 @@ std::vector<uint8_t> build(const Plan& plan) {
       b, b.CreateString("test"), b.CreateString("test"), b.CreateString("test"), uint8_t(plan.streams > 1 ? 2 : 1),
       b.CreateVector(memories), kSram, b.CreateVectorOfStructs(segments), plan.external_bytes, plan.internal_bytes,
       b.CreateVector(buffers), b.CreateVector(tensors), b.CreateVector(ops), b.CreateVectorOfStructs(fb_transfers),
-      b.CreateVector(waits), plan.input, plan.output, constants, 0.0f);
+      b.CreateVector(waits), plan.input, plan.output, constants, 0.0f,
+      plan.constants_in_flash ? uint32_t(plan.constants.size()) : 0,
+      plan.constants_in_flash ? crc32(plan.constants.data(), uint32_t(plan.constants.size())) : 0);
   fb::FinishModelBuffer(b, model);
   std::vector<uint8_t> blob(sizeof(BlobHeader) + b.GetSize());
   BlobHeader h{kBlobMagic, kBlobVersion, sizeof(BlobHeader), uint32_t(blob.size()), 0};
   std::memcpy(blob.data(), &h, sizeof h);
   std::memcpy(blob.data() + sizeof h, b.GetBufferPointer(), b.GetSize());
   refresh_crc(blob);
+  if (plan.constants_in_flash) {  // the .blob file's layout: the flash image at the next 16-byte boundary
+    blob.resize((blob.size() + kFlashImageAlignment - 1) / kFlashImageAlignment * kFlashImageAlignment);
+    blob.insert(blob.end(), plan.constants.begin(), plan.constants.end());
+  }
   return blob;
 }
 

@@ -67,6 +67,9 @@ struct Plan {
   uint32_t external_bytes = 0, internal_bytes = 0;
   uint16_t input = 0, output = 0;
   int streams = 2;
+  // The constants in internal flash (as `internal` plans weights): the blob's flash image, after the blob in the
+  // file, instead of its constants vector.
+  bool constants_in_flash = false;
 };
 
 std::vector<uint8_t> build(const Plan& plan);

@@ -31,7 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Model model;
   LoadError error;
-  const Arenas arenas{g_external, kArenaBytes, g_internal, kArenaBytes};
+  // What follows the blob plays the flash slot, so that blobs with weights in internal flash are reached too.
+  const FlashImage flash = flash_image_in_file(g_blob, static_cast<uint32_t>(size));
+  const Arenas arenas{g_external, kArenaBytes, g_internal, kArenaBytes, flash.data, flash.bytes};
   if (load_model(g_blob, static_cast<uint32_t>(size), arenas, &model, &error) == Status::kOk) {
     run_model(model, &g_results);
   }

@@ -1,6 +1,7 @@
-// Writes the fuzz target's seed corpus: valid blobs of the two test networks, between them every op kind (in
-// place and partitioned, padded to an even size so that the fuzzer's CRC repair applies to them). Each seed is
-// loaded first: a seed the loader refuses would only exercise its first checks.
+// Writes the fuzz target's seed corpus: valid blobs of the two test networks, between them every op kind, in
+// place and partitioned, and of the first with its constants in a flash image; padded to an even size so that
+// the fuzzer's CRC repair applies to them. Each seed is loaded first: a seed the loader refuses would only
+// exercise its first checks.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -18,12 +19,17 @@ bool loads(const TestNetwork& net, const std::string& name) {
   std::vector<uint32_t> blob((net.blob.size() + 3) / 4), external(net.external_bytes / 4 + 1),
       internal(net.internal_bytes / 4 + 1);  // uint32 storage: 4-byte aligned
   std::memcpy(blob.data(), net.blob.data(), net.blob.size());
-  const Arenas arenas{reinterpret_cast<uint8_t*>(external.data()), net.external_bytes,
-                      reinterpret_cast<uint8_t*>(internal.data()), net.internal_bytes};
+  const auto* file = reinterpret_cast<const uint8_t*>(blob.data());
+  const FlashImage flash = flash_image_in_file(file, static_cast<uint32_t>(net.blob.size()));
+  const Arenas arenas{reinterpret_cast<uint8_t*>(external.data()),
+                      net.external_bytes,
+                      reinterpret_cast<uint8_t*>(internal.data()),
+                      net.internal_bytes,
+                      flash.data,
+                      flash.bytes};
   Model model;
   LoadError error;
-  const Status status = load_model(reinterpret_cast<const uint8_t*>(blob.data()),
-                                   static_cast<uint32_t>(net.blob.size()), arenas, &model, &error);
+  const Status status = load_model(file, static_cast<uint32_t>(net.blob.size()), arenas, &model, &error);
   if (status == Status::kOk) return true;
   std::fprintf(stderr, "%s does not load: %s (%s %u: %s)\n", name.c_str(), to_string(status), error.table,
                static_cast<unsigned>(error.index), error.field);
@@ -38,10 +44,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   using Builder = TestNetwork (*)(uint32_t seed, bool partitioned, int parts);
-  const Builder networks[] = {tinyops::rt::test::build_test_network, tinyops::rt::test::build_new_ops_network};
-  const char* names[] = {"seed", "new_ops_seed"};
+  // The third: the test network with its constants in the flash image that follows the blob (as `internal`
+  // plans weights in internal flash); the fuzz target hands what follows a blob to the loader as its flash slot.
+  const auto in_flash = [](uint32_t seed, bool partitioned, int parts) {
+    namespace test = tinyops::rt::test;
+    test::Plan plan = test::make_test_plan(seed, partitioned, parts);
+    plan.constants_in_flash = true;
+    return TestNetwork{test::build(plan), plan.external_bytes, plan.internal_bytes};
+  };
+  const Builder networks[] = {tinyops::rt::test::build_test_network, tinyops::rt::test::build_new_ops_network,
+                              in_flash};
+  const char* names[] = {"seed", "new_ops_seed", "flash_seed"};
   int written = 0;
-  for (int n = 0; n < 2; ++n) {
+  for (int n = 0; n < 3; ++n) {
     for (int variant = 0; variant < 4; ++variant) {
       auto net = networks[n](100 + variant, variant % 2 == 1, 2 + variant);
       const std::string path = std::string(argv[1]) + "/" + names[n] + std::to_string(variant) + ".blob";

@@ -23,8 +23,12 @@ class LoaderTest : public ::testing::Test {
     std::memcpy(words_.data(), blob.data(), blob.size());
     external_.assign(external_bytes / 4 + 1, 0);
     internal_.assign(internal_bytes / 4 + 1, 0);
-    const Arenas arenas{reinterpret_cast<uint8_t*>(external_.data()), external_bytes,
-                        reinterpret_cast<uint8_t*>(internal_.data()), internal_bytes};
+    const Arenas arenas{reinterpret_cast<uint8_t*>(external_.data()),
+                        external_bytes,
+                        reinterpret_cast<uint8_t*>(internal_.data()),
+                        internal_bytes,
+                        flash_.empty() ? nullptr : reinterpret_cast<const uint8_t*>(flash_.data()),
+                        flash_bytes_};
     return load_model(reinterpret_cast<const uint8_t*>(words_.data()), bytes, arenas, &model_, &error_);
   }
   Status load(const std::vector<uint8_t>& blob, uint32_t bytes) {
@@ -52,9 +56,56 @@ class LoaderTest : public ::testing::Test {
   test::Plan plan_;
   std::vector<uint8_t> blob_;
   std::vector<uint32_t> external_, internal_, words_;
+  std::vector<uint32_t> flash_;  // the flash slot (empty: none)
+  uint32_t flash_bytes_ = 0;
   Model model_;
   LoadError error_{};
 };
+
+// Constants in internal flash: read from the flash slot, where the executor finds them; the slot must hold
+// the very image compiled with the blob.
+TEST_F(LoaderTest, ConstantsInInternalFlashAreReadFromTheFlashSlot) {
+  test::Plan plan = plan_;
+  plan.constants_in_flash = true;
+  const std::vector<uint8_t> file = test::build(plan);
+  const FlashImage image = flash_image_in_file(file.data(), static_cast<uint32_t>(file.size()));
+  ASSERT_NE(image.data, nullptr);
+  ASSERT_EQ(image.bytes, plan.constants.size());
+  const uint32_t blob_bytes = static_cast<uint32_t>(image.data - file.data());
+  ASSERT_LT(blob_bytes, blob_.size());  // the constants left the blob
+
+  ASSERT_EQ(load(file, blob_bytes), Status::kArenaTooSmall);  // no flash slot given
+  expect_error(Status::kArenaTooSmall, "model", "flash_image_bytes (the flash slot)");
+
+  flash_.assign(image.bytes / 4 + 1, 0);
+  flash_bytes_ = image.bytes;
+  ASSERT_EQ(load(file, blob_bytes), Status::kCrcMismatch);  // an empty slot: not this blob's image
+  expect_error(Status::kCrcMismatch, "model", "flash_image_crc32");
+
+  std::memcpy(flash_.data(), image.data, image.bytes);
+  ASSERT_EQ(load(file, blob_bytes), Status::kOk) << to_string(error_.status) << " " << error_.field;
+  const auto* flash = reinterpret_cast<const uint8_t*>(flash_.data());
+  for (const fb::Op* op : *model_.plan().ops()) {
+    for (const fb::Region* r : {op->weights(), op->bias(), op->quant()}) {
+      if (r == nullptr || r->memory() < 0) continue;
+      const uint8_t* at = model_.address(*r);
+      EXPECT_TRUE(at >= flash && at + r->bytes() <= flash + image.bytes) << op->name()->c_str();
+    }
+  }
+  // Every output bit as with the constants in the blob.
+  std::vector<int8_t> input(model_.input_bytes());
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<int8_t>(i * 37 + 11);
+  Results results{};
+  std::memcpy(model_.input(), input.data(), input.size());
+  ASSERT_EQ(run_model(model_, &results), Status::kOk);
+  const std::vector<int8_t> from_flash(model_.output(), model_.output() + model_.output_bytes());
+  flash_.clear();
+  flash_bytes_ = 0;
+  ASSERT_EQ(load(blob_), Status::kOk);
+  std::memcpy(model_.input(), input.data(), input.size());
+  ASSERT_EQ(run_model(model_, &results), Status::kOk);
+  EXPECT_EQ(from_flash, std::vector<int8_t>(model_.output(), model_.output() + model_.output_bytes()));
+}
 
 TEST_F(LoaderTest, AcceptsTheValidBlob) {
   ASSERT_EQ(load(blob_), Status::kOk) << to_string(error_.status) << " " << error_.table << "[" << error_.index << "]."

@@ -6,12 +6,18 @@ transfer. The writer serializes the plan verbatim: its memories, buffers, tensor
 where each operand is read and written, and every transfer, in the order the executor issues them (the
 simulator's order). It decides nothing: the only things it derives are the device addresses of the plan's
 memory ranges (the memory map); the transfers' issue order and waits come from ``_schedule``.
+
+Constants the plan puts in internal flash (``flash_memories``: the plan memories of kind flash) go into the
+blob's flash image, not its constants vector: the .blob file holds the blob, then that image at the next
+16-byte boundary (``split_blob``), and the host loads each part into its own slot of the runner (blob slot in
+external memory, flash slot in internal flash), so the weights run from where the plan put them.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +44,7 @@ FILE_IDENTIFIER = b"TOP2"  # the FlatBuffer's identifier (schema: file_identifie
 MAX_OPS = 256  # the firmware's results table (results.hpp kMaxOps)
 MAX_INPUTS = 16  # inputs of one op, a concatenation's (blob_format.hpp kMaxInputs)
 CONSTANTS_ALIGNMENT = 16
+FLASH_IMAGE_ALIGNMENT = 16  # where the flash image starts in a .blob file, after the blob
 _HEADER = struct.Struct("<IHHII")
 assert _HEADER.size == HEADER_BYTES
 
@@ -90,14 +97,18 @@ class BlobLayout:
     transfer_count: int
     op_strategies: list[str]
     notes: list[str] = field(default_factory=list)
+    flash_bytes: int = 0  # the flash image: constants the plan puts in internal flash
 
 
 def _segments(
-    plan: PlanView, arena_regions: list[tuple[int, int, int]], param_regions: list[tuple[int, int, int]]
-) -> tuple[list[tuple[int, int, int, int, int]], int]:
+    plan: PlanView,
+    arena_regions: list[tuple[int, int, int]],
+    param_regions: list[tuple[int, int, int]],
+    flash: Collection[int] = (),
+) -> tuple[list[tuple[int, int, int, int, int]], int, int]:
     """The memory map: per plan memory, the range its activations/buffers use -> an arena, and the range its
-    constant params use -> the blob's constants. Returns (memory, space, offset, bytes, space_offset) rows and
-    the constants size."""
+    constant params use -> the blob's constants, or the flash image for the memories in ``flash``. Returns
+    (memory, space, offset, bytes, space_offset) rows, the constants size and the flash image size."""
 
     def extents(regions: list[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
         out: dict[int, tuple[int, int]] = {}
@@ -115,16 +126,17 @@ def _segments(
     for m, (lo, hi) in sorted(arenas.items()):
         space = Space.InternalArena if m == plan.sram else Space.ExternalArena
         rows.append((m, space, lo, hi - lo, 0))
-    constants = 0
+    ends = {Space.Constants: 0, Space.InternalFlash: 0}
     for m, (lo, hi) in sorted(params.items()):
         if m in arenas and lo < arenas[m][1] and arenas[m][0] < hi:
             raise ValueError(
                 f"plan: op_params in {plan.memories[m][0]} [{lo}, {hi}) overlap the activations "
                 f"and buffers there [{arenas[m][0]}, {arenas[m][1]})"
             )
-        rows.append((m, Space.Constants, lo, hi - lo, constants))
-        constants = _align(constants + hi - lo, CONSTANTS_ALIGNMENT)
-    return rows, constants
+        space = Space.InternalFlash if m in flash else Space.Constants
+        rows.append((m, space, lo, hi - lo, ends[space]))
+        ends[space] = _align(ends[space] + hi - lo, CONSTANTS_ALIGNMENT)
+    return rows, ends[Space.Constants], ends[Space.InternalFlash]
 
 
 def _param_arrays(op: QuantizedOp, quant_bytes: int | None = None) -> dict[str, bytes]:
@@ -156,11 +168,14 @@ def write_blob(
     plan: dict[str, Any],
     streams: list[int] | None = None,
     predicted_ms: float = 0.0,
+    flash_memories: Collection[str] = (),
 ) -> tuple[bytes, BlobLayout]:
     """Serialize ``model`` with ``plan`` (the core's plan JSON for ``mapping.network``) into a blob v2.
 
     ``streams``: the DMA stream of each transfer in issue order (the simulator's timeline; see
-    ``transfer_streams``), required when the plan has transfers."""
+    ``transfer_streams``), required when the plan has transfers. ``flash_memories``: the plan memories that are
+    internal flash (the board's memories of kind flash); the constants there go into the flash image, which
+    follows the blob in the returned bytes (``split_blob``)."""
     if plan.get("format") != "tinyops-plan":
         raise ValueError(f"plan: format: expected 'tinyops-plan', got {plan.get('format')!r}")
     if not plan.get("fits", False):
@@ -205,14 +220,18 @@ def write_blob(
                     arena_regions.append(p.required_region(r, f"ops[{k}].parts[{j}].at.{name}"))
             for i, r in enumerate(part.get("more_inputs", [])):
                 arena_regions.append(p.required_region(r, f"ops[{k}].parts[{j}].more_inputs[{i}]"))
-    segments, constants_bytes = _segments(p, arena_regions, [r for h in param_homes for r in h.values()])
-    constants = bytearray(constants_bytes)
+    flash = {p.memory_index[name] for name in flash_memories if name in p.memory_index}
+    segments, constants_bytes, flash_bytes = _segments(
+        p, arena_regions, [r for h in param_homes for r in h.values()], flash
+    )
+    images = {Space.Constants: bytearray(constants_bytes), Space.InternalFlash: bytearray(flash_bytes)}
     for op, homes_k in zip(model.ops, param_homes):
         arrays = _param_arrays(op, homes_k["quant"][2] if "quant" in homes_k else None)
         for name, (m, off, size) in homes_k.items():
-            seg = next(s for s in segments if s[0] == m and s[1] == Space.Constants)
+            seg = next(s for s in segments if s[0] == m and s[1] in images)
             at = seg[4] + off - seg[2]
-            constants[at : at + size] = arrays[name]
+            images[seg[1]][at : at + size] = arrays[name]
+    constants, flash_image = images[Space.Constants], bytes(images[Space.InternalFlash])
 
     transfers, waits = schedule_transfers(p, op_plans, model, mapping, streams)
     b = flatbuffers.Builder(len(constants) + 65536)
@@ -322,11 +341,32 @@ def write_blob(
     Model.AddOutput(b, model.output)
     Model.AddConstants(b, constants_vec)
     Model.AddPredictedMs(b, predicted_ms)
+    Model.AddFlashImageBytes(b, len(flash_image))
+    Model.AddFlashImageCrc32(b, zlib.crc32(flash_image) & 0xFFFFFFFF)
     b.Finish(Model.End(b), file_identifier=FILE_IDENTIFIER)
     body = bytes(b.Output())
     header = _HEADER.pack(MAGIC, VERSION, HEADER_BYTES, HEADER_BYTES + len(body), zlib.crc32(body) & 0xFFFFFFFF)
-    layout = BlobLayout(external, internal, constants_bytes, g, len(transfers), [o["strategy"] for o in op_plans])
-    return header + body, layout
+    layout = BlobLayout(
+        external, internal, constants_bytes, g, len(transfers), [o["strategy"] for o in op_plans], [], flash_bytes
+    )
+    blob = header + body
+    if flash_image:
+        blob += bytes(_align(len(blob), FLASH_IMAGE_ALIGNMENT) - len(blob)) + flash_image
+    return blob, layout
+
+
+def split_blob(data: bytes) -> tuple[bytes, bytes]:
+    """A .blob file's two parts: (the blob, for the blob slot; its flash image, for the internal-flash slot, b""
+    when the plan puts nothing in internal flash). The split is by the header's total_bytes alone: bytes that are
+    no blob v2 go whole to the blob slot, where the firmware's loader says what is wrong with them, and the loader
+    checks the flash image against the size and CRC-32 the blob records."""
+    data = bytes(data)
+    if len(data) < HEADER_BYTES:
+        return data, b""
+    magic, version, _, total, _ = _HEADER.unpack_from(data, 0)
+    if magic != MAGIC or version != VERSION or not HEADER_BYTES <= total <= len(data):
+        return data, b""
+    return data[:total], data[_align(total, FLASH_IMAGE_ALIGNMENT) :]
 
 
 def _op_table(

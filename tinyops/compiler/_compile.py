@@ -125,7 +125,8 @@ class CompiledModel:
                 {"name": b["name"], "kind": b["kind"], **(b["region"] or {})} for b in self.plan_json["buffers"]
             ],
             "blob_bytes": len(self.blob),
-            "weights_bytes": self.layout.data_bytes,
+            "weights_bytes": self.layout.data_bytes + self.layout.flash_bytes,
+            "flash_image_bytes": self.layout.flash_bytes,
             "external_arena_bytes": self.layout.external_arena_bytes,
             "internal_arena_bytes": self.layout.internal_arena_bytes,
             "predicted_ms": self.predicted_ms,
@@ -198,5 +199,6 @@ def compile_model(model: QuantizedModel | str | Path, board: str | Path | Any, s
     # The plan as scored: its latency, and the DMA stream the simulator gave each transfer.
     sim = _core.simulate(mapping.network, plan, board_obj, True)
     predicted_ms = float(sim.latency_ms)
-    blob, layout = write_blob(model, mapping, plan_json, transfer_streams(sim.timeline), predicted_ms)
+    flash = [m.name for m in board_obj.memories if m.kind == "flash"]
+    blob, layout = write_blob(model, mapping, plan_json, transfer_streams(sim.timeline), predicted_ms, flash)
     return CompiledModel(model, mapping, plan, plan_json, blob, layout, predicted_ms, board_obj)

@@ -2,14 +2,17 @@
 table, used by the compiler's QEMU runs, hil's targets and the benchmarks.
 
 What a runner image says about itself is read from its ELF symbols (pyelftools, tinyops.hil's FirmwareImage):
-the blob and input slots are where the port's linker script puts `__tinyops_blob_start` / `__tinyops_blob_end`
-and `__tinyops_input_start` / `__tinyops_input_end`. Only what no ELF records is written here: the QEMU machine a
-port runs on (the port's CMakeLists.txt names it for CTest) and its timer's instructions per tick.
+the blob, input and flash slots are where the port's linker script puts `__tinyops_blob_start` / `_end`,
+`__tinyops_input_start` / `_end` and `__tinyops_flash_start` / `_end`; a QEMU port's images also carry the
+machine they run on and their timer's rate (`tinyops_qemu_machine`, `tinyops_timer_hz`). No table here repeats
+them: which ports run under QEMU is what their CMakeLists.txt says (QEMU_MACHINE).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,24 +24,53 @@ REPO = _firmware.source_checkout() or _firmware.PACKAGE
 FIRMWARE_BUILD_ENV = "TINYOPS_FIRMWARE_BUILD"
 
 
+# What a QEMU port's images say about themselves (firmware/ports/common/qemu/facts.hpp): the machine, which the
+# port's CMakeLists.txt names once (QEMU_MACHINE), and its timer's rate, which its port.cpp sets beside the timer.
+QEMU_MACHINE_SYMBOL = "tinyops_qemu_machine"
+TIMER_HZ_SYMBOL = "tinyops_timer_hz"
+_QEMU_MACHINE_ARGUMENT = re.compile(r"\bQEMU_MACHINE\s+(\S+)")
+
+
 @dataclass(frozen=True)
 class QemuPort:
     machine: str  # qemu-system-arm -M
     instructions_per_tick: int  # under -icount shift=0 one instruction is one virtual ns: 1e9 / the timer's Hz
 
 
-QEMU_PORTS: dict[str, QemuPort] = {
-    "qemu-mps2-an500": QemuPort("mps2-an500", 40),  # CMSDK timer at 25 MHz
-    "qemu-mps2-an505": QemuPort("mps2-an505", 50),  # at 20 MHz
-}
+def qemu_ports() -> list[str]:
+    """The ports whose images run under QEMU (their CMakeLists.txt names a QEMU_MACHINE), sorted."""
+    root = _firmware.firmware_sources() / "ports"
+    return [p for p in _firmware.ports() if _QEMU_MACHINE_ARGUMENT.search((root / p / "CMakeLists.txt").read_text())]
 
 
-def qemu_port(port: str) -> QemuPort:
-    """The QEMU facts of `port`; ValueError naming the QEMU ports for any other."""
-    try:
-        return QEMU_PORTS[port]
-    except KeyError:
-        raise ValueError(f"port: expected a QEMU port ({', '.join(QEMU_PORTS)}), got {port!r}") from None
+def qemu_facts(elf: str | Path) -> QemuPort:
+    """The QEMU facts an image of a QEMU port carries (ValueError naming the ELF and the symbol if it does not)."""
+    path = Path(elf)
+    return _qemu_facts(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _qemu_facts(elf: str, _mtime_ns: int) -> QemuPort:
+    from tinyops.hil._elf import FirmwareImage  # the one ELF reader
+
+    image = FirmwareImage(elf)
+    machine = image.symbol_bytes(QEMU_MACHINE_SYMBOL).split(b"\0", 1)[0].decode("ascii", "replace")
+    hz = int.from_bytes(image.symbol_bytes(TIMER_HZ_SYMBOL)[:4], "little")
+    if not machine or hz <= 0 or 10**9 % hz:
+        raise ValueError(
+            f"{elf}: {QEMU_MACHINE_SYMBOL} {machine!r} / {TIMER_HZ_SYMBOL} {hz}: expected a machine name and a "
+            "timer rate that divides 1 GHz"
+        )
+    return QemuPort(machine, 10**9 // hz)
+
+
+def qemu_port(port: str, elf: str | Path | None = None) -> QemuPort:
+    """The QEMU facts of `port`, read from `elf` (an image of it; default its runner image); ValueError naming
+    the QEMU ports for any other port."""
+    known = qemu_ports()
+    if port not in known:
+        raise ValueError(f"port: expected a QEMU port ({', '.join(known)}), got {port!r}")
+    return qemu_facts(elf if elf is not None else runner_elf(port))
 
 
 def firmware_ports() -> list[str]:
@@ -48,27 +80,31 @@ def firmware_ports() -> list[str]:
 
 @dataclass(frozen=True)
 class RunnerSlots:
-    """Where a runner image expects the model blob and the input image (its linker script's symbols)."""
+    """Where a runner image expects the model blob, its flash image (internal flash) and the input image (its
+    linker script's symbols)."""
 
     blob: int
     blob_bytes: int
     input: int
     input_bytes: int
+    flash: int
+    flash_bytes: int
 
 
 def runner_slots(elf: str | Path) -> RunnerSlots:
-    """The blob and input slots of a runner image, from its ELF symbols."""
+    """The blob, input and flash slots of a runner image, from its ELF symbols (ValueError naming the ELF and
+    the symbol when one is missing)."""
     from tinyops.hil._elf import FirmwareImage  # the one ELF reader
 
     image = FirmwareImage(elf)
-    blob, blob_end, first, end = (
-        image.symbol(f"__tinyops_{name}")[0] for name in ("blob_start", "blob_end", "input_start", "input_end")
-    )
-    if not blob < blob_end <= first < end:
+    names = ("blob_start", "blob_end", "input_start", "input_end", "flash_start", "flash_end")
+    blob, blob_end, first, end, flash, flash_end = (image.symbol(f"__tinyops_{name}")[0] for name in names)
+    if not (blob < blob_end <= first < end and flash < flash_end):
         raise ValueError(
-            f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x})"
+            f"{elf}: inconsistent slot symbols (blob {blob:#x}..{blob_end:#x}, input {first:#x}..{end:#x}, "
+            f"flash {flash:#x}..{flash_end:#x})"
         )
-    return RunnerSlots(blob, blob_end - blob, first, end - first)
+    return RunnerSlots(blob, blob_end - blob, first, end - first, flash, flash_end - flash)
 
 
 def runner_elf(port: str = "qemu-mps2-an500", build_root: Path | None = None) -> Path:

@@ -1,9 +1,10 @@
 """Run a model blob on the firmware runner under QEMU (firmware/README.md, "The runner").
 
-The runner image is a QEMU port's ``runner.elf`` (``_ports.runner_elf``: found or built by ``tinyops._firmware``, in a checkout's build/ or the user cache, with firmware/Makefile.inc's
-CMake commands when it is missing). The blob goes into the runner's blob slot and one input image (with its
-"TOIN" header) into its input slot, both read from the ELF's symbols, through QEMU's generic loader; the
-runner's console gives the per-op counts and the output tensor.
+The runner image is a QEMU port's ``runner.elf`` (``_ports.runner_elf``: found or built by ``tinyops._firmware``,
+in a checkout's build/ or the user cache, with firmware/Makefile.inc's CMake commands when it is missing). The
+blob goes into the runner's blob slot, its flash image (the constants the plan puts in internal flash) into
+the flash slot and one input image (with its "TOIN" header) into its input slot, all read from the ELF's
+symbols, through QEMU's generic loader; the runner's console gives the per-op counts and the output tensor.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyops.compiler._blob import split_blob
 from tinyops.compiler._ports import REPO, qemu_port, runner_elf, runner_slots
 
 __all__ = [
@@ -84,7 +86,8 @@ def qemu_command(
     or UART, the console on semihosting, and ``-icount shift=0`` (one instruction a nanosecond, so counts and
     the port's timer are deterministic). ``loads``: (file, address) pairs for QEMU's generic loader; ``plugin``:
     a TCG plugin with its arguments (``path,arg=value,...``), its log on stderr with ``plugin_log``."""
-    command = [executable, "-M", qemu_port(port).machine, "-nographic", "-monitor", "none", "-serial", "null"]
+    machine = qemu_port(port, kernel).machine  # from the image run, else from the port's runner image
+    command = [executable, "-M", machine, "-nographic", "-monitor", "none", "-serial", "null"]
     command += ["-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
     if kernel is not None:
         command += ["-kernel", str(kernel)]
@@ -105,24 +108,33 @@ def blob_run_command(
     plugin_log: bool = False,
     executable: str = "qemu-system-arm",
 ) -> list[str]:
-    """The command that runs ``blob`` on one int8 ``image`` on the runner ``elf``: writes the blob and the input
-    image (with its "TOIN" header) into ``workdir`` and loads them into the runner's slots, read from the ELF's
-    symbols. ValueError when either exceeds its slot."""
+    """The command that runs ``blob`` (a .blob file's bytes) on one int8 ``image`` on the runner ``elf``: writes
+    the blob, its flash image and the input image (with its "TOIN" header) into ``workdir`` and loads each into
+    its slot of the runner, read from the ELF's symbols. ValueError when one exceeds its slot."""
     slots = runner_slots(elf)
+    blob, flash_image = split_blob(blob)
     if len(blob) > slots.blob_bytes:
         raise ValueError(f"blob of {len(blob):,} B exceeds the {port} blob slot ({slots.blob_bytes:,} B, {elf})")
+    if len(flash_image) > slots.flash_bytes:
+        raise ValueError(
+            f"flash image of {len(flash_image):,} B exceeds the {port} flash slot ({slots.flash_bytes:,} B, {elf})"
+        )
     image_bytes = input_slot_bytes(image)
     if len(image_bytes) > slots.input_bytes:
         raise ValueError(
             f"input image of {len(image_bytes):,} B exceeds the {port} input slot ({slots.input_bytes:,} B, {elf})"
         )
-    blob_path, input_path = workdir / "model.blob", workdir / "input.bin"
+    blob_path, input_path, flash_path = workdir / "model.blob", workdir / "input.bin", workdir / "flash.bin"
     blob_path.write_bytes(blob)
     input_path.write_bytes(image_bytes)
+    loads = [(blob_path, slots.blob), (input_path, slots.input)]
+    if flash_image:
+        flash_path.write_bytes(flash_image)
+        loads.append((flash_path, slots.flash))
     return qemu_command(
         port,
         kernel=elf,
-        loads=[(blob_path, slots.blob), (input_path, slots.input)],
+        loads=loads,
         plugin=plugin,
         plugin_log=plugin_log,
         executable=executable,

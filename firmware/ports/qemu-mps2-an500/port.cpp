@@ -4,7 +4,12 @@
 #include "../common/cmsdk/dual_timer.hpp"
 #include "../common/cortex_m/block_copy.hpp"
 #include "../common/cortex_m/semihosting.hpp"
+#include "../common/qemu/facts.hpp"
 #include "tinyops/rt/port.hpp"
+
+// The timer's rate, for the host: tinyops/compiler/_ports.py reads it from the ELF to turn ticks into
+// instructions (under -icount shift=0, 1e9 / 25000000 per tick).
+extern "C" TINYOPS_PORT_FACT const uint32_t tinyops_timer_hz = 25000000;
 
 namespace tinyops::rt::port {
 namespace {

@@ -5,8 +5,13 @@
 // channel, dma_wait() polls it. Time: the CMSDK dual timer (20 MHz system clock on this image).
 #include "../common/cmsdk/dual_timer.hpp"
 #include "../common/cortex_m/semihosting.hpp"
+#include "../common/qemu/facts.hpp"
 #include "pl081.hpp"
 #include "tinyops/rt/port.hpp"
+
+// The timer's rate, for the host: tinyops/compiler/_ports.py reads it from the ELF to turn ticks into
+// instructions (under -icount shift=0, 1e9 / 20000000 per tick).
+extern "C" TINYOPS_PORT_FACT const uint32_t tinyops_timer_hz = 20000000;
 
 namespace tinyops::rt::port {
 namespace {

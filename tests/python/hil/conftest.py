@@ -9,6 +9,7 @@ import pytest
 FIXTURE_DIR = Path(__file__).parent / "fixture_firmware"
 # What the fixture firmware does when run (its `fixture_mode` variable).
 FIXTURE_MODES = {"finish": 0, "hang": 1, "fault": 2, "error_status": 3}
+R064 = Path("models/tflite/proxyless-w0.30-r064_int8.tflite")
 
 
 def _need(tool: str) -> str:
@@ -55,3 +56,24 @@ def set_fixture_mode():  # type: ignore[no-untyped-def]
         target._write_memory(address, FIXTURE_MODES[mode].to_bytes(4, "little"))
 
     return set_mode
+
+
+@pytest.fixture(scope="session")
+def r064_path() -> Path:
+    """The released ImageNet model, read in place from ../shared; skip (saying why) where it is absent."""
+    repo = Path(__file__).resolve().parents[3]
+    for shared in (repo.parent / "shared", repo.parent.parent / "shared"):  # beside the clone or a worktree
+        if (shared / R064).is_file():
+            return shared / R064
+    pytest.skip(f"shared model absent: ../shared/{R064}")
+
+
+@pytest.fixture(scope="session")
+def r064_internal_blob(r064_path: Path) -> bytes:
+    """r064 compiled for qemu-mps2-an500 under `internal`: a blob and its flash image (the weights)."""
+    from tinyops import _core
+    from tinyops.compiler import compile_model
+
+    if "internal" not in _core.strategies():
+        pytest.skip("tinyops._core has no internal planner in this build")
+    return compile_model(r064_path, "qemu-mps2-an500", "internal").blob

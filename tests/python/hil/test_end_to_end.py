@@ -13,7 +13,6 @@ from tinyops.hil._measure import measure
 from tinyops.hil._store import HilMeasurement, HilOpMeasurement
 
 BOARD = "qemu-mps2-an500"
-R064 = Path("models/tflite/proxyless-w0.30-r064_int8.tflite")
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +28,6 @@ def pipeline():  # type: ignore[no-untyped-def]
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     return _pipeline, _pipeline.load_board(BOARD), firmware
-
-
-@pytest.fixture(scope="module")
-def r064_path() -> Path:
-    repo = Path(__file__).resolve().parents[3]
-    for shared in (repo.parent / "shared", repo.parent.parent / "shared"):  # beside the clone or a worktree
-        if (shared / R064).is_file():
-            return shared / R064
-    pytest.skip(f"shared model absent: ../shared/{R064}")
 
 
 def test_r064_is_measured_per_op_through_the_qemu_target(tmp_path: Path, pipeline, r064_path: Path) -> None:
@@ -60,6 +50,26 @@ def test_r064_is_measured_per_op_through_the_qemu_target(tmp_path: Path, pipelin
     total = sum(summary.per_op_median)
     predicted = sum(p or 0 for p in compiled.predicted)
     print(f"\nr064 on QEMU: {total:,} instructions measured, {predicted:,.0f} predicted (board v{board.version})")
+
+
+def test_internal_runs_with_its_weights_programmed_into_the_flash_slot(pipeline, r064_path: Path) -> None:
+    """`internal` as MCUNet / TFLM deploy it: the target programs the blob's flash image into the runner's flash
+    slot with the firmware, the blob (no weights) goes to the external slot, and the runner's loader accepts both."""
+    from tinyops.compiler import import_tflite
+    from tinyops.compiler._blob import split_blob
+
+    steps, board, firmware = pipeline
+    compiled = steps.compile_model(import_tflite(r064_path), board, "internal")
+    blob, flash = split_blob(compiled.blob)
+    assert len(flash) == compiled.layout.flash_bytes > 100_000 and len(blob) < 64_000
+    with QemuTarget(timeout_s=300) as target:
+        target.flash(firmware, compiled.blob)
+        results = target.run()
+        flash_slot, _ = firmware.symbol("__tinyops_flash_start")
+        blob_slot, _ = firmware.symbol("__tinyops_blob_start")
+        assert target._read_memory(flash_slot, 4096) == flash[:4096]
+        assert target._read_memory(blob_slot, len(blob)) == blob
+    assert results.status == 0 and len(results.ops) == len(compiled.model.ops)
 
 
 def test_qemu_board_calibration_from_the_micro_benchmarks(tmp_path: Path, pipeline) -> None:

@@ -97,6 +97,22 @@ def test_pyocd_run_on_qemu_matches_the_qemu_target(fixture_elf: Path) -> None:
     assert demcr & DEMCR_TRCENA  # the host enabled the DWT before running
 
 
+def test_pyocd_programs_the_flash_image_of_an_internal_plan(r064_internal_blob: bytes) -> None:
+    """The board path with a plan whose weights live in internal flash: the runner and its flash image go in
+    through pyOCD (here QEMU's SSRAM1, RAM to pyOCD), the blob once the runner waits for the host."""
+    from tinyops.compiler._blob import split_blob
+    from tinyops.hil import _pipeline
+
+    firmware = _pipeline.runner_firmware("qemu-mps2-an500")
+    blob, flash = split_blob(r064_internal_blob)
+    with QemuProcess() as machine, _pyocd_on_qemu(machine, timeout_s=120) as target:
+        target.flash(firmware, r064_internal_blob)
+        results = target.run()
+        flash_slot, _ = firmware.symbol("__tinyops_flash_start")
+        assert target._read_memory(flash_slot, 1024) == flash[:1024]
+    assert results.status == 0 and len(results.ops) > 50
+
+
 def test_pyocd_on_qemu_hang_fault_and_error_status(fixture_elf: Path, set_fixture_mode) -> None:
     firmware = FirmwareImage(fixture_elf)
     with QemuProcess() as machine, _pyocd_on_qemu(machine) as target:

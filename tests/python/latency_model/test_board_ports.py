@@ -1,16 +1,20 @@
 """Each board's SRAM budget is SRAM its firmware port really gives: a plan that fits the budget must load on the
-runner, whose internal arena is the port's INTERNAL_ARENA_BYTES (firmware/ports/<board>/CMakeLists.txt)."""
+runner, whose internal arena is the port's INTERNAL_ARENA_BYTES (firmware/ports/<board>/CMakeLists.txt); and the
+memories the port's linker script maps are the catalog board's."""
 
 from __future__ import annotations
 
 import ast
 import operator
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tinyops import _core
+from tinyops.compiler._ports import runner_elf, runner_slots
+from tinyops.hil import FirmwareImage
 
 REPO = Path(__file__).resolve().parents[3]
 CATALOG = REPO / "latency_model" / "boards"
@@ -72,3 +76,25 @@ def test_sram_budget_fits_the_port_internal_arena(board: str, arena_bytes: int) 
         f"latency_model/boards/{board}.yaml: sram.budget_bytes {budget:,} B exceeds the runner's internal arena "
         f"{arena_bytes:,} B (firmware/ports/{board}/CMakeLists.txt INTERNAL_ARENA_BYTES): its plans would not load"
     )
+
+
+# The memories each port's linker script describes (__tinyops_memory_<kind>_bytes), by catalog memory kind.
+_PORT_MEMORIES = {"flash": "__tinyops_memory_flash_bytes", "external": "__tinyops_memory_external_bytes"}
+
+
+@pytest.mark.parametrize(("board", "arena_bytes"), _boards_with_ports())
+def test_port_memories_are_the_catalog_boards(board: str, arena_bytes: int) -> None:
+    """The whole internal flash, SRAM and external memory a port's linker script maps are the ones the catalog
+    board (and its datasheet) gives, so the plan's placement is what the runner's slots can hold."""
+    if shutil.which("arm-none-eabi-g++") is None:
+        pytest.skip("the firmware toolchain is not here")
+    elf = runner_elf(board)
+    image = FirmwareImage(elf)
+    catalog = _core.load_board(board, str(CATALOG))
+    sizes = {m.kind: m.size_bytes for m in catalog.memories if m.kind in _PORT_MEMORIES}
+    sizes["sram"] = next(m.size_bytes for m in catalog.memories if m.name == catalog.sram_memory)
+    for kind, size in sizes.items():
+        symbol = _PORT_MEMORIES.get(kind, "__tinyops_memory_sram_bytes")
+        assert image.symbol(symbol)[0] == size, f"{elf}: {symbol} vs latency_model/boards/{board}.yaml {kind}"
+    slots = runner_slots(elf)
+    assert 0 < slots.flash_bytes < sizes["flash"] and slots.blob_bytes + slots.input_bytes < sizes["external"]

@@ -300,7 +300,21 @@ class Model(object):
             return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
         return 0.0
 
-def ModelStart(builder): builder.StartObject(18)
+    # Model
+    def FlashImageBytes(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(40))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
+        return 0
+
+    # Model
+    def FlashImageCrc32(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(42))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
+        return 0
+
+def ModelStart(builder): builder.StartObject(20)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddNetwork(builder, network): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(network), 0)
@@ -381,6 +395,12 @@ def StartConstantsVector(builder, numElems):
 def ModelAddPredictedMs(builder, predictedMs): builder.PrependFloat32Slot(17, predictedMs, 0.0)
 def AddPredictedMs(builder, predictedMs):
     return ModelAddPredictedMs(builder, predictedMs)
+def ModelAddFlashImageBytes(builder, flashImageBytes): builder.PrependUint32Slot(18, flashImageBytes, 0)
+def AddFlashImageBytes(builder, flashImageBytes):
+    return ModelAddFlashImageBytes(builder, flashImageBytes)
+def ModelAddFlashImageCrc32(builder, flashImageCrc32): builder.PrependUint32Slot(19, flashImageCrc32, 0)
+def AddFlashImageCrc32(builder, flashImageCrc32):
+    return ModelAddFlashImageCrc32(builder, flashImageCrc32)
 def ModelEnd(builder): return builder.EndObject()
 def End(builder):
     return ModelEnd(builder)

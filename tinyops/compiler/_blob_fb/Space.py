@@ -6,3 +6,4 @@ class Space(object):
     ExternalArena = 0
     InternalArena = 1
     Constants = 2
+    InternalFlash = 3

@@ -6,6 +6,7 @@
 // checks.
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tinyops/rt/blob_generated.h"
 
@@ -29,6 +30,25 @@ struct BlobHeader {
   uint32_t crc32;         // 12 CRC-32 of bytes [16, total_bytes)
 };
 static_assert(sizeof(BlobHeader) == 16, "BlobHeader layout");
+
+// A .blob file as the compiler writes it: the blob, then (when the plan puts constants in internal flash) the
+// blob's flash image at the next 16-byte boundary. On a device the host loads the two parts into their own
+// slots; a host holding the whole file (the Python bindings, the fuzz target) finds the image here. What
+// follows a blob's total_bytes is its flash image; the loader checks its size and CRC-32 against the Model's.
+inline constexpr uint32_t kFlashImageAlignment = 16;
+struct FlashImage {
+  const uint8_t* data;  // null: the file holds no flash image
+  uint32_t bytes;
+};
+inline FlashImage flash_image_in_file(const uint8_t* file, uint32_t file_bytes) {
+  BlobHeader h{};
+  if (file == nullptr || file_bytes < sizeof h) return {nullptr, 0};
+  memcpy(&h, file, sizeof h);
+  const uint64_t start =
+      (uint64_t{h.total_bytes} + kFlashImageAlignment - 1) / kFlashImageAlignment * kFlashImageAlignment;
+  if (h.magic != kBlobMagic || start >= file_bytes) return {nullptr, 0};
+  return {file + start, static_cast<uint32_t>(file_bytes - start)};
+}
 
 using OpKind = fb::OpKind;
 using Operand = fb::Operand;

@@ -237,31 +237,34 @@ enum class Space : uint8_t {
   ExternalArena = 0,
   InternalArena = 1,
   Constants = 2,
+  InternalFlash = 3,
   MIN = ExternalArena,
-  MAX = Constants
+  MAX = InternalFlash
 };
 
-inline const Space (&EnumValuesSpace())[3] {
+inline const Space (&EnumValuesSpace())[4] {
   static const Space values[] = {
     Space::ExternalArena,
     Space::InternalArena,
-    Space::Constants
+    Space::Constants,
+    Space::InternalFlash
   };
   return values;
 }
 
 inline const char * const *EnumNamesSpace() {
-  static const char * const names[4] = {
+  static const char * const names[5] = {
     "ExternalArena",
     "InternalArena",
     "Constants",
+    "InternalFlash",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameSpace(Space e) {
-  if (flatbuffers::IsOutRange(e, Space::ExternalArena, Space::Constants)) return "";
+  if (flatbuffers::IsOutRange(e, Space::ExternalArena, Space::InternalFlash)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesSpace()[index];
 }
@@ -1487,7 +1490,9 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
     VT_INPUT = 32,
     VT_OUTPUT = 34,
     VT_CONSTANTS = 36,
-    VT_PREDICTED_MS = 38
+    VT_PREDICTED_MS = 38,
+    VT_FLASH_IMAGE_BYTES = 40,
+    VT_FLASH_IMAGE_CRC32 = 42
   };
   const flatbuffers::String *network() const {
     return GetPointer<const flatbuffers::String *>(VT_NETWORK);
@@ -1543,6 +1548,12 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   float predicted_ms() const {
     return GetField<float>(VT_PREDICTED_MS, 0.0f);
   }
+  uint32_t flash_image_bytes() const {
+    return GetField<uint32_t>(VT_FLASH_IMAGE_BYTES, 0);
+  }
+  uint32_t flash_image_crc32() const {
+    return GetField<uint32_t>(VT_FLASH_IMAGE_CRC32, 0);
+  }
   bool Verify(flatbuffers::Verifier &verifier) const {
     return VerifyTableStart(verifier) &&
            VerifyOffset(verifier, VT_NETWORK) &&
@@ -1578,6 +1589,8 @@ struct Model FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
            VerifyOffset(verifier, VT_CONSTANTS) &&
            verifier.VerifyVector(constants()) &&
            VerifyField<float>(verifier, VT_PREDICTED_MS, 4) &&
+           VerifyField<uint32_t>(verifier, VT_FLASH_IMAGE_BYTES, 4) &&
+           VerifyField<uint32_t>(verifier, VT_FLASH_IMAGE_CRC32, 4) &&
            verifier.EndTable();
   }
 };
@@ -1640,6 +1653,12 @@ struct ModelBuilder {
   void add_predicted_ms(float predicted_ms) {
     fbb_.AddElement<float>(Model::VT_PREDICTED_MS, predicted_ms, 0.0f);
   }
+  void add_flash_image_bytes(uint32_t flash_image_bytes) {
+    fbb_.AddElement<uint32_t>(Model::VT_FLASH_IMAGE_BYTES, flash_image_bytes, 0);
+  }
+  void add_flash_image_crc32(uint32_t flash_image_crc32) {
+    fbb_.AddElement<uint32_t>(Model::VT_FLASH_IMAGE_CRC32, flash_image_crc32, 0);
+  }
   explicit ModelBuilder(flatbuffers::FlatBufferBuilder &_fbb)
         : fbb_(_fbb) {
     start_ = fbb_.StartTable();
@@ -1674,8 +1693,12 @@ inline flatbuffers::Offset<Model> CreateModel(
     uint16_t input = 0,
     uint16_t output = 0,
     flatbuffers::Offset<flatbuffers::Vector<uint8_t>> constants = 0,
-    float predicted_ms = 0.0f) {
+    float predicted_ms = 0.0f,
+    uint32_t flash_image_bytes = 0,
+    uint32_t flash_image_crc32 = 0) {
   ModelBuilder builder_(_fbb);
+  builder_.add_flash_image_crc32(flash_image_crc32);
+  builder_.add_flash_image_bytes(flash_image_bytes);
   builder_.add_predicted_ms(predicted_ms);
   builder_.add_constants(constants);
   builder_.add_transfer_waits(transfer_waits);
@@ -1721,7 +1744,9 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
     uint16_t input = 0,
     uint16_t output = 0,
     const std::vector<uint8_t> *constants = nullptr,
-    float predicted_ms = 0.0f) {
+    float predicted_ms = 0.0f,
+    uint32_t flash_image_bytes = 0,
+    uint32_t flash_image_crc32 = 0) {
   auto network__ = network ? _fbb.CreateString(network) : 0;
   auto board__ = board ? _fbb.CreateString(board) : 0;
   auto strategy__ = strategy ? _fbb.CreateString(strategy) : 0;
@@ -1753,7 +1778,9 @@ inline flatbuffers::Offset<Model> CreateModelDirect(
       input,
       output,
       constants__,
-      predicted_ms);
+      predicted_ms,
+      flash_image_bytes,
+      flash_image_crc32);
 }
 
 inline const tinyops::rt::fb::Model *GetModel(const void *buf) {

@@ -16,12 +16,16 @@
 namespace tinyops::rt {
 
 // The memory a model runs in: both arenas are static arrays of the application (TINYOPS_EXTERNAL /
-// TINYOPS_INTERNAL), 4-byte aligned, at least as large as the blob asks.
+// TINYOPS_INTERNAL), 4-byte aligned, at least as large as the blob asks. `flash` is the port's internal-flash
+// slot (the linker script's __tinyops_flash_start/_end), read only: it holds the blob's flash image, the
+// constants the plan puts in internal flash; a blob without one needs none.
 struct Arenas {
   uint8_t* external;
   uint32_t external_bytes;
   uint8_t* internal;
   uint32_t internal_bytes;
+  const uint8_t* flash = nullptr;
+  uint32_t flash_bytes = 0;
 };
 
 // Where a blob failed validation: table is "header", "model", "memory", "segment", "buffer", "tensor",
