@@ -43,6 +43,8 @@ void init_network(py::module_& m) {
                              })
       .def_property_readonly("act", [](const Op& op) { return std::string(to_string(op.act)); })
       .def_readonly("slow_requant_share", &Op::slow_requant_share)
+      .def_readonly("left_shift_share", &Op::left_shift_share)
+      .def_readonly("clamped_activation", &Op::clamped_activation)
       .def_readonly("macs", &Op::macs)
       .def_readonly("weight_bytes", &Op::weight_bytes)
       .def_readonly("bias_bytes", &Op::bias_bytes);
@@ -65,9 +67,12 @@ void init_network(py::module_& m) {
           "add_op",
           [](Network& net, const std::string& kind, const std::string& name, const std::vector<int>& inputs,
              int out_channels, int kernel_h, int kernel_w, int stride, const std::array<int, 4>& padding,
-             const std::string& act, double slow_requant_share, bool per_channel_quant) {
+             const std::string& act, double slow_requant_share, double left_shift_share, bool clamped_activation,
+             bool per_channel_quant) {
             if (!(slow_requant_share >= 0 && slow_requant_share <= 1))
               throw InputError(name, "slow_requant_share", "a share between 0 and 1");
+            if (!(left_shift_share >= 0 && left_shift_share <= 1 - slow_requant_share))
+              throw InputError(name, "left_shift_share", "a share between 0 and 1 - slow_requant_share");
             Op op;
             op.name = name;
             op.kind = op_kind_from_string(kind);
@@ -78,13 +83,18 @@ void init_network(py::module_& m) {
             op.pad = Padding{padding[0], padding[1], padding[2], padding[3]};
             op.act = activation_from_string(act);
             op.slow_requant_share = slow_requant_share;
+            op.left_shift_share = left_shift_share;
+            op.clamped_activation = clamped_activation;
             op.per_channel_quant = per_channel_quant;
             return net.add_op(std::move(op), out_channels);
           },
           py::arg("kind"), py::arg("name"), py::arg("inputs"), py::arg("out_channels") = 0, py::arg("kernel_h") = 1,
           py::arg("kernel_w") = 1, py::arg("stride") = 1, py::arg("padding") = std::array<int, 4>{0, 0, 0, 0},
-          py::arg("act") = "none", py::arg("slow_requant_share") = 0.0, py::arg("per_channel_quant") = false,
-          "Append an op; padding is explicit [top, left, bottom, right]; per_channel_quant: a fully connected "
+          py::arg("act") = "none", py::arg("slow_requant_share") = 0.0, py::arg("left_shift_share") = 0.0,
+          py::arg("clamped_activation") = false, py::arg("per_channel_quant") = false,
+          "Append an op; padding is explicit [top, left, bottom, right]; slow_requant_share, left_shift_share: shares "
+          "of output channels on the general and the left-shift requantization; clamped_activation: an activation "
+          "range narrower than int8; per_channel_quant: a fully connected "
           "op's quant params per output channel (else one pair, TFLite's per tensor). Returns the op id (its output "
           "tensor is "
           "ops[id].output).")

@@ -41,10 +41,15 @@ class MicroBenchmark:
 class _Builder:
     """Appends ops to one network, creating tensors with fixed quantization (values do not change timing)."""
 
-    def __init__(self, name: str, shape: tuple[int, int, int], seed: int, out_scale: float = 0.1) -> None:
+    def __init__(
+        self, name: str, shape: tuple[int, int, int], seed: int, out_scale: float = 0.1, out_zero_point: int = -3
+    ) -> None:
         # out_scale: of weighted ops' outputs. 0.1 gives right shifts of about 9 bits (the kernels' fast
-        # requantization); SLOW_REQUANT_SCALE a left shift (their general path, as ReLU6 layers of real models).
+        # requantization); LEFT_SHIFT_SCALE a left shift (their left-shift path, as ReLU6 layers of real models);
+        # GENERAL_REQUANT_SCALE a right shift beyond 22 bits (the general path). out_zero_point: -3 leaves a
+        # ReLU6 a range narrower than int8 (a clamp), -128 the full range (one SSAT, as real models' ReLU6).
         self.out_scale = out_scale
+        self.out_zero_point = out_zero_point
         self.rng = np.random.default_rng(seed)
         self.tensors = [QuantizedTensor("input", shape, 0.05, -3)]
         self.ops: list[QuantizedOp] = []
@@ -82,6 +87,7 @@ class _Builder:
                 cout,
             ),
             scale=self.out_scale,
+            zero_point=self.out_zero_point,
         )
         fused = {"pre_activation_scale": 0.1} if act == "hard_swish" else {}
         self._weighted_op(
@@ -130,7 +136,7 @@ class _Builder:
 
     def fully_connected(self, x: int, cout: int) -> int:
         h, w, c = self.tensors[x].shape
-        out = self._tensor((1, 1, cout), scale=self.out_scale)
+        out = self._tensor((1, 1, cout), scale=self.out_scale, zero_point=self.out_zero_point)
         self._weighted_op(OpKind.FULLY_CONNECTED, f"fc_{len(self.ops)}", x, out, (cout, h * w * c), cout)
         return out
 
@@ -231,14 +237,18 @@ def _network_tail(seed: int) -> list[tuple[str, QuantizedModel]]:
     return nets
 
 
-SLOW_REQUANT_SCALE = 1e-4
+LEFT_SHIFT_SCALE = 1e-4  # with the builder's input and weight scales: a left shift of 2 bits
+GENERAL_REQUANT_SCALE = 4000.0  # a right shift of 24 bits
+RELU6_FULL_RANGE_SCALE = 6 / 255  # with zero point -128: ReLU6 over all of int8, as TFLite exports it
 
 
 def _imagenet_layers(seed: int) -> list[tuple[str, QuantizedModel]]:
     """Layers of the shapes scaled ImageNet networks have (ProxylessNAS / MobileNet at width 0.3-0.5, 64-128 px):
     wide 1x1 convolutions (several channel blocks, widened weights in smaller blocks), depthwise layers of
     48-144 channels on 4-32 px maps, and the stem convolution on an RGB image; each with the fast and with the
-    general requantization (real models have both: see SLOW_REQUANT_SCALE), and with a fused hard-swish."""
+    left-shift requantization (real models have both), on a ReLU6 range narrower than int8 (clamped) and, every
+    other shape, on the full range (saturated, as real models' ReLU6 layers), every third with the general
+    requantization, and each with a fused hard-swish."""
     shapes: list[tuple[str, tuple[int, int, int], Any]] = []
     for hw, cin, cout in itertools.product((4, 9, 16, 32), (16, 40, 96, 144), (24, 72, 160)):
         if hw * hw * max(cin, cout) <= 32 * 32 * 48:  # within reach of the SRAM budget
@@ -254,12 +264,23 @@ def _imagenet_layers(seed: int) -> list[tuple[str, QuantizedModel]]:
         shapes.append(
             (f"conv3x3s{s}-{hw}x{hw}x3-{cout}", (hw, hw, 3), lambda b, act, c=cout, s=s: b.conv(0, c, 3, s, act=act))
         )
-    # Each with the fast requantization, the slower one, and a fused hard-swish (MobileNetV3's activation).
-    variants = (("", 0.1, "relu6"), ("-slowq", SLOW_REQUANT_SCALE, "relu6"), ("-hswish", 0.1, "hard_swish"))
+    # (suffix, output scale and zero point, activation, every n-th shape): the kernels' requantization paths
+    # and activation clamps, and a fused hard-swish (MobileNetV3's activation).
+    variants = (
+        ("", 0.1, -3, "relu6", 1),
+        ("-slowq", LEFT_SHIFT_SCALE, -3, "relu6", 1),
+        ("-hswish", 0.1, -3, "hard_swish", 1),
+        ("-fullq", RELU6_FULL_RANGE_SCALE, -128, "relu6", 2),
+        ("-leftq", LEFT_SHIFT_SCALE, -128, "relu6", 2),
+        ("-generalq", GENERAL_REQUANT_SCALE, -128, "none", 3),
+    )
     nets = []
-    for i, ((name, shape, body), (suffix, out_scale, act)) in enumerate(itertools.product(shapes, variants)):
-        b = _Builder(name + suffix, shape, seed + 4000 + i, out_scale=out_scale)
-        nets.append((b.name, b.build(body(b, act))))
+    for i, ((s, (name, shape, body)), (suffix, out_scale, zero_point, act, every)) in enumerate(
+        itertools.product(enumerate(shapes), variants)
+    ):
+        if s % every == 0:
+            b = _Builder(name + suffix, shape, seed + 4000 + i, out_scale=out_scale, out_zero_point=zero_point)
+            nets.append((b.name, b.build(body(b, act))))
     return nets
 
 

@@ -77,28 +77,46 @@ const char* to_string(CostTerm term) {
     case CostTerm::LoneTailMac: return "cycles_per_lone_tail_mac";
     case CostTerm::ActivationTable: return "cycles_per_activation_table";
     case CostTerm::ActivationOutput: return "cycles_per_activation_output";
+    case CostTerm::LeftShiftOutput: return "cycles_per_left_shift_output";
+    case CostTerm::ClampedOutput: return "cycles_per_clamped_output";
   }
   return "?";
 }
 
 const std::vector<CostTerm>& kernel_terms(KernelKind kind) {
   using T = CostTerm;
-  static const std::vector<T> conv_dsp{
-      T::Call,        T::Mac,        T::Output,     T::SlowOutput, T::OutputRow,       T::Channel,
-      T::Weight,      T::PixelBlock, T::InputGroup, T::RawMac,     T::WidenedTile,     T::LoneMac,
-      T::LoneTailMac, T::OddMac,     T::TailMac,    T::DeepMac,    T::ActivationTable, T::ActivationOutput};
-  static const std::vector<T> conv_kxk_dsp{T::Call,       T::Mac,         T::Output,          T::SlowOutput,
-                                           T::OutputRow,  T::Channel,     T::Weight,          T::PixelBlock,
-                                           T::InputGroup, T::GatherTap,   T::RawMac,          T::WidenedTile,
-                                           T::LoneMac,    T::LoneTailMac, T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> conv_dsp{T::Call,
+                                       T::Mac,
+                                       T::Output,
+                                       T::SlowOutput,
+                                       T::OutputRow,
+                                       T::Channel,
+                                       T::Weight,
+                                       T::PixelBlock,
+                                       T::InputGroup,
+                                       T::RawMac,
+                                       T::WidenedTile,
+                                       T::LoneMac,
+                                       T::LoneTailMac,
+                                       T::OddMac,
+                                       T::TailMac,
+                                       T::DeepMac,
+                                       T::ActivationTable,
+                                       T::ActivationOutput,
+                                       T::LeftShiftOutput,
+                                       T::ClampedOutput};
+  static const std::vector<T> conv_kxk_dsp{
+      T::Call,    T::Mac,         T::Output,          T::SlowOutput,       T::OutputRow,       T::Channel,
+      T::Weight,  T::PixelBlock,  T::InputGroup,      T::GatherTap,        T::RawMac,          T::WidenedTile,
+      T::LoneMac, T::LoneTailMac, T::ActivationTable, T::ActivationOutput, T::LeftShiftOutput, T::ClampedOutput};
   static const std::vector<T> reference{
       T::Call,        T::Mac,      T::Output,          T::SlowOutput,      T::OutputRow,
       T::OutputPixel, T::RowVisit, T::ActivationTable, T::ActivationOutput};
   static const std::vector<T> pool{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel, T::RowVisit};
-  static const std::vector<T> depthwise_dsp{T::Call,       T::Mac,          T::Output,          T::SlowOutput,
-                                            T::OutputRow,  T::OutputPixel,  T::Channel,         T::Weight,
-                                            T::ChannelRow, T::RowVisit,     T::GatherTap,       T::PaddingTap,
-                                            T::BorderTap,  T::BorderWindow, T::ActivationTable, T::ActivationOutput};
+  static const std::vector<T> depthwise_dsp{
+      T::Call,      T::Mac,          T::Output,          T::SlowOutput,       T::OutputRow,       T::OutputPixel,
+      T::Channel,   T::Weight,       T::ChannelRow,      T::RowVisit,         T::GatherTap,       T::PaddingTap,
+      T::BorderTap, T::BorderWindow, T::ActivationTable, T::ActivationOutput, T::LeftShiftOutput, T::ClampedOutput};
   static const std::vector<T> elementwise{T::Call, T::Mac, T::Output, T::OutputRow, T::OutputPixel};
   static const std::vector<T> dense{T::Call, T::Mac, T::Output, T::SlowOutput};
   switch (kind) {

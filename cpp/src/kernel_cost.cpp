@@ -49,6 +49,8 @@ OpGeometry op_geometry(const Network& net, const Op& op) {
   g.kernel_h = op.kernel_h, g.kernel_w = op.kernel_w, g.stride = op.stride;
   g.pad_top = op.pad.top, g.pad_left = op.pad.left;
   g.slow_requant_share = op.slow_requant_share;
+  g.left_shift_share = op.left_shift_share;
+  g.clamped_activation = op.clamped_activation;
   g.hard_swish = op.act == Activation::HardSwish || op.act == Activation::HardSigmoid;
   if (is_conv(g.kind) || is_depthwise(g.kind) || g.kind == KernelKind::FullyConnected)
     g.macs_per_output = double(op.macs) / double(out.elements());

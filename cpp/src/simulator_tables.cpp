@@ -1,8 +1,8 @@
 #include "tinyops/simulator_tables.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstring>
 
 #include "tinyops/error.hpp"
 
@@ -38,15 +38,16 @@ uint64_t PlanTables::hash(const GeometryKey& k) {
   auto word = [](int64_t a, int64_t b, int64_t c, int64_t d) {
     return uint64_t(a) ^ (uint64_t(b) << 16) ^ (uint64_t(c) << 32) ^ (uint64_t(d) << 48);
   };
-  const uint64_t layer = word(int64_t(k.kind) | int64_t(k.act) << 8, k.kernel_h | k.kernel_w << 8,
-                              k.stride | k.pad.top << 8, k.pad.bottom | k.pad.left << 8 | int64_t(k.pad.right) << 12);
+  const uint64_t layer =
+      word(int64_t(k.kind) | int64_t(k.act) << 8 | int64_t(k.clamped_activation) << 15, k.kernel_h | k.kernel_w << 8,
+           k.stride | k.pad.top << 8, k.pad.bottom | k.pad.left << 8 | int64_t(k.pad.right) << 12);
   const uint64_t in = word(k.in.h, k.in.w, k.in.c, k.out.h);
   const uint64_t out = word(k.out.w, k.out.c, 0, 0);
-  uint64_t share = 0;
-  static_assert(sizeof(share) == sizeof(k.slow_requant_share));
-  std::memcpy(&share, &k.slow_requant_share, sizeof(share));
+  const uint64_t share = std::bit_cast<uint64_t>(k.slow_requant_share);
+  const uint64_t left_share = std::bit_cast<uint64_t>(k.left_shift_share);
   const uint64_t h = layer * 0x9E3779B97F4A7C15ull ^ in * 0xC2B2AE3D27D4EB4Full ^ out * 0x165667B19E3779F9ull ^
-                     uint64_t(k.macs) * 0xD6E8FEB86659FD93ull ^ share * 0xFF51AFD7ED558CCDull;
+                     uint64_t(k.macs) * 0xD6E8FEB86659FD93ull ^ share * 0xFF51AFD7ED558CCDull ^
+                     std::rotl(left_share, 17) * 0xC4CEB9FE1A85EC53ull;
   return h ^ (h >> 31);
 }
 

@@ -1,7 +1,6 @@
 #include "tinyops/tinyops_scorer.hpp"
 
 #include <bit>
-#include <cstring>
 #include <utility>
 
 #include "tinyops/log.hpp"
@@ -40,9 +39,6 @@ TinyopsScorer::Key TinyopsScorer::key_of(const Network& net, const Op& op, const
     more_inputs = more_inputs * 0x100000001B3ull ^
                   pair(net.tensor(op.inputs[k]).shape.c, plan.tensor_home[size_t(op.inputs[k])].memory);
   const std::array<Region, 3>& params = plan.op_params[size_t(op.id)];
-  uint64_t share;
-  static_assert(sizeof(share) == sizeof(op.slow_requant_share));
-  std::memcpy(&share, &op.slow_requant_share, sizeof(share));
   return Key{
       pair(in.h, in.w),
       pair(in.c, out.h),
@@ -50,9 +46,9 @@ TinyopsScorer::Key TinyopsScorer::key_of(const Network& net, const Op& op, const
       pair(op.kernel_h, op.kernel_w),
       pair(op.stride, op.pad.top),
       pair(op.pad.left, op.pad.bottom),
-      pair(op.pad.right, int64_t(op.kind) | int64_t(op.act) << 8),
+      pair(op.pad.right, int64_t(op.kind) | int64_t(op.act) << 8 | int64_t(op.clamped_activation) << 15),
       uint64_t(op.macs),
-      share,
+      std::bit_cast<uint64_t>(op.slow_requant_share),
       pair(factor, parity | int(first_ahead) << 1 | staged << 2),
       pair(plan.tensor_home[size_t(op.inputs[0])].memory, two ? plan.tensor_home[size_t(op.inputs[1])].memory : -1),
       pair(params[kParamWeights].memory, params[kParamBias].memory),
@@ -61,7 +57,8 @@ TinyopsScorer::Key TinyopsScorer::key_of(const Network& net, const Op& op, const
       uint64_t(in2.c) ^ std::rotl(more_inputs, 32),
       uint64_t(params[kParamWeights].bytes),
       uint64_t(params[kParamBias].bytes),
-      uint64_t(params[kParamQuant].bytes)};
+      uint64_t(params[kParamQuant].bytes),
+      std::bit_cast<uint64_t>(op.left_shift_share)};
 }
 
 TinyopsScorer::TinyopsScorer(const Board& board) : board_(board), sim_(board) {}

@@ -243,6 +243,46 @@ TEST(KernelFeatures, FusedHardSwishTabulatesOncePerOpAndLooksEveryOutputUp) {
   EXPECT_EQ(plain[int(T::ActivationOutput)], 0);
 }
 
+// The op of `c` (stride 1, "same") with the given requantization shares and activation range, all its rows.
+CostFeatures requant_features_of(const WindowCase& c, double general, double left, bool clamped) {
+  Network net = fixtures::one_windowed_op(c);
+  Network requantized("requantized");
+  Op op = net.ops()[0];
+  op.inputs = {requantized.add_input({c.h, c.w, c.in_c})};
+  op.slow_requant_share = general, op.left_shift_share = left, op.clamped_activation = clamped;
+  requantized.mark_output(requantized.op(requantized.add_op(op, c.out_c)).output);
+  return kernel_features(op_geometry(requantized, requantized.ops()[0]), rows(0, c.h, c.out_c));  // stride 1, "same"
+}
+
+TEST(KernelFeatures, DspKernelsCostEachRequantizationPathAndTheClamp) {
+  // 1x1, 4x4x8 -> 10: 160 outputs on the expanded path. 3 of 10 channels left shifts, 1 general.
+  const WindowCase pointwise{OpKind::Conv2D, 4, 4, 8, 10, 1, 1, {}};
+  const CostFeatures narrow = requant_features_of(pointwise, 0.1, 0.3, true);
+  EXPECT_DOUBLE_EQ(narrow[int(T::SlowOutput)], 16);
+  EXPECT_DOUBLE_EQ(narrow[int(T::LeftShiftOutput)], 48);
+  EXPECT_DOUBLE_EQ(narrow[int(T::ClampedOutput)], 160);  // a narrow range: every output clamped
+  // The full int8 range: the fast and left-shift paths saturate by SSAT, the general path still clamps.
+  const CostFeatures full = requant_features_of(pointwise, 0.1, 0.3, false);
+  EXPECT_DOUBLE_EQ(full[int(T::ClampedOutput)], 16);
+  EXPECT_DOUBLE_EQ(full[int(T::LeftShiftOutput)], 48);
+  // 3x3 DSP depthwise, 4x4x8 ('same'): 128 outputs, the same paths.
+  const CostFeatures dw = requant_features_of({OpKind::DepthwiseConv2D, 4, 4, 8, 8, 3, 1, {1, 1, 1, 1}}, 0, 1, false);
+  EXPECT_DOUBLE_EQ(dw[int(T::LeftShiftOutput)], 128);
+  EXPECT_DOUBLE_EQ(dw[int(T::SlowOutput)], 0);
+  EXPECT_DOUBLE_EQ(dw[int(T::ClampedOutput)], 0);
+  // The deep path (1x1, 2x2x480 -> 4: 16 outputs) has no left-shift path and always clamps.
+  const CostFeatures deep = requant_features_of({OpKind::Conv2D, 2, 2, 480, 4, 1, 1, {}}, 0.25, 0.5, false);
+  EXPECT_DOUBLE_EQ(deep[int(T::SlowOutput)], 12);
+  EXPECT_DOUBLE_EQ(deep[int(T::LeftShiftOutput)], 0);
+  EXPECT_DOUBLE_EQ(deep[int(T::ClampedOutput)], 16);
+  // The reference kernels' one requantization: every channel off the fast path, no clamp term.
+  const CostFeatures ref =
+      requant_features_of({OpKind::DepthwiseConv2D, 4, 4, 6, 6, 3, 1, {1, 1, 1, 1}}, 0.5, 0.5, true);
+  EXPECT_DOUBLE_EQ(ref[int(T::SlowOutput)], 96);
+  EXPECT_DOUBLE_EQ(ref[int(T::LeftShiftOutput)], 0);
+  EXPECT_DOUBLE_EQ(ref[int(T::ClampedOutput)], 0);
+}
+
 TEST(KernelCost, ComputeCyclesIsTheDotProductOfTermsAndFeatures) {
   KernelCost cost;
   cost.term(T::Call).value = 100;

@@ -32,22 +32,40 @@ _CORE_KIND = {
     OpKind.HARD_SWISH: "pad",
     OpKind.SOFTMAX: "pad",
 }
-# The core costs activations; relu_n1_to_1 is a clamp like the others.
 # The int8 kernels requantize a channel on their fast path when its executed shift is a right shift of 1..22
-# bits (firmware/src/kernels/conv2d_dsp.cpp, kMaxFastRightShift); other channels take a slower one (left
-# shifts, as in most ReLU6 layers of real models, or the general path).
+# bits (firmware/src/kernels/conv2d_dsp_channels.hpp, kMaxFastRightShift), on their left-shift path when it is
+# a left shift of 0..31 bits (most ReLU6 layers of real models), and on the general path otherwise.
 _FAST_SHIFTS = (-22, -1)
+_LEFT_SHIFTS = (0, 31)
 
 
-def slow_requant_share(shifts: np.ndarray | None) -> float:
-    """Share of an op's output channels requantized off the kernels' fast path; the core's cost model costs
-    their outputs with its own term (Op::slow_requant_share)."""
+@dataclass(frozen=True)
+class RequantShares:
+    """Shares of an op's output channels on the kernels' general and left-shift requantization paths."""
+
+    general: float = 0.0
+    left_shift: float = 0.0
+
+
+def requant_shares(shifts: np.ndarray | None) -> RequantShares:
+    """Which requantization paths an op's channels take; the core's cost model costs each path's outputs with
+    its own term (Op::slow_requant_share, Op::left_shift_share)."""
     if shifts is None or np.size(shifts) == 0:
-        return 0.0
+        return RequantShares()
     shifts = np.asarray(shifts)
-    return float(((shifts < _FAST_SHIFTS[0]) | (shifts > _FAST_SHIFTS[1])).mean())
+    fast = (shifts >= _FAST_SHIFTS[0]) & (shifts <= _FAST_SHIFTS[1])
+    left = (shifts >= _LEFT_SHIFTS[0]) & (shifts <= _LEFT_SHIFTS[1])
+    return RequantShares(general=float((~fast & ~left).mean()), left_shift=float(left.mean()))
 
 
+def clamped_activation(op: QuantizedOp) -> bool:
+    """Whether the op's activation range is narrower than int8: the DSP kernels then clamp every output by
+    compare-and-move where the full range takes one SSAT (a ReLU6 output quantized with zero point -128 and
+    scale 6/255, as TFLite exports it, has the full range)."""
+    return (op.act_min, op.act_max) != (-128, 127)
+
+
+# The core costs activations; relu_n1_to_1 is a clamp like the others.
 _CORE_ACT = {"none": "none", "relu": "relu", "relu6": "relu6", "relu_n1_to_1": "none", "hard_swish": "h_swish"}
 
 
@@ -91,6 +109,7 @@ def to_network(model: QuantizedModel) -> NetworkMapping:
         if op.dilation != (1, 1):
             raise ValueError(f"{where}: dilation: the core plans undilated kernels only, got {op.dilation}")
         p = op.padding
+        shares = requant_shares(op.shifts)
         core_id = net.add_op(
             _CORE_KIND[op.kind],
             op.name,
@@ -101,7 +120,9 @@ def to_network(model: QuantizedModel) -> NetworkMapping:
             stride=op.stride[0],
             padding=[p.top, p.left, p.bottom, p.right],
             act=_CORE_ACT[op.activation],
-            slow_requant_share=slow_requant_share(op.shifts),
+            slow_requant_share=shares.general,
+            left_shift_share=shares.left_shift,
+            clamped_activation=clamped_activation(op),
             per_channel_quant=_per_channel_quant(op),
         )
         core_op.append(core_id)

@@ -107,7 +107,14 @@ const char* to_string(KernelKind kind);
 //                            depthwise every tap of every window (padding taps multiply gathered zeros),
 //                            except on maps smaller than its kernel (border taps)
 //   cycles_per_output        output elements (requantize, clamp, store)
-//   cycles_per_slow_output   extra per output element requantized on the general path (Op::slow_requant_share)
+//   cycles_per_slow_output   extra per output element requantized on the general path (Op::slow_requant_share;
+//                            the DSP conv's deep path and the reference kernels: every channel off the fast path,
+//                            left shifts included, as they have no left-shift path)
+//   cycles_per_left_shift_output  extra per output element requantized on the DSP kernels' left-shift path
+//                            (Op::left_shift_share; expanded DSP conv and DSP depthwise)
+//   cycles_per_clamped_output extra per output element clamped by compare-and-move rather than saturated by one SSAT
+//                            (DSP conv and depthwise: an activation range narrower than int8, the general path,
+//                            and every output of the deep path)
 //   cycles_per_output_row    output rows (row loop overhead)
 //   cycles_per_output_pixel  output pixels (column loop overhead)
 //   cycles_per_channel       output channels set up per call (DSP kernels: bias, requantization)
@@ -165,9 +172,11 @@ enum class CostTerm {
   LoneMac,
   LoneTailMac,
   ActivationTable,
-  ActivationOutput
+  ActivationOutput,
+  LeftShiftOutput,
+  ClampedOutput
 };
-inline constexpr int kCostTermCount = 25;
+inline constexpr int kCostTermCount = 27;
 const char* to_string(CostTerm term);
 // The terms a kind's cost depends on (the others' features are always 0 for it). The first three
 // (call, mac, output) are required in a board file; a missing other term is 0 ("not modelled").

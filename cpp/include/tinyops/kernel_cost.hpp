@@ -36,9 +36,11 @@ struct OpGeometry {
   int in_h = 1, in_w = 1, in_c = 1;
   int kernel_h = 1, kernel_w = 1, stride = 1;
   int pad_top = 0, pad_left = 0;
-  double macs_per_output = 0;     // nominal accumulations per output element
-  double slow_requant_share = 0;  // Op::slow_requant_share
-  bool hard_swish = false;        // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
+  double macs_per_output = 0;       // nominal accumulations per output element
+  double slow_requant_share = 0;    // Op::slow_requant_share
+  double left_shift_share = 0;      // Op::left_shift_share
+  bool clamped_activation = false;  // Op::clamped_activation
+  bool hard_swish = false;  // a fused hard-swish or hard-sigmoid (a 256-entry table per op, one lookup an output)
   // Windowed ops: over output rows [0, r), the kernel rows inside the input (row_taps_prefix[r]); over all
   // output columns, the kernel columns inside the input (col_taps).
   std::vector<int> row_taps_prefix;
@@ -114,6 +116,22 @@ inline void depthwise_dsp_features(const OpGeometry& g, int r0, int r1, double c
   f[int(T::PaddingTap)] = (gathered_rows * gathered_columns - rows_inside * columns_inside) * channels;
 }
 
+// The DSP kernels' requantization (conv2d_dsp_channels.hpp, depthwise_conv2d_dsp.cpp GroupRequant): channels
+// on the fast right-shift path or the left-shift path saturate by one SSAT on the full int8 range and clamp by
+// compare-and-move on a narrower one; the general path always clamps. The DSP conv's deep path (1x1 filters
+// deeper than kMaxDspExpandedDepth) has only the fast path and the general one, and always clamps.
+inline void dsp_requant_features(const OpGeometry& g, double outputs, bool deep, CostFeatures& f) {
+  using T = CostTerm;
+  if (deep) {
+    f[int(T::SlowOutput)] = outputs * (g.slow_requant_share + g.left_shift_share);
+    f[int(T::ClampedOutput)] = outputs;
+    return;
+  }
+  f[int(T::SlowOutput)] = outputs * g.slow_requant_share;
+  f[int(T::LeftShiftOutput)] = outputs * g.left_shift_share;
+  f[int(T::ClampedOutput)] = g.clamped_activation ? outputs : outputs * g.slow_requant_share;
+}
+
 // The DSP conv2d kernel (conv2d_dsp.cpp). Filters of at most kMaxDspExpandedDepth run the expanded path:
 // output pixels pair in raster order (across row ends); per block of output channels each pair is gathered
 // (KxK patches) and sign-extended once, then every channel pair (an odd last one computed twice) runs the
@@ -184,7 +202,9 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   const double pixels = rows * g.out_w, outputs = pixels * channels;
   f[int(T::Call)] = 1;
   f[int(T::Output)] = outputs;
-  f[int(T::SlowOutput)] = outputs * g.slow_requant_share;  // 0 for kinds without per-channel requantization
+  // The reference kernels' one requantization branches on the shift (0 for kinds without per-channel
+  // requantization); the DSP kernels' paths are set below.
+  f[int(T::SlowOutput)] = outputs * (g.slow_requant_share + g.left_shift_share);
   if (g.hard_swish) {  // the executor tabulates it before the op's first part, then looks every output up
     f[int(T::ActivationTable)] = part.out_row_begin == 0 && part.out_channel_begin == 0 ? 1 : 0;
     f[int(T::ActivationOutput)] = outputs;
@@ -201,7 +221,10 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   const double valid_taps = row_taps * g.col_taps;
   switch (g.kind) {
     case KernelKind::Conv1x1:
-    case KernelKind::ConvKxKDsp: detail::conv_dsp_features(g, rows, channels, f); break;
+    case KernelKind::ConvKxKDsp:
+      detail::conv_dsp_features(g, rows, channels, f);
+      detail::dsp_requant_features(g, outputs, g.kernel_h * g.kernel_w * g.in_c > kMaxDspExpandedDepth, f);
+      break;
     case KernelKind::ConvKxKReference:
       f[int(T::Mac)] = valid_taps * g.in_c * channels;
       f[int(T::RowVisit)] = outputs * g.kernel_h;
@@ -215,7 +238,10 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
       f[int(T::Mac)] = valid_taps * channels;
       f[int(T::RowVisit)] = row_taps * g.out_w * channels;
       break;
-    case KernelKind::DepthwiseDsp: detail::depthwise_dsp_features(g, r0, r1, channels, f); break;
+    case KernelKind::DepthwiseDsp:
+      detail::depthwise_dsp_features(g, r0, r1, channels, f);
+      detail::dsp_requant_features(g, outputs, false, f);
+      break;
     default: break;
   }
   return f;

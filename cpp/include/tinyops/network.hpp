@@ -60,10 +60,15 @@ struct Op {
   int stride = 1;
   Padding pad;
   Activation act = Activation::None;
-  // Share of the output channels whose requantization falls outside the int8 kernels' fast path (a right
-  // shift of 1..22 bits): those take the general, slower requantization. Set by the compiler from the
-  // quantized model; 0 where the quantization is not known (architecture JSON).
+  // How the int8 kernels requantize the outputs, set by the compiler from the quantized model (the defaults
+  // where the quantization is not known: architecture JSON). A channel's executed shift picks its path: a right
+  // shift of 1..22 bits the fast one, a left shift of 0..31 bits (most ReLU6 layers of real models) the
+  // left-shift one, any other the general one (slow_requant_share).
   double slow_requant_share = 0;
+  double left_shift_share = 0;
+  // The activation range is narrower than int8 (e.g. ReLU6 with an output zero point above -128): the DSP
+  // kernels clamp each output by compare-and-move instead of one SSAT.
+  bool clamped_activation = false;
   // Fully connected: one requantization pair per output channel (a per-channel quantized model, as the
   // compiler's IR may hold) instead of TFLite's one per tensor. Conv and depthwise are always per channel.
   bool per_channel_quant = false;

@@ -139,7 +139,8 @@ struct PlanTables {
     OpKind kind = OpKind::Conv2D;
     int kernel_h = 0, kernel_w = 0, stride = 0;
     Padding pad;
-    double slow_requant_share = 0;
+    double slow_requant_share = 0, left_shift_share = 0;
+    bool clamped_activation = false;
     Activation act = Activation::None;  // a fused hard-swish has its own cost terms
     int64_t macs = 0;
     Shape in, out;
@@ -152,6 +153,8 @@ struct PlanTables {
                        op.stride,
                        op.pad,
                        op.slow_requant_share,
+                       op.left_shift_share,
+                       op.clamped_activation,
                        op.act,
                        op.macs,
                        net.tensor(op.inputs[0]).shape,

@@ -37,7 +37,7 @@ class TinyopsScorer {
   // What an op's compiled form depends on (see above), packed losslessly into words (two 32-bit fields a word)
   // so that building, hashing and comparing it stay cheap: it is done for every op of every network scored.
   // Ops with equal keys compile to the same thing.
-  using Key = std::array<uint64_t, 18>;
+  using Key = std::array<uint64_t, 19>;
   static Key key_of(const Network& net, const Op& op, const Plan& plan, int factor, int parity, bool first_ahead,
                     int staged);
 

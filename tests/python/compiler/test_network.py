@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from tinyops.compiler._network import to_network
+from tinyops.compiler._network import requant_shares, to_network
 
 
 def test_r064_maps_to_a_network_the_core_accepts(r064_model) -> None:
@@ -27,6 +28,23 @@ def test_r064_maps_to_a_network_the_core_accepts(r064_model) -> None:
         elif op.kind.value == "depthwise_conv2d":
             expected += h * w * c * op.kernel[0] * op.kernel[1]
     assert net.total_macs == expected
+
+
+def test_requantization_paths_follow_the_shifts_and_the_activation_range(r064_model) -> None:
+    # Right shifts of 1..22 bits: the fast path; left shifts of 0..31: the left-shift path; others: general.
+    shares = requant_shares(np.array([-1, -22, -23, -31, 0, 31, 5, -9]))
+    assert (shares.general, shares.left_shift) == (2 / 8, 3 / 8)
+    assert requant_shares(None) == requant_shares(np.array([], dtype=np.int32)) == requant_shares(np.array([-9]))
+    # r064's ReLU6 layers: left shifts on the full int8 range (zero point -128, scale 6/255), so SSAT, no clamp.
+    net = to_network(r064_model).network
+    stem, project = net.ops[0], net.ops[2]
+    assert (stem.act, stem.left_shift_share, stem.slow_requant_share, stem.clamped_activation) == (
+        "relu6",
+        1.0,
+        0.0,
+        False,
+    )
+    assert (project.left_shift_share, project.slow_requant_share, project.clamped_activation) == (0.0, 0.0, False)
 
 
 def test_core_rejects_what_it_cannot_plan(r064_model) -> None:
