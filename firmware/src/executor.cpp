@@ -128,9 +128,10 @@ void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const Cha
   }
 }
 
-// Runs the kernel of one part on its operands where the plan puts them. `lut`: the op's fused
-// hard-swish tabulated (null when the op has none).
-void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* lut) {
+// Runs the kernel of one part on its operands where the plan puts them. `g`: the op's window (geometry(op), once
+// per op); `lut`: the op's fused hard-swish tabulated (null when the op has none); `conv_state`: see run_parts.
+void compute(const Model& model, const fb::Op& op, const WindowGeometry& g, const fb::Part& part, const int8_t* lut,
+             Conv2dOpState* conv_state) {
   InputRows in[2];
   for (int k = 0; k < plan::input_count(op.kind()); ++k) {
     const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
@@ -168,8 +169,8 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
   OutputRegion kernel_out = out;
   if (hard_swish) kernel_out.zero_point = op.pre_activation_zero_point();
   switch (op.kind()) {
-    case OpKind::Conv2d: conv2d(geometry(op), in[0], channel, kernel_out); break;
-    case OpKind::DepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, kernel_out); break;
+    case OpKind::Conv2d: conv2d(g, in[0], channel, kernel_out, conv_state); break;
+    case OpKind::DepthwiseConv2d: depthwise_conv2d(g, in[0], channel, kernel_out); break;
     case OpKind::FullyConnected:
       if (plan::per_tensor_quant(op, at(part, Operand::Quant))) {
         fully_connected_per_tensor(op, in[0], channel, out);
@@ -183,10 +184,10 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
       add(params, in[0], in[1], out);
       break;
     }
-    case OpKind::AveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;
+    case OpKind::AveragePool2d: average_pool2d_reference(g, in[0], out); break;
     case OpKind::Pad: pad_reference(op.pad_top(), op.pad_left(), in[0], out); break;
     case OpKind::Reshape: reshape_reference(in[0].data, out.data, o.home()->bytes()); break;
-    case OpKind::MaxPool2d: max_pool2d_reference(geometry(op), in[0], out); break;
+    case OpKind::MaxPool2d: max_pool2d_reference(g, in[0], out); break;
     case OpKind::Mul: {
       const auto& q = *op.op_params();
       mul(MulParams{q.Get(0), q.Get(1), op.act_min(), op.act_max()}, in[0], in[1], out);
@@ -207,6 +208,32 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
     default: break;
   }
   if (hard_swish) hard_swish_region_lut(lut, out);
+}
+
+// The parts of one op, in the blob's order, from global part index g (advanced past them). `conv_state`: the
+// conv2d kernel's set-up kept between the op's parts (conv2d ops), else null.
+void run_parts(const Model& model, const fb::Op& op, const int8_t* lut, Dma& dma, uint32_t& g, OpResult& result,
+               Conv2dOpState* conv_state) {
+  const WindowGeometry window = geometry(op);
+  for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
+    const fb::Part& part = *op.parts()->Get(p);
+    dma.issue_until(g, fb::IssuePoint::Due, result);
+    if (part.waits()) {
+      for (uint32_t w : *part.waits()) dma.wait_for(w, result);
+    }
+    dma.issue_until(g, fb::IssuePoint::Ahead, result);
+    compute(model, op, window, part, lut, conv_state);
+    dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
+    ++result.parts;
+  }
+}
+
+// A conv2d op's parts, its kernel set-up held here (Conv2dOpState) for the op's duration: not inlined, so that
+// the state takes stack only while a conv2d op runs, in place of the kernel's own (the stack's peak unchanged).
+__attribute__((noinline)) void run_conv2d_parts(const Model& model, const fb::Op& op, const int8_t* lut, Dma& dma,
+                                                uint32_t& g, OpResult& result) {
+  Conv2dOpState state;
+  run_parts(model, op, lut, dma, g, result, &state);
 }
 
 }  // namespace
@@ -237,16 +264,10 @@ Status run_model(const Model& model, Results* results) {
     if (plan::fused_hard_swish(op))
       hard_swish_table(hard_swish_params(op, model.tensor(op.output()).zero_point()), lut);
     if (plan::elementwise_map(op.kind())) map_table(model, op, lut);
-    for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
-      const fb::Part& part = *op.parts()->Get(p);
-      dma.issue_until(g, fb::IssuePoint::Due, result);
-      if (part.waits()) {
-        for (uint32_t w : *part.waits()) dma.wait_for(w, result);
-      }
-      dma.issue_until(g, fb::IssuePoint::Ahead, result);
-      compute(model, op, part, lut);
-      dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
-      ++result.parts;
+    if (op.kind() == OpKind::Conv2d) {
+      run_conv2d_parts(model, op, lut, dma, g, result);
+    } else {
+      run_parts(model, op, lut, dma, g, result, nullptr);
     }
     result.cycles = port::cycles() - op_start;
   }

@@ -17,6 +17,8 @@
 // randomized shapes, on the host and on the Cortex-M7 build under QEMU: firmware/app/kernel_check).
 #include <string.h>
 
+#include <new>
+
 #include "conv2d_dsp_channels.hpp"
 #include "tinyops/rt/dsp.hpp"
 #include "tinyops/rt/kernels.hpp"
@@ -400,7 +402,49 @@ struct PixelCursor {
   }
 };
 
-void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+// What conv2d_expanded sets up for a channel block, kept in the caller's Conv2dOpState between the parts of an op:
+// the block's int16 weights (when widened) and channel state, with the key they were set up for.
+struct BlockSetUp {
+  uint32_t widened[kWidenedWeightWords];
+  ChannelBlock block;
+  const int8_t* weights;     // the block's first filter
+  int first, count, depth;   // its channels [first, first + count) of the op
+  bool widened_held;         // `widened` holds its weights
+  bool reverse;              // this call walks the blocks last to first
+};
+static_assert(sizeof(BlockSetUp) <= kConv2dOpStateBytes, "kConv2dOpStateBytes holds the kernel's set-up");
+
+BlockSetUp& held_set_up(Conv2dOpState& state) {
+  if (state.held == 0) {
+    BlockSetUp* s = new (state.storage) BlockSetUp;
+    s->weights = nullptr;
+    s->reverse = false;
+    state.held = 1;
+  }
+  return *std::launder(reinterpret_cast<BlockSetUp*>(state.storage));
+}
+
+// The channel block [first, first + count) set up in `s`: its channel state, and its int16 weights when `widen`;
+// nothing is redone when `s` already holds this block (the previous part of the op ended with it).
+void set_up_block(const ChannelData& c, const int8_t* block_weights, int depth, int groups, int offset, int first,
+                  int count, int32_t zp, bool widen, BlockSetUp& s) {
+  const bool same = s.weights == block_weights && s.first == first && s.count == count && s.depth == depth;
+  if (!same) {
+    set_up_channels(c, depth, offset, count, zp, s.block);
+    s.weights = block_weights, s.first = first, s.count = count, s.depth = depth;
+    s.widened_held = false;
+  }
+  if (widen && !s.widened_held) {
+    for (int i = 0; i < count; i += 2) {
+      const int8_t* w0 = block_weights + i * depth;
+      widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, s.widened + 2 * groups * i);
+    }
+    s.widened_held = true;
+  }
+}
+
+void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                     BlockSetUp& s) {
   const int depth = g.kernel_h * g.kernel_w * in.channels;
   const int groups = (depth + 3) / 4;
   const int pixels = (out.row_end - out.row_begin) * out.width;
@@ -414,32 +458,30 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
   const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
   int8_t patches[2 * kMaxConvPatch];  // gathered patches of a pixel pair
   uint32_t expanded[4 * kMaxExpandedGroups];
-  uint32_t widened[kWidenedWeightWords];
   int8_t discarded[kChannelBlock];  // the outputs of an unpaired last pixel's copy
   int32_t accumulators[2 * (kChannelBlock + 1)];
-  ChannelBlock block;
+  const ChannelBlock& block = s.block;
 
-  for (int first = out.channel_begin; first < out.channel_end; first += block_channels) {
+  // Blocks of block_channels from channel_begin, walked in the direction of s.reverse.
+  const int blocks = (out.channel_end - out.channel_begin + block_channels - 1) / block_channels;
+  const bool reverse = s.reverse;
+  s.reverse = !s.reverse;
+  for (int b = 0; b < blocks; ++b) {
+    const int first = out.channel_begin + (reverse ? blocks - 1 - b : b) * block_channels;
     const int count = out.channel_end - first < block_channels ? out.channel_end - first : block_channels;
     const int8_t* block_weights = c.weights + (first - out.channel_begin) * depth;
-    set_up_channels(c, depth, first - out.channel_begin, count, zp, block);
-    if (widen) {
-      for (int i = 0; i < count; i += 2) {
-        const int8_t* w0 = block_weights + i * depth;
-        widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, widened + 2 * groups * i);
-      }
-    }
+    set_up_block(c, block_weights, depth, groups, first - out.channel_begin, first, count, zp, widen, s);
     PixelCursor pixel{out.row_begin, 0};
     for (int p = 0; p < pixels; p += 2) {
       const PixelCursor a = pixel;
       pixel.advance(out.width);
       const bool paired = p + 1 < pixels;
-      const PixelCursor b = paired ? pixel : a;
+      const PixelCursor b_pixel = paired ? pixel : a;
       pixel.advance(out.width);
       const int8_t* xa = source.patch(a.y, a.x, patches);
-      const int8_t* xb = paired ? source.patch(b.y, b.x, patches + kMaxConvPatch) : xa;
+      const int8_t* xb = paired ? source.patch(b_pixel.y, b_pixel.x, patches + kMaxConvPatch) : xa;
       int8_t* out_a = out.row(a.y) + a.x * out.channels + first;
-      int8_t* out_b = paired ? out.row(b.y) + b.x * out.channels + first : discarded;
+      int8_t* out_b = paired ? out.row(b_pixel.y) + b_pixel.x * out.channels + first : discarded;
       widen_pair<true>(xa, xb, depth, input_offset, expanded);
       if (!paired) {
         accumulate_single_raw(expanded, block_weights, depth, block.bias, count, accumulators);
@@ -447,7 +489,7 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
         continue;
       }
       if (widen) {
-        accumulate_pair_widened_any(expanded, widened, groups, block.bias, (count + 1) & ~1, accumulators);
+        accumulate_pair_widened_any(expanded, s.widened, groups, block.bias, (count + 1) & ~1, accumulators);
       } else {
         accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
       }
@@ -462,12 +504,18 @@ bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in) {
   return is_pointwise(g) || g.kernel_h * g.kernel_w * in.channels <= kMaxConvPatch;
 }
 
-void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                Conv2dOpState& state) {
   if (g.kernel_h * g.kernel_w * in.channels <= 4 * kMaxExpandedGroups) {
-    conv2d_expanded(g, in, c, out);
+    conv2d_expanded(g, in, c, out, held_set_up(state));
   } else {
     conv2d_pointwise_deep(g, in, c, out);
   }
+}
+
+void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+  Conv2dOpState state;  // one call: nothing to reuse
+  conv2d_dsp(g, in, c, out, state);
 }
 
 }  // namespace tinyops::rt
