@@ -169,7 +169,13 @@ void compute(const Model& model, const fb::Op& op, const WindowGeometry& g, cons
   OutputRegion kernel_out = out;
   if (hard_swish) kernel_out.zero_point = op.pre_activation_zero_point();
   switch (op.kind()) {
-    case OpKind::Conv2d: conv2d(g, in[0], channel, kernel_out, conv_state); break;
+    case OpKind::Conv2d:
+      if (conv_state && conv2d_dsp_applies(g, in[0])) {
+        conv2d_dsp_reusing(g, in[0], channel, kernel_out, *conv_state);
+      } else {
+        conv2d(g, in[0], channel, kernel_out);
+      }
+      break;
     case OpKind::DepthwiseConv2d: depthwise_conv2d(g, in[0], channel, kernel_out); break;
     case OpKind::FullyConnected:
       if (plan::per_tensor_quant(op, at(part, Operand::Quant))) {

@@ -36,14 +36,9 @@ void conv2d_reference(const WindowGeometry& g, const InputRows& in, const Channe
   }
 }
 
-void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
-            Conv2dOpState* state) {
+void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
   if (conv2d_dsp_applies(g, in)) {
-    if (state) {
-      conv2d_dsp(g, in, c, out, *state);
-    } else {
-      conv2d_dsp(g, in, c, out);
-    }
+    conv2d_dsp(g, in, c, out);
   } else {
     conv2d_reference(g, in, c, out);
   }

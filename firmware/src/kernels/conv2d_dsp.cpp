@@ -402,45 +402,61 @@ struct PixelCursor {
   }
 };
 
-// What conv2d_expanded sets up for a channel block, kept in the caller's Conv2dOpState between the parts of an op:
-// the block's int16 weights (when widened) and channel state, with the key they were set up for.
-struct BlockSetUp {
-  uint32_t widened[kWidenedWeightWords];
+// What conv2d_expanded sets up for its channel blocks, kept in the caller's Conv2dOpState between the parts of an
+// op. The state is cut into entries of one block's set-up (its channel state, and its int16 weights when the call
+// widens), block b in entry b % entries: one entry for a widened block of 4 KB of weights, up to 7 for the small
+// calls that do not widen (the 2x2 and 4x4 layers, where the set-up weighs most), so that the next part of the op
+// finds as many of its blocks already set up as the space holds.
+struct BlockEntry {
+  const int8_t* weights;    // the block's first filter; null: the entry holds nothing
+  int first, count, depth;  // its channels [first, first + count) of the op
   ChannelBlock block;
-  const int8_t* weights;     // the block's first filter
-  int first, count, depth;   // its channels [first, first + count) of the op
-  bool widened_held;         // `widened` holds its weights
-  bool reverse;              // this call walks the blocks last to first
+  // The block's int16 weights, when widened: the entry's words after this header.
+  uint32_t* widened() { return reinterpret_cast<uint32_t*>(this + 1); }
+  const uint32_t* widened() const { return reinterpret_cast<const uint32_t*>(this + 1); }
+};
+static_assert(sizeof(BlockEntry) % 4 == 0, "entries are whole words");
+constexpr int kEntryHeaderWords = static_cast<int>(sizeof(BlockEntry) / 4);
+constexpr int kSetUpWords = (kConv2dOpStateBytes - 8) / 4;
+static_assert(kEntryHeaderWords + kWidenedWeightWords <= kSetUpWords, "a widened block fits the state");
+struct BlockSetUp {
+  uint32_t reverse;  // the next call walks the blocks last to first
+  uint32_t layout;   // the words of an entry as the last call cut them (0: none yet)
+  uint32_t words[kSetUpWords];
+  BlockEntry& entry(int i, int entry_words) { return *reinterpret_cast<BlockEntry*>(words + i * entry_words); }
 };
 static_assert(sizeof(BlockSetUp) <= kConv2dOpStateBytes, "kConv2dOpStateBytes holds the kernel's set-up");
 
 BlockSetUp& held_set_up(Conv2dOpState& state) {
   if (state.held == 0) {
     BlockSetUp* s = new (state.storage) BlockSetUp;
-    s->weights = nullptr;
-    s->reverse = false;
+    s->reverse = 0;
+    s->layout = 0;
     state.held = 1;
   }
   return *std::launder(reinterpret_cast<BlockSetUp*>(state.storage));
 }
 
-// The channel block [first, first + count) set up in `s`: its channel state, and its int16 weights when `widen`;
-// nothing is redone when `s` already holds this block (the previous part of the op ended with it).
-void set_up_block(const ChannelData& c, const int8_t* block_weights, int depth, int groups, int offset, int first,
-                  int count, int32_t zp, bool widen, BlockSetUp& s) {
-  const bool same = s.weights == block_weights && s.first == first && s.count == count && s.depth == depth;
-  if (!same) {
-    set_up_channels(c, depth, offset, count, zp, s.block);
-    s.weights = block_weights, s.first = first, s.count = count, s.depth = depth;
-    s.widened_held = false;
+// Block `index` of a call, channels [first, first + count) set up in its entry of `s` (channel state, and int16
+// weights when `widen`), unless the entry holds it already. `entry_words`: the call's entry size.
+BlockEntry& set_up_block(const ChannelData& c, const int8_t* block_weights, int depth, int groups, int index,
+                         int offset, int first, int count, int32_t zp, bool widen, int entry_words, BlockSetUp& s) {
+  const int entries = kSetUpWords / entry_words;
+  if (s.layout != static_cast<uint32_t>(entry_words)) {  // cut anew: every entry empty
+    for (int i = 0; i < entries; ++i) s.entry(i, entry_words).weights = nullptr;
+    s.layout = static_cast<uint32_t>(entry_words);
   }
-  if (widen && !s.widened_held) {
+  BlockEntry& e = s.entry(index % entries, entry_words);
+  if (e.weights == block_weights && e.first == first && e.count == count && e.depth == depth) return e;
+  set_up_channels(c, depth, offset, count, zp, e.block);
+  if (widen) {
     for (int i = 0; i < count; i += 2) {
       const int8_t* w0 = block_weights + i * depth;
-      widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, s.widened + 2 * groups * i);
+      widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, e.widened() + 2 * groups * i);
     }
-    s.widened_held = true;
   }
+  e.weights = block_weights, e.first = first, e.count = count, e.depth = depth;
+  return e;
 }
 
 void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
@@ -460,17 +476,21 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
   uint32_t expanded[4 * kMaxExpandedGroups];
   int8_t discarded[kChannelBlock];  // the outputs of an unpaired last pixel's copy
   int32_t accumulators[2 * (kChannelBlock + 1)];
-  const ChannelBlock& block = s.block;
 
   // Blocks of block_channels from channel_begin, walked in the direction of s.reverse.
   const int blocks = (out.channel_end - out.channel_begin + block_channels - 1) / block_channels;
-  const bool reverse = s.reverse;
-  s.reverse = !s.reverse;
+  const bool reverse = s.reverse != 0;
+  s.reverse = !reverse;
+  // An entry: its header, and the int16 weights of a full block when widened (2 * groups words a channel pair).
+  const int entry_words = kEntryHeaderWords + (widen ? 2 * groups * ((block_channels + 1) & ~1) : 0);
   for (int b = 0; b < blocks; ++b) {
-    const int first = out.channel_begin + (reverse ? blocks - 1 - b : b) * block_channels;
+    const int index = reverse ? blocks - 1 - b : b;
+    const int first = out.channel_begin + index * block_channels;
     const int count = out.channel_end - first < block_channels ? out.channel_end - first : block_channels;
     const int8_t* block_weights = c.weights + (first - out.channel_begin) * depth;
-    set_up_block(c, block_weights, depth, groups, first - out.channel_begin, first, count, zp, widen, s);
+    const BlockEntry& entry = set_up_block(c, block_weights, depth, groups, index, first - out.channel_begin, first,
+                                           count, zp, widen, entry_words, s);
+    const ChannelBlock& block = entry.block;
     PixelCursor pixel{out.row_begin, 0};
     for (int p = 0; p < pixels; p += 2) {
       const PixelCursor a = pixel;
@@ -489,7 +509,7 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
         continue;
       }
       if (widen) {
-        accumulate_pair_widened_any(expanded, s.widened, groups, block.bias, (count + 1) & ~1, accumulators);
+        accumulate_pair_widened_any(expanded, entry.widened(), groups, block.bias, (count + 1) & ~1, accumulators);
       } else {
         accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
       }
@@ -504,8 +524,8 @@ bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in) {
   return is_pointwise(g) || g.kernel_h * g.kernel_w * in.channels <= kMaxConvPatch;
 }
 
-void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
-                Conv2dOpState& state) {
+void conv2d_dsp_reusing(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                        Conv2dOpState& state) {
   if (g.kernel_h * g.kernel_w * in.channels <= 4 * kMaxExpandedGroups) {
     conv2d_expanded(g, in, c, out, held_set_up(state));
   } else {
@@ -515,7 +535,7 @@ void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData&
 
 void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
   Conv2dOpState state;  // one call: nothing to reuse
-  conv2d_dsp(g, in, c, out, state);
+  conv2d_dsp_reusing(g, in, c, out, state);
 }
 
 }  // namespace tinyops::rt

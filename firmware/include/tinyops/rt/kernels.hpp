@@ -64,8 +64,9 @@ struct HardSwishParams {
 void conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 // 1x1 (any stride, no padding) and small-patch convolutions (kh*kw*Cin <= kMaxConvPatch, e.g. the first
 // 3x3 layer) with SMLAD on 2 output channels x 2 pixels; other shapes fall back to the reference.
-// Scratch: fixed stack buffers (Conv2dOpState's among them), at most about 7.5 KB whatever the shape (int16 weights of a channel block: 4 KB;
-// a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1 KB; gathered patches: 0.5 KB).
+// Scratch: fixed stack buffers (Conv2dOpState's among them), at most about 7.5 KB whatever the shape (int16 weights of
+// a channel block: 4 KB; a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1 KB; gathered
+// patches: 0.5 KB).
 inline constexpr int kMaxConvPatch = 256;
 // The DSP conv2d's per-op set-up (a channel block's int16 weights and requantization state: 4.7 KB of the
 // scratch above), held by the caller across the row parts of ONE op so that a part does not redo what the
@@ -81,11 +82,9 @@ struct Conv2dOpState {
 };
 bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
 void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
-void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
-                Conv2dOpState& state);
-// `state` (optional): the op's Conv2dOpState, for the DSP path.
-void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
-            Conv2dOpState* state = nullptr);
+void conv2d_dsp_reusing(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                        Conv2dOpState& state);
+void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 
 void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
                                 const OutputRegion& out);
