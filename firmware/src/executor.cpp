@@ -9,6 +9,7 @@
 // for the one in flight), so "wait for transfer t" is a wait on its stream while t is the copy in flight.
 #include <string.h>
 
+#include "loader_internal.hpp"
 #include "plan_geometry.hpp"
 #include "tinyops/rt/kernels.hpp"
 #include "tinyops/rt/port.hpp"
@@ -19,11 +20,48 @@ tinyops::rt::Results tinyops_results;  // declared extern "C" in results.hpp; ze
 namespace tinyops::rt {
 namespace {
 
+// Model::address with the last two segments each memory resolved to remembered: a part's operands and both ends
+// of every transfer go through here (issue #11: ~200 instructions of executor per transfer, 86 of them in the
+// memory map's search), and they fall in a memory's one or two segments (arena, constants) almost always. A hit
+// costs a range check; a miss takes the loader's search and remembers its segment.
+class Addresses {
+ public:
+  explicit Addresses(const Model& model) : model_(model) {
+    for (Span(&ways)[2] : spans_) ways[0] = ways[1] = Span{0, 0, nullptr};  // holds nothing (base null)
+  }
+  uint8_t* operator()(const fb::Region& r) {
+    const uint32_t memory = static_cast<uint16_t>(r.memory());  // absent (-1) maps past the table
+    if (memory < kMemories) {
+      for (const Span& s : spans_[memory]) {
+        const uint32_t at = r.offset() - s.offset;  // wraps past s.bytes when r starts before the segment
+        if (at <= s.bytes && r.bytes() <= s.bytes - at && s.base != nullptr) return s.base + at;
+      }
+    }
+    uint8_t* address = model_.address(r);
+    const fb::Segment* segment = address ? loader::find_segment(*model_.plan().segments(), r) : nullptr;
+    if (segment && memory < kMemories) {
+      Span* ways = spans_[memory];
+      ways[1] = ways[0];
+      ways[0] = Span{segment->offset(), segment->bytes(), address - (r.offset() - segment->offset())};
+    }
+    return address;
+  }
+
+ private:
+  static constexpr uint32_t kMemories = 8;  // plans name a few memories; others take the search every time
+  struct Span {
+    uint32_t offset, bytes;  // a segment of the memory
+    uint8_t* base;           // its address
+  };
+  const Model& model_;
+  Span spans_[kMemories][2];  // per memory, the two segments resolved last, the latest first
+};
+
 // The blob's transfers on the port's DMA streams, with the time spent waiting for them and the bytes moved.
 class Dma {
  public:
-  explicit Dma(const Model& model)
-      : model_(model), transfers_(model.plan().transfers()), waits_(model.plan().transfer_waits()) {
+  Dma(const Model& model, Addresses& addresses)
+      : addresses_(addresses), transfers_(model.plan().transfers()), waits_(model.plan().transfer_waits()) {
     const int port_streams = port::dma_streams();
     streams_ = port_streams < 1 ? 1 : (port_streams > int(kMaxStreams) ? int(kMaxStreams) : port_streams);
     for (int32_t& t : in_flight_) t = -1;
@@ -37,7 +75,7 @@ class Dma {
       for (uint32_t w = 0; w < t.wait_count(); ++w) wait_for(waits_->Get(t.wait_first() + w), result);
       const int stream = t.stream() % streams_;
       if (in_flight_[stream] >= 0) wait_stream(stream, result);
-      port::dma_start(stream, model_.address(t.dst()), model_.address(t.src()), t.src().bytes());
+      port::dma_start(stream, addresses_(t.dst()), addresses_(t.src()), t.src().bytes());
       in_flight_[stream] = int32_t(next_);
       result.dma_bytes += t.src().bytes();
       ++next_;
@@ -60,7 +98,7 @@ class Dma {
     result.dma_wait_cycles += port::cycles() - t0;
     in_flight_[stream] = -1;
   }
-  const Model& model_;
+  Addresses& addresses_;
   const flatbuffers::Vector<const fb::Transfer*>* transfers_;
   const flatbuffers::Vector<uint32_t>* waits_;
   uint32_t next_ = 0;
@@ -130,20 +168,19 @@ void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const Cha
 
 // Runs the kernel of one part on its operands where the plan puts them. `g`: the op's window (geometry(op), once
 // per op); `lut`: the op's fused hard-swish tabulated (null when the op has none); `conv_state`: see run_parts.
-void compute(const Model& model, const fb::Op& op, const WindowGeometry& g, const fb::Part& part, const int8_t* lut,
-             Conv2dOpState* conv_state) {
+void compute(const Model& model, Addresses& address, const fb::Op& op, const WindowGeometry& g, const fb::Part& part,
+             const int8_t* lut, Conv2dOpState* conv_state) {
   InputRows in[2];
   for (int k = 0; k < plan::input_count(op.kind()); ++k) {
     const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
-    const int8_t* rows =
-        reinterpret_cast<const int8_t*>(model.address(at(part, k == 0 ? Operand::Input : Operand::Input2)));
+    const int8_t* rows = reinterpret_cast<const int8_t*>(address(at(part, k == 0 ? Operand::Input : Operand::Input2)));
     in[k] =
         InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
   }
   const fb::Tensor& o = model.tensor(op.output());
   if (plan::input_count(op.kind()) > 1 && plan::broadcast_gate(op, 1, model.tensor(op.inputs()->Get(1)), o))
     in[1].row_begin = 0, in[1].row_end = 1;  // the (1, 1, C) gate, whole in every part
-  const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))),
+  const OutputRegion out{reinterpret_cast<int8_t*>(address(at(part, Operand::Output))),
                          o.height(),
                          o.width(),
                          o.channels(),
@@ -155,10 +192,10 @@ void compute(const Model& model, const fb::Op& op, const WindowGeometry& g, cons
   ChannelData channel{};
   if (plan::has_weights(op.kind())) {
     // Weights: the part's channel slice starts the region; bias and quant regions hold every channel.
-    const uint8_t* bias = model.address(at(part, Operand::Bias));
-    const uint8_t* quant = model.address(at(part, Operand::Quant));
+    const uint8_t* bias = address(at(part, Operand::Bias));
+    const uint8_t* quant = address(at(part, Operand::Quant));
     const uint32_t first = plan::per_tensor_quant(op, at(part, Operand::Quant)) ? 0 : 4u * part.channel_begin();
-    channel = ChannelData{reinterpret_cast<const int8_t*>(model.address(at(part, Operand::Weights))),
+    channel = ChannelData{reinterpret_cast<const int8_t*>(address(at(part, Operand::Weights))),
                           bias ? reinterpret_cast<const int32_t*>(bias + 4u * part.channel_begin()) : nullptr,
                           reinterpret_cast<const int32_t*>(quant + first),
                           reinterpret_cast<const int32_t*>(quant + at(part, Operand::Quant).bytes() / 2 + first)};
@@ -218,8 +255,8 @@ void compute(const Model& model, const fb::Op& op, const WindowGeometry& g, cons
 
 // The parts of one op, in the blob's order, from global part index g (advanced past them). `conv_state`: the
 // conv2d kernel's set-up kept between the op's parts (conv2d ops), else null.
-void run_parts(const Model& model, const fb::Op& op, const int8_t* lut, Dma& dma, uint32_t& g, OpResult& result,
-               Conv2dOpState* conv_state) {
+void run_parts(const Model& model, Addresses& addresses, const fb::Op& op, const int8_t* lut, Dma& dma, uint32_t& g,
+               OpResult& result, Conv2dOpState* conv_state) {
   const WindowGeometry window = geometry(op);
   for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
     const fb::Part& part = *op.parts()->Get(p);
@@ -228,7 +265,7 @@ void run_parts(const Model& model, const fb::Op& op, const int8_t* lut, Dma& dma
       for (uint32_t w : *part.waits()) dma.wait_for(w, result);
     }
     dma.issue_until(g, fb::IssuePoint::Ahead, result);
-    compute(model, op, window, part, lut, conv_state);
+    compute(model, addresses, op, window, part, lut, conv_state);
     dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
     ++result.parts;
   }
@@ -236,10 +273,10 @@ void run_parts(const Model& model, const fb::Op& op, const int8_t* lut, Dma& dma
 
 // A conv2d op's parts, its kernel set-up held here (Conv2dOpState) for the op's duration: not inlined, so that
 // the state takes stack only while a conv2d op runs, in place of the kernel's own (the stack's peak unchanged).
-__attribute__((noinline)) void run_conv2d_parts(const Model& model, const fb::Op& op, const int8_t* lut, Dma& dma,
-                                                uint32_t& g, OpResult& result) {
+__attribute__((noinline)) void run_conv2d_parts(const Model& model, Addresses& addresses, const fb::Op& op,
+                                                const int8_t* lut, Dma& dma, uint32_t& g, OpResult& result) {
   Conv2dOpState state;
-  run_parts(model, op, lut, dma, g, result, &state);
+  run_parts(model, addresses, op, lut, dma, g, result, &state);
 }
 
 }  // namespace
@@ -258,7 +295,8 @@ Status run_model(const Model& model, Results* results) {
   }
   const uint32_t op_count = model.op_count();
   results->op_count = op_count;
-  Dma dma(model);
+  Addresses addresses(model);
+  Dma dma(model, addresses);
   uint32_t g = 0;  // global part index
   const uint32_t run_start = port::cycles();
   for (uint32_t i = 0; i < op_count; ++i) {
@@ -271,9 +309,9 @@ Status run_model(const Model& model, Results* results) {
       hard_swish_table(hard_swish_params(op, model.tensor(op.output()).zero_point()), lut);
     if (plan::elementwise_map(op.kind())) map_table(model, op, lut);
     if (op.kind() == OpKind::Conv2d) {
-      run_conv2d_parts(model, op, lut, dma, g, result);
+      run_conv2d_parts(model, addresses, op, lut, dma, g, result);
     } else {
-      run_parts(model, op, lut, dma, g, result, nullptr);
+      run_parts(model, addresses, op, lut, dma, g, result, nullptr);
     }
     result.cycles = port::cycles() - op_start;
   }
