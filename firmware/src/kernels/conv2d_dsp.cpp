@@ -50,6 +50,30 @@ inline uint32_t load_group(const int8_t* p, int count) {
 // SXTB16 ROR 8 give them, plus `offset` in each int16 lane; the last group's missing values are 0 (+ offset).
 // The layout of an expanded pixel pair (u, v = pixels a, b) and of a widened channel pair (u, v = filters of
 // channels 0, 1).
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+// widen_pair<false>'s full groups on a Cortex-M: 2 loads, 4 SXTB16 and one STM a group (9 instructions with the
+// loop, against GCC's 13 with four stores). Returns where the groups end in `out`.
+inline uint32_t* widen_filter_groups(const int8_t* u, const int8_t* v, int groups, uint32_t* out) {
+  if (groups <= 0) return out;
+  const int8_t* const u_end = u + 4 * groups;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr r2, [%[u]], #4\n\t"
+      "ldr r4, [%[v]], #4\n\t"
+      "sxtb16 r3, r2, ror #8\n\t"
+      "sxtb16 r2, r2\n\t"
+      "sxtb16 r5, r4, ror #8\n\t"
+      "sxtb16 r4, r4\n\t"
+      "stmia %[out]!, {r2, r3, r4, r5}\n\t"
+      "cmp %[u], %[end]\n\t"
+      "bne 1b\n\t"
+      : [u] "+r"(u), [v] "+r"(v), [out] "+r"(out)
+      : [end] "r"(u_end)
+      : "r2", "r3", "r4", "r5", "cc", "memory");
+  return out;
+}
+#endif
+
 template <bool kOffset>
 void widen_pair(const int8_t* u, const int8_t* v, int depth, uint32_t offset, uint32_t* out) {
   auto put = [offset](uint32_t u32, uint32_t v32, uint32_t* group) {
@@ -59,6 +83,12 @@ void widen_pair(const int8_t* u, const int8_t* v, int depth, uint32_t offset, ui
     group[3] = kOffset ? dsp::sadd16(dsp::sxtb16_ror8(v32), offset) : dsp::sxtb16_ror8(v32);
   };
   int i = 0;
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+  if constexpr (!kOffset) {
+    i = depth / 4 * 4;
+    out = widen_filter_groups(u, v, depth / 4, out);
+  }
+#endif
   for (; i + 4 <= depth; i += 4, out += 4) put(dsp::load32(u + i), dsp::load32(v + i), out);
   if (i < depth) put(load_group(u + i, depth - i), load_group(v + i, depth - i), out);
 }
