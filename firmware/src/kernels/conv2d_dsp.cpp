@@ -521,6 +521,8 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
     const BlockEntry& entry = set_up_block(c, block_weights, depth, groups, index, first - out.channel_begin, first,
                                            count, zp, widen, entry_words, s);
     const ChannelBlock& block = entry.block;
+    const int32_t* const bias = block.bias;
+    const uint32_t* const widened = entry.widened();
     PixelCursor pixel{out.row_begin, 0};
     for (int p = 0; p < pixels; p += 2) {
       const PixelCursor a = pixel;
@@ -534,14 +536,14 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
       int8_t* out_b = paired ? out.row(b_pixel.y) + b_pixel.x * out.channels + first : discarded;
       widen_pair<true>(xa, xb, depth, input_offset, expanded);
       if (!paired) {
-        accumulate_single_raw(expanded, block_weights, depth, block.bias, count, accumulators);
+        accumulate_single_raw(expanded, block_weights, depth, bias, count, accumulators);
         requantize_block<false>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
         continue;
       }
       if (widen) {
-        accumulate_pair_widened_any(expanded, entry.widened(), groups, block.bias, (count + 1) & ~1, accumulators);
+        accumulate_pair_widened_any(expanded, widened, groups, bias, (count + 1) & ~1, accumulators);
       } else {
-        accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
+        accumulate_pair_raw(expanded, block_weights, depth, bias, count, accumulators);
       }
       requantize_block<true>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
     }
