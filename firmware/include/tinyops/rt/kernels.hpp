@@ -68,13 +68,13 @@ void conv2d_reference(const WindowGeometry& g, const InputRows& in, const Channe
 // a channel block: 4 KB; a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1 KB; gathered
 // patches: 0.5 KB).
 inline constexpr int kMaxConvPatch = 256;
-// The DSP conv2d's per-op set-up (a channel block's int16 weights and requantization state: 4.7 KB of the
-// scratch above), held by the caller across the row parts of ONE op so that a part does not redo what the
+// The DSP conv2d's per-op set-up (channel blocks' requantization state and int16 weights: 4.7 KB of the scratch
+// above), held by the caller across the parts of ONE op (conv2d_dsp_reusing) so that a part does not redo what the
 // previous part of the op set up (issue #11: ~2 % of a partitioned run). The caller keeps it on its stack while
 // the op's parts run (the kernel's own stack then holds none of it: the peak is unchanged), starts it with
-// `held = 0` and never shares it between ops. The kernel keys what it holds on the block's filters and channels,
-// and walks the blocks of alternate calls in opposite orders, so that each call starts with the block the
-// previous one ended with.
+// `held = 0` and never shares it between ops. The kernel keys each block it holds on the block's filters and
+// channels (as many blocks as fit: one widened 4 KB block, up to 7 that are not widened), and walks the blocks of
+// alternate calls in opposite orders, so that each call starts with the blocks the previous one ended with.
 inline constexpr int kConv2dOpStateBytes = 4800;
 struct Conv2dOpState {
   uint32_t held = 0;  // 0: nothing set up yet
