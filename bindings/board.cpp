@@ -77,6 +77,7 @@ void init_board(py::module_& m) {
       .def_property_readonly("core", [](const Board& b) { return b.cpu.core; })
       .def_property_readonly("clock_hz", [](const Board& b) { return b.cpu.clock_hz.value; })
       .def_property_readonly("dcache_bytes", [](const Board& b) { return int64_t(b.cpu.dcache_bytes.value); })
+      .def_property_readonly("memcpy_issue_cycles", [](const Board& b) { return b.cpu.memcpy_issue_cycles.value; })
       .def_readonly("memories", &Board::memories)
       .def_readonly("sram_memory", &Board::sram_memory)
       .def_property_readonly("sram_budget_bytes", [](const Board& b) { return int64_t(b.sram_budget_bytes.value); })

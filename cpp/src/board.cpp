@@ -182,13 +182,17 @@ Quantity quantity(const StrictReader& parent, const std::string& key, Bound boun
 }
 
 Cpu read_cpu(const StrictReader& r) {
-  r.expect_keys({"core", "clock_hz", "icache_bytes", "dcache_bytes", "memcpy_cycles_per_byte"});
+  r.expect_keys({"core", "clock_hz", "icache_bytes", "dcache_bytes", "memcpy_cycles_per_byte"},
+                {"memcpy_issue_cycles"});
   Cpu cpu;
   cpu.core = r.str("core");
   cpu.clock_hz = quantity(r, "clock_hz", Bound::Positive);
   cpu.icache_bytes = quantity(r, "icache_bytes", Bound::NonNegative, true);
   cpu.dcache_bytes = quantity(r, "dcache_bytes", Bound::NonNegative, true);
   cpu.memcpy_cycles_per_byte = quantity(r, "memcpy_cycles_per_byte", Bound::Positive);
+  cpu.memcpy_issue_cycles = r.has("memcpy_issue_cycles")
+                                ? quantity(r, "memcpy_issue_cycles", Bound::NonNegative)
+                                : Quantity{0, SourceKind::Estimate, "not given: no fixed cost per CPU copy"};
   return cpu;
 }
 

@@ -41,6 +41,7 @@ std::string board_to_yaml_text(const Board& b) {
   emit(out, "icache_bytes", b.cpu.icache_bytes);
   emit(out, "dcache_bytes", b.cpu.dcache_bytes);
   emit(out, "memcpy_cycles_per_byte", b.cpu.memcpy_cycles_per_byte);
+  emit(out, "memcpy_issue_cycles", b.cpu.memcpy_issue_cycles);
   out << YAML::EndMap;
   out << YAML::Key << "memories" << YAML::Value << YAML::BeginSeq;
   for (const Memory& m : b.memories) {

@@ -103,7 +103,7 @@ struct PlanOps {
   static int64_t bytes(const Transfer& t) { return t.src.bytes; }
   bool external(const Transfer& t) const { return pt.touches_external(t.src.memory, t.dst.memory); }
   double cpu_cycles(const Transfer& t) const {
-    return pt.cpu_copy_cycles(board.cpu.memcpy_cycles_per_byte.value, t.src.memory, t.dst.memory, t.src.bytes);
+    return pt.cpu_copy_cycles(board.cpu, t.src.memory, t.dst.memory, t.src.bytes);
   }
   int engine(const Transfer& t) const { return pt.dma_engine(plan, board, t.src.memory, t.dst.memory); }
   double issue_cycles(const Transfer&, int engine) const { return tables.engine_issue[size_t(engine)]; }

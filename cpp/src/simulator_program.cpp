@@ -15,7 +15,7 @@ CompiledTransfer compile_transfer(const PlanTables& pt, const BoardTables& table
   c.bytes = t.src.bytes;
   c.external = pt.touches_external(c.src, c.dst);
   if (tables.stream_engine.empty()) {
-    c.cpu_cycles = pt.cpu_copy_cycles(board.cpu.memcpy_cycles_per_byte.value, c.src, c.dst, c.bytes);
+    c.cpu_cycles = pt.cpu_copy_cycles(board.cpu, c.src, c.dst, c.bytes);
   } else {
     c.engine = pt.dma_engine(plan, board, c.src, c.dst);
     c.streams = tables.engine_streams[size_t(c.engine)];

@@ -61,7 +61,7 @@ double ReferenceSimulator::issue(const Transfer& t, const Op& op, int op_index, 
   int lane;
   if (streams_.empty()) {  // no DMA engine: the CPU copies, synchronously
     start = std::max(ready, cpu_);
-    end = start + pt.cpu_copy_cycles(board_.cpu.memcpy_cycles_per_byte.value, src, dst, bytes);
+    end = start + pt.cpu_copy_cycles(board_.cpu, src, dst, bytes);
     stats.exposed_dma_cycles += end - cpu_;
     cpu_ = end;
     lane = 0;

@@ -71,7 +71,7 @@ void fill(const Shape& s) {
 
 // Output rows [r0, r1) x channels [c0, c1) per part, each part given its channels' weights, as the executor.
 void run(Kernel kernel, const Shape& s, const rt::WindowGeometry& g, int32_t in_zp, int32_t out_zp, int row_parts,
-         int channel_parts, int8_t* out) {
+         int channel_parts, int8_t* out, rt::Conv2dOpState* state = nullptr) {
   const int ho = s.out_height(), wo = s.out_width();
   memset(out, 0x55, static_cast<size_t>(ho * wo * s.out_channels));
   const rt::InputRows in{input, s.height, s.width, s.in_channels, 0, s.height, in_zp};
@@ -84,7 +84,11 @@ void run(Kernel kernel, const Shape& s, const rt::WindowGeometry& g, int32_t in_
       const rt::ChannelData data{weights + (s.kind == Kind::kConv ? c0 * s.filter_depth() : 0), bias + first,
                                  multipliers + first, shifts + first};
       const rt::OutputRegion region{out + r0 * wo * s.out_channels, ho, wo, s.out_channels, r0, r1, c0, c1, out_zp};
-      kernel(g, in, data, region);
+      if (state) {
+        rt::conv2d_dsp_reusing(g, in, data, region, *state);
+      } else {
+        kernel(g, in, data, region);
+      }
     }
   }
 }
@@ -115,6 +119,11 @@ void check(const Shape& s) {
   same = same && memcmp(expected, actual, static_cast<size_t>(bytes)) == 0;
   run(optimized, s, g, in_zp, out_zp, row_parts, channel_parts, actual);
   same = same && memcmp(expected, actual, static_cast<size_t>(bytes)) == 0;
+  if (conv) {  // the parts of one op sharing the kernel's set-up, as the executor runs them
+    rt::Conv2dOpState state;
+    run(optimized, s, g, in_zp, out_zp, row_parts + 1, channel_parts, actual, &state);
+    same = same && memcmp(expected, actual, static_cast<size_t>(bytes)) == 0;
+  }
   ++cases;
   if (same) return;
   ++failures;

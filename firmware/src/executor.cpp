@@ -9,6 +9,7 @@
 // for the one in flight), so "wait for transfer t" is a wait on its stream while t is the copy in flight.
 #include <string.h>
 
+#include "loader_internal.hpp"
 #include "plan_geometry.hpp"
 #include "tinyops/rt/kernels.hpp"
 #include "tinyops/rt/port.hpp"
@@ -19,11 +20,48 @@ tinyops::rt::Results tinyops_results;  // declared extern "C" in results.hpp; ze
 namespace tinyops::rt {
 namespace {
 
+// Model::address with the last two segments each memory resolved to remembered: a part's operands and both ends
+// of every transfer go through here (issue #11: ~200 instructions of executor per transfer, 86 of them in the
+// memory map's search), and they fall in a memory's one or two segments (arena, constants) almost always. A hit
+// costs a range check; a miss takes the loader's search and remembers its segment.
+class Addresses {
+ public:
+  explicit Addresses(const Model& model) : model_(model) {
+    for (Span(&ways)[2] : spans_) ways[0] = ways[1] = Span{0, 0, nullptr};  // holds nothing (base null)
+  }
+  uint8_t* operator()(const fb::Region& r) {
+    const uint32_t memory = static_cast<uint16_t>(r.memory());  // absent (-1) maps past the table
+    if (memory < kMemories) {
+      for (const Span& s : spans_[memory]) {
+        const uint32_t at = r.offset() - s.offset;  // wraps past s.bytes when r starts before the segment
+        if (at <= s.bytes && r.bytes() <= s.bytes - at && s.base != nullptr) return s.base + at;
+      }
+    }
+    uint8_t* address = model_.address(r);
+    const fb::Segment* segment = address ? loader::find_segment(*model_.plan().segments(), r) : nullptr;
+    if (segment && memory < kMemories) {
+      Span* ways = spans_[memory];
+      ways[1] = ways[0];
+      ways[0] = Span{segment->offset(), segment->bytes(), address - (r.offset() - segment->offset())};
+    }
+    return address;
+  }
+
+ private:
+  static constexpr uint32_t kMemories = 8;  // plans name a few memories; others take the search every time
+  struct Span {
+    uint32_t offset, bytes;  // a segment of the memory
+    uint8_t* base;           // its address
+  };
+  const Model& model_;
+  Span spans_[kMemories][2];  // per memory, the two segments resolved last, the latest first
+};
+
 // The blob's transfers on the port's DMA streams, with the time spent waiting for them and the bytes moved.
 class Dma {
  public:
-  explicit Dma(const Model& model)
-      : model_(model), transfers_(model.plan().transfers()), waits_(model.plan().transfer_waits()) {
+  Dma(const Model& model, Addresses& addresses)
+      : addresses_(addresses), transfers_(model.plan().transfers()), waits_(model.plan().transfer_waits()) {
     const int port_streams = port::dma_streams();
     streams_ = port_streams < 1 ? 1 : (port_streams > int(kMaxStreams) ? int(kMaxStreams) : port_streams);
     for (int32_t& t : in_flight_) t = -1;
@@ -37,7 +75,7 @@ class Dma {
       for (uint32_t w = 0; w < t.wait_count(); ++w) wait_for(waits_->Get(t.wait_first() + w), result);
       const int stream = t.stream() % streams_;
       if (in_flight_[stream] >= 0) wait_stream(stream, result);
-      port::dma_start(stream, model_.address(t.dst()), model_.address(t.src()), t.src().bytes());
+      port::dma_start(stream, addresses_(t.dst()), addresses_(t.src()), t.src().bytes());
       in_flight_[stream] = int32_t(next_);
       result.dma_bytes += t.src().bytes();
       ++next_;
@@ -60,7 +98,7 @@ class Dma {
     result.dma_wait_cycles += port::cycles() - t0;
     in_flight_[stream] = -1;
   }
-  const Model& model_;
+  Addresses& addresses_;
   const flatbuffers::Vector<const fb::Transfer*>* transfers_;
   const flatbuffers::Vector<uint32_t>* waits_;
   uint32_t next_ = 0;
@@ -128,21 +166,22 @@ void fully_connected_per_tensor(const fb::Op& op, const InputRows& in, const Cha
   }
 }
 
-// Runs the kernel of one part on its operands where the plan puts them. `lut`: the op's fused
-// hard-swish tabulated (null when the op has none).
-void compute(const Model& model, const fb::Op& op, const fb::Part& part, const int8_t* lut) {
+// Runs the kernel of one part on its operands where the plan puts them. `g`: the op's window (geometry(op), once
+// per op); `lut`: the op's fused hard-swish tabulated (null when the op has none); `conv_state`: see run_parts.
+void compute(const Model& model, Addresses& address, const fb::Op& op, const WindowGeometry& g, const fb::Part& part,
+             const int8_t* lut, Conv2dOpState* conv_state) {
   InputRows in[kMaxInputs];
   const int inputs = int(op.inputs()->size());  // the loader checked it against the kind (plan::input_count_ok)
   for (int k = 0; k < inputs; ++k) {
     const fb::Tensor& t = model.tensor(op.inputs()->Get(uint32_t(k)));
-    const int8_t* rows = reinterpret_cast<const int8_t*>(model.address(*plan::input_region(part, uint32_t(k))));
+    const int8_t* rows = reinterpret_cast<const int8_t*>(address(*plan::input_region(part, uint32_t(k))));
     in[k] =
         InputRows{rows, t.height(), t.width(), t.channels(), part.in_row_begin(), part.in_row_end(), t.zero_point()};
   }
   const fb::Tensor& o = model.tensor(op.output());
   if (inputs > 1 && plan::broadcast_gate(op, 1, model.tensor(op.inputs()->Get(1)), o))
     in[1].row_begin = 0, in[1].row_end = 1;  // the (1, 1, C) gate, whole in every part
-  const OutputRegion out{reinterpret_cast<int8_t*>(model.address(at(part, Operand::Output))),
+  const OutputRegion out{reinterpret_cast<int8_t*>(address(at(part, Operand::Output))),
                          o.height(),
                          o.width(),
                          o.channels(),
@@ -154,10 +193,10 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
   ChannelData channel{};
   if (plan::has_weights(op.kind())) {
     // Weights: the part's channel slice starts the region; bias and quant regions hold every channel.
-    const uint8_t* bias = model.address(at(part, Operand::Bias));
-    const uint8_t* quant = model.address(at(part, Operand::Quant));
+    const uint8_t* bias = address(at(part, Operand::Bias));
+    const uint8_t* quant = address(at(part, Operand::Quant));
     const uint32_t first = plan::per_tensor_quant(op, at(part, Operand::Quant)) ? 0 : 4u * part.channel_begin();
-    channel = ChannelData{reinterpret_cast<const int8_t*>(model.address(at(part, Operand::Weights))),
+    channel = ChannelData{reinterpret_cast<const int8_t*>(address(at(part, Operand::Weights))),
                           bias ? reinterpret_cast<const int32_t*>(bias + 4u * part.channel_begin()) : nullptr,
                           reinterpret_cast<const int32_t*>(quant + first),
                           reinterpret_cast<const int32_t*>(quant + at(part, Operand::Quant).bytes() / 2 + first)};
@@ -168,8 +207,14 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
   OutputRegion kernel_out = out;
   if (hard_swish) kernel_out.zero_point = op.pre_activation_zero_point();
   switch (op.kind()) {
-    case OpKind::Conv2d: conv2d(geometry(op), in[0], channel, kernel_out); break;
-    case OpKind::DepthwiseConv2d: depthwise_conv2d(geometry(op), in[0], channel, kernel_out); break;
+    case OpKind::Conv2d:
+      if (conv_state && conv2d_dsp_applies(g, in[0])) {
+        conv2d_dsp_reusing(g, in[0], channel, kernel_out, *conv_state);
+      } else {
+        conv2d(g, in[0], channel, kernel_out);
+      }
+      break;
+    case OpKind::DepthwiseConv2d: depthwise_conv2d(g, in[0], channel, kernel_out); break;
     case OpKind::FullyConnected:
       if (plan::per_tensor_quant(op, at(part, Operand::Quant))) {
         fully_connected_per_tensor(op, in[0], channel, out);
@@ -183,10 +228,10 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
       add(params, in[0], in[1], out);
       break;
     }
-    case OpKind::AveragePool2d: average_pool2d_reference(geometry(op), in[0], out); break;
+    case OpKind::AveragePool2d: average_pool2d_reference(g, in[0], out); break;
     case OpKind::Pad: pad_reference(op.pad_top(), op.pad_left(), in[0], out); break;
     case OpKind::Reshape: reshape_reference(in[0].data, out.data, o.home()->bytes()); break;
-    case OpKind::MaxPool2d: max_pool2d_reference(geometry(op), in[0], out); break;
+    case OpKind::MaxPool2d: max_pool2d_reference(g, in[0], out); break;
     case OpKind::Mul: {
       const auto& q = *op.op_params();
       mul(MulParams{q.Get(0), q.Get(1), op.act_min(), op.act_max()}, in[0], in[1], out);
@@ -210,6 +255,32 @@ void compute(const Model& model, const fb::Op& op, const fb::Part& part, const i
   if (hard_swish) hard_swish_region_lut(lut, out);
 }
 
+// The parts of one op, in the blob's order, from global part index g (advanced past them). `conv_state`: the
+// conv2d kernel's set-up kept between the op's parts (conv2d ops), else null.
+void run_parts(const Model& model, Addresses& addresses, const fb::Op& op, const int8_t* lut, Dma& dma, uint32_t& g,
+               OpResult& result, Conv2dOpState* conv_state) {
+  const WindowGeometry window = geometry(op);
+  for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
+    const fb::Part& part = *op.parts()->Get(p);
+    dma.issue_until(g, fb::IssuePoint::Due, result);
+    if (part.waits()) {
+      for (uint32_t w : *part.waits()) dma.wait_for(w, result);
+    }
+    dma.issue_until(g, fb::IssuePoint::Ahead, result);
+    compute(model, addresses, op, window, part, lut, conv_state);
+    dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
+    ++result.parts;
+  }
+}
+
+// A conv2d op's parts, its kernel set-up held here (Conv2dOpState) for the op's duration: not inlined, so that
+// the state takes stack only while a conv2d op runs, in place of the kernel's own (the stack's peak unchanged).
+__attribute__((noinline)) void run_conv2d_parts(const Model& model, Addresses& addresses, const fb::Op& op,
+                                                const int8_t* lut, Dma& dma, uint32_t& g, OpResult& result) {
+  Conv2dOpState state;
+  run_parts(model, addresses, op, lut, dma, g, result, &state);
+}
+
 }  // namespace
 
 Status run_model(const Model& model, Results* results) {
@@ -226,7 +297,8 @@ Status run_model(const Model& model, Results* results) {
   }
   const uint32_t op_count = model.op_count();
   results->op_count = op_count;
-  Dma dma(model);
+  Addresses addresses(model);
+  Dma dma(model, addresses);
   uint32_t g = 0;  // global part index
   const uint32_t run_start = port::cycles();
   for (uint32_t i = 0; i < op_count; ++i) {
@@ -238,16 +310,10 @@ Status run_model(const Model& model, Results* results) {
     if (plan::fused_hard_swish(op))
       hard_swish_table(hard_swish_params(op, model.tensor(op.output()).zero_point()), lut);
     if (plan::elementwise_map(op.kind())) map_table(model, op, lut);
-    for (uint32_t p = 0; p < op.parts()->size(); ++p, ++g) {
-      const fb::Part& part = *op.parts()->Get(p);
-      dma.issue_until(g, fb::IssuePoint::Due, result);
-      if (part.waits()) {
-        for (uint32_t w : *part.waits()) dma.wait_for(w, result);
-      }
-      dma.issue_until(g, fb::IssuePoint::Ahead, result);
-      compute(model, op, part, lut);
-      dma.issue_until(g, fb::IssuePoint::AfterCompute, result);
-      ++result.parts;
+    if (op.kind() == OpKind::Conv2d) {
+      run_conv2d_parts(model, addresses, op, lut, dma, g, result);
+    } else {
+      run_parts(model, addresses, op, lut, dma, g, result, nullptr);
     }
     result.cycles = port::cycles() - op_start;
   }

@@ -167,6 +167,22 @@ TEST(Simulator, BoardWithoutDmaCopiesOnTheCpu) {
   EXPECT_DOUBLE_EQ(r.total_cycles, 512 + kKernel + 704);
 }
 
+TEST(Simulator, CpuCopiesPayTheirIssueCyclesEach) {
+  Network net = fixtures::one_conv(4, 4, 8, 16);
+  std::string text =
+      fixtures::tiny_board_with("  memcpy_cycles_per_byte: {value: 1, source: estimate, ref: \"test\"}\n",
+                                "  memcpy_cycles_per_byte: {value: 1, source: estimate, ref: \"test\"}\n"
+                                "  memcpy_issue_cycles: {value: 50, source: measurement, ref: \"test\"}\n");
+  auto begin = text.find("dma:\n"), end = text.find("bus:\n");
+  text.replace(begin, end - begin, "dma: []\n");
+  Board board = board_from_yaml_text(text, "nodma_issue.yaml");
+  EXPECT_DOUBLE_EQ(board.cpu.memcpy_issue_cycles.value, 50);
+  SimResult r = fixtures::simulate_both(net, staged_plan(net, board), board);
+  // As BoardWithoutDmaCopiesOnTheCpu, each of the two copies (input, weights) 50 cycles longer: 256 + 50.
+  EXPECT_DOUBLE_EQ(r.per_op[0].exposed_dma_cycles, 2 * (256 + 50));
+  EXPECT_DOUBLE_EQ(r.total_cycles, 2 * (256 + 50) + kKernel + 704);
+}
+
 TEST(Simulator, UnknownStrategyIsAnInputError) {
   Network net = fixtures::one_conv(4, 4, 8, 16);
   EXPECT_THROW(make_plan(net, tiny(), "fastest"), InputError);

@@ -73,7 +73,10 @@ std::vector<int8_t> run_whole(Kernel kernel, const Case& c) {
 
 // Runs `kernel` part by part: output rows [r0, r1) x channels [c0, c1), each part given only its input rows
 // (halo included) in a buffer of exactly that size and only its channels' weights, as the executor does.
-std::vector<int8_t> run_in_parts(Kernel kernel, const Case& c, int row_parts, int channel_parts, bool depthwise) {
+// With `state`: conv2d_dsp_reusing on one Conv2dOpState for all parts, each part reading its filters in place (as
+// the executor's parts of one op do: the set-up of a block is then found again by the next row part).
+std::vector<int8_t> run_in_parts(Kernel kernel, const Case& c, int row_parts, int channel_parts, bool depthwise,
+                                 Conv2dOpState* state = nullptr) {
   std::vector<int8_t> out(static_cast<size_t>(c.ho * c.wo * c.cout), 0x55);
   const WindowGeometry g = geometry_of(c);
   const int filter = c.kh * c.kw * c.cin;
@@ -93,7 +96,13 @@ std::vector<int8_t> run_in_parts(Kernel kernel, const Case& c, int row_parts, in
       const int off = depthwise ? 0 : c0;
       const OutputRegion region{
           out.data() + static_cast<long>(r0 * c.wo * c.cout), c.ho, c.wo, c.cout, r0, r1, c0, c1, c.out_zp};
-      kernel(g, in, {w.data(), c.bias.data() + off, c.mult.data() + off, c.shift.data() + off}, region);
+      if (state) {
+        const ChannelData in_place{c.weights.data() + c0 * filter, c.bias.data() + off, c.mult.data() + off,
+                                   c.shift.data() + off};
+        conv2d_dsp_reusing(g, in, in_place, region, *state);
+      } else {
+        kernel(g, in, {w.data(), c.bias.data() + off, c.mult.data() + off, c.shift.data() + off}, region);
+      }
     }
   }
   return out;
@@ -113,6 +122,11 @@ TEST(Conv2dDsp, PointwiseMatchesReference) {
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
     ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false), expected) << "parts, case " << i;
+    {
+      Conv2dOpState state;
+      ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false, &state), expected)
+          << "shared state, case " << i;
+    }
   }
 }
 
@@ -130,6 +144,11 @@ TEST(Conv2dDsp, DeepPointwiseMatchesReference) {
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
     ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false), expected) << "parts, case " << i;
+    {
+      Conv2dOpState state;
+      ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 3, 1 + i % 4, false, &state), expected)
+          << "shared state, case " << i;
+    }
   }
 }
 
@@ -148,6 +167,10 @@ TEST(Conv2dDsp, SinglePixelMatchesReference) {
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i << " cin " << cin << " cout " << cout;
     ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1, 1 + i % 4, false), expected) << "parts, case " << i;
+    {
+      Conv2dOpState state;
+      ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1, 1 + i % 4, false, &state), expected) << "shared state, case " << i;
+    }
   }
 }
 
@@ -163,6 +186,11 @@ TEST(Conv2dDsp, SmallPatchMatchesReference) {
     const auto expected = run_whole(conv2d_reference, c);
     ASSERT_EQ(run_whole(conv2d_dsp, c), expected) << "case " << i;
     ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 4, 1 + i % 3, false), expected) << "parts, case " << i;
+    {
+      Conv2dOpState state;
+      ASSERT_EQ(run_in_parts(conv2d_dsp, c, 1 + i % 4, 1 + i % 3, false, &state), expected)
+          << "shared state, case " << i;
+    }
   }
 }
 

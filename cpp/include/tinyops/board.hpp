@@ -43,6 +43,10 @@ struct Cpu {
   Quantity icache_bytes;
   Quantity dcache_bytes;            // 0: no data cache
   Quantity memcpy_cycles_per_byte;  // CPU copy cost, used when the board has no DMA engine
+  // CPU cycles per such copy besides its bytes: the runtime's bookkeeping of a transfer (the executor's issue,
+  // the two ends' addresses, the copy call). Optional in the YAML (absent: 0); with it the planners see that
+  // splitting into parts that each copy costs something even where the bytes are few.
+  Quantity memcpy_issue_cycles;
   bool operator==(const Cpu&) const = default;
 };
 

@@ -100,8 +100,10 @@ struct PlanTables {
   PartCost part_cost(const BoardTables& board, const OpGeometry& g, const Part& part) const;
   // The transfer physics both simulators share (a copy of `bytes` from plan memory src to dst).
   bool touches_external(int src, int dst) const { return memory_cost[src].external || memory_cost[dst].external; }
-  double cpu_copy_cycles(double memcpy_cpb, int src, int dst, int64_t bytes) const {  // no DMA engine
-    return double(bytes) * (memcpy_cpb + memory_cost[src].read_cpb + memory_cost[dst].write_cpb);
+  // No DMA engine: a fixed cost per copy (Cpu::memcpy_issue_cycles) plus its bytes'.
+  double cpu_copy_cycles(const Cpu& cpu, int src, int dst, int64_t bytes) const {
+    return cpu.memcpy_issue_cycles.value +
+           double(bytes) * (cpu.memcpy_cycles_per_byte.value + memory_cost[src].read_cpb + memory_cost[dst].write_cpb);
   }
   // The engine serving src -> dst; throws PlanningError when the board has none (inline: per transfer).
   int dma_engine(const Plan& plan, const Board& board, int src, int dst) const {

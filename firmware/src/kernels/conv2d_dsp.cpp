@@ -17,6 +17,8 @@
 // randomized shapes, on the host and on the Cortex-M7 build under QEMU: firmware/app/kernel_check).
 #include <string.h>
 
+#include <new>
+
 #include "conv2d_dsp_channels.hpp"
 #include "tinyops/rt/dsp.hpp"
 #include "tinyops/rt/kernels.hpp"
@@ -48,6 +50,30 @@ inline uint32_t load_group(const int8_t* p, int count) {
 // SXTB16 ROR 8 give them, plus `offset` in each int16 lane; the last group's missing values are 0 (+ offset).
 // The layout of an expanded pixel pair (u, v = pixels a, b) and of a widened channel pair (u, v = filters of
 // channels 0, 1).
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+// widen_pair<false>'s full groups on a Cortex-M: 2 loads, 4 SXTB16 and one STM a group (9 instructions with the
+// loop, against GCC's 13 with four stores). Returns where the groups end in `out`.
+inline uint32_t* widen_filter_groups(const int8_t* u, const int8_t* v, int groups, uint32_t* out) {
+  if (groups <= 0) return out;
+  const int8_t* const u_end = u + 4 * groups;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr r2, [%[u]], #4\n\t"
+      "ldr r4, [%[v]], #4\n\t"
+      "sxtb16 r3, r2, ror #8\n\t"
+      "sxtb16 r2, r2\n\t"
+      "sxtb16 r5, r4, ror #8\n\t"
+      "sxtb16 r4, r4\n\t"
+      "stmia %[out]!, {r2, r3, r4, r5}\n\t"
+      "cmp %[u], %[end]\n\t"
+      "bne 1b\n\t"
+      : [u] "+r"(u), [v] "+r"(v), [out] "+r"(out)
+      : [end] "r"(u_end)
+      : "r2", "r3", "r4", "r5", "cc", "memory");
+  return out;
+}
+#endif
+
 template <bool kOffset>
 void widen_pair(const int8_t* u, const int8_t* v, int depth, uint32_t offset, uint32_t* out) {
   auto put = [offset](uint32_t u32, uint32_t v32, uint32_t* group) {
@@ -57,6 +83,12 @@ void widen_pair(const int8_t* u, const int8_t* v, int depth, uint32_t offset, ui
     group[3] = kOffset ? dsp::sadd16(dsp::sxtb16_ror8(v32), offset) : dsp::sxtb16_ror8(v32);
   };
   int i = 0;
+#if TINYOPS_RT_HAVE_DSP && defined(__OPTIMIZE__)
+  if constexpr (!kOffset) {
+    i = depth / 4 * 4;
+    out = widen_filter_groups(u, v, depth / 4, out);
+  }
+#endif
   for (; i + 4 <= depth; i += 4, out += 4) put(dsp::load32(u + i), dsp::load32(v + i), out);
   if (i < depth) put(load_group(u + i, depth - i), load_group(v + i, depth - i), out);
 }
@@ -400,7 +432,65 @@ struct PixelCursor {
   }
 };
 
-void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+// What conv2d_expanded sets up for its channel blocks, kept in the caller's Conv2dOpState between the parts of an
+// op. The state is cut into entries of one block's set-up (its channel state, and its int16 weights when the call
+// widens), block b in entry b % entries: one entry for a widened block of 4 KB of weights, up to 7 for the small
+// calls that do not widen (the 2x2 and 4x4 layers, where the set-up weighs most), so that the next part of the op
+// finds as many of its blocks already set up as the space holds.
+struct BlockEntry {
+  const int8_t* weights;    // the block's first filter; null: the entry holds nothing
+  int first, count, depth;  // its channels [first, first + count) of the op
+  ChannelBlock block;
+  // The block's int16 weights, when widened: the entry's words after this header.
+  uint32_t* widened() { return reinterpret_cast<uint32_t*>(this + 1); }
+  const uint32_t* widened() const { return reinterpret_cast<const uint32_t*>(this + 1); }
+};
+static_assert(sizeof(BlockEntry) % 4 == 0, "entries are whole words");
+constexpr int kEntryHeaderWords = static_cast<int>(sizeof(BlockEntry) / 4);
+constexpr int kSetUpWords = (kConv2dOpStateBytes - 8) / 4;
+static_assert(kEntryHeaderWords + kWidenedWeightWords <= kSetUpWords, "a widened block fits the state");
+struct BlockSetUp {
+  uint32_t reverse;  // the next call walks the blocks last to first
+  uint32_t layout;   // the words of an entry as the last call cut them (0: none yet)
+  uint32_t words[kSetUpWords];
+  BlockEntry& entry(int i, int entry_words) { return *reinterpret_cast<BlockEntry*>(words + i * entry_words); }
+};
+static_assert(sizeof(BlockSetUp) <= kConv2dOpStateBytes, "kConv2dOpStateBytes holds the kernel's set-up");
+
+BlockSetUp& held_set_up(Conv2dOpState& state) {
+  if (state.held == 0) {
+    BlockSetUp* s = new (state.storage) BlockSetUp;
+    s->reverse = 0;
+    s->layout = 0;
+    state.held = 1;
+  }
+  return *std::launder(reinterpret_cast<BlockSetUp*>(state.storage));
+}
+
+// Block `index` of a call, channels [first, first + count) set up in its entry of `s` (channel state, and int16
+// weights when `widen`), unless the entry holds it already. `entry_words`: the call's entry size.
+BlockEntry& set_up_block(const ChannelData& c, const int8_t* block_weights, int depth, int groups, int index,
+                         int offset, int first, int count, int32_t zp, bool widen, int entry_words, BlockSetUp& s) {
+  const int entries = kSetUpWords / entry_words;
+  if (s.layout != static_cast<uint32_t>(entry_words)) {  // cut anew: every entry empty
+    for (int i = 0; i < entries; ++i) s.entry(i, entry_words).weights = nullptr;
+    s.layout = static_cast<uint32_t>(entry_words);
+  }
+  BlockEntry& e = s.entry(index % entries, entry_words);
+  if (e.weights == block_weights && e.first == first && e.count == count && e.depth == depth) return e;
+  set_up_channels(c, depth, offset, count, zp, e.block);
+  if (widen) {
+    for (int i = 0; i < count; i += 2) {
+      const int8_t* w0 = block_weights + i * depth;
+      widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, e.widened() + 2 * groups * i);
+    }
+  }
+  e.weights = block_weights, e.first = first, e.count = count, e.depth = depth;
+  return e;
+}
+
+void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                     BlockSetUp& s) {
   const int depth = g.kernel_h * g.kernel_w * in.channels;
   const int groups = (depth + 3) / 4;
   const int pixels = (out.row_end - out.row_begin) * out.width;
@@ -414,42 +504,46 @@ void conv2d_expanded(const WindowGeometry& g, const InputRows& in, const Channel
   const int32_t zp = out.zero_point, lo = g.act_min, hi = g.act_max;
   int8_t patches[2 * kMaxConvPatch];  // gathered patches of a pixel pair
   uint32_t expanded[4 * kMaxExpandedGroups];
-  uint32_t widened[kWidenedWeightWords];
   int8_t discarded[kChannelBlock];  // the outputs of an unpaired last pixel's copy
   int32_t accumulators[2 * (kChannelBlock + 1)];
-  ChannelBlock block;
 
-  for (int first = out.channel_begin; first < out.channel_end; first += block_channels) {
+  // Blocks of block_channels from channel_begin, walked in the direction of s.reverse.
+  const int blocks = (out.channel_end - out.channel_begin + block_channels - 1) / block_channels;
+  const bool reverse = s.reverse != 0;
+  s.reverse = !reverse;
+  // An entry: its header, and the int16 weights of a full block when widened (2 * groups words a channel pair).
+  const int entry_words = kEntryHeaderWords + (widen ? 2 * groups * ((block_channels + 1) & ~1) : 0);
+  for (int b = 0; b < blocks; ++b) {
+    const int index = reverse ? blocks - 1 - b : b;
+    const int first = out.channel_begin + index * block_channels;
     const int count = out.channel_end - first < block_channels ? out.channel_end - first : block_channels;
     const int8_t* block_weights = c.weights + (first - out.channel_begin) * depth;
-    set_up_channels(c, depth, first - out.channel_begin, count, zp, block);
-    if (widen) {
-      for (int i = 0; i < count; i += 2) {
-        const int8_t* w0 = block_weights + i * depth;
-        widen_pair<false>(w0, i + 1 < count ? w0 + depth : w0, depth, 0, widened + 2 * groups * i);
-      }
-    }
+    const BlockEntry& entry = set_up_block(c, block_weights, depth, groups, index, first - out.channel_begin, first,
+                                           count, zp, widen, entry_words, s);
+    const ChannelBlock& block = entry.block;
+    const int32_t* const bias = block.bias;
+    const uint32_t* const widened = entry.widened();
     PixelCursor pixel{out.row_begin, 0};
     for (int p = 0; p < pixels; p += 2) {
       const PixelCursor a = pixel;
       pixel.advance(out.width);
       const bool paired = p + 1 < pixels;
-      const PixelCursor b = paired ? pixel : a;
+      const PixelCursor b_pixel = paired ? pixel : a;
       pixel.advance(out.width);
       const int8_t* xa = source.patch(a.y, a.x, patches);
-      const int8_t* xb = paired ? source.patch(b.y, b.x, patches + kMaxConvPatch) : xa;
+      const int8_t* xb = paired ? source.patch(b_pixel.y, b_pixel.x, patches + kMaxConvPatch) : xa;
       int8_t* out_a = out.row(a.y) + a.x * out.channels + first;
-      int8_t* out_b = paired ? out.row(b.y) + b.x * out.channels + first : discarded;
+      int8_t* out_b = paired ? out.row(b_pixel.y) + b_pixel.x * out.channels + first : discarded;
       widen_pair<true>(xa, xb, depth, input_offset, expanded);
       if (!paired) {
-        accumulate_single_raw(expanded, block_weights, depth, block.bias, count, accumulators);
+        accumulate_single_raw(expanded, block_weights, depth, bias, count, accumulators);
         requantize_block<false>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
         continue;
       }
       if (widen) {
-        accumulate_pair_widened_any(expanded, widened, groups, block.bias, (count + 1) & ~1, accumulators);
+        accumulate_pair_widened_any(expanded, widened, groups, bias, (count + 1) & ~1, accumulators);
       } else {
-        accumulate_pair_raw(expanded, block_weights, depth, block.bias, count, accumulators);
+        accumulate_pair_raw(expanded, block_weights, depth, bias, count, accumulators);
       }
       requantize_block<true>(accumulators, block, count, full_range, zp, lo, hi, out_a, out_b);
     }
@@ -462,12 +556,18 @@ bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in) {
   return is_pointwise(g) || g.kernel_h * g.kernel_w * in.channels <= kMaxConvPatch;
 }
 
-void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+void conv2d_dsp_reusing(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                        Conv2dOpState& state) {
   if (g.kernel_h * g.kernel_w * in.channels <= 4 * kMaxExpandedGroups) {
-    conv2d_expanded(g, in, c, out);
+    conv2d_expanded(g, in, c, out, held_set_up(state));
   } else {
     conv2d_pointwise_deep(g, in, c, out);
   }
+}
+
+void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out) {
+  Conv2dOpState state;  // one call: nothing to reuse
+  conv2d_dsp_reusing(g, in, c, out, state);
 }
 
 }  // namespace tinyops::rt

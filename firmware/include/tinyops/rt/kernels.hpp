@@ -64,11 +64,26 @@ struct HardSwishParams {
 void conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 // 1x1 (any stride, no padding) and small-patch convolutions (kh*kw*Cin <= kMaxConvPatch, e.g. the first
 // 3x3 layer) with SMLAD on 2 output channels x 2 pixels; other shapes fall back to the reference.
-// Scratch: fixed stack buffers, at most about 7.5 KB whatever the shape (int16 weights of a channel block: 4 KB;
-// a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1 KB; gathered patches: 0.5 KB).
+// Scratch: fixed stack buffers (Conv2dOpState's among them), at most about 7.5 KB whatever the shape (int16 weights of
+// a channel block: 4 KB; a sign-extended pixel pair: 1.5 KB; per-channel state and accumulators: 1 KB; gathered
+// patches: 0.5 KB).
 inline constexpr int kMaxConvPatch = 256;
+// The DSP conv2d's per-op set-up (channel blocks' requantization state and int16 weights: 4.7 KB of the scratch
+// above), held by the caller across the parts of ONE op (conv2d_dsp_reusing) so that a part does not redo what the
+// previous part of the op set up (issue #11: ~2 % of a partitioned run). The caller keeps it on its stack while
+// the op's parts run (the kernel's own stack then holds none of it: the peak is unchanged), starts it with
+// `held = 0` and never shares it between ops. The kernel keys each block it holds on the block's filters and
+// channels (as many blocks as fit: one widened 4 KB block, up to 7 that are not widened), and walks the blocks of
+// alternate calls in opposite orders, so that each call starts with the blocks the previous one ended with.
+inline constexpr int kConv2dOpStateBytes = 4800;
+struct Conv2dOpState {
+  uint32_t held = 0;  // 0: nothing set up yet
+  alignas(8) unsigned char storage[kConv2dOpStateBytes];
+};
 bool conv2d_dsp_applies(const WindowGeometry& g, const InputRows& in);
 void conv2d_dsp(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
+void conv2d_dsp_reusing(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out,
+                        Conv2dOpState& state);
 void conv2d(const WindowGeometry& g, const InputRows& in, const ChannelData& c, const OutputRegion& out);
 
 void depthwise_conv2d_reference(const WindowGeometry& g, const InputRows& in, const ChannelData& c,
