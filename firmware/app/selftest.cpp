@@ -99,7 +99,8 @@ bool dma_test() {
   fill(int_src, max_bytes + 8, 0x5678);
   const uint8_t* busy = external_buffer + kExternalBytes - 4096;
 
-  const uint32_t sizes[] = {1, 3, 4, 64, 1000, 4095 * 4, 4096 * 4 + 7, max_bytes};
+  // 256, 288: block_copy's one 256-byte pass alone, then with one 32-byte block after it (an500 copies by CPU).
+  const uint32_t sizes[] = {1, 3, 4, 64, 256, 288, 1000, 4095 * 4, 4096 * 4 + 7, max_bytes};
   bool passed = true;
   for (int stream = 0; stream < port::dma_streams(); ++stream) {
     for (uint32_t size : sizes) {
