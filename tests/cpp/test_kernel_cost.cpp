@@ -55,11 +55,12 @@ TEST(KernelFeatures, DspConvPairsPixelsAcrossRowsAndComputesOddChannelsTwice) {
   EXPECT_EQ(f[int(T::Output)], 2 * 5 * 5);
   EXPECT_EQ(f[int(T::Mac)], 5 * 2 * 6 * 14 * 4);
   EXPECT_EQ(f[int(T::OutputRow)], 2);
-  EXPECT_EQ(f[int(T::Channel)], 5);
+  EXPECT_EQ(f[int(T::Channel)], 0);  // a row part after the first: its one block is held set up
   EXPECT_EQ(f[int(T::PixelBlock)], 5);
   EXPECT_EQ(f[int(T::InputGroup)], 5 * 14);
-  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);   // every pixel gathers its 9 taps
-  EXPECT_EQ(f[int(T::Weight)], 6 * 14 * 4);  // 3 channel pairs widened once per call
+  EXPECT_EQ(f[int(T::GatherTap)], 10 * 9);  // every pixel gathers its 9 taps
+  EXPECT_EQ(f[int(T::Weight)], 0);          // and widened (the first part: 3 channel pairs once)
+  EXPECT_EQ(features_of(c, 0, 2)[int(T::Weight)], 6 * 14 * 4);
   EXPECT_EQ(f[int(T::RawMac)], 0);
   EXPECT_EQ(f[int(T::WidenedTile)], 5 * 3);  // 14 groups: the general widened loop, per pixel and channel pair
   EXPECT_EQ(f[int(T::RowVisit)], 0);         // not a term of this kind
@@ -108,6 +109,35 @@ TEST(KernelFeatures, PointwiseCallsWidenTheirWeightsOnlyWithEnoughPixelPairs) {
   EXPECT_EQ(row[int(T::Weight)], 0);
   EXPECT_EQ(row[int(T::RawMac)], 2 * 2 * 10 * 24);
   EXPECT_EQ(whole[int(T::GatherTap)], 0);  // 1x1 reads pixels in place
+}
+
+TEST(KernelFeatures, RowPartsAfterTheFirstFindTheirBlocksSetUp) {
+  // The executor keeps a conv2d op's block set-up between its row parts (rt::Conv2dOpState: 1198 words, an entry
+  // of 166 header words plus the widened weights): a later row part sets up only the blocks the state cannot hold.
+  // 1x1, 16x16x8 -> 80: 2 groups, widened blocks of 32 (32, 32, 16): entries of 166 + 2 * 2 * 32 = 294 words,
+  // 4 of them: all 3 blocks held.
+  const WindowCase small{OpKind::Conv2D, 16, 16, 8, 80, 1, 1, {}};
+  const CostFeatures first = features_of(small, 0, 8), later = features_of(small, 8, 16);
+  EXPECT_EQ(first[int(T::Channel)], 80);
+  EXPECT_EQ(first[int(T::Weight)], 80 * 8);
+  EXPECT_EQ(later[int(T::Channel)], 0);
+  EXPECT_EQ(later[int(T::Weight)], 0);
+  EXPECT_EQ(later[int(T::Mac)], first[int(T::Mac)]);  // the work itself is the same
+  // 1x1, 8x8x72 -> 100: 18 groups, widened blocks of 1024 / 72 * 2 = 28 (28, 28, 28, 16): an entry is
+  // 166 + 2 * 18 * 28 = 1174 words, so the state holds one block.
+  const WindowCase deep{OpKind::Conv2D, 8, 8, 72, 100, 1, 1, {}};
+  const CostFeatures held_one = features_of(deep, 4, 8);
+  EXPECT_EQ(held_one[int(T::Channel)], 100 - 28);
+  EXPECT_EQ(held_one[int(T::Weight)], (100 - 28) * 72);
+  // 1x1, 2x2x60 -> 180, one row a part: 1 pair, not widened; 6 blocks of 166 words, 7 entries: all held.
+  const WindowCase tiny{OpKind::Conv2D, 2, 2, 60, 180, 1, 1, {}};
+  EXPECT_EQ(features_of(tiny, 0, 1)[int(T::Channel)], 180);
+  EXPECT_EQ(features_of(tiny, 1, 2)[int(T::Channel)], 0);
+  // A channel part computes other filters: nothing held.
+  const Network net = fixtures::one_windowed_op(small);
+  Part channels = rows(8, 16, 80);
+  channels.out_channel_begin = 32;
+  EXPECT_EQ(kernel_features(op_geometry(net, net.ops()[0]), channels)[int(T::Channel)], 48);
 }
 
 TEST(KernelFeatures, WidenedCallsOfOneToFourGroupsRunTheUnrolledLoops) {

@@ -27,6 +27,11 @@ inline constexpr int kMaxDspWidenedGroups = 64;      // kMaxWidenedGroups
 inline constexpr int kDspWidenedWeightWords = 1024;  // kWidenedWeightWords
 inline constexpr int kMinDspPairsToWiden = 4;        // kMinPairsToWiden
 inline constexpr int kMaxDspUnrolledGroups = 4;      // accumulate_pair_widened_any's unrolled cases
+// The set-up the executor keeps between the row parts of a conv2d op (rt::Conv2dOpState, conv2d_dsp.cpp's
+// BlockSetUp): words for entries, and the words of an entry's header on the Cortex-M (a 4-byte pointer, three
+// ints and a ChannelBlock of 33 biases, 32 channel quants of 4 words and the path).
+inline constexpr int kDspConvSetUpWords = (4800 - 8) / 4;  // (rt::kConv2dOpStateBytes - 8) / 4
+inline constexpr int kDspConvEntryHeaderWords = 1 + 3 + 33 + 32 * 4 + 1;
 KernelKind kernel_kind(const Network& net, const Op& op);
 
 // What the cost model needs of an op, computed once per op.
@@ -141,7 +146,10 @@ inline void dsp_requant_features(const OpGeometry& g, double outputs, bool deep,
 // over exactly its channels (4 at a time, a block's last count % 4 in plain C), widened call or not. Deeper 1x1 filters
 // run the deep path: pairs within a row, 2x2 tiles sign-extending in the loop, an odd channel or lone pixel one at a
 // time, the input zero point folded into the bias per block (count + 1 filter sums: the odd-block copy's too).
-inline void conv_dsp_features(const OpGeometry& g, double rows, double channels, CostFeatures& f) {
+// `follows_part`: the part continues a row partition (its op's previous part computed the same channels from the
+// same filters), so the blocks the op state holds need no set-up: the state keeps entries of one block each, and
+// parts walk the blocks in alternate directions, so min(blocks, entries) of them are found set up.
+inline void conv_dsp_features(const OpGeometry& g, double rows, double channels, bool follows_part, CostFeatures& f) {
   using T = CostTerm;
   const int depth = g.kernel_h * g.kernel_w * g.in_c;
   const int c = int(channels);
@@ -164,11 +172,16 @@ inline void conv_dsp_features(const OpGeometry& g, double rows, double channels,
     const double lone_tail_channels = double(c / block * (block % 4) + c % block % 4);
     const double lone_macs = lone * (channels - lone_tail_channels) * groups * 4;
     const double lone_tail_macs = lone * lone_tail_channels * groups * 4;
+    const int entry_words = kDspConvEntryHeaderWords + (widen ? 2 * groups * ((block + 1) & ~1) : 0);
+    const double held_blocks = follows_part ? std::min(blocks, double(kDspConvSetUpWords / entry_words)) : 0;
+    // Held blocks are whole ones but for a last partial block when all are held.
+    const double held_channels = held_blocks == blocks ? channels : held_blocks * block;
+    const double held_computed = held_blocks == blocks ? computed_channels : held_blocks * block;
     f[int(T::Mac)] = paired_macs + lone_macs + lone_tail_macs;
-    f[int(T::Channel)] = channels;
+    f[int(T::Channel)] = channels - held_channels;
     f[int(T::PixelBlock)] = pairs * blocks;
     f[int(T::InputGroup)] = pairs * blocks * groups;
-    f[int(T::Weight)] = widen ? computed_channels * groups * 4 : 0;
+    f[int(T::Weight)] = widen ? (computed_channels - held_computed) * groups * 4 : 0;
     f[int(T::RawMac)] = widen ? 0 : paired_macs;
     // Widened calls of 1-4 groups run fully unrolled loops; deeper ones set up each 2x2 tile's group loop.
     f[int(T::WidenedTile)] = widen && groups > kMaxDspUnrolledGroups ? (pairs - lone) * computed_channels / 2 : 0;
@@ -222,7 +235,8 @@ inline CostFeatures kernel_features(const OpGeometry& g, const Part& part) {
   switch (g.kind) {
     case KernelKind::Conv1x1:
     case KernelKind::ConvKxKDsp:
-      detail::conv_dsp_features(g, rows, channels, f);
+      // A row part after the first: the executor's op state still holds the previous part's block set-up.
+      detail::conv_dsp_features(g, rows, channels, r0 > 0 && part.out_channel_begin == 0 && channels == g.out_c, f);
       detail::dsp_requant_features(g, outputs, g.kernel_h * g.kernel_w * g.in_c > kMaxDspExpandedDepth, f);
       break;
     case KernelKind::ConvKxKReference:
