@@ -13,6 +13,7 @@ namespace {
 TEST(FirmwareDispatch, TheCostModelCostsTheKernelTheFirmwareRuns) {
   static_assert(kMaxDspConvPatch == rt::kMaxConvPatch, "the DSP conv patch limit moved in the firmware");
   static_assert(kDepthwiseDspRingWords == rt::kDepthwiseDspRingWords, "the DSP depthwise ring moved in the firmware");
+  static_assert(kDspConvSetUpWords == (rt::kConv2dOpStateBytes - 8) / 4, "the conv2d op state moved in the firmware");
   int cases = 0;
   for (OpKind kind : {OpKind::Conv2D, OpKind::DepthwiseConv2D})
     for (int kernel : {1, 3, 5, 7})
